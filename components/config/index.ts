@@ -1,0 +1,87 @@
+/**
+ * Loading the estate configuration: raw `liiibre:*` keys → validated, defaulted `Estate`.
+ *
+ * `parseEstate` is pure (used by the program, the offline plan and the tests);
+ * `loadEstateOrExit` reads the Pulumi config of the running stack and, on bad input,
+ * prints one line per problem and exits with code 2 before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, ConfigError, formatProblem, problemsFromZod, type ConfigProblem } from "./errors";
+import { RULES, type ParsedEstate } from "./rules";
+import { EstateSchema, SECRET_KEYS, type Estate } from "./schema";
+
+export * from "./apps";
+export * from "./errors";
+export * from "./schema";
+
+/** Raw config: keys without the `liiibre:` prefix, values as found (objects already parsed). */
+export type RawConfig = Record<string, unknown>;
+
+/** Validates raw config. Returns the estate, or throws `ConfigError` with every problem. */
+export function parseEstate(raw: RawConfig): Estate {
+  const input: RawConfig = {};
+  for (const [k, v] of Object.entries(raw)) if (!(SECRET_KEYS as readonly string[]).includes(k)) input[k] = v;
+  const result = EstateSchema.safeParse(input, { reportInput: true });
+  if (!result.success) throw new ConfigError(problemsFromZod(result.error.issues, EstateSchema));
+  const parsed = result.data as ParsedEstate;
+  const problems: ConfigProblem[] = RULES.flatMap((rule) => rule(parsed));
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    ...parsed,
+    tenants: parsed.tenants.map((t) => ({ ...t, quotaPerUserGB: t.quotaPerUserGB ?? parsed.offer.quotaPerUserGB })),
+  };
+}
+
+/**
+ * Reads every `liiibre:*` key of the running Pulumi program. Structured values arrive as
+ * JSON strings from the CLI; scalars as plain strings.
+ */
+export function readPulumiConfig(): RawConfig {
+  const raw: RawConfig = {};
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith(prefix)) continue;
+    raw[key.slice(prefix.length)] = decodeConfigValue(value);
+  }
+  return raw;
+}
+
+/** Pulumi hands structured config over as JSON text; plain strings stay strings. */
+export function decodeConfigValue(value: string): unknown {
+  const t = value.trim();
+  if (t.startsWith("{") || t.startsWith("[") || /^-?\d+(\.\d+)?$/.test(t) || t === "true" || t === "false") {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+/** Prints the problems (one per line) on stderr. */
+export function reportConfigError(err: ConfigError, write: (s: string) => void = (s) => process.stderr.write(s)): void {
+  write(`error: invalid configuration (${err.problems.length} problem${err.problems.length === 1 ? "" : "s"}):\n`);
+  for (const p of err.problems) write(`  ${formatProblem(p)}\n`);
+}
+
+/** Exit code for invalid configuration, shared by the program and every command. */
+export const EXIT_INVALID_CONFIG = 2;
+
+/** The program's entry: validated estate, or exit 2 with the problems (never a stack trace). */
+export function loadEstateOrExit(raw: RawConfig = readPulumiConfig()): Estate {
+  try {
+    return parseEstate(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      reportConfigError(err);
+      process.exit(EXIT_INVALID_CONFIG);
+    }
+    throw err;
+  }
+}
+
+/** The SSH private key k0sctl uses: secret config `liiibre:sshPrivateKey`. */
+export function sshPrivateKey(): pulumi.Output<string> {
+  return new pulumi.Config(CONFIG_NAMESPACE).requireSecret("sshPrivateKey");
+}

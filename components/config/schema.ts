@@ -1,0 +1,347 @@
+/**
+ * The estate's configuration contract: every key under `liiibre:` in `Pulumi.<stack>.yaml`.
+ *
+ * One zod schema for the whole estate. The TypeScript types are derived from it and every
+ * default is written here, once (see docs/config.md for the reference table). Messages
+ * given to checks start with "expected …": the formatter in errors.ts appends what was
+ * found, so each problem reads `liiibre:<path>: expected …, got …`.
+ */
+import { z } from "zod";
+import { APP_NAMES } from "./apps";
+
+// ---------------------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------------------
+
+/** Hetzner Cloud locations this project knows (see components/hetzner/catalog.json). */
+export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
+/** Hetzner network zones. */
+export const NETWORK_ZONES = ["eu-central", "us-east", "us-west", "ap-southeast"] as const;
+
+const int = (min: number, max?: number) => {
+  let s = z.int({ error: max === undefined ? `expected an integer >= ${min}` : `expected an integer between ${min} and ${max}` });
+  s = s.min(min, { error: max === undefined ? `expected an integer >= ${min}` : `expected an integer between ${min} and ${max}` });
+  if (max !== undefined) s = s.max(max, { error: `expected an integer between ${min} and ${max}` });
+  return s;
+};
+const number = (min: number) => z.number({ error: `expected a number >= ${min}` }).min(min, { error: `expected a number >= ${min}` });
+const text = (what = "a non-empty string") => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+const bool = () => z.boolean({ error: "expected true or false" });
+
+export const SLUG_PATTERN = /^[a-z][a-z0-9-]{1,30}$/;
+const slug = () =>
+  z.string({ error: `expected a slug matching ${SLUG_PATTERN.source}` }).regex(SLUG_PATTERN, {
+    error: `expected a slug matching ${SLUG_PATTERN.source}`,
+  });
+
+const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const domain = () =>
+  z.string({ error: "expected a lower-case DNS domain such as example.org" }).regex(DOMAIN_PATTERN, {
+    error: "expected a lower-case DNS domain such as example.org",
+  });
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ipv4 = () => z.string({ error: "expected an IPv4 address such as 10.0.1.5" }).regex(IPV4, { error: "expected an IPv4 address such as 10.0.1.5" });
+const CIDR4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const CIDR6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+const cidr4 = () => z.string({ error: "expected an IPv4 CIDR such as 10.0.0.0/16" }).regex(CIDR4, { error: "expected an IPv4 CIDR such as 10.0.0.0/16" });
+const cidr = () =>
+  z.string({ error: "expected an IPv4 or IPv6 CIDR such as 203.0.113.0/24" }).refine((v) => CIDR4.test(v) || CIDR6.test(v), {
+    error: "expected an IPv4 or IPv6 CIDR such as 203.0.113.0/24",
+  });
+const email = () => z.string({ error: "expected an e-mail address" }).regex(/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/, { error: "expected an e-mail address" });
+const location = () => z.enum(HETZNER_LOCATIONS);
+const labels = () => z.record(z.string(), z.string({ error: "expected a string label value" }));
+
+// ---------------------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------------------
+
+export const HetznerSchema = z.strictObject({
+  locations: z
+    .strictObject({
+      /** Primary site, where production runs. Default `fsn1` (Falkenstein). */
+      primary: location().default("fsn1"),
+      /** Off-site backup site. Default `hel1` (Helsinki). */
+      backup: location().default("hel1"),
+      /** Locations anything may be placed in. Default `[fsn1, nbg1, hel1]`. */
+      allowed: z.array(location()).min(1, { error: "expected at least one location" }).default(["fsn1", "nbg1", "hel1"]),
+    })
+    .prefault({}),
+  /** Network zone of the private network's cloud subnet. Default `eu-central`. */
+  networkZone: z.enum(NETWORK_ZONES).default("eu-central"),
+  network: z
+    .strictObject({
+      /** IP range of the private hcloud network. Default `10.0.0.0/16`. */
+      ipRange: cidr4().default("10.0.0.0/16"),
+      /** Cloud servers' subnet. Default `10.0.1.0/24`. */
+      cloudSubnet: cidr4().default("10.0.1.0/24"),
+      /** The Robot vSwitch linking the dedicated servers; omit when there are none. */
+      vswitch: z
+        .strictObject({
+          /** vSwitch ID from Hetzner Robot. */
+          id: int(1),
+          /** Subnet routed to the vSwitch. Default `10.0.2.0/24`. */
+          subnet: cidr4().default("10.0.2.0/24"),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** CIDRs allowed to reach SSH (22) and the Kubernetes API (6443). Required, at least one. */
+  adminCidrs: z.array(cidr()).min(1, { error: "expected at least one admin CIDR" }),
+  /** SSH public keys installed on cloud servers. Required, at least one. */
+  sshKeys: z
+    .array(
+      z.strictObject({
+        name: slug(),
+        publicKey: z
+          .string({ error: "expected an OpenSSH public key (ssh-ed25519 … or ssh-rsa …)" })
+          .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, {
+            error: "expected an OpenSSH public key (ssh-ed25519 … or ssh-rsa …)",
+          }),
+      }),
+    )
+    .min(1, { error: "expected at least one SSH key" }),
+});
+
+export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
+export const NODE_ROLES = ["controller", "worker", "controller+worker"] as const;
+
+export const NodePoolSchema = z.strictObject({
+  /** Pool name; node names derive from it. */
+  name: slug(),
+  /** k0s role of the pool's hosts. Default `worker`. */
+  role: z.enum(NODE_ROLES).default("worker"),
+  /** Kubernetes node labels (e.g. `liiibre.org/storage: "true"`). Default none. */
+  labels: labels().default({}),
+  /** Kubernetes node taints. Default none. */
+  taints: z
+    .array(
+      z.strictObject({
+        key: text(),
+        value: z.string().default(""),
+        effect: z.enum(TAINT_EFFECTS),
+      }),
+    )
+    .default([]),
+  /** Cloud servers created by this pool; omit for a pool made only of dedicated servers. */
+  cloud: z
+    .strictObject({
+      /** Hetzner server type, e.g. `cx32`; must exist in the location (catalog.json). */
+      serverType: text("a Hetzner server type such as cx32"),
+      /** Location of the pool's servers. Default: `hetzner.locations.primary`. */
+      location: location().optional(),
+      /** Number of servers. */
+      count: int(0),
+      /** OS image. Default `debian-12`. */
+      image: text().default("debian-12"),
+      /** Size of one protected data volume per server in GB; omit for stateless nodes. */
+      volumeGB: int(10, 10240).optional(),
+    })
+    .optional(),
+});
+
+export const DedicatedServerSchema = z.strictObject({
+  /** Host name (unique among all nodes). */
+  name: slug(),
+  /** Node pool this server belongs to (labels, taints, role come from the pool). */
+  pool: slug(),
+  location: location(),
+  /** Public IPv4 address (SSH target). */
+  publicIpv4: ipv4(),
+  /** Address on the vSwitch (inside `hetzner.network.vswitch.subnet`). */
+  privateIpv4: ipv4(),
+  cores: int(1),
+  ramGB: int(1),
+  disks: z
+    .array(z.strictObject({ sizeGB: int(1), kind: z.enum(["nvme", "ssd", "hdd"]) }))
+    .min(1, { error: "expected at least one disk" }),
+  /** Monthly price in EUR excluding VAT, as invoiced. */
+  monthlyPriceEUR: number(0),
+  /** Bought on Hetzner's server auction (second-hand). */
+  auction: bool(),
+});
+
+export const ClusterSchema = z.strictObject({
+  /** Cluster name. Default `ada-lovelace`. */
+  name: slug().default("ada-lovelace"),
+  /** DNS name of the Kubernetes API (added to the API certificate SANs). */
+  apiDomain: domain(),
+  network: z
+    .strictObject({
+      /** k0s network provider. Default `kuberouter`. */
+      provider: z.enum(["kuberouter", "calico"]).default("kuberouter"),
+      /** Pod CIDR. Default `10.244.0.0/16`. */
+      podCIDR: cidr4().default("10.244.0.0/16"),
+      /** Service CIDR. Default `10.96.0.0/12`. */
+      serviceCIDR: cidr4().default("10.96.0.0/12"),
+    })
+    .prefault({}),
+  ssh: z
+    .strictObject({
+      /** SSH user k0sctl connects as. Default `root`. */
+      user: text().default("root"),
+      /** SSH port. Default 22. */
+      port: int(1, 65535).default(22),
+    })
+    .prefault({}),
+  /** Contact address of the Let's Encrypt account. */
+  letsEncryptEmail: email(),
+  /** How ingress-nginx is exposed. Default `hostNetwork` on `ingress`-labelled nodes. */
+  ingressMode: z.enum(["hostNetwork", "loadBalancer"]).default("hostNetwork"),
+  /** Workers upgraded at once by k0sctl, as a percentage of all workers. Default 10. */
+  workerUpgradeConcurrencyPercent: int(1, 100).default(10),
+});
+
+export const StorageSchema = z.strictObject({
+  /** Public S3 endpoint host of the primary MinIO. */
+  s3Domain: domain(),
+  minio: z
+    .strictObject({
+      /** MinIO servers (pods) in the pool; erasure coding needs >= 4. Default 4. */
+      servers: int(4).default(4),
+      /** Drives (volumes) per server. Default 4. */
+      drivesPerServer: int(1).default(4),
+      /** Size of each drive in GB. Default 1000. */
+      driveSizeGB: int(1).default(1000),
+      /** Storage class of the drives. Default `local-storage` (dedicated disks). */
+      storageClass: text().default("local-storage"),
+    })
+    .prefault({}),
+});
+
+export const BackupSchema = z.strictObject({
+  /** Public S3 endpoint host of the Helsinki backup MinIO. */
+  s3Domain: domain(),
+  /** The Helsinki backup server: a cloud server created here, or a declared dedicated box. */
+  server: z
+    .discriminatedUnion("kind", [
+      z.strictObject({
+        kind: z.literal("cloud"),
+        /** Server type. Default `cx22`. */
+        serverType: text().default("cx22"),
+        /** Protected volumes attached to the server, sizes in GB. Default one of 1000 GB. */
+        volumesGB: z.array(int(10, 10240)).min(1).default([1000]),
+      }),
+      z.strictObject({
+        kind: z.literal("dedicated"),
+        /** Name of a `dedicatedServers` entry in the backup location. */
+        name: slug(),
+      }),
+    ])
+    .prefault({ kind: "cloud" }),
+  /** Days Helsinki keeps noncurrent object versions (deleted or overwritten files). Default 30. */
+  noncurrentVersionDays: int(30).default(30),
+  /** Retention of database base backups and WAL, in days. Default 30. */
+  databaseRetentionDays: int(1).default(30),
+  /** k8up restic schedules (cron, UTC) and retention. */
+  k8up: z
+    .strictObject({
+      backup: text().default("15 2 * * *"),
+      check: text().default("30 4 * * 0"),
+      prune: text().default("45 5 * * 0"),
+      keepDaily: int(1).default(7),
+      keepWeekly: int(0).default(4),
+      keepMonthly: int(0).default(6),
+    })
+    .prefault({}),
+});
+
+export const SharedServicesSchema = z.strictObject({
+  /** The co-op's own domain; shared services live under it. */
+  baseDomain: domain(),
+  keycloak: z
+    .strictObject({
+      /** Keycloak host. Default `auth.<baseDomain>`. */
+      host: domain().optional(),
+      /** The estate realm every organisation belongs to. Default `liiibre`. */
+      realm: slug().default("liiibre"),
+      /** Provision Nextcloud accounts over SCIM from Keycloak. Default false. */
+      scim: bool().default(false),
+    })
+    .prefault({}),
+  jitsi: z
+    .strictObject({
+      /** Shared Jitsi host. Default `meet.<baseDomain>`. */
+      host: domain().optional(),
+      /** Maximum video height. Default 720 (the offer's cap). */
+      resolution: int(180, 2160).default(720),
+      /** Maximum video bitrates per simulcast layer, bits per second. */
+      maxBitratesVideo: z
+        .strictObject({ low: int(1).default(200_000), standard: int(1).default(500_000), high: int(1).default(1_500_000) })
+        .prefault({}),
+    })
+    .prefault({}),
+  sharedInstance: z
+    .strictObject({
+      /** Slug of the shared instance (namespace, buckets). Default `mutualise`. */
+      slug: slug().default("mutualise"),
+      /** Domain of the shared instance. */
+      domain: domain(),
+      /** Apps of the shared bundle. Default nextcloud, onlyoffice, collabora, matrix, hedgedoc. */
+      apps: z.array(z.enum(APP_NAMES)).default(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"]),
+    }),
+});
+
+export const OfferSchema = z.strictObject({
+  /** Storage per account in GB (binary, as Nextcloud counts): the default and the cap. Default 10. */
+  quotaPerUserGB: int(1).default(10),
+  /** Organisations under this many users belong on the shared instance. Default 10. */
+  smallOrgThreshold: int(1).default(10),
+});
+
+export const TENANT_PLANS = ["shared", "dedicated"] as const;
+export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
+
+export const TenantSchema = z.strictObject({
+  /** Immutable identifier; URNs, namespaces and buckets derive from it. */
+  slug: slug(),
+  /** Display name. */
+  name: text(),
+  /** The organisation's domain; app hosts are sub-domains of it. Unique. */
+  domain: domain(),
+  /** `shared` (on the shared instance) or `dedicated` (own bundle). */
+  plan: z.enum(TENANT_PLANS),
+  /** Number of accounts (the storage pool is users × quotaPerUserGB). */
+  users: int(1),
+  /** Apps of the bundle. Default nextcloud, onlyoffice, collabora, matrix, hedgedoc. */
+  apps: z.array(z.enum(APP_NAMES)).default(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"]),
+  /** Storage per account in GB. Default `offer.quotaPerUserGB` (10); above it only with `exemption`. */
+  quotaPerUserGB: int(1).optional(),
+  /** Why this organisation may exceed the offer's per-user cap. */
+  exemption: z.strictObject({ reason: text("a reason of at least 10 characters").min(10, { error: "expected a reason of at least 10 characters" }) }).optional(),
+  /** Lifecycle. Default `active`. `decommissioned` stops the apps but keeps every byte of data. */
+  state: z.enum(TENANT_STATES).default("active"),
+  /** Give the organisation its own Keycloak realm instead of an organization in the estate realm. Default false. */
+  dedicatedRealm: bool().default(false),
+});
+
+/** The whole `liiibre:` namespace. Top-level keys are the Pulumi config keys. */
+export const EstateSchema = z.strictObject({
+  hetzner: HetznerSchema,
+  /** Node pools (cloud pools and the pools dedicated servers join). */
+  nodePools: z.array(NodePoolSchema).min(1, { error: "expected at least one node pool" }),
+  /** Inventory of existing dedicated (Robot) servers. Default none. */
+  dedicatedServers: z.array(DedicatedServerSchema).default([]),
+  cluster: ClusterSchema,
+  storage: StorageSchema,
+  backup: BackupSchema,
+  sharedServices: SharedServicesSchema,
+  offer: OfferSchema.prefault({}),
+  /** Client organisations. Default none. */
+  tenants: z.array(TenantSchema).default([]),
+});
+
+/** Config keys under `liiibre:` that hold secrets; they are read with `requireSecret`, never validated here. */
+export const SECRET_KEYS = ["sshPrivateKey"] as const;
+
+export type EstateInput = z.input<typeof EstateSchema>;
+type ParsedEstate = z.output<typeof EstateSchema>;
+export type ParsedTenant = ParsedEstate["tenants"][number];
+/** A tenant after normalisation: its per-user quota resolved. */
+export type Tenant = Omit<ParsedTenant, "quotaPerUserGB"> & { quotaPerUserGB: number };
+/** The validated estate, with every default applied. */
+export type Estate = Omit<ParsedEstate, "tenants"> & { tenants: Tenant[] };
+export type NodePool = Estate["nodePools"][number];
+export type DedicatedServer = Estate["dedicatedServers"][number];
+export type Location = (typeof HETZNER_LOCATIONS)[number];

@@ -1,0 +1,18 @@
+/**
+ * The Liiibre estate, as one Pulumi program: a short composition of components.
+ *
+ * Pulumi calls the default export with no argument: the estate is then read from the
+ * stack's `liiibre:*` config and validated (exit 2 with one line per problem before any
+ * resource is registered). The offline harness (scripts/harness.ts) passes the estate it
+ * validated from the same config.
+ */
+import { loadEstateOrExit, type Estate } from "./components/config";
+import { storagePoolGB } from "./components/units";
+
+export default async function main(estate: Estate = loadEstateOrExit()) {
+  return {
+    tenants: Object.fromEntries(
+      estate.tenants.map((t) => [t.slug, { plan: t.plan, users: t.users, storagePoolGB: storagePoolGB(t) }]),
+    ),
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * The one evaluation harness: runs the real program (or any piece of it) under the Pulumi
+ * SDK's runtime mocks for a given configuration and returns every resource it registered,
+ * with its URN, parent, inputs and options.
+ *
+ * Used by `npm run plan` and by the tests. How it works:
+ * - `pulumi.runtime.setMocks` replaces the engine; the program runs inside
+ *   `runInPulumiStack`, so there is a root stack resource on which
+ *   `registerStackTransformation` records every resource's options (mocks do not see
+ *   options: protect, retainOnDelete, aliases…);
+ * - the mock monitor's `registerResource` is wrapped to record each registration's inputs
+ *   exactly as they were serialised for the engine, secrets still marked as secrets;
+ * - URNs are recomputed the way the real engine builds them (the full parent type chain,
+ *   top-level resources parented to the stack without the stack's type), so URN stability
+ *   tests mean what they say.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_NAMESPACE, SECRET_KEYS, parseEstate, type Estate, type RawConfig } from "../components/config";
+import { MOCK_SECRET_MARKER, mockOutputs } from "./mock-outputs";
+
+export { MOCK_SECRET_MARKER };
+
+// Internal SDK modules (pinned @pulumi/pulumi version; see package.json).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const stackRuntime = require("@pulumi/pulumi/runtime/stack");
+
+export const PROJECT = "liiibre";
+export const SECRET_PLACEHOLDER = "[secret]";
+
+export interface ResourceOptionsRecord {
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  aliases: unknown[];
+  /** URNs of explicit `dependsOn` resources. */
+  dependsOn: string[];
+  /** URN of the explicit provider, if any. */
+  provider: string | null;
+}
+
+export interface RecordedResource extends ResourceOptionsRecord {
+  urn: string;
+  type: string;
+  name: string;
+  /** URN of the parent, or null for resources directly under the stack. */
+  parent: string | null;
+  /** True for custom resources (managed by a provider), false for components. */
+  custom: boolean;
+  /** Inputs as sent to the engine, every secret value replaced by "[secret]". */
+  inputs: Record<string, unknown>;
+}
+
+export interface Evaluation {
+  stack: string;
+  estate: Estate;
+  resources: RecordedResource[];
+  /** The program's stack outputs (resolved; may hold secrets: never print them whole). */
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * Inputs with secrets still marked, for the policy runner only: the value of every secret is
+ * wrapped as `{ [SECRET_SIG]: true, value }`. Kept off the records so that nothing that
+ * serialises a record can leak a secret.
+ */
+const rawInputs = new WeakMap<RecordedResource, Record<string, unknown>>();
+export const SECRET_SIG = "__liiibreSecret";
+export function secretAwareInputs(r: RecordedResource): Record<string, unknown> {
+  return rawInputs.get(r) ?? r.inputs;
+}
+export function isSecretMarker(v: unknown): v is { [SECRET_SIG]: true; value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading stack configuration files
+// ---------------------------------------------------------------------------------------
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+export function stackConfigFile(stack: string): string {
+  return path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * Reads the `liiibre:*` keys of a `Pulumi.<stack>.yaml` file (keys without the prefix).
+ * Values marked `secure:` cannot be decrypted offline: they are left out, and the harness
+ * provides a fake secret instead.
+ */
+export function readStackConfig(file: string): RawConfig {
+  const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+  const config = (doc as { config?: Record<string, unknown> }).config ?? {};
+  const raw: RawConfig = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    if (value && typeof value === "object" && "secure" in (value as object)) continue;
+    raw[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
+  }
+  return raw;
+}
+
+// ---------------------------------------------------------------------------------------
+// Evaluation
+// ---------------------------------------------------------------------------------------
+
+export interface EvaluateOptions {
+  /** Raw `liiibre:*` config (keys without the prefix). */
+  config: RawConfig;
+  /** Stack name (URNs embed it). Default `prod`. */
+  stack?: string;
+  /**
+   * What to run. Default: the real program (`index.ts`'s default export). A test may pass
+   * a function that builds one component; it receives the validated estate.
+   */
+  program?: (estate: Estate) => unknown;
+}
+
+interface Registration {
+  mockUrn: string;
+  type: string;
+  name: string;
+  mockParent: string;
+  custom: boolean;
+  inputs: Record<string, unknown>;
+}
+
+/**
+ * Evaluates the program under mocks. Throws `ConfigError` (before anything is registered)
+ * when the configuration is invalid.
+ */
+export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
+  const stack = opts.stack ?? "prod";
+  const estate = parseEstate(opts.config);
+
+  // Config as the CLI would hand it to the program: structured values as JSON text.
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.config)) all[`${CONFIG_NAMESPACE}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  const secretKeys: string[] = [];
+  for (const k of SECRET_KEYS) {
+    const key = `${CONFIG_NAMESPACE}:${k}`;
+    if (all[key] === undefined) all[key] = `${MOCK_SECRET_MARKER}-config-${k}`;
+    secretKeys.push(key);
+  }
+  pulumi.runtime.setAllConfig(all, secretKeys);
+
+  const registrations: Registration[] = [];
+  // Outputs the provider schema declares secret (`additionalSecretOutputs`, set by the SDK
+  // classes): the real engine marks them secret, the mock monitor does not, so we do.
+  const secretOutputs = new Map<string, string[]>();
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const { id, state } = mockOutputs(args.type, args.name, args.inputs);
+        for (const key of secretOutputs.get(`${args.type}::${args.name}`) ?? []) {
+          if (state[key] !== undefined) state[key] = pulumi.secret(state[key]);
+        }
+        return { id, state };
+      },
+      call: (args) => args.inputs,
+    },
+    PROJECT,
+    stack,
+    true,
+  );
+  wrapMonitor(registrations);
+
+  const seen: Array<{ resource: pulumi.Resource; opts: pulumi.ResourceOptions }> = [];
+  const program = opts.program ?? (await loadProgram());
+  const outputs = (await stackRuntime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      seen.push({ resource: args.resource, opts: args.opts });
+      const aso = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
+      if (aso?.length) secretOutputs.set(`${args.type}::${args.name}`, [...aso]);
+      return undefined;
+    });
+    return await program(estate);
+  })) as Record<string, unknown>;
+  await settings.waitForRPCs();
+
+  const resources = await assemble(registrations, seen);
+  return { stack, estate, resources, outputs: outputs ?? {} };
+}
+
+async function loadProgram(): Promise<(estate: Estate) => unknown> {
+  const mod = await import("../index");
+  const main = (mod as { default?: unknown }).default ?? mod;
+  if (typeof main !== "function") throw new Error("index.ts must export a default function (the program)");
+  return main as (estate: Estate) => unknown;
+}
+
+function wrapMonitor(registrations: Registration[]): void {
+  const monitor = settings.getMonitor();
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
+    const inputs = rpc.deserializeProperties(req.getObject());
+    original(req, (err: unknown, resp?: any) => {
+      if (!err && resp) {
+        registrations.push({
+          mockUrn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          mockParent: req.getParent(),
+          custom: req.getCustom(),
+          inputs,
+        });
+      }
+      callback(err, resp);
+    });
+  };
+}
+
+const resolve = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((r) => o.apply((v) => r(v)));
+
+async function assemble(
+  registrations: Registration[],
+  seen: Array<{ resource: pulumi.Resource; opts: pulumi.ResourceOptions }>,
+): Promise<RecordedResource[]> {
+  // Options by mock URN (the transformation saw the Resource object; its urn resolves to the mock URN).
+  const optionsByMockUrn = new Map<string, { resource: pulumi.Resource; opts: pulumi.ResourceOptions }>();
+  await Promise.all(seen.map(async (s) => optionsByMockUrn.set(await resolve(s.resource.urn), s)));
+
+  // Real-engine URNs: qualified type = parent's qualified type + "$" + type (the stack adds nothing).
+  const byMock = new Map(registrations.map((r) => [r.mockUrn, r]));
+  const realUrn = new Map<string, { urn: string; qualifiedType: string }>();
+  const compute = (mock: string): { urn: string; qualifiedType: string } | undefined => {
+    const known = realUrn.get(mock);
+    if (known) return known;
+    const reg = byMock.get(mock);
+    if (!reg) return undefined;
+    if (reg.type === "pulumi:pulumi:Stack") return undefined;
+    const parent = reg.mockParent ? compute(reg.mockParent) : undefined;
+    const qualifiedType = parent ? `${parent.qualifiedType}$${reg.type}` : reg.type;
+    const out = { urn: `urn:pulumi:${settings.getStack()}::${settings.getProject()}::${qualifiedType}::${reg.name}`, qualifiedType };
+    realUrn.set(mock, out);
+    return out;
+  };
+  const urnOfResource = async (r: pulumi.Resource | pulumi.Input<string> | undefined): Promise<string | null> => {
+    if (!r) return null;
+    const mock = pulumi.Resource.isInstance(r) ? await resolve(r.urn) : await resolve(pulumi.output(r as pulumi.Input<string>));
+    return compute(mock)?.urn ?? mock;
+  };
+
+  const out: RecordedResource[] = [];
+  for (const reg of registrations) {
+    if (reg.type === "pulumi:pulumi:Stack") continue;
+    const urn = compute(reg.mockUrn)!.urn;
+    const seenOpts = optionsByMockUrn.get(reg.mockUrn);
+    const o = seenOpts?.opts ?? {};
+    const res = seenOpts?.resource as unknown as { __protect?: boolean } | undefined;
+    const dependsOn = o.dependsOn ? (Array.isArray(o.dependsOn) ? o.dependsOn : [o.dependsOn]) : [];
+    const record: RecordedResource = {
+      urn,
+      type: reg.type,
+      name: reg.name,
+      parent: reg.mockParent ? (compute(reg.mockParent)?.urn ?? null) : null,
+      custom: reg.custom,
+      inputs: redact(reg.inputs) as Record<string, unknown>,
+      protect: Boolean(res?.__protect ?? o.protect),
+      retainOnDelete: Boolean(o.retainOnDelete),
+      deleteBeforeReplace: Boolean((o as pulumi.CustomResourceOptions).deleteBeforeReplace),
+      ignoreChanges: [...(o.ignoreChanges ?? [])],
+      aliases: await Promise.all((o.aliases ?? []).map(async (a) => describeAlias(pulumi.Output.isInstance(a) ? await resolve(a as pulumi.Output<string | pulumi.Alias>) : await a, urnOfResource))),
+      dependsOn: (await Promise.all(dependsOn.map((d) => urnOfResource(d as pulumi.Resource)))).filter((u): u is string => !!u),
+      provider: o.provider ? await urnOfResource(o.provider) : null,
+    };
+    rawInputs.set(record, markSecrets(reg.inputs) as Record<string, unknown>);
+    out.push(record);
+  }
+  return out;
+}
+
+async function describeAlias(
+  a: string | pulumi.Alias,
+  urnOf: (r: pulumi.Resource | pulumi.Input<string> | undefined) => Promise<string | null>,
+): Promise<unknown> {
+  if (typeof a === "string") return a;
+  const alias = a as pulumi.Alias;
+  const out: Record<string, unknown> = {};
+  for (const key of ["name", "type", "stack", "project"] as const) {
+    if (alias[key] !== undefined) out[key] = await resolve(pulumi.output(alias[key] as pulumi.Input<string>));
+  }
+  if (alias.parent !== undefined) out.parent = await urnOf(alias.parent as pulumi.Resource | pulumi.Input<string>);
+  return out;
+}
+
+const isSdkSecret = (v: unknown): v is { value: unknown } =>
+  typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+
+/** Replaces every secret value (however deep) with "[secret]". */
+export function redact(v: unknown): unknown {
+  if (isSdkSecret(v)) return SECRET_PLACEHOLDER;
+  if (Array.isArray(v)) return v.map(redact);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = redact(x);
+    return out;
+  }
+  return v;
+}
+
+function markSecrets(v: unknown): unknown {
+  if (isSdkSecret(v)) return { [SECRET_SIG]: true, value: markSecrets(v.value) };
+  if (Array.isArray(v)) return v.map(markSecrets);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = markSecrets(x);
+    return out;
+  }
+  return v;
+}
+
+/** Evaluates a stack from its `Pulumi.<stack>.yaml` (or any config file). */
+export async function evaluateStack(args: { stack?: string; configFile?: string; program?: EvaluateOptions["program"] }): Promise<Evaluation> {
+  const stack = args.stack ?? "prod";
+  const file = args.configFile ?? stackConfigFile(stack);
+  return evaluate({ config: readStackConfig(file), stack, program: args.program });
+}

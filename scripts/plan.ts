@@ -1,0 +1,122 @@
+/**
+ * `npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH]`
+ *
+ * Runs the real program offline under the Pulumi SDK's runtime mocks with a stack's config,
+ * checks the policy pack over what it registers, and reports the desired state.
+ * Exit codes: 0 fine, 1 at least one mandatory policy violation, 2 invalid configuration
+ * (or invalid command-line arguments).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError } from "../components/config";
+import { checkPolicies } from "./check-policies";
+import { evaluate, readStackConfig, stackConfigFile } from "./harness";
+import { buildPlan, planExitCode } from "./plan-model";
+import { FORMATS, render, type Format } from "./report";
+
+export interface PlanArgs {
+  stack: string;
+  configFile?: string;
+  format: Format;
+  out?: string;
+}
+
+const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH]";
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): PlanArgs {
+  const args: PlanArgs = { stack: "prod", format: "text" };
+  let stackGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--stack":
+        args.stack = value();
+        stackGiven = true;
+        break;
+      case "--config-file":
+        args.configFile = value();
+        break;
+      case "--format": {
+        const f = value();
+        if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format: expected one of ${FORMATS.join(" | ")}, got "${f}"`);
+        args.format = f as Format;
+        break;
+      }
+      case "--out":
+        args.out = value();
+        break;
+      case "-h":
+      case "--help":
+        throw new UsageError("");
+      default:
+        throw new UsageError(`unknown argument "${a}"`);
+    }
+  }
+  if (stackGiven && args.configFile) throw new UsageError("give either --stack or --config-file, not both");
+  if (!/^[A-Za-z0-9_.-]+$/.test(args.stack)) throw new UsageError(`--stack: expected a stack name, got "${args.stack}"`);
+  return args;
+}
+
+/** Runs the plan; returns the exit code. `write` receives the report unless `--out` is given. */
+export async function runPlan(args: PlanArgs, io: { write: (s: string) => void; error: (s: string) => void }): Promise<number> {
+  const file = args.configFile ? path.resolve(args.configFile) : stackConfigFile(args.stack);
+  if (!fs.existsSync(file)) {
+    io.error(`error: no configuration file ${file}${args.configFile ? "" : ` (is "${args.stack}" a stack of this project?)`}\n`);
+    return EXIT_INVALID_CONFIG;
+  }
+  let raw;
+  try {
+    raw = readStackConfig(file);
+  } catch (err) {
+    io.error(`error: ${path.relative(process.cwd(), file) || file} is not valid YAML: ${(err as Error).message.split("\n")[0]}\n`);
+    return EXIT_INVALID_CONFIG;
+  }
+  try {
+    const evaluation = await evaluate({ config: raw, stack: args.stack });
+    const plan = buildPlan(evaluation, await checkPolicies(evaluation));
+    const text = render(plan, args.format);
+    if (args.out) {
+      fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
+      fs.writeFileSync(args.out, text);
+      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations)\n`);
+    } else io.write(text);
+    return planExitCode(plan);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      reportConfigError(err, io.error);
+      return EXIT_INVALID_CONFIG;
+    }
+    throw err;
+  }
+}
+
+async function cli(): Promise<void> {
+  let args: PlanArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message ? `error: ${err.message}\n` : ""}${USAGE}\n`);
+      process.exit(err.message ? EXIT_INVALID_CONFIG : 0);
+    }
+    throw err;
+  }
+  const code = await runPlan(args, { write: (s) => process.stdout.write(s), error: (s) => process.stderr.write(s) });
+  // Let stdout drain before exiting (large JSON plans are written asynchronously to pipes).
+  process.stdout.write("", () => process.exit(code));
+}
+
+if (require.main === module) {
+  cli().catch((err) => {
+    process.stderr.write(`error: the plan failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(3);
+  });
+}

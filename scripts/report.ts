@@ -1,0 +1,121 @@
+/**
+ * Renderings of the plan: `json` (the contract), `text` (a `pulumi preview`-like tree with a
+ * per-tenant summary) and `markdown` (fit for a merge-request comment).
+ */
+import type { Violation } from "./check-policies";
+import type { Plan, PlanResource, PlanTenant } from "./plan-model";
+
+export const FORMATS = ["text", "json", "markdown"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export function render(plan: Plan, format: Format): string {
+  switch (format) {
+    case "json":
+      return JSON.stringify(plan, null, 2) + "\n";
+    case "markdown":
+      return renderMarkdown(plan);
+    case "text":
+      return renderText(plan);
+  }
+}
+
+const flags = (r: PlanResource): string =>
+  [r.protect ? "protect" : "", r.retainOnDelete ? "retain" : "", r.deleteBeforeReplace ? "delete-before-replace" : "", r.aliases.length ? "aliased" : ""]
+    .filter(Boolean)
+    .join(",");
+
+function tree(plan: Plan): string[] {
+  const children = new Map<string | null, PlanResource[]>();
+  for (const r of plan.resources) {
+    const list = children.get(r.parent) ?? [];
+    list.push(r);
+    children.set(r.parent, list);
+  }
+  const rows: Array<[string, string, string]> = [["pulumi:pulumi:Stack", `liiibre-${plan.stack}`, ""]];
+  const walk = (parent: string | null, prefix: string) => {
+    const list = children.get(parent) ?? [];
+    list.forEach((r, i) => {
+      const last = i === list.length - 1;
+      rows.push([`${prefix}${last ? "└─ " : "├─ "}${r.type}`, r.name, flags(r)]);
+      walk(r.urn, `${prefix}${last ? "   " : "│  "}`);
+    });
+  };
+  walk(null, "");
+  const w0 = Math.min(90, Math.max(...rows.map((r) => r[0].length)));
+  const w1 = Math.min(60, Math.max(...rows.map((r) => r[1].length)));
+  return [
+    `     ${"Type".padEnd(w0)}  ${"Name".padEnd(w1)}  Options`,
+    ...rows.map(([t, n, f]) => ` +   ${t.padEnd(w0)}  ${n.padEnd(w1)}  ${f}`.trimEnd()),
+  ];
+}
+
+/** Violations grouped by tenant (platform first), each group sorted by policy. */
+export function groupViolations(violations: Violation[]): Array<[string, Violation[]]> {
+  const groups = new Map<string, Violation[]>();
+  for (const v of violations) {
+    const key = v.tenant ?? "(platform)";
+    groups.set(key, [...(groups.get(key) ?? []), v]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a === "(platform)" ? -1 : b === "(platform)" ? 1 : a.localeCompare(b)))
+    .map(([k, vs]) => [k, vs.sort((x, y) => x.policy.localeCompare(y.policy))]);
+}
+
+const tenantLine = (t: PlanTenant) =>
+  `${t.slug.padEnd(32)} ${t.plan.padEnd(9)} ${t.state.padEnd(14)} ${String(t.users).padStart(6)} users  ${String(t.storagePoolGB).padStart(7)} GB  ${t.apps.join(",")}`;
+
+function renderText(plan: Plan): string {
+  const s = plan.summary;
+  const out: string[] = [`Previewing liiibre/${plan.stack} offline (Pulumi runtime mocks, no credentials)`, "", ...tree(plan), ""];
+  out.push("Tenants:");
+  for (const t of plan.tenants) {
+    out.push(`  ${tenantLine(t)}`);
+    if (t.exemption) out.push(`      exemption: ${t.exemption}`);
+    for (const [app, url] of Object.entries(t.urls)) out.push(`      ${app.padEnd(16)} ${url}`);
+    if (t.dnsRecords.length) {
+      out.push("      DNS records to create:");
+      for (const d of t.dnsRecords) out.push(`        ${d.name.padEnd(40)} ${d.type.padEnd(5)} ${d.value}${d.purpose ? `   (${d.purpose})` : ""}`);
+    }
+  }
+  out.push("");
+  if (plan.violations.length) {
+    out.push(`Policy violations (${s.mandatoryViolations} mandatory, ${s.advisoryViolations} advisory):`);
+    for (const [tenant, vs] of groupViolations(plan.violations)) {
+      out.push(`  ${tenant}:`);
+      for (const v of vs) out.push(`    [${v.level}] ${v.policy}: ${v.message}${v.urn ? `\n        ${v.urn}` : ""}`);
+    }
+  } else out.push("Policy violations: none");
+  out.push("");
+  out.push("Resources:");
+  out.push(`    + ${s.resourceCount} to create (${s.protectedCount} protected or retained on delete)`);
+  for (const [type, n] of Object.entries(s.byType)) out.push(`      ${String(n).padStart(6)}  ${type}`);
+  out.push(`Tenants: ${s.tenantCount} organisations, ${s.userCount} accounts, ${s.storagePoolGB} GB pooled storage`);
+  return out.join("\n") + "\n";
+}
+
+const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
+
+function renderMarkdown(plan: Plan): string {
+  const s = plan.summary;
+  const verdict = s.mandatoryViolations ? `❌ ${s.mandatoryViolations} mandatory policy violation(s)` : "✅ no mandatory policy violation";
+  const out: string[] = [
+    `### Offline plan of \`liiibre/${plan.stack}\``,
+    "",
+    `${verdict} · ${s.advisoryViolations} advisory · ${s.resourceCount} resources (${s.protectedCount} protected) · ${s.tenantCount} organisations · ${s.userCount} accounts · ${s.storagePoolGB} GB pooled`,
+    "",
+  ];
+  if (plan.violations.length) {
+    out.push("#### Policy violations", "");
+    for (const [tenant, vs] of groupViolations(plan.violations)) {
+      out.push(`**${mdEscape(tenant)}**`, "");
+      for (const v of vs) out.push(`- \`${v.level}\` **${v.policy}**: ${mdEscape(v.message)}${v.urn ? ` <sub>\`${v.urn}\`</sub>` : ""}`);
+      out.push("");
+    }
+  }
+  out.push("<details><summary>Organisations</summary>", "", "| slug | plan | state | users | pool (GB) | apps |", "|---|---|---|---:|---:|---|");
+  for (const t of plan.tenants) out.push(`| ${t.slug} | ${t.plan} | ${t.state} | ${t.users} | ${t.storagePoolGB} | ${t.apps.join(", ")} |`);
+  out.push("", "</details>", "", "<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---:|");
+  for (const [type, n] of Object.entries(s.byType)) out.push(`| \`${type}\` | ${n} |`);
+  out.push("", "</details>", "", "Full desired state: `npm run plan -- --stack " + plan.stack + " --format json`.", "");
+  return out.join("\n");
+}
