@@ -1,0 +1,74 @@
+/**
+ * The interface between the storage layer (MinIO, Helsinki backups, databases) and the
+ * components that keep data (tenant bundles, shared services). Kept narrow on purpose: the
+ * co-op wants to be able to swap MinIO (e.g. for SeaweedFS) without touching the apps.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import type * as minio from "@pulumi/minio";
+
+/** An S3 service as clients see it. */
+export interface S3Endpoint {
+  /** Host name (and port when not 443), e.g. `s3.fsn.liiibre.coop`, as S3 clients want it. */
+  host: string;
+  /** Full URL, e.g. `https://s3.fsn.liiibre.coop`. */
+  url: string;
+  /** Region name the server answers to. */
+  region: string;
+}
+
+/** What the storage platform hands to everything that stores data. */
+export interface StorageContext {
+  /** Provider of the primary MinIO in Falkenstein. */
+  primaryMinio: minio.Provider;
+  /** Provider of the standalone MinIO on the Helsinki backup server. */
+  backupMinio: minio.Provider;
+  /** The primary object store, as apps inside the cluster reach it. */
+  primary: S3Endpoint;
+  /** The Helsinki backup object store. */
+  backup: S3Endpoint;
+  /** The cluster's Kubernetes provider. */
+  k8s: k8s.Provider;
+}
+
+export interface TenantStorageArgs {
+  /** Tenant slug (or the shared instance's slug): buckets are `<slug>-<suffix>`. */
+  slug: string;
+  /** Namespace receiving the credentials Secret and the k8up Schedule (must exist: pass it in dependsOn). */
+  namespace: pulumi.Input<string>;
+  /** Bucket suffixes, from APPS[app].buckets of the tenant's apps. */
+  bucketSuffixes: string[];
+  /** Hard quota of the organisation's pool, bytes (users × quotaPerUserGB × BYTES_PER_GB). */
+  quotaBytes: number;
+  context: StorageContext;
+}
+
+export interface TenantStorageOutputs {
+  /** Bucket suffix → bucket name. */
+  buckets: Record<string, pulumi.Output<string>>;
+  /** Name of the Secret (in the tenant namespace) with keys `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`. */
+  credentialsSecretName: pulumi.Output<string>;
+}
+
+export interface PostgresClusterArgs {
+  /** Namespace of the CloudNativePG Cluster (must exist: pass it in dependsOn). */
+  namespace: pulumi.Input<string>;
+  /** Database name and owner role. */
+  database: string;
+  owner: string;
+  /** PostgreSQL instances. Default 1 (2 for shared services). */
+  instances?: number;
+  /** Volume size per instance in GB. */
+  storageGB: number;
+  /** Path prefix of the base backups and WAL in the Helsinki bucket, e.g. `<slug>/nextcloud`. */
+  backupPath: string;
+  context: StorageContext;
+}
+
+export interface PostgresClusterOutputs {
+  /** Read-write service host, `<cluster>-rw.<namespace>.svc`. */
+  host: pulumi.Output<string>;
+  port: number;
+  /** Secret created by CloudNativePG with keys `username`, `password` (`<cluster>-app`). */
+  appSecretName: pulumi.Output<string>;
+}
