@@ -66,7 +66,11 @@ export function parseArgs(argv: string[]): PlanArgs {
 }
 
 /** Runs the plan; returns the exit code. `write` receives the report unless `--out` is given. */
-export async function runPlan(args: PlanArgs, io: { write: (s: string) => void; error: (s: string) => void }): Promise<number> {
+export async function runPlan(
+  args: PlanArgs,
+  io: { write: (s: string) => void; error: (s: string) => void },
+  policies: typeof checkPolicies = checkPolicies,
+): Promise<number> {
   const file = args.configFile ? path.resolve(args.configFile) : stackConfigFile(args.stack);
   if (!fs.existsSync(file)) {
     io.error(`error: no configuration file ${file}${args.configFile ? "" : ` (is "${args.stack}" a stack of this project?)`}\n`);
@@ -81,7 +85,7 @@ export async function runPlan(args: PlanArgs, io: { write: (s: string) => void; 
   }
   try {
     const evaluation = await evaluate({ config: raw, stack: args.stack });
-    const plan = buildPlan(evaluation, await checkPolicies(evaluation));
+    const plan = buildPlan(evaluation, await policies(evaluation));
     const text = render(plan, args.format);
     if (args.out) {
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
