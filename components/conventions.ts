@@ -49,3 +49,22 @@ export const tenantNamespace = (slug: string): string => slug;
 
 /** The bucket of a tenant's app: `<slug>-<suffix>` (suffixes in components/config/apps.ts). */
 export const bucketName = (slug: string, suffix: string): string => `${slug}-${suffix}`;
+
+/**
+ * Platform objects other layers refer to by name (the platform layer creates them; tenant
+ * bundles and shared services only reference them).
+ */
+export const PLATFORM = {
+  /** cert-manager ClusterIssuer every Ingress uses (`cert-manager.io/cluster-issuer`). */
+  clusterIssuer: "letsencrypt",
+  /** IngressClass of ingress-nginx. */
+  ingressClass: "nginx",
+  /** Namespace of the ingress controller (tenant NetworkPolicies admit traffic from it). */
+  ingressNamespace: "ingress-nginx",
+  /** Namespace of the primary MinIO (tenant NetworkPolicies allow egress to it). */
+  minioNamespace: "minio",
+  /** Namespace of the shared Keycloak. */
+  keycloakNamespace: "keycloak",
+  /** Namespace of the shared Jitsi Meet. */
+  jitsiNamespace: "jitsi",
+} as const;
