@@ -82,12 +82,13 @@ export function problemsFromZod(issues: ReadonlyArray<z.core.$ZodIssue>, schema:
         });
         break;
       case "invalid_union": {
-        const note = (issue as { note?: string; discriminator?: string }).discriminator;
-        const options = unionDiscriminatorValues(schema, issue.path);
+        // zod reports a bad discriminator at `<path>.<discriminator>` with the options.
+        const u = issue as { discriminator?: string; options?: unknown[] };
+        const found = u.discriminator && input && typeof input === "object" ? (input as Record<string, unknown>)[u.discriminator] : input;
         problems.push({
-          path: keyPath(note ? [...issue.path, note] : issue.path),
-          message: options.length
-            ? `expected one of ${options.join(" | ")}, got ${describe(note && input && typeof input === "object" ? (input as Record<string, unknown>)[note] : input)}`
+          path: keyPath(issue.path),
+          message: u.options?.length
+            ? `expected one of ${u.options.map(String).join(" | ")}, got ${describe(found)}`
             : `expected one of the documented shapes, got ${describe(input)}`,
         });
         break;
@@ -163,24 +164,6 @@ function allowedKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>, inpu
   const at = schemaAt(schema, path, input);
   const shape = at ? defOf(at).shape : undefined;
   return shape ? Object.keys(shape) : [];
-}
-
-function unionDiscriminatorValues(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
-  let cur: z.ZodType | undefined = unwrap(schema);
-  for (const seg of path) {
-    if (!cur) return [];
-    const def = defOf(cur);
-    if (def.type === "array" && typeof seg === "number") cur = def.element && unwrap(def.element);
-    else if (def.type === "object" && def.shape) cur = def.shape[String(seg)] && unwrap(def.shape[String(seg)]);
-    else return [];
-  }
-  if (!cur) return [];
-  const def = defOf(cur);
-  if (def.type !== "union" || !def.discriminator) return [];
-  return (def.options ?? []).flatMap((o) => {
-    const d = defOf(unwrap(o)).shape?.[def.discriminator!];
-    return d ? ((defOf(d) as unknown as { values?: unknown[] }).values ?? []).map(String) : [];
-  });
 }
 
 /** The allowed word nearest to `word` (Levenshtein distance ≤ 3), for "did you mean" hints. */
