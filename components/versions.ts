@@ -17,10 +17,44 @@ export interface ChartPin {
 export const CHARTS = {
   // compute / platform add-ons (components/platform)
   // storage and backups (components/storage)
+  /** MinIO Operator (minio/operator): manages the primary MinIO `Tenant` (minio.min.io/v2). */
+  minioOperator: { repo: "https://operator.min.io", chart: "operator", version: "7.1.1" },
+  /** k8up (k8up-io/k8up): restic backups of PVCs; its CRDs ship separately (K8UP_CRDS_URL). */
+  k8up: { repo: "https://k8up-io.github.io/k8up", chart: "k8up", version: "4.8.4" },
+  /** CloudNativePG operator (chart 0.26.x = CloudNativePG 1.27.x). */
+  cloudnativePg: { repo: "https://cloudnative-pg.github.io/charts", chart: "cloudnative-pg", version: "0.26.0" },
+  /** Barman Cloud plugin of CloudNativePG (`ObjectStore`, barmancloud.cnpg.io/v1); needs cert-manager. */
+  barmanCloudPlugin: { repo: "https://cloudnative-pg.github.io/charts", chart: "plugin-barman-cloud", version: "0.3.1" },
   // apps and shared services (components/apps, components/shared)
+  /** Nextcloud (nextcloud/helm; chart 8.x = Nextcloud 32, its image tag comes with the chart). */
+  nextcloud: { repo: "https://nextcloud.github.io/helm/", chart: "nextcloud", version: "8.6.0" },
+  /** Synapse + Element Web (element-hq/ess-helm, ESS Community), an OCI chart. */
+  matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "25.10.2" },
+  /** Jitsi Meet (jitsi-contrib/jitsi-helm): web, prosody, jicofo, jvb. */
+  jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "1.5.2" },
+  /** Keycloak, Quarkus distribution (codecentric/helm-charts `keycloakx`). */
+  keycloakx: { repo: "https://codecentric.github.io/helm-charts", chart: "keycloakx", version: "7.0.1" },
 } satisfies Record<string, ChartPin>;
 
 /** Container images: repository and exact tag. */
 export const IMAGES = {
   // name: { repository: "…", tag: "…" },
+  // storage and backups (components/storage)
+  /** MinIO server of the primary Tenant (Falkenstein); keep it equal to MINIO_RELEASE (replication wants the same release on both sides). */
+  minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2025-04-22T22-12-26Z" },
+  /** MinIO client, used by the replication Jobs (`mc replicate add`). */
+  mc: { repository: "quay.io/minio/mc", tag: "RELEASE.2025-04-16T18-13-26Z" },
+  /** PostgreSQL operand of CloudNativePG clusters. */
+  postgres: { repository: "ghcr.io/cloudnative-pg/postgresql", tag: "17.5" },
+  // apps (components/apps)
+  onlyoffice: { repository: "docker.io/onlyoffice/documentserver", tag: "9.0.4" },
+  collabora: { repository: "docker.io/collabora/code", tag: "25.04.6.2.1" },
+  hedgedoc: { repository: "quay.io/hedgedoc/hedgedoc", tag: "1.10.3" },
+  redis: { repository: "docker.io/library/redis", tag: "7.4.6-alpine" },
 } satisfies Record<string, { repository: string; tag: string }>;
+
+// storage and backups (components/storage)
+/** Standalone MinIO release on the Helsinki backup server (same as IMAGES.minio: replication wants equal releases). */
+export const MINIO_RELEASE = "RELEASE.2025-04-22T22-12-26Z";
+/** k8up CRDs, applied before the chart (the chart does not ship them); same release as CHARTS.k8up. */
+export const K8UP_CRDS_URL = "https://github.com/k8up-io/k8up/releases/download/k8up-4.8.4/k8up-crd.yaml";

@@ -85,6 +85,8 @@ export const HetznerSchema = z.strictObject({
           subnet: cidr4().default("10.0.2.0/24"),
         })
         .optional(),
+      /** Further cloud subnets reserved in the network (load balancers, other projects). Default none. */
+      extraSubnets: z.array(cidr4()).default([]),
     })
     .prefault({}),
   /** CIDRs allowed to reach SSH (22) and the Kubernetes API (6443). Required, at least one. */
@@ -137,6 +139,11 @@ export const NodePoolSchema = z.strictObject({
       image: text().default("debian-12"),
       /** Size of one protected data volume per server in GB; omit for stateless nodes. */
       volumeGB: int(10, 10240).optional(),
+      /**
+       * Slots (1-based: `<cluster>-<pool>-NN`) being removed: k0sctl resets them and their
+       * protection is lifted; lower `count` on the next apply (docs/operations.md). Default none.
+       */
+      reset: z.array(int(1)).default([]),
     })
     .optional(),
 });
@@ -160,6 +167,8 @@ export const DedicatedServerSchema = z.strictObject({
   monthlyPriceEUR: number(0),
   /** Bought on Hetzner's server auction (second-hand). */
   auction: bool(),
+  /** Being removed: k0sctl drains and resets it; then delete the entry (docs/operations.md). Default false. */
+  reset: bool().default(false),
 });
 
 export const ClusterSchema = z.strictObject({
@@ -208,6 +217,12 @@ export const StorageSchema = z.strictObject({
       storageClass: text().default("local-storage"),
     })
     .prefault({}),
+  /**
+   * Days the primary MinIO keeps noncurrent object versions (versioning is on for replication;
+   * old versions count against the bucket quota). Helsinki keeps them longer
+   * (`backup.noncurrentVersionDays`). Default 7.
+   */
+  noncurrentVersionDays: int(1).default(7),
 });
 
 export const BackupSchema = z.strictObject({

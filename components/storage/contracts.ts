@@ -29,6 +29,24 @@ export interface StorageContext {
   backup: S3Endpoint;
   /** The cluster's Kubernetes provider. */
   k8s: k8s.Provider;
+  /**
+   * Retention and schedules (from `liiibre:backup` / `liiibre:storage`). Optional so that a
+   * hand-made context (tests) still works: missing values take the schema's defaults
+   * (DEFAULT_STORAGE_SETTINGS in components/storage/settings.ts).
+   */
+  settings?: Partial<StorageSettings>;
+}
+
+/** Retention and schedules the storage layer applies to every tenant. */
+export interface StorageSettings {
+  /** Days the primary keeps noncurrent versions (they count against the bucket quota). */
+  primaryNoncurrentVersionDays: number;
+  /** Days Helsinki keeps noncurrent versions (deleted or overwritten files), >= 30. */
+  backupNoncurrentVersionDays: number;
+  /** Retention of PostgreSQL base backups and WAL in Helsinki, days. */
+  databaseRetentionDays: number;
+  /** k8up schedules (cron, UTC) and restic retention. */
+  k8up: { backup: string; check: string; prune: string; keepDaily: number; keepWeekly: number; keepMonthly: number };
 }
 
 export interface TenantStorageArgs {

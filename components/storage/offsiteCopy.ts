@@ -1,0 +1,148 @@
+/**
+ * The Helsinki copy of a tenant's buckets: one twin bucket per primary bucket (same name,
+ * versioning on, noncurrent versions kept `backup.noncurrentVersionDays` days) and MinIO
+ * server-side bucket replication from the primary to the twin.
+ *
+ * Mechanism (docs/storage.md#off-site-copies): `@pulumi/minio` has no replication resource,
+ * so a Kubernetes Job (pinned `mc` image) runs `mc replicate add` for each bucket that has no
+ * rule towards Helsinki yet. It is idempotent (a bucket already replicated is skipped) and the
+ * Job is replaced (delete, then create) whenever its spec changes: a new bucket, another
+ * endpoint, another mc release.
+ *
+ * What is replicated: new and existing objects and delete markers, NOT versioned deletes
+ * (the permanent removal of a version): deleting a file in Falkenstein leaves its versions in
+ * Helsinki, where the lifecycle rule keeps them for the configured days.
+ *
+ * Every resource whose URN has this component's type in its chain lives in Helsinki: the
+ * policy pack tells twins from primary buckets by that (twins carry no quota: they hold
+ * versions beyond the pool and must never refuse a replica).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as minio from "@pulumi/minio";
+import { LABELS } from "../conventions";
+import { IMAGES } from "../versions";
+import type { StorageContext } from "./contracts";
+import { REPLICATION_SECRET, STORAGE_NAMESPACE, settingsOf } from "./settings";
+
+export interface OffsiteCopyArgs {
+  slug: string;
+  /** Primary bucket names (their twins get the same names in Helsinki). */
+  buckets: string[];
+  /** The primary buckets and their versioning (replication needs it): the Job waits for them. */
+  primaryResources: pulumi.Resource[];
+  context: StorageContext;
+}
+
+/** The ID prefix of the lifecycle rule of a twin bucket. */
+export const NONCURRENT_RULE_ID = "keep-noncurrent-versions";
+/** What a replication rule replicates (mc replicate add --replicate). */
+export const REPLICATE_FLAGS = "delete-marker,existing-objects";
+
+/** Name of the replication Job of a tenant (in STORAGE_NAMESPACE). */
+export const replicationJobName = (slug: string): string => `replicate-${slug}`;
+
+/**
+ * The Job's shell script: for each bucket, add a replication rule towards the twin unless one
+ * already targets it (`mc replicate export` lists the rules; their destination ARN ends with
+ * the remote bucket name).
+ */
+export const REPLICATION_SCRIPT = `set -eu
+mc alias set primary "$PRIMARY_URL" "$PRIMARY_ACCESS_KEY" "$PRIMARY_SECRET_KEY" >/dev/null
+for b in $BUCKETS; do
+  if mc replicate export "primary/$b" 2>/dev/null | grep -Eq "arn:minio:replication:[^\\"]*:$b\\""; then
+    echo "$b: already replicated to $TARGET_HOST"
+  else
+    mc replicate add "primary/$b" \\
+      --remote-bucket "$TARGET_SCHEME://$TARGET_ACCESS_KEY:$TARGET_SECRET_KEY@$TARGET_HOST/$b" \\
+      --replicate "$REPLICATE" --priority 1
+    echo "$b: replication to $TARGET_HOST added"
+  fi
+done
+`;
+
+export class OffsiteCopy extends pulumi.ComponentResource {
+  /** Twin bucket names in Helsinki. */
+  public readonly buckets: pulumi.Output<string>[];
+
+  constructor(name: string, args: OffsiteCopyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("liiibre:storage:OffsiteCopy", name, {}, opts);
+    const { slug, context } = args;
+    const settings = settingsOf(context);
+    const twinsReady: pulumi.Resource[] = [];
+    this.buckets = args.buckets.map((b) => {
+      const twin = new minio.S3Bucket(
+        `${b}-offsite`,
+        { bucket: b, acl: "private", forceDestroy: false },
+        { parent: this, provider: context.backupMinio, protect: true, retainOnDelete: true },
+      );
+      const versioning = new minio.S3BucketVersioning(
+        `${b}-offsite-versioning`,
+        { bucket: twin.bucket, versioningConfiguration: { status: "Enabled" } },
+        { parent: this, provider: context.backupMinio, retainOnDelete: true },
+      );
+      const ilm = new minio.IlmPolicy(
+        `${b}-offsite-lifecycle`,
+        {
+          bucket: twin.bucket,
+          rules: [{ id: NONCURRENT_RULE_ID, status: "Enabled", noncurrentVersionExpirationDays: settings.backupNoncurrentVersionDays }],
+        },
+        { parent: this, provider: context.backupMinio, retainOnDelete: true },
+      );
+      twinsReady.push(versioning, ilm);
+      return twin.bucket;
+    });
+
+    const backup = new URL(context.backup.url);
+    const env = (name: string, value: pulumi.Input<string>) => ({ name, value });
+    const fromSecret = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: REPLICATION_SECRET, key } } });
+    const labels = { [LABELS.tenant]: slug, "app.kubernetes.io/name": "minio-replication" };
+    new k8s.batch.v1.Job(
+      `${slug}-replication`,
+      {
+        metadata: { name: replicationJobName(slug), namespace: STORAGE_NAMESPACE, labels },
+        spec: {
+          backoffLimit: 6,
+          template: {
+            metadata: { labels },
+            spec: {
+              restartPolicy: "OnFailure",
+              securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+              containers: [
+                {
+                  name: "mc",
+                  image: `${IMAGES.mc.repository}:${IMAGES.mc.tag}`,
+                  command: ["/bin/sh", "-c", REPLICATION_SCRIPT],
+                  env: [
+                    env("MC_CONFIG_DIR", "/tmp/.mc"),
+                    env("PRIMARY_URL", context.primary.url),
+                    fromSecret("PRIMARY_ACCESS_KEY", "PRIMARY_ACCESS_KEY"),
+                    fromSecret("PRIMARY_SECRET_KEY", "PRIMARY_SECRET_KEY"),
+                    env("TARGET_SCHEME", backup.protocol.replace(":", "")),
+                    env("TARGET_HOST", backup.host),
+                    fromSecret("TARGET_ACCESS_KEY", "TARGET_ACCESS_KEY"),
+                    fromSecret("TARGET_SECRET_KEY", "TARGET_SECRET_KEY"),
+                    env("BUCKETS", args.buckets.join(" ")),
+                    env("REPLICATE", REPLICATE_FLAGS),
+                  ],
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                  resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
+              ],
+              volumes: [{ name: "tmp", emptyDir: {} }],
+            },
+          },
+        },
+      },
+      {
+        parent: this,
+        provider: context.k8s,
+        dependsOn: [...args.primaryResources, ...twinsReady],
+        // A Job's template is immutable: a changed spec replaces the Job, under the same name.
+        deleteBeforeReplace: true,
+      },
+    );
+    this.registerOutputs({ buckets: this.buckets });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Names and defaults of the storage layer, shared by its components and its tests.
+ */
+import type { Estate } from "../config";
+import type { StorageContext, StorageSettings } from "./contracts";
+
+/** Namespace of the primary MinIO Tenant, its root credentials and the replication Jobs. */
+export const STORAGE_NAMESPACE = "minio";
+/** Namespace of the MinIO Operator. */
+export const MINIO_OPERATOR_NAMESPACE = "minio-operator";
+/** Namespace of the k8up operator. */
+export const K8UP_NAMESPACE = "k8up";
+/** Namespace of the CloudNativePG operator and its Barman Cloud plugin (the plugin must share it). */
+export const CNPG_NAMESPACE = "cnpg-system";
+/** Name of the MinIO Tenant (its in-cluster Service is `minio` in STORAGE_NAMESPACE). */
+export const MINIO_TENANT_NAME = "primary";
+/**
+ * Secret (in STORAGE_NAMESPACE) read by the replication Jobs: primary root credentials and the
+ * Helsinki replication user. Created by StoragePlatform.
+ */
+export const REPLICATION_SECRET = "replication-credentials";
+/** Helsinki bucket holding every PostgreSQL base backup and WAL archive (one prefix per cluster). */
+export const POSTGRES_BACKUP_BUCKET = "liiibre-postgres";
+/** Helsinki bucket holding the k0s backups (etcd, PKI, config) of the controllers. */
+export const K0S_BACKUP_BUCKET = "liiibre-k0s";
+/** Region name both MinIO servers answer to. */
+export const S3_REGION = "us-east-1";
+/** Name of the Barman Cloud plugin in a CloudNativePG Cluster's `spec.plugins`. */
+export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
+/** Helsinki bucket of a tenant's k8up (restic) repository. */
+export const k8upBucketName = (slug: string): string => `${slug}-k8up`;
+
+/** The schema's defaults (components/config/schema.ts), for contexts built without settings. */
+export const DEFAULT_STORAGE_SETTINGS: StorageSettings = {
+  primaryNoncurrentVersionDays: 7,
+  backupNoncurrentVersionDays: 30,
+  databaseRetentionDays: 30,
+  k8up: { backup: "15 2 * * *", check: "30 4 * * 0", prune: "45 5 * * 0", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+};
+
+/** The settings of a context, defaults filled in. */
+export function settingsOf(context: StorageContext): StorageSettings {
+  const s = context.settings ?? {};
+  return { ...DEFAULT_STORAGE_SETTINGS, ...s, k8up: { ...DEFAULT_STORAGE_SETTINGS.k8up, ...(s.k8up ?? {}) } };
+}
+
+/** The settings of an estate. */
+export function settingsFromEstate(estate: Estate): StorageSettings {
+  return {
+    primaryNoncurrentVersionDays: estate.storage.noncurrentVersionDays,
+    backupNoncurrentVersionDays: estate.backup.noncurrentVersionDays,
+    databaseRetentionDays: estate.backup.databaseRetentionDays,
+    k8up: { ...estate.backup.k8up },
+  };
+}
+
+/** An IAM policy document (the subset MinIO understands and this project writes). */
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: Array<{
+    Sid?: string;
+    Effect: "Allow" | "Deny";
+    Action: string[];
+    Resource: string[];
+    Condition?: Record<string, Record<string, string[]>>;
+  }>;
+}
+
+/** ARN of a bucket, and of the objects in it. */
+export const bucketArn = (bucket: string): string => `arn:aws:s3:::${bucket}`;
+export const objectsArn = (bucket: string, prefix = ""): string => `arn:aws:s3:::${bucket}/${prefix}*`;
+
+/** Read/write access to the objects of the given buckets, nothing else (no ListAllMyBuckets). */
+export function bucketsReadWritePolicy(buckets: string[]): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "Buckets",
+        Effect: "Allow",
+        Action: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+        Resource: buckets.map(bucketArn),
+      },
+      {
+        Sid: "Objects",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Resource: buckets.map((b) => objectsArn(b)),
+      },
+    ],
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * A tenant's object storage and backups (docs/storage.md):
+ * - one primary bucket per app that stores files, `<slug>-<suffix>`, private, versioned,
+ *   hard quota = the organisation's pool (users × quotaPerUserGB × 1024³ bytes), noncurrent
+ *   versions expired after `storage.noncurrentVersionDays`;
+ * - one MinIO user whose policy grants only these buckets, its credentials in the Secret
+ *   `s3-credentials` of the tenant namespace (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`);
+ * - their Helsinki twins and the replication towards them (OffsiteCopy);
+ * - the k8up Schedule of the namespace's volumes (VolumeBackup).
+ *
+ * The pool is one quota per organisation: EVERY bucket of the tenant carries the whole pool
+ * as its hard quota (no app can exceed the pool on its own), and Nextcloud's group and user
+ * quotas share the pool between the members. Chat media and pad images are small next to
+ * files; their sum across buckets is reported, not enforced (see docs/storage.md#pool).
+ *
+ * Every bucket is `protect`ed and `retainOnDelete`: removing the tenant from config fails the
+ * update on them instead of deleting data; the deliberate procedure is in docs/restore.md.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as minio from "@pulumi/minio";
+import { LABELS, bucketName } from "../conventions";
+import type { TenantStorageArgs, TenantStorageOutputs } from "./contracts";
+import { OffsiteCopy } from "./offsiteCopy";
+import { S3User } from "./s3User";
+import { bucketsReadWritePolicy, settingsOf } from "./settings";
+import { VolumeBackup } from "./volumeBackup";
+
+/** Name of the Secret (tenant namespace) with the tenant's primary S3 credentials. */
+export const S3_CREDENTIALS_SECRET = "s3-credentials";
+/** ID of the primary buckets' lifecycle rule. */
+export const PRIMARY_NONCURRENT_RULE_ID = "expire-noncurrent-versions";
+
+export class TenantStorage extends pulumi.ComponentResource implements TenantStorageOutputs {
+  public readonly buckets: Record<string, pulumi.Output<string>>;
+  public readonly credentialsSecretName: pulumi.Output<string>;
+
+  constructor(name: string, args: TenantStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("liiibre:storage:TenantStorage", name, {}, opts);
+    const { slug, context } = args;
+    if (!Number.isSafeInteger(args.quotaBytes) || args.quotaBytes <= 0) {
+      throw new Error(`TenantStorage ${slug}: quotaBytes must be a positive integer number of bytes, got ${args.quotaBytes}`);
+    }
+    const suffixes = [...new Set(args.bucketSuffixes)];
+    const settings = settingsOf(context);
+    const names = suffixes.map((s) => bucketName(slug, s));
+    const primaryResources: pulumi.Resource[] = [];
+    this.buckets = {};
+    suffixes.forEach((suffix, i) => {
+      const b = names[i];
+      const bucket = new minio.S3Bucket(
+        b,
+        { bucket: b, acl: "private", quota: args.quotaBytes, forceDestroy: false },
+        { parent: this, provider: context.primaryMinio, protect: true, retainOnDelete: true },
+      );
+      const versioning = new minio.S3BucketVersioning(
+        `${b}-versioning`,
+        { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } },
+        { parent: this, provider: context.primaryMinio, retainOnDelete: true },
+      );
+      new minio.IlmPolicy(
+        `${b}-lifecycle`,
+        {
+          bucket: bucket.bucket,
+          rules: [{ id: PRIMARY_NONCURRENT_RULE_ID, status: "Enabled", noncurrentVersionExpirationDays: settings.primaryNoncurrentVersionDays }],
+        },
+        { parent: this, provider: context.primaryMinio, retainOnDelete: true },
+      );
+      primaryResources.push(bucket, versioning);
+      this.buckets[suffix] = bucket.bucket;
+    });
+
+    if (names.length > 0) {
+      const user = new S3User(
+        `${slug}-s3`,
+        {
+          userName: `${slug}-s3`,
+          policy: bucketsReadWritePolicy(names),
+          minioProvider: context.primaryMinio,
+          k8sProvider: context.k8s,
+          secret: { name: S3_CREDENTIALS_SECRET, namespace: args.namespace, labels: { [LABELS.tenant]: slug } },
+        },
+        { parent: this, dependsOn: primaryResources },
+      );
+      this.credentialsSecretName = user.secretName;
+      new OffsiteCopy(`${slug}-offsite`, { slug, buckets: names, primaryResources, context }, { parent: this });
+    } else {
+      this.credentialsSecretName = pulumi.output("");
+    }
+    new VolumeBackup(`${slug}-volumes`, { slug, namespace: args.namespace, context }, { parent: this });
+    this.registerOutputs({ buckets: this.buckets, credentialsSecretName: this.credentialsSecretName });
+  }
+}

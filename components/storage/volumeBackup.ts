@@ -1,0 +1,87 @@
+/**
+ * Backups of a namespace's persistent volumes: a k8up `Schedule` (k8up.io/v1) whose restic
+ * repository is a bucket of the Helsinki MinIO, reached with a Helsinki user limited to that
+ * bucket. Daily backup, weekly check, prune keeping 7 daily / 4 weekly / 6 monthly snapshots
+ * (liiibre:backup.k8up). PostgreSQL volumes are skipped (CloudNativePG backs them up itself).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as minio from "@pulumi/minio";
+import * as random from "@pulumi/random";
+import { LABELS } from "../conventions";
+import type { StorageContext } from "./contracts";
+import { S3User } from "./s3User";
+import { bucketsReadWritePolicy, k8upBucketName, settingsOf } from "./settings";
+
+export interface VolumeBackupArgs {
+  /** Tenant slug (or a service's name): the Helsinki bucket is `<slug>-k8up`. */
+  slug: string;
+  /** Namespace whose PVCs are backed up (must exist). */
+  namespace: pulumi.Input<string>;
+  context: StorageContext;
+}
+
+/** Name of the Schedule and of the Secret holding the repository password and Helsinki credentials. */
+export const K8UP_SCHEDULE_NAME = "helsinki";
+export const K8UP_SECRET_NAME = "k8up-helsinki";
+
+export class VolumeBackup extends pulumi.ComponentResource {
+  /** The Helsinki bucket of the restic repository. */
+  public readonly bucket: pulumi.Output<string>;
+
+  constructor(name: string, args: VolumeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("liiibre:storage:VolumeBackup", name, {}, opts);
+    const { slug, context } = args;
+    const settings = settingsOf(context).k8up;
+    const bucketName = k8upBucketName(slug);
+    const labels = { [LABELS.tenant]: slug };
+
+    // The restic repository: data, protected; no versioning (restic prunes it itself).
+    const bucket = new minio.S3Bucket(
+      `${slug}-k8up`,
+      { bucket: bucketName, acl: "private", forceDestroy: false },
+      { parent: this, provider: context.backupMinio, protect: true, retainOnDelete: true },
+    );
+    const repoPassword = new random.RandomPassword(`${slug}-k8up-repo-password`, { length: 48, special: false }, { parent: this });
+    const user = new S3User(
+      `${slug}-k8up`,
+      {
+        userName: `${slug}-k8up`,
+        policy: bucketsReadWritePolicy([bucketName]),
+        minioProvider: context.backupMinio,
+        k8sProvider: context.k8s,
+        secret: { name: K8UP_SECRET_NAME, namespace: args.namespace, labels, extra: { RESTIC_PASSWORD: repoPassword.result } },
+      },
+      { parent: this, dependsOn: [bucket] },
+    );
+    const ref = (key: string) => ({ name: K8UP_SECRET_NAME, key });
+    new k8s.apiextensions.CustomResource(
+      `${slug}-k8up-schedule`,
+      {
+        apiVersion: "k8up.io/v1",
+        kind: "Schedule",
+        metadata: { name: K8UP_SCHEDULE_NAME, namespace: args.namespace, labels },
+        spec: {
+          backend: {
+            repoPasswordSecretRef: ref("RESTIC_PASSWORD"),
+            s3: {
+              endpoint: context.backup.url,
+              bucket: bucketName,
+              accessKeyIDSecretRef: ref("AWS_ACCESS_KEY_ID"),
+              secretAccessKeySecretRef: ref("AWS_SECRET_ACCESS_KEY"),
+            },
+          },
+          backup: { schedule: settings.backup, successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 4 },
+          check: { schedule: settings.check },
+          prune: {
+            schedule: settings.prune,
+            retention: { keepDaily: settings.keepDaily, keepWeekly: settings.keepWeekly, keepMonthly: settings.keepMonthly },
+          },
+        },
+      },
+      { parent: this, provider: context.k8s, dependsOn: [user] },
+    );
+    this.bucket = bucket.bucket;
+    this.registerOutputs({ bucket: this.bucket });
+  }
+}
