@@ -6,11 +6,18 @@
  * resource is registered). The offline harness (scripts/harness.ts) passes the estate it
  * validated from the same config.
  */
-import { loadEstateOrExit, type Estate } from "./components/config";
+import { loadEstateOrExit, sshPrivateKey, type Estate } from "./components/config";
+import { HetznerCompute, ingressAddresses, nodesByRoleAndLocation } from "./components/hetzner";
+import { K0sCluster } from "./components/k0s";
 import { storagePoolGB } from "./components/units";
 
 export default async function main(estate: Estate = loadEstateOrExit()) {
+  const compute = new HetznerCompute("estate", { estate });
+  const cluster = new K0sCluster(estate.cluster.name, { estate, hosts: compute.hosts, sshPrivateKey: sshPrivateKey() });
   return {
+    nodes: nodesByRoleAndLocation(compute.hosts),
+    kubeconfig: cluster.kubeconfig,
+    ingressAddresses: ingressAddresses(compute.hosts),
     tenants: Object.fromEntries(
       estate.tenants.map((t) => [t.slug, { plan: t.plan, users: t.users, storagePoolGB: storagePoolGB(t) }]),
     ),

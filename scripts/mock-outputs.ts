@@ -57,6 +57,7 @@ export const PROVIDER_OUTPUTS: Record<string, Outputs> = {
   "hcloud:index/floatingIp:FloatingIp": (n) => ({ ipAddress: fakeIpv4(n) }),
   "hcloud:index/loadBalancer:LoadBalancer": (n) => ({ ipv4: fakeIpv4(n), ipv6: fakeIpv6(n) }),
   "hcloud:index/volume:Volume": (n) => ({ linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${hash(n).readUInt32BE(0)}` }),
+  "hcloud:index/serverNetwork:ServerNetwork": (n) => ({ ip: `10.0.1.${2 + (hash(n)[0] % 250)}` }),
   "hcloud:index/sshKey:SshKey": (n) => ({ fingerprint: hash(n).subarray(0, 16).toString("hex").replace(/(..)(?!$)/g, "$1:") }),
 };
 
