@@ -51,6 +51,8 @@ export const IMAGES = {
   collabora: { repository: "docker.io/collabora/code", tag: "25.04.6.2.1" },
   hedgedoc: { repository: "quay.io/hedgedoc/hedgedoc", tag: "1.10.3" },
   redis: { repository: "docker.io/library/redis", tag: "7.4.6-alpine" },
+  /** Installs synapse-s3-storage-provider (pure Python) into a volume Synapse imports from. */
+  python: { repository: "docker.io/library/python", tag: "3.12.12-slim" },
 } satisfies Record<string, { repository: string; tag: string }>;
 
 // storage and backups (components/storage)

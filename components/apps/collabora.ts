@@ -1,0 +1,65 @@
+/**
+ * Collabora Online (CODE, pinned image), editing ODF files (odt/ods/odp) from Nextcloud
+ * through the `richdocuments` app. Only the bundle's Nextcloud may use it (WOPI alias
+ * group); TLS ends at the ingress.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { IMAGES } from "../versions";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { resourcesFor } from "./sizing";
+import type { AppContext, AppInstance, AppModule } from "./types";
+
+export class Collabora extends pulumi.ComponentResource {
+  public readonly url: string;
+  public readonly host: string;
+
+  constructor(name: string, args: { ctx: AppContext }, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:apps:Collabora", name, {}, opts);
+    const { ctx } = args;
+    const child = { parent: this, provider: ctx.provider };
+    const labels = appLabels(ctx.slug, "collabora");
+    this.host = hostOf("collabora", ctx.domain);
+    this.url = `https://${this.host}`;
+    const admin = password(`${name}-admin-password`, { parent: this });
+    const secret = opaqueSecret(`${name}-admin`, { name: "collabora-admin", namespace: ctx.namespace, labels, stringData: { username: "admin", password: admin.result } }, child);
+    const nextcloudHost = hostOf("cloud", ctx.domain);
+    if (ctx.state !== "decommissioned") {
+      webApp(
+        name,
+        {
+          name: "collabora",
+          namespace: ctx.namespace,
+          labels,
+          image: `${IMAGES.collabora.repository}:${IMAGES.collabora.tag}`,
+          containerPort: 9980,
+          replicas: replicasFor(ctx.state),
+          resources: resourcesFor("collabora", ctx.users),
+          env: [
+            { name: "aliasgroup1", value: `https://${nextcloudHost.replace(/\./g, "\\.")}:443` },
+            { name: "server_name", value: this.host },
+            { name: "extra_params", value: "--o:ssl.enable=false --o:ssl.termination=true --o:welcome.enable=false" },
+            { name: "username", valueFrom: { secretKeyRef: { name: "collabora-admin", key: "username" } } },
+            { name: "password", valueFrom: { secretKeyRef: { name: "collabora-admin", key: "password" } } },
+          ],
+          host: this.host,
+          ingressAnnotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600" },
+          probePath: "/hosting/discovery",
+          nodeSelector: APPS_NODE_SELECTOR,
+        },
+        { ...child, dependsOn: [secret] },
+      );
+    }
+    this.registerOutputs({ url: this.url });
+  }
+}
+
+export const collaboraModule: AppModule = {
+  app: "collabora",
+  workloads: ["collabora"],
+  databases: [],
+  oidc: false,
+  deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
+    const c = new Collabora(`${ctx.slug}-collabora`, { ctx }, { parent });
+    return { urls: { collabora: c.url }, hosts: [c.host] };
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * HedgeDoc 1.x (pinned image): collaborative markdown, PostgreSQL from CloudNativePG,
+ * uploaded images in the bundle's bucket, login only through Keycloak (OAuth2).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { IMAGES } from "../versions";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { resourcesFor } from "./sizing";
+import type { AppContext, AppInstance, AppModule } from "./types";
+
+export class HedgeDoc extends pulumi.ComponentResource {
+  public readonly url: string;
+  public readonly host: string;
+
+  constructor(name: string, args: { ctx: AppContext }, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:apps:HedgeDoc", name, {}, opts);
+    const { ctx } = args;
+    const child = { parent: this, provider: ctx.provider };
+    const labels = appLabels(ctx.slug, "hedgedoc");
+    this.host = hostOf("pad", ctx.domain);
+    this.url = `https://${this.host}`;
+    const session = password(`${name}-session-secret`, { parent: this }, 48);
+    const secret = opaqueSecret(`${name}-secret`, { name: "hedgedoc-liiibre", namespace: ctx.namespace, labels, stringData: { CMD_SESSION_SECRET: session.result } }, child);
+    const db = ctx.databases.hedgedoc;
+    if (!db) throw new Error(`hedgedoc of ${ctx.slug}: the bundle did not create the "hedgedoc" database`);
+    if (ctx.state !== "decommissioned") {
+      const fromSecret = (name: pulumi.Input<string>, key: string) => ({ secretKeyRef: { name, key } });
+      const env: Array<{ name: string; value?: pulumi.Input<string>; valueFrom?: unknown }> = [
+        { name: "CMD_DOMAIN", value: this.host },
+        { name: "CMD_PROTOCOL_USESSL", value: "true" },
+        { name: "CMD_URL_ADDPORT", value: "false" },
+        { name: "CMD_SESSION_SECRET", valueFrom: fromSecret("hedgedoc-liiibre", "CMD_SESSION_SECRET") },
+        { name: "CMD_DB_DIALECT", value: "postgres" },
+        { name: "CMD_DB_HOST", value: db.host },
+        { name: "CMD_DB_PORT", value: String(db.port) },
+        { name: "CMD_DB_DATABASE", value: "hedgedoc" },
+        { name: "CMD_DB_USERNAME", valueFrom: fromSecret(db.appSecretName, "username") },
+        { name: "CMD_DB_PASSWORD", valueFrom: fromSecret(db.appSecretName, "password") },
+        { name: "CMD_IMAGE_UPLOAD_TYPE", value: "s3" },
+        { name: "CMD_S3_ENDPOINT", value: ctx.s3.url },
+        { name: "CMD_S3_REGION", value: ctx.s3.region },
+        { name: "CMD_S3_BUCKET", value: ctx.storage.buckets.hedgedoc },
+        { name: "CMD_S3_ACCESS_KEY_ID", valueFrom: fromSecret(ctx.storage.credentialsSecretName, "AWS_ACCESS_KEY_ID") },
+        { name: "CMD_S3_SECRET_ACCESS_KEY", valueFrom: fromSecret(ctx.storage.credentialsSecretName, "AWS_SECRET_ACCESS_KEY") },
+        { name: "CMD_ALLOW_ANONYMOUS", value: "false" },
+        { name: "CMD_ALLOW_EMAIL_REGISTER", value: "false" },
+        { name: "CMD_EMAIL", value: "false" },
+      ];
+      if (ctx.oidc) {
+        const base = `${ctx.oidc.issuer}/protocol/openid-connect`;
+        env.push(
+          { name: "CMD_OAUTH2_PROVIDERNAME", value: "Liiibre" },
+          { name: "CMD_OAUTH2_CLIENT_ID", value: ctx.oidc.clientId },
+          { name: "CMD_OAUTH2_CLIENT_SECRET", valueFrom: fromSecret(ctx.oidc.secretName, "OIDC_CLIENT_SECRET") },
+          { name: "CMD_OAUTH2_AUTHORIZATION_URL", value: `${base}/auth` },
+          { name: "CMD_OAUTH2_TOKEN_URL", value: `${base}/token` },
+          { name: "CMD_OAUTH2_USER_PROFILE_URL", value: `${base}/userinfo` },
+          { name: "CMD_OAUTH2_SCOPE", value: "openid email profile" },
+          { name: "CMD_OAUTH2_USER_PROFILE_USERNAME_ATTR", value: "preferred_username" },
+          { name: "CMD_OAUTH2_USER_PROFILE_DISPLAY_NAME_ATTR", value: "name" },
+          { name: "CMD_OAUTH2_USER_PROFILE_EMAIL_ATTR", value: "email" },
+        );
+      }
+      webApp(
+        name,
+        {
+          name: "hedgedoc",
+          namespace: ctx.namespace,
+          labels,
+          image: `${IMAGES.hedgedoc.repository}:${IMAGES.hedgedoc.tag}`,
+          containerPort: 3000,
+          replicas: replicasFor(ctx.state),
+          resources: resourcesFor("hedgedoc", ctx.users),
+          env: env as never,
+          host: this.host,
+          probePath: "/_health",
+          nodeSelector: APPS_NODE_SELECTOR,
+        },
+        { ...child, dependsOn: [secret] },
+      );
+    }
+    this.registerOutputs({ url: this.url });
+  }
+}
+
+export const hedgedocModule: AppModule = {
+  app: "hedgedoc",
+  workloads: ["hedgedoc"],
+  databases: ["hedgedoc"],
+  oidc: true,
+  redirectUris: (domain) => [`https://${hostOf("pad", domain)}/auth/oauth2/callback`],
+  deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
+    const h = new HedgeDoc(`${ctx.slug}-hedgedoc`, { ctx }, { parent });
+    return { urls: { hedgedoc: h.url }, hosts: [h.host] };
+  },
+};

@@ -1,0 +1,196 @@
+/**
+ * Matrix: Synapse + Element Web from Element's `matrix-stack` chart (ess-helm, pinned).
+ *
+ * The offer's rules, in the values: end-to-end encryption off by default for new rooms
+ * (`encryption_enabled_by_default_for_room_type: off`, and `io.element.e2ee.default: false`
+ * in the client well-known), federation on (no `federation_domain_whitelist`; the server
+ * well-known delegates federation to `matrix.<domain>:443`), media in the bundle's bucket
+ * through synapse-s3-storage-provider, login through Keycloak (`oidc_providers`, the client
+ * secret read from a mounted Secret with `client_secret_path`).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { stringify as toYaml } from "yaml";
+import { CHARTS, IMAGES } from "../versions";
+import { PLATFORM } from "../conventions";
+import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
+import { resourcesFor } from "./sizing";
+import type { AppContext, AppInstance, AppModule } from "./types";
+
+/** Version of synapse-s3-storage-provider installed next to Synapse (PyPI, exact). */
+export const S3_STORAGE_PROVIDER_VERSION = "1.5.0";
+
+/** The `/.well-known/matrix/*` documents of a domain whose homeserver is `matrix.<domain>`. */
+export function matrixWellKnown(domain: string): { client: Record<string, unknown>; server: Record<string, unknown> } {
+  const hs = hostOf("matrix", domain);
+  return {
+    client: { "m.homeserver": { base_url: `https://${hs}` }, "io.element.e2ee": { default: false } },
+    server: { "m.server": `${hs}:443` },
+  };
+}
+
+/** Synapse settings that carry no secret (rendered into the chart's `synapse.additional`). */
+export function synapseConfig(ctx: Pick<AppContext, "s3" | "oidc">, bucket: string): Record<string, unknown> {
+  const cfg: Record<string, unknown> = {
+    encryption_enabled_by_default_for_room_type: "off",
+    enable_registration: false,
+    media_storage_providers: [
+      {
+        module: "s3_storage_provider.S3StorageProviderBackend",
+        store_local: true,
+        store_remote: true,
+        store_synchronous: true,
+        // Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3 environment).
+        config: { bucket, region_name: ctx.s3.region, endpoint_url: ctx.s3.url },
+      },
+    ],
+  };
+  if (ctx.oidc) {
+    cfg.oidc_providers = [
+      {
+        idp_id: "keycloak",
+        idp_name: "Liiibre",
+        issuer: ctx.oidc.issuer,
+        client_id: ctx.oidc.clientId,
+        client_secret_path: "/secrets/oidc/OIDC_CLIENT_SECRET",
+        scopes: ["openid", "profile", "email"],
+        allow_existing_users: true,
+        backchannel_logout_enabled: true,
+        user_mapping_provider: {
+          config: {
+            localpart_template: "{{ user.preferred_username }}",
+            display_name_template: "{{ user.name }}",
+            email_template: "{{ user.email }}",
+          },
+        },
+      },
+    ];
+    cfg.password_config = { enabled: false };
+  }
+  return cfg;
+}
+
+export class Matrix extends pulumi.ComponentResource {
+  public readonly homeserverUrl: string;
+  public readonly elementUrl: string;
+  public readonly hosts: string[];
+
+  constructor(name: string, args: { ctx: AppContext }, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:apps:Matrix", name, {}, opts);
+    const { ctx } = args;
+    const child = { parent: this, provider: ctx.provider };
+    const labels = appLabels(ctx.slug, "matrix");
+    const hs = hostOf("matrix", ctx.domain);
+    const chat = hostOf("chat", ctx.domain);
+    this.hosts = [hs, chat];
+    this.homeserverUrl = `https://${hs}`;
+    this.elementUrl = `https://${chat}`;
+
+    const macaroon = password(`${name}-macaroon`, { parent: this }, 64);
+    const registration = password(`${name}-registration`, { parent: this }, 64);
+    const form = password(`${name}-form-secret`, { parent: this }, 64);
+    const secret = opaqueSecret(
+      `${name}-secrets`,
+      {
+        name: "synapse-liiibre",
+        namespace: ctx.namespace,
+        labels,
+        stringData: {
+          macaroon: macaroon.result,
+          registration: registration.result,
+          "secrets.yaml": pulumi.interpolate`form_secret: "${form.result}"\n`,
+        },
+      },
+      child,
+    );
+    const db = ctx.databases.synapse;
+    if (!db) throw new Error(`matrix of ${ctx.slug}: the bundle did not create the "synapse" database`);
+    if (ctx.state === "decommissioned") {
+      this.registerOutputs({ homeserverUrl: this.homeserverUrl });
+      return;
+    }
+    const wk = matrixWellKnown(ctx.domain);
+    const s3Env = [
+      { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_ACCESS_KEY_ID" } } },
+      { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_SECRET_ACCESS_KEY" } } },
+      { name: "PYTHONPATH", value: "/s3-storage-provider" },
+    ];
+    const values = {
+      serverName: ctx.domain,
+      certManager: { clusterIssuer: PLATFORM.clusterIssuer },
+      ingress: { className: PLATFORM.ingressClass, controllerType: "ingress-nginx" },
+      // External pieces: CloudNativePG database, Keycloak (no MAS), the shared Jitsi.
+      postgres: { enabled: false },
+      matrixAuthenticationService: { enabled: false },
+      matrixRTC: { enabled: false },
+      elementAdmin: { enabled: false },
+      synapse: {
+        enabled: true,
+        ingress: { host: hs },
+        postgres: {
+          host: db.host,
+          port: db.port,
+          user: "synapse",
+          database: "synapse",
+          sslMode: "prefer",
+          password: { secret: db.appSecretName, secretKey: "password" },
+        },
+        macaroon: { secret: "synapse-liiibre", secretKey: "macaroon" },
+        registrationSharedSecret: { secret: "synapse-liiibre", secretKey: "registration" },
+        additional: {
+          "10-liiibre.yaml": { config: ctx.storage.buckets["matrix-media"].apply((bucket) => toYaml(synapseConfig(ctx, bucket))) },
+          "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
+        },
+        extraEnv: s3Env,
+        extraInitContainers: [
+          {
+            name: "s3-storage-provider",
+            image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
+            command: ["pip", "install", "--no-cache-dir", "--target", "/s3-storage-provider", `synapse-s3-storage-provider==${S3_STORAGE_PROVIDER_VERSION}`],
+            volumeMounts: [{ name: "s3-storage-provider", mountPath: "/s3-storage-provider" }],
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+          },
+        ],
+        extraVolumes: [
+          { name: "s3-storage-provider", emptyDir: {} },
+          ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName } }] : []),
+        ],
+        extraVolumeMounts: [
+          { name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true },
+          ...(ctx.oidc ? [{ name: "oidc", mountPath: "/secrets/oidc", readOnly: true }] : []),
+        ],
+        resources: resourcesFor("synapse", ctx.users),
+        nodeSelector: APPS_NODE_SELECTOR,
+      },
+      elementWeb: {
+        enabled: true,
+        replicas: replicasFor(ctx.state),
+        ingress: { host: chat },
+        resources: resourcesFor("element-web", ctx.users),
+        nodeSelector: APPS_NODE_SELECTOR,
+      },
+      haproxy: { resources: resourcesFor("matrix-haproxy", ctx.users), nodeSelector: APPS_NODE_SELECTOR },
+      // Served on matrix.<domain>; the organisation publishes the same documents on its
+      // apex domain (docs/dns.md) since its website lives there, not on the cluster.
+      wellKnownDelegation: {
+        enabled: true,
+        ingress: { host: hs },
+        resources: resourcesFor("matrix-wellknown", ctx.users),
+        additional: { client: JSON.stringify(wk.client), server: JSON.stringify(wk.server) },
+      },
+    };
+    helmRelease(`${name}-release`, CHARTS.matrixStack, { releaseName: "matrix", namespace: ctx.namespace, values }, { ...child, dependsOn: [secret] });
+    this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
+  }
+}
+
+export const matrixModule: AppModule = {
+  app: "matrix",
+  workloads: ["synapse", "element-web", "matrix-haproxy", "matrix-wellknown"],
+  databases: ["synapse"],
+  oidc: true,
+  redirectUris: (domain) => [`https://${hostOf("matrix", domain)}/_synapse/client/oidc/callback`],
+  deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
+    const m = new Matrix(`${ctx.slug}-matrix`, { ctx }, { parent });
+    return { urls: { matrix: m.homeserverUrl, element: m.elementUrl }, hosts: m.hosts };
+  },
+};

@@ -1,0 +1,243 @@
+/**
+ * Nextcloud (upstream chart nextcloud/nextcloud, pinned in components/versions.ts):
+ * primary object storage in the bundle's bucket, PostgreSQL from CloudNativePG, Redis,
+ * `default_quota` from the offer, login through Keycloak (`user_oidc`), office suites wired
+ * per format, and on the shared instance one group per organisation with its group quota.
+ *
+ * Settings Nextcloud keeps in its database are applied by the chart's `before-starting`
+ * hook with idempotent `occ` commands (re-run on every pod start, so a change here reaches
+ * the running instance with the next rollout). No secret is in the Helm values: passwords
+ * come from Secrets through `existingSecret` / `secretKeyRef`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { CHARTS, IMAGES } from "../versions";
+import { nextcloudQuota } from "../units";
+import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
+import { resourcesFor } from "./sizing";
+import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
+import { ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
+
+/** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
+export const OFFICE_FORMATS = {
+  onlyoffice: ["docx", "xlsx", "pptx"],
+  collabora: ["odt", "ods", "odp"],
+} as const;
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The `before-starting` hook: idempotent occ settings (no secret inline: env vars only). */
+export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim">): string {
+  const lines = [
+    "#!/bin/sh",
+    "set -eu",
+    "occ() { php /var/www/html/occ \"$@\"; }",
+    "app() { occ app:install \"$1\" >/dev/null 2>&1 || true; occ app:enable \"$1\"; }",
+    `occ config:app:set files default_quota --value ${q(nextcloudQuota(ctx.quotaPerUserGB))}`,
+    "occ config:system:set overwriteprotocol --value https",
+    "occ config:system:set maintenance_window_start --type integer --value 1",
+  ];
+  if (ctx.oidc) {
+    lines.push(
+      "app user_oidc",
+      [
+        "occ user_oidc:provider keycloak",
+        `--clientid=${q(ctx.oidc.clientId)}`,
+        '--clientsecret="$OIDC_CLIENT_SECRET"',
+        `--discoveryuri=${q(`${ctx.oidc.issuer}/.well-known/openid-configuration`)}`,
+        "--scope='openid email profile'",
+        "--unique-uid=0",
+        "--mapping-uid=preferred_username",
+        "--group-provisioning=1",
+        "--mapping-groups=groups",
+      ].join(" "),
+      // Keycloak is the only way in (the local admin keeps working with ?direct=1).
+      "occ config:app:set user_oidc allow_multiple_user_backends --value 0",
+    );
+  }
+  if (ctx.apps.includes("onlyoffice")) {
+    const def = Object.fromEntries([...OFFICE_FORMATS.onlyoffice.map((f) => [f, "true"]), ...OFFICE_FORMATS.collabora.map((f) => [f, ctx.apps.includes("collabora") ? "false" : "true"])]);
+    lines.push(
+      "app onlyoffice",
+      `occ config:app:set onlyoffice DocumentServerUrl --value ${q(`https://${hostOf("office", ctx.domain)}/`)}`,
+      'occ config:app:set onlyoffice jwt_secret --value "$ONLYOFFICE_JWT_SECRET"',
+      `occ config:app:set onlyoffice defFormats --value ${q(JSON.stringify(def))}`,
+      `occ config:app:set onlyoffice editFormats --value ${q(JSON.stringify(def))}`,
+    );
+  }
+  if (ctx.apps.includes("collabora")) {
+    lines.push(
+      "app richdocuments",
+      `occ config:app:set richdocuments wopi_url --value ${q(`https://${hostOf("collabora", ctx.domain)}/`)}`,
+      `occ config:app:set richdocuments public_wopi_url --value ${q(`https://${hostOf("collabora", ctx.domain)}/`)}`,
+      "occ richdocuments:activate-config || true",
+    );
+  }
+  if (ctx.scim) lines.push("app scimserviceprovider");
+  if (ctx.groups?.length) {
+    lines.push("app groupquota");
+    for (const g of [...ctx.groups].sort((a, b) => a.slug.localeCompare(b.slug))) lines.push(...groupQuotaLines(g));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** occ lines creating a shared organisation's group and setting its quota (its pool). */
+export function groupQuotaLines(g: SharedGroup): string[] {
+  return [
+    `occ group:add --display-name ${q(g.displayName)} ${q(g.slug)} >/dev/null 2>&1 || true`,
+    `occ groupquota:set ${q(g.slug)} ${q(nextcloudQuota(g.quotaGB))}`,
+  ];
+}
+
+export interface NextcloudArgs {
+  ctx: AppContext;
+}
+
+export class Nextcloud extends pulumi.ComponentResource {
+  public readonly url: string;
+  public readonly host: string;
+  public readonly release?: k8s.helm.v3.Release;
+
+  constructor(name: string, args: NextcloudArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:apps:Nextcloud", name, {}, opts);
+    const { ctx } = args;
+    const child = { parent: this, provider: ctx.provider };
+    const labels = appLabels(ctx.slug, "nextcloud");
+    this.host = hostOf("cloud", ctx.domain);
+    this.url = `https://${this.host}`;
+
+    const admin = password(`${name}-admin-password`, { parent: this });
+    const redisPassword = password(`${name}-redis-password`, { parent: this });
+    const secretData: Record<string, pulumi.Input<string>> = {
+      "nextcloud-username": "admin",
+      "nextcloud-password": admin.result,
+      "redis-password": redisPassword.result,
+    };
+    const secret = opaqueSecret(`${name}-secret`, { name: "nextcloud-liiibre", namespace: ctx.namespace, labels, stringData: secretData }, child);
+
+    const db = ctx.databases.nextcloud;
+    if (!db) throw new Error(`nextcloud of ${ctx.slug}: the bundle did not create the "nextcloud" database`);
+
+    // Secrets persist while the tenant is decommissioned: they open the data that is kept.
+    if (ctx.state === "decommissioned") {
+      this.registerOutputs({ url: this.url });
+      return;
+    }
+
+    const redisRes = resourcesFor("redis", ctx.users);
+    const redisName = "nextcloud-redis";
+    const redisSelector = { "app.kubernetes.io/instance": `${ctx.slug}-nextcloud`, "app.kubernetes.io/name": redisName };
+    new k8s.apps.v1.Deployment(
+      `${name}-redis`,
+      {
+        metadata: { name: redisName, namespace: ctx.namespace, labels: { ...labels, ...redisSelector } },
+        spec: {
+          replicas: replicasFor(ctx.state),
+          selector: { matchLabels: redisSelector },
+          template: {
+            metadata: { labels: { ...labels, ...redisSelector } },
+            spec: {
+              automountServiceAccountToken: false,
+              nodeSelector: APPS_NODE_SELECTOR,
+              containers: [
+                {
+                  name: "redis",
+                  image: `${IMAGES.redis.repository}:${IMAGES.redis.tag}`,
+                  args: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --save "" --appendonly no'],
+                  env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "redis-password" } } }],
+                  ports: [{ name: "redis", containerPort: 6379, protocol: "TCP" }],
+                  resources: redisRes,
+                  readinessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10 },
+                },
+              ],
+            },
+          },
+        },
+      },
+      { ...child, dependsOn: [secret] },
+    );
+    new k8s.core.v1.Service(
+      `${name}-redis-service`,
+      {
+        metadata: { name: redisName, namespace: ctx.namespace, labels: { ...labels, ...redisSelector } },
+        spec: { type: "ClusterIP", selector: redisSelector, ports: [{ name: "redis", port: 6379, targetPort: "redis", protocol: "TCP" }] },
+      },
+      child,
+    );
+
+    const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
+      { name: "REDIS_HOST", value: `${redisName}.${ctx.namespace}.svc` },
+      { name: "REDIS_HOST_PORT", value: "6379" },
+      { name: "REDIS_HOST_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "redis-password" } } },
+    ];
+    if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: ctx.oidc.secretName, key: "OIDC_CLIENT_SECRET" } } });
+    if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } } });
+
+    const values = {
+      replicaCount: replicasFor(ctx.state),
+      nextcloud: {
+        host: this.host,
+        trustedDomains: [this.host],
+        existingSecret: { enabled: true, secretName: "nextcloud-liiibre", usernameKey: "nextcloud-username", passwordKey: "nextcloud-password" },
+        objectStore: {
+          s3: {
+            enabled: true,
+            host: ctx.s3.host,
+            port: "443",
+            ssl: true,
+            region: ctx.s3.region,
+            bucket: ctx.storage.buckets.nextcloud,
+            usePathStyle: true,
+            autoCreate: false,
+            existingSecret: ctx.storage.credentialsSecretName,
+            secretKeys: { accessKey: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" },
+          },
+        },
+        extraEnv,
+        hooks: { "before-starting": nextcloudSetupScript(ctx) },
+      },
+      internalDatabase: { enabled: false },
+      externalDatabase: {
+        enabled: true,
+        type: "postgresql",
+        host: pulumi.interpolate`${db.host}:${db.port}`,
+        database: "nextcloud",
+        existingSecret: { enabled: true, secretName: db.appSecretName, usernameKey: "username", passwordKey: "password" },
+      },
+      postgresql: { enabled: false },
+      mariadb: { enabled: false },
+      redis: { enabled: false },
+      cronjob: { enabled: true, resources: resourcesFor("nextcloud-cron", ctx.users) },
+      // Code and config.php only (files are in S3); kept if the release is ever uninstalled.
+      persistence: { enabled: true, size: "8Gi", annotations: { "helm.sh/resource-policy": "keep" } },
+      resources: resourcesFor("nextcloud", ctx.users),
+      nodeSelector: APPS_NODE_SELECTOR,
+      ingress: {
+        enabled: true,
+        className: "nginx",
+        annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-body-size": "0" }),
+        tls: [{ secretName: tlsSecretName(this.host), hosts: [this.host] }],
+      },
+      metrics: { enabled: false },
+    };
+    this.release = helmRelease(
+      `${name}-release`,
+      CHARTS.nextcloud,
+      { releaseName: "nextcloud", namespace: ctx.namespace, values },
+      { ...child, dependsOn: [secret] },
+    );
+    this.registerOutputs({ url: this.url });
+  }
+}
+
+export const nextcloudModule: AppModule = {
+  app: "nextcloud",
+  workloads: ["nextcloud", "nextcloud-cron", "redis"],
+  databases: ["nextcloud"],
+  oidc: true,
+  redirectUris: (domain) => [`https://${hostOf("cloud", domain)}/apps/user_oidc/code`],
+  deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
+    const nc = new Nextcloud(`${ctx.slug}-nextcloud`, { ctx }, { parent });
+    return { urls: { nextcloud: nc.url }, hosts: [nc.host] };
+  },
+};

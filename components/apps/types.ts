@@ -1,0 +1,87 @@
+/**
+ * The narrow interface between a bundle (a dedicated tenant or the shared instance) and
+ * its apps. An app module receives an `AppContext` and returns an `AppInstance`; it never
+ * reaches into another app. Swapping Nextcloud for something else means writing one module
+ * against this interface and changing the catalogue (components/config/apps.ts).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import type { AppName, Tenant } from "../config";
+import type { Workload } from "./sizing";
+import type { PostgresClusterOutputs, S3Endpoint, TenantStorageOutputs } from "../storage/contracts";
+
+/** An OIDC client registered in Keycloak for one app of one bundle. */
+export interface OidcClient {
+  /** Issuer URL, e.g. `https://auth.liiibre.coop/realms/liiibre`. */
+  issuer: string;
+  clientId: string;
+  /** Secret (in the bundle's namespace) holding the client secret under `OIDC_CLIENT_SECRET`. */
+  secretName: string;
+}
+
+/** A group of the shared instance: one small organisation. */
+export interface SharedGroup {
+  /** Group id in Nextcloud and Keycloak: the organisation's slug. */
+  slug: string;
+  displayName: string;
+  /** users × quotaPerUserGB (binary GB). */
+  quotaGB: number;
+}
+
+export interface AppContext {
+  /** Slug of the bundle: a dedicated tenant's slug or the shared instance's slug. */
+  slug: string;
+  /** Domain the bundle's hosts live under. */
+  domain: string;
+  /** Namespace of the bundle (exists: the bundle passes it in dependsOn). */
+  namespace: string;
+  /** Accounts served (sizing). */
+  users: number;
+  /** Per-user quota in GB (Nextcloud `default_quota`). */
+  quotaPerUserGB: number;
+  state: Tenant["state"];
+  /** Every app of the bundle (e.g. Nextcloud wires the office suites selected). */
+  apps: AppName[];
+  storage: TenantStorageOutputs;
+  s3: S3Endpoint;
+  /** The app's databases, by database name (created by the bundle from `databases`). */
+  databases: Record<string, PostgresClusterOutputs>;
+  /** The app's OIDC client, when the module asked for one (`oidc: true`). */
+  oidc?: OidcClient;
+  /** Shared instance only: the organisations hosted as groups. */
+  groups?: SharedGroup[];
+  /** Provision Nextcloud accounts over SCIM from Keycloak (`sharedServices.keycloak.scim`). */
+  scim: boolean;
+  /** The estate's Jitsi settings (a `jitsi-dedicated` app uses the same caps as the shared one). */
+  jitsi: {
+    /** Host of the shared Jitsi. */
+    sharedHost: string;
+    resolution: number;
+    maxBitratesVideo: { low: number; standard: number; high: number };
+    /** Keycloak realm URL Jitsi users log in with. */
+    realmUrl: string;
+  };
+  provider: k8s.Provider;
+}
+
+export interface AppInstance {
+  /** Public URLs by purpose (e.g. `nextcloud`, `element`). */
+  urls: Record<string, string>;
+  /** Host names served by the cluster's ingress for this app. */
+  hosts: string[];
+}
+
+/** What a module declares so that the bundle can prepare storage, databases and OIDC. */
+export interface AppModule {
+  app: AppName;
+  /** Workloads the app runs (components/apps/sizing.ts), for the bundle's ResourceQuota. */
+  workloads: Workload[];
+  /** PostgreSQL databases the app needs (the bundle creates one PostgresCluster each). */
+  databases: string[];
+  /** Whether the app logs in through Keycloak (the bundle registers a client). */
+  oidc: boolean;
+  /** OIDC redirect URIs for the bundle's domain. */
+  redirectUris?: (domain: string) => string[];
+  /** Deploys the app as a child of `parent`. */
+  deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance;
+}
