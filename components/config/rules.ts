@@ -8,6 +8,7 @@
 import { APPS, APP_NAMES, type AppName } from "./apps";
 import { describe, keyPath, type ConfigProblem } from "./errors";
 import type { Estate, ParsedTenant } from "./schema";
+import { hetznerRules } from "../hetzner/limits";
 
 /** The estate as parsed by the schema, before tenants' quotas are resolved. */
 export type ParsedEstate = Omit<Estate, "tenants"> & { tenants: ParsedTenant[] };
@@ -133,9 +134,10 @@ const nodeRules: Rule = (e) => {
   if (e.dedicatedServers.length > 0 && !e.hetzner.network.vswitch) {
     out.push({ path: keyPath(["hetzner", "network", "vswitch"]), message: "expected a vSwitch (id, subnet) because dedicatedServers are declared, got nothing" });
   }
+  // Members of etcd: nodes marked `reset` are leaving the cluster and do not count.
   const controllers =
-    e.nodePools.filter((p) => p.role !== "worker").reduce((n, p) => n + (p.cloud?.count ?? 0), 0) +
-    e.dedicatedServers.filter((d) => e.nodePools.find((p) => p.name === d.pool)?.role !== "worker" && pools.includes(d.pool)).length;
+    e.nodePools.filter((p) => p.role !== "worker").reduce((n, p) => n + (p.cloud ? p.cloud.count - new Set(p.cloud.reset.filter((s) => s <= p.cloud!.count)).size : 0), 0) +
+    e.dedicatedServers.filter((d) => !d.reset && e.nodePools.find((p) => p.name === d.pool)?.role !== "worker" && pools.includes(d.pool)).length;
   if (controllers % 2 === 0) {
     out.push({ path: keyPath(["nodePools"]), message: `expected an odd number of controllers (1, 3, 5…) for etcd quorum, got ${controllers}` });
   }
@@ -152,4 +154,4 @@ const nodeRules: Rule = (e) => {
 };
 
 /** Every cross-field rule, run in this order. */
-export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules];
+export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules];
