@@ -9,15 +9,23 @@
 import { loadEstateOrExit, sshPrivateKey, type Estate } from "./components/config";
 import { HetznerCompute, ingressAddresses, nodesByRoleAndLocation } from "./components/hetzner";
 import { K0sCluster } from "./components/k0s";
+import { StoragePlatform } from "./components/storage";
 import { storagePoolGB } from "./components/units";
 
 export default async function main(estate: Estate = loadEstateOrExit()) {
   const compute = new HetznerCompute("estate", { estate });
   const cluster = new K0sCluster(estate.cluster.name, { estate, hosts: compute.hosts, sshPrivateKey: sshPrivateKey() });
+  const storage = new StoragePlatform("storage", {
+    estate,
+    provider: cluster.provider,
+    nodeCidrs: compute.nodeCidrs,
+    sshKeys: estate.hetzner.sshKeys.map((k) => `${estate.cluster.name}-${k.name}`), // hcloud keys created by HetznerCompute
+  }, { dependsOn: [compute] });
   return {
     nodes: nodesByRoleAndLocation(compute.hosts),
     kubeconfig: cluster.kubeconfig,
     ingressAddresses: ingressAddresses(compute.hosts),
+    backupServerIpv4: storage.backupServerIpv4,
     tenants: Object.fromEntries(
       estate.tenants.map((t) => [t.slug, { plan: t.plan, users: t.users, storagePoolGB: storagePoolGB(t) }]),
     ),

@@ -153,5 +153,23 @@ const nodeRules: Rule = (e) => {
   return out;
 };
 
+/**
+ * Storage: the primary MinIO puts one server per storage node (required anti-affinity), so
+ * `storage.minio.servers` cannot exceed the nodes labelled `liiibre.org/storage: "true"`.
+ */
+const storageRules: Rule = (e) => {
+  const storagePools = e.nodePools.filter((p) => p.labels["liiibre.org/storage"] === "true");
+  const names = storagePools.map((p) => p.name);
+  const nodes = storagePools.reduce((n, p) => n + (p.cloud?.count ?? 0), 0) + e.dedicatedServers.filter((d) => names.includes(d.pool)).length;
+  const servers = e.storage.minio.servers;
+  if (e.storage.minio.spreadAcrossNodes && servers > nodes) {
+    return [{
+      path: keyPath(["storage", "minio", "servers"]),
+      message: `expected at most the number of storage nodes (${nodes}: nodes of pools labelled liiibre.org/storage: "true"${names.length ? `, ${names.join(", ")}` : ""}) while storage.minio.spreadAcrossNodes is true, got ${servers}`,
+    }];
+  }
+  return [];
+};
+
 /** Every cross-field rule, run in this order. */
-export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules];
+export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules, storageRules];

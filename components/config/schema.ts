@@ -215,6 +215,11 @@ export const StorageSchema = z.strictObject({
       driveSizeGB: int(1).default(1000),
       /** Storage class of the drives. Default `local-storage` (dedicated disks). */
       storageClass: text().default("local-storage"),
+      /**
+       * One MinIO server per storage node (required pod anti-affinity): losing a node loses one
+       * server, which erasure coding survives. `false` only for small dev clusters. Default true.
+       */
+      spreadAcrossNodes: bool().default(true),
     })
     .prefault({}),
   /**

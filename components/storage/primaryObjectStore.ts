@@ -1,0 +1,160 @@
+/**
+ * The primary object store in Falkenstein: a MinIO Operator `Tenant` (minio.min.io/v2) on the
+ * `storage`-labelled nodes (their taints tolerated), one pool of `storage.minio.servers`
+ * servers × `drivesPerServer` drives of `driveSizeGB` GB (binary, so "Gi"), erasure-coded
+ * across servers (one server per node: required pod anti-affinity). TLS inside the cluster
+ * by the operator's auto-certificate; public TLS at the Ingress (`storage.s3Domain`, Let's
+ * Encrypt). Prometheus metrics at `/minio/v2/metrics/cluster` without a bearer token.
+ *
+ * Root credentials: random, in the Secret `minio-env` (`config.env`, as the operator wants
+ * it). A `@pulumi/minio` provider is configured against `storage.s3Domain` with them.
+ * The namespace and the Tenant are protected and retained (their PVCs are the data).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as minio from "@pulumi/minio";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Estate } from "../config";
+import { LABELS, PLATFORM } from "../conventions";
+import { IMAGES } from "../versions";
+import { MINIO_TENANT_NAME, S3_REGION, STORAGE_NAMESPACE } from "./settings";
+
+export interface PrimaryObjectStoreArgs {
+  estate: Estate;
+  provider: k8s.Provider;
+  /** The MinIO Operator release (the Tenant CRD comes with it). */
+  operator: pulumi.Resource;
+}
+
+export const PRIMARY_ROOT_USER = "liiibre-admin";
+/** Secret holding `config.env` (root credentials) for the Tenant. */
+export const MINIO_ENV_SECRET = "minio-env";
+/** Service the operator creates for the Tenant's S3 API (443 with auto-cert TLS). */
+export const MINIO_SERVICE = "minio";
+
+/** Tolerations for every taint of the pools whose nodes carry the storage label. */
+export function storageTolerations(estate: Estate): Array<{ key: string; operator: string; value?: string; effect: string }> {
+  const seen = new Set<string>();
+  const out: Array<{ key: string; operator: string; value?: string; effect: string }> = [];
+  for (const pool of estate.nodePools) {
+    if (pool.labels[LABELS.nodeStorage] !== "true") continue;
+    for (const t of pool.taints) {
+      const k = `${t.key}=${t.value}:${t.effect}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(t.value ? { key: t.key, operator: "Equal", value: t.value, effect: t.effect } : { key: t.key, operator: "Exists", effect: t.effect });
+    }
+  }
+  return out;
+}
+
+export class PrimaryObjectStore extends pulumi.ComponentResource {
+  public readonly provider: minio.Provider;
+  public readonly rootPassword: pulumi.Output<string>;
+  public readonly namespace: k8s.core.v1.Namespace;
+
+  constructor(name: string, args: PrimaryObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("liiibre:storage:PrimaryObjectStore", name, {}, opts);
+    const { estate } = args;
+    const m = estate.storage.minio;
+    const o = { parent: this, provider: args.provider };
+
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      // Not labelled stateful: MinIO's drives are not backed up by k8up (a file copy of live erasure
+      // shards is useless); every bucket is replicated to Helsinki instead.
+      { metadata: { name: STORAGE_NAMESPACE, labels: { [LABELS.layer]: "platform" } } },
+      { ...o, protect: true, retainOnDelete: true },
+    );
+    const password = new random.RandomPassword(`${name}-root-password`, { length: 48, special: false }, { parent: this, protect: true });
+    this.rootPassword = pulumi.secret(password.result);
+    const envSecret = new k8s.core.v1.Secret(
+      `${name}-env`,
+      {
+        metadata: { name: MINIO_ENV_SECRET, namespace: STORAGE_NAMESPACE },
+        type: "Opaque",
+        stringData: pulumi.secret(
+          password.result.apply((p) => ({
+            "config.env": `export MINIO_ROOT_USER="${PRIMARY_ROOT_USER}"\nexport MINIO_ROOT_PASSWORD="${p}"\n`,
+          })),
+        ),
+      },
+      { ...o, dependsOn: [this.namespace] },
+    );
+
+    const podLabels = { "v1.min.io/tenant": MINIO_TENANT_NAME };
+    const tenant = new k8s.apiextensions.CustomResource(
+      `${name}-tenant`,
+      {
+        apiVersion: "minio.min.io/v2",
+        kind: "Tenant",
+        metadata: { name: MINIO_TENANT_NAME, namespace: STORAGE_NAMESPACE, labels: { [LABELS.layer]: "platform" } },
+        spec: {
+          image: `${IMAGES.minio.repository}:${IMAGES.minio.tag}`,
+          configuration: { name: MINIO_ENV_SECRET },
+          requestAutoCert: true,
+          mountPath: "/export",
+          podManagementPolicy: "Parallel",
+          env: [
+            { name: "MINIO_PROMETHEUS_AUTH_TYPE", value: "public" },
+            { name: "MINIO_SITE_REGION", value: S3_REGION },
+            { name: "MINIO_BROWSER", value: "off" },
+          ],
+          pools: [
+            {
+              name: "pool-0",
+              servers: m.servers,
+              volumesPerServer: m.drivesPerServer,
+              volumeClaimTemplate: {
+                metadata: { name: "data" },
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  storageClassName: m.storageClass,
+                  resources: { requests: { storage: `${m.driveSizeGB}Gi` } },
+                },
+              },
+              nodeSelector: { [LABELS.nodeStorage]: "true" },
+              tolerations: storageTolerations(estate),
+              affinity: {
+                podAntiAffinity: m.spreadAcrossNodes
+                  ? { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: podLabels }, topologyKey: "kubernetes.io/hostname" }] }
+                  : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: podLabels }, topologyKey: "kubernetes.io/hostname" } }] },
+              },
+            },
+          ],
+        },
+      },
+      { ...o, dependsOn: [args.operator, envSecret], protect: true, retainOnDelete: true },
+    );
+
+    const host = estate.storage.s3Domain;
+    const ingress = new k8s.networking.v1.Ingress(
+      `${name}-ingress`,
+      {
+        metadata: {
+          name: "s3",
+          namespace: STORAGE_NAMESPACE,
+          annotations: {
+            "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer,
+            "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+            "nginx.ingress.kubernetes.io/proxy-body-size": "0",
+            "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
+          },
+        },
+        spec: {
+          ingressClassName: PLATFORM.ingressClass,
+          tls: [{ hosts: [host], secretName: "s3-tls" }],
+          rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: MINIO_SERVICE, port: { number: 443 } } } }] } }],
+        },
+      },
+      { ...o, dependsOn: [tenant] },
+    );
+
+    this.provider = new minio.Provider(
+      `${name}-minio`,
+      { minioServer: `${host}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: PRIMARY_ROOT_USER, minioPassword: this.rootPassword },
+      { parent: this, dependsOn: [tenant, ingress] },
+    );
+    this.registerOutputs({});
+  }
+}
