@@ -1,8 +1,31 @@
 /**
- * Runs the policy pack over an evaluation (offline, the same policy objects the real
- * analyzer runs). Filled in by the policy pack (policies/); until then no violations.
+ * Runs the policy pack offline over an evaluation: the very same policy objects the real
+ * analyzer serves (policies/*.ts), given the recorded resources the way @pulumi/policy 1.21's
+ * analyzer server builds their arguments (node_modules/@pulumi/policy/server.js):
+ * - `props`: the inputs, secrets unwrapped to their plain values (the analyzer deserialises with
+ *   `proxySecrets = false`), values unknown during preview as the engine's unknown sentinel,
+ *   wrapped in the analyzer's `unknownCheckingProxy` (reading an unknown throws
+ *   `UnknownValueError`);
+ * - `opts`: protect, ignoreChanges, aliases, customTimeouts, additionalSecretOutputs, parent,
+ *   deleteBeforeReplace — no retainOnDelete (the analyzer has none);
+ * - `provider`: the provider resource's type, props, URN and name;
+ * - `getConfig()`: the policy's properties from the pack config (enforcementLevel removed);
+ *   schema defaults are applied first, as the CLI does;
+ * - enforcement level: pack config, else the policy's own;
+ * - a policy throwing `UnknownValueError` becomes one advisory violation ("can't run … during
+ *   preview"), `notApplicable()` is silent, any other error fails the run.
+ * One addition, documented in docs/policies.md: `args.liiibreOffline` carries what only the
+ * offline runner knows (retainOnDelete, which input paths are secret); policies use it when
+ * present.
  */
-import type { Evaluation } from "./harness";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Policies, Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
+import type { OfflineFacts } from "../policies/lib";
+import type { Evaluation, RecordedResource } from "./harness";
+import { REPO_ROOT, isSecretMarker, secretAwareInputs } from "./harness";
+import { tenantResolver } from "./plan-model";
 
 export type PolicyLevel = "mandatory" | "advisory";
 
@@ -17,6 +40,225 @@ export interface Violation {
   tenant: string | null;
 }
 
-export async function checkPolicies(_evaluation: Evaluation): Promise<Violation[]> {
-  return [];
+/** Pack config as `pulumi preview --policy-pack-config FILE` reads it. */
+export type PolicyPackConfig = Record<string, string | ({ enforcementLevel?: string } & Record<string, unknown>)>;
+
+export interface CheckOptions {
+  /** Pack config. Default: `policies/<stack>.json` when it exists, else the schema defaults. */
+  config?: PolicyPackConfig;
+  /** Policies to run. Default: the pack's (`packPolicies()`). */
+  policies?: Policies;
+}
+
+/** The engine's marker for a value unknown during preview (every unknown is sent as this string). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * The pack's policies, in the pack's order: read from policies/index.ts's source (its
+ * `import { x } from "./file";` lines and its `policies: [...]` array), each loaded from its own
+ * file. Importing index.ts itself would create the PolicyPack, which starts the analyzer server.
+ */
+export function packPolicies(): Policies {
+  const file = path.join(REPO_ROOT, "policies", "index.ts");
+  const src = fs.readFileSync(file, "utf8");
+  const from = new Map<string, string>();
+  for (const m of src.matchAll(/^import\s*\{\s*(\w+)\s*\}\s*from\s*"\.\/([\w-]+)";/gm)) from.set(m[1], m[2]);
+  const list = /new PolicyPack\([\s\S]*?policies:\s*\[([^\]]*)\]/.exec(src);
+  if (!list) throw new Error(`${file}: no "policies: [...]" array in new PolicyPack(...)`);
+  const names = list[1].split(",").map((x) => x.trim()).filter(Boolean);
+  return names.map((id) => {
+    const mod = from.get(id);
+    if (!mod) throw new Error(`${file}: policy ${id} is not imported as import { ${id} } from "./<file>"`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const policy = require(path.join(REPO_ROOT, "policies", mod))[id] as Policy | undefined;
+    if (!policy) throw new Error(`policies/${mod}.ts does not export ${id}`);
+    return policy as Policies[number];
+  });
+}
+
+/** `policies/<stack>.json` if it exists. */
+export function stackPolicyConfig(stack: string): PolicyPackConfig | undefined {
+  const file = path.join(REPO_ROOT, "policies", `${stack}.json`);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfig) : undefined;
+}
+
+/**
+ * The analyzer's view of recorded inputs: secrets unwrapped (their paths collected), unknowns
+ * as the sentinel, undefined values dropped.
+ */
+export function analyzerProps(inputs: Record<string, unknown>): { props: Record<string, unknown>; secretPaths: Set<string> } {
+  const secretPaths = new Set<string>();
+  const conv = (v: unknown, p: Array<string | number>): unknown => {
+    if (isSecretMarker(v)) {
+      secretPaths.add(p.join("."));
+      return conv(v.value, p);
+    }
+    if (Array.isArray(v)) return v.map((x, i) => conv(x, [...p, i]));
+    if (v && typeof v === "object") {
+      // The SDK's Unknown (its only own field is this marker) after the harness copied it.
+      if ((v as Record<string, unknown>).__pulumiUnknown === true) return UNKNOWN;
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = conv(x, [...p, k]);
+      return out;
+    }
+    return v;
+  };
+  const props = conv(inputs, []) as Record<string, unknown>;
+  return { props, secretPaths };
+}
+
+function isTypeOf(type: string, cls: unknown): boolean {
+  const t = (cls as { __pulumiType?: string })?.__pulumiType;
+  if (t) return t === type;
+  const isInstance = (cls as { isInstance?: (o: unknown) => boolean })?.isInstance;
+  return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+}
+
+class NotApplicable extends Error {}
+const notApplicable = (reason?: string): never => {
+  throw new NotApplicable(reason ?? "not applicable");
+};
+
+/** Config of one policy: schema defaults, then the pack config's properties. */
+function policyConfig(p: Policy, config: PolicyPackConfig): { level: string | undefined; props: Record<string, unknown> } {
+  const defaults: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(p.configSchema?.properties ?? {})) {
+    if ((s as { default?: unknown }).default !== undefined) defaults[k] = structuredClone((s as { default?: unknown }).default);
+  }
+  const c = config[p.name];
+  if (typeof c === "string") return { level: c, props: defaults };
+  const { enforcementLevel, ...rest } = c ?? {};
+  return { level: enforcementLevel as string | undefined, props: { ...defaults, ...rest } };
+}
+
+export async function checkPolicies(evaluation: Evaluation, options: CheckOptions = {}): Promise<Violation[]> {
+  const policies = options.policies ?? packPolicies();
+  const config = options.config ?? stackPolicyConfig(evaluation.stack) ?? {};
+  const resources = evaluation.resources;
+  const tenantOf = tenantResolver(evaluation.estate, resources);
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const violations: Violation[] = [];
+
+  // The analyzer's view of each resource, built once.
+  const views = new Map<RecordedResource, { props: Record<string, unknown>; facts: OfflineFacts }>();
+  for (const r of resources) {
+    const { props, secretPaths } = analyzerProps(secretAwareInputs(r));
+    views.set(r, { props, facts: { retainOnDelete: r.retainOnDelete, secretPaths } });
+  }
+  const opts = (r: RecordedResource) => ({
+    protect: r.protect,
+    ignoreChanges: [...r.ignoreChanges],
+    aliases: r.aliases.filter((a): a is string => typeof a === "string"),
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [] as string[],
+    ...(r.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
+    ...(r.parent ? { parent: r.parent } : {}),
+  });
+  const providerOf = (r: RecordedResource) => {
+    const p = r.provider ? byUrn.get(r.provider) : undefined;
+    if (!p) return undefined;
+    return { type: p.type, props: unknownCheckingProxy(views.get(p)!.props), urn: p.urn, name: p.name };
+  };
+  const tenantOfUrn = (urn: string | null): string | null => {
+    if (!urn) return null;
+    const r = byUrn.get(urn);
+    if (!r) return null;
+    const own = tenantOf(r);
+    if (own) return own;
+    // Namespaced objects of a tenant whose names do not start with its slug: the namespace label.
+    const ns = (views.get(r)!.props.metadata as { namespace?: string } | undefined)?.namespace ?? (r.type === "kubernetes:helm.sh/v3:Release" ? (views.get(r)!.props.namespace as string) : undefined);
+    if (ns) {
+      const nsRes = resources.find((x) => x.type === "kubernetes:core/v1:Namespace" && (views.get(x)!.props.metadata as { name?: string })?.name === ns);
+      const label = (views.get(nsRes!)?.props.metadata as { labels?: Record<string, string> } | undefined)?.labels?.["liiibre.org/tenant"];
+      if (label && evaluation.estate.tenants.some((t) => t.slug === label)) return label;
+    }
+    return null;
+  };
+
+  for (const p of policies) {
+    const { level: configured, props: cfg } = policyConfig(p, config);
+    const level = (configured ?? p.enforcementLevel ?? "advisory") as string;
+    if (level === "disabled") continue;
+    const effective: PolicyLevel = level === "advisory" ? "advisory" : "mandatory"; // remediate → mandatory, as the analyzer does
+    const getConfig = <T extends object>() => structuredClone(cfg) as T;
+    const push = (message: unknown, urn: string | null | undefined) => {
+      if (message && typeof message === "object") {
+        const m = message as { message?: string; urn?: string; enforcementLevel?: string };
+        const u = m.urn ?? urn ?? null;
+        violations.push({ policy: p.name, level: m.enforcementLevel === "advisory" ? "advisory" : effective, urn: u, message: m.message ?? p.description, tenant: tenantOfUrn(u) });
+      } else {
+        violations.push({ policy: p.name, level: effective, urn: urn ?? null, message: String(message ?? p.description), tenant: tenantOfUrn(urn ?? null) });
+      }
+    };
+    const failed = (e: unknown, urn: string | null) => {
+      if (e instanceof UnknownValueError) {
+        violations.push({ policy: p.name, level: "advisory", urn, message: `can't run policy '${p.name}' during preview: ${(e as Error).message}`, tenant: tenantOfUrn(urn) });
+      } else if (!(e instanceof NotApplicable)) {
+        throw new Error(`policy '${p.name}' failed${urn ? ` on ${urn}` : ""}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    };
+
+    if ("validateResource" in p && p.validateResource) {
+      const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+      for (const r of resources) {
+        const view = views.get(r)!;
+        for (const validate of validations) {
+          const props = unknownCheckingProxy(structuredClone(view.props));
+          const args: ResourceValidationArgs & { liiibreOffline: OfflineFacts } = {
+            type: r.type,
+            props,
+            urn: r.urn,
+            name: r.name,
+            opts: opts(r),
+            stackTags: new Map(),
+            isType: (cls) => isTypeOf(r.type, cls),
+            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+            getConfig,
+            notApplicable,
+            liiibreOffline: view.facts,
+          };
+          const provider = providerOf(r);
+          if (provider) args.provider = provider;
+          try {
+            // The analyzer ignores the urn argument for resource policies: the resource's own.
+            await validate(args, (message: string) => push(message, r.urn));
+          } catch (e) {
+            failed(e, r.urn);
+          }
+        }
+      }
+    }
+    if ("validateStack" in p && p.validateStack) {
+      const policyResources: PolicyResource[] = resources.map((r) => {
+        const props = unknownCheckingProxy(structuredClone(views.get(r)!.props));
+        const pr: PolicyResource = {
+          type: r.type,
+          props,
+          urn: r.urn,
+          name: r.name,
+          opts: opts(r),
+          dependencies: [],
+          propertyDependencies: {},
+          isType: (cls) => isTypeOf(r.type, cls),
+          asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
+        };
+        const provider = providerOf(r);
+        if (provider) pr.provider = provider;
+        return pr;
+      });
+      const index = new Map(policyResources.map((x) => [x.urn, x]));
+      resources.forEach((r, i) => {
+        const pr = policyResources[i];
+        if (r.parent && index.get(r.parent)) pr.parent = index.get(r.parent);
+        pr.dependencies = r.dependsOn.map((d) => index.get(d)).filter((d): d is PolicyResource => !!d);
+      });
+      const args: StackValidationArgs = { resources: policyResources, getConfig, stackTags: new Map(), notApplicable };
+      try {
+        await p.validateStack(args, (message: string, urn?: string) => push(message, urn));
+      } catch (e) {
+        failed(e, null);
+      }
+    }
+  }
+  return violations;
 }

@@ -1,0 +1,92 @@
+/**
+ * `secrets-are-secret` (mandatory): inputs that carry passwords, keys or tokens are Pulumi
+ * secrets (encrypted in the state, masked in diffs), and never sit in clear in Kubernetes objects
+ * readable without access to Secrets.
+ *
+ * Two checks:
+ * - everywhere the analyzer can see it: a ConfigMap key or a container `env[].value` whose name
+ *   says password/secret/token/key holds a literal value → use a Secret (`valueFrom.secretKeyRef`);
+ * - secretness itself: a sensitive-named input (any depth: Helm values, custom resources,
+ *   command environments…) holding a non-empty string must be a Pulumi secret. The real
+ *   analyzer unwraps secrets before policies see them (@pulumi/policy 1.21), so this part runs
+ *   only in the offline runner, which knows which inputs are secret; under the CLI it is skipped.
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { TYPES, WORKLOAD_TYPES, config, containers, isObject, isSecretPath, leaves, offlineFacts } from "./lib";
+
+export interface SecretsConfig {
+  /** Key-name words (lower case, compared without separators) that mark a sensitive value. */
+  sensitiveWords: string[];
+  /** Key-name endings that mark a reference to a secret rather than the secret itself. */
+  referenceSuffixes: string[];
+}
+export const SECRETS_DEFAULTS: SecretsConfig = {
+  sensitiveWords: ["password", "passwd", "passphrase", "secret", "token", "privatekey", "apikey", "macaroon", "credentials", "signingkey", "encryptionkey"],
+  referenceSuffixes: ["ref", "name", "names", "keys", "key_ref", "file", "path", "enabled", "length", "policy", "type", "ttl", "lifetime", "expiry", "url", "id", "selector", "provider", "providers", "sig", "hash"],
+};
+
+const norm = (k: string) => k.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** Is this key name (last path segment) one that carries a secret value? */
+export function isSensitiveKey(key: string | number, c: SecretsConfig = SECRETS_DEFAULTS): boolean {
+  if (typeof key !== "string") return false;
+  const n = norm(key);
+  if (!c.sensitiveWords.some((w) => n.includes(w))) return false;
+  if (n.startsWith("existing") || n.startsWith("use") || n.startsWith("enable") || n.startsWith("generate")) return false;
+  // secretKey / secretAccessKey / privateKey / apiKey are values; secretKeyRef, secretName, passwordFile… are references.
+  return !c.referenceSuffixes.some((s) => n.endsWith(norm(s)) && !["key"].includes(norm(s)));
+}
+
+/** A literal that is obviously not a secret value (an env reference, a mounted file path). */
+const notAValue = (v: string) => /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(v) || v.startsWith("/") || v === "" ;
+
+export const secretsAreSecret: ResourceValidationPolicy = {
+  name: "secrets-are-secret",
+  description: "Inputs carrying passwords, keys or tokens are Pulumi secrets and never plain values of ConfigMaps or container env.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      sensitiveWords: { type: "array", items: { type: "string" }, default: SECRETS_DEFAULTS.sensitiveWords },
+      referenceSuffixes: { type: "array", items: { type: "string" }, default: SECRETS_DEFAULTS.referenceSuffixes },
+    },
+  },
+  validateResource: (args, report) => {
+    const c = config(args, SECRETS_DEFAULTS);
+    const problems: string[] = [];
+    // 1. Clear-text places, visible to the analyzer as well.
+    if (args.type === TYPES.configMap && isObject(args.props.data)) {
+      for (const k of Object.keys(args.props.data)) {
+        const v = args.props.data[k];
+        if (isSensitiveKey(k, c) && typeof v === "string" && !notAValue(v)) problems.push(`ConfigMap key ${k} holds a credential in clear: put it in a Secret`);
+      }
+    }
+    if (WORKLOAD_TYPES.includes(args.type)) {
+      for (const ctr of containers(args.props)) {
+        for (const e of Array.isArray(ctr.env) ? ctr.env : []) {
+          if (isSensitiveKey(String(e?.name ?? ""), c) && typeof e?.value === "string" && !notAValue(e.value)) {
+            problems.push(`container ${ctr.name ?? "?"} env ${e.name} holds a credential in clear: use valueFrom.secretKeyRef`);
+          }
+        }
+      }
+    }
+    // 2. Secretness, known only offline.
+    const facts = offlineFacts(args);
+    if (facts && args.type !== TYPES.configMap) {
+      for (const l of leaves(args.props)) {
+        if (typeof l.value !== "string" || notAValue(l.value)) continue;
+        // Container env: the name is a sibling value, not the key.
+        const key = l.key === "value" && l.path.length >= 2 ? (leafName(args.props, l.path) ?? l.key) : l.key;
+        if (!isSensitiveKey(key, c)) continue;
+        if (!isSecretPath(facts, l.path)) problems.push(`${l.path.join(".")} carries a credential but is not a Pulumi secret (use pulumi.secret / a random or tls resource's output)`);
+      }
+    }
+    if (problems.length) report([...new Set(problems)].join("; "));
+  },
+};
+
+/** The `name` sibling of an env-style `{ name, value }` item. */
+function leafName(props: any, path: Array<string | number>): string | undefined {
+  let cur = props;
+  for (const k of path.slice(0, -1)) cur = cur?.[k];
+  return cur && typeof cur.name === "string" ? cur.name : undefined;
+}
