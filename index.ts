@@ -20,6 +20,8 @@ export default async function main(estate: Estate = loadEstateOrExit()) {
     provider: cluster.provider,
     nodeCidrs: compute.nodeCidrs,
     sshKeys: estate.hetzner.sshKeys.map((k) => `${estate.cluster.name}-${k.name}`), // hcloud keys created by HetznerCompute
+    controllers: compute.hosts.filter((h) => h.role !== "worker"),
+    sshPrivateKey: sshPrivateKey(),
   }, { dependsOn: [compute] });
   return {
     nodes: nodesByRoleAndLocation(compute.hosts),

@@ -14,6 +14,7 @@ import { APPS, APP_NAMES } from "../config/apps";
 import type { Estate } from "../config";
 import type { StorageContext } from "./contracts";
 import { BackupServer } from "./backupServer";
+import { K0sBackup } from "./k0sBackup";
 import { StorageOperators } from "./operators";
 import { PRIMARY_ROOT_USER, PrimaryObjectStore } from "./primaryObjectStore";
 import { S3User } from "./s3User";
@@ -36,6 +37,10 @@ export interface StoragePlatformArgs {
   nodeCidrs: pulumi.Input<pulumi.Input<string>[]>;
   /** Hetzner SSH keys (names or ids) for the backup server. */
   sshKeys?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The k0s controllers (name, SSH address): they get the daily k0s backup timer. Default none. */
+  controllers?: Array<{ name: string; publicIpv4: pulumi.Input<string> }>;
+  /** SSH private key k0sctl uses (to install the k0s backup timer); required with `controllers`. */
+  sshPrivateKey?: pulumi.Input<string>;
 }
 
 /** Name of the Helsinki user the primary replicates with. */
@@ -151,6 +156,16 @@ export class StoragePlatform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    if (args.controllers?.length) {
+      if (!args.sshPrivateKey) throw new Error("StoragePlatform: controllers need sshPrivateKey (k0s backup timer)");
+      new K0sBackup(
+        `${name}-k0s-backup`,
+        { estate, controllers: args.controllers, sshPrivateKey: args.sshPrivateKey, backupMinio: backup.provider, backupHost: estate.backup.s3Domain },
+        // After the cluster exists (its provider is built from the kubeconfig k0sctl returns).
+        { parent: this, dependsOn: [args.provider] },
+      );
+    }
 
     const endpoint = (host: string) => ({ host, url: `https://${host}`, region: S3_REGION });
     this.context = {

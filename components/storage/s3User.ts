@@ -27,7 +27,8 @@ export interface S3UserArgs {
     /** Extra secret entries (e.g. a restic repository password). */
     extra?: Record<string, pulumi.Input<string>>;
   };
-  k8sProvider: k8s.Provider;
+  /** Provider of the cluster; required when `secret` is given. */
+  k8sProvider?: k8s.Provider;
 }
 
 export class S3User extends pulumi.ComponentResource {
@@ -60,6 +61,7 @@ export class S3User extends pulumi.ComponentResource {
     this.secretKey = pulumi.secret(password.result);
     if (args.secret) {
       const s = args.secret;
+      if (!args.k8sProvider) throw new Error(`S3User ${name}: a credentials Secret needs k8sProvider`);
       const secret = new k8s.core.v1.Secret(
         name,
         {
