@@ -105,3 +105,16 @@ export const CONTAINER_DEFAULTS = {
   defaultRequest: { cpu: "50m", memory: "64Mi" },
   default: { cpu: "500m", memory: "256Mi" },
 } as const;
+
+/** Volume of an app database, GB: base + per-account growth (Synapse state grows fastest). */
+export const DATABASE_STORAGE: Record<string, { baseGB: number; per100UsersGB: number }> = {
+  nextcloud: { baseGB: 2, per100UsersGB: 2 },
+  synapse: { baseGB: 5, per100UsersGB: 5 },
+  hedgedoc: { baseGB: 1, per100UsersGB: 0.5 },
+  keycloak: { baseGB: 5, per100UsersGB: 0.1 },
+};
+
+export function databaseStorageGB(database: string, users: number): number {
+  const d = DATABASE_STORAGE[database] ?? { baseGB: 2, per100UsersGB: 1 };
+  return Math.ceil(d.baseGB + (d.per100UsersGB * users) / 100);
+}

@@ -1,0 +1,94 @@
+/**
+ * Identity: how bundles and shared services use the estate's Keycloak.
+ *
+ * One estate realm holds every organisation as a Keycloak Organization (and, for the shared
+ * instance, a group named after its slug, which Nextcloud maps to the organisation's group
+ * and group quota). A tenant with `dedicatedRealm: true` gets its own realm instead; keep
+ * those few: Keycloak's admin degrades past ~300 realms (keycloak#31956).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as keycloak from "@pulumi/keycloak";
+import * as random from "@pulumi/random";
+import { opaqueSecret } from "../apps/common";
+
+/** What Keycloak hands to the bundles. */
+export interface IdentityContext {
+  /** Provider of the estate's Keycloak (admin credentials, secret). */
+  provider: keycloak.Provider;
+  /** Public base URL, e.g. `https://auth.liiibre.coop`. */
+  url: string;
+  /** Name of the estate realm (the realm resource's id is its name). */
+  estateRealm: string;
+  /** The estate realm resource (bundles' Keycloak objects depend on it). */
+  estateRealmResource: pulumi.Resource;
+}
+
+/** OIDC issuer of a realm. */
+export const issuerOf = (url: string, realm: string): string => `${url}/realms/${realm}`;
+
+export interface OidcClientArgs {
+  /** Realm name (= realm id for @pulumi/keycloak). */
+  realm: pulumi.Input<string>;
+  clientId: string;
+  redirectUris: string[];
+  /** Origin of the app (web origins). */
+  rootUrl: string;
+  /** The Secret receiving the client secret (key `OIDC_CLIENT_SECRET`). */
+  secret: { name: string; namespace: string; labels: Record<string, string> };
+  keycloakProvider: keycloak.Provider;
+  k8sProvider: k8s.Provider;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * A confidential OIDC client with a random secret, a `groups` claim (group names, not
+ * paths) and the Secret the app reads the client secret from.
+ */
+export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resource): { client: keycloak.openid.Client; secret: k8s.core.v1.Secret } {
+  const secretValue = new random.RandomPassword(`${name}-secret`, { length: 48, special: false }, { parent });
+  const client = new keycloak.openid.Client(
+    name,
+    {
+      realmId: a.realm,
+      clientId: a.clientId,
+      name: a.clientId,
+      accessType: "CONFIDENTIAL",
+      clientSecret: secretValue.result,
+      standardFlowEnabled: true,
+      directAccessGrantsEnabled: false,
+      implicitFlowEnabled: false,
+      validRedirectUris: a.redirectUris,
+      validPostLogoutRedirectUris: ["+"],
+      rootUrl: a.rootUrl,
+      webOrigins: ["+"],
+      pkceCodeChallengeMethod: "S256",
+    },
+    { parent, provider: a.keycloakProvider, dependsOn: a.dependsOn },
+  );
+  new keycloak.openid.GroupMembershipProtocolMapper(
+    `${name}-groups`,
+    { realmId: a.realm, clientId: client.id, name: "groups", claimName: "groups", fullPath: false, addToIdToken: true, addToAccessToken: true, addToUserinfo: true },
+    { parent, provider: a.keycloakProvider },
+  );
+  const secret = opaqueSecret(
+    `${name}-k8s-secret`,
+    { name: a.secret.name, namespace: a.secret.namespace, labels: a.secret.labels, stringData: { OIDC_CLIENT_SECRET: secretValue.result } },
+    { parent, provider: a.k8sProvider, dependsOn: a.dependsOn },
+  );
+  return { client, secret };
+}
+
+/** An organisation in the estate realm (alias = slug, its domain attached). */
+export function organization(
+  name: string,
+  a: { realm: string; slug: string; displayName: string; domain: string; provider: keycloak.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+  parent: pulumi.Resource,
+): keycloak.Organization {
+  return new keycloak.Organization(
+    name,
+    { realm: a.realm, name: a.displayName, alias: a.slug, enabled: true, domains: [{ name: a.domain, verified: false }], attributes: { "liiibre-slug": a.slug } },
+    // Memberships live in it: removing the tenant from config must not drop them.
+    { parent, provider: a.provider, retainOnDelete: true, dependsOn: a.dependsOn },
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * The estate's Keycloak (codecentric `keycloakx` chart, pinned), its CloudNativePG database
+ * (two instances), the admin credentials (random, secret), the `@pulumi/keycloak` provider
+ * configured with them, and the estate realm with Organizations enabled.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as keycloak from "@pulumi/keycloak";
+import { stringify as toYaml } from "yaml";
+import type { Estate } from "../config";
+import { LABELS, PLATFORM } from "../conventions";
+import { CHARTS } from "../versions";
+import { APPS_NODE_SELECTOR, helmRelease, ingressAnnotations, opaqueSecret, password, tlsSecretName } from "../apps/common";
+import { databaseStorageGB, resourcesFor } from "../apps/sizing";
+import type { StorageContext } from "../storage/contracts";
+import { PostgresCluster } from "../storage/postgres";
+import type { IdentityContext } from "./identity";
+
+export interface KeycloakArgs {
+  estate: Estate;
+  storage: StorageContext;
+  /** Accounts of the whole estate (sizing). */
+  users: number;
+}
+
+export class Keycloak extends pulumi.ComponentResource {
+  public readonly identity: IdentityContext;
+  public readonly host: string;
+
+  constructor(name: string, args: KeycloakArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:shared:Keycloak", name, {}, opts);
+    const cfg = args.estate.sharedServices;
+    const provider = args.storage.k8s;
+    this.host = cfg.keycloak.host ?? `auth.${cfg.baseDomain}`;
+    const url = `https://${this.host}`;
+    const ns = PLATFORM.keycloakNamespace;
+    const labels = { [LABELS.layer]: "shared", "app.kubernetes.io/name": "keycloak", "app.kubernetes.io/part-of": "liiibre" };
+
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: ns, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "true" } } },
+      { parent: this, provider, protect: true, retainOnDelete: true },
+    );
+    const db = new PostgresCluster(
+      `${name}-pg`,
+      { namespace: ns, database: "keycloak", owner: "keycloak", instances: 2, storageGB: databaseStorageGB("keycloak", args.users), backupPath: "shared/keycloak", context: args.storage },
+      { parent: this, dependsOn: [namespace] },
+    );
+    const admin = password(`${name}-admin-password`, { parent: this });
+    const adminSecret = opaqueSecret(
+      `${name}-admin`,
+      { name: "keycloak-admin", namespace: ns, labels, stringData: { username: "admin", password: admin.result } },
+      { parent: this, provider, dependsOn: [namespace] },
+    );
+    const env = [
+      { name: "KC_BOOTSTRAP_ADMIN_USERNAME", valueFrom: { secretKeyRef: { name: "keycloak-admin", key: "username" } } },
+      { name: "KC_BOOTSTRAP_ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: "keycloak-admin", key: "password" } } },
+      { name: "KC_HOSTNAME", value: url },
+      { name: "KC_PROXY_HEADERS", value: "xforwarded" },
+      { name: "KC_HTTP_ENABLED", value: "true" },
+      { name: "KC_HEALTH_ENABLED", value: "true" },
+      { name: "JAVA_OPTS_APPEND", value: "-Djgroups.dns.query=keycloak-headless.keycloak.svc" },
+    ];
+    const values = {
+      replicas: 2,
+      command: ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", "--cache-stack=kubernetes"],
+      // The chart renders extraEnv as a template string.
+      extraEnv: toYaml(env),
+      database: {
+        vendor: "postgres",
+        hostname: db.host,
+        port: db.port,
+        database: "keycloak",
+        username: "keycloak",
+        existingSecret: db.appSecretName,
+        existingSecretKey: "password",
+      },
+      http: { relativePath: "/" },
+      resources: resourcesFor("keycloak", args.users),
+      nodeSelector: APPS_NODE_SELECTOR,
+      ingress: {
+        enabled: true,
+        ingressClassName: PLATFORM.ingressClass,
+        annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-buffer-size": "128k" }),
+        rules: [{ host: this.host, paths: [{ path: "/", pathType: "Prefix" }] }],
+        tls: [{ hosts: [this.host], secretName: tlsSecretName(this.host) }],
+      },
+    };
+    const release = helmRelease(`${name}-release`, CHARTS.keycloakx, { releaseName: "keycloak", namespace: ns, values }, { parent: this, provider, dependsOn: [adminSecret] });
+
+    // The provider logs in lazily (initialLogin false): previews work before Keycloak exists.
+    const kc = new keycloak.Provider(
+      `${name}-provider`,
+      { url, realm: "master", clientId: "admin-cli", username: "admin", password: admin.result, initialLogin: false, clientTimeout: 60 },
+      { parent: this, dependsOn: [release] },
+    );
+    const realm = new keycloak.Realm(
+      `${name}-estate-realm`,
+      {
+        realm: cfg.keycloak.realm,
+        enabled: true,
+        displayName: "Liiibre",
+        organizationsEnabled: true,
+        loginWithEmailAllowed: true,
+        duplicateEmailsAllowed: false,
+        resetPasswordAllowed: true,
+        sslRequired: "external",
+      },
+      // Every account of the estate lives in it.
+      { parent: this, provider: kc, protect: true, retainOnDelete: true },
+    );
+    this.identity = { provider: kc, url, estateRealm: cfg.keycloak.realm, estateRealmResource: realm };
+    this.registerOutputs({ url, realm: cfg.keycloak.realm });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The shared ("mutualised") instance: one bundle (same app modules as a dedicated tenant)
+ * hosting every `plan: shared` organisation as a Nextcloud group whose group quota is the
+ * organisation's pool (users × per-user GB, `groupquota`), and as a Keycloak organization
+ * plus a group of the same name in the estate realm (the OIDC `groups` claim puts each
+ * member in their organisation's Nextcloud group). Its buckets' quota is the sum of the
+ * shared organisations' pools.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as keycloak from "@pulumi/keycloak";
+import type { Estate, Tenant } from "../config";
+import type { SharedGroup } from "../apps";
+import type { StorageContext } from "../storage/contracts";
+import { storagePoolGB } from "../units";
+import { deployBundle } from "../tenant/bundle";
+import { organization, type IdentityContext } from "./identity";
+
+export interface SharedInstanceArgs {
+  estate: Estate;
+  storage: StorageContext;
+  identity: IdentityContext;
+}
+
+/** The groups of the shared instance, one per `plan: shared` organisation, sorted by slug. */
+export function sharedGroups(tenants: Tenant[]): SharedGroup[] {
+  return tenants
+    .filter((t) => t.plan === "shared")
+    .map((t) => ({ slug: t.slug, displayName: t.name, quotaGB: storagePoolGB(t) }))
+    .sort((a, b) => a.slug.localeCompare(b.slug));
+}
+
+export class SharedInstance extends pulumi.ComponentResource {
+  public readonly urls: Record<string, string>;
+  public readonly groups: SharedGroup[];
+
+  constructor(name: string, args: SharedInstanceArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:shared:SharedInstance", name, {}, opts);
+    const { estate, identity } = args;
+    const si = estate.sharedServices.sharedInstance;
+    const members = estate.tenants.filter((t) => t.plan === "shared");
+    this.groups = sharedGroups(estate.tenants);
+    const users = members.reduce((n, t) => n + t.users, 0);
+    const poolGB = this.groups.reduce((n, g) => n + g.quotaGB, 0);
+
+    for (const t of members) {
+      organization(
+        `${t.slug}-organization`,
+        { realm: identity.estateRealm, slug: t.slug, displayName: t.name, domain: t.domain, provider: identity.provider, dependsOn: [identity.estateRealmResource] },
+        this,
+      );
+      new keycloak.Group(
+        `${t.slug}-group`,
+        { realmId: identity.estateRealm, name: t.slug, attributes: { "liiibre-quota-gb": String(storagePoolGB(t)) } },
+        { parent: this, provider: identity.provider, retainOnDelete: true, dependsOn: [identity.estateRealmResource] },
+      );
+    }
+
+    const bundle = deployBundle(this, {
+      slug: si.slug,
+      domain: si.domain,
+      plan: "shared",
+      state: "active",
+      // Sized for its members; never below one organisation's worth (individuals, empty estate).
+      users: Math.max(users, estate.offer.smallOrgThreshold),
+      quotaPerUserGB: estate.offer.quotaPerUserGB,
+      poolGB: Math.max(poolGB, estate.offer.quotaPerUserGB * estate.offer.smallOrgThreshold),
+      apps: si.apps,
+      groups: this.groups,
+      estate,
+      storage: args.storage,
+      identity,
+      realm: { name: identity.estateRealm, resource: identity.estateRealmResource },
+    });
+    this.urls = bundle.urls;
+    this.registerOutputs({ urls: this.urls });
+  }
+}

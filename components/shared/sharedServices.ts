@@ -1,0 +1,65 @@
+/**
+ * Services every organisation uses: Keycloak (one estate realm), the shared Jitsi Meet
+ * (capped at the offer's resolution) and the shared instance for small organisations.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { Estate } from "../config";
+import { LABELS, PLATFORM } from "../conventions";
+import { JitsiMeet } from "../apps/jitsi";
+import type { StorageContext } from "../storage/contracts";
+import type { DnsRecord } from "../tenant/dns";
+import { issuerOf, type IdentityContext } from "./identity";
+import { Keycloak } from "./keycloak";
+import { SharedInstance } from "./sharedInstance";
+
+export interface SharedServicesArgs {
+  estate: Estate;
+  /** The storage layer (StoragePlatform.context). */
+  storage: StorageContext;
+}
+
+export class SharedServices extends pulumi.ComponentResource {
+  public readonly identity: IdentityContext;
+  public readonly keycloak: Keycloak;
+  public readonly jitsi: JitsiMeet;
+  public readonly sharedInstance: SharedInstance;
+
+  constructor(name: string, args: SharedServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:shared:SharedServices", name, {}, opts);
+    const { estate, storage } = args;
+    const cfg = estate.sharedServices;
+    const users = estate.tenants.reduce((n, t) => n + t.users, 0);
+    this.keycloak = new Keycloak("keycloak", { estate, storage, users }, { parent: this });
+    this.identity = this.keycloak.identity;
+
+    const jitsiNs = new k8s.core.v1.Namespace(
+      "jitsi-namespace",
+      { metadata: { name: PLATFORM.jitsiNamespace, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "false" } } },
+      { parent: this, provider: storage.k8s },
+    );
+    this.jitsi = new JitsiMeet(
+      "jitsi",
+      {
+        namespace: PLATFORM.jitsiNamespace,
+        host: cfg.jitsi.host ?? `meet.${cfg.baseDomain}`,
+        resolution: cfg.jitsi.resolution,
+        maxBitratesVideo: cfg.jitsi.maxBitratesVideo,
+        realmUrl: issuerOf(this.identity.url, this.identity.estateRealm),
+        labels: { [LABELS.layer]: "shared", "app.kubernetes.io/part-of": "liiibre" },
+        provider: storage.k8s,
+        dependsOn: [jitsiNs],
+      },
+      { parent: this },
+    );
+    this.sharedInstance = new SharedInstance(cfg.sharedInstance.slug, { estate, storage, identity: this.identity }, { parent: this });
+    this.registerOutputs({ jitsi: this.jitsi.url, sharedInstance: this.sharedInstance.urls });
+  }
+
+  /** `tenants[slug]` outputs of the shared organisations: the shared instance's URLs, no DNS record to create. */
+  sharedTenantOutputs(): Record<string, { urls: Record<string, string>; dnsRecords: DnsRecord[] }> {
+    const out: Record<string, { urls: Record<string, string>; dnsRecords: DnsRecord[] }> = {};
+    for (const g of this.sharedInstance.groups) out[g.slug] = { urls: { jitsi: this.jitsi.url, ...this.sharedInstance.urls }, dnsRecords: [] };
+    return out;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * One app bundle in its own namespace: what a dedicated `Tenant` and the shared instance
+ * both are. Creates, as children of `owner`, in this order:
+ * namespace (protected) → ResourceQuota, LimitRange, NetworkPolicies → TenantStorage and one
+ * PostgresCluster per app database → OIDC clients → the apps (components/apps modules).
+ *
+ * Every resource name starts with the bundle's slug; nothing depends on list positions.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { APPS, type AppName, type Estate, type Tenant } from "../config";
+import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
+import { gbToBytes } from "../units";
+import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
+import { appLabels, hostOf } from "../apps/common";
+import { databaseStorageGB } from "../apps/sizing";
+import type { PostgresClusterOutputs, StorageContext } from "../storage/contracts";
+import { PostgresCluster } from "../storage/postgres";
+import { TenantStorage } from "../storage/tenantStorage";
+import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
+import { limitRangeSpec, resourceQuotaSpec } from "./quota";
+import { networkPolicies } from "./networkPolicies";
+
+export interface BundleArgs {
+  slug: string;
+  domain: string;
+  plan: Tenant["plan"];
+  state: Tenant["state"];
+  users: number;
+  quotaPerUserGB: number;
+  /** Hard quota of the buckets, GB (the organisation's pool, or the sum of the shared pools). */
+  poolGB: number;
+  exemption?: string;
+  apps: AppName[];
+  /** Shared instance only: the organisations it hosts. */
+  groups?: SharedGroup[];
+  estate: Estate;
+  storage: StorageContext;
+  identity: IdentityContext;
+  /** Realm of the bundle's OIDC clients (the estate realm or the tenant's own). */
+  realm: { name: string; resource: pulumi.Resource };
+}
+
+export interface Bundle {
+  namespace: k8s.core.v1.Namespace;
+  urls: Record<string, string>;
+  hosts: string[];
+}
+
+export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bundle {
+  const { slug, estate } = a;
+  const provider = a.storage.k8s;
+  const ns = tenantNamespace(slug);
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.users]: String(a.users),
+    [ANNOTATIONS.quotaPerUserGB]: String(a.quotaPerUserGB),
+    [ANNOTATIONS.plan]: a.plan,
+  };
+  if (a.exemption) annotations[ANNOTATIONS.quotaExemption] = a.exemption;
+  const namespace = new k8s.core.v1.Namespace(
+    `${slug}-namespace`,
+    {
+      metadata: {
+        name: ns,
+        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", "pod-security.kubernetes.io/enforce": "baseline" },
+        annotations,
+      },
+    },
+    // Deleting the namespace would delete its PVCs and databases: never from a config change.
+    { parent: owner, provider, protect: true, retainOnDelete: true },
+  );
+  const inNs = { parent: owner, provider, dependsOn: [namespace] };
+  const labels = { [LABELS.tenant]: slug };
+
+  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users) }, inNs);
+  new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users) }, inNs);
+  for (const p of networkPolicies({ podCIDR: estate.cluster.network.podCIDR, serviceCIDR: estate.cluster.network.serviceCIDR, jitsi: a.apps.includes("jitsi-dedicated") })) {
+    new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
+  }
+
+  const suffixes = [...new Set(a.apps.flatMap((app) => APPS[app].buckets))];
+  const storage = new TenantStorage(
+    `${slug}-storage`,
+    { slug, namespace: ns, bucketSuffixes: suffixes, quotaBytes: gbToBytes(a.poolGB), context: a.storage },
+    { parent: owner, dependsOn: [namespace] },
+  );
+
+  const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
+  const databases: Record<string, PostgresClusterOutputs> = {};
+  for (const m of modules) {
+    for (const db of m.databases) {
+      databases[db] = new PostgresCluster(
+        `${slug}-${db}-pg`,
+        { namespace: ns, database: db, owner: db, instances: 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, context: a.storage },
+        { parent: owner, dependsOn: [namespace] },
+      );
+    }
+  }
+
+  const issuer = issuerOf(a.identity.url, a.realm.name);
+  const urls: Record<string, string> = {};
+  const hosts: string[] = [];
+  for (const m of modules) {
+    let oidc: OidcClient | undefined;
+    if (m.oidc) {
+      const clientId = `${slug}-${m.app}`;
+      const secretName = `${m.app}-oidc`;
+      oidcClient(
+        `${slug}-${m.app}-oidc`,
+        {
+          realm: a.realm.name,
+          clientId,
+          redirectUris: m.redirectUris?.(a.domain) ?? [],
+          rootUrl: `https://${hostOf(APPS[m.app].hosts[0], a.domain)}`,
+          secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) },
+          keycloakProvider: a.identity.provider,
+          k8sProvider: provider,
+          dependsOn: [namespace, a.realm.resource],
+        },
+        owner,
+      );
+      oidc = { issuer, clientId, secretName };
+    }
+    const ctx: AppContext = {
+      slug,
+      domain: a.domain,
+      namespace: ns,
+      users: a.users,
+      quotaPerUserGB: a.quotaPerUserGB,
+      state: a.state,
+      apps: a.apps,
+      storage,
+      s3: a.storage.primary,
+      databases,
+      oidc,
+      groups: a.groups,
+      scim: estate.sharedServices.keycloak.scim,
+      jitsi: {
+        sharedHost: estate.sharedServices.jitsi.host ?? `meet.${estate.sharedServices.baseDomain}`,
+        resolution: estate.sharedServices.jitsi.resolution,
+        maxBitratesVideo: estate.sharedServices.jitsi.maxBitratesVideo,
+        realmUrl: issuer,
+      },
+      provider,
+    };
+    const inst = m.deploy(ctx, owner);
+    Object.assign(urls, inst.urls);
+    hosts.push(...inst.hosts);
+  }
+  return { namespace, urls, hosts };
+}

@@ -1,0 +1,90 @@
+/**
+ * A bundle's NetworkPolicies: default deny in both directions, then only what the apps
+ * need. No rule names another tenant's namespace, and the internet rule excludes the pod
+ * and service CIDRs and private ranges, so a bundle cannot reach another bundle except
+ * through the public ingress (like anyone on the internet).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { PLATFORM } from "../conventions";
+
+type Policy = { name: string; spec: k8s.types.input.networking.v1.NetworkPolicySpec };
+
+const NS_NAME = "kubernetes.io/metadata.name";
+const inNamespace = (ns: string) => ({ namespaceSelector: { matchLabels: { [NS_NAME]: ns } } });
+const tcp = (port: number) => ({ protocol: "TCP", port });
+const udp = (port: number) => ({ protocol: "UDP", port });
+
+/** Private and special-purpose ranges never reached through the internet rule. */
+export const NON_PUBLIC_V4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"];
+export const NON_PUBLIC_V6 = ["fc00::/7", "fe80::/10", "::1/128"];
+
+export interface NetworkPolicyArgs {
+  podCIDR: string;
+  serviceCIDR: string;
+  /** The bundle runs a dedicated Jitsi: its videobridge takes UDP 10000 from anywhere. */
+  jitsi: boolean;
+}
+
+/** Namespaces (other than its own) a bundle may open connections to. */
+export const EGRESS_NAMESPACES = [PLATFORM.ingressNamespace, PLATFORM.minioNamespace, PLATFORM.keycloakNamespace] as const;
+
+export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
+  const exceptV4 = [...new Set([a.podCIDR, a.serviceCIDR, ...NON_PUBLIC_V4])].filter((c) => c !== "0.0.0.0/0");
+  const policies: Policy[] = [
+    { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+    {
+      name: "allow-same-namespace",
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] },
+    },
+    {
+      name: "allow-from-ingress-controller",
+      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(PLATFORM.ingressNamespace)] }] },
+    },
+    {
+      name: "allow-dns",
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [udp(53), tcp(53)] }],
+      },
+    },
+    {
+      // Public app URLs (office ↔ Nextcloud callbacks, OIDC discovery) hairpin through ingress-nginx.
+      name: "allow-to-ingress-controller",
+      spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.ingressNamespace)], ports: [tcp(80), tcp(443)] }] },
+    },
+    {
+      name: "allow-to-object-store",
+      spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.minioNamespace)], ports: [tcp(9000), tcp(443)] }] },
+    },
+    {
+      name: "allow-to-keycloak",
+      spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.keycloakNamespace)], ports: [tcp(8080), tcp(443)] }] },
+    },
+    {
+      // Matrix federation (443 and 8448), app stores, OIDC through public URLs: the internet only.
+      name: "allow-internet-egress",
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [{ ipBlock: { cidr: "0.0.0.0/0", except: exceptV4 } }, { ipBlock: { cidr: "::/0", except: NON_PUBLIC_V6 } }],
+            ports: [tcp(443), tcp(8448)],
+          },
+        ],
+      },
+    },
+  ];
+  if (a.jitsi) {
+    policies.push({
+      name: "allow-jitsi-media",
+      spec: {
+        podSelector: { matchLabels: { "app.kubernetes.io/component": "jvb" } },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0", except: [a.podCIDR, a.serviceCIDR] } }, { ipBlock: { cidr: "::/0", except: NON_PUBLIC_V6 } }], ports: [udp(10000)] }],
+      },
+    });
+  }
+  return policies;
+}

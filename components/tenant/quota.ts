@@ -1,0 +1,72 @@
+/**
+ * A bundle's ResourceQuota and LimitRange, sized from its apps' workloads and its number
+ * of accounts (components/apps/sizing.ts; docs/sizing.md).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type { AppName } from "../config";
+import { MODULES } from "../apps";
+import { CONTAINER_DEFAULTS, LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, QUOTA_HEADROOM, requestsFor, totals, type Workload } from "../apps/sizing";
+
+/** Workloads of a bundle: each app's, plus one PostgreSQL instance per database. */
+export function bundleWorkloads(apps: AppName[], users: number): Array<{ workload: Workload; users: number }> {
+  const out: Array<{ workload: Workload; users: number }> = [];
+  for (const app of apps) {
+    const m = MODULES[app];
+    if (!m) continue;
+    for (const w of m.workloads) out.push({ workload: w, users: w.startsWith("jitsi-") ? 0 : users });
+    for (const _db of m.databases) out.push({ workload: "postgres", users });
+  }
+  return out;
+}
+
+export interface QuotaSpec {
+  hard: Record<string, string>;
+}
+
+/** The ResourceQuota `spec.hard` of a bundle. */
+export function resourceQuotaSpec(apps: AppName[], users: number): QuotaSpec {
+  const items = bundleWorkloads(apps, users);
+  const t = totals(items);
+  const up = (v: number) => Math.ceil(v * QUOTA_HEADROOM);
+  const databases = apps.reduce((n, a) => n + (MODULES[a]?.databases.length ?? 0), 0);
+  return {
+    hard: {
+      "requests.cpu": `${up(t.cpuRequest)}m`,
+      "requests.memory": `${up(t.memRequest)}Mi`,
+      "limits.cpu": `${up(t.cpuLimit)}m`,
+      "limits.memory": `${up(t.memLimit)}Mi`,
+      pods: String(Math.ceil(items.length * 2 + 10)),
+      // Nextcloud's code volume, one per database instance, a few for chart components.
+      persistentvolumeclaims: String(databases + 6),
+      "services.loadbalancers": "0",
+      "services.nodeports": "0",
+    },
+  };
+}
+
+/**
+ * The LimitRange of a bundle: containers that declare nothing (CloudNativePG instances,
+ * chart hooks and init containers) get the PostgreSQL profile of the bundle's size; no
+ * container may exceed the largest limit of the bundle's workloads.
+ */
+export function limitRangeSpec(apps: AppName[], users: number): k8s.types.input.core.v1.LimitRangeSpec {
+  const pg = requestsFor("postgres", users);
+  const items = bundleWorkloads(apps, users);
+  let maxCpu = pg.cpu * LIMIT_CPU_FACTOR;
+  let maxMem = pg.mem * LIMIT_MEMORY_FACTOR;
+  for (const i of items) {
+    const r = requestsFor(i.workload, i.users);
+    maxCpu = Math.max(maxCpu, r.cpu * LIMIT_CPU_FACTOR);
+    maxMem = Math.max(maxMem, r.mem * LIMIT_MEMORY_FACTOR);
+  }
+  return {
+    limits: [
+      {
+        type: "Container",
+        defaultRequest: { cpu: `${Math.max(pg.cpu, 50)}m`, memory: `${Math.max(pg.mem, parseInt(CONTAINER_DEFAULTS.defaultRequest.memory, 10))}Mi` },
+        default: { cpu: `${pg.cpu * LIMIT_CPU_FACTOR}m`, memory: `${pg.mem * LIMIT_MEMORY_FACTOR}Mi` },
+        max: { cpu: `${maxCpu}m`, memory: `${maxMem}Mi` },
+      },
+    ],
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * A dedicated organisation's bundle (`plan: dedicated`): its namespace, quotas, network
+ * isolation, storage, databases, Keycloak identity and apps (components/tenant/bundle.ts),
+ * plus the organisation's URLs and DNS guide.
+ *
+ * Keyed by slug: every URN derives from `tenant.slug`, never from the tenant's position in
+ * the config, so adding, removing or reordering tenants leaves the others untouched.
+ * States: `active`; `suspended` (apps scaled to zero, Synapse excepted, see docs/apps.md;
+ * data untouched); `decommissioned` (no app workload; namespace, Secrets, PVCs, databases,
+ * buckets and backups kept). Removing a tenant from the config fails on its protected
+ * resources instead of deleting data (docs/restore.md describes the deliberate procedure).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as keycloak from "@pulumi/keycloak";
+import type { Estate, Tenant as TenantConfig } from "../config";
+import type { StorageContext } from "../storage/contracts";
+import { organization, type IdentityContext } from "../shared/identity";
+import { storagePoolGB } from "../units";
+import { deployBundle } from "./bundle";
+import { dnsRecords, matrixDelegation, type DnsRecord, type IngressTarget } from "./dns";
+
+export interface TenantArgs {
+  /** The organisation (must have `plan: dedicated`). */
+  tenant: TenantConfig;
+  estate: Estate;
+  /** The storage layer (StoragePlatform.context); its `k8s` provider deploys everything in-cluster. */
+  storage: StorageContext;
+  /** The estate's Keycloak (SharedServices.identity). */
+  identity: IdentityContext;
+  /** Public addresses of the ingress nodes (the DNS records point there). */
+  ingress: pulumi.Input<IngressTarget>;
+}
+
+export interface TenantOutputs {
+  /** App → public URL (the shared Jitsi unless the tenant has a dedicated one). */
+  urls: Record<string, string>;
+  /** Records the organisation creates in its zone. */
+  dnsRecords: pulumi.Output<DnsRecord[]>;
+  /** Matrix client/server delegation documents (URL → JSON), when the tenant has Matrix. */
+  matrixWellKnown: Record<string, string>;
+}
+
+export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
+  public readonly urls: Record<string, string>;
+  public readonly dnsRecords: pulumi.Output<DnsRecord[]>;
+  public readonly matrixWellKnown: Record<string, string>;
+
+  constructor(name: string, args: TenantArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:tenant:Tenant", name, {}, opts);
+    const t = args.tenant;
+    if (t.plan !== "dedicated") throw new Error(`Tenant ${t.slug}: plan "${t.plan}" organisations live on the shared instance (SharedServices), not in a Tenant`);
+    if (name !== t.slug) throw new Error(`Tenant ${t.slug}: the component name must be the slug (URNs derive from it), got "${name}"`);
+    const id = args.identity;
+
+    // Identity: an organization of the estate realm, or the tenant's own realm (flag).
+    let realm: { name: string; resource: pulumi.Resource };
+    if (t.dedicatedRealm) {
+      const r = new keycloak.Realm(
+        `${t.slug}-realm`,
+        { realm: t.slug, enabled: true, displayName: t.name, loginWithEmailAllowed: true, duplicateEmailsAllowed: false, sslRequired: "external" },
+        { parent: this, provider: id.provider, protect: true, retainOnDelete: true },
+      );
+      realm = { name: t.slug, resource: r };
+    } else {
+      const org = organization(
+        `${t.slug}-organization`,
+        { realm: id.estateRealm, slug: t.slug, displayName: t.name, domain: t.domain, provider: id.provider, dependsOn: [id.estateRealmResource] },
+        this,
+      );
+      realm = { name: id.estateRealm, resource: org };
+    }
+
+    const bundle = deployBundle(this, {
+      slug: t.slug,
+      domain: t.domain,
+      plan: "dedicated",
+      state: t.state,
+      users: t.users,
+      quotaPerUserGB: t.quotaPerUserGB,
+      poolGB: storagePoolGB(t),
+      exemption: t.exemption?.reason,
+      apps: t.apps,
+      estate: args.estate,
+      storage: args.storage,
+      identity: id,
+      realm,
+    });
+    const sharedJitsi = args.estate.sharedServices.jitsi.host ?? `meet.${args.estate.sharedServices.baseDomain}`;
+    this.urls = { jitsi: `https://${sharedJitsi}`, ...bundle.urls };
+    this.dnsRecords = pulumi.output(args.ingress).apply((target) => dnsRecords(t.apps, t.domain, target));
+    this.matrixWellKnown = t.apps.includes("matrix") ? matrixDelegation(t.domain) : {};
+    this.registerOutputs({ urls: this.urls, dnsRecords: this.dnsRecords });
+  }
+}
