@@ -13,12 +13,12 @@ import { HCLOUD_LABELS } from "../components/conventions";
 import { TYPES, config, isObject, labels, LABELS, offlineFacts } from "./lib";
 
 export interface StatefulProtectedConfig {
-  /** Values of the hcloud label `liiibre.org/role` marking servers that hold data. */
+  /** Values of the hcloud label `liiibre.org/role` marking servers that hold data (controllers hold etcd). */
   dataServerRoles: string[];
   /** Node pools (hcloud label `liiibre.org/pool`) whose servers hold data. */
   dataServerPools: string[];
 }
-export const STATEFUL_DEFAULTS: StatefulProtectedConfig = { dataServerRoles: ["backup", "storage"], dataServerPools: ["storage"] };
+export const STATEFUL_DEFAULTS: StatefulProtectedConfig = { dataServerRoles: ["backup", "storage", "controller"], dataServerPools: ["storage"] };
 
 /** Hetzner protections each stateful hcloud type must have on. */
 const HCLOUD_PROTECTION: Record<string, string[]> = {

@@ -58,7 +58,7 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
  * `import { x } from "./file";` lines and its `policies: [...]` array), each loaded from its own
  * file. Importing index.ts itself would create the PolicyPack, which starts the analyzer server.
  */
-export function packPolicies(): Policies {
+export async function packPolicies(): Promise<Policies> {
   const file = path.join(REPO_ROOT, "policies", "index.ts");
   const src = fs.readFileSync(file, "utf8");
   const from = new Map<string, string>();
@@ -66,14 +66,15 @@ export function packPolicies(): Policies {
   const list = /new PolicyPack\([\s\S]*?policies:\s*\[([^\]]*)\]/.exec(src);
   if (!list) throw new Error(`${file}: no "policies: [...]" array in new PolicyPack(...)`);
   const names = list[1].split(",").map((x) => x.trim()).filter(Boolean);
-  return names.map((id) => {
+  const out: Policies = [];
+  for (const id of names) {
     const mod = from.get(id);
     if (!mod) throw new Error(`${file}: policy ${id} is not imported as import { ${id} } from "./<file>"`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const policy = require(path.join(REPO_ROOT, "policies", mod))[id] as Policy | undefined;
+    const policy = ((await import(path.join(REPO_ROOT, "policies", `${mod}.ts`))) as Record<string, unknown>)[id] as Policies[number] | undefined;
     if (!policy) throw new Error(`policies/${mod}.ts does not export ${id}`);
-    return policy as Policies[number];
-  });
+    out.push(policy);
+  }
+  return out;
 }
 
 /** `policies/<stack>.json` if it exists. */
@@ -132,7 +133,7 @@ function policyConfig(p: Policy, config: PolicyPackConfig): { level: string | un
 }
 
 export async function checkPolicies(evaluation: Evaluation, options: CheckOptions = {}): Promise<Violation[]> {
-  const policies = options.policies ?? packPolicies();
+  const policies = options.policies ?? (await packPolicies());
   const config = options.config ?? stackPolicyConfig(evaluation.stack) ?? {};
   const resources = evaluation.resources;
   const tenantOf = tenantResolver(evaluation.estate, resources);
