@@ -161,7 +161,7 @@ describe("small-orgs-share", () => {
 describe("pinned-versions", () => {
   it("refuses ranges, missing chart versions, latest/untagged/partial image tags; accepts exact versions and digests", async () => {
     const { violations } = await run(() => {
-      const rel = (name: string, version: string | undefined, values: Record<string, unknown> = {}) =>
+      const rel = (name: string, version: pulumi.Input<string> | undefined, values: Record<string, unknown> = {}) =>
         new k8s.helm.v3.Release(name, { chart: "nextcloud", version, repositoryOpts: { repo: "https://nextcloud.github.io/helm/" }, values });
       rel("exact", "6.6.4", { image: { repository: "nextcloud", tag: "30.0.4-apache" }, redis: { image: { repository: "bitnami/redis" } } });
       rel("caret", "^1.2");
@@ -331,7 +331,7 @@ describe("tenant-isolation", () => {
 });
 
 describe("storage-quota-per-user", () => {
-  const nextcloud = (name: string, namespace: string, hook: string) =>
+  const nextcloud = (name: string, namespace: string, hook: pulumi.Input<string>) =>
     new k8s.helm.v3.Release(name, {
       chart: "nextcloud",
       version: "6.6.4",
