@@ -10,6 +10,8 @@ import { loadEstateOrExit, sshPrivateKey, type Estate } from "./components/confi
 import { HetznerCompute, ingressAddresses, nodesByRoleAndLocation } from "./components/hetzner";
 import { K0sCluster } from "./components/k0s";
 import { StoragePlatform } from "./components/storage";
+import { SharedServices } from "./components/shared";
+import { Tenant } from "./components/tenant";
 import { storagePoolGB } from "./components/units";
 
 export default async function main(estate: Estate = loadEstateOrExit()) {
@@ -23,13 +25,19 @@ export default async function main(estate: Estate = loadEstateOrExit()) {
     controllers: compute.hosts.filter((h) => h.role !== "worker"),
     sshPrivateKey: sshPrivateKey(),
   }, { dependsOn: [compute] });
+  const ingress = ingressAddresses(compute.hosts);
+  const shared = new SharedServices("shared", { estate, storage: storage.context }, { dependsOn: [storage] });
+  const tenants = estate.tenants
+    .filter((t) => t.plan === "dedicated")
+    .map((t) => new Tenant(t.slug, { tenant: t, estate, storage: storage.context, identity: shared.identity, ingress }, { dependsOn: [storage] }));
+  const bundles = { ...shared.sharedTenantOutputs(), ...Object.fromEntries(tenants.map((t) => [t.slug, { urls: t.urls, dnsRecords: t.dnsRecords }])) };
   return {
     nodes: nodesByRoleAndLocation(compute.hosts),
     kubeconfig: cluster.kubeconfig,
-    ingressAddresses: ingressAddresses(compute.hosts),
+    ingressAddresses: ingress,
     backupServerIpv4: storage.backupServerIpv4,
     tenants: Object.fromEntries(
-      estate.tenants.map((t) => [t.slug, { plan: t.plan, users: t.users, storagePoolGB: storagePoolGB(t) }]),
+      estate.tenants.map((t) => [t.slug, { plan: t.plan, users: t.users, storagePoolGB: storagePoolGB(t), ...bundles[t.slug] }]),
     ),
   };
 }

@@ -172,4 +172,23 @@ const storageRules: Rule = (e) => {
 };
 
 /** Every cross-field rule, run in this order. */
-export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules, storageRules];
+/**
+ * Tenant bundles and identity (components/tenant, components/shared): a dedicated realm is
+ * named after the slug, so it may not take Keycloak's `master` or the estate realm's name;
+ * the shared instance has one per-user quota (the offer's), so an exemption needs `dedicated`.
+ */
+const bundleRules: Rule = (e) => {
+  const out: ConfigProblem[] = [];
+  const taken = ["master", e.sharedServices.keycloak.realm];
+  e.tenants.forEach((t, i) => {
+    if (t.dedicatedRealm && taken.includes(t.slug)) {
+      out.push({ path: keyPath(["tenants", i, "slug"]), message: `expected a slug other than ${taken.map((x) => describe(x)).join(" and ")} for a tenant with dedicatedRealm (its realm takes the slug's name), got ${describe(t.slug)}` });
+    }
+    if (t.plan === "shared" && t.exemption) {
+      out.push({ path: keyPath(["tenants", i, "exemption"]), message: `expected no exemption for plan "shared" (the shared instance applies the offer's per-user quota); use plan "dedicated", got an exemption` });
+    }
+  });
+  return out;
+};
+
+export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules, storageRules, bundleRules];

@@ -14,6 +14,7 @@ import { APPS_NODE_SELECTOR, helmRelease, ingressAnnotations, opaqueSecret, pass
 import { databaseStorageGB, resourcesFor } from "../apps/sizing";
 import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
+import { VolumeBackup } from "../storage/volumeBackup";
 import type { IdentityContext } from "./identity";
 
 export interface KeycloakArgs {
@@ -46,6 +47,9 @@ export class Keycloak extends pulumi.ComponentResource {
       { namespace: ns, database: "keycloak", owner: "keycloak", instances: 2, storageGB: databaseStorageGB("keycloak", args.users), backupPath: "shared/keycloak", context: args.storage },
       { parent: this, dependsOn: [namespace] },
     );
+    // The namespace is stateful (the database PVCs): its volumes get the k8up Schedule every
+    // stateful namespace has (CloudNativePG's own volumes are skipped; their backup is Barman).
+    new VolumeBackup(`${name}-volumes`, { slug: name, namespace: ns, context: args.storage }, { parent: this, dependsOn: [namespace] });
     const admin = password(`${name}-admin-password`, { parent: this });
     const adminSecret = opaqueSecret(
       `${name}-admin`,

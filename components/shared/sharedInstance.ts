@@ -60,10 +60,11 @@ export class SharedInstance extends pulumi.ComponentResource {
       domain: si.domain,
       plan: "shared",
       state: "active",
-      // Sized for its members; never below one organisation's worth (individuals, empty estate).
-      users: Math.max(users, estate.offer.smallOrgThreshold),
+      // Its members' accounts and the sum of their pools (the namespace annotations and the
+      // buckets' quota agree); an estate without shared organisations keeps a minimal instance.
+      users: users > 0 ? users : estate.offer.smallOrgThreshold,
       quotaPerUserGB: estate.offer.quotaPerUserGB,
-      poolGB: Math.max(poolGB, estate.offer.quotaPerUserGB * estate.offer.smallOrgThreshold),
+      poolGB: users > 0 ? poolGB : estate.offer.quotaPerUserGB * estate.offer.smallOrgThreshold,
       apps: si.apps,
       groups: this.groups,
       estate,

@@ -41,6 +41,7 @@ export interface TenantOutputs {
 }
 
 export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
+  public readonly slug: string;
   public readonly urls: Record<string, string>;
   public readonly dnsRecords: pulumi.Output<DnsRecord[]>;
   public readonly matrixWellKnown: Record<string, string>;
@@ -51,6 +52,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
     if (t.plan !== "dedicated") throw new Error(`Tenant ${t.slug}: plan "${t.plan}" organisations live on the shared instance (SharedServices), not in a Tenant`);
     if (name !== t.slug) throw new Error(`Tenant ${t.slug}: the component name must be the slug (URNs derive from it), got "${name}"`);
     const id = args.identity;
+    this.slug = t.slug;
 
     // Identity: an organization of the estate realm, or the tenant's own realm (flag).
     let realm: { name: string; resource: pulumi.Resource };
