@@ -45,6 +45,13 @@ export function postgresBackupPolicy(backupPath: string): PolicyDocument {
   };
 }
 
+function validPostgresName(name: string, args: PostgresClusterArgs): string {
+  if (!CLUSTER_NAME.test(name)) throw new Error(`PostgresCluster "${name}": the name must match ${CLUSTER_NAME.source} (it names the CloudNativePG Cluster)`);
+  if (!BACKUP_PATH.test(args.backupPath)) throw new Error(`PostgresCluster "${name}": backupPath must be slash-separated lower-case segments such as "acme/nextcloud", got "${args.backupPath}"`);
+  if (!Number.isInteger(args.storageGB) || args.storageGB < 1) throw new Error(`PostgresCluster "${name}": storageGB must be an integer >= 1, got ${args.storageGB}`);
+  return name;
+}
+
 export class PostgresCluster extends pulumi.ComponentResource implements PostgresClusterOutputs {
   public readonly host: pulumi.Output<string>;
   public readonly port = 5432;
@@ -54,10 +61,8 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
 
   /** `name` becomes the Cluster's name: a DNS label of at most 50 characters. */
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("liiibre:storage:PostgresCluster", name, {}, opts);
-    if (!CLUSTER_NAME.test(name)) throw new Error(`PostgresCluster "${name}": the name must match ${CLUSTER_NAME.source} (it names the CloudNativePG Cluster)`);
-    if (!BACKUP_PATH.test(args.backupPath)) throw new Error(`PostgresCluster "${name}": backupPath must be slash-separated lower-case segments such as "acme/nextcloud", got "${args.backupPath}"`);
-    if (!Number.isInteger(args.storageGB) || args.storageGB < 1) throw new Error(`PostgresCluster "${name}": storageGB must be an integer >= 1, got ${args.storageGB}`);
+    // Checked before anything is registered.
+    super("liiibre:storage:PostgresCluster", validPostgresName(name, args), {}, opts);
     const { context } = args;
     const settings = settingsOf(context);
     const clusterName = name;
@@ -67,7 +72,7 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
     const user = new S3User(
       `${name}-backup`,
       {
-        userName: `${name}-pg`,
+        userName: `${name}-wal`,
         policy: postgresBackupPolicy(args.backupPath),
         minioProvider: context.backupMinio,
         k8sProvider: context.k8s,

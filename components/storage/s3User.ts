@@ -39,8 +39,8 @@ export class S3User extends pulumi.ComponentResource {
   public readonly secretName: pulumi.Output<string>;
 
   constructor(name: string, args: S3UserArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("liiibre:storage:S3User", name, {}, opts);
     if (args.userName.length < 3) throw new Error(`S3User ${name}: a MinIO user name needs at least 3 characters, got "${args.userName}"`);
+    super("liiibre:storage:S3User", name, {}, opts);
     const password = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this });
     const user = new minio.IamUser(
       name,

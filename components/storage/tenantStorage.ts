@@ -35,11 +35,12 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
   public readonly credentialsSecretName: pulumi.Output<string>;
 
   constructor(name: string, args: TenantStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered.
+    if (!Number.isSafeInteger(args.quotaBytes) || args.quotaBytes <= 0) {
+      throw new Error(`TenantStorage ${args.slug}: quotaBytes must be a positive integer number of bytes, got ${args.quotaBytes}`);
+    }
     super("liiibre:storage:TenantStorage", name, {}, opts);
     const { slug, context } = args;
-    if (!Number.isSafeInteger(args.quotaBytes) || args.quotaBytes <= 0) {
-      throw new Error(`TenantStorage ${slug}: quotaBytes must be a positive integer number of bytes, got ${args.quotaBytes}`);
-    }
     const suffixes = [...new Set(args.bucketSuffixes)];
     const settings = settingsOf(context);
     const names = suffixes.map((s) => bucketName(slug, s));
