@@ -9,6 +9,7 @@
 import { loadEstateOrExit, sshPrivateKey, type Estate } from "./components/config";
 import { HetznerCompute, ingressAddresses, nodesByRoleAndLocation } from "./components/hetzner";
 import { K0sCluster } from "./components/k0s";
+import { Platform } from "./components/platform";
 import { StoragePlatform } from "./components/storage";
 import { SharedServices } from "./components/shared";
 import { Tenant } from "./components/tenant";
@@ -17,6 +18,7 @@ import { storagePoolGB } from "./components/units";
 export default async function main(estate: Estate = loadEstateOrExit()) {
   const compute = new HetznerCompute("estate", { estate });
   const cluster = new K0sCluster(estate.cluster.name, { estate, hosts: compute.hosts, sshPrivateKey: sshPrivateKey() });
+  const platform = new Platform("platform", { estate, provider: cluster.provider, networkId: compute.network.networkId });
   const storage = new StoragePlatform("storage", {
     estate,
     provider: cluster.provider,
@@ -24,7 +26,7 @@ export default async function main(estate: Estate = loadEstateOrExit()) {
     sshKeys: estate.hetzner.sshKeys.map((k) => `${estate.cluster.name}-${k.name}`), // hcloud keys created by HetznerCompute
     controllers: compute.hosts.filter((h) => h.role !== "worker"),
     sshPrivateKey: sshPrivateKey(),
-  }, { dependsOn: [compute] });
+  }, { dependsOn: [compute, ...platform.ready] });
   const ingress = ingressAddresses(compute.hosts);
   const shared = new SharedServices("shared", { estate, storage: storage.context }, { dependsOn: [storage] });
   const tenants = estate.tenants

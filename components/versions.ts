@@ -16,6 +16,22 @@ export interface ChartPin {
 
 export const CHARTS = {
   // compute / platform add-ons (components/platform)
+  /** ingress-nginx (kubernetes/ingress-nginx), controller v1.14.1. */
+  ingressNginx: { repo: "https://kubernetes.github.io/ingress-nginx", chart: "ingress-nginx", version: "4.14.1" },
+  /** cert-manager (jetstack), CRDs installed by the chart (`crds.enabled`). */
+  certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.18.2" },
+  /** Hetzner Cloud cloud-controller-manager (node addresses/topology, load balancers). */
+  hcloudCcm: { repo: "https://charts.hetzner.cloud", chart: "hcloud-cloud-controller-manager", version: "1.25.1" },
+  /** Hetzner Cloud CSI driver (`hcloud-volumes` storage class, cloud nodes only). */
+  hcloudCsi: { repo: "https://charts.hetzner.cloud", chart: "hcloud-csi", version: "2.19.0" },
+  /** sig-storage local static provisioner: dedicated disks (and cloud data volumes) under /mnt/disks as local PVs. */
+  localStaticProvisioner: { repo: "https://kubernetes-sigs.github.io/sig-storage-local-static-provisioner", chart: "local-static-provisioner", version: "2.0.0" },
+  /** Prometheus, Alertmanager, Grafana (prometheus-community). */
+  kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "77.14.0" },
+  /** Loki, single-binary mode (grafana/helm-charts). */
+  loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", version: "6.45.1" },
+  /** Grafana Alloy: ships pod logs to Loki (Promtail's successor). */
+  alloy: { repo: "https://grafana.github.io/helm-charts", chart: "alloy", version: "0.12.5" },
   // storage and backups (components/storage)
   /** MinIO Operator (minio/operator): manages the primary MinIO `Tenant` (minio.min.io/v2). */
   minioOperator: { repo: "https://operator.min.io", chart: "operator", version: "7.1.1" },
@@ -39,6 +55,12 @@ export const CHARTS = {
 /** Container images: repository and exact tag. */
 export const IMAGES = {
   // name: { repository: "…", tag: "…" },
+  // compute / platform add-ons (components/platform)
+  /** ingress-nginx's error-page server (docs/examples/customization/custom-errors), pinned by digest: the "Teapot" default backend. */
+  nginxErrors: {
+    repository: "registry.k8s.io/ingress-nginx/nginx-errors",
+    tag: "v20231208-4c39e6acc@sha256:c2ca20775f41c0c89906dc74a31239d94ac48e84e7c6164affed41fe669cdaa5",
+  },
   // storage and backups (components/storage)
   /** MinIO server of the primary Tenant (Falkenstein); keep it equal to MINIO_RELEASE (replication wants the same release on both sides). */
   minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2025-04-22T22-12-26Z" },

@@ -149,6 +149,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     if (all[key] === undefined) all[key] = `${MOCK_SECRET_MARKER}-config-${k}`;
     secretKeys.push(key);
   }
+  // Provider secrets the program reads itself (the hcloud token goes into the cluster for the CCM/CSI).
+  for (const key of ["hcloud:token"]) {
+    if (all[key] === undefined) all[key] = `${MOCK_SECRET_MARKER}-config-${key.replace(":", "-")}`;
+    secretKeys.push(key);
+  }
   pulumi.runtime.setAllConfig(all, secretKeys);
 
   const registrations: Registration[] = [];

@@ -1,0 +1,195 @@
+/**
+ * Monitoring as the co-op runs it: Prometheus + Alertmanager + Grafana
+ * (kube-prometheus-stack), Loki for logs (single binary) and Grafana Alloy shipping every
+ * pod's logs to Loki through the Kubernetes API (no host mounts).
+ *
+ * Placement: on the nodes labelled `liiibre.org/monitoring=true` when a pool has that label.
+ * Metrics and logs are not backed up (expendable, rebuilt from the live cluster); the
+ * namespace is retained on delete so their volumes are never removed by accident.
+ * k0s controllers are not Kubernetes nodes: controller-manager, scheduler and etcd are not
+ * scraped (their targets do not exist inside the cluster).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Estate } from "../config";
+import { PREFIX } from "../conventions";
+import { CHARTS } from "../versions";
+import { CLUSTER_ISSUER } from "./cert-manager";
+import { INGRESS_CLASS, PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
+import { HCLOUD_STORAGE_CLASS } from "./hcloud";
+import { LOCAL_STORAGE_CLASS } from "./local-volumes";
+
+/** Node label of the pool(s) monitoring runs on. */
+export const MONITORING_NODE_LABEL = `${PREFIX}/monitoring`;
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+export const LOKI_URL = `http://loki.${PLATFORM_NAMESPACES.monitoring}.svc.cluster.local:3100`;
+
+export interface MonitoringPlacement {
+  nodeSelector: Record<string, string>;
+  storageClass: string;
+}
+
+/** Where monitoring runs and which storage class its volumes use. */
+export function monitoringPlacement(estate: Estate): MonitoringPlacement {
+  const pools = estate.nodePools.filter((p) => p.labels[MONITORING_NODE_LABEL] === "true");
+  const candidates = pools.length ? pools : estate.nodePools;
+  const cloud = candidates.some((p) => (p.cloud?.count ?? 0) > 0);
+  return {
+    nodeSelector: pools.length ? { [MONITORING_NODE_LABEL]: "true" } : {},
+    storageClass: cloud ? HCLOUD_STORAGE_CLASS : LOCAL_STORAGE_CLASS,
+  };
+}
+
+const pvc = (storageClass: string, size: string) => ({
+  volumeClaimTemplate: { spec: { storageClassName: storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } },
+});
+
+export function kubePrometheusStackValues(estate: Estate): Record<string, unknown> {
+  const { nodeSelector, storageClass } = monitoringPlacement(estate);
+  const grafanaHost = `grafana.${estate.sharedServices.baseDomain}`;
+  return {
+    crds: { enabled: true },
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeProxy: { enabled: false },
+    prometheus: {
+      prometheusSpec: {
+        retention: "15d",
+        retentionSize: "45GB",
+        nodeSelector,
+        storageSpec: pvc(storageClass, "50Gi"),
+        // Pick up every ServiceMonitor/PodMonitor/rule, not only this release's.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+      },
+    },
+    alertmanager: { alertmanagerSpec: { nodeSelector, storage: pvc(storageClass, "5Gi") } },
+    grafana: {
+      // The chart reads the keys `admin-user` and `admin-password` (its defaults) from this Secret.
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET },
+      nodeSelector,
+      persistence: { enabled: true, storageClassName: storageClass, size: "10Gi" },
+      ingress: {
+        enabled: true,
+        ingressClassName: INGRESS_CLASS,
+        annotations: { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER },
+        hosts: [grafanaHost],
+        tls: [{ secretName: "grafana-tls", hosts: [grafanaHost] }],
+      },
+      additionalDataSources: [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }],
+      "grafana.ini": {
+        server: { root_url: `https://${grafanaHost}` },
+        analytics: { reporting_enabled: false, check_for_updates: false, check_for_plugin_updates: false },
+      },
+    },
+    "prometheus-node-exporter": { tolerations: TOLERATE_ALL },
+  };
+}
+
+export function lokiValues(estate: Estate): Record<string, unknown> {
+  const { nodeSelector, storageClass } = monitoringPlacement(estate);
+  return {
+    deploymentMode: "SingleBinary",
+    loki: {
+      auth_enabled: false,
+      commonConfig: { replication_factor: 1 },
+      storage: { type: "filesystem" },
+      schemaConfig: {
+        configs: [{ from: "2024-01-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+      },
+      limits_config: { retention_period: "744h" },
+      compactor: { retention_enabled: true, delete_request_store: "filesystem" },
+    },
+    singleBinary: { replicas: 1, nodeSelector, persistence: { enabled: true, size: "50Gi", storageClass } },
+    read: { replicas: 0 },
+    write: { replicas: 0 },
+    backend: { replicas: 0 },
+    gateway: { enabled: false },
+    chunksCache: { enabled: false },
+    resultsCache: { enabled: false },
+    lokiCanary: { enabled: false },
+    test: { enabled: false },
+  };
+}
+
+/** Alloy pipeline: every pod's logs, read through the API, labelled, pushed to Loki. */
+export const ALLOY_CONFIG = `discovery.kubernetes "pods" {
+  role = "pod"
+}
+
+discovery.relabel "pods" {
+  targets = discovery.kubernetes.pods.targets
+  rule {
+    source_labels = ["__meta_kubernetes_namespace"]
+    target_label  = "namespace"
+  }
+  rule {
+    source_labels = ["__meta_kubernetes_pod_name"]
+    target_label  = "pod"
+  }
+  rule {
+    source_labels = ["__meta_kubernetes_pod_container_name"]
+    target_label  = "container"
+  }
+  rule {
+    source_labels = ["__meta_kubernetes_pod_node_name"]
+    target_label  = "node"
+  }
+}
+
+loki.source.kubernetes "pods" {
+  targets    = discovery.relabel.pods.output
+  forward_to = [loki.write.default.receiver]
+  clustering {
+    enabled = true
+  }
+}
+
+loki.write "default" {
+  endpoint {
+    url = "${LOKI_URL}/loki/api/v1/push"
+  }
+}
+`;
+
+export function alloyValues(estate: Estate): Record<string, unknown> {
+  const { nodeSelector } = monitoringPlacement(estate);
+  return {
+    alloy: { configMap: { create: true, content: ALLOY_CONFIG }, clustering: { enabled: true } },
+    controller: { type: "statefulset", replicas: 2, nodeSelector },
+  };
+}
+
+export interface MonitoringArgs {
+  estate: Estate;
+  provider: k8s.Provider;
+}
+
+export class Monitoring extends pulumi.ComponentResource {
+  readonly stack: k8s.helm.v3.Release;
+  readonly loki: k8s.helm.v3.Release;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("liiibre:platform:Monitoring", name, {}, opts);
+    const { provider, estate } = args;
+    const ns = platformNamespace(PLATFORM_NAMESPACES.monitoring, this, provider, { retainOnDelete: true });
+
+    const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+    const admin = new k8s.core.v1.Secret(
+      `${name}-grafana-admin`,
+      {
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns.metadata.name },
+        type: "Opaque",
+        stringData: { "admin-user": "admin", "admin-password": password.result },
+      },
+      { parent: this, provider },
+    );
+    this.stack = release("kube-prometheus-stack", { pin: CHARTS.kubePrometheusStack, namespace: ns.metadata.name, values: kubePrometheusStackValues(estate) }, { parent: this, provider, dependsOn: [admin] });
+    this.loki = release("loki", { pin: CHARTS.loki, namespace: ns.metadata.name, values: lokiValues(estate) }, { parent: this, provider });
+    release("alloy", { pin: CHARTS.alloy, namespace: ns.metadata.name, values: alloyValues(estate) }, { parent: this, provider, dependsOn: [this.loki] });
+    this.registerOutputs({});
+  }
+}
