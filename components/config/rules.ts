@@ -188,6 +188,8 @@ const bundleRules: Rule = (e) => {
       out.push({ path: keyPath(["tenants", i, "exemption"]), message: `expected no exemption for plan "shared" (the shared instance applies the offer's per-user quota); use plan "dedicated", got an exemption` });
     }
   });
+  const res = e.sharedServices.jitsi.resolution;
+  if (res > 720) out.push({ path: keyPath(["sharedServices", "jitsi", "resolution"]), message: `expected at most 720 (the offer caps video at 720p), got ${res}` });
   return out;
 };
 

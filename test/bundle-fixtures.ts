@@ -1,0 +1,82 @@
+/**
+ * Shared by the tenant/apps/shared tests: a small estate (the dev stack plus crafted
+ * tenants), a program that builds SharedServices and the Tenants on a test StorageContext,
+ * and lookups over harness records.
+ */
+import { parse as parseYaml } from "yaml";
+import type { Estate } from "../components/config";
+import { SharedServices } from "../components/shared";
+import { Tenant } from "../components/tenant";
+import { evaluate, readStackConfig, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
+import { testContext } from "./storage-fixtures";
+
+export const INGRESS = { ipv4: ["198.51.100.10", "198.51.100.11"], ipv6: ["2001:db8::10"] };
+
+type RawTenant = Record<string, unknown> & { slug: string };
+
+export const T = {
+  acme: { slug: "acme", name: "Acme Coop", domain: "acme.example.org", plan: "dedicated", users: 120 },
+  exempt: {
+    slug: "studio-son",
+    name: "Studio Son",
+    domain: "studio-son.example.org",
+    plan: "dedicated",
+    users: 15,
+    quotaPerUserGB: 50,
+    exemption: { reason: "audiovisual post-production rushes" },
+    apps: ["nextcloud", "collabora", "jitsi-dedicated"],
+  },
+  realm: { slug: "senat-petitions", name: "Pétitions", domain: "petitions.example.org", plan: "dedicated", users: 40, apps: ["nextcloud", "matrix"], dedicatedRealm: true },
+  small1: { slug: "petite-asso", name: "Petite association", domain: "petite.example.org", plan: "shared", users: 4 },
+  small2: { slug: "club-photo", name: "Club photo", domain: "club-photo.example.org", plan: "shared", users: 7 },
+} satisfies Record<string, RawTenant>;
+
+/** The dev stack's config with the given tenants. */
+export function config(tenants: RawTenant[], mutate?: (raw: Record<string, any>) => void): Record<string, unknown> {
+  const raw: Record<string, any> = readStackConfig(stackConfigFile("dev"));
+  raw.tenants = tenants;
+  mutate?.(raw);
+  return raw;
+}
+
+/** SharedServices + one Tenant per dedicated organisation, as index.ts composes them. */
+export function bundlesProgram(estate: Estate) {
+  const storage = testContext(estate);
+  const shared = new SharedServices("shared", { estate, storage });
+  const tenants = estate.tenants
+    .filter((t) => t.plan === "dedicated")
+    .map((t) => new Tenant(t.slug, { tenant: t, estate, storage, identity: shared.identity, ingress: INGRESS }));
+  return {
+    tenants: { ...shared.sharedTenantOutputs(), ...Object.fromEntries(tenants.map((t) => [t.slug, { urls: t.urls, dnsRecords: t.dnsRecords }])) },
+  };
+}
+
+export const evalBundles = (tenants: RawTenant[], mutate?: (raw: Record<string, any>) => void): Promise<Evaluation> =>
+  evaluate({ config: config(tenants, mutate), program: bundlesProgram });
+
+export const ofType = (rs: RecordedResource[], type: string) => rs.filter((r) => r.type === type);
+
+/** Records whose ancestor chain includes the component `type::name` (by URN). */
+export function under(rs: RecordedResource[], type: string, name: string): RecordedResource[] {
+  return rs.filter((r) => r.urn.includes(`${type}$`) && ancestorNames(rs, r).includes(`${type}::${name}`));
+}
+function ancestorNames(rs: RecordedResource[], r: RecordedResource): string[] {
+  const byUrn = new Map(rs.map((x) => [x.urn, x]));
+  const out: string[] = [];
+  let p = r.parent ? byUrn.get(r.parent) : undefined;
+  while (p) {
+    out.push(`${p.type}::${p.name}`);
+    p = p.parent ? byUrn.get(p.parent) : undefined;
+  }
+  return out;
+}
+
+export const RELEASE = "kubernetes:helm.sh/v3:Release";
+/** The Helm release recorded under `name` (e.g. `acme-nextcloud-release`). */
+export function release(rs: RecordedResource[], name: string): RecordedResource {
+  const r = rs.find((x) => x.type === RELEASE && x.name === name);
+  if (!r) throw new Error(`no release ${name}; releases: ${ofType(rs, RELEASE).map((x) => x.name).join(", ")}`);
+  return r;
+}
+export const values = (r: RecordedResource): any => r.inputs.values as any;
+export const yaml = (s: unknown): any => parseYaml(String(s));

@@ -1,0 +1,289 @@
+/**
+ * The dedicated Tenant bundle: its namespace and the facts the policies read, the Helm values
+ * of its apps (S3, database, OIDC, quota, Matrix rules), states, quotas, DNS guide, secrets
+ * and URN stability when tenants come, go or move in the list.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { ANNOTATIONS, LABELS } from "../components/conventions";
+import { resourceQuotaSpec } from "../components/tenant/quota";
+import { MOCK_SECRET_MARKER, type Evaluation, type RecordedResource } from "../scripts/harness";
+import { T, INGRESS, evalBundles, ofType, release, under, values, yaml } from "./bundle-fixtures";
+
+const TENANT = "liiibre:tenant:Tenant";
+let ev: Evaluation;
+beforeAll(async () => {
+  ev = await evalBundles([T.acme, T.exempt, T.realm, T.small1, T.small2]);
+}, 120_000);
+
+const nsOf = (slug: string) => ev.resources.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.name === `${slug}-namespace`)!;
+
+describe("namespace", () => {
+  it("is labelled and annotated for the policy pack, and protected", () => {
+    const ns = nsOf("acme");
+    const md = ns.inputs.metadata as any;
+    expect(md.name).toBe("acme");
+    expect(md.labels).toMatchObject({ [LABELS.tenant]: "acme", [LABELS.layer]: "tenant", [LABELS.stateful]: "true" });
+    expect(md.annotations).toEqual({ [ANNOTATIONS.users]: "120", [ANNOTATIONS.quotaPerUserGB]: "10", [ANNOTATIONS.plan]: "dedicated" });
+    expect(ns.protect).toBe(true);
+    expect(ns.retainOnDelete).toBe(true);
+  });
+
+  it("carries the exemption reason and the exempted quota", () => {
+    const md = nsOf("studio-son").inputs.metadata as any;
+    expect(md.annotations[ANNOTATIONS.quotaExemption]).toBe("audiovisual post-production rushes");
+    expect(md.annotations[ANNOTATIONS.quotaPerUserGB]).toBe("50");
+  });
+});
+
+describe("Nextcloud values (sample tenant acme)", () => {
+  it("stores files in the tenant's bucket with the storage layer's credentials Secret", () => {
+    const s3 = values(release(ev.resources, "acme-nextcloud-release")).nextcloud.objectStore.s3;
+    expect(s3).toMatchObject({ enabled: true, bucket: "acme-nextcloud", existingSecret: "s3-credentials", host: "s3.dev.liiibre.coop", usePathStyle: true });
+    expect(s3.secretKeys).toEqual({ accessKey: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" });
+  });
+
+  it("uses the CloudNativePG database through its app Secret", () => {
+    const v = values(release(ev.resources, "acme-nextcloud-release"));
+    expect(v.internalDatabase.enabled).toBe(false);
+    expect(v.externalDatabase).toMatchObject({ enabled: true, type: "postgresql", host: "acme-nextcloud-pg-rw.acme.svc:5432", database: "nextcloud" });
+    expect(v.externalDatabase.existingSecret).toEqual({ enabled: true, secretName: "acme-nextcloud-pg-app", usernameKey: "username", passwordKey: "password" });
+    // The PostgresCluster is a child of the tenant, in its namespace.
+    const pg = under(ev.resources, TENANT, "acme").find((r) => r.type === "liiibre:storage:PostgresCluster" && r.name === "acme-nextcloud-pg");
+    expect(pg).toBeDefined();
+  });
+
+  it("sets default_quota from the offer, or from the exemption", () => {
+    const hook = (slug: string) => values(release(ev.resources, `${slug}-nextcloud-release`)).nextcloud.hooks["before-starting"] as string;
+    expect(hook("acme")).toContain("occ config:app:set files default_quota --value '10 GB'");
+    expect(hook("studio-son")).toContain("occ config:app:set files default_quota --value '50 GB'");
+  });
+
+  it("logs in through the estate realm's OIDC client, secret from a Secret", () => {
+    const v = values(release(ev.resources, "acme-nextcloud-release"));
+    const hook = v.nextcloud.hooks["before-starting"] as string;
+    expect(hook).toContain("--clientid='acme-nextcloud'");
+    expect(hook).toContain("--discoveryuri='https://auth.dev.liiibre.coop/realms/liiibre/.well-known/openid-configuration'");
+    expect(hook).toContain('--clientsecret="$OIDC_CLIENT_SECRET"');
+    expect(v.nextcloud.extraEnv).toContainEqual({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "nextcloud-oidc", key: "OIDC_CLIENT_SECRET" } } });
+    const client = ofType(ev.resources, "keycloak:openid/client:Client").find((r) => r.name === "acme-nextcloud-oidc")!;
+    expect(client.inputs).toMatchObject({ realmId: "liiibre", clientId: "acme-nextcloud", accessType: "CONFIDENTIAL", validRedirectUris: ["https://cloud.acme.example.org/apps/user_oidc/code"] });
+    expect(client.inputs.clientSecret).toBe("[secret]");
+  });
+
+  it("a tenant with dedicatedRealm gets its own protected realm and its clients live there", () => {
+    const realm = ofType(ev.resources, "keycloak:index/realm:Realm").find((r) => r.name === "senat-petitions-realm")!;
+    expect(realm.inputs.realm).toBe("senat-petitions");
+    expect(realm.protect).toBe(true);
+    const hook = values(release(ev.resources, "senat-petitions-nextcloud-release")).nextcloud.hooks["before-starting"] as string;
+    expect(hook).toContain("https://auth.dev.liiibre.coop/realms/senat-petitions/.well-known/openid-configuration");
+    expect(ofType(ev.resources, "keycloak:index/organization:Organization").map((o) => o.inputs.alias)).not.toContain("senat-petitions");
+  });
+
+  it("wires each office suite to the formats it handles best", () => {
+    const hook = values(release(ev.resources, "acme-nextcloud-release")).nextcloud.hooks["before-starting"] as string;
+    const def = JSON.parse(/defFormats --value '([^']+)'/.exec(hook)![1]);
+    expect(def).toMatchObject({ docx: "true", xlsx: "true", pptx: "true", odt: "false", ods: "false", odp: "false" });
+    expect(hook).toContain("occ config:app:set richdocuments wopi_url --value 'https://collabora.acme.example.org/'");
+    expect(hook).toContain("occ config:app:set onlyoffice DocumentServerUrl --value 'https://office.acme.example.org/'");
+    // Collabora alone (studio-son): no OnlyOffice wiring at all.
+    const solo = values(release(ev.resources, "studio-son-nextcloud-release")).nextcloud.hooks["before-starting"] as string;
+    expect(solo).not.toContain("onlyoffice");
+    expect(solo).toContain("richdocuments");
+  });
+});
+
+describe("Matrix values (sample tenant acme)", () => {
+  const synapse = () => yaml(values(release(ev.resources, "acme-matrix-release")).synapse.additional["10-liiibre.yaml"].config);
+
+  it("turns end-to-end encryption off by default and keeps federation open", () => {
+    const cfg = synapse();
+    expect(cfg.encryption_enabled_by_default_for_room_type).toBe("off");
+    expect(cfg).not.toHaveProperty("federation_domain_whitelist");
+    const v = values(release(ev.resources, "acme-matrix-release"));
+    expect(v.serverName).toBe("acme.example.org");
+    expect(JSON.parse(v.wellKnownDelegation.additional.server)).toEqual({ "m.server": "matrix.acme.example.org:443" });
+  });
+
+  it("publishes the client well-known with e2ee off", () => {
+    const v = values(release(ev.resources, "acme-matrix-release"));
+    expect(v.wellKnownDelegation.enabled).toBe(true);
+    expect(JSON.parse(v.wellKnownDelegation.additional.client)).toEqual({
+      "m.homeserver": { base_url: "https://matrix.acme.example.org" },
+      "io.element.e2ee": { default: false },
+    });
+  });
+
+  it("stores media in the tenant's bucket with credentials from the Secret", () => {
+    const cfg = synapse();
+    expect(cfg.media_storage_providers[0]).toMatchObject({ module: "s3_storage_provider.S3StorageProviderBackend", config: { bucket: "acme-matrix-media", endpoint_url: "https://s3.dev.liiibre.coop" } });
+    const env = values(release(ev.resources, "acme-matrix-release")).synapse.extraEnv;
+    expect(env).toContainEqual({ name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: "s3-credentials", key: "AWS_ACCESS_KEY_ID" } } });
+  });
+
+  it("logs in through Keycloak with the secret read from a file", () => {
+    const p = synapse().oidc_providers[0];
+    expect(p).toMatchObject({ issuer: "https://auth.dev.liiibre.coop/realms/liiibre", client_id: "acme-matrix", client_secret_path: "/secrets/oidc/OIDC_CLIENT_SECRET" });
+    expect(p).not.toHaveProperty("client_secret");
+    const v = values(release(ev.resources, "acme-matrix-release"));
+    expect(v.synapse.extraVolumes).toContainEqual({ name: "oidc", secret: { secretName: "matrix-oidc" } });
+    expect(v.synapse.postgres.password).toEqual({ secret: "acme-synapse-pg-app", secretKey: "password" });
+  });
+});
+
+describe("HedgeDoc", () => {
+  it("uploads to the tenant's bucket and logs in through Keycloak", () => {
+    const d = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((r) => r.name === "acme-hedgedoc-deployment")!;
+    const env = Object.fromEntries(((d.inputs as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.CMD_IMAGE_UPLOAD_TYPE).toBe("s3");
+    expect(env.CMD_S3_BUCKET).toBe("acme-hedgedoc");
+    expect(env.CMD_S3_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: "s3-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
+    expect(env.CMD_OAUTH2_CLIENT_ID).toBe("acme-hedgedoc");
+    expect(env.CMD_OAUTH2_AUTHORIZATION_URL).toBe("https://auth.dev.liiibre.coop/realms/liiibre/protocol/openid-connect/auth");
+    expect(env.CMD_ALLOW_ANONYMOUS).toBe("false");
+  });
+});
+
+describe("ingress hosts and TLS", () => {
+  it("serves every app under the tenant's domain with a cert-manager certificate", () => {
+    const ingresses = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress");
+    const hosts = ingresses.flatMap((r) => ((r.inputs as any).spec.rules as any[]).map((x) => x.host)).sort();
+    expect(hosts).toEqual(["collabora.acme.example.org", "office.acme.example.org", "pad.acme.example.org"]);
+    for (const r of ingresses) {
+      expect((r.inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+      expect((r.inputs as any).spec.tls[0].hosts).toEqual((r.inputs as any).spec.rules.map((x: any) => x.host));
+    }
+    const nc = values(release(ev.resources, "acme-nextcloud-release")).ingress;
+    expect(nc.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+    expect(nc.tls[0].hosts).toEqual(["cloud.acme.example.org"]);
+    const mx = values(release(ev.resources, "acme-matrix-release"));
+    expect([mx.synapse.ingress.host, mx.elementWeb.ingress.host]).toEqual(["matrix.acme.example.org", "chat.acme.example.org"]);
+    expect(mx.certManager.clusterIssuer).toBe("letsencrypt");
+  });
+});
+
+describe("DNS guide and URLs", () => {
+  it("lists one A/AAAA record per host and ingress address plus the Matrix federation SRV", () => {
+    const out = (ev.outputs.tenants as any).acme;
+    const hosts = ["cloud", "office", "collabora", "matrix", "chat", "pad"].map((h) => `${h}.acme.example.org`);
+    const a = out.dnsRecords.filter((r: any) => r.type === "A");
+    const aaaa = out.dnsRecords.filter((r: any) => r.type === "AAAA");
+    expect(a).toHaveLength(hosts.length * INGRESS.ipv4.length);
+    expect(aaaa).toHaveLength(hosts.length * INGRESS.ipv6.length);
+    for (const h of hosts) expect(a.filter((r: any) => r.name === h).map((r: any) => r.value).sort()).toEqual([...INGRESS.ipv4].sort());
+    expect(out.dnsRecords).toContainEqual(expect.objectContaining({ name: "_matrix-fed._tcp.acme.example.org", type: "SRV", value: "10 0 443 matrix.acme.example.org." }));
+    expect(out.urls).toMatchObject({ nextcloud: "https://cloud.acme.example.org", element: "https://chat.acme.example.org", jitsi: "https://meet.dev.liiibre.coop" });
+  });
+
+  it("gives shared organisations the shared instance's URLs and nothing to create", () => {
+    const out = (ev.outputs.tenants as any)["petite-asso"];
+    expect(out.dnsRecords).toEqual([]);
+    expect(out.urls.nextcloud).toBe("https://cloud.mutualise.dev.liiibre.coop");
+  });
+
+  it("gives a dedicated-Jitsi tenant its own meet host", () => {
+    const out = (ev.outputs.tenants as any)["studio-son"];
+    expect(out.urls.jitsi).toBe("https://meet.studio-son.example.org");
+    expect(out.dnsRecords.map((r: any) => r.name)).toContain("meet.studio-son.example.org");
+    expect(out.dnsRecords.some((r: any) => r.type === "SRV")).toBe(false);
+  });
+});
+
+describe("quota and limits", () => {
+  it("sizes the ResourceQuota from the sizing table (worked example)", () => {
+    // nextcloud 250+100 = 350m, cron 50+10 = 60m, redis 50+5 = 55 → 60m, postgres 100+40 = 140m:
+    // 610m of requests, × 1.5 headroom = 915m; memory 512+192 + 256+32 + 64+16 + 256+96 = 1424Mi × 1.5 = 2136Mi.
+    const hard = resourceQuotaSpec(["nextcloud"], 100).hard;
+    expect(hard["requests.cpu"]).toBe("915m");
+    expect(hard["requests.memory"]).toBe("2136Mi");
+    expect(hard["limits.cpu"]).toBe(`${915 * 4}m`);
+    expect(hard["services.loadbalancers"]).toBe("0");
+  });
+
+  it("grows with users and with apps", () => {
+    const cpu = (apps: any[], users: number) => parseInt(resourceQuotaSpec(apps, users).hard["requests.cpu"], 10);
+    expect(cpu(["nextcloud"], 1000)).toBeGreaterThan(cpu(["nextcloud"], 100));
+    expect(cpu(["nextcloud", "matrix"], 100)).toBeGreaterThan(cpu(["nextcloud"], 100));
+  });
+
+  it("every container we declare fits the LimitRange max and the quota", () => {
+    const lr = ofType(ev.resources, "kubernetes:core/v1:LimitRange").find((r) => r.name === "acme-limits")!;
+    const max = (lr.inputs as any).spec.limits[0].max;
+    const n = (q: string) => parseInt(q, 10);
+    for (const d of under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:apps/v1:Deployment")) {
+      for (const c of (d.inputs as any).spec.template.spec.containers) {
+        expect(n(c.resources.limits.cpu)).toBeLessThanOrEqual(n(max.cpu));
+        expect(n(c.resources.limits.memory)).toBeLessThanOrEqual(n(max.memory));
+      }
+    }
+  });
+});
+
+describe("states", () => {
+  let states: Evaluation;
+  beforeAll(async () => {
+    states = await evalBundles([{ ...T.acme, state: "suspended" }, { ...T.exempt, state: "decommissioned" }]);
+  }, 120_000);
+
+  it("suspended: workloads scaled to zero, data untouched", () => {
+    const deps = under(states.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:apps/v1:Deployment");
+    expect(deps.length).toBeGreaterThan(0);
+    for (const d of deps) expect((d.inputs as any).spec.replicas).toBe(0);
+    expect(values(release(states.resources, "acme-nextcloud-release")).replicaCount).toBe(0);
+    expect(under(states.resources, TENANT, "acme").some((r) => r.type === "liiibre:storage:TenantStorage")).toBe(true);
+  });
+
+  it("decommissioned: no app workload, every piece of data kept", () => {
+    const rs = under(states.resources, TENANT, "studio-son");
+    expect(rs.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:apps/v1:Deployment")).toEqual([]);
+    const ns = rs.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
+    expect(ns.protect).toBe(true);
+    expect(rs.filter((r) => r.type === "liiibre:storage:PostgresCluster").map((r) => r.name)).toEqual(["studio-son-nextcloud-pg"]);
+    const buckets = rs.filter((r) => r.type === "minio:index/s3Bucket:S3Bucket" && r.protect);
+    expect(buckets.map((b) => b.inputs.bucket)).toContain("studio-son-nextcloud");
+    // Credentials that open the kept data stay too.
+    expect(rs.some((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata.name === "nextcloud-liiibre")).toBe(true);
+  });
+});
+
+describe("secrets", () => {
+  it("no secret value in Helm values, Deployments or outputs; Secrets hold Pulumi secrets only", () => {
+    for (const r of ev.resources) {
+      const text = JSON.stringify(r.inputs);
+      expect(text.includes(MOCK_SECRET_MARKER), `${r.type} ${r.name}`).toBe(false);
+      if (r.type === "kubernetes:core/v1:Secret") {
+        // The Kubernetes SDK marks the whole stringData secret once a value in it is secret.
+        const sd = (r.inputs as any).stringData;
+        if (typeof sd === "string") expect(sd, r.name).toBe("[secret]");
+        else for (const v of Object.values(sd ?? {})) expect(v, r.name).toBe("[secret]");
+        expect((r.inputs as any).data, r.name).toBeUndefined();
+      }
+    }
+    expect(JSON.stringify(ev.outputs).includes(MOCK_SECRET_MARKER)).toBe(false);
+  });
+
+  it("every password of the bundles comes from @pulumi/random", () => {
+    const names = ofType(ev.resources, "random:index/randomPassword:RandomPassword").map((r) => r.name);
+    for (const n of ["acme-nextcloud-admin-password", "acme-matrix-macaroon", "acme-matrix-registration", "acme-matrix-form-secret", "acme-hedgedoc-session-secret", "acme-onlyoffice-jwt-secret", "acme-nextcloud-oidc-secret"]) {
+      expect(names).toContain(n);
+    }
+  });
+});
+
+describe("URN stability", () => {
+  const urnsOf = (e: Evaluation, slug: string) =>
+    e.resources
+      .filter((r) => r.name === slug || r.name.startsWith(`${slug}-`) || r.urn.includes(`::${slug}-`))
+      .filter((r) => r.urn.split("::")[2].includes(TENANT))
+      .map((r) => r.urn)
+      .sort();
+
+  it("adding, removing or reordering tenants leaves the others' URNs unchanged", async () => {
+    const before = await evalBundles([T.acme, T.exempt, T.realm, T.small1]);
+    const after = await evalBundles([T.small2, T.realm, { ...T.acme, slug: "newcomer", domain: "newcomer.example.org" }, T.acme]); // exempt removed, newcomer added, order changed
+    for (const slug of ["acme", "senat-petitions"]) {
+      const a = urnsOf(before, slug);
+      expect(a.length).toBeGreaterThan(40);
+      expect(urnsOf(after, slug)).toEqual(a);
+    }
+  }, 120_000);
+});
