@@ -70,7 +70,7 @@ export function installFlags(h: K0sctlHost): string[] {
 
 /** The k0s `ClusterConfig` embedded in `spec.k0s.config`. */
 export function k0sClusterConfig(input: K0sctlInput) {
-  const controllers = input.hosts.filter((h) => h.role !== "worker" && !h.reset);
+  const controllers = input.hosts.filter((h) => h.role !== "worker" && !h.reset).sort((a, b) => a.name.localeCompare(b.name));
   const sans = [input.apiDomain, ...controllers.flatMap((h) => [h.address, h.privateAddress])].filter((v, i, a) => v && a.indexOf(v) === i);
   return {
     apiVersion: "k0s.k0sproject.io/v1beta1",
