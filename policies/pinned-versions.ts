@@ -9,9 +9,15 @@ import { TYPES, WORKLOAD_TYPES, config, containers, get, isObject, objects, type
 export interface PinnedVersionsConfig {
   /** Tags that move and are therefore refused. */
   floatingTags: string[];
+  /**
+   * Images (last path segment of the repository) whose upstream releases have two-part versions,
+   * so that `major.minor` is an exact release (PostgreSQL 17.5). Default postgres, postgresql.
+   */
+  twoPartVersionImages: string[];
 }
 export const PINNED_DEFAULTS: PinnedVersionsConfig = {
   floatingTags: ["latest", "stable", "edge", "main", "master", "nightly", "dev", "develop", "unstable", "rolling", "current", "lts"],
+  twoPartVersionImages: ["postgres", "postgresql"],
 };
 
 const EXACT_SEMVER = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
@@ -25,7 +31,7 @@ export function chartVersionProblem(version: unknown): string | undefined {
 }
 
 /** Why an image reference floats, or undefined when it is pinned. `tag` may come separately (chart values). */
-export function imageProblem(image: string, tag: string | undefined, floating: string[]): string | undefined {
+export function imageProblem(image: string, tag: string | undefined, floating: string[], twoPart: string[] = PINNED_DEFAULTS.twoPartVersionImages): string | undefined {
   if (image.includes("@sha256:")) return undefined;
   let t = tag;
   if (t === undefined) {
@@ -36,8 +42,11 @@ export function imageProblem(image: string, tag: string | undefined, floating: s
   if (t === undefined || t === "") return `image "${image}" has no tag (means latest)`;
   if (t.startsWith("sha256:")) return undefined;
   if (floating.includes(t.toLowerCase())) return `image "${image}${tag !== undefined ? `:${tag}` : ""}" uses the floating tag "${t}"`;
-  // A bare major or major.minor (optionally with a suffix like -alpine) moves with every release.
-  if (/^v?\d+(\.\d+)?(-[a-z]+[0-9.]*)?$/i.test(t)) return `image "${image}${tag !== undefined ? `:${tag}` : ""}" uses the partial version tag "${t}" (it moves with each release)`;
+  // A bare major, or major.minor where releases have three parts (optionally with a suffix like
+  // -alpine), moves with every release.
+  const repo = (tag !== undefined ? image : image.slice(0, image.length - t.length - 1)).split("/").pop() ?? "";
+  const partial = twoPart.includes(repo) ? /^v?\d+(-[a-z]+[0-9.]*)?$/i : /^v?\d+(\.\d+)?(-[a-z]+[0-9.]*)?$/i;
+  if (partial.test(t)) return `image "${image}${tag !== undefined ? `:${tag}` : ""}" uses the partial version tag "${t}" (it moves with each release)`;
   return undefined;
 }
 
@@ -65,10 +74,13 @@ export const pinnedVersions: ResourceValidationPolicy = {
   description: "Charts and images are pinned: exact chart versions, no latest/floating/partial image tags.",
   enforcementLevel: "mandatory",
   configSchema: {
-    properties: { floatingTags: { type: "array", items: { type: "string" }, default: PINNED_DEFAULTS.floatingTags } },
+    properties: {
+      floatingTags: { type: "array", items: { type: "string" }, default: PINNED_DEFAULTS.floatingTags },
+      twoPartVersionImages: { type: "array", items: { type: "string" }, default: PINNED_DEFAULTS.twoPartVersionImages },
+    },
   },
   validateResource: (args, report) => {
-    const { floatingTags } = config(args, PINNED_DEFAULTS);
+    const { floatingTags, twoPartVersionImages } = config(args, PINNED_DEFAULTS);
     const props = args.props as Props;
     if (args.type === TYPES.helmRelease) {
       const chartProblem = chartVersionProblem(props.version);
@@ -76,7 +88,7 @@ export const pinnedVersions: ResourceValidationPolicy = {
       for (const img of valueImages(props.values)) {
         // An image object without a tag takes the chart's default, which the chart version pins.
         if (!img.explicitTag) continue;
-        const problem = imageProblem(img.image, img.tag, floatingTags);
+        const problem = imageProblem(img.image, img.tag, floatingTags, twoPartVersionImages);
         if (problem) report(`values.${img.path}: ${problem}`);
       }
       return;
@@ -87,7 +99,7 @@ export const pinnedVersions: ResourceValidationPolicy = {
           report(`container ${c.name ?? "?"} has no image`);
           continue;
         }
-        const problem = imageProblem(c.image, undefined, floatingTags);
+        const problem = imageProblem(c.image, undefined, floatingTags, twoPartVersionImages);
         if (problem) report(`container ${c.name ?? "?"}: ${problem}`);
       }
       return;
@@ -95,7 +107,7 @@ export const pinnedVersions: ResourceValidationPolicy = {
     if (args.type === TYPES.cnpgCluster) {
       const img = get(props, "spec", "imageName");
       if (typeof img === "string") {
-        const problem = imageProblem(img, undefined, floatingTags);
+        const problem = imageProblem(img, undefined, floatingTags, twoPartVersionImages);
         if (problem) report(`spec.imageName: ${problem}`);
       }
     }

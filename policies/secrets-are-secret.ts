@@ -22,8 +22,31 @@ export interface SecretsConfig {
 }
 export const SECRETS_DEFAULTS: SecretsConfig = {
   sensitiveWords: ["password", "passwd", "passphrase", "secret", "token", "privatekey", "apikey", "macaroon", "credentials", "signingkey", "encryptionkey"],
-  referenceSuffixes: ["ref", "name", "names", "keys", "key_ref", "file", "path", "enabled", "length", "policy", "type", "ttl", "lifetime", "expiry", "url", "id", "selector", "provider", "providers", "sig", "hash"],
+  referenceSuffixes: ["ref", "name", "names", "keys", "file", "path", "enabled", "length", "policy", "type", "ttl", "lifetime", "expiry", "url", "id", "selector", "provider", "providers", "hash", "passwordkey", "usernamekey", "tokenkey"],
 };
+
+/**
+ * Keys under which everything is a reference to a Kubernetes Secret, not a value (chart
+ * conventions: `existingSecret…`, `secretKeys`, `…Ref`, `valueFrom`).
+ */
+export function underReference(path: Array<string | number>): boolean {
+  return path.slice(0, -1).some((k) => {
+    if (typeof k !== "string") return false;
+    const n = norm(k);
+    return n.startsWith("existingsecret") || n === "secretkeys" || n.endsWith("ref") || n === "valuefrom" || n === "envfrom";
+  });
+}
+
+/**
+ * A `{ X, XKey }` pair of strings names a Secret and a key in it (ess-helm's
+ * `{ secret, secretKey }`, `{ configSecret, configSecretKey }`): both are references.
+ */
+export function isReferencePair(parent: unknown, key: string | number): boolean {
+  if (typeof key !== "string" || !parent || typeof parent !== "object") return false;
+  const o = parent as Record<string, unknown>;
+  const base = key.endsWith("Key") ? key.slice(0, -3) : key;
+  return base !== key ? typeof o[base] === "string" : typeof o[`${key}Key`] === "string";
+}
 
 const norm = (k: string) => k.toLowerCase().replace(/[^a-z0-9]/g, "");
 
@@ -34,7 +57,7 @@ export function isSensitiveKey(key: string | number, c: SecretsConfig = SECRETS_
   if (!c.sensitiveWords.some((w) => n.includes(w))) return false;
   if (n.startsWith("existing") || n.startsWith("use") || n.startsWith("enable") || n.startsWith("generate")) return false;
   // secretKey / secretAccessKey / privateKey / apiKey are values; secretKeyRef, secretName, passwordFile… are references.
-  return !c.referenceSuffixes.some((s) => n.endsWith(norm(s)) && !["key"].includes(norm(s)));
+  return !c.referenceSuffixes.some((s) => n.endsWith(norm(s)));
 }
 
 /** A literal that is obviously not a secret value (an env reference, a mounted file path). */
@@ -76,7 +99,7 @@ export const secretsAreSecret: ResourceValidationPolicy = {
         if (typeof l.value !== "string" || notAValue(l.value)) continue;
         // Container env: the name is a sibling value, not the key.
         const key = l.key === "value" && l.path.length >= 2 ? (leafName(args.props, l.path) ?? l.key) : l.key;
-        if (!isSensitiveKey(key, c)) continue;
+        if (!isSensitiveKey(key, c) || underReference(l.path) || isReferencePair(parentOf(args.props, l.path), l.key)) continue;
         if (!isSecretPath(facts, l.path)) problems.push(`${l.path.join(".")} carries a credential but is not a Pulumi secret (use pulumi.secret / a random or tls resource's output)`);
       }
     }
@@ -84,9 +107,15 @@ export const secretsAreSecret: ResourceValidationPolicy = {
   },
 };
 
-/** The `name` sibling of an env-style `{ name, value }` item. */
-function leafName(props: any, path: Array<string | number>): string | undefined {
+/** The object holding the leaf at `path`. */
+function parentOf(props: any, path: Array<string | number>): any {
   let cur = props;
   for (const k of path.slice(0, -1)) cur = cur?.[k];
+  return cur;
+}
+
+/** The `name` sibling of an env-style `{ name, value }` item. */
+function leafName(props: any, path: Array<string | number>): string | undefined {
+  const cur = parentOf(props, path);
   return cur && typeof cur.name === "string" ? cur.name : undefined;
 }

@@ -6,7 +6,7 @@
  * set for it (`occ groupquota:set`) equals it. Off-site copies carry no quota and are skipped.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPES, WORKLOAD_TYPES, config, eachResource, formatGB, parseSize, strings } from "./lib";
+import { TYPES, WORKLOAD_TYPES, config, eachResource, formatGB, parseSize, strings, type TenantNamespace } from "./lib";
 import { SITE_DEFAULTS, SITE_SCHEMA, bucketLocation, tenantNamespaces, tenantOfBucket, tenantOfObject, type SiteConfig } from "./tenants";
 
 export interface StoragePoolConfig extends SiteConfig {
@@ -15,14 +15,15 @@ export interface StoragePoolConfig extends SiteConfig {
 }
 export const STORAGE_POOL_DEFAULTS: StoragePoolConfig = { ...SITE_DEFAULTS, bytesPerGB: 1024 ** 3 };
 
-const GROUP_QUOTA = /groupquota:set\s+\S+\s+['"]?(\d+(?:\.\d+)?\s*(?:[KMGTP]i?B|[KMGTP]|B)?)\b/gi;
+const GROUP_QUOTA = /groupquota:set\s+['"]?([^\s'"]+)['"]?\s+['"]?(\d+(?:\.\d+)?\s*(?:[KMGTP]i?B|[KMGTP]|B)?)\b/gi;
 
-export function groupQuotas(value: unknown): Array<{ text: string; bytes: number }> {
-  const out: Array<{ text: string; bytes: number }> = [];
+/** `occ groupquota:set <group> <size>` settings in a value. */
+export function groupQuotas(value: unknown): Array<{ group: string; text: string; bytes: number }> {
+  const out: Array<{ group: string; text: string; bytes: number }> = [];
   for (const s of strings(value)) {
     for (const m of s.matchAll(GROUP_QUOTA)) {
-      const bytes = parseSize(m[1]);
-      if (bytes !== undefined) out.push({ text: m[1], bytes });
+      const bytes = parseSize(m[2]);
+      if (bytes !== undefined) out.push({ group: m[1], text: m[2], bytes });
     }
   }
   return out;
@@ -58,13 +59,26 @@ export const storagePoolMatchesUsers: StackValidationPolicy = {
       else if (Number(quota) !== want) report(`bucket ${name} of ${ns.tenant} has a hard quota of ${formatGB(Number(quota))} (${quota} bytes); expected ${describe(ns, want)}`, r.urn);
     });
 
+    // Group quotas: one group per organisation using the instance. Their sum is the namespace's
+    // pool (a dedicated tenant: its one group; the shared instance: one group per member
+    // organisation, its namespace declaring the members' total users).
+    const groups = new Map<string, { ns: TenantNamespace; urn: string; quotas: Map<string, { text: string; bytes: number }> }>();
     eachResource(report, args.resources.filter((r) => CARRIERS.includes(r.type)), (r) => {
       const ns = tenantOfObject(r, namespaces);
       if (!ns) return;
-      const want = expected(ns);
       for (const g of groupQuotas(r.props)) {
-        if (want !== undefined && g.bytes !== want) report(`${ns.tenant}: Nextcloud group quota "${g.text}" (${formatGB(g.bytes)}) differs from the pool, expected ${describe(ns, want)}`, r.urn);
+        if (!groups.has(ns.name)) groups.set(ns.name, { ns, urn: r.urn, quotas: new Map() });
+        groups.get(ns.name)!.quotas.set(g.group, g);
       }
     });
+    for (const { ns, urn, quotas } of groups.values()) {
+      const want = expected(ns);
+      if (want === undefined) continue;
+      const sum = [...quotas.values()].reduce((n, g) => n + g.bytes, 0);
+      if (sum !== want) {
+        const list = [...quotas.entries()].map(([g, q]) => `${g} ${q.text}`).join(", ");
+        report(`${ns.tenant}: Nextcloud group quotas (${list}) add up to ${formatGB(sum)}, not the pool of ${describe(ns, want)}`, urn);
+      }
+    }
   },
 };

@@ -177,9 +177,13 @@ describe("pinned-versions", () => {
       deploy("digest", "nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000");
       deploy("untagged", "registry.example.org:5000/nginx");
       deploy("major", "postgres:16");
+      deploy("minor", "nginx:1.27");
+      // PostgreSQL releases have two-part versions: 17.5 is exact.
+      new k8s.apiextensions.CustomResource("pg17", { apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "pg17" }, spec: { instances: 1, imageName: "ghcr.io/cloudnative-pg/postgresql:17.5" } });
     });
     const v = byName(violations, "pinned-versions");
-    expect(Object.keys(v).sort()).toEqual(["caret", "latest-image", "major", "none", "unknown", "untagged"]);
+    expect(Object.keys(v).sort()).toEqual(["caret", "latest-image", "major", "minor", "none", "unknown", "untagged"]);
+    expect(v.minor[0].message).toMatch(/partial version tag "1\.27"/);
     expect(v.caret[0].message).toMatch(/version "\^1\.2" is not an exact version/);
     expect(v.none[0].message).toMatch(/no version/);
     expect(v["latest-image"][0].message).toMatch(/floating tag "latest"/);
@@ -279,6 +283,12 @@ describe("secrets-are-secret", () => {
         new k8s.helm.v3.Release(name, { chart: "hedgedoc", version: "1.0.0", repositoryOpts: { repo: "https://example.org/charts" }, values });
       rel("secret-values", { db: { password: pw.result, existingSecret: "", passwordSecretKey: "password" } });
       rel("plain-values", { db: { password: "hunter2-plain" }, secretName: "db" });
+      // References to Secrets (chart conventions) are not credentials.
+      rel("reference-values", {
+        externalDatabase: { existingSecret: { secretName: "pg-app", passwordKey: "password" } },
+        objectStore: { s3: { secretKeys: { accessKey: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" } } },
+        synapse: { macaroon: { secret: "synapse-keys", secretKey: "macaroon" }, additional: { "x.yaml": { configSecret: "synapse-cfg", configSecretKey: "x.yaml" } } },
+      });
       new k8s.core.v1.ConfigMap("cm-plain", { metadata: { name: "env" }, data: { DB_PASSWORD: "hunter2", DB_HOST: "pg" } });
       new k8s.core.v1.ConfigMap("cm-ok", { metadata: { name: "env2" }, data: { DB_HOST: "pg", PASSWORD_FILE: "/run/secrets/db" } });
       const deploy = (name: string, env: k8s.types.input.core.v1.EnvVar[]) =>
@@ -372,7 +382,9 @@ describe("storage-pool-matches-users", () => {
       new minio.S3Bucket("asso-pads", { bucket: "asso-pads" }, { protect: true });
       new minio.S3Bucket("asso-files-offsite", { bucket: "asso-files" }, { provider: backup, protect: true });
       new k8s.core.v1.ConfigMap("asso-hooks", { metadata: { name: "hooks", namespace: "asso" }, data: { "quota.sh": "occ groupquota:set asso 100GB" } });
-      new k8s.core.v1.ConfigMap("asso-hooks-ok", { metadata: { name: "hooks2", namespace: "asso" }, data: { "quota.sh": "occ groupquota:set asso 120GB" } });
+      // A shared instance: one group per member organisation, their sum is the namespace's pool (7 × 10 GB).
+      tenantNs("pooled", { users: 7, quota: 10, plan: "shared" });
+      new k8s.core.v1.ConfigMap("pooled-hooks", { metadata: { name: "hooks", namespace: "pooled" }, data: { "quota.sh": "occ groupquota:set 'org-a' '30 GB'\nocc groupquota:set 'org-b' '40 GB'\n" } });
       new minio.S3Bucket("unknown-bucket", { bucket: unknownString("bucket") });
     });
     const v = byName(violations, "storage-pool-matches-users");
@@ -380,7 +392,8 @@ describe("storage-pool-matches-users", () => {
     // 12 users × 10 GB × 1024³ bytes (components/units.ts): 1000³ bytes per GB is a different, wrong, unit.
     expect(v["asso-media"][0].message).toMatch(/expected 12 users × 10 GB = 120 GB \(128849018880 bytes\)/);
     expect(v["asso-pads"][0].message).toMatch(/has no hard quota/);
-    expect(v["asso-hooks"][0].message).toMatch(/group quota "100GB" \(100 GB\) differs from the pool/);
+    expect(v["asso-hooks"][0].message).toBe("asso: Nextcloud group quotas (asso 100GB) add up to 100 GB, not the pool of 12 users × 10 GB = 120 GB (128849018880 bytes)");
+    expect(v["pooled-hooks"]).toBeUndefined();
     expect(v["unknown-bucket"][0].level).toBe("advisory");
   });
 });
