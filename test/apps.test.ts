@@ -1,0 +1,140 @@
+/**
+ * App modules and the catalogue: what is offered is deployed, what is not is refused by
+ * validation; sizing follows the table; every chart and image is pinned.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { APPS, APP_NAMES, ConfigError, parseEstate } from "../components/config";
+import { MODULES } from "../components/apps";
+import { nextcloudSetupScript, OFFICE_FORMATS } from "../components/apps/nextcloud";
+import { jitsiCustomConfig, widthFor } from "../components/apps/jitsi";
+import { matrixWellKnown } from "../components/apps/matrix";
+import { LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, PROFILES, requestsFor, resourcesFor } from "../components/apps/sizing";
+import { CHARTS, IMAGES } from "../components/versions";
+import type { Evaluation } from "../scripts/harness";
+import { T, config, evalBundles, ofType } from "./bundle-fixtures";
+
+describe("catalogue and modules agree", () => {
+  it("an app is available exactly when a module deploys it", () => {
+    for (const a of APP_NAMES) expect(Boolean(MODULES[a]), a).toBe(APPS[a].available);
+  });
+
+  it("an app not deployed yet is refused by validation, naming the key and the allowed apps", () => {
+    const unavailable = APP_NAMES.filter((a) => !APPS[a].available);
+    expect(unavailable).toEqual(expect.arrayContaining(["etherpad", "discourse", "mobilizon", "decidim", "grist"]));
+    for (const app of unavailable) {
+      let err: unknown;
+      try {
+        parseEstate(config([{ ...T.acme, apps: ["nextcloud", app] }]));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, app).toBeInstanceOf(ConfigError);
+      const p = (err as ConfigError).problems.find((x) => x.path === "liiibre:tenants[0].apps[1]");
+      expect(p?.message, app).toMatch(new RegExp(`^expected an app this project deploys \\(nextcloud \\| onlyoffice \\| collabora \\| matrix \\| hedgedoc \\| jitsi-dedicated\\), got "${app}"`));
+    }
+  });
+
+  it("each module declares the buckets' owner apps its data needs", () => {
+    // Apps whose module stores files have a bucket in the catalogue, and use it by suffix.
+    expect(APPS.nextcloud.buckets).toEqual(["nextcloud"]);
+    expect(APPS.matrix.buckets).toEqual(["matrix-media"]);
+    expect(APPS.hedgedoc.buckets).toEqual(["hedgedoc"]);
+    expect(MODULES.nextcloud!.databases).toEqual(["nextcloud"]);
+    expect(MODULES.matrix!.databases).toEqual(["synapse"]);
+  });
+});
+
+describe("sizing", () => {
+  it("requests are base + per-100-users, rounded up, capped", () => {
+    // Nextcloud: 250m + 100m per 100 accounts; 512Mi + 192Mi per 100 accounts.
+    expect(requestsFor("nextcloud", 300)).toEqual({ cpu: 550, mem: 512 + 3 * 192 });
+    // Redis 50m + 5m/100: 150 users → 57.5 → 60m (10m steps); 64 + 16×1.5 = 88 → 96Mi (16Mi steps).
+    expect(requestsFor("redis", 150)).toEqual({ cpu: 60, mem: 96 });
+    // Capped at cpuMax/memMax: scale out past that, not up.
+    expect(requestsFor("nextcloud", 1_000_000)).toEqual({ cpu: 4000, mem: 8192 });
+  });
+
+  it("limits are the requests times the documented factors", () => {
+    const r = resourcesFor("synapse", 400);
+    const q = requestsFor("synapse", 400);
+    expect(r.requests).toEqual({ cpu: `${q.cpu}m`, memory: `${q.mem}Mi` });
+    expect(r.limits).toEqual({ cpu: `${q.cpu * LIMIT_CPU_FACTOR}m`, memory: `${q.mem * LIMIT_MEMORY_FACTOR}Mi` });
+  });
+
+  it("every profile is documented in docs/sizing.md", async () => {
+    const fs = await import("node:fs");
+    const doc = fs.readFileSync("docs/sizing.md", "utf8");
+    for (const w of Object.keys(PROFILES)) expect(doc, w).toContain(`\`${w}\``);
+  });
+});
+
+describe("app rules as code", () => {
+  const ctx = { apps: ["nextcloud", "onlyoffice", "collabora"] as any[], domain: "x.org", quotaPerUserGB: 10, scim: false, oidc: undefined, groups: undefined };
+
+  it("OnlyOffice opens OOXML, Collabora ODF, when both are there", () => {
+    const s = nextcloudSetupScript(ctx);
+    const def = JSON.parse(/defFormats --value '([^']+)'/.exec(s)![1]);
+    for (const f of OFFICE_FORMATS.onlyoffice) expect(def[f]).toBe("true");
+    for (const f of OFFICE_FORMATS.collabora) expect(def[f]).toBe("false");
+    // OnlyOffice alone takes ODF too.
+    const alone = JSON.parse(/defFormats --value '([^']+)'/.exec(nextcloudSetupScript({ ...ctx, apps: ["nextcloud", "onlyoffice"] }))![1]);
+    for (const f of OFFICE_FORMATS.collabora) expect(alone[f]).toBe("true");
+  });
+
+  it("SCIM is a toggle", () => {
+    expect(nextcloudSetupScript(ctx)).not.toContain("scimserviceprovider");
+    expect(nextcloudSetupScript({ ...ctx, scim: true })).toContain("app scimserviceprovider");
+  });
+
+  it("quotes what it passes to the shell", () => {
+    const s = nextcloudSetupScript({ ...ctx, groups: [{ slug: "o-brien", displayName: "O'Brien & co", quotaGB: 30 }] });
+    expect(s).toContain(`occ group:add --display-name 'O'\\''Brien & co' 'o-brien'`);
+    expect(s).toContain("occ groupquota:set 'o-brien' '30 GB'");
+  });
+
+  it("Jitsi width follows a 16:9 height; bitrate caps land in config.js", () => {
+    expect(widthFor(720)).toBe(1280);
+    expect(widthFor(180)).toBe(320);
+    expect(jitsiCustomConfig({ low: 1, standard: 2, high: 3 })).toContain('config.videoQuality.maxBitratesVideo = {"low":1,"standard":2,"high":3};');
+  });
+
+  it("the Matrix well-known documents", () => {
+    expect(matrixWellKnown("a.org")).toEqual({
+      client: { "m.homeserver": { base_url: "https://matrix.a.org" }, "io.element.e2ee": { default: false } },
+      server: { "m.server": "matrix.a.org:443" },
+    });
+  });
+});
+
+describe("pinned versions", () => {
+  let ev: Evaluation;
+  beforeAll(async () => {
+    ev = await evalBundles([T.acme, T.exempt, T.small1]);
+  }, 120_000);
+
+  it("the apps' pins are exact (three-part versions at least)", () => {
+    for (const k of ["nextcloud", "matrixStack", "jitsiMeet", "keycloakx"] as const) expect(CHARTS[k].version, k).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const k of ["onlyoffice", "collabora", "hedgedoc", "redis", "python"] as const) expect(IMAGES[k].tag, k).toMatch(/^\d+(\.\d+){2,}(-[a-z]+)?$/);
+  });
+
+  it("every Helm release names a chart with an exact version, every container an exact tag", () => {
+    const releases = ofType(ev.resources, "kubernetes:helm.sh/v3:Release");
+    expect(releases.length).toBeGreaterThanOrEqual(6);
+    for (const r of releases) {
+      expect(r.inputs.version, r.name).toMatch(/^v?\d+\.\d+\.\d+$/);
+      const chart = String(r.inputs.chart);
+      if (!chart.startsWith("oci://")) expect((r.inputs.repositoryOpts as any)?.repo, r.name).toMatch(/^https:\/\//);
+    }
+    const images: string[] = [];
+    const collect = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) (k === "image" && typeof x === "string" ? images.push(x) : collect(x));
+    };
+    for (const r of ev.resources.filter((x) => x.type.startsWith("kubernetes:"))) collect(r.inputs);
+    expect(images.length).toBeGreaterThan(5);
+    for (const img of images) {
+      expect(img, img).toMatch(/:[^:/]+$/);
+      expect(img, img).not.toMatch(/:(latest|stable|main|master)$/);
+    }
+  });
+});
