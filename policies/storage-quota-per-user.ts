@@ -59,14 +59,18 @@ export const storageQuotaPerUser: StackValidationPolicy = {
     const { maxPerUserGB } = config(args, STORAGE_QUOTA_DEFAULTS);
     const cap = maxPerUserGB * GB;
     const namespaces = tenantNamespaces(args.resources, report);
+    // One violation per tenant: its namespace when the declared quota is over the cap, else each
+    // resource carrying an over-cap Nextcloud quota.
+    const reported = new Set<string>();
     for (const ns of namespaces.values()) {
       if (ns.quotaPerUserGB !== undefined && ns.quotaPerUserGB > maxPerUserGB && !ns.exemption) {
+        reported.add(ns.name);
         report(`${ns.tenant}: ${ns.quotaPerUserGB} GB per user exceeds the ${maxPerUserGB} GB cap and the namespace has no liiibre.org/quota-exemption reason`, ns.urn);
       }
     }
     eachResource(report, args.resources.filter((r) => CARRIERS.includes(r.type)), (r) => {
       const ns = tenantOfObject(r, namespaces);
-      if (ns?.exemption) return;
+      if (ns?.exemption || (ns && reported.has(ns.name))) return;
       const over = nextcloudQuotas(r.props).filter((q) => q.bytes > cap);
       if (over.length) {
         const list = [...new Set(over.map((q) => `${q.what} "${q.text}" (${formatGB(q.bytes)})`))].join(", ");
