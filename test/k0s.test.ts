@@ -241,7 +241,7 @@ describe("K0sCluster", () => {
       program: (estate) => {
         const compute = new HetznerCompute("estate", { estate });
         const cluster = new K0sCluster(estate.cluster.name, { estate, hosts: compute.hosts, sshPrivateKey: sshPrivateKey() });
-        return { kubeconfigIsSecret: pulumi.output(cluster.kubeconfig).isSecret, doc: cluster.k0sctlDocument };
+        return { kubeconfigIsSecret: pulumi.isSecret(cluster.kubeconfig), doc: cluster.k0sctlDocument };
       },
     });
 
