@@ -27,7 +27,7 @@ export default async function main(estate: Estate = loadEstateOrExit()) {
     controllers: compute.hosts.filter((h) => h.role !== "worker"),
     sshPrivateKey: sshPrivateKey(),
   }, { dependsOn: [compute, ...platform.ready] });
-  const ingress = ingressAddresses(compute.hosts);
+  const ingress = ingressAddresses(compute.hosts, compute.ingressLoadBalancer);
   const shared = new SharedServices("shared", { estate, storage: storage.context }, { dependsOn: [storage] });
   const tenants = estate.tenants
     .filter((t) => t.plan === "dedicated")

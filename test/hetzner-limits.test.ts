@@ -119,6 +119,21 @@ describe("compute consistency", () => {
     // Replacing a controller: 5 servers, the 2 old ones reset, 3 members.
     expect(problems(withPool("controllers", (p) => ({ ...p, cloud: { ...p.cloud, count: 5, reset: [1, 2] } })))).toEqual([]);
   });
+
+  it("retired slots leave the etcd count and the server count; a slot is either reset or retired", () => {
+    // Replacing controllers-01: count 4 with slot 1 reset (3 members), then slot 1 retired.
+    expect(problems(withPool("controllers", (p) => ({ ...p, cloud: { ...p.cloud, count: 4, reset: [1] } })))).toEqual([]);
+    expect(problems(withPool("controllers", (p) => ({ ...p, cloud: { ...p.cloud, count: 4, retired: [1] } })))).toEqual([]);
+    expect(problems(withPool("controllers", (p) => ({ ...p, cloud: { ...p.cloud, count: 4, reset: [1], retired: [1] } })))).toContain(
+      "liiibre:nodePools[0].cloud.retired[0]: expected each slot once in reset and retired, got 1 twice",
+    );
+    // 101 slots of which one retired: 100 servers on the network.
+    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 92, retired: [3] } })))).toEqual([]);
+    // A retired slot's name may be taken by nothing else, but is free of the collision check.
+    const raw = withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, retired: [3] } }));
+    (raw.dedicatedServers as any[])[0].name = "ada-lovelace-general-03";
+    expect(problems(raw)).toEqual([]);
+  });
 });
 
 describe("CIDR helpers", () => {

@@ -203,6 +203,42 @@ describe("HetznerCompute: pools larger than a placement group and nodes being re
   });
 });
 
+describe("HetznerCompute: retired slots", () => {
+  it("does not create a retired slot's server and leaves every other URN as it was", async () => {
+    const base = await evaluate({ config: prodConfig(), program: computeProgram });
+    const raw = prodConfig();
+    raw.nodePools = (raw.nodePools as any[]).map((p) => (p.name === "general" ? { ...p, cloud: { ...p.cloud, retired: [5] } } : p));
+    const ev = await evaluate({ config: raw, program: computeProgram });
+    const gone = base.resources.filter((r) => !ev.resources.some((x) => x.urn === r.urn)).map((r) => r.name);
+    expect(gone.sort()).toEqual(
+      ["ada-lovelace-general-05", "ada-lovelace-general-05", "ada-lovelace-general-05-data", "ada-lovelace-general-05-data", "ada-lovelace-general-05-ipv4", "ada-lovelace-general-05-ipv4", "ada-lovelace-general-05-ipv6", "ada-lovelace-general-05-ipv6", "ada-lovelace-general-05-private"].sort(),
+    );
+    expect(ev.resources.length).toBe(base.resources.length - gone.length);
+  });
+});
+
+describe("HetznerCompute: loadBalancer ingress mode", () => {
+  it("creates a protected load balancer on the private network, publishes its addresses, and closes 80/443 on the nodes", async () => {
+    const raw = prodConfig();
+    (raw.cluster as any).ingressMode = "loadBalancer";
+    const ev = await evaluate({
+      config: raw,
+      program: (estate) => {
+        const compute = new HetznerCompute("estate", { estate });
+        return { ingress: ingressAddresses(compute.hosts, compute.ingressLoadBalancer) };
+      },
+    });
+    const [lb] = ofType(ev, "hcloud:index/loadBalancer:LoadBalancer");
+    expect(lb.inputs).toMatchObject({ name: "ada-lovelace-ingress", location: "fsn1", deleteProtection: true });
+    expect(lb.ignoreChanges).toContain("targets");
+    expect(ofType(ev, "hcloud:index/loadBalancerNetwork:LoadBalancerNetwork")).toHaveLength(1);
+    expect(ofType(ev, "hcloud:index/firewall:Firewall").map((f) => f.name)).not.toContain("estate-ingress");
+    const ingress = ev.outputs.ingress as { ipv4: string[]; ipv6: string[] };
+    expect(ingress.ipv4).toHaveLength(1);
+    expect(ingress.ipv6).toHaveLength(1);
+  });
+});
+
 describe("firewallPlan", () => {
   it("keeps admin ports to the given CIDRs whatever the node list", () => {
     const plan = firewallPlan(["192.0.2.0/24"], ["198.51.100.7/32"]);

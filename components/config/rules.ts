@@ -134,9 +134,9 @@ const nodeRules: Rule = (e) => {
   if (e.dedicatedServers.length > 0 && !e.hetzner.network.vswitch) {
     out.push({ path: keyPath(["hetzner", "network", "vswitch"]), message: "expected a vSwitch (id, subnet) because dedicatedServers are declared, got nothing" });
   }
-  // Members of etcd: nodes marked `reset` are leaving the cluster and do not count.
+  // Members of etcd: nodes marked `reset` (leaving) or `retired` (gone) do not count.
   const controllers =
-    e.nodePools.filter((p) => p.role !== "worker").reduce((n, p) => n + (p.cloud ? p.cloud.count - new Set(p.cloud.reset.filter((s) => s <= p.cloud!.count)).size : 0), 0) +
+    e.nodePools.filter((p) => p.role !== "worker").reduce((n, p) => n + (p.cloud ? p.cloud.count - new Set([...p.cloud.reset, ...p.cloud.retired].filter((s) => s <= p.cloud!.count)).size : 0), 0) +
     e.dedicatedServers.filter((d) => !d.reset && e.nodePools.find((p) => p.name === d.pool)?.role !== "worker" && pools.includes(d.pool)).length;
   if (controllers % 2 === 0) {
     out.push({ path: keyPath(["nodePools"]), message: `expected an odd number of controllers (1, 3, 5…) for etcd quorum, got ${controllers}` });

@@ -141,9 +141,11 @@ export const NodePoolSchema = z.strictObject({
       volumeGB: int(10, 10240).optional(),
       /**
        * Slots (1-based: `<cluster>-<pool>-NN`) being removed: k0sctl resets them and their
-       * protection is lifted; lower `count` on the next apply (docs/operations.md). Default none.
+       * protection is lifted; then move them to `retired` (docs/operations.md). Default none.
        */
       reset: z.array(int(1)).default([]),
+      /** Slots whose servers were removed after their reset: never created again, never reused. Default none. */
+      retired: z.array(int(1)).default([]),
     })
     .optional(),
 });

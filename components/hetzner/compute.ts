@@ -23,6 +23,9 @@ export interface HetznerComputeArgs {
   rdnsDomain?: string;
 }
 
+/** Name of the ingress load balancer (read by the ingress-nginx Service annotation). */
+export const ingressLoadBalancerName = (cluster: string): string => `${cluster}-ingress`;
+
 /** Pools whose nodes carry a given Kubernetes label set to "true". */
 const poolsLabelled = (estate: Estate, label: string): string[] =>
   estate.nodePools.filter((p) => p.labels[label] === "true").map((p) => p.name);
@@ -36,6 +39,12 @@ export class HetznerCompute extends pulumi.ComponentResource {
   readonly firewalls: Record<string, hcloud.Firewall>;
   /** Public IPv4 of every node as /32 CIDRs (for allow-lists of other services, e.g. the backup server). */
   readonly nodeCidrs: pulumi.Output<string[]>;
+  /**
+   * The ingress load balancer (`cluster.ingressMode: loadBalancer` only). Created here so that
+   * its addresses are known to DNS and outputs; the hcloud CCM adopts it by name (annotation
+   * `load-balancer.hetzner.cloud/name` on the ingress Service) and manages its targets and services.
+   */
+  readonly ingressLoadBalancer?: hcloud.LoadBalancer;
 
   constructor(name: string, args: HetznerComputeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:hetzner:HetznerCompute", name, {}, opts);
@@ -126,7 +135,11 @@ export class HetznerCompute extends pulumi.ComponentResource {
     const targets: Record<keyof typeof plan, string | undefined> = {
       base: selector(),
       controllers: controllerPools.length ? poolSelector(controllerPools) : undefined,
-      ingress: poolsLabelled(estate, LABELS.nodeIngress).length ? poolSelector(poolsLabelled(estate, LABELS.nodeIngress)) : undefined,
+      // Behind a load balancer (private network) the ingress nodes need no public 80/443.
+      ingress:
+        estate.cluster.ingressMode === "hostNetwork" && poolsLabelled(estate, LABELS.nodeIngress).length
+          ? poolSelector(poolsLabelled(estate, LABELS.nodeIngress))
+          : undefined,
       media: poolsLabelled(estate, LABELS.nodeMedia).length ? poolSelector(poolsLabelled(estate, LABELS.nodeMedia)) : undefined,
     };
     this.firewalls = {};
@@ -141,6 +154,26 @@ export class HetznerCompute extends pulumi.ComponentResource {
           rules: rules.map((r) => ({ ...r })),
           applyTos: [{ labelSelector }],
         },
+        { parent: this },
+      );
+    }
+
+    if (estate.cluster.ingressMode === "loadBalancer") {
+      this.ingressLoadBalancer = new hcloud.LoadBalancer(
+        `${name}-ingress`,
+        {
+          name: ingressLoadBalancerName(cluster),
+          loadBalancerType: "lb11",
+          location: estate.hetzner.locations.primary,
+          deleteProtection: true,
+          labels: clusterLabel,
+        },
+        // The CCM adds targets and services; they are not Pulumi's to reset.
+        { parent: this, ignoreChanges: ["targets", "algorithm"] },
+      );
+      new hcloud.LoadBalancerNetwork(
+        `${name}-ingress`,
+        { loadBalancerId: this.ingressLoadBalancer.id.apply(Number), subnetId: this.network.cloudSubnet.id },
         { parent: this },
       );
     }

@@ -80,7 +80,7 @@ export const hetznerRules: Rule = (e: ParsedEstate) => {
   });
 
   // Servers attached to the one private network.
-  const cloudServers = e.nodePools.reduce((n, p) => n + (p.cloud?.count ?? 0), 0);
+  const cloudServers = e.nodePools.reduce((n, p) => n + (p.cloud ? p.cloud.count - new Set(p.cloud.retired.filter((s) => s <= p.cloud!.count)).size : 0), 0);
   if (cloudServers > HETZNER_LIMITS.serversPerNetwork) {
     out.push({
       path: keyPath(["nodePools"]),
@@ -132,15 +132,16 @@ export const hetznerRules: Rule = (e: ParsedEstate) => {
     if (longest.length > 63) {
       out.push({ path: keyPath(["nodePools", i, "name"]), message: `expected a pool name short enough for node names (<cluster>-<pool>-NN) of at most 63 characters, got ${describe(p.name)} (${longest.length} characters)` });
     }
-    for (let slot = 1; slot <= p.cloud.count; slot++) cloudNames.set(cloudNodeName(e.cluster.name, p.name, slot), i);
+    for (let slot = 1; slot <= p.cloud.count; slot++) if (!p.cloud.retired.includes(slot)) cloudNames.set(cloudNodeName(e.cluster.name, p.name, slot), i);
     const seen = new Set<number>();
-    p.cloud.reset.forEach((slot, j) => {
-      if (slot > p.cloud!.count) {
-        out.push({ path: keyPath(["nodePools", i, "cloud", "reset", j]), message: `expected a slot between 1 and the pool's count (${p.cloud!.count}), got ${slot}` });
-      }
-      if (seen.has(slot)) out.push({ path: keyPath(["nodePools", i, "cloud", "reset", j]), message: `expected each slot once, got ${slot} twice` });
-      seen.add(slot);
-    });
+    for (const key of ["reset", "retired"] as const) {
+      p.cloud[key].forEach((slot, j) => {
+        const at = keyPath(["nodePools", i, "cloud", key, j]);
+        if (slot > p.cloud!.count) out.push({ path: at, message: `expected a slot between 1 and the pool's count (${p.cloud!.count}), got ${slot}` });
+        if (seen.has(slot)) out.push({ path: at, message: `expected each slot once in reset and retired, got ${slot} twice` });
+        seen.add(slot);
+      });
+    }
   });
   e.dedicatedServers.forEach((d, i) => {
     const pool = cloudNames.get(d.name);

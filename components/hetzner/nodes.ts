@@ -3,8 +3,9 @@
  * slot), which dedicated servers join, their k0s role, node labels and taints.
  *
  * Names never depend on the order of pools or tenants: a cloud node is
- * `<cluster>-<pool>-<NN>` (NN = 01, 02… inside its pool), a dedicated node keeps its
- * inventory name. Adding a server to a pool appends a name; nothing else moves.
+ * `<cluster>-<pool>-<NN>` (NN = 01, 02… inside its pool, up to `cloud.count`, minus the
+ * `cloud.retired` slots), a dedicated node keeps its inventory name. Adding a server to a
+ * pool appends a name; removing one retires its slot; nothing else moves.
  */
 import type { DedicatedServer, Estate, Location, NodePool } from "../config";
 import { PREFIX } from "../conventions";
@@ -61,7 +62,9 @@ export function cloudNodes(estate: Pick<Estate, "nodePools" | "cluster" | "hetzn
     if (!pool.cloud) continue;
     const location = pool.cloud.location ?? estate.hetzner.locations.primary;
     const reset = new Set(pool.cloud.reset ?? []);
+    const retired = new Set(pool.cloud.retired ?? []);
     for (let slot = 1; slot <= pool.cloud.count; slot++) {
+      if (retired.has(slot)) continue;
       const name = cloudNodeName(estate.cluster.name, pool.name, slot);
       out.push({
         name,

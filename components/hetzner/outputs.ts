@@ -2,6 +2,7 @@
  * Stack outputs of the compute layer: nodes grouped by role and location, and the public
  * addresses DNS records of the apps must point to (ingress nodes).
  */
+import type * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "../conventions";
 import type { Host } from "./hosts";
@@ -34,8 +35,13 @@ export function nodesByRoleAndLocation(hosts: Host[]): pulumi.Output<Record<stri
     });
 }
 
-/** Public addresses of the ingress nodes (label liiibre.org/ingress=true), still members: the A/AAAA targets. */
-export function ingressAddresses(hosts: Host[]): pulumi.Output<{ ipv4: string[]; ipv6: string[] }> {
+/**
+ * Where the apps' A/AAAA records point. `hostNetwork` ingress (default): the public addresses
+ * of the ingress nodes (label liiibre.org/ingress=true) still in the cluster. `loadBalancer`
+ * ingress: the addresses of the Hetzner Load Balancer (HetznerCompute.ingressLoadBalancer).
+ */
+export function ingressAddresses(hosts: Host[], loadBalancer?: hcloud.LoadBalancer): pulumi.Output<{ ipv4: string[]; ipv6: string[] }> {
+  if (loadBalancer) return pulumi.all([loadBalancer.ipv4, loadBalancer.ipv6]).apply(([v4, v6]) => ({ ipv4: [v4], ipv6: v6 ? [v6] : [] }));
   const ingress = hosts.filter((h) => h.labels[LABELS.nodeIngress] === "true" && !h.reset).sort((a, b) => a.name.localeCompare(b.name));
   return pulumi
     .all([pulumi.all(ingress.map((h) => h.publicIpv4)), pulumi.all(ingress.map((h) => h.publicIpv6 ?? pulumi.output("")))])

@@ -14,6 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Estate } from "../config";
 import { LABELS } from "../conventions";
+import { ingressLoadBalancerName } from "../hetzner/compute";
 import { CHARTS, IMAGES } from "../versions";
 import { INGRESS_CLASS, PLATFORM_NAMESPACES, platformNamespace, release, tolerate } from "./common";
 import { ERROR_CODES, ERROR_PAGES_CONFIGMAP, ErrorPages } from "./error-pages";
@@ -58,7 +59,7 @@ export function ingressNginxValues(estate: Estate): Record<string, unknown> {
         type: "LoadBalancer",
         externalTrafficPolicy: "Local",
         annotations: {
-          "load-balancer.hetzner.cloud/name": `${estate.cluster.name}-ingress`,
+          "load-balancer.hetzner.cloud/name": ingressLoadBalancerName(estate.cluster.name),
           "load-balancer.hetzner.cloud/location": estate.hetzner.locations.primary,
           "load-balancer.hetzner.cloud/use-private-ip": "true",
           "load-balancer.hetzner.cloud/uses-proxyprotocol": "true",
