@@ -262,6 +262,24 @@ describe("K0sCluster", () => {
     expect(JSON.stringify(apply.inputs)).not.toContain(MOCK_SECRET_MARKER);
   });
 
+  it("reads the kubeconfig from a document without the hosts being reset (k0sctl reads from the first controller)", async () => {
+    const raw = readStackConfig(stackConfigFile("prod"));
+    raw.nodePools = (raw.nodePools as any[]).map((p) => (p.name === "controllers" ? { ...p, cloud: { ...p.cloud, count: 4, reset: [1] } } : p));
+    const ev = await evaluate({
+      config: raw,
+      program: (estate) => {
+        const compute = new HetznerCompute("estate", { estate });
+        new K0sCluster(estate.cluster.name, { estate, hosts: compute.hosts, sshPrivateKey: sshPrivateKey() });
+        return {};
+      },
+    });
+    const applied = parseYaml(ev.resources.find((r) => r.name === "ada-lovelace-apply")!.inputs.stdin as string);
+    const read = parseYaml(ev.resources.find((r) => r.name === "ada-lovelace-kubeconfig")!.inputs.stdin as string);
+    expect(applied.spec.hosts.find((h: any) => h.hostname === "ada-lovelace-controllers-01").reset).toBe(true);
+    expect(read.spec.hosts.map((h: any) => h.hostname)).not.toContain("ada-lovelace-controllers-01");
+    expect(read.spec.hosts.filter((h: any) => h.role === "controller")[0].hostname).toBe("ada-lovelace-controllers-02");
+  });
+
   it("reads the kubeconfig with logging off, as a secret, and builds the provider from it", async () => {
     const ev = await run();
     const kc = ev.resources.find((r) => r.name === "ada-lovelace-kubeconfig")!;

@@ -59,7 +59,7 @@ export class K0sCluster extends pulumi.ComponentResource {
           }),
         ),
       );
-    this.k0sctlDocument = hosts.apply((hs) =>
+    const document = (hs: K0sctlHost[]) =>
       stringify(
         k0sctlConfig({
           clusterName: cluster.name,
@@ -71,8 +71,10 @@ export class K0sCluster extends pulumi.ComponentResource {
           hosts: hs,
         }),
         { lineWidth: 0 },
-      ),
-    );
+      );
+    this.k0sctlDocument = hosts.apply(document);
+    // `k0sctl kubeconfig` reads from the first controller of its document: never a reset one.
+    const membersDocument = hosts.apply((hs) => document(hs.filter((h) => !h.reset)));
 
     const members = args.hosts.filter((h) => !h.reset).map((h) => h.name).sort().join(" ");
     const reset = args.hosts.filter((h) => h.reset).map((h) => h.name).sort().join(" ");
@@ -98,7 +100,7 @@ export class K0sCluster extends pulumi.ComponentResource {
       `${name}-kubeconfig`,
       {
         create: KUBECONFIG_SCRIPT,
-        stdin: this.k0sctlDocument,
+        stdin: membersDocument,
         environment: { LIIIBRE_SSH_PRIVATE_KEY: key, LIIIBRE_API_DOMAIN: cluster.apiDomain },
         interpreter: ["/bin/sh", "-c"],
         // Fetch again after every apply (new controllers, renewed certificates).
