@@ -19,7 +19,7 @@ import { k0sBackupInstallScript, k0sBackupScript } from "../components/storage/k
 import { CHARTS, IMAGES, MINIO_RELEASE } from "../components/versions";
 import { MOCK_SECRET_MARKER, evaluate, evaluateStack, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type RecordedResource } from "../scripts/harness";
 import { fakeIpv4 } from "../scripts/mock-outputs";
-import { ofType, providerOf } from "./storage-fixtures";
+import { UPSTREAM_FIELDS, fieldPaths, ofType, providerOf } from "./storage-fixtures";
 
 describe("storage platform of the prod stack", async () => {
 const prod = await evaluateStack({ stack: "prod" });
@@ -32,46 +32,6 @@ const one = (type: string, pred: (r: RecordedResource) => boolean = () => true) 
 };
 const nameIs = (n: string) => (r: RecordedResource) => (r.inputs as any).metadata?.name === n;
 const sh = (script: string) => execFileSync("/bin/sh", ["-n", "-c", script], { stdio: "pipe" });
-
-/**
- * Fields of the upstream CRDs this project sets, as published (paths under `spec`). Sources:
- * minio/operator resources/base/crds/minio.min.io_tenants.yaml (v7.1),
- * k8up-io/k8up config/crd/apiextensions.k8s.io/v1/k8up.io_schedules.yaml,
- * cloudnative-pg/cloudnative-pg config/crd/bases/postgresql.cnpg.io_{clusters,scheduledbackups}.yaml,
- * cloudnative-pg/plugin-barman-cloud config/crd/bases/barmancloud.cnpg.io_objectstores.yaml.
- * Transcribed by hand (no network here): a field this project starts to use must be added
- * after checking upstream, which is what this test forces.
- */
-const UPSTREAM_FIELDS: Record<string, string[]> = {
-  Tenant: [
-    "image", "configuration", "configuration.name", "requestAutoCert", "mountPath", "podManagementPolicy", "env",
-    "pools", "pools.name", "pools.servers", "pools.volumesPerServer", "pools.volumeClaimTemplate", "pools.nodeSelector",
-    "pools.tolerations", "pools.affinity",
-  ],
-  Schedule: [
-    "backend", "backend.repoPasswordSecretRef", "backend.s3", "backend.s3.endpoint", "backend.s3.bucket",
-    "backend.s3.accessKeyIDSecretRef", "backend.s3.secretAccessKeySecretRef", "backup", "backup.schedule",
-    "backup.successfulJobsHistoryLimit", "backup.failedJobsHistoryLimit", "check", "check.schedule", "prune",
-    "prune.schedule", "prune.retention", "prune.retention.keepDaily", "prune.retention.keepWeekly", "prune.retention.keepMonthly",
-  ],
-  Cluster: ["instances", "imageName", "storage", "storage.size", "bootstrap", "bootstrap.initdb", "bootstrap.initdb.database", "bootstrap.initdb.owner", "plugins", "plugins.name", "plugins.isWALArchiver", "plugins.parameters", "inheritedMetadata", "inheritedMetadata.annotations"],
-  ScheduledBackup: ["schedule", "immediate", "backupOwnerReference", "cluster", "cluster.name", "method", "pluginConfiguration", "pluginConfiguration.name"],
-  ObjectStore: [
-    "retentionPolicy", "configuration", "configuration.destinationPath", "configuration.endpointURL", "configuration.s3Credentials",
-    "configuration.s3Credentials.accessKeyId", "configuration.s3Credentials.secretAccessKey", "configuration.s3Credentials.region",
-    "configuration.wal", "configuration.wal.compression", "configuration.wal.maxParallel", "configuration.data", "configuration.data.compression", "configuration.data.jobs",
-  ],
-};
-/** Object-valued leaves that are free-form maps or Kubernetes core types (not walked further). */
-const OPAQUE = new Set(["pools.volumeClaimTemplate", "pools.nodeSelector", "pools.tolerations", "pools.affinity", "env", "plugins.parameters", "inheritedMetadata.annotations", "backend.repoPasswordSecretRef", "backend.s3.accessKeyIDSecretRef", "backend.s3.secretAccessKeySecretRef", "configuration.s3Credentials.accessKeyId", "configuration.s3Credentials.secretAccessKey", "configuration.s3Credentials.region"]);
-function fieldPaths(v: unknown, prefix = ""): string[] {
-  if (Array.isArray(v)) return v.flatMap((x) => fieldPaths(x, prefix));
-  if (!v || typeof v !== "object" || OPAQUE.has(prefix)) return [];
-  return Object.entries(v).flatMap(([k, x]) => {
-    const p = prefix ? `${prefix}.${k}` : k;
-    return [p, ...fieldPaths(x, p)];
-  });
-}
 
 describe("primary MinIO (prod)", () => {
   const tenant = one("kubernetes:minio.min.io/v2:Tenant");

@@ -25,7 +25,8 @@ import { K8UP_SECRET_NAME } from "../components/storage/volumeBackup";
 import { gbToBytes, storagePoolGB } from "../components/units";
 import { IMAGES } from "../components/versions";
 import { MOCK_SECRET_MARKER, evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type RecordedResource } from "../scripts/harness";
-import { ancestors, ofType, providerOf, testContext } from "./storage-fixtures";
+import { UPSTREAM_FIELDS, ancestors, fieldPaths, ofType, providerOf, testContext } from "./storage-fixtures";
+import { ConfigError } from "../components/config";
 
 const BUCKET = "minio:index/s3Bucket:S3Bucket";
 const VERSIONING = "minio:index/s3BucketVersioning:S3BucketVersioning";
@@ -297,6 +298,15 @@ describe("per-tenant storage (dev stack)", async () => {
     }
   });
 
+  it("sets only fields of the upstream CRDs (k8up Schedule, CloudNativePG Cluster/ScheduledBackup, Barman ObjectStore)", () => {
+    const kinds: Array<[string, string]> = [[SCHEDULE, "Schedule"], [PG_CLUSTER, "Cluster"], [SCHEDULED_BACKUP, "ScheduledBackup"], [OBJECT_STORE, "ObjectStore"]];
+    for (const [type, kind] of kinds) {
+      const found = ofType(rs, type);
+      expect(found.length, kind).toBeGreaterThan(0);
+      for (const r of found) expect(fieldPaths((r.inputs as any).spec).filter((p) => !UPSTREAM_FIELDS[kind].includes(p)), kind).toEqual([]);
+    }
+  });
+
   it("validates PostgresCluster names and backup paths before registering anything", () => {
     const context = {} as StorageContext;
     const make = (name: string, backupPath: string) => () => new PostgresCluster(name, { namespace: "x", database: "d", owner: "o", storageGB: 1, backupPath, context });
@@ -304,6 +314,51 @@ describe("per-tenant storage (dev stack)", async () => {
     expect(make("a".repeat(51), "x/d")).toThrow(/the name must match/);
     expect(make("ok", "../escape")).toThrow(/backupPath/);
     expect(make("ok", "acme/")).toThrow(/backupPath/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Disaster recovery of the databases (liiibre:backup.databaseRecovery)
+// ---------------------------------------------------------------------------------------
+
+describe("database recovery generations", () => {
+  const withRecovery = (databaseRecovery: object) => {
+    const cfg = devConfig();
+    return { ...cfg, backup: { ...(cfg.backup as object), databaseRecovery } };
+  };
+  const clusterOf = async (databaseRecovery: object) => {
+    const ev = await evaluate({ config: withRecovery(databaseRecovery), stack: "dev", program: storageProgram });
+    return ofType(ev.resources, PG_CLUSTER).find((c) => (c.inputs as any).metadata.name === "demo-nextcloud-pg")!;
+  };
+
+  it("archives under the cluster name by default and bootstraps an empty database", async () => {
+    const spec = ((await clusterOf({})).inputs as any).spec;
+    expect(spec.bootstrap).toEqual({ initdb: { database: "nextcloud", owner: "nextcloud" } });
+    expect(spec.plugins[0].parameters.serverName).toBe("demo-nextcloud-pg");
+    expect(spec.externalClusters).toBeUndefined();
+  });
+
+  it("while restoring generation 1, recovers from generation 0's archive and writes a new one", async () => {
+    const c = await clusterOf({ generation: 1, restoring: true, targetTime: "2026-11-24T21:00:00Z" });
+    const spec = (c.inputs as any).spec;
+    expect(spec.bootstrap).toEqual({ recovery: { source: "helsinki", database: "nextcloud", owner: "nextcloud", recoveryTarget: { targetTime: "2026-11-24T21:00:00Z" } } });
+    const source = spec.externalClusters.find((x: { name: string }) => x.name === spec.bootstrap.recovery.source);
+    expect(source.plugin).toEqual({ name: "barman-cloud.cloudnative-pg.io", parameters: { barmanObjectName: "demo-nextcloud-pg-helsinki", serverName: "demo-nextcloud-pg" } });
+    // Never into the archive it reads from.
+    expect(spec.plugins[0].parameters.serverName).toBe("demo-nextcloud-pg-g1");
+    expect(fieldPaths(spec).filter((p) => !UPSTREAM_FIELDS.Cluster.includes(p))).toEqual([]);
+  });
+
+  it("after the recovery (restoring off), keeps the new archive and bootstraps new databases empty", async () => {
+    const spec = ((await clusterOf({ generation: 2 })).inputs as any).spec;
+    expect(spec.bootstrap.initdb).toBeDefined();
+    expect(spec.plugins[0].parameters.serverName).toBe("demo-nextcloud-pg-g2");
+  });
+
+  it("refuses to restore into generation 0", async () => {
+    const err = await evaluate({ config: withRecovery({ restoring: true }), stack: "dev", program: () => ({}) }).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(String(err.message)).toContain("liiibre:backup.databaseRecovery.generation: expected a generation >= 1 while restoring");
   });
 });
 

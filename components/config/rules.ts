@@ -162,13 +162,21 @@ const storageRules: Rule = (e) => {
   const names = storagePools.map((p) => p.name);
   const nodes = storagePools.reduce((n, p) => n + (p.cloud?.count ?? 0), 0) + e.dedicatedServers.filter((d) => names.includes(d.pool)).length;
   const servers = e.storage.minio.servers;
+  const out: ConfigProblem[] = [];
+  const recovery = e.backup.databaseRecovery;
+  if (recovery.restoring && recovery.generation < 1) {
+    out.push({
+      path: keyPath(["backup", "databaseRecovery", "generation"]),
+      message: "expected a generation >= 1 while restoring (the restored clusters archive under a new name, never into the backups they read), got 0",
+    });
+  }
   if (e.storage.minio.spreadAcrossNodes && servers > nodes) {
-    return [{
+    out.push({
       path: keyPath(["storage", "minio", "servers"]),
       message: `expected at most the number of storage nodes (${nodes}: nodes of pools labelled liiibre.org/storage: "true"${names.length ? `, ${names.join(", ")}` : ""}) while storage.minio.spreadAcrossNodes is true, got ${servers}`,
-    }];
+    });
   }
-  return [];
+  return out;
 };
 
 /** Every cross-field rule, run in this order. */

@@ -256,6 +256,19 @@ export const BackupSchema = z.strictObject({
   noncurrentVersionDays: int(30).default(30),
   /** Retention of database base backups and WAL, in days. Default 30. */
   databaseRetentionDays: int(1).default(30),
+  /**
+   * Disaster recovery of the PostgreSQL clusters (docs/restore.md). `generation` N > 0 makes
+   * every cluster archive under `<cluster>-gN`; while `restoring` is true, clusters created by
+   * this run bootstrap from the Helsinki backups of the previous generation (up to `targetTime`,
+   * RFC 3339, or the latest WAL) instead of an empty initdb. Default generation 0, not restoring.
+   */
+  databaseRecovery: z
+    .strictObject({
+      generation: int(0).default(0),
+      restoring: bool().default(false),
+      targetTime: z.iso.datetime({ offset: true, error: "expected an RFC 3339 time such as 2026-11-24T21:00:00Z" }).optional(),
+    })
+    .prefault({}),
   /** k8up restic schedules (cron, UTC) and retention. */
   k8up: z
     .strictObject({

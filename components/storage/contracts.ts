@@ -47,6 +47,8 @@ export interface StorageSettings {
   databaseRetentionDays: number;
   /** k8up schedules (cron, UTC) and restic retention. */
   k8up: { backup: string; check: string; prune: string; keepDaily: number; keepWeekly: number; keepMonthly: number };
+  /** PostgreSQL disaster recovery (`liiibre:backup.databaseRecovery`, docs/restore.md). */
+  databaseRecovery: { generation: number; restoring: boolean; targetTime?: string };
 }
 
 export interface TenantStorageArgs {

@@ -13,7 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { IMAGES } from "../versions";
 import type { PostgresClusterArgs, PostgresClusterOutputs } from "./contracts";
 import { S3User } from "./s3User";
-import { BARMAN_PLUGIN, POSTGRES_BACKUP_BUCKET, bucketArn, objectsArn, settingsOf, type PolicyDocument } from "./settings";
+import { BARMAN_PLUGIN, POSTGRES_BACKUP_BUCKET, archiveServerName, bucketArn, objectsArn, settingsOf, type PolicyDocument } from "./settings";
 
 /** CloudNativePG cluster names: DNS labels short enough for the derived objects (`<name>-rw`, `<name>-1`…). */
 const CLUSTER_NAME = /^[a-z]([a-z0-9-]{0,48}[a-z0-9])?$/;
@@ -68,6 +68,8 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
     const clusterName = name;
     this.clusterName = clusterName;
     const credentials = `${clusterName}-helsinki`;
+    const recovery = settings.databaseRecovery;
+    const restoring = recovery.restoring && recovery.generation > 0;
 
     const user = new S3User(
       `${name}-backup`,
@@ -114,8 +116,28 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
           imageName: `${IMAGES.postgres.repository}:${IMAGES.postgres.tag}`,
           // Estate unit: 1 GB = 1024³ bytes (components/units.ts), so "Gi".
           storage: { size: `${args.storageGB}Gi` },
-          bootstrap: { initdb: { database: args.database, owner: args.owner } },
-          plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: `${clusterName}-helsinki` } }],
+          // Bootstrap only matters when the Cluster is created: an empty database, or, during a
+          // disaster recovery, the Helsinki backups of the previous archive generation.
+          bootstrap: restoring
+            ? { recovery: { source: "helsinki", database: args.database, owner: args.owner, ...(recovery.targetTime ? { recoveryTarget: { targetTime: recovery.targetTime } } : {}) } }
+            : { initdb: { database: args.database, owner: args.owner } },
+          ...(restoring
+            ? {
+                externalClusters: [
+                  {
+                    name: "helsinki",
+                    plugin: { name: BARMAN_PLUGIN, parameters: { barmanObjectName: `${clusterName}-helsinki`, serverName: archiveServerName(clusterName, recovery.generation - 1) } },
+                  },
+                ],
+              }
+            : {}),
+          plugins: [
+            {
+              name: BARMAN_PLUGIN,
+              isWALArchiver: true,
+              parameters: { barmanObjectName: `${clusterName}-helsinki`, serverName: archiveServerName(clusterName, recovery.generation) },
+            },
+          ],
           // k8up must not copy live PostgreSQL files: CloudNativePG backs them up consistently.
           inheritedMetadata: { annotations: { "k8up.io/backup": "false" } },
         },

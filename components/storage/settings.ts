@@ -36,12 +36,18 @@ export const DEFAULT_STORAGE_SETTINGS: StorageSettings = {
   backupNoncurrentVersionDays: 30,
   databaseRetentionDays: 30,
   k8up: { backup: "15 2 * * *", check: "30 4 * * 0", prune: "45 5 * * 0", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+  databaseRecovery: { generation: 0, restoring: false },
 };
 
 /** The settings of a context, defaults filled in. */
 export function settingsOf(context: StorageContext): StorageSettings {
   const s = context.settings ?? {};
-  return { ...DEFAULT_STORAGE_SETTINGS, ...s, k8up: { ...DEFAULT_STORAGE_SETTINGS.k8up, ...(s.k8up ?? {}) } };
+  return {
+    ...DEFAULT_STORAGE_SETTINGS,
+    ...s,
+    k8up: { ...DEFAULT_STORAGE_SETTINGS.k8up, ...(s.k8up ?? {}) },
+    databaseRecovery: { ...DEFAULT_STORAGE_SETTINGS.databaseRecovery, ...(s.databaseRecovery ?? {}) },
+  };
 }
 
 /** The settings of an estate. */
@@ -51,6 +57,7 @@ export function settingsFromEstate(estate: Estate): StorageSettings {
     backupNoncurrentVersionDays: estate.backup.noncurrentVersionDays,
     databaseRetentionDays: estate.backup.databaseRetentionDays,
     k8up: { ...estate.backup.k8up },
+    databaseRecovery: { ...estate.backup.databaseRecovery },
   };
 }
 
@@ -90,3 +97,10 @@ export function bucketsReadWritePolicy(buckets: string[]): PolicyDocument {
     ],
   };
 }
+
+/**
+ * The Barman `serverName` a CloudNativePG cluster archives under for a recovery generation:
+ * the cluster name for generation 0, `<cluster>-g<N>` after the N-th disaster recovery (a
+ * recovered cluster must never write into the archive it was restored from).
+ */
+export const archiveServerName = (cluster: string, generation: number): string => (generation > 0 ? `${cluster}-g${generation}` : cluster);
