@@ -12,7 +12,8 @@
  *   only in the offline runner, which knows which inputs are secret; under the CLI it is skipped.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES, WORKLOAD_TYPES, config, containers, isObject, isSecretPath, leaves, offlineFacts } from "./lib";
+import { UnknownValueError } from "@pulumi/policy";
+import { TYPES, WORKLOAD_TYPES, config, containers, isObject, isSecretPath, offlineFacts, type Leaf } from "./lib";
 
 export interface SecretsConfig {
   /** Key-name words (lower case, compared without separators) that mark a sensitive value. */
@@ -95,7 +96,9 @@ export const secretsAreSecret: ResourceValidationPolicy = {
     // 2. Secretness, known only offline.
     const facts = offlineFacts(args);
     if (facts && args.type !== TYPES.configMap) {
-      for (const l of leaves(args.props)) {
+      // Values unknown during preview are computed (passwords from random, keys from tls): never
+      // a literal in clear, so they are skipped rather than making the whole policy advisory.
+      for (const l of knownLeaves(args.props)) {
         if (typeof l.value !== "string" || notAValue(l.value)) continue;
         // Container env: the name is a sibling value, not the key.
         const key = l.key === "value" && l.path.length >= 2 ? (leafName(args.props, l.path) ?? l.key) : l.key;
@@ -106,6 +109,30 @@ export const secretsAreSecret: ResourceValidationPolicy = {
     if (problems.length) report([...new Set(problems)].join("; "));
   },
 };
+
+/** Scalar leaves, skipping values unknown during preview (reading one throws UnknownValueError). */
+function knownLeaves(value: unknown): Leaf[] {
+  const out: Leaf[] = [];
+  const walk = (v: any, p: Array<string | number>) => {
+    const keys = Array.isArray(v) ? Array.from({ length: v.length }, (_, i) => i) : v && typeof v === "object" ? Object.keys(v) : null;
+    if (!keys) {
+      out.push({ path: p, key: p[p.length - 1] ?? "", value: v });
+      return;
+    }
+    for (const k of keys) {
+      let x: unknown;
+      try {
+        x = v[k];
+      } catch (e) {
+        if (e instanceof UnknownValueError) continue;
+        throw e;
+      }
+      walk(x, [...p, k]);
+    }
+  };
+  walk(value, []);
+  return out;
+}
 
 /** The object holding the leaf at `path`. */
 function parentOf(props: any, path: Array<string | number>): any {
