@@ -131,7 +131,7 @@ function view(e: Evaluation) {
     nsLabels.set(md.name, { ...(md.labels ?? {}), "kubernetes.io/metadata.name": md.name });
     if (md.labels?.[LABELS.tenant]) tenants.push(md.name);
   }
-  for (const n of ["ingress-nginx", "kube-system", "minio", "keycloak"]) if (!nsLabels.has(n)) nsLabels.set(n, { "kubernetes.io/metadata.name": n });
+  for (const n of ["ingress-nginx", "kube-system", "minio", "keycloak", "cnpg-system", "monitoring"]) if (!nsLabels.has(n)) nsLabels.set(n, { "kubernetes.io/metadata.name": n });
   const policies: Policy[] = ofType(e.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => ({ namespace: (r.inputs as any).metadata.namespace, spec: (r.inputs as any).spec }));
   return { nsLabels, tenants, policies, podCIDR: e.estate.cluster.network.podCIDR };
 }
@@ -165,6 +165,8 @@ describe("tenant isolation", () => {
   it("a tenant still reaches what it needs: DNS, its own namespace, the object store, Keycloak, the ingress controller", () => {
     const { nsLabels, policies, podCIDR } = view(ev);
     for (const target of ["kube-system", "minio", "keycloak", "ingress-nginx", "acme"]) expect(allows(policies.filter((p) => p.namespace === "acme"), "acme", target, nsLabels, podCIDR), target).not.toBeNull();
+    // …and is reached by the ingress controller, the CloudNativePG operator (instance status) and Prometheus.
+    for (const source of ["ingress-nginx", "cnpg-system", "monitoring"]) expect(allows(policies.filter((p) => p.namespace === "acme"), source, "acme", nsLabels, podCIDR), source).not.toBeNull();
   });
 
   it("the evaluator catches a leak (negative control)", () => {

@@ -66,6 +66,8 @@ export class Keycloak extends pulumi.ComponentResource {
       { name: "JAVA_OPTS_APPEND", value: "-Djgroups.dns.query=keycloak-headless.keycloak.svc" },
     ];
     const values = {
+      // Objects named `keycloak`, `keycloak-headless` (the JGroups DNS query below).
+      fullnameOverride: "keycloak",
       replicas: 2,
       command: ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", "--cache-stack=kubernetes"],
       // The chart renders extraEnv as a template string.

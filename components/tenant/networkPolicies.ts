@@ -6,10 +6,13 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { PLATFORM } from "../conventions";
+import { PLATFORM_NAMESPACES } from "../platform/common";
+import { CNPG_NAMESPACE } from "../storage/settings";
 
 type Policy = { name: string; spec: k8s.types.input.networking.v1.NetworkPolicySpec };
 
 const NS_NAME = "kubernetes.io/metadata.name";
+const MONITORING_NAMESPACE = PLATFORM_NAMESPACES.monitoring;
 const inNamespace = (ns: string) => ({ namespaceSelector: { matchLabels: { [NS_NAME]: ns } } });
 const tcp = (port: number) => ({ protocol: "TCP", port });
 const udp = (port: number) => ({ protocol: "UDP", port });
@@ -39,6 +42,19 @@ export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
     {
       name: "allow-from-ingress-controller",
       spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(PLATFORM.ingressNamespace)] }] },
+    },
+    {
+      // CloudNativePG's operator polls each instance's status endpoint.
+      name: "allow-from-cnpg-operator",
+      spec: {
+        podSelector: { matchExpressions: [{ key: "cnpg.io/cluster", operator: "Exists" }] },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [inNamespace(CNPG_NAMESPACE)], ports: [tcp(8000), tcp(5432)] }],
+      },
+    },
+    {
+      name: "allow-from-monitoring",
+      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(MONITORING_NAMESPACE)] }] },
     },
     {
       name: "allow-dns",
