@@ -169,6 +169,14 @@ describe("tenant isolation", () => {
     for (const source of ["ingress-nginx", "cnpg-system", "monitoring"]) expect(allows(policies.filter((p) => p.namespace === "acme"), source, "acme", nsLabels, podCIDR), source).not.toBeNull();
   });
 
+  it("node addresses (hostNetwork ingress-nginx) may reach in, and that range holds no pod", () => {
+    const { policies, podCIDR } = view(ev);
+    const fromNodes = policies.filter((p) => p.namespace === "acme" && JSON.stringify(p.spec).includes(ev.estate.hetzner.network.ipRange));
+    expect(fromNodes).toHaveLength(1);
+    expect(overlaps(cidr4(ev.estate.hetzner.network.ipRange)!, cidr4(podCIDR)!)).toBe(false);
+    expect(overlaps(cidr4(ev.estate.hetzner.network.ipRange)!, cidr4(ev.estate.cluster.network.serviceCIDR)!)).toBe(false);
+  });
+
   it("the evaluator catches a leak (negative control)", () => {
     const { nsLabels, policies, podCIDR } = view(ev);
     const leaky = [...policies, { namespace: "acme", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] } }];

@@ -74,7 +74,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
 
   new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users) }, inNs);
   new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users) }, inNs);
-  for (const p of networkPolicies({ podCIDR: estate.cluster.network.podCIDR, serviceCIDR: estate.cluster.network.serviceCIDR, jitsi: a.apps.includes("jitsi-dedicated") })) {
+  for (const p of networkPolicies({ podCIDR: estate.cluster.network.podCIDR, serviceCIDR: estate.cluster.network.serviceCIDR, nodeCIDR: estate.hetzner.network.ipRange, jitsi: a.apps.includes("jitsi-dedicated") })) {
     new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
   }
 

@@ -24,6 +24,12 @@ export const NON_PUBLIC_V6 = ["fc00::/7", "fe80::/10", "::1/128"];
 export interface NetworkPolicyArgs {
   podCIDR: string;
   serviceCIDR: string;
+  /**
+   * The nodes' private network (hetzner.network.ipRange). ingress-nginx runs with
+   * hostNetwork on the ingress nodes: its connections to backends come from node addresses,
+   * which no namespaceSelector matches.
+   */
+  nodeCIDR: string;
   /** The bundle runs a dedicated Jitsi: its videobridge takes UDP 10000 from anywhere. */
   jitsi: boolean;
 }
@@ -42,6 +48,10 @@ export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
     {
       name: "allow-from-ingress-controller",
       spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(PLATFORM.ingressNamespace)] }] },
+    },
+    {
+      name: "allow-from-nodes",
+      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: a.nodeCIDR } }] }] },
     },
     {
       // CloudNativePG's operator polls each instance's status endpoint.
