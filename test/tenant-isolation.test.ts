@@ -12,9 +12,10 @@ import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { ConfigError, parseEstate } from "../components/config";
 import { LABELS } from "../components/conventions";
 import type { Evaluation, RecordedResource } from "../scripts/harness";
-import { T, evalBundles, ofType } from "./bundle-fixtures";
+import { T, config, evalBundles, ofType } from "./bundle-fixtures";
 
 let ev: Evaluation;
 beforeAll(async () => {
@@ -175,6 +176,20 @@ describe("tenant isolation", () => {
     expect(fromNodes).toHaveLength(1);
     expect(overlaps(cidr4(ev.estate.hetzner.network.ipRange)!, cidr4(podCIDR)!)).toBe(false);
     expect(overlaps(cidr4(ev.estate.hetzner.network.ipRange)!, cidr4(ev.estate.cluster.network.serviceCIDR)!)).toBe(false);
+  });
+
+  it("a pod or service range inside the nodes' network is refused by validation", () => {
+    let err: unknown;
+    try {
+      parseEstate(config([], (raw) => (raw.cluster.network = { podCIDR: "10.0.128.0/17" })));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toContainEqual({
+      path: "liiibre:cluster.network.podCIDR",
+      message: `expected a range disjoint from the nodes' network 10.0.0.0/16 (liiibre:hetzner.network.ipRange), got "10.0.128.0/17"`,
+    });
   });
 
   it("the evaluator catches a leak (negative control)", () => {
