@@ -134,9 +134,10 @@ describe("HedgeDoc", () => {
   it("uploads to the tenant's bucket and logs in through Keycloak", () => {
     const d = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((r) => r.name === "acme-hedgedoc-deployment")!;
     const env = Object.fromEntries(((d.inputs as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
-    expect(env.CMD_IMAGE_UPLOAD_TYPE).toBe("s3");
+    expect(env.CMD_IMAGE_UPLOAD_TYPE).toBe("minio");
     expect(env.CMD_S3_BUCKET).toBe("acme-hedgedoc");
-    expect(env.CMD_S3_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: "s3-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
+    expect([env.CMD_MINIO_ENDPOINT, env.CMD_MINIO_PORT, env.CMD_MINIO_SECURE]).toEqual(["s3.dev.liiibre.coop", "443", "true"]);
+    expect(env.CMD_MINIO_SECRET_KEY).toEqual({ secretKeyRef: { name: "s3-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
     expect(env.CMD_OAUTH2_CLIENT_ID).toBe("acme-hedgedoc");
     expect(env.CMD_OAUTH2_AUTHORIZATION_URL).toBe("https://auth.dev.liiibre.coop/realms/liiibre/protocol/openid-connect/auth");
     expect(env.CMD_ALLOW_ANONYMOUS).toBe("false");
