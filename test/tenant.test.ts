@@ -264,6 +264,10 @@ describe("secrets", () => {
 
   it("every password of the bundles comes from @pulumi/random", () => {
     const names = ofType(ev.resources, "random:index/randomPassword:RandomPassword").map((r) => r.name);
+    const seed = ev.resources.find((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name === "acme-matrix-signing-key")!;
+    expect(seed.inputs.length).toBe(32);
+    expect(seed.protect).toBe(true);
+    expect(values(release(ev.resources, "acme-matrix-release")).synapse.signingKey).toEqual({ secret: "synapse-liiibre", secretKey: "signing.key" });
     for (const n of ["acme-nextcloud-admin-password", "acme-matrix-macaroon", "acme-matrix-registration", "acme-matrix-form-secret", "acme-hedgedoc-session-secret", "acme-onlyoffice-jwt-secret", "acme-nextcloud-oidc-secret"]) {
       expect(names).toContain(n);
     }

@@ -9,6 +9,7 @@
  * secret read from a mounted Secret with `client_secret_path`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { stringify as toYaml } from "yaml";
 import { CHARTS, IMAGES } from "../versions";
 import { PLATFORM } from "../conventions";
@@ -18,6 +19,9 @@ import type { AppContext, AppInstance, AppModule } from "./types";
 
 /** Version of synapse-s3-storage-provider installed next to Synapse (PyPI, exact). */
 export const S3_STORAGE_PROVIDER_VERSION = "1.5.0";
+
+/** Key id of the Synapse signing key (`ed25519 <id> <unpadded-compatible base64 seed>`). */
+export const SIGNING_KEY_ID = "a_liiibre";
 
 /** The `/.well-known/matrix/*` documents of a domain whose homeserver is `matrix.<domain>`. */
 export function matrixWellKnown(domain: string): { client: Record<string, unknown>; server: Record<string, unknown> } {
@@ -88,6 +92,9 @@ export class Matrix extends pulumi.ComponentResource {
     const macaroon = password(`${name}-macaroon`, { parent: this }, 64);
     const registration = password(`${name}-registration`, { parent: this }, 64);
     const form = password(`${name}-form-secret`, { parent: this }, 64);
+    // The server's federation identity: other servers pin it. Protected; its Secret is kept
+    // in every state.
+    const signingSeed = new random.RandomBytes(`${name}-signing-key`, { length: 32 }, { parent: this, protect: true });
     const secret = opaqueSecret(
       `${name}-secrets`,
       {
@@ -97,6 +104,7 @@ export class Matrix extends pulumi.ComponentResource {
         stringData: {
           macaroon: macaroon.result,
           registration: registration.result,
+          "signing.key": pulumi.interpolate`ed25519 ${SIGNING_KEY_ID} ${signingSeed.base64}`,
           "secrets.yaml": pulumi.interpolate`form_secret: "${form.result}"\n`,
         },
       },
@@ -136,6 +144,7 @@ export class Matrix extends pulumi.ComponentResource {
         },
         macaroon: { secret: "synapse-liiibre", secretKey: "macaroon" },
         registrationSharedSecret: { secret: "synapse-liiibre", secretKey: "registration" },
+        signingKey: { secret: "synapse-liiibre", secretKey: "signing.key" },
         additional: {
           "10-liiibre.yaml": { config: ctx.storage.buckets["matrix-media"].apply((bucket) => toYaml(synapseConfig(ctx, bucket))) },
           "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
