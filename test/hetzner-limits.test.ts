@@ -145,3 +145,23 @@ describe("CIDR helpers", () => {
     expect(cidrsOverlap("10.0.1.0/24", "10.0.2.0/24")).toBe(false);
   });
 });
+
+describe("monthly cost estimate (catalog.json)", () => {
+  it("adds cloud servers at the location's list price, IPv4s, volumes, dedicated invoices and the backup server", async () => {
+    const { estimateMonthlyCost } = await import("../components/hetzner/cost");
+    const est = estimateMonthlyCost(parseEstate(prod()));
+    const line = (prefix: string) => est.lines.find((l) => l.item.startsWith(prefix))!;
+    // 3 × cpx31 (13.10), 2 × cpx21 (7.55), 2 × ccx23 (24.49), 12 × cpx41 (24.30), 2 × cpx31 in nbg1 (13.10)
+    expect(line("cloud controllers").monthlyEUR).toBe(39.3);
+    expect(line("cloud general: cpx41").monthlyEUR).toBe(291.6);
+    expect(line("cloud general: volumes").monthlyEUR).toBe(52.8); // 12 × 100 GB × 0.044
+    expect(line("primary IPv4").quantity).toBe(21);
+    // Dedicated: 4 × 39.5 + 4 × 46 (apps-06..09) + 1 × 39.5 (apps-05) … as invoiced in prod.
+    const dedicated = est.lines.filter((l) => l.item.startsWith("dedicated")).reduce((s, l) => s + l.monthlyEUR, 0);
+    expect(dedicated).toBe(5 * 39.5 + 4 * 46 + 4 * 62);
+    expect(line("backup server: volumes").monthlyEUR).toBe(901.12); // 2 × 10240 GB × 0.044
+    const sum = est.lines.reduce((s, l) => s + l.monthlyEUR, 0);
+    expect(est.totalEUR).toBeCloseTo(sum, 2);
+    expect(Number.isFinite(est.totalEUR)).toBe(true);
+  });
+});

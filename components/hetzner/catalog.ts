@@ -19,7 +19,7 @@ export const CATALOG = catalog as unknown as {
   pricedAt: string;
   currency: "EUR";
   locations: Record<string, { city: string; country: string; networkZone: string }>;
-  extras: { primaryIpv4MonthlyEUR: number; primaryIpv6MonthlyEUR: number; volumeGBMonthlyEUR: number };
+  extras: { primaryIpv4MonthlyEUR: number; primaryIpv6MonthlyEUR: number; volumeGBMonthlyEUR: number; loadBalancerLb11MonthlyEUR: number };
   serverTypes: Record<string, ServerTypeInfo>;
 };
 

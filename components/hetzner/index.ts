@@ -7,3 +7,4 @@ export * from "./hosts";
 export * from "./network";
 export * from "./nodes";
 export * from "./outputs";
+export * from "./cost";
