@@ -1,8 +1,8 @@
 /**
  * `backups-offsite` (mandatory): nothing is kept only in the primary location.
- * - Every primary bucket of a tenant has a twin (same name) off-site and a replication towards
- *   it: a Job/CronJob/Command running `mc replicate add` that names the bucket and an off-site
- *   endpoint.
+ * - Every primary bucket of a tenant has a twin (same name) in the backup location (Helsinki)
+ *   and a replication towards it: a Job/CronJob/Command running `mc replicate add` that names
+ *   the bucket and an endpoint in that location.
  * - Every stateful namespace (label `liiibre.org/stateful: "true"`, and every tenant namespace)
  *   has a k8up `Schedule` (k8up.io/v1) with a backup schedule and an S3 backend off-site.
  * - Every CloudNativePG `Cluster` has a backup target off-site: the Barman Cloud plugin
@@ -16,12 +16,14 @@ import { TYPES, WORKLOAD_TYPES, config, eachResource, endpointLocation, get, hos
 import { SITE_DEFAULTS, SITE_SCHEMA, bucketLocation, tenantNamespaces, tenantOfBucket, type SiteConfig } from "./tenants";
 
 export interface BackupsOffsiteConfig extends SiteConfig {
+  /** Where bucket copies must go (the Helsinki backup site). Default hel1; "" accepts any off-site location. */
+  backupLocation: string;
   /** Treat every tenant namespace as stateful (needing a k8up Schedule). Default true. */
   tenantNamespacesAreStateful: boolean;
   /** Require primary tenant buckets to be replicated off-site. Default true. */
   requireBucketReplication: boolean;
 }
-export const BACKUPS_DEFAULTS: BackupsOffsiteConfig = { ...SITE_DEFAULTS, tenantNamespacesAreStateful: true, requireBucketReplication: true };
+export const BACKUPS_DEFAULTS: BackupsOffsiteConfig = { ...SITE_DEFAULTS, backupLocation: "hel1", tenantNamespacesAreStateful: true, requireBucketReplication: true };
 
 const CNPG_BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
 const REPLICATORS: string[] = [...WORKLOAD_TYPES, "command:local:Command", "command:remote:Command"];
@@ -33,6 +35,7 @@ export const backupsOffsite: StackValidationPolicy = {
   configSchema: {
     properties: {
       ...SITE_SCHEMA,
+      backupLocation: { type: "string", default: BACKUPS_DEFAULTS.backupLocation },
       tenantNamespacesAreStateful: { type: "boolean", default: BACKUPS_DEFAULTS.tenantNamespacesAreStateful },
       requireBucketReplication: { type: "boolean", default: BACKUPS_DEFAULTS.requireBucketReplication },
     },
@@ -104,7 +107,8 @@ export const backupsOffsite: StackValidationPolicy = {
       const name = r.props.bucket;
       if (typeof name !== "string") return;
       const loc = bucketLocation(r, c);
-      if (loc.offsite) offsiteTwins.add(name);
+      // A twin counts when it is off-site, in the backup location when that is known.
+      if (loc.offsite && (!c.backupLocation || loc.location === undefined || loc.location === c.backupLocation)) offsiteTwins.add(name);
       else {
         const ns = tenantOfBucket(name, namespaces);
         if (ns) primaries.push({ r, name, tenant: ns.tenant });
@@ -120,15 +124,16 @@ export const backupsOffsite: StackValidationPolicy = {
         const v = l.value.trim();
         if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$|^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?$/i.test(v)) return false;
         const loc = endpointLocation(hostOf(v), c.endpointLocations, c.locationHints);
-        return !!loc && loc !== c.primaryLocation;
+        return !!loc && loc !== c.primaryLocation && (!c.backupLocation || loc === c.backupLocation);
       });
       if (!offsite) return;
       for (const t of texts) for (const word of t.split(/[\s"'/]+/)) if (word) replicated.add(word);
     });
     for (const b of primaries) {
       const missing: string[] = [];
-      if (!offsiteTwins.has(b.name)) missing.push("no off-site twin bucket");
-      if (!replicated.has(b.name)) missing.push("no replication (mc replicate add) towards an off-site endpoint names it");
+      const site = c.backupLocation || "off-site";
+      if (!offsiteTwins.has(b.name)) missing.push(`no twin bucket in ${site}`);
+      if (!replicated.has(b.name)) missing.push(`no replication (mc replicate add) towards ${site} names it`);
       if (missing.length) report(`${b.tenant}: bucket ${b.name} is not copied off-site: ${missing.join("; ")}`, b.r.urn);
     }
   },

@@ -462,7 +462,7 @@ describe("backups-offsite", () => {
     expect(Object.keys(v).sort()).toEqual(["local", "local-pg", "lonely-files", "nobackup-pg", "noschedule", "unknown", "unknown-schedule"]);
     expect(v.noschedule[0].message).toMatch(/stateful namespace noschedule has no k8up Schedule/);
     expect(v.local[0].message).toMatch(/endpoint https:\/\/s3\.fsn\.liiibre\.coop is in the primary location fsn1/);
-    expect(v["lonely-files"][0].message).toBe("good: bucket good-media is not copied off-site: no off-site twin bucket; no replication (mc replicate add) towards an off-site endpoint names it");
+    expect(v["lonely-files"][0].message).toBe("good: bucket good-media is not copied off-site: no twin bucket in hel1; no replication (mc replicate add) towards hel1 names it");
     expect(v["local-pg"][0].message).toMatch(/no off-site backup target: endpoint https:\/\/s3\.fsn\.liiibre\.coop is in the primary location/);
     expect(v["nobackup-pg"][0].message).toMatch(/has no backup target/);
     // The Schedule whose endpoint is unknown is skipped (advisory), so its namespace counts as without one.
