@@ -58,7 +58,8 @@ export const hetznerRules: Rule = (e: ParsedEstate) => {
     const loc = p.cloud.location ?? primary;
     out.push(...checkServerType(p.cloud.serverType, loc, ["nodePools", i, "cloud", "serverType"]));
     const zone = CATALOG.locations[loc]?.networkZone;
-    if (zone && zone !== e.hetzner.networkZone) {
+    // A location outside `hetzner.locations.allowed` is already reported by the location rule.
+    if (zone && zone !== e.hetzner.networkZone && e.hetzner.locations.allowed.includes(loc)) {
       out.push({
         path: keyPath(["nodePools", i, "cloud", "location"]),
         message: `expected a location in network zone ${e.hetzner.networkZone} (liiibre:hetzner.networkZone) so the servers can join the private network, got ${describe(loc)} (zone ${zone})`,
