@@ -1,6 +1,7 @@
 /**
  * Parity with the real analyzer: the pack is served exactly as the Pulumi CLI serves it
- * (`policies/index.ts` in its own process: the @pulumi/policy gRPC analyzer server), the same
+ * (@pulumi/pulumi's run-policy-pack running `policies/`, which starts @pulumi/policy's gRPC
+ * analyzer server), the same
  * recorded resources are sent to it the way the engine sends them (`Analyze` per resource,
  * `AnalyzeStack` for all; secrets as secret values, unknowns as the unknown sentinel), and its
  * diagnostics are compared with the offline runner's violations.
@@ -32,8 +33,12 @@ let server: ChildProcess;
 let client: any;
 
 beforeAll(async () => {
-  // One process (node --import tsx), so that killing it stops the server.
-  server = spawn(process.execPath, ["--import", "tsx", "index.ts"], { cwd: path.resolve("policies"), stdio: ["ignore", "pipe", "pipe"] });
+  // The SDK's own policy-pack runner, as `pulumi preview --policy-pack policies` starts it (ts-node,
+  // type-checked, policies/tsconfig.json; the engine address is unused here). One process.
+  server = spawn(process.execPath, [path.resolve("node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:1", "."], {
+    cwd: path.resolve("policies"),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const port = await new Promise<string>((resolve, reject) => {
     let err = "";
     server.stdout!.on("data", (d: Buffer) => {
