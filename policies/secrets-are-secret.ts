@@ -23,7 +23,7 @@ export interface SecretsConfig {
 }
 export const SECRETS_DEFAULTS: SecretsConfig = {
   sensitiveWords: ["password", "passwd", "passphrase", "secret", "token", "privatekey", "apikey", "macaroon", "credentials", "signingkey", "encryptionkey"],
-  referenceSuffixes: ["ref", "name", "names", "keys", "file", "path", "enabled", "length", "policy", "type", "ttl", "lifetime", "expiry", "url", "id", "selector", "provider", "providers", "hash", "passwordkey", "usernamekey", "tokenkey"],
+  referenceSuffixes: ["ref", "name", "names", "keys", "file", "path", "enabled", "length", "policy", "type", "ttl", "lifetime", "expiry", "url", "id", "selector", "provider", "providers", "hash", "passwordkey", "usernamekey", "tokenkey", "endpoint", "uri", "dir", "mountpath", "format", "algorithm"],
 };
 
 /**
@@ -61,8 +61,8 @@ export function isSensitiveKey(key: string | number, c: SecretsConfig = SECRETS_
   return !c.referenceSuffixes.some((s) => n.endsWith(norm(s)));
 }
 
-/** A literal that is obviously not a secret value (an env reference, a mounted file path). */
-const notAValue = (v: string) => /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(v) || v.startsWith("/") || v === "" ;
+/** A literal that is obviously not a secret value (an env reference, a mounted file path, a URL without credentials). */
+const notAValue = (v: string) => /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(v) || v.startsWith("/") || v === "" || /^https?:\/\/[^@\s]*$/.test(v);
 
 export const secretsAreSecret: ResourceValidationPolicy = {
   name: "secrets-are-secret",

@@ -14,6 +14,7 @@ import * as random from "@pulumi/random";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { checkPolicies, packPolicies, type Violation, type PolicyPackConfig } from "../scripts/check-policies";
 import { ANNOTATIONS, LABELS } from "../components/conventions";
+import { isSensitiveKey } from "../policies/secrets-are-secret";
 
 const CONFIG = readStackConfig(stackConfigFile("dev"));
 const GB = 1024 ** 3;
@@ -309,6 +310,17 @@ describe("secrets-are-secret", () => {
     expect(v["cm-plain"][0].message).toMatch(/ConfigMap key DB_PASSWORD holds a credential in clear/);
     expect(v["env-plain"][0].message).toMatch(/env API_TOKEN holds a credential in clear/);
     expect(v.unknown).toBeUndefined();
+  });
+});
+
+describe("secrets-are-secret: which key names carry credentials", () => {
+  it("values vs references", () => {
+    for (const k of ["password", "adminPassword", "DB_PASSWORD", "secretKey", "AWS_SECRET_ACCESS_KEY", "clientSecret", "token", "apiKey", "privateKey", "macaroon", "registrationSharedSecret"]) {
+      expect(isSensitiveKey(k), k).toBe(true);
+    }
+    for (const k of ["existingSecret", "secretName", "secretKeyRef", "passwordKey", "passwordFile", "tokenEndpoint", "tokenTtl", "secretKeys", "accessKey", "username", "kind"]) {
+      expect(isSensitiveKey(k), k).toBe(false);
+    }
   });
 });
 
