@@ -104,6 +104,9 @@ describe("k0sctl document (prod)", () => {
     expect(ingress.find((f) => f.startsWith("--labels="))).toContain("liiibre.org/ingress=true");
     // Pure controllers are not Kubernetes nodes: no node flags.
     expect(byName["ada-lovelace-controllers-01"].installFlags).toBeUndefined();
+    // Cloud hosts wait for cloud-init before k0sctl configures them; dedicated boxes have no cloud-init run.
+    expect(byName["ada-lovelace-ingress-01"].hooks).toEqual({ apply: { before: ["cloud-init status --wait > /dev/null 2>&1 || true"] } });
+    expect(byName["fsn-storage-01"].hooks).toBeUndefined();
   });
 
   it("embeds a k0s ClusterConfig: API SANs with the API domain, network from config, telemetry off, NLLB", () => {
@@ -257,6 +260,10 @@ describe("K0sCluster", () => {
     expect(apply.inputs.update).toBe(APPLY_SCRIPT);
     expect(apply.inputs.delete).toBeUndefined();
     expect(apply.inputs.logging).toBe("stderr");
+    // k0sctl runs once the servers exist and are attached to the private network.
+    expect(apply.dependsOn).toContain("urn:pulumi:prod::liiibre::liiibre:hetzner:HetznerCompute$liiibre:hetzner:CloudServer$hcloud:index/server:Server::ada-lovelace-general-12");
+    expect(apply.dependsOn).toContain("urn:pulumi:prod::liiibre::liiibre:hetzner:HetznerCompute$liiibre:hetzner:CloudServer$hcloud:index/serverNetwork:ServerNetwork::ada-lovelace-general-12-private");
+    expect(apply.dependsOn).toHaveLength(21 * 2 + 14);
     const raw = secretAwareInputs(apply);
     expect(isSecretMarker(raw.environment)).toBe(true);
     expect(JSON.stringify(apply.inputs)).not.toContain(MOCK_SECRET_MARKER);

@@ -38,6 +38,8 @@ export class CloudServer extends pulumi.ComponentResource {
   readonly publicIpv6: pulumi.Output<string>;
   readonly privateIpv4: pulumi.Output<string>;
   readonly volume?: hcloud.Volume;
+  /** What k0sctl needs in place before it connects: the server, its private address, its volume. */
+  readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: CloudServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:hetzner:CloudServer", name, {}, opts);
@@ -116,6 +118,7 @@ export class CloudServer extends pulumi.ComponentResource {
     );
 
     const attachment = new hcloud.ServerNetwork(`${name}-private`, { serverId, subnetId: args.subnetId }, { parent: this });
+    this.ready = [this.server, attachment];
 
     if (spec.volumeGB !== undefined) {
       this.volume = new hcloud.Volume(
@@ -124,7 +127,7 @@ export class CloudServer extends pulumi.ComponentResource {
         // The data outlives the node: removing it is a deliberate `pulumi state unprotect`.
         { parent: this, protect: true },
       );
-      new hcloud.VolumeAttachment(`${name}-data`, { serverId, volumeId: this.volume.id.apply(Number), automount: false }, { parent: this });
+      this.ready.push(new hcloud.VolumeAttachment(`${name}-data`, { serverId, volumeId: this.volume.id.apply(Number), automount: false }, { parent: this }));
     }
 
     this.publicIpv4 = this.ipv4.ipAddress;

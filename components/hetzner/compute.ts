@@ -107,6 +107,7 @@ export class HetznerCompute extends pulumi.ComponentResource {
         labels: spec.labels,
         taints: spec.taints,
         reset: spec.reset,
+        dependencies: server.ready,
       });
     }
     for (const d of dedicatedNodes(estate)) {
@@ -121,6 +122,7 @@ export class HetznerCompute extends pulumi.ComponentResource {
         labels: d.labels,
         taints: d.taints,
         reset: d.reset,
+        dependencies: [],
       });
     }
     this.hosts = hosts;

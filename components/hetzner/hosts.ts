@@ -26,4 +26,6 @@ export interface Host {
   taints: Taint[];
   /** Marked for removal: k0sctl resets it on the next apply. */
   reset: boolean;
+  /** Resources that must exist before k0sctl connects (cloud: server, network attachment, volume). */
+  dependencies: pulumi.Resource[];
 }

@@ -93,7 +93,8 @@ export class K0sCluster extends pulumi.ComponentResource {
         // k0sctl's progress goes to stderr (logged); stdout is the member list.
         logging: "stderr",
       },
-      { parent: this },
+      // Servers up and attached first (their addresses alone do not order the creation).
+      { parent: this, dependsOn: args.hosts.flatMap((h) => h.dependencies) },
     );
 
     const kubeconfigCmd = new command.local.Command(

@@ -10,6 +10,9 @@
  */
 import type { NodeRole, Taint } from "../hetzner/nodes";
 
+/** Hook run on cloud hosts before k0sctl configures them. */
+export const CLOUD_INIT_WAIT = "cloud-init status --wait > /dev/null 2>&1 || true";
+
 /** Environment variable holding the path of the SSH private key file while k0sctl runs. */
 export const SSH_KEY_PATH_VAR = "K0SCTL_SSH_KEY_PATH";
 
@@ -106,6 +109,8 @@ export function k0sctlConfig(input: K0sctlInput) {
           ssh: { address: h.address, user: input.ssh.user, port: input.ssh.port, keyPath: `\${${SSH_KEY_PATH_VAR}}` },
           privateAddress: h.privateAddress,
           ...(flags.length ? { installFlags: flags } : {}),
+          // A fresh cloud server may still be running cloud-init (packages, sysctls) when SSH is up.
+          ...(h.kind === "cloud" ? { hooks: { apply: { before: [CLOUD_INIT_WAIT] } } } : {}),
           ...(h.reset ? { reset: true } : {}),
         };
       }),
