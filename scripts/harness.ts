@@ -179,16 +179,27 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
 
   const seen: Array<{ resource: pulumi.Resource; opts: pulumi.ResourceOptions }> = [];
   const program = opts.program ?? (await loadProgram());
-  const outputs = (await stackRuntime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((args) => {
-      seen.push({ resource: args.resource, opts: args.opts });
-      const aso = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
-      if (aso?.length) secretOutputs.set(`${args.type}::${args.name}`, [...aso]);
-      return undefined;
-    });
-    return await program(estate);
-  })) as Record<string, unknown>;
-  await settings.waitForRPCs();
+  // The SDK stamps every internal promise with `new Error().stack` (leak diagnostics). With
+  // source maps on (tsx), formatting those stacks dominated the run time and the memory of an
+  // evaluation (measured: bench/plan.bench.ts). Errors raised by the program keep their message;
+  // set LIIIBRE_STACK_TRACES=1 to keep full stacks while debugging.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!process.env.LIIIBRE_STACK_TRACES) Error.stackTraceLimit = 0;
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = (await stackRuntime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        seen.push({ resource: args.resource, opts: args.opts });
+        const aso = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
+        if (aso?.length) secretOutputs.set(`${args.type}::${args.name}`, [...aso]);
+        return undefined;
+      });
+      return await program(estate);
+    })) as Record<string, unknown>;
+    await settings.waitForRPCs();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 
   const resources = await assemble(registrations, seen);
   return { stack, estate, resources, outputs: outputs ?? {} };
