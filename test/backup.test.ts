@@ -221,6 +221,81 @@ describe("Helsinki buckets and users of the estate (prod)", () => {
   });
 });
 
+describe("every tenant of the real program (prod)", () => {
+  const primaryServer = `${estate.storage.s3Domain}:443`;
+  const backupServer = `${estate.backup.s3Domain}:443`;
+  const on = (server: string) => (r: RecordedResource) => providerOf(rs, r)?.inputs.minioServer === server;
+  const namespaces = ofType(rs, "kubernetes:core/v1:Namespace").map((n) => (n.inputs as any).metadata);
+  const tenantNamespaces = namespaces.filter((m) => m.annotations?.["liiibre.org/users"] !== undefined);
+
+  it("gives every primary bucket the pool declared on its namespace (users × GB × 1024³), a twin, and a replication Job", () => {
+    const buckets = ofType(rs, "minio:index/s3Bucket:S3Bucket").filter(on(primaryServer));
+    expect(buckets.length).toBeGreaterThan(0);
+    const jobs = ofType(rs, "kubernetes:batch/v1:Job").filter((j) => (j.inputs as any).metadata.namespace === "minio");
+    const replicated = new Map<string, string>(); // bucket → target host
+    for (const j of jobs) {
+      const env = Object.fromEntries(((j.inputs as any).spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>).map((e) => [e.name, e.value]));
+      for (const b of String(env.BUCKETS).split(" ")) replicated.set(b, String(env.TARGET_HOST));
+    }
+    for (const b of buckets) {
+      const name = String(b.inputs.bucket);
+      const ns = tenantNamespaces.find((m) => name.startsWith(`${m.name}-`));
+      expect(ns, `namespace of ${name}`).toBeDefined();
+      const pool = Number(ns.annotations["liiibre.org/users"]) * Number(ns.annotations["liiibre.org/quota-per-user-gb"]) * 1_073_741_824;
+      expect(b.inputs.quota, name).toBe(pool);
+      expect(b.protect && b.retainOnDelete, name).toBe(true);
+      const twin = ofType(rs, "minio:index/s3Bucket:S3Bucket").filter(on(backupServer)).find((x) => x.inputs.bucket === name);
+      expect(twin, `twin of ${name}`).toBeDefined();
+      expect(replicated.get(name), `replication of ${name}`).toBe(estate.backup.s3Domain);
+    }
+  });
+
+  it("gives every stateful namespace a k8up Schedule whose backend is the Helsinki endpoint", () => {
+    const stateful = namespaces.filter((m) => m.labels?.["liiibre.org/stateful"] === "true");
+    expect(stateful.length).toBeGreaterThanOrEqual(tenantNamespaces.length);
+    const schedules = ofType(rs, "kubernetes:k8up.io/v1:Schedule");
+    for (const m of stateful) {
+      const s = schedules.filter((x) => (x.inputs as any).metadata.namespace === m.name);
+      expect(s.length, `Schedule in ${m.name}`).toBeGreaterThan(0);
+      for (const x of s) expect((x.inputs as any).spec.backend.s3.endpoint).toBe(`https://${estate.backup.s3Domain}`);
+    }
+  });
+
+  it("backs every CloudNativePG cluster up to Helsinki", () => {
+    const clusters = ofType(rs, "kubernetes:postgresql.cnpg.io/v1:Cluster");
+    expect(clusters.length).toBeGreaterThan(0);
+    for (const c of clusters) {
+      const m = (c.inputs as any).metadata;
+      const plugin = (c.inputs as any).spec.plugins.find((p: { name: string; isWALArchiver?: boolean }) => p.name === "barman-cloud.cloudnative-pg.io" && p.isWALArchiver);
+      expect(plugin, `archiver of ${m.name}`).toBeDefined();
+      const store = ofType(rs, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore").find((s) => (s.inputs as any).metadata.namespace === m.namespace && (s.inputs as any).metadata.name === plugin.parameters.barmanObjectName);
+      expect((store?.inputs as any)?.spec.configuration.endpointURL, m.name).toBe(`https://${estate.backup.s3Domain}`);
+      expect(c.protect && c.retainOnDelete, m.name).toBe(true);
+    }
+  });
+});
+
+describe("removing a dedicated tenant from the real program's config (dev)", () => {
+  it("would drop only that tenant's resources, and every data holder among them is protected and retained", async () => {
+    const cfg = readStackConfig(stackConfigFile("dev"));
+    const before = await evaluate({ config: cfg, stack: "dev" });
+    const after = await evaluate({ config: { ...cfg, tenants: (cfg.tenants as Array<{ slug: string }>).filter((t) => t.slug !== "demo") }, stack: "dev" });
+    const kept = new Set(after.resources.map((r) => r.urn));
+    const dropped = before.resources.filter((r) => !kept.has(r.urn));
+    expect(dropped.length).toBeGreaterThan(0);
+    const holders = dropped.filter((r) =>
+      ["minio:index/s3Bucket:S3Bucket", "kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim"].includes(r.type),
+    );
+    expect(holders.map((r) => r.type)).toContain("minio:index/s3Bucket:S3Bucket");
+    expect(holders.map((r) => r.type)).toContain("kubernetes:postgresql.cnpg.io/v1:Cluster");
+    for (const r of holders) {
+      expect(r.urn).toContain("demo");
+      expect(r.protect, `${r.name} protect`).toBe(true);
+      expect(r.retainOnDelete, `${r.name} retainOnDelete`).toBe(true);
+    }
+  });
+});
+
 describe("operators", () => {
   it("are Helm releases pinned to exact chart versions", () => {
     const releases = ofType(rs, "kubernetes:helm.sh/v3:Release").filter((r) => r.urn.includes("liiibre:storage:StorageOperators"));
