@@ -317,6 +317,25 @@ describe("per-tenant storage (dev stack)", async () => {
   });
 });
 
+describe("a tenant whose apps store no files", () => {
+  it("gets no bucket, no S3 user, no replication Job, but still its k8up Schedule", async () => {
+    const ev = await evaluate({
+      config: devConfig(),
+      stack: "dev",
+      program: (estate) => {
+        const ts = new TenantStorage("video-storage", { slug: "video", namespace: "video", bucketSuffixes: [], quotaBytes: gbToBytes(100), context: testContext(estate) });
+        return { secretName: ts.credentialsSecretName };
+      },
+    });
+    expect(ev.outputs.secretName).toBe("");
+    const rs = ev.resources;
+    expect(primaryBuckets(rs)).toEqual([]);
+    expect(ofType(rs, JOB)).toEqual([]);
+    expect(ofType(rs, IAM_USER).map((u) => u.inputs.name)).toEqual(["video-k8up"]);
+    expect(ofType(rs, SCHEDULE).map((x) => (x.inputs as any).metadata.namespace)).toEqual(["video"]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 // Disaster recovery of the databases (liiibre:backup.databaseRecovery)
 // ---------------------------------------------------------------------------------------

@@ -52,6 +52,8 @@ export class BackupServer extends pulumi.ComponentResource {
     this.rootPassword = pulumi.secret(password.result);
 
     const server = estate.backup.server;
+    /** What the provider waits for (the server must exist before anything talks to its MinIO). */
+    const ready: pulumi.Resource[] = [];
     if (server.kind === "cloud") {
       const volumes = server.volumesGB.map(
         (size, i) =>
@@ -106,13 +108,15 @@ export class BackupServer extends pulumi.ComponentResource {
         },
         { parent: this, protect: true, ignoreChanges: ["userData", "image"] },
       );
-      volumes.forEach(
-        (v, i) =>
+      ready.push(vm);
+      volumes.forEach((v, i) =>
+        ready.push(
           new hcloud.VolumeAttachment(
             `${name}-data-${i + 1}`,
             { volumeId: v.id.apply((id) => Number(id)), serverId: vm.id.apply((id) => Number(id)), automount: false },
             { parent: this },
           ),
+        ),
       );
       this.ipv4 = vm.ipv4Address;
     } else {
@@ -124,7 +128,7 @@ export class BackupServer extends pulumi.ComponentResource {
     this.provider = new minio.Provider(
       `${name}-minio`,
       { minioServer: `${domain}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: BACKUP_ROOT_USER, minioPassword: this.rootPassword },
-      { parent: this },
+      { parent: this, dependsOn: ready },
     );
     this.registerOutputs({ ipv4: this.ipv4 });
   }
