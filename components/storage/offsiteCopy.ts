@@ -43,21 +43,23 @@ export const REPLICATE_FLAGS = "delete-marker,existing-objects";
 export const replicationJobName = (slug: string): string => `replicate-${slug}`;
 
 /**
- * The Job's shell script: for each bucket, add a replication rule towards the twin unless one
- * already targets it (`mc replicate export` lists the rules; their destination ARN ends with
- * the remote bucket name).
+ * The Job's shell script (POSIX sh, no other tool than mc: the mc image is minimal): for each
+ * bucket, add a replication rule towards the twin unless one already targets it
+ * (`mc replicate export` lists the rules; their destination ARN ends with the remote bucket name).
  */
 export const REPLICATION_SCRIPT = `set -eu
 mc alias set primary "$PRIMARY_URL" "$PRIMARY_ACCESS_KEY" "$PRIMARY_SECRET_KEY" >/dev/null
 for b in $BUCKETS; do
-  if mc replicate export "primary/$b" 2>/dev/null | grep -Eq "arn:minio:replication:[^\\"]*:$b\\""; then
-    echo "$b: already replicated to $TARGET_HOST"
-  else
-    mc replicate add "primary/$b" \\
-      --remote-bucket "$TARGET_SCHEME://$TARGET_ACCESS_KEY:$TARGET_SECRET_KEY@$TARGET_HOST/$b" \\
-      --replicate "$REPLICATE" --priority 1
-    echo "$b: replication to $TARGET_HOST added"
-  fi
+  rules=$(mc replicate export "primary/$b" 2>/dev/null || true)
+  case "$rules" in
+    *"arn:minio:replication:"*":$b\\""*)
+      echo "$b: already replicated to $TARGET_HOST" ;;
+    *)
+      mc replicate add "primary/$b" \\
+        --remote-bucket "$TARGET_SCHEME://$TARGET_ACCESS_KEY:$TARGET_SECRET_KEY@$TARGET_HOST/$b" \\
+        --replicate "$REPLICATE" --priority 1
+      echo "$b: replication to $TARGET_HOST added" ;;
+  esac
 done
 `;
 
