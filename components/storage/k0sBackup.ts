@@ -87,7 +87,7 @@ WantedBy=timers.target
 export function k0sBackupInstallScript(backupHost: string): string {
   const heredoc = (path: string, mode: string, body: string) => `install -d -m 0755 "$(dirname ${path})"\ncat > ${path} <<'LIIIBRE_EOF'\n${body}LIIIBRE_EOF\nchmod ${mode} ${path}\n`;
   return `set -eu
-command -v curl >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl)
+command -v curl >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl) </dev/null  # stdin carries the credentials
 install -d -m 0700 /etc/liiibre
 umask 077
 cat > /etc/liiibre/k0s-backup.env
