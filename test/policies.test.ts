@@ -5,6 +5,7 @@
  *
  * Expected values come from the offer's rules (docs/policies.md), not from the policies' output.
  */
+import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
@@ -68,6 +69,39 @@ describe("the pack", () => {
     expect(d("small-orgs-share", "threshold")).toBe(10);
     expect(d("backups-offsite", "primaryLocation")).toBe("fsn1");
     expect(d("firewall-no-public-admin", "adminPorts")).toEqual([22, 6443]);
+  });
+});
+
+describe("pack configs (policies/<stack>.json)", () => {
+  for (const stack of ["prod", "dev"]) {
+    it(`${stack}.json names real policies and properties of their config schemas, with the schema's types`, async () => {
+      const policies = await packPolicies();
+      const cfg = JSON.parse(fs.readFileSync(`policies/${stack}.json`, "utf8")) as Record<string, unknown>;
+      const typeOf = (v: unknown) => (Array.isArray(v) ? "array" : v === null ? "null" : Number.isInteger(v) ? "integer" : typeof v);
+      for (const [name, c] of Object.entries(cfg)) {
+        const p = policies.find((x) => x.name === name);
+        expect(p, name).toBeDefined();
+        if (typeof c === "string") {
+          expect(["advisory", "mandatory", "disabled"], name).toContain(c);
+          continue;
+        }
+        for (const [k, v] of Object.entries(c as Record<string, unknown>)) {
+          if (k === "enforcementLevel") continue;
+          const schema = p!.configSchema!.properties[k] as { type?: string } | undefined;
+          expect(schema, `${name}.${k}`).toBeDefined();
+          const t = typeOf(v);
+          expect(schema!.type === "number" ? ["number", "integer"].includes(t) : t === schema!.type, `${name}.${k}: ${t} vs ${schema!.type}`).toBe(true);
+        }
+      }
+    });
+  }
+  it("prod.json keeps the offer's thresholds", () => {
+    const prod = JSON.parse(fs.readFileSync("policies/prod.json", "utf8"));
+    expect(prod["storage-quota-per-user"].maxPerUserGB).toBe(10);
+    expect(prod["video-max-720p"].maxHeight).toBe(720);
+    expect(prod["eu-locations-only"].allowedLocations).toEqual(["fsn1", "nbg1", "hel1"]);
+    expect(prod["small-orgs-share"]).toMatchObject({ enforcementLevel: "advisory", threshold: 10 });
+    expect(prod["backups-offsite"]).toMatchObject({ primaryLocation: "fsn1", backupLocation: "hel1" });
   });
 });
 
