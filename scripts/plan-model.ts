@@ -36,23 +36,11 @@ export interface PlanTenant {
   dnsRecords: DnsRecord[];
 }
 
-export interface PlanResource {
-  urn: string;
-  type: string;
-  name: string;
-  parent: string | null;
-  custom: boolean;
-  inputs: Record<string, unknown>;
-  protect: boolean;
-  retainOnDelete: boolean;
-  deleteBeforeReplace: boolean;
-  ignoreChanges: string[];
-  aliases: unknown[];
-  dependsOn: string[];
-  provider: string | null;
+/** A recorded resource (scripts/harness.ts) and the tenant it belongs to. */
+export type PlanResource = RecordedResource & {
   /** Slug of the tenant this resource belongs to, or null for the platform. */
   tenant: string | null;
-}
+};
 
 export interface Plan {
   version: number;
@@ -121,22 +109,7 @@ export function buildPlan(evaluation: Evaluation, violations: Violation[]): Plan
     version: PLAN_FORMAT_VERSION,
     project: "liiibre",
     stack: evaluation.stack,
-    resources: resources.map((r) => ({
-      urn: r.urn,
-      type: r.type,
-      name: r.name,
-      parent: r.parent,
-      custom: r.custom,
-      inputs: r.inputs,
-      protect: r.protect,
-      retainOnDelete: r.retainOnDelete,
-      deleteBeforeReplace: r.deleteBeforeReplace,
-      ignoreChanges: r.ignoreChanges,
-      aliases: r.aliases,
-      dependsOn: r.dependsOn,
-      provider: r.provider,
-      tenant: tenantOf(r),
-    })),
+    resources: resources.map((r) => ({ ...r, tenant: tenantOf(r) })),
     tenants,
     summary: {
       resourceCount: resources.length,
