@@ -73,6 +73,8 @@ export const IMAGES = {
   collabora: { repository: "docker.io/collabora/code", tag: "25.04.6.2.1" },
   hedgedoc: { repository: "quay.io/hedgedoc/hedgedoc", tag: "1.10.3" },
   redis: { repository: "docker.io/library/redis", tag: "7.4.6-alpine" },
+  /** Keycloak login → Jitsi JWT (nordeck/jitsi-keycloak-adapter-v2, tokenAuthUrl flow); tags are build dates `vYYYYMMDD`. */
+  jitsiKeycloakAdapter: { repository: "ghcr.io/nordeck/jitsi-keycloak-adapter-v2", tag: "v20260206" },
   /** Installs synapse-s3-storage-provider (pure Python) into a volume Synapse imports from. */
   python: { repository: "docker.io/library/python", tag: "3.12.12-slim" },
 } satisfies Record<string, { repository: string; tag: string }>;

@@ -3,6 +3,9 @@
  * realm, every Jitsi release capped, the shared instance's groups and quotas.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { Deployment } from "kubernetes-models/apps/v1";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
+import { Service } from "kubernetes-models/v1";
 import { ConfigError, parseEstate } from "../components/config";
 import { gbToBytes, storagePoolGB } from "../components/units";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
@@ -45,7 +48,9 @@ describe("Keycloak", () => {
 
   it("OIDC clients: one per app and bundle, random secrets", () => {
     const clients = ofType(ev.resources, "keycloak:openid/client:Client");
-    const expected = dedicated().reduce((n, t) => n + t.apps.filter((a) => ["nextcloud", "matrix", "hedgedoc"].includes(a)).length, 0) + 3; // + the shared instance's three
+    // nextcloud, matrix, hedgedoc and a dedicated Jitsi's adapter log in; + the shared
+    // instance's three and the shared Jitsi's adapter.
+    const expected = dedicated().reduce((n, t) => n + t.apps.filter((a) => ["nextcloud", "matrix", "hedgedoc", "jitsi-dedicated"].includes(a)).length, 0) + 3 + 1;
     expect(clients).toHaveLength(expected);
     for (const c of clients) expect(c.inputs.clientSecret).toBe("[secret]");
   });
@@ -73,14 +78,101 @@ describe("Jitsi", () => {
     }
   });
 
-  it("the videobridge takes UDP 10000 on the media nodes; rooms need an estate login", () => {
+  it("the videobridge takes UDP 10000 on the media nodes", () => {
     for (const r of jitsiReleases()) {
+      expect(values(r).jvb, r.name).toMatchObject({ UDPPort: 10000, useHostPort: true, nodeSelector: { "liiibre.org/media": "true" } });
+    }
+  });
+
+  // Where each release lives, and the realm its users log in with.
+  const jitsiSites = () => [
+    { ns: "jitsi", host: "meet.liiibre.coop", realm: "liiibre", clientId: "jitsi", clientSecret: "jitsi-oidc" },
+    ...dedicated()
+      .filter((t) => t.apps.includes("jitsi-dedicated"))
+      .map((t) => ({ ns: t.slug, host: `meet.${t.domain}`, realm: t.dedicatedRealm ? t.slug : "liiibre", clientId: `${t.slug}-jitsi-dedicated`, clientSecret: "jitsi-dedicated-oidc" })),
+  ];
+  const inNs = (type: string, ns: string) => ofType(ev.resources, type).filter((x) => (x.inputs as any).metadata?.namespace === ns);
+
+  it("rooms need an estate login: JWT auth with the app id as issuer/audience, token URL on the adapter, JWT secret from a Secret", () => {
+    const sites = jitsiSites();
+    expect(sites.length).toBe(jitsiReleases().length);
+    for (const site of sites) {
+      const r = jitsiReleases().find((x) => x.inputs.namespace === site.ns)!;
       const v = values(r);
-      expect(v.jvb).toMatchObject({ UDPPort: 10000, useHostPort: true, nodeSelector: { "liiibre.org/media": "true" } });
-      expect(v.enableAuth).toBe(true);
-      expect(v.extraCommonEnvs.AUTH_TYPE).toBe("jwt");
-      expect(v.prosody.extraEnvFrom).toEqual([{ secretRef: { name: "jitsi-jwt" } }]);
-      expect(JSON.stringify(v)).not.toMatch(/JWT_APP_SECRET"\s*:/);
+      expect(v.enableAuth, site.ns).toBe(true);
+      expect(v.extraCommonEnvs, site.ns).toMatchObject({
+        AUTH_TYPE: "jwt",
+        JWT_APP_ID: "liiibre",
+        JWT_ACCEPTED_ISSUERS: "liiibre",
+        JWT_ACCEPTED_AUDIENCES: "liiibre",
+        TOKEN_AUTH_URL: `https://${site.host}/oidc/auth?state={state}`,
+      });
+      // Guests may join a room only once an authenticated host is in it.
+      expect(v.enableGuests).toBe(true);
+      expect(v.extraCommonEnvs.XMPP_MUC_MODULES).toContain("muc_wait_for_host");
+      // The chart's one envFrom hook into Prosody (templates/prosody/statefulset.yaml).
+      expect(v.global.releaseSecretsOverride).toEqual({ enabled: true, extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }] });
+      const jwt = inNs("kubernetes:core/v1:Secret", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-jwt")!;
+      // The Kubernetes SDK marks the whole stringData secret.
+      expect((jwt.inputs as any).stringData).toBe("[secret]");
+      // No secret in any Helm value: neither a key nor a fake secret value.
+      const text = JSON.stringify(v);
+      expect(text).not.toMatch(/JWT_APP_SECRET|CLIENT_SECRET|MOCKSECRET|\[secret\]/);
+    }
+  });
+
+  it("every release has its Keycloak adapter: pinned image, wired to the realm, client and JWT Secrets, valid manifests", () => {
+    for (const site of jitsiSites()) {
+      const dep = inNs("kubernetes:apps/v1:Deployment", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter");
+      expect(dep, site.ns).toBeDefined();
+      const obj = dep!.inputs as any;
+      expect(() => new Deployment(obj).validate()).not.toThrow();
+      const c = obj.spec.template.spec.containers[0];
+      expect(c.image).toMatch(/^ghcr\.io\/nordeck\/jitsi-keycloak-adapter-v2:v\d{8}$/);
+      const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      expect(env).toMatchObject({
+        KEYCLOAK_ORIGIN: "https://auth.liiibre.coop",
+        KEYCLOAK_ORIGIN_INTERNAL: "http://keycloak-http.keycloak.svc",
+        KEYCLOAK_REALM: site.realm,
+        KEYCLOAK_CLIENT_ID: site.clientId,
+        KEYCLOAK_CLIENT_SECRET: { secretKeyRef: { name: site.clientSecret, key: "OIDC_CLIENT_SECRET" } },
+        JWT_APP_ID: "liiibre",
+        JWT_APP_SECRET: { secretKeyRef: { name: "jitsi-jwt", key: "JWT_APP_SECRET" } },
+        HOSTNAME: "0.0.0.0",
+        PORT: "9000",
+      });
+      expect(c.resources.limits).toBeDefined();
+      const svc = inNs("kubernetes:core/v1:Service", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
+      expect(() => new Service(svc.inputs as any).validate()).not.toThrow();
+      expect((svc.inputs as any).spec.selector).toEqual(obj.spec.selector.matchLabels);
+      // The login paths of the Jitsi host reach the adapter; the rest stays with Jitsi web.
+      const ing = inNs("kubernetes:networking.k8s.io/v1:Ingress", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
+      expect(() => new Ingress(ing.inputs as any).validate()).not.toThrow();
+      const rule = (ing.inputs as any).spec.rules[0];
+      expect(rule.host).toBe(site.host);
+      expect(rule.http.paths).toEqual([{ path: "/oidc/", pathType: "Prefix", backend: { service: { name: "jitsi-keycloak-adapter", port: { name: "http" } } } }]);
+      expect((ing.inputs as any).spec.tls[0].hosts).toEqual([site.host]);
+      const v = values(jitsiReleases().find((x) => x.inputs.namespace === site.ns)!);
+      expect((ing.inputs as any).spec.tls[0].secretName).toBe(v.web.ingress.tls[0].secretName);
+    }
+  });
+
+  it("each adapter's OIDC client: confidential, in its realm, redirects only to the adapter, random secret kept secret", () => {
+    const clients = ofType(ev.resources, "keycloak:openid/client:Client");
+    for (const site of jitsiSites()) {
+      const c = clients.find((x) => x.inputs.clientId === site.clientId);
+      expect(c, site.clientId).toBeDefined();
+      expect(c!.inputs).toMatchObject({ realmId: site.realm, accessType: "CONFIDENTIAL", standardFlowEnabled: true, validRedirectUris: [`https://${site.host}/oidc/*`], clientSecret: "[secret]" });
+      // The adapter sends no PKCE challenge: requiring one would break every login.
+      expect(c!.inputs.pkceCodeChallengeMethod).toBeUndefined();
+      const secret = inNs("kubernetes:core/v1:Secret", site.ns).find((x) => (x.inputs as any).metadata.name === site.clientSecret)!;
+      expect((secret.inputs as any).stringData).toBe("[secret]");
+    }
+    // The shared release's client is in the estate realm.
+    expect(clients.find((x) => x.inputs.clientId === "jitsi")!.inputs.realmId).toBe("liiibre");
+    // Other apps keep PKCE.
+    for (const c of clients.filter((x) => !String(x.inputs.clientId).endsWith("jitsi") && !String(x.inputs.clientId).endsWith("jitsi-dedicated"))) {
+      expect(c.inputs.pkceCodeChallengeMethod, String(c.inputs.clientId)).toBe("S256");
     }
   });
 

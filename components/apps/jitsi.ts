@@ -8,15 +8,20 @@
  * - Bitrates: `config.videoQuality.maxBitratesVideo` in the custom config.js.
  * - Media: the videobridge listens on UDP 10000 as a hostPort of the `media` nodes (the
  *   compute layer opens UDP 10000 in their firewall), advertising the node's address.
- * - Authentication: JWT (`AUTH_TYPE=jwt`); tokens are minted after a Keycloak login by the
- *   Keycloak adapter at `TOKEN_AUTH_URL`; guests may join a room once an authenticated user
- *   opened it. The JWT secret comes from @pulumi/random, reaches Prosody through a Secret.
+ * - Authentication: JWT (`AUTH_TYPE=jwt`, app id `liiibre`). Jitsi's `tokenAuthUrl`
+ *   (`TOKEN_AUTH_URL=https://<host>/oidc/auth?state={state}`) sends a user without a token
+ *   to the Keycloak adapter (nordeck jitsi-keycloak-adapter-v2, pinned image), which logs
+ *   them in through Keycloak (a confidential OIDC client of the realm, secret from random)
+ *   and mints the JWT Prosody checks. The ingress routes `/oidc/` of the Jitsi host to the
+ *   adapter. JWT secret and client secret come from @pulumi/random and reach Prosody and the
+ *   adapter through Secrets, never Helm values. Guests without an account may join a room
+ *   once an authenticated user (the host) is in it (`ENABLE_GUESTS`, `muc_wait_for_host`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CHARTS } from "../versions";
+import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
-import { appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, tlsSecretName } from "./common";
+import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, tlsSecretName, webApp } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
@@ -29,8 +34,8 @@ export interface JitsiArgs {
   resolution: number;
   /** Simulcast layer caps, bits per second. */
   maxBitratesVideo: { low: number; standard: number; high: number };
-  /** Keycloak realm URL the adapter logs users in with, e.g. `https://auth…/realms/liiibre`. */
-  realmUrl: string;
+  /** The Keycloak client the adapter logs users in with (registered by the caller). */
+  auth: JitsiAuth;
   /** Labels of the Secrets (tenant label for a dedicated release). */
   labels: Record<string, string>;
   provider: k8s.Provider;
@@ -38,6 +43,29 @@ export interface JitsiArgs {
   enabled?: boolean;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
+
+export interface JitsiAuth {
+  /** Keycloak public base URL (browsers are redirected there), e.g. `https://auth.liiibre.coop`. */
+  keycloakUrl: string;
+  /** Keycloak in-cluster base URL (the adapter's token and userinfo calls). */
+  keycloakInternalUrl: string;
+  /** Realm of the client. */
+  realm: string;
+  /** OIDC client id (confidential, no PKCE: the adapter sends no code challenge). */
+  clientId: string;
+  /** Secret in the release's namespace holding the client secret under `OIDC_CLIENT_SECRET`. */
+  clientSecretName: string;
+}
+
+/** JWT app id: `iss`/`aud` of the tokens the adapter mints and Prosody accepts. */
+export const JWT_APP_ID = "liiibre";
+/** Port the adapter listens on (its image's default). */
+export const ADAPTER_PORT = 9000;
+/** Path prefix the adapter serves (`/oidc/auth`, `/oidc/tokenize`, `/oidc/health`). */
+export const ADAPTER_PATH = "/oidc";
+
+/** Redirect URIs of the adapter's Keycloak client: its own paths on the Jitsi host only. */
+export const adapterRedirectUris = (host: string): string[] => [`https://${host}${ADAPTER_PATH}/*`];
 
 /** Width matching a 16:9 height, rounded to an even number (720 → 1280). */
 export const widthFor = (height: number): number => Math.round((height * 16) / 9 / 2) * 2;
@@ -88,11 +116,18 @@ export class JitsiMeet extends pulumi.ComponentResource {
       websockets: { colibri: { enabled: true }, xmpp: { enabled: true } },
       extraCommonEnvs: {
         AUTH_TYPE: "jwt",
-        JWT_APP_ID: "liiibre",
-        JWT_ACCEPTED_ISSUERS: "liiibre",
-        JWT_ACCEPTED_AUDIENCES: "liiibre",
-        TOKEN_AUTH_URL: `https://${args.host}/oidc/auth?state={state}`,
+        JWT_APP_ID,
+        JWT_ACCEPTED_ISSUERS: JWT_APP_ID,
+        JWT_ACCEPTED_AUDIENCES: JWT_APP_ID,
+        TOKEN_AUTH_URL: `https://${args.host}${ADAPTER_PATH}/auth?state={state}`,
+        // Guests (no account) wait in the lobby until an authenticated host joins;
+        // Jicofo itself does not authenticate (Prosody's token check does).
+        JICOFO_ENABLE_AUTH: "false",
+        XMPP_MODULES: "persistent_lobby",
+        XMPP_MUC_MODULES: "muc_wait_for_host",
       },
+      // JWT_APP_SECRET from the existing Secret (the chart's only envFrom hook for Prosody).
+      global: { releaseSecretsOverride: { enabled: true, extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }] } },
       web: {
         extraEnvs: {
           RESOLUTION: String(args.resolution),
@@ -111,7 +146,6 @@ export class JitsiMeet extends pulumi.ComponentResource {
         resources: resourcesFor("jitsi-web", 0),
       },
       prosody: {
-        extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }],
         resources: resourcesFor("jitsi-prosody", 0),
       },
       jicofo: { xmpp: { existingSecretName: "jitsi-jicofo" }, resources: resourcesFor("jitsi-jicofo", 0) },
@@ -126,18 +160,71 @@ export class JitsiMeet extends pulumi.ComponentResource {
         resources: resourcesFor("jitsi-jvb", 0),
       },
     };
+    const labels = { ...args.labels, "app.kubernetes.io/component": "jitsi-keycloak-adapter" };
+    const adapter = webApp(
+      `${name}-adapter`,
+      {
+        name: "jitsi-keycloak-adapter",
+        namespace: args.namespace,
+        labels: { ...labels, "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` },
+        image: `${IMAGES.jitsiKeycloakAdapter.repository}:${IMAGES.jitsiKeycloakAdapter.tag}`,
+        containerPort: ADAPTER_PORT,
+        replicas: 1,
+        resources: resourcesFor("jitsi-adapter", 0),
+        probePath: "/health",
+        nodeSelector: APPS_NODE_SELECTOR,
+        env: [
+          { name: "KEYCLOAK_ORIGIN", value: args.auth.keycloakUrl },
+          { name: "KEYCLOAK_ORIGIN_INTERNAL", value: args.auth.keycloakInternalUrl },
+          { name: "KEYCLOAK_REALM", value: args.auth.realm },
+          { name: "KEYCLOAK_CLIENT_ID", value: args.auth.clientId },
+          { name: "KEYCLOAK_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: args.auth.clientSecretName, key: "OIDC_CLIENT_SECRET" } } },
+          { name: "JWT_APP_ID", value: JWT_APP_ID },
+          { name: "JWT_APP_SECRET", valueFrom: { secretKeyRef: { name: "jitsi-jwt", key: "JWT_APP_SECRET" } } },
+          // Kubernetes sets HOSTNAME to the pod name; the adapter binds to HOSTNAME.
+          { name: "HOSTNAME", value: "0.0.0.0" },
+          { name: "PORT", value: String(ADAPTER_PORT) },
+          { name: "ALLOW_UNSECURE_CERT", value: "false" },
+        ],
+      },
+      { ...child, dependsOn: secrets },
+    );
+    // `/oidc/` of the Jitsi host goes to the adapter (ingress-nginx merges Ingresses of one
+    // host; the longest path wins). No cert-manager annotation: the chart's Ingress owns the
+    // certificate, this one reuses its Secret.
+    new k8s.networking.v1.Ingress(
+      `${name}-adapter-ingress`,
+      {
+        metadata: { name: "jitsi-keycloak-adapter", namespace: args.namespace, labels },
+        spec: {
+          ingressClassName: PLATFORM.ingressClass,
+          tls: [{ hosts: [args.host], secretName: tlsSecretName(args.host) }],
+          rules: [
+            {
+              host: args.host,
+              http: { paths: [{ path: `${ADAPTER_PATH}/`, pathType: "Prefix", backend: { service: { name: "jitsi-keycloak-adapter", port: { name: "http" } } } }] },
+            },
+          ],
+        },
+      },
+      { ...child, dependsOn: [adapter.service] },
+    );
     this.release = helmRelease(`${name}-release`, CHARTS.jitsiMeet, { releaseName: "jitsi", namespace: args.namespace, values }, { ...child, dependsOn: secrets });
-    this.registerOutputs({ url: this.url, realmUrl: args.realmUrl });
+    this.registerOutputs({ url: this.url, realm: args.auth.realm, clientId: args.auth.clientId });
   }
 }
 
 export const jitsiDedicatedModule: AppModule = {
   app: "jitsi-dedicated",
-  workloads: ["jitsi-web", "jitsi-prosody", "jitsi-jicofo", "jitsi-jvb"],
+  workloads: ["jitsi-web", "jitsi-prosody", "jitsi-jicofo", "jitsi-adapter", "jitsi-jvb"],
   databases: [],
-  oidc: false,
+  // The bundle registers the adapter's client (`<slug>-jitsi-dedicated`, Secret `jitsi-dedicated-oidc`).
+  oidc: true,
+  oidcPkce: false,
+  redirectUris: (domain) => adapterRedirectUris(hostOf("meet", domain)),
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const host = hostOf("meet", ctx.domain);
+    if (!ctx.oidc) throw new Error(`jitsi of ${ctx.slug}: the bundle registered no OIDC client for the Keycloak adapter`);
     const j = new JitsiMeet(
       `${ctx.slug}-jitsi`,
       {
@@ -145,7 +232,13 @@ export const jitsiDedicatedModule: AppModule = {
         host,
         resolution: ctx.jitsi.resolution,
         maxBitratesVideo: ctx.jitsi.maxBitratesVideo,
-        realmUrl: ctx.jitsi.realmUrl,
+        auth: {
+          keycloakUrl: ctx.jitsi.keycloak.url,
+          keycloakInternalUrl: ctx.jitsi.keycloak.internalUrl,
+          realm: ctx.jitsi.keycloak.realm,
+          clientId: ctx.oidc.clientId,
+          clientSecretName: ctx.oidc.secretName,
+        },
         labels: appLabels(ctx.slug, "jitsi"),
         provider: ctx.provider,
         enabled: ctx.state !== "decommissioned",

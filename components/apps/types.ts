@@ -58,8 +58,8 @@ export interface AppContext {
     sharedHost: string;
     resolution: number;
     maxBitratesVideo: { low: number; standard: number; high: number };
-    /** Keycloak realm URL Jitsi users log in with. */
-    realmUrl: string;
+    /** The Keycloak Jitsi users log in with (the bundle's realm). */
+    keycloak: { url: string; internalUrl: string; realm: string };
   };
   provider: k8s.Provider;
 }
@@ -80,6 +80,8 @@ export interface AppModule {
   databases: string[];
   /** Whether the app logs in through Keycloak (the bundle registers a client). */
   oidc: boolean;
+  /** Whether the client requires PKCE (default true; false for a client that sends no code challenge). */
+  oidcPkce?: boolean;
   /** OIDC redirect URIs for the bundle's domain. */
   redirectUris?: (domain: string) => string[];
   /** Deploys the app as a child of `parent`. */

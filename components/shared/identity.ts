@@ -18,6 +18,8 @@ export interface IdentityContext {
   provider: keycloak.Provider;
   /** Public base URL, e.g. `https://auth.liiibre.coop`. */
   url: string;
+  /** In-cluster base URL (plain HTTP to the Keycloak Service), for back-channel calls. */
+  internalUrl: string;
   /** Name of the estate realm (the realm resource's id is its name). */
   estateRealm: string;
   /** The estate realm resource (bundles' Keycloak objects depend on it). */
@@ -38,6 +40,8 @@ export interface OidcClientArgs {
   secret: { name: string; namespace: string; labels: Record<string, string> };
   keycloakProvider: keycloak.Provider;
   k8sProvider: k8s.Provider;
+  /** Require PKCE (S256). Default true; false for clients that send no code challenge (the Jitsi adapter). */
+  pkce?: boolean;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -62,7 +66,7 @@ export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resou
       validPostLogoutRedirectUris: ["+"],
       rootUrl: a.rootUrl,
       webOrigins: ["+"],
-      pkceCodeChallengeMethod: "S256",
+      pkceCodeChallengeMethod: a.pkce === false ? undefined : "S256",
     },
     { parent, provider: a.keycloakProvider, dependsOn: a.dependsOn },
   );

@@ -115,7 +115,7 @@ export class Keycloak extends pulumi.ComponentResource {
       // Every account of the estate lives in it.
       { parent: this, provider: kc, protect: true, retainOnDelete: true },
     );
-    this.identity = { provider: kc, url, estateRealm: cfg.keycloak.realm, estateRealmResource: realm };
+    this.identity = { provider: kc, url, internalUrl: `http://keycloak-http.${ns}.svc`, estateRealm: cfg.keycloak.realm, estateRealmResource: realm };
     this.registerOutputs({ url, realm: cfg.keycloak.realm });
   }
 }

@@ -6,10 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
-import { JitsiMeet } from "../apps/jitsi";
+import { JitsiMeet, adapterRedirectUris } from "../apps/jitsi";
 import type { StorageContext } from "../storage/contracts";
 import type { DnsRecord } from "../tenant/dns";
-import { issuerOf, type IdentityContext } from "./identity";
+import { oidcClient, type IdentityContext } from "./identity";
 import { Keycloak } from "./keycloak";
 import { SharedInstance } from "./sharedInstance";
 
@@ -38,17 +38,42 @@ export class SharedServices extends pulumi.ComponentResource {
       { metadata: { name: PLATFORM.jitsiNamespace, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "false" } } },
       { parent: this, provider: storage.k8s },
     );
+    const jitsiHost = cfg.jitsi.host ?? `meet.${cfg.baseDomain}`;
+    const jitsiLabels = { [LABELS.layer]: "shared", "app.kubernetes.io/part-of": "liiibre" };
+    // The Keycloak adapter's client in the estate realm: every estate user may open a room.
+    const jitsiClient = { clientId: "jitsi", secretName: "jitsi-oidc" };
+    const { secret: jitsiClientSecret } = oidcClient(
+      "jitsi-oidc",
+      {
+        realm: this.identity.estateRealm,
+        clientId: jitsiClient.clientId,
+        redirectUris: adapterRedirectUris(jitsiHost),
+        rootUrl: `https://${jitsiHost}`,
+        secret: { name: jitsiClient.secretName, namespace: PLATFORM.jitsiNamespace, labels: jitsiLabels },
+        keycloakProvider: this.identity.provider,
+        k8sProvider: storage.k8s,
+        pkce: false,
+        dependsOn: [jitsiNs, this.identity.estateRealmResource],
+      },
+      this,
+    );
     this.jitsi = new JitsiMeet(
       "jitsi",
       {
         namespace: PLATFORM.jitsiNamespace,
-        host: cfg.jitsi.host ?? `meet.${cfg.baseDomain}`,
+        host: jitsiHost,
         resolution: cfg.jitsi.resolution,
         maxBitratesVideo: cfg.jitsi.maxBitratesVideo,
-        realmUrl: issuerOf(this.identity.url, this.identity.estateRealm),
-        labels: { [LABELS.layer]: "shared", "app.kubernetes.io/part-of": "liiibre" },
+        auth: {
+          keycloakUrl: this.identity.url,
+          keycloakInternalUrl: this.identity.internalUrl,
+          realm: this.identity.estateRealm,
+          clientId: jitsiClient.clientId,
+          clientSecretName: jitsiClient.secretName,
+        },
+        labels: jitsiLabels,
         provider: storage.k8s,
-        dependsOn: [jitsiNs],
+        dependsOn: [jitsiNs, jitsiClientSecret],
       },
       { parent: this },
     );

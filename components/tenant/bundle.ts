@@ -115,6 +115,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) },
           keycloakProvider: a.identity.provider,
           k8sProvider: provider,
+          pkce: m.oidcPkce,
           dependsOn: [namespace, a.realm.resource],
         },
         owner,
@@ -139,7 +140,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
         sharedHost: estate.sharedServices.jitsi.host ?? `meet.${estate.sharedServices.baseDomain}`,
         resolution: estate.sharedServices.jitsi.resolution,
         maxBitratesVideo: estate.sharedServices.jitsi.maxBitratesVideo,
-        realmUrl: issuer,
+        keycloak: { url: a.identity.url, internalUrl: a.identity.internalUrl, realm: a.realm.name },
       },
       provider,
     };
