@@ -79,6 +79,28 @@ export const IMAGES = {
   python: { repository: "docker.io/library/python", tag: "3.12.12-slim" },
 } satisfies Record<string, { repository: string; tag: string }>;
 
+// apps (components/apps)
+/**
+ * What Synapse's init container installs with `pip install --no-deps --only-binary=:all:`:
+ * synapse-s3-storage-provider and the modules its backend imports that the Synapse image
+ * lacks (boto3 and its closure), each at an exact version, so no resolver picks anything at
+ * pod start. (`humanize`/`tqdm`, needed only by the provider's `s3_media_upload` script,
+ * are left out; psycopg2, PyYAML and Twisted come with Synapse.)
+ * `sha256`: the wheel's hash from PyPI (`pip download --no-deps --only-binary=:all: NAME==VERSION
+ * && pip hash *.whl`). Not filled in yet (no PyPI access where this was written); once every
+ * entry has one, the install runs with `--require-hashes` (components/apps/matrix.ts).
+ */
+export const SYNAPSE_S3_PROVIDER_LOCK: ReadonlyArray<{ name: string; version: string; sha256?: string }> = [
+  { name: "synapse-s3-storage-provider", version: "1.5.0" },
+  { name: "boto3", version: "1.35.36" },
+  { name: "botocore", version: "1.35.36" },
+  { name: "s3transfer", version: "0.10.3" },
+  { name: "jmespath", version: "1.0.1" },
+  { name: "python-dateutil", version: "2.9.0.post0" },
+  { name: "six", version: "1.16.0" },
+  { name: "urllib3", version: "2.2.3" },
+];
+
 // storage and backups (components/storage)
 /** Standalone MinIO release on the Helsinki backup server (same as IMAGES.minio: replication wants equal releases). */
 export const MINIO_RELEASE = "RELEASE.2025-04-22T22-12-26Z";

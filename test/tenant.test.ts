@@ -6,6 +6,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATIONS, LABELS } from "../components/conventions";
 import { resourceQuotaSpec } from "../components/tenant/quota";
+import { ConfigMap } from "kubernetes-models/v1";
+import { s3ProviderInstallCommand, s3ProviderRequirements } from "../components/apps/matrix";
+import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../components/versions";
 import { MOCK_SECRET_MARKER, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { T, INGRESS, evalBundles, ofType, release, under, values, yaml } from "./bundle-fixtures";
 
@@ -118,6 +121,41 @@ describe("Matrix values (sample tenant acme)", () => {
     expect(cfg.media_storage_providers[0]).toMatchObject({ module: "s3_storage_provider.S3StorageProviderBackend", config: { bucket: "acme-matrix-media", endpoint_url: "https://s3.dev.liiibre.coop" } });
     const env = values(release(ev.resources, "acme-matrix-release")).synapse.extraEnv;
     expect(env).toContainEqual({ name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: "s3-credentials", key: "AWS_ACCESS_KEY_ID" } } });
+  });
+
+  it("installs the S3 provider from an exact lock: no resolver, no build, the lock's file mounted, the module on PYTHONPATH", () => {
+    const v = values(release(ev.resources, "acme-matrix-release")).synapse;
+    const init = v.extraInitContainers.find((c: any) => c.name === "s3-storage-provider");
+    expect(init.image).toBe(`${IMAGES.python.repository}:${IMAGES.python.tag}`);
+    expect(init.command).toEqual(s3ProviderInstallCommand());
+    expect(init.command).toEqual(expect.arrayContaining(["--no-deps", "--only-binary=:all:", "-r", "/requirements/requirements.txt", "--target", "/s3-storage-provider"]));
+    // Nothing named on the command line: only the lock file decides what is installed.
+    expect(init.command.filter((a: string) => /==/.test(a))).toEqual([]);
+    expect(init.volumeMounts).toContainEqual({ name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true });
+    expect(v.extraVolumes).toContainEqual({ name: "s3-storage-provider-requirements", configMap: { name: "synapse-s3-provider-requirements" } });
+    expect(v.extraVolumeMounts).toContainEqual({ name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true });
+    expect(v.extraEnv).toContainEqual({ name: "PYTHONPATH", value: "/s3-storage-provider" });
+    const cm = ev.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "acme-matrix-s3-provider-requirements")!;
+    expect(() => new ConfigMap(cm.inputs as any).validate()).not.toThrow();
+    expect((cm.inputs as any).metadata).toMatchObject({ name: "synapse-s3-provider-requirements", namespace: "acme" });
+    const lines = (cm.inputs as any).data["requirements.txt"].trim().split("\n");
+    expect(lines.map((l: string) => l.split("==")[0]).sort()).toEqual(SYNAPSE_S3_PROVIDER_LOCK.map((p) => p.name).sort());
+    expect(lines).toContain("synapse-s3-storage-provider==1.5.0");
+    // Exact versions only (PEP 440 release, optional post release), never a range.
+    for (const l of lines) expect(l).toMatch(/^[a-z0-9-]+==\d+(\.\d+)+(\.post\d+)?( --hash=sha256:[0-9a-f]{64})?$/);
+    // The boto3 closure: boto3 and botocore of one release (boto3 X.Y.Z wants botocore X.Y.Z).
+    const ver = (n: string) => SYNAPSE_S3_PROVIDER_LOCK.find((p) => p.name === n)!.version;
+    expect(ver("boto3")).toBe(ver("botocore"));
+  });
+
+  it("hash-checks the install once every pin has its hash, and only then", () => {
+    const h = "a".repeat(64);
+    const all = [{ name: "x", version: "1.0.0", sha256: h }, { name: "y", version: "2.0.0", sha256: h }];
+    expect(s3ProviderInstallCommand(all)).toContain("--require-hashes");
+    expect(s3ProviderRequirements(all)).toBe(`x==1.0.0 --hash=sha256:${h}\ny==2.0.0 --hash=sha256:${h}\n`);
+    // pip refuses a half-hashed file under --require-hashes; without it, it would check nothing.
+    expect(s3ProviderInstallCommand([all[0], { name: "y", version: "2.0.0" }])).not.toContain("--require-hashes");
+    expect(s3ProviderInstallCommand(SYNAPSE_S3_PROVIDER_LOCK)).toEqual(s3ProviderInstallCommand());
   });
 
   it("logs in through Keycloak with the secret read from a file", () => {

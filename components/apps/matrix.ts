@@ -11,14 +11,36 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify as toYaml } from "yaml";
-import { CHARTS, IMAGES } from "../versions";
+import * as k8s from "@pulumi/kubernetes";
+import { CHARTS, IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../versions";
 import { PLATFORM } from "../conventions";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
-/** Version of synapse-s3-storage-provider installed next to Synapse (PyPI, exact). */
-export const S3_STORAGE_PROVIDER_VERSION = "1.5.0";
+/** Version of synapse-s3-storage-provider installed next to Synapse (PyPI, exact; versions.ts). */
+export const S3_STORAGE_PROVIDER_VERSION = SYNAPSE_S3_PROVIDER_LOCK.find((p) => p.name === "synapse-s3-storage-provider")!.version;
+
+/** The pip requirements file of the provider: one exact pin per line, with its hash when known. */
+export function s3ProviderRequirements(lock: typeof SYNAPSE_S3_PROVIDER_LOCK = SYNAPSE_S3_PROVIDER_LOCK): string {
+  return lock.map((p) => `${p.name}==${p.version}${p.sha256 ? ` --hash=sha256:${p.sha256}` : ""}`).join("\n") + "\n";
+}
+
+/**
+ * The init container's pip command: exactly the lock's wheels (`--no-deps`: no resolver,
+ * `--only-binary=:all:`: nothing built at pod start), hash-checked once every pin has a hash.
+ */
+export function s3ProviderInstallCommand(lock: typeof SYNAPSE_S3_PROVIDER_LOCK = SYNAPSE_S3_PROVIDER_LOCK): string[] {
+  const hashed = lock.length > 0 && lock.every((p) => p.sha256);
+  return [
+    "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:",
+    ...(hashed ? ["--require-hashes"] : []),
+    "--target", "/s3-storage-provider", "-r", "/requirements/requirements.txt",
+  ];
+}
+
+/** ConfigMap holding the provider's requirements file (mounted in the init container). */
+export const S3_PROVIDER_REQUIREMENTS = "synapse-s3-provider-requirements";
 
 /** Key id of the Synapse signing key (`ed25519 <id> <unpadded-compatible base64 seed>`). */
 export const SIGNING_KEY_ID = "a_liiibre";
@@ -116,6 +138,11 @@ export class Matrix extends pulumi.ComponentResource {
       this.registerOutputs({ homeserverUrl: this.homeserverUrl });
       return;
     }
+    const requirements = new k8s.core.v1.ConfigMap(
+      `${name}-s3-provider-requirements`,
+      { metadata: { name: S3_PROVIDER_REQUIREMENTS, namespace: ctx.namespace, labels }, data: { "requirements.txt": s3ProviderRequirements() } },
+      child,
+    );
     const wk = matrixWellKnown(ctx.domain);
     const s3Env = [
       { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_ACCESS_KEY_ID" } } },
@@ -154,13 +181,17 @@ export class Matrix extends pulumi.ComponentResource {
           {
             name: "s3-storage-provider",
             image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
-            command: ["pip", "install", "--no-cache-dir", "--target", "/s3-storage-provider", `synapse-s3-storage-provider==${S3_STORAGE_PROVIDER_VERSION}`],
-            volumeMounts: [{ name: "s3-storage-provider", mountPath: "/s3-storage-provider" }],
+            command: s3ProviderInstallCommand(),
+            volumeMounts: [
+              { name: "s3-storage-provider", mountPath: "/s3-storage-provider" },
+              { name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true },
+            ],
             resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
           },
         ],
         extraVolumes: [
           { name: "s3-storage-provider", emptyDir: {} },
+          { name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } },
           ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName } }] : []),
         ],
         extraVolumeMounts: [
@@ -187,7 +218,7 @@ export class Matrix extends pulumi.ComponentResource {
         additional: { client: JSON.stringify(wk.client), server: JSON.stringify(wk.server) },
       },
     };
-    helmRelease(`${name}-release`, CHARTS.matrixStack, { releaseName: "matrix", namespace: ctx.namespace, values }, { ...child, dependsOn: [secret] });
+    helmRelease(`${name}-release`, CHARTS.matrixStack, { releaseName: "matrix", namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }
