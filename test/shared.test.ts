@@ -32,6 +32,15 @@ describe("Keycloak", () => {
     expect(provider.inputs.url).toBe("https://auth.liiibre.coop");
   });
 
+  it("its database instances get the keycloak-postgres profile for every account of the estate", () => {
+    const pg = ofType(ev.resources, "kubernetes:postgresql.cnpg.io/v1:Cluster").find((r) => (r.inputs as any).metadata.namespace === "keycloak")!;
+    const users = ev.estate.tenants.reduce((n, t) => n + t.users, 0);
+    expect(users).toBe(13957);
+    // 200m + 2m × 139.57 = 479.1 → 480m; 512Mi + 8Mi × 139.57 = 1628.6 → 1632Mi.
+    expect((pg.inputs as any).spec.resources).toEqual({ requests: { cpu: "480m", memory: "1632Mi" }, limits: { cpu: "1920m", memory: "3264Mi" } });
+    expect((pg.inputs as any).spec.instances).toBe(2);
+  });
+
   it("one estate realm with Organizations; every organisation is an organization of it, unless it has its own realm", () => {
     const realms = ofType(ev.resources, "keycloak:index/realm:Realm");
     const estateRealm = realms.find((r) => r.inputs.realm === "liiibre")!;

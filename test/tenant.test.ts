@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATIONS, LABELS } from "../components/conventions";
 import { resourceQuotaSpec } from "../components/tenant/quota";
-import { ConfigMap } from "kubernetes-models/v1";
+import { ConfigMap, Pod } from "kubernetes-models/v1";
+import { resourcesFor } from "../components/apps/sizing";
 import { s3ProviderInstallCommand, s3ProviderRequirements } from "../components/apps/matrix";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../components/versions";
 import { MOCK_SECRET_MARKER, type Evaluation, type RecordedResource } from "../scripts/harness";
@@ -244,6 +245,25 @@ describe("quota and limits", () => {
     expect(cpu(["nextcloud", "matrix"], 100)).toBeGreaterThan(cpu(["nextcloud"], 100));
   });
 
+  it("every database instance gets the postgres profile for the bundle's accounts, within the LimitRange max", () => {
+    const lr = ofType(ev.resources, "kubernetes:core/v1:LimitRange").find((r) => r.name === "acme-limits")!;
+    const max = (lr.inputs as any).spec.limits[0].max;
+    const clusters = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster");
+    // acme (120 accounts, default apps): nextcloud, synapse, hedgedoc databases.
+    expect(clusters.length).toBe(3);
+    // 100m + 40m × 1.2 = 148 → 150m; 256Mi + 96Mi × 1.2 = 371.2 → 384Mi (16Mi steps); limits ×4 CPU, ×2 memory.
+    const want = { requests: { cpu: "150m", memory: "384Mi" }, limits: { cpu: "600m", memory: "768Mi" } };
+    expect(resourcesFor("postgres", 120)).toEqual(want);
+    for (const c of clusters) {
+      const res = (c.inputs as any).spec.resources;
+      expect(res, c.name).toEqual(want);
+      // CloudNativePG's spec.resources is a core/v1 ResourceRequirements.
+      expect(() => new Pod({ metadata: { name: "x" }, spec: { containers: [{ name: "x", image: "x:1", resources: res }] } }).validate()).not.toThrow();
+      expect(parseInt(res.limits.cpu, 10)).toBeLessThanOrEqual(parseInt(max.cpu, 10));
+      expect(parseInt(res.limits.memory, 10)).toBeLessThanOrEqual(parseInt(max.memory, 10));
+    }
+  });
+
   it("every container we declare fits the LimitRange max and the quota", () => {
     const lr = ofType(ev.resources, "kubernetes:core/v1:LimitRange").find((r) => r.name === "acme-limits")!;
     const max = (lr.inputs as any).spec.limits[0].max;
@@ -261,6 +281,12 @@ describe("states", () => {
   let states: Evaluation;
   beforeAll(async () => {
     states = await evalBundles([{ ...T.acme, state: "suspended" }, { ...T.exempt, state: "decommissioned" }]);
+  }, 120_000);
+
+  it("suspended with a dedicated Jitsi: its Keycloak adapter is scaled to zero too (no new logins)", async () => {
+    const ev2 = await evalBundles([{ ...T.exempt, state: "suspended" }]);
+    const dep = ev2.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs as any).metadata.name === "jitsi-keycloak-adapter" && (r.inputs as any).metadata.namespace === "studio-son")!;
+    expect((dep.inputs as any).spec.replicas).toBe(0);
   }, 120_000);
 
   it("suspended: workloads scaled to zero, data untouched", () => {

@@ -21,7 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
-import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, tlsSecretName, webApp } from "./common";
+import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName, webApp } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
@@ -41,6 +41,8 @@ export interface JitsiArgs {
   provider: k8s.Provider;
   /** Default true; false scales nothing but removes the release (decommissioned tenant). */
   enabled?: boolean;
+  /** Replicas of the Keycloak adapter. Default 1; 0 closes logins (suspended tenant). */
+  adapterReplicas?: number;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -169,7 +171,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         labels: { ...labels, "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` },
         image: `${IMAGES.jitsiKeycloakAdapter.repository}:${IMAGES.jitsiKeycloakAdapter.tag}`,
         containerPort: ADAPTER_PORT,
-        replicas: 1,
+        replicas: args.adapterReplicas ?? 1,
         resources: resourcesFor("jitsi-adapter", 0),
         probePath: "/health",
         nodeSelector: APPS_NODE_SELECTOR,
@@ -242,6 +244,7 @@ export const jitsiDedicatedModule: AppModule = {
         labels: appLabels(ctx.slug, "jitsi"),
         provider: ctx.provider,
         enabled: ctx.state !== "decommissioned",
+        adapterReplicas: replicasFor(ctx.state),
       },
       { parent },
     );

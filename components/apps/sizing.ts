@@ -37,6 +37,7 @@ export const PROFILES = {
   "matrix-wellknown": { covers: "ESS chart's well-known delegation server", cpuBase: 10, cpuPer100Users: 0, memBase: 32, memPer100Users: 0 },
   hedgedoc: { covers: "HedgeDoc 1.x (Node.js)", cpuBase: 100, cpuPer100Users: 20, memBase: 256, memPer100Users: 48, cpuMax: 2000, memMax: 2048 },
   postgres: { covers: "One CloudNativePG instance of an app database", cpuBase: 100, cpuPer100Users: 40, memBase: 256, memPer100Users: 96, cpuMax: 4000, memMax: 8192 },
+  "keycloak-postgres": { covers: "One CloudNativePG instance of Keycloak's database (estate-wide accounts)", cpuBase: 200, cpuPer100Users: 2, memBase: 512, memPer100Users: 8, cpuMax: 2000, memMax: 4096 },
   keycloak: { covers: "Keycloak (estate-wide; per-100 figures count every account of the estate)", cpuBase: 500, cpuPer100Users: 5, memBase: 1024, memPer100Users: 8, cpuMax: 4000, memMax: 4096 },
   "jitsi-web": { covers: "Jitsi Meet web (nginx + static)", cpuBase: 50, cpuPer100Users: 0, memBase: 64, memPer100Users: 0 },
   "jitsi-prosody": { covers: "Prosody (XMPP signalling)", cpuBase: 100, cpuPer100Users: 0, memBase: 256, memPer100Users: 0 },

@@ -44,7 +44,7 @@ export class Keycloak extends pulumi.ComponentResource {
     );
     const db = new PostgresCluster(
       `${name}-pg`,
-      { namespace: ns, database: "keycloak", owner: "keycloak", instances: 2, storageGB: databaseStorageGB("keycloak", args.users), backupPath: "shared/keycloak", context: args.storage },
+      { namespace: ns, database: "keycloak", owner: "keycloak", instances: 2, storageGB: databaseStorageGB("keycloak", args.users), backupPath: "shared/keycloak", resources: resourcesFor("keycloak-postgres", args.users), context: args.storage },
       { parent: this, dependsOn: [namespace] },
     );
     // The namespace is stateful (the database PVCs): its volumes get the k8up Schedule every

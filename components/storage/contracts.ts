@@ -82,7 +82,18 @@ export interface PostgresClusterArgs {
   storageGB: number;
   /** Path prefix of the base backups and WAL in the Helsinki bucket, e.g. `<slug>/nextcloud`. */
   backupPath: string;
+  /**
+   * Requests/limits of each PostgreSQL instance (the Cluster's `spec.resources`). Default: none
+   * set, the namespace's LimitRange default applies.
+   */
+  resources?: PostgresResources;
   context: StorageContext;
+}
+
+/** Kubernetes resource requirements of a database instance (quantities as strings, e.g. `500m`, `1Gi`). */
+export interface PostgresResources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
 }
 
 export interface PostgresClusterOutputs {

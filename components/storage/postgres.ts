@@ -116,6 +116,7 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
           imageName: `${IMAGES.postgres.repository}:${IMAGES.postgres.tag}`,
           // Estate unit: 1 GB = 1024³ bytes (components/units.ts), so "Gi".
           storage: { size: `${args.storageGB}Gi` },
+          ...(args.resources ? { resources: args.resources } : {}),
           // Bootstrap only matters when the Cluster is created: an empty database, or, during a
           // disaster recovery, the Helsinki backups of the previous archive generation.
           bootstrap: restoring

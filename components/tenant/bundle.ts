@@ -13,7 +13,7 @@ import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
-import { databaseStorageGB } from "../apps/sizing";
+import { databaseStorageGB, resourcesFor } from "../apps/sizing";
 import type { PostgresClusterOutputs, StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { TenantStorage } from "../storage/tenantStorage";
@@ -91,7 +91,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     for (const db of m.databases) {
       databases[db] = new PostgresCluster(
         `${slug}-${db}-pg`,
-        { namespace: ns, database: db, owner: db, instances: 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, context: a.storage },
+        { namespace: ns, database: db, owner: db, instances: 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, resources: resourcesFor("postgres", a.users), context: a.storage },
         { parent: owner, dependsOn: [namespace] },
       );
     }
