@@ -45,7 +45,8 @@ export function imageProblem(image: string, tag: string | undefined, floating: s
   // A bare major, or major.minor where releases have three parts (optionally with a suffix like
   // -alpine), moves with every release.
   const repo = (tag !== undefined ? image : image.slice(0, image.length - t.length - 1)).split("/").pop() ?? "";
-  const partial = twoPart.includes(repo) ? /^v?\d+(-[a-z]+[0-9.]*)?$/i : /^v?\d+(\.\d+)?(-[a-z]+[0-9.]*)?$/i;
+  // (A long number is a date or build stamp, e.g. v20260206: an exact release, not a major.)
+  const partial = twoPart.includes(repo) ? /^v?\d{1,3}(-[a-z]+[0-9.]*)?$/i : /^v?\d{1,3}(\.\d+)?(-[a-z]+[0-9.]*)?$/i;
   if (partial.test(t)) return `image "${image}${tag !== undefined ? `:${tag}` : ""}" uses the partial version tag "${t}" (it moves with each release)`;
   return undefined;
 }

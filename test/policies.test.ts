@@ -213,6 +213,7 @@ describe("pinned-versions", () => {
       deploy("untagged", "registry.example.org:5000/nginx");
       deploy("major", "postgres:16");
       deploy("minor", "nginx:1.27");
+      deploy("dated", "ghcr.io/nordeck/jitsi-keycloak-adapter-v2:v20260206");
       // PostgreSQL releases have two-part versions: 17.5 is exact.
       new k8s.apiextensions.CustomResource("pg17", { apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "pg17" }, spec: { instances: 1, imageName: "ghcr.io/cloudnative-pg/postgresql:17.5" } });
     });
