@@ -119,8 +119,9 @@ describe("Jitsi", () => {
       // Guests may join a room only once an authenticated host is in it.
       expect(v.enableGuests).toBe(true);
       expect(v.extraCommonEnvs.XMPP_MUC_MODULES).toContain("muc_wait_for_host");
-      // The chart's one envFrom hook into Prosody (templates/prosody/statefulset.yaml).
+      // Prosody's envFrom hooks (templates/prosody/statefulset.yaml; `prosody.jwt` in some chart versions).
       expect(v.global.releaseSecretsOverride).toEqual({ enabled: true, extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }] });
+      expect(v.prosody.jwt).toEqual({ existingSecretName: "jitsi-jwt" });
       const jwt = inNs("kubernetes:core/v1:Secret", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-jwt")!;
       // The Kubernetes SDK marks the whole stringData secret.
       expect((jwt.inputs as any).stringData).toBe("[secret]");

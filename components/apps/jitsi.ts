@@ -128,7 +128,9 @@ export class JitsiMeet extends pulumi.ComponentResource {
         XMPP_MODULES: "persistent_lobby",
         XMPP_MUC_MODULES: "muc_wait_for_host",
       },
-      // JWT_APP_SECRET from the existing Secret (the chart's only envFrom hook for Prosody).
+      // JWT_APP_SECRET from the existing Secret. Chart versions differ: some read
+      // `prosody.jwt.existingSecretName`, others only `global.releaseSecretsOverride.extraEnvFrom`
+      // (templates/prosody/statefulset.yaml); both name the same Secret, whichever applies.
       global: { releaseSecretsOverride: { enabled: true, extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }] } },
       web: {
         extraEnvs: {
@@ -148,6 +150,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         resources: resourcesFor("jitsi-web", 0),
       },
       prosody: {
+        jwt: { existingSecretName: "jitsi-jwt" },
         resources: resourcesFor("jitsi-prosody", 0),
       },
       jicofo: { xmpp: { existingSecretName: "jitsi-jicofo" }, resources: resourcesFor("jitsi-jicofo", 0) },
