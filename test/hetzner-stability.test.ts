@@ -1,17 +1,14 @@
 /**
- * No surprise replacement: evaluating the compute layers of the program (the same lines as
- * index.ts: HetznerCompute, K0sCluster, Platform; the whole program takes over a minute per
- * evaluation offline) twice, (a) with the k0s version bumped
+ * No surprise replacement: evaluating the whole program (index.ts) on the prod stack, then
+ * again (a) with the k0s version bumped
  * and (b) with a worker added (one cloud, one dedicated), changes neither the URNs nor the
  * inputs that make Hetzner replace an existing server (server type, image, location, user
  * data…). The version bump changes the k0sctl document, so k0sctl re-runs (rolling upgrade).
  */
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { sshPrivateKey, type Estate } from "../components/config";
-import { HetznerCompute } from "../components/hetzner";
-import { K0sCluster } from "../components/k0s";
-import { Platform } from "../components/platform";
+import type { Estate } from "../components/config";
+import main from "../index";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
 
 const pin = vi.hoisted(() => ({ override: undefined as string | undefined }));
@@ -31,13 +28,8 @@ const NEXT_VERSION = "v1.34.1+k0s.0";
 
 const prod = () => readStackConfig(stackConfigFile("prod"));
 
-/** The compute part of index.ts, line for line. */
-function program(estate: Estate) {
-  const compute = new HetznerCompute("estate", { estate });
-  const cluster = new K0sCluster(estate.cluster.name, { estate, hosts: compute.hosts, sshPrivateKey: sshPrivateKey() });
-  new Platform("platform", { estate, provider: cluster.provider, networkId: compute.network.networkId });
-  return {};
-}
+/** The real program. */
+const program = (estate: Estate) => main(estate);
 const servers = (ev: Evaluation) => new Map(ev.resources.filter((r) => r.type === "hcloud:index/server:Server").map((r) => [r.urn, r]));
 const applyDoc = (ev: Evaluation) => parseYaml(ev.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith("-apply"))!.inputs.stdin as string);
 const hcloudByUrn = (ev: Evaluation) => new Map(ev.resources.filter((r) => r.type.startsWith("hcloud:")).map((r) => [r.urn, r]));
@@ -45,7 +37,8 @@ const hcloudByUrn = (ev: Evaluation) => new Map(ev.resources.filter((r) => r.typ
 function expectServersUnchanged(before: Evaluation, after: Evaluation) {
   const a = servers(before);
   const b = servers(after);
-  expect(a.size).toBe(21);
+  // prod: 3 controllers + 2 ingress + 2 media + 12 general + 2 monitoring nodes, and the Helsinki backup server.
+  expect(a.size).toBe(22);
   for (const [urn, s] of a) {
     const t = b.get(urn);
     expect(t, `server ${urn} disappeared`).toBeDefined();
@@ -102,10 +95,11 @@ describe("stability of existing servers", () => {
     expect(added).toEqual(["ada-lovelace-general-13"]);
   });
 
-  it("adding workers only changes, among existing Hetzner resources, the firewall listing node addresses", () => {
+  it("adding workers only changes, among existing Hetzner resources, the firewalls listing node addresses", () => {
     const g = hcloudByUrn(grown);
     const changed = [...hcloudByUrn(base)].filter(([urn, r]) => JSON.stringify(g.get(urn)!.inputs) !== JSON.stringify(r.inputs)).map(([, r]) => r.name);
-    expect(changed).toEqual(["estate-controllers"]);
+    // The controllers admit every node on the k0s ports; the Helsinki backup server admits every node on S3.
+    expect(changed.sort()).toEqual(["estate-controllers", "storage-backup-firewall"]);
     const doc = applyDoc(grown);
     expect(doc.spec.hosts.map((h: { hostname: string }) => h.hostname)).toEqual(expect.arrayContaining(["ada-lovelace-general-13", "fsn-apps-10"]));
   });
