@@ -3,21 +3,12 @@
  * The base config is the real dev stack file; each case breaks one thing.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, decodeConfigValue, parseEstate, type RawConfig } from "../components/config";
+import { configProblems, decodeConfigValue, parseEstate } from "../components/config";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
 
 const base = (): any => structuredClone(readStackConfig(stackConfigFile("dev")));
 
-/** Problems (formatted lines) of a config, or [] when valid. */
-function problems(raw: RawConfig): string[] {
-  try {
-    parseEstate(raw);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.map((p) => `${p.path}: ${p.message}`);
-    throw e;
-  }
-}
+const problems = configProblems;
 
 function breakWith(mutate: (c: any) => void): string[] {
   const c = base();

@@ -3,21 +3,13 @@
  * path, before anything is registered (exit 2 in the program and in `npm run plan`).
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseEstate, type RawConfig } from "../components/config";
+import { ConfigError, configProblems, parseEstate, type RawConfig } from "../components/config";
 import { cidrContains, cidrsOverlap, parseCidr } from "../components/hetzner/limits";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";
 
 const prod = (): RawConfig => readStackConfig(stackConfigFile("prod"));
 
-function problems(raw: RawConfig): string[] {
-  try {
-    parseEstate(raw);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.map((p) => `${p.path}: ${p.message}`);
-    throw e;
-  }
-}
+const problems = configProblems;
 
 /** prod with one node pool changed. */
 function withPool(name: string, change: (p: any) => any): RawConfig {

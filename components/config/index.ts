@@ -32,6 +32,17 @@ export function parseEstate(raw: RawConfig): Estate {
   };
 }
 
+/** Every problem of a raw config, formatted `liiibre:<path>: <message>`; [] when it is valid. */
+export function configProblems(raw: RawConfig): string[] {
+  try {
+    parseEstate(raw);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map(formatProblem);
+    throw err;
+  }
+}
+
 /**
  * Reads every `liiibre:*` key of the running Pulumi program. Structured values arrive as
  * JSON strings from the CLI; scalars as plain strings.
