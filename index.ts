@@ -23,7 +23,7 @@ export default async function main(estate: Estate = loadEstateOrExit()) {
     estate,
     provider: cluster.provider,
     nodeCidrs: compute.nodeCidrs,
-    sshKeys: estate.hetzner.sshKeys.map((k) => `${estate.cluster.name}-${k.name}`), // hcloud keys created by HetznerCompute
+    sshKeys: compute.sshKeyIds,
     controllers: compute.hosts.filter((h) => h.role !== "worker"),
     sshPrivateKey: sshPrivateKey(),
   }, { dependsOn: [compute, ...platform.ready] });

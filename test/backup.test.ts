@@ -106,6 +106,10 @@ describe("Helsinki backup server (prod, kind cloud)", () => {
     expect(server.inputs.rebuildProtection).toBe(true);
     expect(server.protect).toBe(true);
     expect(server.ignoreChanges).toContain("userData"); // never replaced by a cloud-init edit
+    expect(server.ignoreChanges).toContain("sshKeys"); // nor by a key rotation
+    // The estate's hcloud SSH keys, by id (what HetznerCompute created), not by a guessed name.
+    expect(server.inputs.sshKeys).toHaveLength(estate.hetzner.sshKeys.length);
+    for (const k of server.inputs.sshKeys as string[]) expect(k).toMatch(/^\d+$/);
     const volumes = ofType(rs, "hcloud:index/volume:Volume").filter((r) => r.urn.includes("liiibre:storage:BackupServer"));
     expect(volumes.map((v) => v.inputs.size)).toEqual([10240, 10240]);
     for (const v of volumes) {

@@ -39,6 +39,8 @@ export class HetznerCompute extends pulumi.ComponentResource {
   readonly firewalls: Record<string, hcloud.Firewall>;
   /** Public IPv4 of every node as /32 CIDRs (for allow-lists of other services, e.g. the backup server). */
   readonly nodeCidrs: pulumi.Output<string[]>;
+  /** IDs of the `hcloud.SshKey`s of `hetzner.sshKeys` (for servers created elsewhere, e.g. the backup server). */
+  readonly sshKeyIds: pulumi.Output<string>[];
   /**
    * The ingress load balancer (`cluster.ingressMode: loadBalancer` only). Created here so that
    * its addresses are known to DNS and outputs; the hcloud CCM adopts it by name (annotation
@@ -58,6 +60,7 @@ export class HetznerCompute extends pulumi.ComponentResource {
       (k) => new hcloud.SshKey(`${name}-${k.name}`, { name: `${cluster}-${k.name}`, publicKey: k.publicKey, labels: clusterLabel }, { parent: this }),
     );
     const sshKeyIds = sshKeys.map((k) => k.id);
+    this.sshKeyIds = sshKeyIds;
 
     // Spread placement groups: ⌈count/10⌉ per pool, named by pool and index (stable).
     const specs = cloudNodes(estate);

@@ -106,7 +106,10 @@ export class BackupServer extends pulumi.ComponentResource {
           rebuildProtection: true,
           shutdownBeforeDeletion: true,
         },
-        { parent: this, protect: true, ignoreChanges: ["userData", "image"] },
+        // Like the nodes (components/hetzner/cloud-server.ts): a change of user data, image or
+        // SSH keys would make Hetzner replace the server holding the backups; keys are rotated
+        // on the host, not by rebuilding it.
+        { parent: this, protect: true, ignoreChanges: ["userData", "image", "sshKeys"] },
       );
       ready.push(vm);
       volumes.forEach((v, i) =>
