@@ -14,6 +14,15 @@ export interface ChartPin {
   version: string;
 }
 
+/**
+ * The Helm release arguments of a pinned chart: a classic repository goes to
+ * `repositoryOpts.repo`, an OCI registry (`oci://…`) into the chart reference itself.
+ */
+export function chartArgs(pin: ChartPin): { chart: string; version: string; repositoryOpts?: { repo: string } } {
+  if (pin.repo.startsWith("oci://")) return { chart: `${pin.repo}/${pin.chart}`, version: pin.version };
+  return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
+}
+
 export const CHARTS = {
   // compute / platform add-ons (components/platform)
   /** ingress-nginx (kubernetes/ingress-nginx), controller v1.14.1. */

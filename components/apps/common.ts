@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { LABELS, PLATFORM } from "../conventions";
-import type { ChartPin } from "../versions";
+import { chartArgs, type ChartPin } from "../versions";
 import type { Resources } from "./sizing";
 
 /** Labels of every object of an app in a bundle. */
@@ -30,12 +30,6 @@ export function ingressAnnotations(extra: Record<string, string> = {}): Record<s
 
 /** Name of the TLS Secret cert-manager fills for a host. */
 export const tlsSecretName = (host: string): string => `${host.replace(/\./g, "-")}-tls`.slice(0, 253);
-
-/** Release arguments of a pinned chart (classic repository or OCI registry). */
-export function chartArgs(pin: ChartPin): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
-  if (pin.repo.startsWith("oci://")) return { chart: `${pin.repo}/${pin.chart}`, version: pin.version };
-  return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
-}
 
 /** A Helm release of a pinned chart. Release name = `releaseName` (stable, not auto-suffixed). */
 export function helmRelease(

@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "../conventions";
-import type { ChartPin } from "../versions";
+import { chartArgs, type ChartPin } from "../versions";
 
 /** Namespaces of the platform layer. */
 export const PLATFORM_NAMESPACES = {
@@ -50,9 +50,7 @@ export function release(name: string, spec: ReleaseSpec, opts: pulumi.CustomReso
     name,
     {
       name,
-      chart: spec.pin.chart,
-      version: spec.pin.version,
-      repositoryOpts: { repo: spec.pin.repo },
+      ...chartArgs(spec.pin),
       namespace: spec.namespace,
       values: spec.values,
       // Fail the apply if the release does not become ready, and roll back.

@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "../conventions";
-import { CHARTS, K8UP_CRDS_URL, type ChartPin } from "../versions";
+import { CHARTS, K8UP_CRDS_URL, chartArgs, type ChartPin } from "../versions";
 import { CNPG_NAMESPACE, K8UP_NAMESPACE, MINIO_OPERATOR_NAMESPACE } from "./settings";
 
 export interface StorageOperatorsArgs {
@@ -28,7 +28,7 @@ export class StorageOperators extends pulumi.ComponentResource {
     const release = (id: string, pin: ChartPin, ns: k8s.core.v1.Namespace, values: Record<string, unknown>, dependsOn: pulumi.Resource[] = []) =>
       new k8s.helm.v3.Release(
         `${name}-${id}`,
-        { name: id, chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo }, namespace: ns.metadata.name, values, atomic: true, maxHistory: 5 },
+        { name: id, ...chartArgs(pin), namespace: ns.metadata.name, values, atomic: true, maxHistory: 5 },
         { ...o, dependsOn },
       );
 
