@@ -310,28 +310,23 @@ async function describeAlias(
 const isSdkSecret = (v: unknown): v is { value: unknown } =>
   typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
 
-/** Replaces every secret value (however deep) with "[secret]". */
-export function redact(v: unknown): unknown {
-  if (isSdkSecret(v)) return SECRET_PLACEHOLDER;
-  if (Array.isArray(v)) return v.map(redact);
+/** Copies a deserialised value, replacing every SDK secret (however deep) by `onSecret(value)`. */
+function mapSecrets(v: unknown, onSecret: (value: unknown) => unknown): unknown {
+  if (isSdkSecret(v)) return onSecret(v.value);
+  if (Array.isArray(v)) return v.map((x) => mapSecrets(x, onSecret));
   if (v && typeof v === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = redact(x);
+    for (const [k, x] of Object.entries(v)) out[k] = mapSecrets(x, onSecret);
     return out;
   }
   return v;
 }
 
-function markSecrets(v: unknown): unknown {
-  if (isSdkSecret(v)) return { [SECRET_SIG]: true, value: markSecrets(v.value) };
-  if (Array.isArray(v)) return v.map(markSecrets);
-  if (v && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = markSecrets(x);
-    return out;
-  }
-  return v;
-}
+/** Replaces every secret value (however deep) with "[secret]". */
+export const redact = (v: unknown): unknown => mapSecrets(v, () => SECRET_PLACEHOLDER);
+
+/** Keeps secret values, wrapped as `{ [SECRET_SIG]: true, value }` (for the policy runner). */
+const markSecrets = (v: unknown): unknown => mapSecrets(v, (value) => ({ [SECRET_SIG]: true, value: markSecrets(value) }));
 
 /** Evaluates a stack from its `Pulumi.<stack>.yaml` (or any config file). */
 export async function evaluateStack(args: { stack?: string; configFile?: string; program?: EvaluateOptions["program"] }): Promise<Evaluation> {
