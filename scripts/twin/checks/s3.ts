@@ -1,0 +1,204 @@
+/**
+ * S3 permissions: each S3 consumer's calls (components/storage/s3-calls.ts), evaluated against
+ * the IAM policies attached to the MinIO user it uses, with MinIO's action mapping, by
+ * @cloud-copilot/iam-simulate (an AWS IAM policy evaluator: MinIO implements the same policy
+ * language for identity policies). Calls into another tenant's buckets must be denied.
+ */
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { APPS } from "../../../components/config/apps";
+import { BUCKET_CONSUMER, S3_ACTION, S3_CALLS, type S3Consumer } from "../../../components/storage/s3-calls";
+import { indexByUrn } from "../normalise";
+import type { KObject, MinioUser, TwinCheck, TwinEstate, TwinFinding } from "../model";
+import { ref } from "../model";
+
+const ACCOUNT = "123456789012";
+
+export interface S3Use {
+  consumer: S3Consumer;
+  /** What uses it (object ref). */
+  by: string;
+  user: MinioUser;
+  bucket: string;
+  /** Consumer's prefix inside the bucket ("" or ending with "/"). */
+  prefix: string;
+  tenant: string | null;
+}
+
+/** Decision of MinIO for one call of `user`: "Allowed" or the reason it is not. */
+export async function decide(user: MinioUser, call: keyof typeof S3_ACTION, bucket: string, key = ""): Promise<string> {
+  return simulate(user.policies.map((p) => ({ name: p.name, policy: p.document })), user.name, call, bucket, key);
+}
+
+/**
+ * Memoised decisions. Tenants' users have the same policy shape with their slug in bucket names
+ * and prefixes: the slugs of the tenants involved are replaced by markers (in the policies and
+ * the request alike, so the simulated request is the same computation) and each shape is
+ * simulated once. A call no Allow statement could match (by action and resource pattern) is
+ * an implicit deny without simulation.
+ */
+export class S3Decider {
+  private readonly memo = new Map<string, Promise<string>>();
+  decide(user: MinioUser, call: keyof typeof S3_ACTION, bucket: string, key: string, slugs: string[]): Promise<string> {
+    const m = S3_ACTION[call];
+    const resource = m.on === "bucket" ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
+    const couldAllow = user.policies.some((p) =>
+      ((p.document.Statement ?? []) as any[]).some(
+        (st) => st.Effect === "Allow" && [st.Action].flat().some((a: string) => glob(a, m.action)) && [st.Resource].flat().some((r: string) => glob(r, resource)),
+      ),
+    );
+    if (!couldAllow) return Promise.resolve("ImplicitlyDenied");
+    const marks = [...slugs].filter(Boolean).sort((a, b) => b.length - a.length);
+    const abstract = (s: string) => marks.reduce((acc, slug, i) => acc.split(slug).join(`\u00a7${i}`), s);
+    const policies = user.policies.map((p) => ({ name: "p", policy: JSON.parse(abstract(JSON.stringify(p.document))) }));
+    const args = [abstract(user.name), call, abstract(bucket), abstract(key)] as const;
+    const k = JSON.stringify([policies, args]);
+    let d = this.memo.get(k);
+    if (!d) {
+      d = simulate(policies, ...args);
+      this.memo.set(k, d);
+    }
+    return d;
+  }
+}
+
+/** IAM wildcard match (`*` any run, `?` one character). */
+export function glob(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  return re.test(value);
+}
+
+async function simulate(policies: Array<{ name: string; policy: Record<string, any> }>, userName: string, call: keyof typeof S3_ACTION, bucket: string, key: string): Promise<string> {
+  const m = S3_ACTION[call];
+  const resource = m.on === "bucket" ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
+  const contextVariables: Record<string, string> = {};
+  if (m.withPrefix) contextVariables["s3:prefix"] = key;
+  const res = await runSimulation(
+    {
+      identityPolicies: policies,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: { principal: `arn:aws:iam::${ACCOUNT}:user/${userName}`, action: m.action, resource: { resource, accountId: ACCOUNT }, contextVariables },
+    } as any,
+    {},
+  );
+  if (res.resultType === "error") return `simulation error: ${JSON.stringify((res as any).errors).slice(0, 200)}`;
+  return (res as any).overallResult as string;
+}
+
+/** The MinIO user whose credentials a Secret holds (S3User puts both under one parent). */
+function userOfSecret(e: TwinEstate, secret: KObject | undefined, server: "primary" | "backup"): MinioUser | undefined {
+  if (!secret || secret.origin !== "program") return undefined;
+  const byUrn = indexByUrn(e.input);
+  const parent = byUrn.get(secret.source)?.parent;
+  return e.minioUsers.find((u) => u.server === server && byUrn.get(u.urn)?.parent === parent);
+}
+
+const secretIn = (e: TwinEstate, ns: string, name: string) => e.byRef.get(`Secret/${ns}/${name}`);
+
+const SUFFIXES = [...new Set(Object.values(APPS).flatMap((a) => a.buckets))].sort((a, b) => b.length - a.length);
+/** The bundle a bucket `<slug>-<suffix>` belongs to. */
+const bundleOf = (bucket: string): string | null => {
+  const s = SUFFIXES.find((x) => bucket.endsWith(`-${x}`));
+  return s ? bucket.slice(0, -(s.length + 1)) : null;
+};
+
+const usesCache = new WeakMap<TwinEstate, { uses: S3Use[]; unresolved: TwinFinding[] }>();
+/** Every S3 use of the estate, discovered from the objects and the catalogue. */
+export function s3Uses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
+  const known = usesCache.get(e);
+  if (known) return known;
+  const found = findUses(e);
+  usesCache.set(e, found);
+  return found;
+}
+
+function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
+  const uses: S3Use[] = [];
+  const unresolved: TwinFinding[] = [];
+  const add = (u: Omit<S3Use, "user">, user: MinioUser | undefined, via: string) => {
+    if (user) uses.push({ ...u, user });
+    else unresolved.push({ check: "s3-permissions", level: "error", objects: [u.by], message: `uses the S3 credentials of ${via}, which belong to no MinIO user the program creates: every ${u.consumer} call is refused (InvalidAccessKeyId)` });
+  };
+  // barman (CloudNativePG WAL and base backups): ObjectStore destinationPath + the Cluster's serverName.
+  for (const store of e.byKind.get("ObjectStore") ?? []) {
+    const cfg = store.object.spec?.configuration ?? {};
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(String(cfg.destinationPath ?? ""));
+    if (!m) continue;
+    const ns = store.namespace ?? "default";
+    const cluster = (e.byKind.get("Cluster") ?? []).find((c) => c.namespace === ns && ((c.object.spec?.plugins ?? []) as any[]).some((p) => p.parameters?.barmanObjectName === store.name));
+    const server = ((cluster?.object.spec?.plugins ?? []) as any[]).find((p) => p.parameters?.barmanObjectName === store.name)?.parameters?.serverName ?? cluster?.name ?? store.name;
+    const secretName = cfg.s3Credentials?.accessKeyId?.name;
+    add({ consumer: "barman", by: ref(store), bucket: m[1], prefix: `${m[2] ? `${m[2].replace(/\/$/, "")}/` : ""}${server}/`, tenant: ns }, userOfSecret(e, secretIn(e, ns, secretName), "backup"), `Secret ${ns}/${secretName}`);
+  }
+  // restic (k8up Schedules).
+  for (const s of e.byKind.get("Schedule") ?? []) {
+    const b = s.object.spec?.backend?.s3;
+    if (!b?.bucket) continue;
+    const ns = s.namespace ?? "default";
+    const secretName = b.accessKeyIDSecretRef?.name;
+    add({ consumer: "restic", by: ref(s), bucket: b.bucket, prefix: "", tenant: ns }, userOfSecret(e, secretIn(e, ns, secretName), "backup"), `Secret ${ns}/${secretName}`);
+  }
+  // Apps' primary buckets (catalogue suffixes) of every bundle (tenant or shared instance): the bundle's `s3-credentials`.
+  for (const secret of (e.byKind.get("Secret") ?? []).filter((x) => x.name === "s3-credentials" && x.origin === "program")) {
+    const ns = secret.namespace!;
+    const user = userOfSecret(e, secret, "primary");
+    for (const b of e.buckets.filter((x) => x.server === "primary" && x.name.startsWith(`${ns}-`))) {
+      const consumer = BUCKET_CONSUMER[b.name.slice(ns.length + 1)];
+      if (consumer) add({ consumer, by: `${consumer} of ${ns} (bucket ${b.name})`, bucket: b.name, prefix: "", tenant: ns }, user, `Secret ${ns}/s3-credentials`);
+    }
+  }
+  // Server-side replication into Helsinki: the target user replicates every bucket Helsinki mirrors.
+  const target = e.minioUsers.find((u) => u.server === "backup" && u.name === "replication");
+  if (target)
+    for (const b of e.buckets.filter((x) => x.server === "backup" && e.buckets.some((p) => p.server === "primary" && p.name === x.name)))
+      uses.push({ consumer: "replication", by: `replication of ${b.name}`, user: target, bucket: b.name, prefix: "", tenant: b.tenant ?? bundleOf(b.name) });
+  return { uses, unresolved };
+}
+
+const permissions: TwinCheck = {
+  name: "s3-permissions",
+  family: "s3",
+  models: "MinIO's IAM authorisation of each call a consumer makes (HeadBucket and ListObjects as s3:ListBucket, with s3:prefix only for listings)",
+  async run(e) {
+    const { uses, unresolved } = s3Uses(e);
+    const out: TwinFinding[] = [...unresolved];
+    const decider = new S3Decider();
+    for (const u of uses) {
+      const refused: string[] = [];
+      for (const c of S3_CALLS[u.consumer]) {
+        const key = `${u.prefix}${c.key ?? ""}`;
+        const d = await decider.decide(u.user, c.call, u.bucket, key, [u.tenant ?? ""]);
+        if (d !== "Allowed") refused.push(`${c.call}${S3_ACTION[c.call].on === "object" || S3_ACTION[c.call].withPrefix ? ` ${u.bucket}/${key}` : ` ${u.bucket}`} (${S3_ACTION[c.call].action}: ${d})`);
+      }
+      if (refused.length)
+        out.push({ check: this.name, level: "error", objects: [u.by, `MinIO user ${u.user.server}/${u.user.name}`], message: `${u.consumer} is refused ${refused.join("; ")}` });
+    }
+    return out;
+  },
+};
+
+const crossTenant: TwinCheck = {
+  name: "s3-cross-tenant",
+  family: "s3",
+  models: "tenant isolation in MinIO: a tenant's users can read, write or list no other tenant's bucket or prefix",
+  async run(e) {
+    const { uses } = s3Uses(e);
+    const out: TwinFinding[] = [];
+    const decider = new S3Decider();
+    const tenantUses = uses.filter((u) => u.tenant && u.consumer !== "replication");
+    for (const u of tenantUses) {
+      // Every other tenant's use on the same server: its bucket and prefix.
+      const others = tenantUses.filter((o) => o.tenant !== u.tenant && o.user.server === u.user.server);
+      const sample = [...new Map(others.map((o) => [`${o.bucket}/${o.prefix}`, o])).values()].slice(0, 4);
+      for (const o of sample)
+        for (const call of ["GetObject", "PutObject", "ListObjectsV2", "DeleteObject"] as const) {
+          const d = await decider.decide(u.user, call, o.bucket, `${o.prefix}x`, [u.tenant!, o.tenant!]);
+          if (d === "Allowed")
+            out.push({ check: this.name, level: "error", objects: [`MinIO user ${u.user.server}/${u.user.name}`, o.by], message: `${u.tenant}'s user may ${call} in ${o.tenant}'s ${o.bucket}/${o.prefix}: another tenant's data is reachable` });
+        }
+    }
+    return out;
+  },
+};
+
+export const S3_CHECKS: TwinCheck[] = [permissions, crossTenant];

@@ -1,0 +1,40 @@
+/**
+ * The estate twin (docs/twin.md): a model of what the cluster, MinIO, the Hetzner firewalls and
+ * k0sctl would do with the declared estate. `runTwin` normalises the input (normalise.ts), runs
+ * every check of TWIN_CHECKS in order and computes the capacity and footprint tables.
+ */
+import { normalise } from "./normalise";
+import type { TwinCheck, TwinFinding, TwinInput } from "./model";
+import { STORAGE_CHECKS } from "./checks/storage";
+import { S3_CHECKS } from "./checks/s3";
+
+export type { TwinFinding, TwinInput } from "./model";
+
+/** Every check, family by family (one file each under checks/). */
+export const TWIN_CHECKS: TwinCheck[] = [...STORAGE_CHECKS, ...S3_CHECKS];
+
+export interface TwinReport {
+  findings: TwinFinding[];
+  errors: number;
+  warnings: number;
+  /** Milliseconds per phase (normalise, then each check). */
+  timings: Record<string, number>;
+}
+
+export async function runTwin(input: TwinInput, checks: TwinCheck[] = TWIN_CHECKS): Promise<TwinReport> {
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - t);
+    t = now;
+  };
+  const estate = normalise(input);
+  lap("normalise");
+  const findings: TwinFinding[] = [];
+  for (const c of checks) {
+    findings.push(...(await c.run(estate)));
+    lap(c.name);
+  }
+  return { findings, errors: findings.filter((f) => f.level === "error").length, warnings: findings.filter((f) => f.level === "warning").length, timings };
+}

@@ -1,0 +1,309 @@
+/**
+ * Builds the twin's view of the estate (model.ts TwinEstate) from plain data: the program's
+ * Kubernetes objects and cloud resources from the plan, the rendered chart objects (or, without
+ * them, the chart facts implied by values), the node inventory from the configuration and the
+ * addresses from the k0sctl document.
+ */
+import { parse as parseYaml } from "yaml";
+import { cloudNodes, dedicatedNodes } from "../../components/hetzner/nodes";
+import { CATALOG, serverTypeInfo } from "../../components/hetzner/catalog";
+import { chartFacts } from "./chart-facts";
+import { quantity, GiB } from "./kube";
+import type { HelmRelease, KObject, MinioUser, TwinEstate, TwinFirewall, TwinInput, TwinNode, Workload } from "./model";
+import { ref } from "./model";
+
+const CLUSTER_SCOPED = new Set([
+  "Namespace", "StorageClass", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer", "PersistentVolume",
+  "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "PriorityClass", "IngressClass", "Node", "CSIDriver", "APIService",
+]);
+
+const NOT_OBJECTS = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup", "pulumi:providers:kubernetes"]);
+
+function programObjects(input: TwinInput): KObject[] {
+  const out: KObject[] = [];
+  for (const r of input.resources) {
+    if (!r.custom || !r.type.startsWith("kubernetes:") || NOT_OBJECTS.has(r.type)) continue;
+    const o = JSON.parse(JSON.stringify(r.inputs)) as Record<string, any>;
+    const kind = o.kind ?? r.type.split(":").pop()!;
+    const apiVersion = o.apiVersion ?? r.type.split(":")[1].replace(/^core\//, "");
+    const name = o.metadata?.name ?? r.name;
+    const namespace = CLUSTER_SCOPED.has(kind) ? null : (o.metadata?.namespace ?? "default");
+    if (kind === "Secret") {
+      const keys = input.secretKeys?.[r.urn];
+      if (keys && typeof o.stringData === "string") o.stringData = Object.fromEntries(keys.map((k) => [k, "[secret]"]));
+    }
+    out.push({ apiVersion, kind, name, namespace, object: o, source: r.urn, dependsOn: effectiveDeps(input, r.urn), origin: "program" });
+  }
+  return out;
+}
+
+/** Explicit dependencies of a resource and of its ancestors (a child is registered after its parent, which waits for its own dependsOn). */
+const depsCache = new WeakMap<TwinInput, Map<string, string[]>>();
+function effectiveDeps(input: TwinInput, urn: string): string[] {
+  let cache = depsCache.get(input);
+  if (!cache) {
+    cache = new Map();
+    depsCache.set(input, cache);
+  }
+  const byUrn = indexByUrn(input);
+  const walk = (u: string): string[] => {
+    const known = cache!.get(u);
+    if (known) return known;
+    const r = byUrn.get(u);
+    if (!r) return [];
+    const out = [...new Set([...r.dependsOn, ...(r.parent ? walk(r.parent) : [])])];
+    cache!.set(u, out);
+    return out;
+  };
+  return walk(urn);
+}
+
+const urnIndex = new WeakMap<TwinInput, Map<string, TwinInput["resources"][number]>>();
+export function indexByUrn(input: TwinInput): Map<string, TwinInput["resources"][number]> {
+  let m = urnIndex.get(input);
+  if (!m) {
+    m = new Map(input.resources.map((r) => [r.urn, r]));
+    urnIndex.set(input, m);
+  }
+  return m;
+}
+
+function helmReleases(input: TwinInput): HelmRelease[] {
+  return input.resources
+    .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
+    .map((r) => ({
+      urn: r.urn,
+      name: String(r.inputs.name ?? r.name),
+      namespace: String(r.inputs.namespace ?? "default"),
+      chart: String(r.inputs.chart ?? ""),
+      version: String(r.inputs.version ?? ""),
+      values: (r.inputs.values ?? {}) as Record<string, any>,
+      dependsOn: effectiveDeps(input, r.urn),
+    }));
+}
+
+function chartObjects(input: TwinInput, releases: HelmRelease[]): KObject[] {
+  const rendered = new Map((input.rendered ?? []).map((r) => [r.urn, r]));
+  const out: KObject[] = [];
+  for (const rel of releases) {
+    const r = rendered.get(rel.urn);
+    if (r && r.objects.length) {
+      for (const o of r.objects)
+        out.push({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: o.namespace, object: o.object, source: `release:${rel.namespace}/${rel.name}`, release: rel.urn, dependsOn: [rel.urn, ...rel.dependsOn], origin: "rendered" });
+    } else out.push(...chartFacts(rel).map((o) => ({ ...o, dependsOn: [rel.urn, ...rel.dependsOn] })));
+  }
+  // CRDs applied from a manifest by the program (kubernetes:yaml/v2:ConfigFile): known by URL.
+  for (const r of input.resources.filter((x) => x.type === "kubernetes:yaml/v2:ConfigFile")) {
+    const file = String(r.inputs.file ?? "");
+    const m = /k8up-io\/k8up\//.test(file);
+    if (m)
+      for (const kind of ["Schedule", "Backup", "Check", "Prune", "Restore", "Archive", "PreBackupPod", "Snapshot"])
+        out.push({
+          apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: `${kind.toLowerCase()}s.k8up.io`, namespace: null,
+          object: { spec: { group: "k8up.io", names: { kind } } }, source: r.urn, dependsOn: [r.urn], origin: "values",
+        });
+  }
+  return out;
+}
+
+function k0sctlDoc(input: TwinInput): TwinEstate["k0sctl"] {
+  const apply = input.resources.find((r) => r.type === "command:local:Command" && typeof r.inputs.stdin === "string" && /kind: Cluster/.test(String(r.inputs.stdin)) && /k0sctl apply/.test(String(r.inputs.create ?? "")));
+  if (!apply) return null;
+  const doc = parseYaml(String(apply.inputs.stdin)) as { spec?: { hosts?: any[] } };
+  return { hosts: doc?.spec?.hosts ?? [] };
+}
+
+function nodesOf(input: TwinInput, k0s: TwinEstate["k0sctl"]): TwinNode[] {
+  const { estate } = input;
+  const byHost = new Map((k0s?.hosts ?? []).map((h) => [h.hostname, h]));
+  const country = (loc: string) => CATALOG.locations[loc]?.country ?? "??";
+  const out: TwinNode[] = [];
+  for (const n of cloudNodes(estate)) {
+    const info = serverTypeInfo(n.serverType);
+    const h = byHost.get(n.name);
+    out.push({
+      name: n.name, pool: n.pool, kind: "cloud", role: n.role, location: n.location, country: country(n.location), serverType: n.serverType,
+      cores: info?.cores ?? 0, ramGB: info?.ramGB ?? 0, publicIpv4: h?.ssh?.address ?? "", privateIpv4: h?.privateAddress ?? "",
+      labels: { ...n.labels, "kubernetes.io/hostname": n.name }, taints: n.taints, localDisksGB: n.volumeGB ? [n.volumeGB] : [],
+      secondHand: false, kubelet: n.role !== "controller", reset: n.reset,
+    });
+  }
+  for (const d of dedicatedNodes(estate)) {
+    const h = byHost.get(d.name);
+    out.push({
+      name: d.name, pool: d.pool, kind: "dedicated", role: d.role, location: d.location, country: country(d.location),
+      cores: d.server.cores, ramGB: d.server.ramGB, publicIpv4: h?.ssh?.address ?? d.server.publicIpv4, privateIpv4: h?.privateAddress ?? d.server.privateIpv4,
+      labels: { ...d.labels, "kubernetes.io/hostname": d.name },
+      taints: d.taints,
+      // The first disk is the OS disk (docs/compute.md): the others are mounted under /mnt/disks.
+      localDisksGB: d.server.disks.slice(1).map((x) => x.sizeGB),
+      secondHand: d.server.auction === true, kubelet: d.role !== "controller", reset: d.reset,
+    });
+  }
+  return out;
+}
+
+function parseLabelSelector(s: string): (labels: Record<string, string>) => boolean {
+  const parts = s.split(/,(?![^()]*\))/).map((p) => p.trim()).filter(Boolean);
+  return (labels) =>
+    parts.every((p) => {
+      const inM = /^(\S+)\s+in\s+\(([^)]*)\)$/.exec(p);
+      if (inM) return inM[2].split(",").map((x) => x.trim()).includes(labels[inM[1]]);
+      const [k, v] = p.split("=");
+      return labels[k] === v;
+    });
+}
+
+function firewallsOf(input: TwinInput): TwinFirewall[] {
+  const servers = input.resources.filter((r) => r.type === "hcloud:index/server:Server");
+  return input.resources
+    .filter((r) => r.type === "hcloud:index/firewall:Firewall")
+    .map((r) => {
+      const applyTos = (r.inputs.applyTos ?? []) as Array<{ labelSelector?: string; server?: unknown }>;
+      const labels = (r.inputs.labels ?? {}) as Record<string, string>;
+      const appliesTo = servers
+        .filter((s) => {
+          const sl = (s.inputs.labels ?? {}) as Record<string, string>;
+          if (applyTos.length) return applyTos.some((a) => a.labelSelector && parseLabelSelector(a.labelSelector)(sl));
+          // Attached through the server's firewallIds: the firewall carries the server's labels.
+          return Array.isArray(s.inputs.firewallIds) && Object.entries(labels).every(([k, v]) => sl[k] === v);
+        })
+        .map((s) => String(s.inputs.name ?? s.name));
+      return { name: String(r.inputs.name ?? r.name), rules: ((r.inputs.rules ?? []) as any[]).map((x) => ({ direction: x.direction, protocol: x.protocol, port: x.port, sourceIps: x.sourceIps ?? [] })), appliesTo };
+    });
+}
+
+const minioServer = (provider: string | null): "primary" | "backup" => (provider && /backup/.test(provider.split("::").pop() ?? "") ? "backup" : "primary");
+
+function minioOf(input: TwinInput): { users: MinioUser[]; buckets: TwinEstate["buckets"] } {
+  const users = input.resources.filter((r) => r.type === "minio:index/iamUser:IamUser");
+  const policies = input.resources.filter((r) => r.type === "minio:index/iamPolicy:IamPolicy");
+  const attachments = input.resources.filter((r) => r.type === "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment");
+  const out: MinioUser[] = users.map((u) => {
+    const server = minioServer(u.provider);
+    const name = String(u.inputs.name);
+    const attached = attachments.filter((a) => minioServer(a.provider) === server && a.inputs.userName === name).map((a) => String(a.inputs.policyName));
+    return {
+      server, name, urn: u.urn, tenant: u.tenant ?? null,
+      policies: policies
+        .filter((p) => minioServer(p.provider) === server && attached.includes(String(p.inputs.name)))
+        .map((p) => ({ name: String(p.inputs.name), document: typeof p.inputs.policy === "string" ? JSON.parse(p.inputs.policy) : (p.inputs.policy as Record<string, any>) })),
+    };
+  });
+  const buckets = input.resources
+    .filter((r) => r.type === "minio:index/s3Bucket:S3Bucket")
+    .map((r) => ({ server: minioServer(r.provider), name: String(r.inputs.bucket), urn: r.urn, tenant: r.tenant ?? null }));
+  return { users: out, buckets };
+}
+
+// --- workloads --------------------------------------------------------------------------
+
+const sizeGiB = (q: unknown) => quantity(q) / GiB;
+
+function templateOf(o: KObject): { spec: any; labels: Record<string, string>; replicas: number } | null {
+  const s = o.object.spec ?? {};
+  switch (o.kind) {
+    case "Deployment":
+    case "StatefulSet":
+    case "ReplicaSet":
+      return { spec: s.template?.spec ?? {}, labels: s.template?.metadata?.labels ?? {}, replicas: s.replicas ?? 1 };
+    case "DaemonSet":
+      return { spec: s.template?.spec ?? {}, labels: s.template?.metadata?.labels ?? {}, replicas: -1 };
+    case "Job":
+      return { spec: s.template?.spec ?? {}, labels: s.template?.metadata?.labels ?? {}, replicas: s.parallelism ?? 1 };
+    case "CronJob":
+      return { spec: s.jobTemplate?.spec?.template?.spec ?? {}, labels: s.jobTemplate?.spec?.template?.metadata?.labels ?? {}, replicas: 1 };
+    default:
+      return null;
+  }
+}
+
+export function workloadsOf(objects: KObject[]): Workload[] {
+  const out: Workload[] = [];
+  for (const o of objects) {
+    const ns = o.namespace ?? "default";
+    const t = templateOf(o);
+    if (t) {
+      const claims = o.kind === "StatefulSet"
+        ? ((o.object.spec?.volumeClaimTemplates ?? []) as any[]).map((c) => ({ name: c.metadata?.name ?? "data", storageClassName: c.spec?.storageClassName ?? null, sizeGiB: sizeGiB(c.spec?.resources?.requests?.storage) }))
+        : [];
+      out.push({ id: ref(o), kind: o.kind, namespace: ns, name: o.name, replicas: t.replicas, labels: t.labels, spec: t.spec, claims, owner: o });
+      continue;
+    }
+    if (o.kind === "Cluster" && o.apiVersion.startsWith("postgresql.cnpg.io/")) {
+      // CloudNativePG instance pods: labels cnpg.io/cluster, postgres on 5432, status on 8000; one PVC each.
+      const s = o.object.spec ?? {};
+      const aff = s.affinity ?? {};
+      out.push({
+        id: ref(o), kind: "Cluster", namespace: ns, name: o.name, replicas: s.instances ?? 1,
+        labels: { "cnpg.io/cluster": o.name, "cnpg.io/podRole": "instance", ...(s.inheritedMetadata?.labels ?? {}) },
+        spec: {
+          serviceAccountName: o.name,
+          nodeSelector: aff.nodeSelector,
+          tolerations: aff.tolerations,
+          affinity: aff.additionalPodAffinity || aff.nodeAffinity ? { nodeAffinity: aff.nodeAffinity } : undefined,
+          containers: [{ name: "postgres", resources: s.resources ?? {}, ports: [{ name: "postgresql", containerPort: 5432 }, { name: "status", containerPort: 8000 }] }],
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+        },
+        claims: [{ name: "pgdata", storageClassName: s.storage?.storageClass ?? null, sizeGiB: sizeGiB(s.storage?.size) }],
+        owner: o,
+      });
+      continue;
+    }
+    if (o.kind === "Tenant" && o.apiVersion.startsWith("minio.min.io/")) {
+      for (const p of (o.object.spec?.pools ?? []) as any[]) {
+        const vct = p.volumeClaimTemplate?.spec ?? {};
+        out.push({
+          id: `${ref(o)}/${p.name}`, kind: "TenantPool", namespace: ns, name: `${o.name}-${p.name}`, replicas: p.servers ?? 1,
+          labels: { "v1.min.io/tenant": o.name, "v1.min.io/pool": p.name },
+          spec: {
+            nodeSelector: p.nodeSelector, tolerations: p.tolerations, affinity: p.affinity,
+            containers: [{ name: "minio", resources: p.resources ?? {}, ports: [{ name: "https-minio", containerPort: 9000 }] }],
+            securityContext: p.securityContext,
+          },
+          claims: Array.from({ length: p.volumesPerServer ?? 1 }, (_, i) => ({ name: `data${i}`, storageClassName: vct.storageClassName ?? null, sizeGiB: sizeGiB(vct.resources?.requests?.storage) })),
+          owner: o,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+// --- the estate -------------------------------------------------------------------------
+
+export function normalise(input: TwinInput): TwinEstate {
+  const releases = helmReleases(input);
+  const objects = [...programObjects(input), ...chartObjects(input, releases)];
+  const byKind = new Map<string, KObject[]>();
+  const byRef = new Map<string, KObject>();
+  for (const o of objects) {
+    const list = byKind.get(o.kind);
+    if (list) list.push(o);
+    else byKind.set(o.kind, [o]);
+    byRef.set(ref(o), o);
+  }
+  const k0sctl = k0sctlDoc(input);
+  const { users, buckets } = minioOf(input);
+  const backup = input.resources.find((r) => r.type === "hcloud:index/server:Server" && (r.inputs.labels as Record<string, string> | undefined)?.["liiibre.org/role"] === "backup");
+  const backupIp = input.resources.find((r) => r.type === "hcloud:index/primaryIp:PrimaryIp" && /backup/.test(r.name) && r.inputs.type !== "ipv6");
+  return {
+    input,
+    objects,
+    byKind,
+    byRef,
+    workloads: workloadsOf(objects),
+    nodes: nodesOf(input, k0sctl),
+    firewalls: firewallsOf(input),
+    backupServer: backup
+      ? { name: String(backup.inputs.name), publicIpv4: backupIp ? `backup:${backupIp.name}` : "backup", location: String(backup.inputs.location), country: CATALOG.locations[String(backup.inputs.location)]?.country ?? "??" }
+      : null,
+    minioUsers: users,
+    buckets,
+    releases,
+    k0sctl,
+    keycloakClients: input.resources
+      .filter((r) => r.type === "keycloak:openid/client:Client")
+      .map((r) => ({ realm: String(r.inputs.realmId ?? ""), clientId: String(r.inputs.clientId ?? ""), urn: r.urn })),
+  };
+}
