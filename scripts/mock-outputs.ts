@@ -9,8 +9,37 @@ import { createHash } from "node:crypto";
 export const MOCK_SECRET_MARKER = "MOCKSECRET";
 
 const hash = (s: string) => createHash("sha256").update(s).digest();
-/** A deterministic address in TEST-NET-2 (198.51.100.0/24) for a resource name. */
-export const fakeIpv4 = (name: string) => `198.51.100.${1 + (hash(name)[0] % 254)}`;
+/**
+ * Unique fake addresses: `first` host numbers from `pool`, starting at the name's hash and
+ * probing upwards on a collision, so that two resources never share an address (k0sctl refuses
+ * duplicate host addresses, and the twin checks uniqueness as ops would see it). A name keeps
+ * its address for the life of the process; the program registers in a fixed order, so the
+ * assignment is deterministic.
+ */
+class AddressPool {
+  private readonly byName = new Map<string, string>();
+  private readonly used = new Set<number>();
+  constructor(private readonly prefix: string, private readonly first: number, private readonly size: number) {}
+  of(name: string): string {
+    const known = this.byName.get(name);
+    if (known) return known;
+    const start = hash(name).readUInt16BE(0) % this.size;
+    for (let i = 0; i < this.size; i++) {
+      const host = this.first + ((start + i) % this.size);
+      if (this.used.has(host)) continue;
+      this.used.add(host);
+      const ip = `${this.prefix}${host}`;
+      this.byName.set(name, ip);
+      return ip;
+    }
+    throw new Error(`mock address pool ${this.prefix}0 is exhausted (${this.size} addresses)`);
+  }
+}
+const publicV4 = new AddressPool("198.51.100.", 1, 254);
+const cloudSubnetV4 = new AddressPool("10.0.1.", 2, 250);
+
+/** A deterministic address in TEST-NET-2 (198.51.100.0/24) for a resource name, unique per name. */
+export const fakeIpv4 = (name: string) => publicV4.of(name);
 const fakeIpv6 = (name: string) => `2001:db8:${hash(name).subarray(0, 2).toString("hex")}::1`;
 const secret = (name: string, what: string) => `${MOCK_SECRET_MARKER}-${what}-${name}`;
 
@@ -57,7 +86,7 @@ export const PROVIDER_OUTPUTS: Record<string, Outputs> = {
   "hcloud:index/floatingIp:FloatingIp": (n) => ({ ipAddress: fakeIpv4(n) }),
   "hcloud:index/loadBalancer:LoadBalancer": (n) => ({ ipv4: fakeIpv4(n), ipv6: fakeIpv6(n) }),
   "hcloud:index/volume:Volume": (n) => ({ linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${hash(n).readUInt32BE(0)}` }),
-  "hcloud:index/serverNetwork:ServerNetwork": (n) => ({ ip: `10.0.1.${2 + (hash(n)[0] % 250)}` }),
+  "hcloud:index/serverNetwork:ServerNetwork": (n, i) => ({ ip: i.ip ?? cloudSubnetV4.of(n) }),
   "hcloud:index/sshKey:SshKey": (n) => ({ fingerprint: hash(n).subarray(0, 16).toString("hex").replace(/(..)(?!$)/g, "$1:") }),
 };
 

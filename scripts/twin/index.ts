@@ -7,11 +7,13 @@ import { normalise } from "./normalise";
 import type { TwinCheck, TwinFinding, TwinInput } from "./model";
 import { STORAGE_CHECKS } from "./checks/storage";
 import { S3_CHECKS } from "./checks/s3";
+import { REFERENCE_CHECKS } from "./checks/references";
+import { UNIQUENESS_CHECKS } from "./checks/uniqueness";
 
 export type { TwinFinding, TwinInput } from "./model";
 
 /** Every check, family by family (one file each under checks/). */
-export const TWIN_CHECKS: TwinCheck[] = [...STORAGE_CHECKS, ...S3_CHECKS];
+export const TWIN_CHECKS: TwinCheck[] = [...STORAGE_CHECKS, ...S3_CHECKS, ...REFERENCE_CHECKS, ...UNIQUENESS_CHECKS];
 
 export interface TwinReport {
   findings: TwinFinding[];

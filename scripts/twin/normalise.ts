@@ -236,7 +236,7 @@ export function workloadsOf(objects: KObject[]): Workload[] {
       const aff = s.affinity ?? {};
       out.push({
         id: ref(o), kind: "Cluster", namespace: ns, name: o.name, replicas: s.instances ?? 1,
-        labels: { "cnpg.io/cluster": o.name, "cnpg.io/podRole": "instance", ...(s.inheritedMetadata?.labels ?? {}) },
+        labels: { "cnpg.io/cluster": o.name, "cnpg.io/podRole": "instance", "cnpg.io/instanceRole": "primary", ...(s.inheritedMetadata?.labels ?? {}) },
         spec: {
           serviceAccountName: o.name,
           nodeSelector: aff.nodeSelector,
@@ -270,11 +270,42 @@ export function workloadsOf(objects: KObject[]): Workload[] {
   return out;
 }
 
+// --- objects operators create --------------------------------------------------------
+
+/**
+ * Objects the operators create from the program's custom resources, which other objects refer
+ * to: CloudNativePG's `<cluster>-app` Secret, `-rw`/`-ro`/`-r` Services and ServiceAccount
+ * (cnpg docs "Connecting from an application", "Service management"); the MinIO Operator's
+ * `minio` and `<tenant>-hl` Services.
+ */
+export function operatorObjects(objects: KObject[]): KObject[] {
+  const out: KObject[] = [];
+  const mk = (o: KObject, apiVersion: string, kind: string, name: string, body: Record<string, unknown>): KObject => ({
+    apiVersion, kind, name, namespace: o.namespace, object: { apiVersion, kind, metadata: { name, namespace: o.namespace }, ...body }, source: o.source, dependsOn: [o.source, ...o.dependsOn], origin: "values",
+  });
+  for (const o of objects) {
+    if (o.kind === "Cluster" && o.apiVersion.startsWith("postgresql.cnpg.io/")) {
+      const keys = ["username", "password", "host", "port", "dbname", "user", "uri", "jdbc-uri", "pgpass", "fqdn-uri", "fqdn-jdbc-uri"];
+      out.push(mk(o, "v1", "Secret", `${o.name}-app`, { type: "kubernetes.io/basic-auth", data: Object.fromEntries(keys.map((k) => [k, "[operator]"])) }));
+      for (const [suffix, role] of [["rw", "primary"], ["ro", "replica"], ["r", undefined]] as const)
+        out.push(mk(o, "v1", "Service", `${o.name}-${suffix}`, { spec: { selector: { "cnpg.io/cluster": o.name, ...(role ? { "cnpg.io/instanceRole": role } : {}) }, ports: [{ name: "postgres", port: 5432, targetPort: 5432, protocol: "TCP" }] } }));
+      out.push(mk(o, "v1", "ServiceAccount", o.name, {}));
+    }
+    if (o.kind === "Tenant" && o.apiVersion.startsWith("minio.min.io/")) {
+      const selector = { "v1.min.io/tenant": o.name };
+      out.push(mk(o, "v1", "Service", "minio", { spec: { selector, ports: [{ name: "https-minio", port: 443, targetPort: 9000, protocol: "TCP" }] } }));
+      out.push(mk(o, "v1", "Service", `${o.name}-hl`, { spec: { selector, clusterIP: "None", ports: [{ name: "https-minio", port: 9000, targetPort: 9000, protocol: "TCP" }] } }));
+    }
+  }
+  return out;
+}
+
 // --- the estate -------------------------------------------------------------------------
 
 export function normalise(input: TwinInput): TwinEstate {
   const releases = helmReleases(input);
-  const objects = [...programObjects(input), ...chartObjects(input, releases)];
+  const own = [...programObjects(input), ...chartObjects(input, releases)];
+  const objects = [...own, ...operatorObjects(own)];
   const byKind = new Map<string, KObject[]>();
   const byRef = new Map<string, KObject>();
   for (const o of objects) {

@@ -1,0 +1,215 @@
+/**
+ * References: what the kubelet, the operators and the ingress controller look up by name.
+ * Secrets and ConfigMaps (env `secretKeyRef`/`configMapKeyRef`, `envFrom`, volumes, custom
+ * resources' secret references, `existingSecret`-style chart values) must exist in the same
+ * namespace with the key; service accounts and image pull secrets must exist; every Service
+ * selects pods; every Ingress backend is a Service with that port; every Ingress host is a
+ * co-op host or one the organisation points at the cluster (its DNS records).
+ */
+import { matchesSelector } from "../kube";
+import type { KObject, TwinCheck, TwinEstate, TwinFinding, Workload } from "../model";
+import { ref } from "../model";
+
+const keysOf = (o: KObject): string[] | null => {
+  const d = o.object.data;
+  const sd = o.object.stringData;
+  if (typeof d === "string" || typeof sd === "string") return null; // redacted whole: keys unknown
+  return [...Object.keys(d ?? {}), ...Object.keys(sd ?? {}), ...Object.keys(o.object.binaryData ?? {})];
+};
+
+/** A namespace whose chart objects are not all known (a release there was not rendered): absence proves nothing. */
+function unknownNamespaces(e: TwinEstate): Set<string> {
+  const rendered = new Set((e.input.rendered ?? []).filter((r) => r.objects.length).map((r) => r.urn));
+  return new Set(e.releases.filter((r) => !rendered.has(r.urn)).map((r) => r.namespace));
+}
+
+interface Ref {
+  kind: "Secret" | "ConfigMap" | "ServiceAccount";
+  namespace: string;
+  name: string;
+  key?: string;
+  optional?: boolean;
+  from: string;
+  where: string;
+}
+
+function podRefs(w: Workload): Ref[] {
+  const out: Ref[] = [];
+  const add = (r: Omit<Ref, "namespace" | "from">) => out.push({ ...r, namespace: w.namespace, from: w.id });
+  const containers = [...(w.spec.initContainers ?? []), ...(w.spec.containers ?? [])] as any[];
+  for (const c of containers) {
+    for (const env of c.env ?? []) {
+      const s = env.valueFrom?.secretKeyRef;
+      if (s) add({ kind: "Secret", name: s.name, key: s.key, optional: s.optional, where: `container ${c.name} env ${env.name}` });
+      const m = env.valueFrom?.configMapKeyRef;
+      if (m) add({ kind: "ConfigMap", name: m.name, key: m.key, optional: m.optional, where: `container ${c.name} env ${env.name}` });
+    }
+    for (const ef of c.envFrom ?? []) {
+      if (ef.secretRef) add({ kind: "Secret", name: ef.secretRef.name, optional: ef.secretRef.optional, where: `container ${c.name} envFrom` });
+      if (ef.configMapRef) add({ kind: "ConfigMap", name: ef.configMapRef.name, optional: ef.configMapRef.optional, where: `container ${c.name} envFrom` });
+    }
+  }
+  for (const v of w.spec.volumes ?? []) {
+    if (v.secret) {
+      const items = (v.secret.items ?? []) as any[];
+      if (items.length) for (const i of items) add({ kind: "Secret", name: v.secret.secretName, key: i.key, optional: v.secret.optional, where: `volume ${v.name}` });
+      else add({ kind: "Secret", name: v.secret.secretName, optional: v.secret.optional, where: `volume ${v.name}` });
+    }
+    if (v.configMap) {
+      const items = (v.configMap.items ?? []) as any[];
+      if (items.length) for (const i of items) add({ kind: "ConfigMap", name: v.configMap.name, key: i.key, optional: v.configMap.optional, where: `volume ${v.name}` });
+      else add({ kind: "ConfigMap", name: v.configMap.name, optional: v.configMap.optional, where: `volume ${v.name}` });
+    }
+    for (const src of v.projected?.sources ?? []) {
+      if (src.secret) add({ kind: "Secret", name: src.secret.name, optional: src.secret.optional, where: `volume ${v.name}` });
+      if (src.configMap) add({ kind: "ConfigMap", name: src.configMap.name, optional: src.configMap.optional, where: `volume ${v.name}` });
+    }
+  }
+  if (w.spec.serviceAccountName && w.spec.serviceAccountName !== "default") add({ kind: "ServiceAccount", name: w.spec.serviceAccountName, where: "serviceAccountName" });
+  for (const s of w.spec.imagePullSecrets ?? []) add({ kind: "Secret", name: s.name, where: "imagePullSecrets" });
+  return out;
+}
+
+/** Secret references of custom resources (operators read them) and of chart values (`existingSecret`, `secretKeyRef`). */
+function otherRefs(e: TwinEstate): Ref[] {
+  const out: Ref[] = [];
+  for (const o of e.byKind.get("ObjectStore") ?? []) {
+    const c = o.object.spec?.configuration?.s3Credentials ?? {};
+    for (const [field, r] of Object.entries(c) as Array<[string, any]>) if (r?.name) out.push({ kind: "Secret", namespace: o.namespace!, name: r.name, key: r.key, from: ref(o), where: `s3Credentials.${field}` });
+  }
+  for (const o of e.byKind.get("Schedule") ?? []) {
+    const b = o.object.spec?.backend ?? {};
+    for (const [field, r] of [["repoPasswordSecretRef", b.repoPasswordSecretRef], ["s3.accessKeyIDSecretRef", b.s3?.accessKeyIDSecretRef], ["s3.secretAccessKeySecretRef", b.s3?.secretAccessKeySecretRef]] as Array<[string, any]>)
+      if (r?.name) out.push({ kind: "Secret", namespace: o.namespace!, name: r.name, key: r.key, from: ref(o), where: `backend.${field}` });
+  }
+  for (const o of e.byKind.get("Tenant") ?? []) {
+    const c = o.object.spec?.configuration?.name;
+    if (c) out.push({ kind: "Secret", namespace: o.namespace!, name: c, key: "config.env", from: ref(o), where: "spec.configuration" });
+  }
+  for (const r of e.releases) {
+    const walk = (v: any, path: string) => {
+      if (!v || typeof v !== "object") return;
+      if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      if (v.secretKeyRef?.name && typeof v.secretKeyRef.name === "string") out.push({ kind: "Secret", namespace: r.namespace, name: v.secretKeyRef.name, key: v.secretKeyRef.key, optional: v.secretKeyRef.optional, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}` });
+      for (const [k, x] of Object.entries(v)) {
+        if (/^existingSecret$/.test(k)) {
+          if (typeof x === "string" && x) out.push({ kind: "Secret", namespace: r.namespace, name: x, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}.${k}` });
+          else if (x && typeof x === "object" && (x as any).secretName && (x as any).enabled !== false) {
+            const es = x as Record<string, any>;
+            const keys = Object.entries(es).filter(([kk, vv]) => /Key$/.test(kk) && typeof vv === "string").map(([, vv]) => vv as string);
+            if (keys.length) for (const key of keys) out.push({ kind: "Secret", namespace: r.namespace, name: es.secretName, key, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}.${k}` });
+            else out.push({ kind: "Secret", namespace: r.namespace, name: es.secretName, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}.${k}` });
+          }
+          // existingSecret: "<name>" beside secretKeys: { accessKey, secretKey } (Nextcloud's objectStore.s3)
+          if (typeof x === "string" && x && v.secretKeys && typeof v.secretKeys === "object")
+            for (const key of Object.values(v.secretKeys as Record<string, string>)) out.push({ kind: "Secret", namespace: r.namespace, name: x, key, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}.secretKeys` });
+        }
+        walk(x, path ? `${path}.${k}` : k);
+      }
+    };
+    walk(r.values, "");
+  }
+  return out;
+}
+
+const resolves: TwinCheck = {
+  name: "references-resolve",
+  family: "references",
+  models: "the kubelet and operators looking up Secrets, ConfigMaps and ServiceAccounts by name in the pod's namespace (a missing one: CreateContainerConfigError, or the operator's reconcile fails)",
+  run(e) {
+    const out: TwinFinding[] = [];
+    const unknown = unknownNamespaces(e);
+    const refs = [...e.workloads.flatMap(podRefs), ...otherRefs(e)];
+    const seen = new Set<string>();
+    for (const r of refs) {
+      if (r.optional) continue;
+      const target = e.byRef.get(`${r.kind}/${r.namespace}/${r.name}`);
+      const id = `${r.from}|${r.kind}/${r.namespace}/${r.name}|${r.key ?? ""}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (!target) {
+        if (unknown.has(r.namespace)) continue; // a chart there may create it
+        out.push({ check: this.name, level: "error", objects: [r.from, `${r.kind}/${r.namespace}/${r.name}`], message: `${r.where} refers to ${r.kind} ${r.name}, which does not exist in namespace ${r.namespace}: the pod never starts (CreateContainerConfigError) or the operator cannot reconcile` });
+        continue;
+      }
+      if (r.key && r.kind !== "ServiceAccount") {
+        const keys = keysOf(target);
+        if (keys && !keys.includes(r.key))
+          out.push({ check: this.name, level: "error", objects: [r.from, ref(target)], message: `${r.where} reads key "${r.key}" of ${r.kind} ${r.name}, which has only ${keys.map((k) => `"${k}"`).join(", ") || "no key"}: the pod never starts (CreateContainerConfigError)` });
+      }
+    }
+    return out;
+  },
+};
+
+const servicesSelect: TwinCheck = {
+  name: "service-selects-pods",
+  family: "references",
+  models: "the endpoints controller: a Service whose selector matches no pod has no endpoints (connections are refused)",
+  run(e) {
+    const out: TwinFinding[] = [];
+    const unknown = unknownNamespaces(e);
+    for (const s of e.byKind.get("Service") ?? []) {
+      const sel = s.object.spec?.selector as Record<string, string> | undefined;
+      if (s.origin === "values" || !sel || !Object.keys(sel).length || s.object.spec?.type === "ExternalName") continue;
+      const ns = s.namespace!;
+      const pods = e.workloads.filter((w) => w.namespace === ns && matchesSelector({ matchLabels: sel }, w.labels));
+      if (!pods.length && !unknown.has(ns))
+        out.push({ check: this.name, level: "error", objects: [ref(s)], message: `selector ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",")} matches no pod template in ${ns}: the Service has no endpoints` });
+    }
+    return out;
+  },
+};
+
+const ingressBackends: TwinCheck = {
+  name: "ingress-backend",
+  family: "references",
+  models: "the ingress controller resolving each backend to a Service port (a missing Service or port answers 503)",
+  run(e) {
+    const out: TwinFinding[] = [];
+    const unknown = unknownNamespaces(e);
+    for (const ing of e.byKind.get("Ingress") ?? []) {
+      const ns = ing.namespace!;
+      const backends = [
+        ...(ing.object.spec?.defaultBackend ? [ing.object.spec.defaultBackend] : []),
+        ...((ing.object.spec?.rules ?? []) as any[]).flatMap((r) => (r.http?.paths ?? []).map((p: any) => p.backend)),
+      ].filter((b) => b?.service);
+      for (const b of backends) {
+        const svc = e.byRef.get(`Service/${ns}/${b.service.name}`);
+        if (!svc) {
+          if (!unknown.has(ns)) out.push({ check: this.name, level: "error", objects: [ref(ing)], message: `backend Service ${b.service.name} does not exist in ${ns}: requests get 503` });
+          continue;
+        }
+        const port = b.service.port ?? {};
+        const ports = (svc.object.spec?.ports ?? []) as any[];
+        if (!ports.some((p) => (port.name !== undefined ? p.name === port.name : p.port === port.number)))
+          out.push({ check: this.name, level: "error", objects: [ref(ing), ref(svc)], message: `backend port ${port.name ?? port.number} is not a port of Service ${svc.name} (${ports.map((p) => p.name ?? p.port).join(", ")}): requests get 503` });
+      }
+    }
+    return out;
+  },
+};
+
+const ingressHosts: TwinCheck = {
+  name: "ingress-host-dns",
+  family: "references",
+  models: "ACME HTTP-01 and the users' browsers: a host nobody points at the cluster never gets a certificate nor a visitor",
+  run(e) {
+    const base = e.input.estate.sharedServices.baseDomain;
+    const coop = [base, e.input.estate.storage.s3Domain, e.input.estate.backup.s3Domain, e.input.estate.cluster.apiDomain].filter(Boolean);
+    const dns = new Set(e.input.tenants.flatMap((t) => t.dnsRecords.map((d) => d.name.replace(/\.$/, "").toLowerCase())));
+    const out: TwinFinding[] = [];
+    for (const ing of e.byKind.get("Ingress") ?? [])
+      for (const r of (ing.object.spec?.rules ?? []) as any[]) {
+        const host = String(r.host ?? "").toLowerCase();
+        if (!host) continue;
+        if (coop.some((d) => host === d || host.endsWith(`.${d}`))) continue;
+        if (dns.has(host)) continue;
+        out.push({ check: this.name, level: "error", objects: [ref(ing)], message: `host ${host} is neither under the co-op's domains (${coop.join(", ")}) nor in any organisation's DNS records: cert-manager's HTTP-01 challenge fails and nobody reaches it` });
+      }
+    return out;
+  },
+};
+
+export const REFERENCE_CHECKS: TwinCheck[] = [resolves, servicesSelect, ingressBackends, ingressHosts];
+export { podRefs };
