@@ -52,8 +52,10 @@ export function hcloudCsiValues(): Record<string, unknown> {
   return {
     controller: { hcloudToken: { existingSecret: { name: HCLOUD_SECRET, key: "token" } }, affinity: cloudNodesOnly },
     node: { kubeletDir: K0S_KUBELET_DIR, affinity: cloudNodesOnly, tolerations: TOLERATE_ALL },
-    // Retain: deleting a PVC never deletes the Hetzner volume behind it.
-    storageClasses: [{ name: HCLOUD_STORAGE_CLASS, defaultStorageClass: false, reclaimPolicy: "Retain" }],
+    // Retain: deleting a PVC never deletes the Hetzner volume behind it. The default class: claims
+    // naming none (CloudNativePG volumes, charts' PVCs) would otherwise stay Pending; volumes
+    // attach to cloud nodes only, which the scheduler honours (WaitForFirstConsumer + CSI topology).
+    storageClasses: [{ name: HCLOUD_STORAGE_CLASS, defaultStorageClass: true, reclaimPolicy: "Retain" }],
   };
 }
 

@@ -36,6 +36,16 @@ export function postgresBackupPolicy(backupPath: string): PolicyDocument {
         Condition: { StringLike: { "s3:prefix": [`${backupPath}/*`, `${backupPath}/`, backupPath] } },
       },
       {
+        // barman-cloud checks the bucket first (HeadBucket), which MinIO authorises as s3:ListBucket
+        // with no s3:prefix at all: allowed only when the request carries no prefix, so listing
+        // another cluster's prefix (or the whole bucket) stays refused.
+        Sid: "HeadBucket",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [bucketArn(POSTGRES_BACKUP_BUCKET)],
+        Condition: { Null: { "s3:prefix": ["true"] } },
+      },
+      {
         Sid: "OwnPrefixObjects",
         Effect: "Allow",
         Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],

@@ -15,6 +15,8 @@ const NS_NAME = "kubernetes.io/metadata.name";
 const MONITORING_NAMESPACE = PLATFORM_NAMESPACES.monitoring;
 const inNamespace = (ns: string) => ({ namespaceSelector: { matchLabels: { [NS_NAME]: ns } } });
 const tcp = (port: number) => ({ protocol: "TCP", port });
+/** Port of the Kubernetes API on the controllers (what pods reach after the kubernetes Service's DNAT). */
+export const KUBERNETES_API_PORT = 6443;
 const udp = (port: number) => ({ protocol: "UDP", port });
 
 /** Private and special-purpose ranges never reached through the internet rule. */
@@ -86,6 +88,25 @@ export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
     {
       name: "allow-to-keycloak",
       spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.keycloakNamespace)], ports: [tcp(8080), tcp(443)] }] },
+    },
+    {
+      // The CloudNativePG instance manager and k8up's backup pods talk to the Kubernetes API.
+      // kube-router filters after the Service's DNAT: the packet goes to a controller's address
+      // (in the nodes' network) on 6443, not to the kubernetes Service on 443.
+      name: "allow-cnpg-to-kubernetes-api",
+      spec: {
+        podSelector: { matchExpressions: [{ key: "cnpg.io/cluster", operator: "Exists" }] },
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ipBlock: { cidr: a.nodeCIDR } }], ports: [tcp(KUBERNETES_API_PORT)] }],
+      },
+    },
+    {
+      name: "allow-k8up-to-kubernetes-api",
+      spec: {
+        podSelector: { matchLabels: { k8upjob: "true" } },
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ipBlock: { cidr: a.nodeCIDR } }], ports: [tcp(KUBERNETES_API_PORT)] }],
+      },
     },
     {
       // Matrix federation (443 and 8448), app stores, OIDC through public URLs: the internet only.

@@ -95,16 +95,31 @@ export function ipv4ToInt(ip: string): number | null {
   return n;
 }
 
+const cidrCache = new Map<string, { base: number; mask: number } | null>();
+function parseCidr(cidr: string): { base: number; mask: number } | null {
+  let c = cidrCache.get(cidr);
+  if (c === undefined) {
+    const [base, bitsText] = cidr.split("/");
+    const b = ipv4ToInt(base);
+    const bits = bitsText === undefined ? 32 : Number(bitsText);
+    const mask = bits === 0 ? 0 : bits >= 32 ? 0xffffffff : ~((1 << (32 - bits)) - 1) >>> 0;
+    c = b === null ? null : { base: (b & mask) >>> 0, mask };
+    cidrCache.set(cidr, c);
+  }
+  return c;
+}
+
+const ipCache = new Map<string, number | null>();
 /** Whether `ip` is inside `cidr` (IPv4; an IPv6 CIDR never contains an IPv4 address). */
 export function inCidr(ip: string, cidr: string): boolean {
-  const [base, bitsText] = cidr.split("/");
-  const a = ipv4ToInt(ip);
-  const b = ipv4ToInt(base);
-  if (a === null || b === null) return false;
-  const bits = bitsText === undefined ? 32 : Number(bitsText);
-  if (bits === 0) return true;
-  const mask = bits >= 32 ? 0xffffffff : ~((1 << (32 - bits)) - 1) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+  const c = parseCidr(cidr);
+  let a = ipCache.get(ip);
+  if (a === undefined) {
+    a = ipv4ToInt(ip);
+    ipCache.set(ip, a);
+  }
+  if (a === null || c === null) return false;
+  return ((a & c.mask) >>> 0) === c.base;
 }
 
 export const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
