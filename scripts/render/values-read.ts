@@ -96,6 +96,14 @@ export function allowed(chart: string, path: string[], list: readonly AllowedVal
   return list.find((a) => a.chart === chart && globToRe(a.path).test(p));
 }
 
+/** True when some allow-list entry of `chart` covers a path below `path` (so it must be entered). */
+function allowedBelow(chart: string, path: string[], list: readonly AllowedValue[]): boolean {
+  return list.some((a) => {
+    const segs = a.path.split(".");
+    return a.chart === chart && segs.length > path.length && path.every((k, i) => segs[i] === "*" || segs[i] === k);
+  });
+}
+
 /** Key paths of `values` that the chart does not read (see the module comment). */
 export function unreadKeys(pkg: ChartPackage, values: Tree, list: readonly AllowedValue[] = ALLOWED_VALUES): string[][] {
   const { defaults, references } = chartReads(pkg);
@@ -110,7 +118,7 @@ export function unreadKeys(pkg: ChartPackage, values: Tree, list: readonly Allow
     if (references.has(key) || allowed(pkg.name, path, list)) return;
     if (defDeclared && !isMap(def)) return; // declared leaf, list or null: free below
     if (defDeclared && isMap(def) && Object.keys(def).length === 0) return; // `{}`: a free-form map
-    const entered = (defDeclared && isMap(def)) || prefixes.has(key);
+    const entered = (defDeclared && isMap(def)) || prefixes.has(key) || allowedBelow(pkg.name, path, list);
     if (!entered) {
       out.push(path);
       return;
