@@ -95,3 +95,28 @@ describe("render checks", () => {
     expect(r.problems[0].message).toMatch(/chart no-such-chart 9\.9\.9 is missing: not in .*LIIIBRE_CHARTS/);
   });
 });
+
+describe("plan --render", () => {
+  itWithHelm("puts each release's objects under the release, the problems and counts in the plan and its reports", async () => {
+    const { attachRender } = await import("../scripts/render/plan-render");
+    const { render: report } = await import("../scripts/report");
+    const { parseArgs } = await import("../scripts/plan");
+    expect(parseArgs(["--render"])).toEqual({ stack: "prod", format: "text", render: true });
+    const release = { ...releaseResource(...LSP, { bogus: 1 }, "lsp", "storage"), tenant: null, parent: null, custom: true, protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], aliases: [], dependsOn: [], provider: null };
+    const plan = {
+      version: 1, project: "liiibre", stack: "test", resources: [release], tenants: [], violations: [],
+      summary: { resourceCount: 1, byType: {}, protectedCount: 0, tenantCount: 0, userCount: 0, storagePoolGB: 0, mandatoryViolations: 0, advisoryViolations: 0 },
+    } as any;
+    await attachRender(plan, { helm: HELM });
+    const objects = plan.resources[0].rendered.objects;
+    expect(plan.resources[0].rendered).toMatchObject({ chart: "local-static-provisioner", version: "2.0.0" });
+    expect(objects.map((o: any) => o.kind)).toContain("DaemonSet");
+    for (const o of objects) expect(Object.keys(o).sort()).toEqual(["apiVersion", "kind", "name", "namespace", "object"]);
+    expect(plan.summary.render).toMatchObject({ releases: 1, distinctRenders: 1, objects: objects.length, problems: 1, warnings: 0, problemsByCheck: { "value-ignored": 1 } });
+    expect(plan.render.problems[0]).toMatchObject({ check: "value-ignored", release: "storage/lsp", field: "bogus" });
+    expect(report(plan, "text")).toContain(`Rendered with Helm: 1 Helm releases, 1 distinct renders, ${objects.length} objects, 1 problems, 0 warnings`);
+    expect(report(plan, "text")).toContain("[value-ignored] storage/lsp bogus:");
+    expect(report(plan, "markdown")).toContain("#### Render");
+    expect(JSON.parse(report(plan, "json")).resources[0].rendered.objects).toHaveLength(objects.length);
+  });
+});

@@ -60,6 +60,8 @@ export interface RenderStats {
   distinctRenders: number;
   objects: number;
   seconds: number;
+  /** Wall time of the `helm template` phase (chart lookup and YAML parsing included). */
+  helmSeconds: number;
   problemsByCheck: Record<string, number>;
   /** Objects checked: built-in kinds (kubernetes-models), custom resources (CRD schema), custom resources without a known CRD. */
   validated: { builtin: number; custom: number; unvalidated: number };
@@ -250,6 +252,8 @@ export async function renderPlan(resources: ResourceLike[], options: RenderOptio
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 
+  const tHelm = performance.now();
+
   // 3. CRDs: those the estate's charts render, then (for kinds still unknown) chart-cache crds/.
   const crds = new CrdRegistry();
   for (const job of jobs.values()) {
@@ -353,6 +357,7 @@ export async function renderPlan(resources: ResourceLike[], options: RenderOptio
       distinctRenders: jobs.size,
       objects: rendered.reduce((n, r) => n + r.objects.length, 0),
       seconds: +((performance.now() - t0) / 1000).toFixed(2),
+      helmSeconds: +((tHelm - t0) / 1000).toFixed(2),
       problemsByCheck,
       validated,
     },
