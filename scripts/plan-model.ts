@@ -7,6 +7,9 @@ import { storagePoolGB } from "../components/units";
 import type { Evaluation, RecordedResource } from "./harness";
 import type { Violation } from "./check-policies";
 import type { RenderProblem, RenderedObject } from "./render/model";
+import type { TwinFinding } from "./twin/model";
+import type { CapacityRow } from "./twin/checks/capacity";
+import type { Footprint } from "./twin/footprint";
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -62,10 +65,18 @@ export interface Plan {
     advisoryViolations: number;
     /** `--render` only: Helm releases, distinct `helm template` runs, rendered objects, render problems and warnings. */
     render?: { releases: number; distinctRenders: number; objects: number; problems: number; warnings: number; problemsByCheck: Record<string, number> };
+    /** The twin's verdict: errors fail the plan like a mandatory violation; `rendered`: whether it saw rendered chart objects. */
+    twin?: { errors: number; warnings: number; rendered: boolean };
   };
   violations: Violation[];
   /** `--render` only: the render checks' findings (docs/render.md). */
   render?: { problems: RenderProblem[]; warnings: RenderProblem[] };
+  /** The estate twin's findings (docs/twin.md); set by `npm run plan` (scripts/twin/plan-twin.ts). */
+  twin?: TwinFinding[];
+  /** Capacity per node pool (docs/twin.md#capacity). */
+  capacity?: CapacityRow[];
+  /** Machines, cost and greenhouse-gas estimate (docs/footprint.md). */
+  footprint?: Footprint;
 }
 
 /**
@@ -132,5 +143,5 @@ export function buildPlan(evaluation: Evaluation, violations: Violation[]): Plan
   };
 }
 
-/** 0 fine, 1 at least one mandatory violation (2, invalid config, is decided before). */
-export const planExitCode = (plan: Plan): number => (plan.summary.mandatoryViolations > 0 ? 1 : 0);
+/** 0 fine, 1 at least one mandatory violation or twin error (2, invalid config, is decided before). */
+export const planExitCode = (plan: Plan): number => (plan.summary.mandatoryViolations > 0 || (plan.summary.twin?.errors ?? 0) > 0 ? 1 : 0);

@@ -4,7 +4,8 @@
  * Runs the real program offline under the Pulumi SDK's runtime mocks with a stack's config,
  * checks the policy pack over what it registers, and reports the desired state.
  * With `--render`, every Helm release is also rendered and checked (scripts/render, docs/render.md).
- * Exit codes: 0 fine, 1 at least one mandatory policy violation (or render problem), 2 invalid configuration
+ * The estate twin (scripts/twin, docs/twin.md) checks that the estate would work; a twin error fails the plan.
+ * Exit codes: 0 fine, 1 at least one mandatory policy violation, render problem or twin error, 2 invalid configuration
  * (or invalid command-line arguments).
  */
 import * as fs from "node:fs";
@@ -14,6 +15,7 @@ import { checkPolicies } from "./check-policies";
 import { evaluate, readStackConfig, stackConfigFile } from "./harness";
 import { buildPlan, planExitCode } from "./plan-model";
 import { attachRender } from "./render/plan-render";
+import { attachTwin } from "./twin/plan-twin";
 import { FORMATS, render, type Format } from "./report";
 
 export interface PlanArgs {
@@ -100,11 +102,12 @@ export async function runPlan(
     const evaluation = await evaluate({ config: raw, stack: args.stack });
     const plan = buildPlan(evaluation, await policies(evaluation));
     if (args.render) await attachRender(plan);
+    await attachTwin(plan, evaluation);
     const text = render(plan, args.format);
     if (args.out) {
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
       fs.writeFileSync(args.out, text);
-      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations)\n`);
+      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations, ${plan.summary.twin?.errors ?? 0} twin errors)\n`);
     } else io.write(text);
     return Math.max(planExitCode(plan), plan.render?.problems.length ? 1 : 0);
   } catch (err) {

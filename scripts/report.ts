@@ -5,6 +5,7 @@
 import type { Violation } from "./check-policies";
 import type { Plan, PlanResource, PlanTenant } from "./plan-model";
 import { problemLine } from "./render/model";
+import { twinMarkdown, twinText } from "./twin/report";
 
 export const FORMATS = ["text", "json", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -87,6 +88,7 @@ function renderText(plan: Plan): string {
     }
   } else out.push("Policy violations: none");
   out.push(...renderTextSection(plan));
+  out.push(...twinText(plan));
   out.push("");
   out.push("Resources:");
   out.push(`    + ${s.resourceCount} to create (${s.protectedCount} protected or retained on delete)`);
@@ -125,7 +127,10 @@ function renderMarkdownSection(plan: Plan): string[] {
 
 function renderMarkdown(plan: Plan): string {
   const s = plan.summary;
-  const verdict = s.mandatoryViolations ? `❌ ${s.mandatoryViolations} mandatory policy violation(s)` : "✅ no mandatory policy violation";
+  const verdict = [
+    s.mandatoryViolations ? `❌ ${s.mandatoryViolations} mandatory policy violation(s)` : "✅ no mandatory policy violation",
+    ...(s.twin ? [s.twin.errors ? `❌ ${s.twin.errors} twin error(s)` : "✅ no twin error"] : []),
+  ].join(" · ");
   const out: string[] = [
     `### Offline plan of \`liiibre/${plan.stack}\``,
     "",
@@ -141,6 +146,7 @@ function renderMarkdown(plan: Plan): string {
     }
   }
   out.push(...renderMarkdownSection(plan));
+  out.push(...twinMarkdown(plan));
   out.push("<details><summary>Organisations</summary>", "", "| slug | plan | state | users | pool (GB) | apps |", "|---|---|---|---:|---:|---|");
   for (const t of plan.tenants) out.push(`| ${t.slug} | ${t.plan} | ${t.state} | ${t.users} | ${t.storagePoolGB} | ${t.apps.join(", ")} |`);
   out.push("", "</details>", "", "<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---:|");

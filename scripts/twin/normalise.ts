@@ -113,6 +113,9 @@ function k0sctlDoc(input: TwinInput): TwinEstate["k0sctl"] {
   return { hosts: doc?.spec?.hosts ?? [] };
 }
 
+/** Labels every kubelet sets on its node (well-known labels: kubernetes.io/os, kubernetes.io/arch). */
+const KUBELET_LABELS = { "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" };
+
 function nodesOf(input: TwinInput, k0s: TwinEstate["k0sctl"]): TwinNode[] {
   const { estate } = input;
   const byHost = new Map((k0s?.hosts ?? []).map((h) => [h.hostname, h]));
@@ -124,7 +127,9 @@ function nodesOf(input: TwinInput, k0s: TwinEstate["k0sctl"]): TwinNode[] {
     out.push({
       name: n.name, pool: n.pool, kind: "cloud", role: n.role, location: n.location, country: country(n.location), serverType: n.serverType,
       cores: info?.cores ?? 0, ramGB: info?.ramGB ?? 0, publicIpv4: h?.ssh?.address ?? "", privateIpv4: h?.privateAddress ?? "",
-      labels: { ...n.labels, "kubernetes.io/hostname": n.name }, taints: n.taints, localDisksGB: n.volumeGB ? [n.volumeGB] : [],
+      // The kubelet's own labels, and the hcloud CCM's topology and instance-type labels.
+      labels: { ...KUBELET_LABELS, ...n.labels, "kubernetes.io/hostname": n.name, "node.kubernetes.io/instance-type": n.serverType, "topology.kubernetes.io/region": n.location },
+      taints: n.taints, localDisksGB: n.volumeGB ? [n.volumeGB] : [],
       secondHand: false, kubelet: n.role !== "controller", reset: n.reset,
     });
   }
@@ -133,7 +138,7 @@ function nodesOf(input: TwinInput, k0s: TwinEstate["k0sctl"]): TwinNode[] {
     out.push({
       name: d.name, pool: d.pool, kind: "dedicated", role: d.role, location: d.location, country: country(d.location),
       cores: d.server.cores, ramGB: d.server.ramGB, publicIpv4: h?.ssh?.address ?? d.server.publicIpv4, privateIpv4: h?.privateAddress ?? d.server.privateIpv4,
-      labels: { ...d.labels, "kubernetes.io/hostname": d.name },
+      labels: { ...KUBELET_LABELS, ...d.labels, "kubernetes.io/hostname": d.name },
       taints: d.taints,
       // The first disk is the OS disk (docs/compute.md): the others are mounted under /mnt/disks.
       localDisksGB: d.server.disks.slice(1).map((x) => x.sizeGB),
@@ -291,6 +296,16 @@ export function operatorObjects(objects: KObject[]): KObject[] {
         out.push(mk(o, "v1", "Service", `${o.name}-${suffix}`, { spec: { selector: { "cnpg.io/cluster": o.name, ...(role ? { "cnpg.io/instanceRole": role } : {}) }, ports: [{ name: "postgres", port: 5432, targetPort: 5432, protocol: "TCP" }] } }));
       out.push(mk(o, "v1", "ServiceAccount", o.name, {}));
     }
+    // cert-manager issues each Certificate into its secretName (tls.crt, tls.key, ca.crt).
+    if (o.kind === "Certificate" && o.apiVersion.startsWith("cert-manager.io/") && o.object.spec?.secretName)
+      out.push(mk(o, "v1", "Secret", o.object.spec.secretName, { type: "kubernetes.io/tls", data: { "tls.crt": "[operator]", "tls.key": "[operator]", "ca.crt": "[operator]" } }));
+    // kube-webhook-certgen (ingress-nginx's admission hook Job) creates the Secret named by --secret-name.
+    if (o.kind === "Job")
+      for (const c of (o.object.spec?.template?.spec?.containers ?? []) as any[])
+        for (const a of [...(c.args ?? []), ...(c.command ?? [])] as string[]) {
+          const m = /^--secret-name=(.+)$/.exec(String(a));
+          if (m && /certgen/.test(String(c.image ?? ""))) out.push(mk(o, "v1", "Secret", m[1], { data: { cert: "[operator]", key: "[operator]", ca: "[operator]" } }));
+        }
     if (o.kind === "Tenant" && o.apiVersion.startsWith("minio.min.io/")) {
       const selector = { "v1.min.io/tenant": o.name };
       out.push(mk(o, "v1", "Service", "minio", { spec: { selector, ports: [{ name: "https-minio", port: 443, targetPort: 9000, protocol: "TCP" }] } }));
@@ -300,12 +315,32 @@ export function operatorObjects(objects: KObject[]): KObject[] {
   return out;
 }
 
+/**
+ * What k0s itself runs (not in the plan): CoreDNS (k8s-app=kube-dns, the `kube-dns` Service),
+ * kube-router and kube-proxy on every node, konnectivity agents, metrics-server.
+ */
+export function k0sSystemObjects(): KObject[] {
+  const ns = "kube-system";
+  const mk = (kind: string, name: string, body: Record<string, unknown>): KObject => ({
+    apiVersion: kind === "Service" ? "v1" : "apps/v1", kind, name, namespace: ns, object: { metadata: { name, namespace: ns }, ...body }, source: "k0s", dependsOn: [], origin: "values",
+  });
+  const dnsLabels = { "k8s-app": "kube-dns" };
+  return [
+    mk("Deployment", "coredns", { spec: { replicas: 2, template: { metadata: { labels: dnsLabels }, spec: { containers: [{ name: "coredns", resources: { requests: { cpu: "100m", memory: "70Mi" } }, ports: [{ name: "dns", containerPort: 53, protocol: "UDP" }, { name: "dns-tcp", containerPort: 53, protocol: "TCP" }, { name: "metrics", containerPort: 9153 }] }] } } } }),
+    mk("Service", "kube-dns", { spec: { selector: dnsLabels, ports: [{ name: "dns", port: 53, protocol: "UDP" }, { name: "dns-tcp", port: 53, protocol: "TCP" }] } }),
+    mk("Deployment", "metrics-server", { spec: { replicas: 1, template: { metadata: { labels: { "k8s-app": "metrics-server" } }, spec: { containers: [{ name: "metrics-server", resources: { requests: { cpu: "10m", memory: "30M" } } }] } } } }),
+    mk("DaemonSet", "kube-router", { spec: { template: { metadata: { labels: { "k8s-app": "kube-router" } }, spec: { hostNetwork: true, tolerations: [{ operator: "Exists" }], containers: [{ name: "kube-router", resources: { requests: { cpu: "250m", memory: "16Mi" } } }] } } } }),
+    mk("DaemonSet", "kube-proxy", { spec: { template: { metadata: { labels: { "k8s-app": "kube-proxy" } }, spec: { hostNetwork: true, tolerations: [{ operator: "Exists" }], containers: [{ name: "kube-proxy" }] } } } }),
+    mk("DaemonSet", "konnectivity-agent", { spec: { template: { metadata: { labels: { "k8s-app": "konnectivity-agent" } }, spec: { tolerations: [{ operator: "Exists" }], containers: [{ name: "konnectivity-agent" }] } } } }),
+  ];
+}
+
 // --- the estate -------------------------------------------------------------------------
 
 export function normalise(input: TwinInput): TwinEstate {
   const releases = helmReleases(input);
   const own = [...programObjects(input), ...chartObjects(input, releases)];
-  const objects = [...own, ...operatorObjects(own)];
+  const objects = [...own, ...operatorObjects(own), ...k0sSystemObjects()];
   const byKind = new Map<string, KObject[]>();
   const byRef = new Map<string, KObject>();
   for (const o of objects) {

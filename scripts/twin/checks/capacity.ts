@@ -118,8 +118,10 @@ interface Placement {
 
 /**
  * The scheduler, simplified: pods (largest memory first) go to the node they fit (selectors,
- * affinity, taints, one-per-node anti-affinity, free CPU and memory) with the most free share
- * of its scarcer resource (LeastAllocated); a DaemonSet puts one pod on every node it fits.
+ * affinity, taints, one-per-node anti-affinity, free CPU and memory) that scores best with
+ * kube-scheduler's default scoring (LeastAllocated + BalancedAllocation, equal weights); a
+ * DaemonSet puts one pod on every node it fits. Jobs, CronJobs and bare Pods (Helm hooks and
+ * tests) are transient and not counted.
  */
 function place(e: TwinEstate, pods: Array<{ w: Workload; req: { cpu: number; mem: number } }>, nodes: TwinNode[]): Placement {
   const used = new Map(nodes.map((n) => [n.name, { cpu: 0, mem: 0, pods: 0, approx: false }]));
@@ -148,7 +150,10 @@ function place(e: TwinEstate, pods: Array<{ w: Workload; req: { cpu: number; mem
         const u = used.get(n.name)!;
         const a = alloc.get(n.name)!;
         if (u.cpu + req.cpu > a.cpu || u.mem + req.mem > a.mem) continue;
-        const score = Math.min(1 - (u.cpu + req.cpu) / a.cpu, 1 - (u.mem + req.mem) / a.mem);
+        // kube-scheduler's default scoring: NodeResourcesFit (LeastAllocated) + NodeResourcesBalancedAllocation.
+        const fc = (u.cpu + req.cpu) / a.cpu;
+        const fm = (u.mem + req.mem) / a.mem;
+        const score = (1 - fc + (1 - fm)) / 2 + (1 - Math.abs(fc - fm));
         if (score > bestScore) {
           bestScore = score;
           best = n;
@@ -167,7 +172,7 @@ function place(e: TwinEstate, pods: Array<{ w: Workload; req: { cpu: number; mem
 
 function podsOf(e: TwinEstate) {
   return [...e.workloads, ...valuesWorkloads(e)]
-    .filter((w) => w.replicas !== 0)
+    .filter((w) => w.replicas !== 0 && !["Job", "CronJob", "Pod"].includes(w.kind))
     .map((w) => ({ w, req: podRequests(e, w) }))
     .sort((x, y) => y.req.mem - x.req.mem || y.req.cpu - x.req.cpu || x.w.id.localeCompare(y.w.id));
 }
@@ -219,13 +224,18 @@ const poolCapacity: TwinCheck = {
       out.push({ check: this.name, level: "error", objects: [...new Set(placement.unplaced.map((p) => p.id))], message: `${placement.unplaced.length} pod(s) fit on no node with every node up (${summary(placement.unplaced)}): they stay Pending` });
     const nodes = e.nodes.filter((n) => n.kubelet && !n.reset);
     const pods = podsOf(e);
+    const local = new Set((e.byKind.get("StorageClass") ?? []).filter((c) => c.object.provisioner === "kubernetes.io/no-provisioner").map((c) => c.name));
+    const pinned = new Set(e.workloads.filter((w) => w.claims.some((c) => c.storageClassName && local.has(c.storageClassName))).map((w) => w.id));
     for (const pool of [...new Set(nodes.map((n) => n.pool))].sort()) {
       const ns = nodes.filter((n) => n.pool === pool);
       const largest = [...ns].sort((a, b) => allocatable(b).mem - allocatable(a).mem || allocatable(b).cpu - allocatable(a).cpu)[0];
       const p = place(e, pods, nodes.filter((n) => n !== largest));
-      const extra = p.unplaced.length - placement.unplaced.length;
+      // Pods bound to local disks cannot move to another node whatever the capacity: their
+      // resilience is their application's (MinIO erasure coding, PostgreSQL replicas), not N+1.
+      const movable = (u: Placement["unplaced"]) => u.filter((x) => !pinned.has(x.id));
+      const extra = movable(p.unplaced).length - movable(placement.unplaced).length;
       if (extra > 0)
-        out.push({ check: this.name, level: "error", objects: [`pool ${pool}`, largest.name], message: `with ${largest.name} down (N+1 for pool ${pool}), ${extra} more pod(s) find no node (${summary(p.unplaced)}): add capacity to the pool or lower its requests` });
+        out.push({ check: this.name, level: "error", objects: [`pool ${pool}`, largest.name], message: `with ${largest.name} down (N+1 for pool ${pool}), ${extra} more pod(s) find no node (${summary(movable(p.unplaced))}): add capacity to the pool or lower its requests` });
     }
     return out;
   },

@@ -142,6 +142,9 @@ const resolves: TwinCheck = {
   },
 };
 
+/** Pod labels controllers set at run time, absent from templates: MinIO Operator's leader, CloudNativePG's instance role. */
+export const RUNTIME_LABELS = new Set(["operator", "cnpg.io/instanceRole", "role"]);
+
 const servicesSelect: TwinCheck = {
   name: "service-selects-pods",
   family: "references",
@@ -153,7 +156,8 @@ const servicesSelect: TwinCheck = {
       const sel = s.object.spec?.selector as Record<string, string> | undefined;
       if (s.origin === "values" || !sel || !Object.keys(sel).length || s.object.spec?.type === "ExternalName") continue;
       const ns = s.namespace!;
-      const pods = e.workloads.filter((w) => w.namespace === ns && matchesSelector({ matchLabels: sel }, w.labels));
+      const static_ = Object.fromEntries(Object.entries(sel).filter(([k]) => !RUNTIME_LABELS.has(k)));
+      const pods = e.workloads.filter((w) => w.namespace === ns && matchesSelector({ matchLabels: static_ }, w.labels));
       if (!pods.length && !unknown.has(ns))
         out.push({ check: this.name, level: "error", objects: [ref(s)], message: `selector ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",")} matches no pod template in ${ns}: the Service has no endpoints` });
     }

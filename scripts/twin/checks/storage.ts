@@ -143,11 +143,12 @@ const waitForConsumer: TwinCheck = {
       if (c.consumer && c.consumer.replicas !== 0) continue;
       if (c.consumer === undefined && c.owner.kind !== "PersistentVolumeClaim") continue;
       const inAtomic = c.owner.release && atomic.has(c.owner.release);
+      // A warning: a claim bound before the workload was scaled to zero stays Bound; only a first install hangs.
       out.push({
         check: this.name,
-        level: inAtomic ? "error" : "warning",
+        level: "warning",
         objects: [c.id],
-        message: `${c.consumer ? `its only consumer ${c.consumer.id} runs 0 replicas` : "no pod mounts it"}: the claim stays Pending (class ${sc.name} waits for a first consumer)${inAtomic ? ", and the atomic Helm release waiting for it times out and rolls back" : ""}`,
+        message: `${c.consumer ? `its only consumer ${c.consumer.id} runs 0 replicas` : "no pod mounts it"}: the claim stays Pending (class ${sc.name} waits for a first consumer)${inAtomic ? "; on a first install the atomic Helm release waiting for it times out and rolls back" : ""}`,
       });
     }
     return out;
