@@ -100,7 +100,7 @@ function chartObjects(input: TwinInput, releases: HelmRelease[]): KObject[] {
       for (const kind of ["Schedule", "Backup", "Check", "Prune", "Restore", "Archive", "PreBackupPod", "Snapshot"])
         out.push({
           apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: `${kind.toLowerCase()}s.k8up.io`, namespace: null,
-          object: { spec: { group: "k8up.io", names: { kind } } }, source: r.urn, dependsOn: [r.urn], origin: "values",
+          object: { spec: { group: "k8up.io", names: { kind } } }, source: r.urn, release: r.urn, dependsOn: [r.urn], origin: "values",
         });
   }
   return out;

@@ -1,0 +1,128 @@
+/**
+ * Ordering: Pulumi creates what nothing orders in parallel. A custom resource applied before
+ * its CRD exists is refused ("no matches for kind"); an object applied before the admission
+ * webhook that must answer for it is refused too (the webhook's Service has no endpoints yet:
+ * "failed calling webhook"). So every custom resource must wait — through `dependsOn`, its own
+ * or an ancestor's (a child registers after its parent, which waits for its dependencies), a
+ * component standing for all its children — for the release or manifest installing its CRD,
+ * and every object matched by a webhook for the release running the webhook.
+ */
+import type { KObject, TwinCheck, TwinEstate, TwinFinding } from "../model";
+import { ref } from "../model";
+import { indexByUrn } from "../normalise";
+
+const BUILT_IN = new Set(["", "v1", "apps", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "autoscaling", "coordination.k8s.io", "discovery.k8s.io", "scheduling.k8s.io", "node.k8s.io", "certificates.k8s.io", "apiregistration.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io"]);
+const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0] : "");
+const plural = (kind: string) => (/(s|x|ch|sh)$/.test(kind.toLowerCase()) ? `${kind.toLowerCase()}es` : /y$/.test(kind.toLowerCase()) ? `${kind.toLowerCase().slice(0, -1)}ies` : `${kind.toLowerCase()}s`);
+
+/**
+ * Whether a resource waits for `target`: through its own or an ancestor's dependsOn, a
+ * dependency standing for itself and its descendants (a component), transitively.
+ */
+function waiter(e: TwinEstate): (urn: string, target: string) => boolean {
+  const byUrn = indexByUrn(e.input);
+  const children = new Map<string, string[]>();
+  for (const r of e.input.resources) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
+  const memo = new Map<string, Map<string, boolean>>();
+  const ancestorsOf = (u: string) => {
+    const out = new Set<string>();
+    for (let r = byUrn.get(u); r; r = r.parent ? byUrn.get(r.parent) : undefined) out.add(r.urn);
+    return out;
+  };
+  const depsOf = (u: string) => {
+    const out: string[] = [];
+    for (let r = byUrn.get(u); r; r = r.parent ? byUrn.get(r.parent) : undefined) out.push(...r.dependsOn);
+    return out;
+  };
+  return (urn, target) => {
+    let m = memo.get(target);
+    if (!m) {
+      m = new Map();
+      memo.set(target, m);
+    }
+    const memoT = m;
+    const above = ancestorsOf(target);
+    const visit = (u: string): boolean => {
+      const known = memoT.get(u);
+      if (known !== undefined) return known;
+      memoT.set(u, false); // cycle guard
+      let found = false;
+      const stack = [...depsOf(u)];
+      const seen = new Set<string>();
+      while (stack.length && !found) {
+        const d = stack.pop()!;
+        if (seen.has(d)) continue;
+        seen.add(d);
+        if (above.has(d)) found = true; // d is the target or a component containing it
+        else if (visit(d)) found = true;
+        else stack.push(...(children.get(d) ?? []));
+      }
+      memoT.set(u, found);
+      return found;
+    };
+    return visit(urn);
+  };
+}
+
+/** The URN of what applies an object: the program's resource, or the release rendering it. */
+const applier = (o: KObject) => (o.origin === "program" ? o.source : o.release);
+
+const crdBeforeCr: TwinCheck = {
+  name: "crd-before-cr",
+  family: "ordering",
+  models: "the API server: a custom resource is refused until its CustomResourceDefinition is established",
+  run(e) {
+    const waits = waiter(e);
+    const crds = new Map<string, KObject[]>();
+    for (const c of e.byKind.get("CustomResourceDefinition") ?? []) {
+      const k = `${c.object.spec?.group}/${c.object.spec?.names?.kind}`;
+      crds.set(k, [...(crds.get(k) ?? []), c]);
+    }
+    const out: TwinFinding[] = [];
+    for (const o of e.objects) {
+      if (o.origin === "values" || BUILT_IN.has(groupOf(o.apiVersion)) || o.kind === "CustomResourceDefinition") continue;
+      const who = applier(o);
+      if (!who) continue;
+      const defs = crds.get(`${groupOf(o.apiVersion)}/${o.kind}`) ?? [];
+      if (!defs.length) {
+        out.push({ check: this.name, level: "error", objects: [ref(o)], message: `no release or manifest of the estate installs the CRD of ${o.kind} (${groupOf(o.apiVersion)}): the API server refuses it (no matches for kind)` });
+        continue;
+      }
+      const installers = [...new Set(defs.map(applier).filter((u): u is string => !!u))];
+      if (installers.includes(who)) continue; // the same release installs both (Helm applies CRDs first)
+      if (!installers.some((u) => waits(who, u)))
+        out.push({ check: this.name, level: "error", objects: [ref(o), ...installers.map((u) => u.split("::").pop()!)], message: `is applied without waiting for ${installers.map((u) => u.split("::").pop()).join(" or ")}, which installs its CRD: on a fresh cluster it is refused (no matches for kind ${o.kind})` });
+    }
+    return out;
+  },
+};
+
+const webhookBefore: TwinCheck = {
+  name: "webhook-before-object",
+  family: "ordering",
+  models: "admission webhooks with failurePolicy Fail: an object they match is refused while the webhook's pods are not serving",
+  run(e) {
+    const waits = waiter(e);
+    const hooks: Array<{ installer: string; name: string; rules: Array<{ apiGroups?: string[]; resources?: string[] }>; fail: boolean }> = [];
+    for (const kind of ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"])
+      for (const h of e.byKind.get(kind) ?? []) {
+        const installer = applier(h);
+        if (!installer) continue;
+        for (const w of (h.object.webhooks ?? []) as any[]) hooks.push({ installer, name: `${h.name}/${w.name}`, rules: w.rules ?? [], fail: (w.failurePolicy ?? "Fail") === "Fail" });
+      }
+    const out: TwinFinding[] = [];
+    for (const o of e.objects.filter((x) => x.origin === "program")) {
+      const g = groupOf(o.apiVersion);
+      const res = plural(o.kind);
+      for (const h of hooks) {
+        if (!h.fail || h.installer === o.source) continue;
+        const match = h.rules.some((r) => (r.apiGroups ?? []).some((x) => x === "*" || x === g) && (r.resources ?? []).some((x) => x === "*" || x === "*/*" || x === res || x.split("/")[0] === res));
+        if (match && !waits(o.source, h.installer))
+          out.push({ check: this.name, level: "error", objects: [ref(o), h.installer.split("::").pop()!], message: `is applied without waiting for ${h.installer.split("::").pop()}, whose webhook ${h.name} admits it: on a fresh cluster it is refused (failed calling webhook)` });
+      }
+    }
+    return out;
+  },
+};
+
+export const ORDERING_CHECKS: TwinCheck[] = [crdBeforeCr, webhookBefore];
