@@ -47,6 +47,17 @@ export interface Bundle {
   hosts: string[];
 }
 
+/**
+ * Pod Security Admission labels of a bundle's namespace: `baseline`, except that a dedicated
+ * Jitsi's videobridge binds UDP 10000 as a hostPort of the media nodes, which baseline refuses
+ * (estate twin, check pod-security): such a namespace enforces `privileged` and still warns and
+ * audits at `baseline`, so that any other pod breaking baseline is reported.
+ */
+export function podSecurityLabels(apps: readonly string[]): Record<string, string> {
+  if (!apps.includes("jitsi-dedicated")) return { "pod-security.kubernetes.io/enforce": "baseline" };
+  return { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/audit": "baseline" };
+}
+
 export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bundle {
   const { slug, estate } = a;
   const provider = a.storage.k8s;
@@ -62,7 +73,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     {
       metadata: {
         name: ns,
-        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", "pod-security.kubernetes.io/enforce": "baseline" },
+        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", ...podSecurityLabels(a.apps) },
         annotations,
       },
     },

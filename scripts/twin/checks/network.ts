@@ -155,8 +155,7 @@ const explain = (v: Verdict) => (v.deniedBy === "egress" ? "no egress rule of th
 function bundles(e: TwinEstate): Array<{ ns: string; domain: string; apps: string[] }> {
   const out = e.input.tenants.filter((t) => t.plan === "dedicated" && t.state !== "decommissioned").map((t) => ({ ns: t.slug, domain: t.domain, apps: t.apps }));
   const shared = e.input.estate.sharedServices.sharedInstance;
-  const sharedNs = (e.byKind.get("Namespace") ?? []).find((n) => n.object.metadata?.labels?.["liiibre.org/layer"] === "tenant" && !e.input.tenants.some((t) => t.slug === n.name));
-  if (shared && sharedNs) out.push({ ns: sharedNs.name, domain: shared.domain, apps: ["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"] });
+  if (shared && e.byRef.has(`Namespace/${shared.slug}`)) out.push({ ns: shared.slug, domain: shared.domain, apps: [...shared.apps] });
   return out;
 }
 
@@ -212,7 +211,8 @@ const forbidden: TwinCheck = {
   run(e) {
     const n = net(e);
     const out: TwinFinding[] = [];
-    const bs = bundles(e);
+    // Every tenant-layer namespace: dedicated bundles and the shared instance.
+    const bs = (e.byKind.get("Namespace") ?? []).filter((x) => x.object.metadata?.labels?.["liiibre.org/layer"] === "tenant").map((x) => ({ ns: x.name }));
     for (const a of bs) {
       const from = n.podLike(a.ns, { "app.kubernetes.io/name": "nextcloud" });
       for (const b of bs) {
