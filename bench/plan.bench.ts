@@ -17,6 +17,7 @@ import { checkPolicies } from "../scripts/check-policies";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";
 import { buildPlan } from "../scripts/plan-model";
 import { render } from "../scripts/report";
+import { attachTwin } from "../scripts/twin/plan-twin";
 
 /**
  * A synthetic estate: prod's platform, and `n` organisations shaped like prod's (about
@@ -51,6 +52,10 @@ async function measure(label: string, config: RawConfig): Promise<void> {
   const violations = await checkPolicies(ev);
   const t2 = performance.now();
   const plan = buildPlan(ev, violations);
+  const t2b = performance.now();
+  // The estate twin (docs/twin.md), without --render: normalisation, every check, capacity and footprint.
+  await attachTwin(plan, ev);
+  const t2c = performance.now();
   const json = render(plan, "json");
   const t3 = performance.now();
   const mem = process.memoryUsage();
@@ -63,7 +68,9 @@ async function measure(label: string, config: RawConfig): Promise<void> {
       resources: plan.resources.length,
       evaluateSeconds: +((t1 - t0) / 1000).toFixed(2),
       policiesSeconds: +((t2 - t1) / 1000).toFixed(2),
-      reportSeconds: +((t3 - t2) / 1000).toFixed(2),
+      twinSeconds: +((t2c - t2b) / 1000).toFixed(2),
+      twinErrors: plan.summary.twin?.errors,
+      reportSeconds: +((t3 - t2 - (t2c - t2b)) / 1000).toFixed(2),
       jsonMB: +(json.length / 1e6).toFixed(1),
       heapUsedMB: Math.round(mem.heapUsed / 1e6),
       rssMB: Math.round(mem.rss / 1e6),
