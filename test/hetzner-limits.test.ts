@@ -31,10 +31,10 @@ describe("Hetzner limits", () => {
   });
 
   it("100 servers attached to one network", () => {
-    // prod has 21 cloud servers, 12 of them in `general`: 12 + 80 makes 101.
-    const errs = problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 92 } })));
+    // prod has 26 cloud servers, 14 of them in `general`: the 12 others + 89 makes 101.
+    const errs = problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 89 } })));
     expect(errs).toEqual([expect.stringMatching(/^liiibre:nodePools: expected at most 100 cloud servers in total .*got 101$/)]);
-    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 91 } })))).toEqual([]);
+    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 88 } })))).toEqual([]);
   });
 
   it("50 subnets per network (the cloud and vSwitch subnets count)", () => {
@@ -87,7 +87,7 @@ describe("compute consistency", () => {
   });
 
   it("room for the cloud servers in the cloud subnet", () => {
-    const raw = withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 20 } }));
+    const raw = withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 17 } })); // + the 12 others: 29
     (raw.hetzner as any).network.cloudSubnet = "10.0.1.0/27"; // 29 usable, 29 servers fit
     expect(problems(raw)).toEqual([]);
     (raw.hetzner as any).network.cloudSubnet = "10.0.1.0/28"; // 13 usable
@@ -101,8 +101,8 @@ describe("compute consistency", () => {
   });
 
   it("reset slots exist in the pool; reset controllers leave the etcd count", () => {
-    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, reset: [13] } })))).toEqual([
-      "liiibre:nodePools[3].cloud.reset[0]: expected a slot between 1 and the pool's count (12), got 13",
+    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, reset: [15] } })))).toEqual([
+      "liiibre:nodePools[3].cloud.reset[0]: expected a slot between 1 and the pool's count (14), got 15",
     ]);
     // 3 controllers, one reset: 2 members of etcd, an even number.
     expect(problems(withPool("controllers", (p) => ({ ...p, cloud: { ...p.cloud, reset: [3] } })))).toEqual([
@@ -120,7 +120,7 @@ describe("compute consistency", () => {
       "liiibre:nodePools[0].cloud.retired[0]: expected each slot once in reset and retired, got 1 twice",
     );
     // 101 slots of which one retired: 100 servers on the network.
-    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 92, retired: [3] } })))).toEqual([]);
+    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 89, retired: [3] } })))).toEqual([]);
     // A retired slot's name may be taken by nothing else, but is free of the collision check.
     const raw = withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, retired: [3] } }));
     (raw.dedicatedServers as any[])[0].name = "ada-lovelace-general-03";
@@ -143,11 +143,11 @@ describe("monthly cost estimate (catalog.json)", () => {
     const { estimateMonthlyCost } = await import("../components/hetzner/cost");
     const est = estimateMonthlyCost(parseEstate(prod()));
     const line = (prefix: string) => est.lines.find((l) => l.item.startsWith(prefix))!;
-    // 3 × cpx31 (13.10), 2 × cpx21 (7.55), 2 × ccx23 (24.49), 12 × cpx41 (24.30), 2 × cpx31 in nbg1 (13.10)
+    // 3 × cpx31 (13.10), 2 × cpx21 (7.55), 4 × ccx23 (24.49), 14 × cpx41 (24.30), 3 × cpx31 in nbg1 (13.10)
     expect(line("cloud controllers").monthlyEUR).toBe(39.3);
-    expect(line("cloud general: cpx41").monthlyEUR).toBe(291.6);
-    expect(line("cloud general: volumes").monthlyEUR).toBe(52.8); // 12 × 100 GB × 0.044
-    expect(line("primary IPv4").quantity).toBe(21);
+    expect(line("cloud general: cpx41").monthlyEUR).toBe(340.2);
+    expect(line("cloud general: volumes").monthlyEUR).toBe(61.6); // 14 × 100 GB × 0.044
+    expect(line("primary IPv4").quantity).toBe(26);
     // Dedicated: 4 × 39.5 + 4 × 46 (apps-06..09) + 1 × 39.5 (apps-05) … as invoiced in prod.
     const dedicated = est.lines.filter((l) => l.item.startsWith("dedicated")).reduce((s, l) => s + l.monthlyEUR, 0);
     expect(dedicated).toBe(5 * 39.5 + 4 * 46 + 4 * 62);

@@ -172,8 +172,12 @@ describe("tenant isolation", () => {
 
   it("node addresses (hostNetwork ingress-nginx) may reach in, and that range holds no pod", () => {
     const { policies, podCIDR } = view(ev);
-    const fromNodes = policies.filter((p) => p.namespace === "acme" && JSON.stringify(p.spec).includes(ev.estate.hetzner.network.ipRange));
+    // Ingress from node addresses: one policy. (Egress to node addresses on 6443 — the API after
+    // the kubernetes Service's DNAT — is the CloudNativePG and k8up policies'.)
+    const fromNodes = policies.filter((p) => p.namespace === "acme" && JSON.stringify(p.spec.ingress ?? []).includes(ev.estate.hetzner.network.ipRange));
     expect(fromNodes).toHaveLength(1);
+    const toNodes = policies.filter((p) => p.namespace === "acme" && JSON.stringify(p.spec.egress ?? []).includes(ev.estate.hetzner.network.ipRange));
+    expect(toNodes.map((p) => (p.spec.egress as any[]).flatMap((r) => r.ports))).toEqual([[{ protocol: "TCP", port: 6443 }], [{ protocol: "TCP", port: 6443 }]]);
     expect(overlaps(cidr4(ev.estate.hetzner.network.ipRange)!, cidr4(podCIDR)!)).toBe(false);
     expect(overlaps(cidr4(ev.estate.hetzner.network.ipRange)!, cidr4(ev.estate.cluster.network.serviceCIDR)!)).toBe(false);
   });
