@@ -72,6 +72,8 @@ const tenantRules: Rule = (e) => {
         }
       });
       if (t.dedicatedRealm) out.push({ path: keyPath(["tenants", i, "dedicatedRealm"]), message: `expected false for plan "shared" (the shared instance lives in the estate realm), got true` });
+    } else if (t.crossOrganisationSharing) {
+      out.push({ path: keyPath(["tenants", i, "crossOrganisationSharing"]), message: `expected false for plan "dedicated" (only the shared instance's organisations share an instance), got true` });
     }
     if (t.quotaPerUserGB !== undefined && t.quotaPerUserGB > cap && !t.exemption) {
       out.push({

@@ -398,6 +398,12 @@ export const TenantSchema = z.strictObject({
   state: z.enum(TENANT_STATES).default("active"),
   /** Give the organisation its own Keycloak realm instead of an organization in the estate realm. Default false. */
   dedicatedRealm: bool().default(false),
+  /**
+   * Shared instance only: its members may find and share with the members of the other
+   * organisations that allow it too (by default an organisation of the shared instance sees only
+   * its own members). Default false.
+   */
+  crossOrganisationSharing: bool().default(false),
 });
 
 /** The whole `liiibre:` namespace. Top-level keys are the Pulumi config keys. */

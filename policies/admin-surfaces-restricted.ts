@@ -1,0 +1,140 @@
+/**
+ * `admin-surfaces-restricted` (mandatory): the estate's administration surfaces — Grafana,
+ * Keycloak's admin console and master realm, MinIO's admin API and metrics, any `/metrics` —
+ * are routed only by Ingresses restricted to a bounded allow-list (the admin CIDRs) or behind
+ * authentication (components/platform/access.ts `restrictionOf`).
+ *
+ * Judged on routing, not on names: for every host an Ingress serves and every admin path of a
+ * surface matching that host, the Ingress path that would serve a request to it (longest
+ * matching prefix over ALL Ingresses of the host, as the controller picks) must be restricted,
+ * and so must every Ingress path under it. An allow-list wider than the firewall limit (a /16
+ * of IPv4, a /48 of IPv6 by default; `0.0.0.0/0` or two halves of it) is no restriction.
+ *
+ * `adminSurfaceProblems` takes Ingress objects generically: the policy feeds it the plan's
+ * Ingress resources; the render step (scripts/render) feeds it the Ingresses charts render.
+ */
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { restrictionOf, type ObjectLike } from "../components/platform/access";
+import { tooWide, FIREWALL_DEFAULTS } from "./firewall-no-public-admin";
+import { config, eachResource, isObject } from "./lib";
+
+export interface AdminSurface {
+  /** Host glob: `*` matches any characters (`grafana.*`, `*`). */
+  host: string;
+  /** Path prefixes that are administration (`/` for a whole host). */
+  paths: string[];
+}
+
+export interface AdminSurfacesConfig {
+  surfaces: AdminSurface[];
+  /** Width limits of an allow-list (as `firewall-no-public-admin`). Defaults 16 and 48. */
+  minIpv4Prefix: number;
+  minIpv6Prefix: number;
+}
+
+export const ADMIN_SURFACES_DEFAULTS: AdminSurfacesConfig = {
+  surfaces: [
+    { host: "grafana.*", paths: ["/"] },
+    { host: "auth.*", paths: ["/admin", "/realms/master"] },
+    { host: "*", paths: ["/minio/admin", "/minio/v2/metrics", "/minio/metrics", "/metrics"] },
+  ],
+  minIpv4Prefix: FIREWALL_DEFAULTS.minIpv4Prefix,
+  minIpv6Prefix: FIREWALL_DEFAULTS.minIpv6Prefix,
+};
+
+export const INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress";
+
+const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+
+interface Route {
+  ingress: ObjectLike;
+  id: string;
+  host: string | undefined;
+  path: string;
+  pathType: string;
+}
+
+function routesOf(ingress: ObjectLike, id: string): Route[] {
+  const spec = isObject(ingress.spec) ? (ingress.spec as Record<string, any>) : {};
+  const out: Route[] = [];
+  if (isObject(spec.defaultBackend)) out.push({ ingress, id, host: undefined, path: "/", pathType: "Prefix" });
+  for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
+    const host = typeof rule?.host === "string" ? rule.host.toLowerCase() : undefined;
+    for (const p of Array.isArray(rule?.http?.paths) ? rule.http.paths : []) {
+      out.push({ ingress, id, host, path: typeof p?.path === "string" && p.path ? p.path : "/", pathType: typeof p?.pathType === "string" ? p.pathType : "ImplementationSpecific" });
+    }
+  }
+  return out;
+}
+
+/** Does a route serve a request for `path` (Kubernetes Ingress matching: Exact, or Prefix by path segments)? */
+function serves(route: Route, path: string): boolean {
+  if (route.pathType === "Exact") return route.path === path;
+  const prefix = route.path.replace(/\/+$/, "");
+  return prefix === "" || path === prefix || path.startsWith(`${prefix}/`);
+}
+const under = (route: Route, path: string): boolean => {
+  const p = path.replace(/\/+$/, "");
+  return p === "" || route.path === p || route.path.startsWith(`${p}/`);
+};
+
+/** Problems of a set of Ingresses (one message per unprotected admin route). */
+export function adminSurfaceProblems(
+  ingresses: Array<{ id: string; object: ObjectLike }>,
+  cfg: AdminSurfacesConfig,
+  objects: readonly ObjectLike[] = [],
+): Array<{ id: string; message: string }> {
+  const routes = ingresses.flatMap((i) => routesOf(i.object, i.id));
+  const hosts = [...new Set(routes.map((r) => r.host).filter((h): h is string => !!h))];
+  const problems = new Map<string, { id: string; message: string }>();
+  const open = (r: Route): string | undefined => {
+    const res = restrictionOf(r.ingress, objects);
+    if (!res) return "open to the world";
+    if (res.kind === "auth") return undefined;
+    const why = tooWide(res.sources, cfg);
+    return why ? `allow-list too wide (${why})` : undefined;
+  };
+  for (const host of hosts) {
+    const onHost = routes.filter((r) => r.host === host || r.host === undefined);
+    for (const s of cfg.surfaces) {
+      if (!globToRegExp(s.host).test(host)) continue;
+      for (const p of s.paths) {
+        const matching = onHost.filter((r) => serves(r, p));
+        const winner = matching.sort((a, b) => b.path.length - a.path.length || (a.pathType === "Exact" ? -1 : 1))[0];
+        const candidates = [...(winner ? [winner] : []), ...onHost.filter((r) => r !== winner && under(r, p))];
+        for (const r of candidates) {
+          const why = open(r);
+          if (why) {
+            const key = `${r.id}|${host}|${r.path}|${p}`;
+            problems.set(key, { id: r.id, message: `https://${host}${p} (admin surface ${s.host} ${p}) is served by Ingress ${r.ingress.metadata?.namespace ?? "default"}/${r.ingress.metadata?.name ?? "?"} path ${r.path}, ${why}; restrict it with adminOnly(liiibre:hetzner.adminCidrs) (components/platform/access.ts)` });
+          }
+        }
+      }
+    }
+  }
+  return [...problems.values()];
+}
+
+export const adminSurfacesRestricted: StackValidationPolicy = {
+  name: "admin-surfaces-restricted",
+  description: "Grafana, Keycloak's admin console and master realm, MinIO's admin API and metrics are served only to the admin CIDRs or behind authentication.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      surfaces: {
+        type: "array",
+        items: { type: "object", properties: { host: { type: "string" }, paths: { type: "array", items: { type: "string" } } }, required: ["host", "paths"] },
+        default: ADMIN_SURFACES_DEFAULTS.surfaces,
+      },
+      minIpv4Prefix: { type: "integer", minimum: 0, maximum: 32, default: ADMIN_SURFACES_DEFAULTS.minIpv4Prefix },
+      minIpv6Prefix: { type: "integer", minimum: 0, maximum: 128, default: ADMIN_SURFACES_DEFAULTS.minIpv6Prefix },
+    },
+  },
+  validateStack: (args, report) => {
+    const cfg = config(args, ADMIN_SURFACES_DEFAULTS);
+    const ingresses = eachResource(report, args.resources, (r) => (r.type === INGRESS_TYPE ? { id: r.urn, object: r.props as ObjectLike } : undefined)).filter(
+      (x): x is { id: string; object: ObjectLike } => !!x,
+    );
+    for (const p of adminSurfaceProblems(ingresses, cfg)) report(p.message, p.id);
+  },
+};
