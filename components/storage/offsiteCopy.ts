@@ -60,7 +60,7 @@ export MC_HOST_helsinki="$TARGET_SCHEME://$TARGET_ACCESS_KEY:$TARGET_SECRET_KEY@
 for b in $BUCKETS; do
   rules=$(mc replicate export "primary/$b" 2>/dev/null || true)
   case "$rules" in
-    *"arn:minio:replication:"*":$b\""*)
+    *"arn:minio:replication:"*":$b\\""*)
       echo "$b: already replicated to $TARGET_HOST" ;;
     *)
       mc replicate add "primary/$b" --remote-bucket "helsinki/$b" --replicate "$REPLICATE" --priority 1
