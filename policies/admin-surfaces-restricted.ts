@@ -4,10 +4,11 @@
  * are routed only by Ingresses restricted to a bounded allow-list (the admin CIDRs) or behind
  * authentication (components/platform/access.ts `restrictionOf`).
  *
- * Judged on routing, not on names: for every host an Ingress serves and every admin path of a
- * surface matching that host, the Ingress path that would serve a request to it (longest
- * matching prefix over ALL Ingresses of the host, as the controller picks) must be restricted,
- * and so must every Ingress path under it. An allow-list wider than the firewall limit (a /16
+ * Judged on routing, not on names: a surface is a backend Service (`namespace/name`, globs
+ * allowed) and its admin paths. On every host, the Ingress path that would serve a request for
+ * an admin path (longest matching prefix over ALL Ingresses of the host, as the controller
+ * picks) must be restricted when it leads to that Service, and so must every path under it that
+ * leads there — whatever host name, Ingress name or namespace it uses. An allow-list wider than the firewall limit (a /16
  * of IPv4, a /48 of IPv6 by default; `0.0.0.0/0` or two halves of it) is no restriction.
  *
  * `adminSurfaceProblems` takes Ingress objects generically: the policy feeds it the plan's
@@ -19,9 +20,9 @@ import { tooWide, FIREWALL_DEFAULTS } from "./firewall-no-public-admin";
 import { config, eachResource, isObject } from "./lib";
 
 export interface AdminSurface {
-  /** Host glob: `*` matches any characters (`grafana.*`, `*`). */
-  host: string;
-  /** Path prefixes that are administration (`/` for a whole host). */
+  /** Backend Service `namespace/name` glob (`*` matches any characters), e.g. `minio/minio`. */
+  service: string;
+  /** Path prefixes that are administration (`/` for the whole service). */
   paths: string[];
 }
 
@@ -34,9 +35,14 @@ export interface AdminSurfacesConfig {
 
 export const ADMIN_SURFACES_DEFAULTS: AdminSurfacesConfig = {
   surfaces: [
-    { host: "grafana.*", paths: ["/"] },
-    { host: "auth.*", paths: ["/admin", "/realms/master"] },
-    { host: "*", paths: ["/minio/admin", "/minio/v2/metrics", "/minio/metrics", "/metrics"] },
+    // Grafana: every tenant's logs and the estate's metrics.
+    { service: "monitoring/*grafana", paths: ["/"] },
+    // Keycloak: the admin console/API of every realm, and the master realm.
+    { service: "keycloak/keycloak-http", paths: ["/admin", "/realms/master"] },
+    // MinIO: admin API (users, policies, replication) and metrics.
+    { service: "minio/minio", paths: ["/minio/admin", "/minio/v2/metrics", "/minio/metrics"] },
+    // Prometheus, Alertmanager, Loki: should never have an Ingress at all.
+    { service: "monitoring/*", paths: ["/"] },
   ],
   minIpv4Prefix: FIREWALL_DEFAULTS.minIpv4Prefix,
   minIpv6Prefix: FIREWALL_DEFAULTS.minIpv6Prefix,
@@ -52,16 +58,20 @@ interface Route {
   host: string | undefined;
   path: string;
   pathType: string;
+  /** `namespace/service` the route leads to. */
+  backend: string;
 }
 
 function routesOf(ingress: ObjectLike, id: string): Route[] {
   const spec = isObject(ingress.spec) ? (ingress.spec as Record<string, any>) : {};
   const out: Route[] = [];
-  if (isObject(spec.defaultBackend)) out.push({ ingress, id, host: undefined, path: "/", pathType: "Prefix" });
+  const ns = ingress.metadata?.namespace ?? "default";
+  const backendOf = (b: any) => `${ns}/${typeof b?.service?.name === "string" ? b.service.name : "?"}`;
+  if (isObject(spec.defaultBackend)) out.push({ ingress, id, host: undefined, path: "/", pathType: "Prefix", backend: backendOf(spec.defaultBackend) });
   for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
-    const host = typeof rule?.host === "string" ? rule.host.toLowerCase() : undefined;
+    const host = typeof rule?.host === "string" ? rule.host.toLowerCase() : "*";
     for (const p of Array.isArray(rule?.http?.paths) ? rule.http.paths : []) {
-      out.push({ ingress, id, host, path: typeof p?.path === "string" && p.path ? p.path : "/", pathType: typeof p?.pathType === "string" ? p.pathType : "ImplementationSpecific" });
+      out.push({ ingress, id, host, path: typeof p?.path === "string" && p.path ? p.path : "/", pathType: typeof p?.pathType === "string" ? p.pathType : "ImplementationSpecific", backend: backendOf(p?.backend) });
     }
   }
   return out;
@@ -86,6 +96,8 @@ export function adminSurfaceProblems(
 ): Array<{ id: string; message: string }> {
   const routes = ingresses.flatMap((i) => routesOf(i.object, i.id));
   const hosts = [...new Set(routes.map((r) => r.host).filter((h): h is string => !!h))];
+  // A rule without host (or a default backend) serves every host: judged on its own too.
+  if (!hosts.includes("*") && routes.some((r) => r.host === undefined)) hosts.push("*");
   const problems = new Map<string, { id: string; message: string }>();
   const open = (r: Route): string | undefined => {
     const res = restrictionOf(r.ingress, objects);
@@ -95,18 +107,18 @@ export function adminSurfaceProblems(
     return why ? `allow-list too wide (${why})` : undefined;
   };
   for (const host of hosts) {
-    const onHost = routes.filter((r) => r.host === host || r.host === undefined);
+    const onHost = routes.filter((r) => r.host === host || r.host === "*" || r.host === undefined);
     for (const s of cfg.surfaces) {
-      if (!globToRegExp(s.host).test(host)) continue;
+      const leads = (r: Route) => globToRegExp(s.service).test(r.backend);
       for (const p of s.paths) {
         const matching = onHost.filter((r) => serves(r, p));
         const winner = matching.sort((a, b) => b.path.length - a.path.length || (a.pathType === "Exact" ? -1 : 1))[0];
-        const candidates = [...(winner ? [winner] : []), ...onHost.filter((r) => r !== winner && under(r, p))];
+        const candidates = [...(winner && leads(winner) ? [winner] : []), ...onHost.filter((r) => r !== winner && leads(r) && under(r, p))];
         for (const r of candidates) {
           const why = open(r);
           if (why) {
             const key = `${r.id}|${host}|${r.path}|${p}`;
-            problems.set(key, { id: r.id, message: `https://${host}${p} (admin surface ${s.host} ${p}) is served by Ingress ${r.ingress.metadata?.namespace ?? "default"}/${r.ingress.metadata?.name ?? "?"} path ${r.path}, ${why}; restrict it with adminOnly(liiibre:hetzner.adminCidrs) (components/platform/access.ts)` });
+            problems.set(key, { id: r.id, message: `https://${host}${p} (admin surface ${s.service} ${p}) is served by Ingress ${r.ingress.metadata?.namespace ?? "default"}/${r.ingress.metadata?.name ?? "?"} path ${r.path}, ${why}; restrict it with adminOnly(liiibre:hetzner.adminCidrs) (components/platform/access.ts)` });
           }
         }
       }
@@ -123,7 +135,7 @@ export const adminSurfacesRestricted: StackValidationPolicy = {
     properties: {
       surfaces: {
         type: "array",
-        items: { type: "object", properties: { host: { type: "string" }, paths: { type: "array", items: { type: "string" } } }, required: ["host", "paths"] },
+        items: { type: "object", properties: { service: { type: "string" }, paths: { type: "array", items: { type: "string" } } }, required: ["service", "paths"] },
         default: ADMIN_SURFACES_DEFAULTS.surfaces,
       },
       minIpv4Prefix: { type: "integer", minimum: 0, maximum: 32, default: ADMIN_SURFACES_DEFAULTS.minIpv4Prefix },

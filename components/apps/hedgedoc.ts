@@ -48,6 +48,8 @@ export class HedgeDoc extends pulumi.ComponentResource {
         { name: "CMD_ALLOW_ANONYMOUS", value: "false" },
         { name: "CMD_ALLOW_EMAIL_REGISTER", value: "false" },
         { name: "CMD_EMAIL", value: "false" },
+        // No public /status and /metrics (instance statistics are an admin surface).
+        { name: "CMD_ENABLE_STATS_API", value: "false" },
       ];
       if (ctx.oidc) {
         const base = `${ctx.oidc.issuer}/protocol/openid-connect`;
