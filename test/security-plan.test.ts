@@ -5,12 +5,16 @@
  * namespace a tenant slug could take. One evaluation of the real program (prod stack).
  */
 import { createHmac } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateStack, secretAwareInputs, isSecretMarker, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { checkPolicies } from "../scripts/check-policies";
 import { argvLeaks, scriptLeaks } from "./helpers/argv";
 import { REPLICATION_SCRIPT } from "../components/storage/offsiteCopy";
-import { k0sBackupInstallScript } from "../components/storage/k0sBackup";
+import { k0sBackupInstallScript, k0sBackupScript as k0sBackupScriptFor } from "../components/storage/k0sBackup";
 import { nextcloudSetupScript, REDIS_START } from "../components/apps/nextcloud";
 import { adminSurfaceProblems, ADMIN_SURFACES_DEFAULTS, INGRESS_TYPE } from "../policies/admin-surfaces-restricted";
 import { adminOnly, restrictionOf } from "../components/platform/access";
@@ -52,6 +56,23 @@ describe("no secret in process arguments", () => {
     expect(scriptLeaks(REDIS_START, vars)).toEqual([]);
     const hook = nextcloudSetupScript({ apps: ["nextcloud", "onlyoffice"], domain: "x.org", quotaPerUserGB: 10, scim: false, oidc: { issuer: "https://a/realms/r", clientId: "x-nextcloud", secretName: "s", accessRole: "r", accessClaim: "c", groupWhitelist: ["org-x"] }, groups: undefined });
     expect(scriptLeaks(hook, vars)).toEqual([]);
+  });
+});
+
+describe("the fixed commands still pass their credentials (run with fake tools)", () => {
+  it("Redis gets its password on stdin, not in argv", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-"));
+    fs.writeFileSync(path.join(dir, "redis-server"), `#!/bin/sh\necho "argv: $*"\ncat\n`, { mode: 0o755 });
+    const out = execFileSync("/bin/sh", ["-c", REDIS_START], { env: { PATH: `${dir}:/usr/bin:/bin`, REDIS_PASSWORD: "s3cr3t-pw" }, encoding: "utf8" });
+    expect(out.split("\n")[0]).toBe('argv: - --save  --appendonly no');
+    expect(out).toContain("requirepass s3cr3t-pw");
+    expect(out.split("\n")[0]).not.toContain("s3cr3t-pw");
+  });
+
+  it("curl reads the k0s backup credentials from its stdin config (-K -)", () => {
+    const script = k0sBackupScriptFor("s3.hel.example");
+    const line = script.split("\n").find((l) => l.startsWith("printf"))!;
+    expect(line).toMatch(/^printf 'user = "%s:%s"\\n' "\$S3_ACCESS_KEY" "\$S3_SECRET_KEY" \| curl -K - /);
   });
 });
 
