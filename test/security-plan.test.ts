@@ -165,7 +165,7 @@ describe("backups stay decryptable", () => {
     expect(secrets.length).toBe(volumeBackups.length);
     for (const s of secrets) {
       const slug = (s.inputs as any).metadata.labels[LABELS.tenant];
-      const got = raw((secretAwareInputs(s) as any).stringData?.RESTIC_PASSWORD ?? raw((secretAwareInputs(s) as any).stringData)?.RESTIC_PASSWORD);
+      const got = raw((secretAwareInputs(s) as any).stringData?.RESTIC_PASSWORD ?? (raw((secretAwareInputs(s) as any).stringData) as any)?.RESTIC_PASSWORD);
       expect(got, slug).toBe(createHmac("sha256", keyValue).update(`k8up-repository:${slug}`).digest("hex"));
     }
     expect(repositoryPassword("k", "a")).not.toBe(repositoryPassword("k", "b"));
