@@ -18,6 +18,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { restrictionOf, type ObjectLike } from "../components/platform/access";
 import { tooWide, FIREWALL_DEFAULTS } from "./firewall-no-public-admin";
 import { config, eachResource, isObject } from "./lib";
+import type { RenderedRelease } from "../scripts/render/model";
 
 export interface AdminSurface {
   /** Backend Service `namespace/name` glob (`*` matches any characters), e.g. `minio/minio`. */
@@ -125,6 +126,21 @@ export function adminSurfaceProblems(
     }
   }
   return [...problems.values()];
+}
+
+/**
+ * The Ingresses charts render (scripts/render/model.ts), in the shape `adminSurfaceProblems`
+ * takes: the render step checks them with the same rules as the plan's own Ingresses.
+ */
+export function renderedIngresses(releases: readonly RenderedRelease[]): Array<{ id: string; object: ObjectLike }> {
+  return releases.flatMap((r) =>
+    r.objects
+      .filter((o) => o.kind === "Ingress")
+      .map((o) => {
+        const obj = o.object as ObjectLike;
+        return { id: `${r.urn}#Ingress/${o.namespace ?? r.namespace}/${o.name}`, object: { ...obj, metadata: { ...(obj.metadata ?? {}), namespace: obj.metadata?.namespace ?? o.namespace ?? r.namespace } } };
+      }),
+  );
 }
 
 export const adminSurfacesRestricted: StackValidationPolicy = {

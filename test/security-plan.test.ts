@@ -16,7 +16,7 @@ import { argvLeaks, scriptLeaks } from "./helpers/argv";
 import { REPLICATION_SCRIPT } from "../components/storage/offsiteCopy";
 import { k0sBackupInstallScript, k0sBackupScript as k0sBackupScriptFor } from "../components/storage/k0sBackup";
 import { nextcloudSetupScript, REDIS_START } from "../components/apps/nextcloud";
-import { adminSurfaceProblems, ADMIN_SURFACES_DEFAULTS, INGRESS_TYPE } from "../policies/admin-surfaces-restricted";
+import { adminSurfaceProblems, ADMIN_SURFACES_DEFAULTS, INGRESS_TYPE, renderedIngresses } from "../policies/admin-surfaces-restricted";
 import { adminOnly, restrictionOf } from "../components/platform/access";
 import { kubePrometheusStackValues } from "../components/platform/monitoring";
 import { isReservedSlug } from "../components/config/rules";
@@ -109,6 +109,30 @@ describe("admin surfaces are reachable only from the admin CIDRs", () => {
     for (const want of ["https://auth.liiibre.coop/admin ", "https://auth.liiibre.coop/realms/master ", "https://s3.fsn.liiibre.coop/minio/admin ", "https://s3.fsn.liiibre.coop/minio/v2/metrics ", "https://grafana.liiibre.coop/ "]) {
       expect(msgs.some((m) => m.startsWith(want)), want).toBe(true);
     }
+  });
+
+  it("the Ingresses a chart renders are judged the same way (render model)", () => {
+    const grafana = (annotations: Record<string, string>) => [
+      {
+        urn: "urn:pulumi:prod::liiibre::kubernetes:helm.sh/v3:Release::kube-prometheus-stack",
+        release: "kube-prometheus-stack",
+        namespace: "monitoring",
+        chart: "kube-prometheus-stack",
+        version: "x",
+        objects: [
+          {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "Ingress",
+            name: "kube-prometheus-stack-grafana",
+            namespace: null,
+            object: { metadata: { name: "kube-prometheus-stack-grafana", annotations }, spec: { rules: [{ host: "grafana.liiibre.coop", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "kube-prometheus-stack-grafana", port: { number: 80 } } } }] } }] } },
+          },
+        ],
+      },
+    ];
+    const g = (kubePrometheusStackValues(ev.estate) as any).grafana.ingress;
+    expect(adminSurfaceProblems(renderedIngresses(grafana(g.annotations)), ADMIN_SURFACES_DEFAULTS)).toEqual([]);
+    expect(adminSurfaceProblems(renderedIngresses(grafana({})), ADMIN_SURFACES_DEFAULTS)).toHaveLength(1);
   });
 
   it("routing, not names: a longer unrestricted path, another host, or an allow-list of the world is caught", () => {
