@@ -243,6 +243,15 @@ describe("network paths", () => {
     const f = await findings(input(estate, [...base, open, egressOpen]), "network-forbidden");
     expect(f.map((x) => x.objects[1]).sort()).toEqual(["Cluster/bravo/bravo-nextcloud-pg", "Deployment/bravo/redis"]);
   });
+  it("network-required: Prometheus must reach what a ServiceMonitor selects (allow-from-monitoring)", async () => {
+    const app = deployment("acme", "web", { containers: [{ name: "c", ports: [{ name: "metrics", containerPort: 9100 }] }] });
+    const svc = k8s("v1", "Service", "acme", "web", { metadata: { labels: { app: "web" } }, spec: { selector: { app: "web" }, ports: [{ name: "metrics", port: 9100, targetPort: "metrics" }] } });
+    const sm = k8s("monitoring.coreos.com/v1", "ServiceMonitor", "acme", "web", { spec: { selector: { matchLabels: { app: "web" } }, endpoints: [{ port: "metrics" }] } });
+    const base = [tenantNs("acme"), app, svc, sm];
+    expect(await findings(input(estate, [...base, ...policies("acme", true)]), "network-required")).toEqual([]);
+    const noMonitoring = policies("acme", true).filter((p) => (p.inputs.metadata as any).name !== "allow-from-monitoring");
+    expect(await findings(input(estate, [...base, ...noMonitoring]), "network-required")).toMatchObject([{ objects: ["ServiceMonitor/acme/web"], message: expect.stringMatching(/Service\/acme\/web port metrics \(scraped\) is dropped \(no ingress rule/) }]);
+  });
   it("firewall-legs: workers must reach the controllers' join ports, the Internet must not reach SSH", async () => {
     const addrs = ["198.51.100.10", "198.51.100.11", "198.51.100.12"];
     const fw = (nodes: string[], admin = ["203.0.113.16/28"]) => {

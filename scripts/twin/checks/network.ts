@@ -195,11 +195,32 @@ const required: TwinCheck = {
           const b = p.backend?.service && serviceBackend(e, n, ing.namespace!, p.backend.service.name, p.backend.service.port?.number ?? p.backend.service.port?.name);
           if (b) for (const pod of b.pods) check(ref(ing), { from: { pod: n.ingressController }, to: { pod }, port: b.port, what: `${b.svc} (backend of https://${r.host}${p.path ?? "/"})` }, "the ingress controller serves this host");
         }
-    // Prometheus → scrape targets.
+    // Prometheus → scrape targets: the declared ones, and every ServiceMonitor / PodMonitor of the estate.
     const prom = n.podLike("monitoring", { "app.kubernetes.io/name": "prometheus" });
     for (const t of PLATFORM_CONNECTIONS.prometheus)
       for (const w of e.workloads.filter((x) => matchesSelector({ matchLabels: t.targetLabels }, x.labels)))
         check(w.id, { from: { pod: prom }, to: { pod: n.podOf(w) }, port: t.port, what: `${w.id} metrics port ${t.port}` }, t.why);
+    const inNamespaces = (m: any, own: string) => (ns: string) =>
+      m.spec?.namespaceSelector?.any === true ? true : ((m.spec?.namespaceSelector?.matchNames as string[] | undefined) ?? [own]).includes(ns);
+    for (const sm of e.byKind.get("ServiceMonitor") ?? []) {
+      const nsOk = inNamespaces(sm.object, sm.namespace!);
+      for (const svc of (e.byKind.get("Service") ?? []).filter((x) => nsOk(x.namespace!) && matchesSelector(sm.object.spec?.selector ?? {}, (x.object.metadata?.labels ?? {}) as Record<string, string>)))
+        for (const ep of (sm.object.spec?.endpoints ?? []) as any[]) {
+          const port = ep.port ?? ep.targetPort;
+          if (port === undefined) continue;
+          const b = serviceBackend(e, n, svc.namespace!, svc.name, port);
+          if (b) for (const pod of b.pods) check(ref(sm), { from: { pod: prom }, to: { pod }, port: b.port, what: `${b.svc} port ${port} (scraped)` }, "Prometheus scrapes this ServiceMonitor's endpoints");
+        }
+    }
+    for (const pm of e.byKind.get("PodMonitor") ?? []) {
+      const nsOk = inNamespaces(pm.object, pm.namespace!);
+      for (const w of e.workloads.filter((x) => nsOk(x.namespace) && matchesSelector(pm.object.spec?.selector ?? {}, x.labels)))
+        for (const ep of (pm.object.spec?.podMetricsEndpoints ?? []) as any[]) {
+          const pod = n.podOf(w);
+          const port = typeof ep.port === "string" ? pod.ports?.find((p) => p.name === ep.port)?.containerPort : Number(ep.port ?? ep.targetPort);
+          if (port) check(ref(pm), { from: { pod: prom }, to: { pod }, port, what: `${w.id} port ${ep.port} (scraped)` }, "Prometheus scrapes this PodMonitor's pods");
+        }
+    }
     return out;
   },
 };
