@@ -335,12 +335,21 @@ export function k0sSystemObjects(): KObject[] {
   ];
 }
 
+/** What the controller manager puts in every namespace: the `kube-root-ca.crt` ConfigMap (key `ca.crt`) and the `default` ServiceAccount. */
+export function perNamespaceObjects(objects: KObject[]): KObject[] {
+  const names = new Set(["default", "kube-system", ...objects.filter((o) => o.kind === "Namespace").map((o) => o.name), ...objects.map((o) => o.namespace).filter((n): n is string => !!n)]);
+  return [...names].flatMap((ns): KObject[] => [
+    { apiVersion: "v1", kind: "ConfigMap", name: "kube-root-ca.crt", namespace: ns, object: { data: { "ca.crt": "[controller]" } }, source: "kube-controller-manager", dependsOn: [], origin: "values" },
+    { apiVersion: "v1", kind: "ServiceAccount", name: "default", namespace: ns, object: {}, source: "kube-controller-manager", dependsOn: [], origin: "values" },
+  ]);
+}
+
 // --- the estate -------------------------------------------------------------------------
 
 export function normalise(input: TwinInput): TwinEstate {
   const releases = helmReleases(input);
   const own = [...programObjects(input), ...chartObjects(input, releases)];
-  const objects = [...own, ...operatorObjects(own), ...k0sSystemObjects()];
+  const objects = [...own, ...operatorObjects(own), ...k0sSystemObjects(), ...perNamespaceObjects(own)];
   const byKind = new Map<string, KObject[]>();
   const byRef = new Map<string, KObject>();
   for (const o of objects) {
