@@ -10,6 +10,8 @@ import { performance } from "node:perf_hooks";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";
 import { ensureHelm } from "../scripts/render/helm";
 import { renderPlan } from "../scripts/render/render";
+import { buildPlan } from "../scripts/plan-model";
+import { attachTwin } from "../scripts/twin/plan-twin";
 
 async function main(): Promise<void> {
   const helm = ensureHelm(); // first use fetches it: not part of the figure
@@ -18,6 +20,16 @@ async function main(): Promise<void> {
   const t1 = performance.now();
   const result = await renderPlan(ev.resources, { helm, concurrency: 2 });
   const t2 = performance.now();
+  // The estate twin over the rendered objects too (docs/twin.md), as `npm run plan -- --render` runs it.
+  const plan = buildPlan(ev, []);
+  const byUrn = new Map(result.releases.map((r) => [r.urn, r]));
+  for (const r of plan.resources) {
+    const rel = byUrn.get(r.urn);
+    if (rel) r.rendered = { chart: rel.chart, version: rel.version, objects: rel.objects };
+  }
+  const t3 = performance.now();
+  await attachTwin(plan, ev);
+  const t4 = performance.now();
   console.log(
     JSON.stringify({
       run: "render-prod",
@@ -31,6 +43,8 @@ async function main(): Promise<void> {
       evaluateSeconds: +((t1 - t0) / 1000).toFixed(2),
       renderSeconds: +((t2 - t1) / 1000).toFixed(2),
       helmPhaseSeconds: result.stats.helmSeconds,
+      twinWithRenderSeconds: +((t4 - t3) / 1000).toFixed(2),
+      twinErrors: plan.summary.twin?.errors,
       rssMB: Math.round(process.memoryUsage().rss / 1e6),
     }),
   );

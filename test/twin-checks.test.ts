@@ -10,7 +10,7 @@ import { networkPolicies } from "../components/tenant/networkPolicies";
 import { firewallPlan } from "../components/hetzner/firewall-rules";
 import { fakeIpv4 } from "../scripts/mock-outputs";
 import { createHash } from "node:crypto";
-import { bucket, deployment, devEstate, findings, input, k0sctl, k8s, namespace, res, s3User } from "./helpers/twin";
+import { bucket, deployment, devEstate, findings, input, k0sctl, k8s, namespace, prodEstate, res, s3User } from "./helpers/twin";
 
 const estate = devEstate();
 const W = "dev-workers-01";
@@ -65,6 +65,14 @@ describe("scheduling and admission", () => {
     const own = (f: Array<{ objects: string[] }>) => f.filter((x) => x.objects[0] === "Deployment/a/x");
     expect(own(await findings(input(tainted, [pod(false)]), "pod-fits-pool"))).toHaveLength(1); // the controller runs no kubelet
     expect(own(await findings(input(tainted, [pod(true)]), "pod-fits-pool"))).toEqual([]);
+  });
+  it("pod-fits-pool: a pod whose claim is an hcloud volume only runs on cloud nodes (CSI topology), never on a dedicated server", async () => {
+    const prod = prodEstate();
+    const cls = sc("hcloud-volumes", { default: true });
+    const pod = (pool: string, claim: boolean) => deployment("a", "x", { nodeSelector: { "liiibre.org/pool": pool }, ...(claim ? withClaim("data") : { containers: [{ name: "c" }] }) });
+    expect(await findings(input(prod, [cls, pvc("a", "data"), pod("apps", true)]), "pod-fits-pool")).toMatchObject([{ message: expect.stringMatching(/its volumes attach only to nodes with liiibre.org\/node-kind=cloud/) }]);
+    expect(await findings(input(prod, [cls, pvc("a", "data"), pod("general", true)]), "pod-fits-pool")).toEqual([]);
+    expect(await findings(input(prod, [cls, pod("apps", false)]), "pod-fits-pool")).toEqual([]);
   });
   it("pod-security: baseline refuses host ports and privileged containers; restricted also wants non-root, no escalation, dropped capabilities, RuntimeDefault seccomp", async () => {
     const ns = (level: string) => namespace("a", { "pod-security.kubernetes.io/enforce": level });

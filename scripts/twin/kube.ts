@@ -124,9 +124,17 @@ export function inCidr(ip: string, cidr: string): boolean {
 
 export const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 
-/** Why a pod spec cannot run on a node ("" when it can): kubelet, nodeSelector, required node affinity, taints. */
-export function unfitReason(spec: any, node: { name: string; labels: Record<string, string>; taints: Array<{ key: string; value?: string; effect: string }>; kubelet: boolean }): string {
+/**
+ * Why a pod spec cannot run on a node ("" when it can): kubelet, the topology of its volumes
+ * (the scheduler's VolumeBinding filter), nodeSelector, required node affinity, taints.
+ */
+export function unfitReason(
+  spec: any,
+  node: { name: string; labels: Record<string, string>; taints: Array<{ key: string; value?: string; effect: string }>; kubelet: boolean },
+  volumeTopology?: Record<string, string>,
+): string {
   if (!node.kubelet) return "not a Kubernetes node (pure controller)";
+  for (const [k, v] of Object.entries(volumeTopology ?? {})) if (node.labels[k] !== v) return `its volumes attach only to nodes with ${k}=${v}`;
   for (const [k, v] of Object.entries((spec?.nodeSelector ?? {}) as Record<string, string>)) if (node.labels[k] !== v) return `nodeSelector ${k}=${v}`;
   if (!matchesNodeAffinity(spec?.affinity, node.labels)) return "required node affinity";
   for (const t of node.taints) if ((t.effect === "NoSchedule" || t.effect === "NoExecute") && !tolerates(spec?.tolerations, t)) return `taint ${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`;

@@ -104,6 +104,8 @@ export interface Workload {
   /** Volume claims the pods make: claim templates (StatefulSet, CNPG, MinIO) as PVC specs. */
   claims: Array<{ name: string; storageClassName?: string | null; sizeGiB: number }>;
   owner: KObject;
+  /** Node labels its volumes require (hcloud volumes attach to cloud nodes only), set by normalise. */
+  volumeTopology?: Record<string, string>;
 }
 
 export interface FirewallRule {

@@ -68,6 +68,8 @@ export interface Connection {
   to: Endpoint;
   port: number;
   protocol?: Protocol;
+  /** Skip the destination's side once the source's egress refuses (the verdict is the same; fewer explanations). */
+  stopAtFirstDenial?: boolean;
 }
 
 export interface Verdict {
@@ -94,8 +96,14 @@ export class NetworkModel {
     for (const p of policies) this.byNamespace.set(p.namespace, [...(this.byNamespace.get(p.namespace) ?? []), p]);
   }
 
+  private readonly selectingMemo = new WeakMap<NetPod, { Ingress?: NetPolicy[]; Egress?: NetPolicy[] }>();
   private selecting(pod: NetPod, direction: "Ingress" | "Egress"): NetPolicy[] {
-    return (this.byNamespace.get(pod.namespace) ?? []).filter((p) => typesOf(p).includes(direction) && matchesSelector(p.spec.podSelector ?? {}, pod.labels));
+    let m = this.selectingMemo.get(pod);
+    if (!m) {
+      m = {};
+      this.selectingMemo.set(pod, m);
+    }
+    return (m[direction] ??= (this.byNamespace.get(pod.namespace) ?? []).filter((p) => typesOf(p).includes(direction) && matchesSelector(p.spec.podSelector ?? {}, pod.labels)));
   }
 
   private peerMatches(peer: NetPeerSpec, policyNs: string, other: Endpoint): boolean {
@@ -142,6 +150,7 @@ export class NetworkModel {
       }
     }
     let ingressOk = true;
+    if (!egressOk && c.stopAtFirstDenial) return { allowed: false, deniedBy: "egress", egressAllowedBy, ingressAllowedBy };
     if (dst) {
       const pols = this.selecting(dst, "Ingress");
       if (pols.length) {

@@ -23,7 +23,8 @@ function programObjects(input: TwinInput): KObject[] {
   const out: KObject[] = [];
   for (const r of input.resources) {
     if (!r.custom || !r.type.startsWith("kubernetes:") || NOT_OBJECTS.has(r.type)) continue;
-    const o = JSON.parse(JSON.stringify(r.inputs)) as Record<string, any>;
+    // Objects are read, never written, by the checks: only Secrets (their keys filled in) are copied.
+    const o = (r.type === "kubernetes:core/v1:Secret" ? { ...r.inputs } : r.inputs) as Record<string, any>;
     const kind = o.kind ?? r.type.split(":").pop()!;
     const apiVersion = o.apiVersion ?? r.type.split(":")[1].replace(/^core\//, "");
     const name = o.metadata?.name ?? r.name;
@@ -344,6 +345,31 @@ export function perNamespaceObjects(objects: KObject[]): KObject[] {
   ]);
 }
 
+/**
+ * Provisioners whose volumes attach to some nodes only: hcloud-csi's node plugin runs on cloud
+ * nodes only (components/platform/hcloud.ts), so the scheduler (VolumeBinding, CSI topology)
+ * places their consumers on cloud nodes.
+ */
+const PROVISIONER_TOPOLOGY: Record<string, Record<string, string>> = { "csi.hetzner.cloud": { "liiibre.org/node-kind": "cloud" } };
+
+function volumeTopology(workloads: Workload[], byKind: Map<string, KObject[]>, byRef: Map<string, KObject>): void {
+  const classes = byKind.get("StorageClass") ?? [];
+  const def = classes.find((c) => c.object.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
+  const topologyOf = (cls: string | null | undefined) => {
+    const sc = cls ? classes.find((c) => c.name === cls) : cls === "" ? undefined : def;
+    return sc ? PROVISIONER_TOPOLOGY[String(sc.object.provisioner)] : undefined;
+  };
+  for (const w of workloads) {
+    const names = [
+      ...w.claims.map((c) => c.storageClassName),
+      ...((w.spec.volumes ?? []) as any[]).filter((v) => v.persistentVolumeClaim).map((v) => byRef.get(`PersistentVolumeClaim/${w.namespace}/${v.persistentVolumeClaim.claimName}`)?.object.spec?.storageClassName),
+    ];
+    if (names.length === 0) continue;
+    const t = Object.assign({}, ...names.map(topologyOf).filter(Boolean));
+    if (Object.keys(t).length) w.volumeTopology = t;
+  }
+}
+
 // --- the estate -------------------------------------------------------------------------
 
 export function normalise(input: TwinInput): TwinEstate {
@@ -362,12 +388,14 @@ export function normalise(input: TwinInput): TwinEstate {
   const { users, buckets } = minioOf(input);
   const backup = input.resources.find((r) => r.type === "hcloud:index/server:Server" && (r.inputs.labels as Record<string, string> | undefined)?.["liiibre.org/role"] === "backup");
   const backupIp = input.resources.find((r) => r.type === "hcloud:index/primaryIp:PrimaryIp" && /backup/.test(r.name) && r.inputs.type !== "ipv6");
+  const workloads = workloadsOf(objects);
+  volumeTopology(workloads, byKind, byRef);
   return {
     input,
     objects,
     byKind,
     byRef,
-    workloads: workloadsOf(objects),
+    workloads,
     nodes: nodesOf(input, k0sctl),
     firewalls: firewallsOf(input),
     backupServer: backup

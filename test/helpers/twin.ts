@@ -20,6 +20,11 @@ export function devEstate(edit?: (raw: Record<string, any>) => void): Estate {
   return parseEstate(raw);
 }
 
+/** Prod's configuration (13 dedicated servers beside the cloud pools). */
+export function prodEstate(): Estate {
+  return parseEstate(readStackConfig(stackConfigFile("prod")));
+}
+
 let n = 0;
 export function res(type: string, name: string, inputs: Record<string, unknown>, extra: Partial<Res> = {}): Res {
   return {

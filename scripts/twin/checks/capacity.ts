@@ -128,7 +128,7 @@ function place(e: TwinEstate, pods: Array<{ w: Workload; req: { cpu: number; mem
   const alloc = new Map(nodes.map((n) => [n.name, allocatable(n)]));
   const unplaced: Placement["unplaced"] = [];
   for (const { w, req } of pods) {
-    const fit = nodes.filter((n) => !unfitReason(w.spec, n));
+    const fit = nodes.filter((n) => !unfitReason(w.spec, n, w.volumeTopology));
     const put = (n: TwinNode) => {
       const u = used.get(n.name)!;
       u.cpu += req.cpu;

@@ -37,7 +37,7 @@ function net(e: TwinEstate): Net {
   const policies = (e.byKind.get("NetworkPolicy") ?? []).map((p) => ({ name: p.name, namespace: p.namespace!, spec: p.object.spec ?? {} }));
   const model = new NetworkModel(namespaces, policies);
   const pods = new Map<Workload, NetPod>();
-  const nodeOf = (w: Workload) => e.nodes.find((n) => !unfitReason(w.spec, n));
+  const nodeOf = (w: Workload) => e.nodes.find((n) => !unfitReason(w.spec, n, w.volumeTopology));
   const podOf = (w: Workload): NetPod => {
     let p = pods.get(w);
     if (!p) {
@@ -242,7 +242,7 @@ const forbidden: TwinCheck = {
           const to = n.podOf(w);
           const ports = [...new Set([...(to.ports ?? []).map((p) => p.containerPort), ...FORBIDDEN.crossTenantPorts])];
           for (const port of ports) {
-            const v = n.model.evaluate({ from: { pod: from }, to: { pod: to }, port, protocol: "TCP" });
+            const v = n.model.evaluate({ from: { pod: from }, to: { pod: to }, port, protocol: "TCP", stopAtFirstDenial: true });
             if (v.allowed) {
               out.push({ check: this.name, level: "error", objects: [`Namespace/${a.ns}`, w.id], message: `pods of ${a.ns} can open ${w.id} on port ${port} (allowed by ${[...v.egressAllowedBy, ...v.ingressAllowedBy].join(", ") || "no policy"}): tenants are not isolated` });
               break;

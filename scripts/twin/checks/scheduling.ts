@@ -20,7 +20,7 @@ const fitsPool: TwinCheck = {
       const reasons = new Map<string, string[]>();
       let fits = false;
       for (const n of e.nodes.filter((x) => !x.reset)) {
-        const why = unfitReason(w.spec, n);
+        const why = unfitReason(w.spec, n, w.volumeTopology);
         if (!why) {
           fits = true;
           break;

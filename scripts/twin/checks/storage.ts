@@ -92,8 +92,8 @@ const localDisks: TwinCheck = {
     }
     for (const [id, claims] of [...byWorkload.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const w = claims[0].consumer!;
-      const pods = w.replicas < 0 ? e.nodes.filter((n) => !unfitReason(w.spec, n)).length : w.replicas;
-      const eligible = e.nodes.filter((n) => !unfitReason(w.spec, n));
+      const pods = w.replicas < 0 ? e.nodes.filter((n) => !unfitReason(w.spec, n, w.volumeTopology)).length : w.replicas;
+      const eligible = e.nodes.filter((n) => !unfitReason(w.spec, n, w.volumeTopology));
       const sizes = claims.map((c) => c.sizeGiB).sort((a, b) => b - a);
       const used = new Set<string>();
       let placed = 0;

@@ -40,7 +40,7 @@ const hostPorts: TwinCheck = {
     const out: TwinFinding[] = [];
     const wants = new Map<string, Array<{ id: string; pods: number; nodes: Set<string> }>>();
     for (const w of e.workloads) {
-      const nodes = new Set(e.nodes.filter((n) => !unfitReason(w.spec, n)).map((n) => n.name));
+      const nodes = new Set(e.nodes.filter((n) => !unfitReason(w.spec, n, w.volumeTopology)).map((n) => n.name));
       const pods = w.replicas < 0 ? nodes.size : w.replicas;
       if (!pods) continue;
       for (const c of (w.spec.containers ?? []) as any[])
