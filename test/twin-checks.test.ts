@@ -251,6 +251,15 @@ describe("network paths", () => {
     const f = await findings(input(estate, [...base, open, egressOpen]), "network-forbidden");
     expect(f.map((x) => x.objects[1]).sort()).toEqual(["Cluster/bravo/bravo-nextcloud-pg", "Deployment/bravo/redis"]);
   });
+  it("network-forbidden: a leak open to some pods only (the database's) is found from those pods", async () => {
+    const redis = deployment("bravo", "redis", { containers: [{ name: "r", ports: [{ name: "redis", containerPort: 6379 }] }] });
+    const open = k8s("networking.k8s.io/v1", "NetworkPolicy", "bravo", "oops", { spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: {} }] }] } });
+    const dbLeak = k8s("networking.k8s.io/v1", "NetworkPolicy", "acme", "db-anywhere", { spec: { podSelector: { matchExpressions: [{ key: "cnpg.io/cluster", operator: "Exists" }] }, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] } });
+    const base = [tenantNs("acme"), tenantNs("bravo"), ...policies("acme", true), ...policies("bravo", true), redis, cluster("acme"), open];
+    expect(await findings(input(estate, base), "network-forbidden")).toEqual([]); // acme's own egress still refuses
+    const f = await findings(input(estate, [...base, dbLeak]), "network-forbidden");
+    expect(f).toMatchObject([{ objects: ["Namespace/acme", "Deployment/bravo/redis"], message: expect.stringMatching(/\(acme-nextcloud-pg\)/) }]);
+  });
   it("network-required: Prometheus must reach what a ServiceMonitor selects (allow-from-monitoring)", async () => {
     const app = deployment("acme", "web", { containers: [{ name: "c", ports: [{ name: "metrics", containerPort: 9100 }] }] });
     const svc = k8s("v1", "Service", "acme", "web", { metadata: { labels: { app: "web" } }, spec: { selector: { app: "web" }, ports: [{ name: "metrics", port: 9100, targetPort: "metrics" }] } });

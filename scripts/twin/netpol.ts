@@ -106,6 +106,14 @@ export class NetworkModel {
     return (m[direction] ??= (this.byNamespace.get(pod.namespace) ?? []).filter((p) => typesOf(p).includes(direction) && matchesSelector(p.spec.podSelector ?? {}, pod.labels)));
   }
 
+  /**
+   * The policies isolating a pod in a direction, as a key: pods with the same key are treated
+   * alike by their own namespace's policies (for egress: whatever their labels).
+   */
+  policyKey(pod: NetPod, direction: "Ingress" | "Egress"): string {
+    return pod.hostNetwork ? "hostNetwork" : this.selecting(pod, direction).map((p) => `${p.namespace}/${p.name}`).join(",");
+  }
+
   private peerMatches(peer: NetPeerSpec, policyNs: string, other: Endpoint): boolean {
     if (peer.ipBlock) {
       const ip = addressOf(other);

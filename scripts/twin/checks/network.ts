@@ -235,19 +235,23 @@ const forbidden: TwinCheck = {
     // Every tenant-layer namespace: dedicated bundles and the shared instance.
     const bs = (e.byKind.get("Namespace") ?? []).filter((x) => x.object.metadata?.labels?.["liiibre.org/layer"] === "tenant").map((x) => ({ ns: x.name }));
     for (const a of bs) {
-      const from = n.podLike(a.ns, { "app.kubernetes.io/name": "nextcloud" });
+      // One source per set of egress policies isolating it: the egress verdict depends on those
+      // policies only, and another tenant's ingress rules never match by pod labels alone.
+      const candidates = [n.podLike(a.ns, { "app.kubernetes.io/name": "nextcloud" }), ...e.workloads.filter((x) => x.namespace === a.ns).map((w) => n.podOf(w))];
+      const sources = [...new Map(candidates.map((p) => [n.model.policyKey(p, "Egress"), p])).values()];
       for (const b of bs) {
         if (a.ns === b.ns) continue;
         for (const w of e.workloads.filter((x) => x.namespace === b.ns)) {
           const to = n.podOf(w);
           const ports = [...new Set([...(to.ports ?? []).map((p) => p.containerPort), ...FORBIDDEN.crossTenantPorts])];
-          for (const port of ports) {
-            const v = n.model.evaluate({ from: { pod: from }, to: { pod: to }, port, protocol: "TCP", stopAtFirstDenial: true });
-            if (v.allowed) {
-              out.push({ check: this.name, level: "error", objects: [`Namespace/${a.ns}`, w.id], message: `pods of ${a.ns} can open ${w.id} on port ${port} (allowed by ${[...v.egressAllowedBy, ...v.ingressAllowedBy].join(", ") || "no policy"}): tenants are not isolated` });
-              break;
+          found: for (const from of sources)
+            for (const port of ports) {
+              const v = n.model.evaluate({ from: { pod: from }, to: { pod: to }, port, protocol: "TCP", stopAtFirstDenial: true });
+              if (v.allowed) {
+                out.push({ check: this.name, level: "error", objects: [`Namespace/${a.ns}`, w.id], message: `pods of ${a.ns} (${from.name}) can open ${w.id} on port ${port} (allowed by ${[...v.egressAllowedBy, ...v.ingressAllowedBy].join(", ") || "no policy"}): tenants are not isolated` });
+                break found;
+              }
             }
-          }
         }
       }
     }
