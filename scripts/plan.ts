@@ -104,7 +104,8 @@ export async function runPlan(
     if (args.out) {
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
       fs.writeFileSync(args.out, text);
-      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations)\n`);
+      const rendered = plan.summary.render ? `, ${plan.summary.render.problems} render problems` : "";
+      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations${rendered})\n`);
     } else io.write(text);
     return Math.max(planExitCode(plan), plan.render?.problems.length ? 1 : 0);
   } catch (err) {
