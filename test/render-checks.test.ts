@@ -120,3 +120,27 @@ describe("plan --render", () => {
     expect(JSON.parse(report(plan, "json")).resources[0].rendered.objects).toHaveLength(objects.length);
   });
 });
+
+describe("npm run render", () => {
+  itWithHelm("exits 2 on a bad configuration, before rendering anything", async () => {
+    const { runRender } = await import("../scripts/render/cli");
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cfg-")), "Pulumi.x.yaml");
+    fs.writeFileSync(file, 'config:\n  liiibre:tenants: 5\n');
+    let err = "";
+    expect(await runRender({ stack: "x", configFile: file, format: "text" }, { write: () => undefined, error: (s) => (err += s) })).toBe(2);
+    expect(err).toContain("liiibre:tenants: expected a list");
+  });
+
+  itWithHelm("renders dev: exit 1 exactly when there are problems, each line naming release and key or field", async () => {
+    const { runRender } = await import("../scripts/render/cli");
+    let out = "";
+    const code = await runRender({ stack: "dev", format: "json" }, { write: (s) => (out += s), error: () => undefined }, { helm: HELM });
+    const doc = JSON.parse(out);
+    expect(doc.stats.releases).toBeGreaterThan(10);
+    expect(code).toBe(doc.problems.length ? 1 : 0);
+    for (const p of doc.problems) {
+      expect(p.release).toMatch(/^[a-z0-9-]+\/[a-z0-9-]+$|^urn:pulumi:/);
+      if (p.check !== "chart-missing" && !(p.check === "render-fails" && !p.field)) expect(p.field).toBeTruthy();
+    }
+  });
+});
