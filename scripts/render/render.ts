@@ -187,9 +187,12 @@ interface Job {
   checked?: RenderedObject[];
 }
 
-/** Renders every Helm release among `resources` and checks the result (see the module comment). */
-export async function renderPlan(resources: ResourceLike[], options: RenderOptions = {}): Promise<RenderResult> {
-  const run = new RenderRun(resources, options);
+/**
+ * Renders every Helm release among the resources (of a plan, an evaluation, or a list of
+ * them) and checks the result (see the module comment).
+ */
+export async function renderPlan(input: ResourceLike[] | { resources: ResourceLike[] }, options: RenderOptions = {}): Promise<RenderResult> {
+  const run = new RenderRun(Array.isArray(input) ? input : input.resources, options);
   run.locateCharts();
   await run.renderAll();
   run.collectCrds();
