@@ -87,6 +87,16 @@ describe("render checks", () => {
     expect(crds.every((o) => o.namespace === null)).toBe(true);
   });
 
+  itWithHelm("renders what a cluster with the estate's CRDs would: API-version-gated templates see them", async () => {
+    const ccm = releaseResource("hcloud-cloud-controller-manager", "1.25.1", { monitoring: { podMonitor: { enabled: true } } }, "hccm", "kube-system");
+    const kinds = (r: RenderResult) => r.releases.find((x) => x.release === "hccm")!.objects.map((o) => o.kind);
+    expect(kinds(await render([ccm]))).not.toContain("PodMonitor"); // alone: no monitoring.coreos.com in the cluster
+    const withPrometheus = await render([releaseResource("kube-prometheus-stack", "77.14.0", {}, "kps", "monitoring"), ccm]);
+    expect(kinds(withPrometheus)).toContain("PodMonitor");
+    expect(withPrometheus.problems).toEqual([]);
+    expect(withPrometheus.warnings).toEqual([]); // the PodMonitor was validated against kube-prometheus-stack's CRD
+  });
+
   itWithHelm("renders each distinct (chart, release, values) once", async () => {
     const a = releaseResource(...LSP, {}, "lsp", "storage");
     const b = { ...a, urn: `${a.urn}-again` };

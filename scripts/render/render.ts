@@ -26,7 +26,7 @@ import { K0S_VERSION } from "../../components/versions";
 import { ChartError, chartRefOf, chartRepoDir, locateChart, readChart, repoPackages, type ChartPackage, type ChartRef } from "./charts";
 import { ensureHelm } from "./helm";
 import { problemLine, type RenderProblem, type RenderedObject, type RenderedRelease } from "./model";
-import { CLUSTER_SCOPED_BUILTINS, CrdRegistry, modelClass, validateBuiltin, type FieldError } from "./validate";
+import { CLUSTER_SCOPED_BUILTINS, CrdRegistry, crdVersions, modelClass, validateBuiltin, type FieldError } from "./validate";
 import { keyPath, valuesProblems } from "./values-read";
 
 export type { RenderProblem, RenderedObject, RenderedRelease } from "./model";
@@ -216,6 +216,8 @@ class RenderRun {
   private readonly substituted = new Set<string>();
   private readonly validated = { builtin: 0, custom: 0, unvalidated: 0 };
   private helmBin: string | undefined;
+  /** API versions of the CRDs the first wave rendered (given to the second). */
+  private apiVersions: string[] = [];
 
   constructor(
     private readonly resources: ResourceLike[],
@@ -255,24 +257,62 @@ class RenderRun {
     }
   }
 
-  /** 2. `helm template`, at most `concurrency` at once; values through a private temp file. */
+  /**
+   * 2. `helm template`, at most `concurrency` at once; values through a private temp file.
+   * As a cluster would see them: the charts that define CRDs first; the charts whose templates
+   * look at `.Capabilities.APIVersions` once those are rendered, with `--api-versions` naming
+   * every CRD group/version (and `group/version/Kind`), so that a template gated on
+   * `.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"` renders what `pulumi up` on a
+   * cluster with those CRDs would; the others meanwhile.
+   */
   async renderAll(): Promise<void> {
     const kubeVersion = this.options.kubeVersion ?? kubeVersionOf(K0S_VERSION);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-render-"));
+    let n = 0;
+    const renderJob = async (job: Job, apiVersions: string[]) => {
+      const valuesFile = path.join(tmp, `values-${n++}.json`);
+      fs.writeFileSync(valuesFile, JSON.stringify(job.values), { mode: 0o600 });
+      const args = ["template", job.name, job.file, "-f", valuesFile, "--namespace", job.namespace, "--kube-version", kubeVersion, "--include-crds"];
+      if (apiVersions.length) args.push("--api-versions", apiVersions.join(","));
+      job.run = await runHelm(this.helm(), args);
+      fs.rmSync(valuesFile, { force: true });
+      if (!job.run.ok) return;
+      try {
+        job.objects = parseManifests(job.run.stdout);
+      } catch (err) {
+        job.parseError = (err as Error).message;
+      }
+      job.run.stdout = "";
+    };
     try {
-      let n = 0;
-      await pool([...this.jobs.values()], this.options.concurrency ?? 2, async (job) => {
-        const valuesFile = path.join(tmp, `values-${n++}.json`);
-        fs.writeFileSync(valuesFile, JSON.stringify(job.values), { mode: 0o600 });
-        job.run = await runHelm(this.helm(), ["template", job.name, job.file, "-f", valuesFile, "--namespace", job.namespace, "--kube-version", kubeVersion, "--include-crds"]);
-        fs.rmSync(valuesFile, { force: true });
-        if (!job.run.ok) return;
-        try {
-          job.objects = parseManifests(job.run.stdout);
-        } catch (err) {
-          job.parseError = (err as Error).message;
+      const jobs = [...this.jobs.values()];
+      const definesCrds = (job: Job) => job.pkg.parts.some((p) => p.crds.length > 0 || p.templates.some((t) => /kind:\s*CustomResourceDefinition/.test(t)));
+      const gated = (job: Job) => !definesCrds(job) && job.pkg.parts.some((p) => p.templates.some((t) => t.includes(".Capabilities.APIVersions")));
+      const first = jobs.filter(definesCrds);
+      let firstDone = 0;
+      let open!: () => void;
+      const crdsKnown = new Promise<void>((resolve) => (open = resolve));
+      const collect = () => {
+        const apiVersions = new Set<string>();
+        for (const job of first) {
+          for (const o of job.objects ?? []) {
+            if (o.kind !== "CustomResourceDefinition") continue;
+            for (const v of crdVersions(o, "")) apiVersions.add(`${v.group}/${v.version}`).add(`${v.group}/${v.version}/${v.kind}`);
+          }
         }
-        job.run.stdout = "";
+        this.apiVersions = [...apiVersions].sort();
+        open();
+      };
+      if (!first.length) collect();
+      // CRD charts first, then charts that never look at API versions, then those that do (after the CRDs are known)
+      const ordered = [...first, ...jobs.filter((j) => !definesCrds(j) && !gated(j)), ...jobs.filter(gated)];
+      await pool(ordered, this.options.concurrency ?? 2, async (job) => {
+        if (gated(job)) {
+          await crdsKnown;
+          return renderJob(job, this.apiVersions);
+        }
+        await renderJob(job, []);
+        if (definesCrds(job) && ++firstDone === first.length) collect();
       });
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
