@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect } from "vitest";
 import { HELM_TOOL } from "../components/versions";
+import { chartRepoDir, locateChart } from "../scripts/render/charts";
 import { ensureHelm } from "../scripts/render/helm";
 import { renderPlan, type RenderResult } from "../scripts/render/render";
 import { HELM, customResource, itWithHelm, releaseResource } from "./helpers/render";
@@ -104,6 +105,22 @@ describe("render checks", () => {
     expect(r.stats).toMatchObject({ releases: 2, distinctRenders: 1 });
     expect(r.releases.map((x) => x.urn)).toEqual([a.urn, b.urn]);
     expect(r.releases[0].objects).toBe(r.releases[1].objects);
+  });
+
+  itWithHelm("finds packages in a LIIIBRE_CHARTS folder, with or without index.yaml, `v` prefix or not", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "charts-"));
+    const src = locateChart({ chart: LSP[0], version: LSP[1] });
+    fs.copyFileSync(src, path.join(dir, path.basename(src)));
+    const env = { LIIIBRE_CHARTS: dir };
+    expect(chartRepoDir(env)).toBe(dir);
+    expect(locateChart({ chart: LSP[0], version: LSP[1] }, { env })).toBe(path.join(dir, "local-static-provisioner-2.0.0.tgz"));
+    expect(locateChart({ chart: LSP[0], version: "v2.0.0" }, { env })).toBe(path.join(dir, "local-static-provisioner-2.0.0.tgz"));
+    const indexed = fs.mkdtempSync(path.join(os.tmpdir(), "charts-"));
+    fs.mkdirSync(path.join(indexed, "pkgs"));
+    fs.copyFileSync(src, path.join(indexed, "pkgs", "lsp.tgz"));
+    fs.writeFileSync(path.join(indexed, "index.yaml"), `apiVersion: v1\nentries:\n  local-static-provisioner:\n  - version: 2.0.0\n    urls: [pkgs/lsp.tgz]\n`);
+    expect(locateChart({ chart: LSP[0], version: "v2.0.0" }, { env: { LIIIBRE_CHARTS: indexed } })).toBe(path.join(indexed, "pkgs", "lsp.tgz"));
+    expect(() => locateChart({ chart: LSP[0], version: "9.9.9" }, { env, cacheDir: dir })).toThrow(/local-static-provisioner 9\.9\.9 is missing/);
   });
 
   itWithHelm("a chart that no cache holds and no repository serves is a problem naming it", async () => {
