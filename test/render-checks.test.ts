@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect } from "vitest";
 import { HELM_TOOL } from "../components/versions";
+import { readTar } from "../scripts/render/archive";
 import { chartRepoDir, locateChart } from "../scripts/render/charts";
 import { ensureHelm } from "../scripts/render/helm";
 import { renderPlan, type RenderResult } from "../scripts/render/render";
@@ -121,6 +122,13 @@ describe("render checks", () => {
     fs.writeFileSync(path.join(indexed, "index.yaml"), `apiVersion: v1\nentries:\n  local-static-provisioner:\n  - version: 2.0.0\n    urls: [pkgs/lsp.tgz]\n`);
     expect(locateChart({ chart: LSP[0], version: "v2.0.0" }, { env: { LIIIBRE_CHARTS: indexed } })).toBe(path.join(indexed, "pkgs", "lsp.tgz"));
     expect(() => locateChart({ chart: LSP[0], version: "9.9.9" }, { env, cacheDir: dir })).toThrow(/local-static-provisioner 9\.9\.9 is missing/);
+  });
+
+  itWithHelm("reads chart packages as GNU tar does (long names included)", () => {
+    const file = locateChart({ chart: "kube-prometheus-stack", version: "77.14.0" });
+    const listed = spawnSync("tar", ["tzf", file], { encoding: "utf8" }).stdout.split("\n").filter((l) => l && !l.endsWith("/"));
+    expect(listed.some((l) => l.length > 100)).toBe(true);
+    expect(readTar(fs.readFileSync(file)).map((e) => e.path).sort()).toEqual(listed.sort());
   });
 
   itWithHelm("a chart that no cache holds and no repository serves is a problem naming it", async () => {
