@@ -13,7 +13,6 @@ import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError, type RawConfig } f
 import { checkPolicies } from "./check-policies";
 import { evaluate, readStackConfig, stackConfigFile } from "./harness";
 import { buildPlan, planExitCode } from "./plan-model";
-import { attachRender } from "./render/plan-render";
 import { FORMATS, render, type Format } from "./report";
 
 export interface PlanArgs {
@@ -99,7 +98,7 @@ export async function runPlan(
   try {
     const evaluation = await evaluate({ config: raw, stack: args.stack });
     const plan = buildPlan(evaluation, await policies(evaluation));
-    if (args.render) await attachRender(plan);
+    if (args.render) await (await import("./render/plan-render")).attachRender(plan); // loaded only when asked: Helm, Ajv, kubernetes-models
     const text = render(plan, args.format);
     if (args.out) {
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
