@@ -121,7 +121,7 @@ describe("custom resources against a CRD schema", () => {
       { field: "spec.labels.a", message: "must be string" },
       { field: "spec.choice.c", message: "unknown field (not in the schema: the API server would prune it)" },
     ]);
-    expect(check({})).toEqual([{ field: "spec", message: "must have required property 'size'" }]);
+    expect(check({})).toEqual([{ field: "spec.size", message: "required field is missing" }]);
   });
 
   it("knows nothing of kinds it has no CRD for", () => {

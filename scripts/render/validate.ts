@@ -63,6 +63,11 @@ export function fieldErrors(errors: ErrorObject[] | null | undefined): FieldErro
       if (!out.has(f)) out.set(f, "unknown field (not in the schema: the API server would prune it)");
       continue;
     }
+    if (e.keyword === "required") {
+      const f = fieldOf(e.instancePath, String((e.params as { missingProperty: string }).missingProperty));
+      if (!out.has(f)) out.set(f, "required field is missing");
+      continue;
+    }
     const f = fieldOf(e.instancePath) || "(object)";
     const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
     const msg = `${e.message ?? e.keyword}${allowed ? ` (${allowed.map((a) => JSON.stringify(a)).join(", ")})` : ""}`;
