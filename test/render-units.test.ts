@@ -131,6 +131,9 @@ describe("custom resources against a CRD schema", () => {
 
   it("reads Go inline flags in patterns", () => {
     expect(goRegExp("(?i)^abc$", "u").test("ABC")).toBe(true);
+    const months = goRegExp("^((?i)jan|feb|[1-9])$", "u"); // as in kube-prometheus-stack's CRDs
+    expect(months.test("JAN")).toBe(true);
+    expect(months.test("13")).toBe(false);
   });
 });
 
