@@ -322,9 +322,7 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
     changes.push(change);
   }
 
-  for (const c of changes) {
-    for (const why of c.danger) dangerous.push({ urn: c.urn, tenant: c.tenant, what: `${c.action} ${c.type} ${c.name}`, why });
-  }
+  for (const c of changes) if (c.danger.length) dangerous.push({ urn: c.urn, tenant: c.tenant, what: `${c.action} ${c.type} ${c.name}`, why: c.danger.join("; ") });
   const summary = { create: 0, update: 0, replace: 0, delete: 0, same, dangerous: dangerous.length } as PlanDiff["changeSummary"];
   for (const c of changes) summary[c.action]++;
 

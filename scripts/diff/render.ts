@@ -191,7 +191,13 @@ function renderMarkdown(d: PlanDiff, maxChars: number): string {
     const body = cs.flatMap((c) => changeLines(c, "    ")).join("\n");
     const block = `<details><summary><b>${mdEscape(tenant)}</b>: ${counts(cs)}${cs.some((c) => c.danger.length) ? " ⚠️" : ""}</summary>\n\n\`\`\`diff\n${body.replace(/```/g, "ˋˋˋ")}\n\`\`\`\n</details>\n`;
     if (used + block.length > maxChars) {
-      left = groups.length - i;
+      // A group too large for what is left: its head still fits when there is room for it.
+      const room = maxChars - used - 400;
+      if (room > 2000) {
+        out.push(`${block.slice(0, room)}\n… (truncated)\n\`\`\`\n</details>\n`);
+        used += room + 400;
+      }
+      left = groups.length - i - (room > 2000 ? 1 : 0);
       break;
     }
     out.push(block);
