@@ -304,3 +304,30 @@ describe("the command", () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 });
+
+describe("merge-request pipelines", () => {
+  const { parse } = require("yaml") as typeof import("yaml");
+  const gitlab = parse(fs.readFileSync(path.join(REPO_ROOT, ".gitlab-ci.yml"), "utf8"));
+  const github = parse(fs.readFileSync(path.join(REPO_ROOT, ".github/workflows/merge-request.yml"), "utf8"));
+
+  it("GitLab posts the diff against the merge base as the one offline-plan comment, the full plan as an artifact", () => {
+    const job = gitlab["offline-plan"];
+    const script = job.script.join("\n");
+    expect(job.variables.GIT_DEPTH).toBe("0");
+    expect(script).toContain('--diff "$base" --format markdown --out plan-diff.md');
+    expect(script).toContain("CI_MERGE_REQUEST_DIFF_BASE_SHA");
+    expect(script).toMatch(/ci-comment\.ts --key offline-plan .*--body plan-diff\.md/);
+    expect(script).toContain("--format json --out plan.json");
+    expect(job.artifacts.paths).toEqual(expect.arrayContaining(["plan.json", "plan-diff.md"]));
+  });
+
+  it("GitHub does the same against the pull request's base commit", () => {
+    const steps = github.jobs["offline-plan"].steps as Array<any>;
+    expect(steps.find((s) => s.uses?.startsWith("actions/checkout")).with["fetch-depth"]).toBe(0);
+    const plan = steps.find((s) => s.id === "plan");
+    expect(plan.env.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
+    expect(plan.run).toContain('--diff "$BASE_SHA" --format markdown --out plan-diff.md');
+    expect(steps.find((s) => s.name === "Comment").run).toMatch(/--key offline-plan .*--body plan-diff\.md/);
+    expect(steps.find((s) => s.uses?.startsWith("actions/upload-artifact")).with.path).toContain("plan.json");
+  });
+});

@@ -42,7 +42,7 @@ export interface Change {
   action: Action;
   /** Changed input paths (empty for creates and deletes). */
   properties: PropertyChange[];
-  /** Option changes (`protect`, `retainOnDelete`, `deleteBeforeReplace`, `ignoreChanges`, `replaceOnChanges`). */
+  /** Option changes (`protect`, `retainOnDelete`, `deleteBeforeReplace`): recorded in the state, no provider call. */
   options: PropertyChange[];
   /** Paths that changed but are covered by `ignoreChanges` (the engine keeps the old value). */
   ignored: string[];
@@ -296,11 +296,13 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
     }
 
     // Options.
-    for (const key of ["protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "replaceOnChanges"] as const) {
-      const a = old[key] ?? (key === "ignoreChanges" || key === "replaceOnChanges" ? [] : false);
-      const b = neu[key] ?? (key === "ignoreChanges" || key === "replaceOnChanges" ? [] : false);
-      if (JSON.stringify(a) !== JSON.stringify(b)) change.options.push({ path: key, kind: "update", old: a, new: b });
+    // (ignoreChanges/replaceOnChanges only steer the diff itself: they change nothing on their own.
+    // A field absent on one side is a plan written by an older version: not a change.)
+    for (const key of ["protect", "retainOnDelete", "deleteBeforeReplace"] as const) {
+      if (old[key] === undefined || neu[key] === undefined) continue;
+      if (old[key] !== neu[key]) change.options.push({ path: key, kind: "update", old: old[key], new: neu[key] });
     }
+    if (change.options.some((o) => o.path === "protect" && o.new === false)) change.notes.push("unprotected: `pulumi up` will then allow deleting or replacing it");
 
     // Provider: another provider, or a replaced one.
     if ((old.provider ?? null) !== (neu.provider ?? null)) {
