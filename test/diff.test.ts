@@ -213,7 +213,10 @@ describe("renderings", () => {
     // A huge diff: the removal of an organisation, repeated as if 60 organisations went.
     const big: PlanDiff = structuredClone(d.removeOrg);
     big.changes = Array.from({ length: 60 }, (_, i) => d.removeOrg.changes.map((c) => ({ ...c, tenant: `org-${i}`, urn: `${c.urn}-${i}` }))).flat();
+    big.dangerous = Array.from({ length: 60 }, (_, i) => d.removeOrg.dangerous.map((x) => ({ ...x, tenant: `org-${i}` }))).flat();
     const md = renderDiff(big, "markdown");
+    expect(md.length).toBeLessThanOrEqual(55_000 + 1_000);
+    expect(md).toMatch(/and \d+ more dangerous change\(s\)/);
     const comment = renderComment({ key: "offline-plan", title: "Offline plan (prod)", exitCode: 1, max: 60_000 }, md);
     expect(comment.length).toBeLessThanOrEqual(60_000);
     expect(comment).toContain("Dangerous");
@@ -314,7 +317,7 @@ describe("merge-request pipelines", () => {
     const job = gitlab["offline-plan"];
     const script = job.script.join("\n");
     expect(job.variables.GIT_DEPTH).toBe("0");
-    expect(script).toContain('--diff "$base" --format markdown --out plan-diff.md');
+    expect(script).toContain('--diff "$base" $allow --format markdown --out plan-diff.md');
     expect(script).toContain("CI_MERGE_REQUEST_DIFF_BASE_SHA");
     expect(script).toMatch(/ci-comment\.ts --key offline-plan .*--body plan-diff\.md/);
     expect(script).toContain("--format json --out plan.json");
@@ -326,7 +329,7 @@ describe("merge-request pipelines", () => {
     expect(steps.find((s) => s.uses?.startsWith("actions/checkout")).with["fetch-depth"]).toBe(0);
     const plan = steps.find((s) => s.id === "plan");
     expect(plan.env.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
-    expect(plan.run).toContain('--diff "$BASE_SHA" --format markdown --out plan-diff.md');
+    expect(plan.run).toContain('--diff "$BASE_SHA" $allow --format markdown --out plan-diff.md');
     expect(steps.find((s) => s.name === "Comment").run).toMatch(/--key offline-plan .*--body plan-diff\.md/);
     expect(steps.find((s) => s.uses?.startsWith("actions/upload-artifact")).with.path).toContain("plan.json");
   });

@@ -161,22 +161,39 @@ function renderMarkdown(d: PlanDiff, maxChars: number): string {
       : `No change: ${s.same} resources unchanged.`,
     "",
   ];
+  // Each section gets a share of the budget; what does not fit is counted and left to the artifacts.
+  const section = (lines: string[], share: number, more: (n: number) => string) => {
+    let room = maxChars * share;
+    for (const [i, l] of lines.entries()) {
+      if (room - l.length < 0) {
+        out.push(more(lines.length - i));
+        return;
+      }
+      out.push(l);
+      room -= l.length + 1;
+    }
+  };
   if (d.dangerous.length) {
     out.push(`#### ⚠️ Dangerous (the job fails unless \`--allow-dangerous\`)`, "");
-    for (const x of d.dangerous) out.push(`- **${mdEscape(x.what)}**${x.tenant ? ` (${x.tenant})` : ""}: ${mdEscape(x.why)}`);
+    section(d.dangerous.map((x) => `- **${mdEscape(x.what)}**${x.tenant ? ` (${x.tenant})` : ""}: ${mdEscape(x.why)}`), 0.4, (n) => `- … and ${n} more dangerous change(s): see the artifacts`);
     out.push("");
   }
   const dns = d.consequences.dns;
   if (dns.length) {
     out.push("#### DNS records organisations must change", "", "| organisation | | name | type | value |", "|---|---|---|---|---|");
-    for (const t of dns) {
-      for (const r of t.add) out.push(`| ${t.tenant} | add | \`${r.name}\` | ${r.type} | \`${mdEscape(r.value)}\` |`);
-      for (const r of t.remove) out.push(`| ${t.tenant} | remove | \`${r.name}\` | ${r.type} | \`${mdEscape(r.value)}\` |`);
-    }
+    const rows = dns.flatMap((t) => [
+      ...t.add.map((r) => `| ${t.tenant} | add | \`${r.name}\` | ${r.type} | \`${mdEscape(r.value)}\` |`),
+      ...t.remove.map((r) => `| ${t.tenant} | remove | \`${r.name}\` | ${r.type} | \`${mdEscape(r.value)}\` |`),
+    ]);
+    section(rows, 0.2, (n) => `| … | | ${n} more records: see the artifacts | | |`);
     out.push("");
   }
-  const cons = consequenceLines(d);
-  if (cons.length) out.push("#### Consequences", "", ...cons.map((l) => `- ${mdEscape(l)}`), "");
+  const cons = consequenceLines(d).map((l) => `- ${mdEscape(l.length > 600 ? `${l.slice(0, 600)}…` : l)}`);
+  if (cons.length) {
+    out.push("#### Consequences", "");
+    section(cons, 0.1, (n) => `- … ${n} more: see the artifacts`);
+    out.push("");
+  }
   if (d.violations.added.length) {
     out.push("#### New policy violations", "");
     for (const v of d.violations.added) out.push(`- \`${v.level}\` **${v.policy}**: ${mdEscape(v.message)}`);
