@@ -15,7 +15,7 @@ import { diffExitCode, diffPlans, type Change, type PlanDiff } from "../scripts/
 import { covers, formatPath, parsePath, rulesFor, touches } from "../scripts/diff/replace-rules";
 import { renderDiff } from "../scripts/diff/render";
 import { MOCK_SECRET_MARKER, REPO_ROOT } from "../scripts/harness";
-import { runPlan } from "../scripts/plan";
+import { parseArgs, runPlan } from "../scripts/plan";
 import type { Plan } from "../scripts/plan-model";
 import { devPlan } from "./helpers/estates";
 
@@ -256,6 +256,40 @@ describe("rules and paths", () => {
     const c = structuredClone(base);
     c.resources.find((x) => x.urn === r.urn)!.provider = "urn:pulumi:dev::liiibre::pulumi:providers:kubernetes::other";
     expect(diffPlans(base, c).changes.find((x) => x.urn === r.urn)!.replaceReasons[0].path).toBe("provider");
+  });
+});
+
+describe("provider replacement (pulumi-kubernetes DiffConfig)", () => {
+  const withApi = (p: Plan, api: string, clusterIdentifier?: string) => {
+    const c = structuredClone(p);
+    for (const r of c.resources) {
+      if (typeof r.inputs.stdin === "string") r.inputs.stdin = r.inputs.stdin.replaceAll("api.dev.liiibre.coop", api);
+      if (r.type === "pulumi:providers:kubernetes" && clusterIdentifier) r.inputs.clusterIdentifier = clusterIdentifier;
+    }
+    return c;
+  };
+
+  it("a new API address changes the kubeconfig: the provider and everything under it are replaced", () => {
+    const x = diffPlans(base, withApi(base, "api.other.liiibre.coop"));
+    expect(x.changes.find((c) => c.type === "pulumi:providers:kubernetes")!.action).toBe("replace");
+    expect(x.dangerous.some((g) => /cluster identity/.test(g.what))).toBe(true);
+  });
+
+  it("with a fixed clusterIdentifier the provider is only replaced when the identifier changes", () => {
+    const a = withApi(base, "api.dev.liiibre.coop", "dev");
+    const same = diffPlans(a, withApi(base, "api.other.liiibre.coop", "dev"));
+    expect(same.changes.some((c) => c.type.startsWith("kubernetes:") && c.action === "replace")).toBe(false);
+    const renamed = diffPlans(a, withApi(base, "api.dev.liiibre.coop", "dev-2"));
+    expect(renamed.changes.find((c) => c.type === "pulumi:providers:kubernetes")!.action).toBe("replace");
+  });
+});
+
+describe("arguments", () => {
+  it("--diff takes a value; --allow-dangerous only with --diff", () => {
+    expect(parseArgs(["--diff", "main", "--allow-dangerous"])).toMatchObject({ diff: "main", allowDangerous: true });
+    expect(parseArgs(["--diff=HEAD~1"]).diff).toBe("HEAD~1");
+    expect(() => parseArgs(["--diff"])).toThrow(/needs a value/);
+    expect(() => parseArgs(["--allow-dangerous"])).toThrow(/only applies with --diff/);
   });
 });
 

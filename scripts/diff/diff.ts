@@ -229,7 +229,17 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
       providerReplaced.set(urn, { path: identityHit && !hit ? "kubeconfig" : (id && idChanged ? id : rule.paths[0]), reason: identityHit ? `${rule.reason} (${identityChanged.join("; ")})` : rule.reason, source: rule.source });
     }
   }
-  for (const what of identityChanged) dangerous.push({ urn: null, tenant: null, what: `cluster identity: ${what}`, why: "the kubeconfig changes: the Kubernetes provider and every object in the cluster are replaced, and the API certificate's names change" });
+  const pinned = head.resources.some((r) => r.type === "pulumi:providers:kubernetes" && r.inputs.clusterIdentifier !== undefined);
+  for (const what of identityChanged) {
+    dangerous.push({
+      urn: null,
+      tenant: null,
+      what: `cluster identity: ${what}`,
+      why: pinned
+        ? "the kubeconfig and the API certificate's names change (the provider's clusterIdentifier keeps the objects from being replaced)"
+        : "the kubeconfig changes: the Kubernetes provider and every object in the cluster are replaced, and the API certificate's names change",
+    });
+  }
 
   const changes: Change[] = [];
   const ignoredOnly: PlanDiff["ignored"] = [];
