@@ -242,7 +242,8 @@ describe("rules and paths", () => {
       mutate(b.resources.find((r) => r.urn === dep.urn)!.inputs);
       return diffPlans(base, b).changes[0];
     };
-    expect(change((i) => (i.spec.selector.matchLabels.extra = "x")).action).toBe("replace");
+    // Named, same name and namespace: pulumi-kubernetes deletes it before creating the new one.
+    expect(change((i) => (i.spec.selector.matchLabels.extra = "x"))).toMatchObject({ action: "replace", deleteBeforeReplace: true });
     expect(change((i) => (i.spec.template.metadata.labels.extra = "x")).action).toBe("update");
   });
 

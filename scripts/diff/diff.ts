@@ -329,6 +329,15 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
       if (change.ignored.length) ignoredOnly.push({ urn: change.urn, tenant: change.tenant, paths: change.ignored });
       continue;
     }
+    // pulumi-kubernetes deletes a named object before creating its replacement when the name and
+    // namespace stay (provider/pkg/provider/provider.go Diff: deleteBeforeReplace).
+    if (change.action === "replace" && neu.type.startsWith("kubernetes:") && neu.type !== "kubernetes:helm.sh/v3:Release" && !change.replaceReasons.some((x) => x.path === "provider")) {
+      const m = (i: Record<string, unknown>) => (i.metadata ?? {}) as { name?: string; namespace?: string };
+      if (m(neu.inputs).name && m(neu.inputs).name === m(old.inputs).name && m(neu.inputs).namespace === m(old.inputs).namespace) {
+        change.deleteBeforeReplace = true;
+        change.notes.push("a named object keeps its name: pulumi-kubernetes deletes it before creating the replacement (a moment without it)");
+      }
+    }
     if (change.action === "replace") dangerOfRemoval(change, old, baseSiblings, neu);
     notesFor(change, old, neu);
     changes.push(change);

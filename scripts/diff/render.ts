@@ -199,6 +199,7 @@ function renderMarkdown(d: PlanDiff, maxChars: number): string {
     for (const v of d.violations.added) out.push(`- \`${v.level}\` **${v.policy}**: ${mdEscape(v.message)}`);
     out.push("");
   }
+  if (d.ignored.length) out.push(`${d.ignored.length} resource(s) changed only under \`ignoreChanges\` (nothing happens): ${d.ignored.slice(0, 5).map((i) => `\`${i.urn.split("::").pop()}\` (${i.paths.join(", ")})`).join(", ")}${d.ignored.length > 5 ? ", …" : ""}`, "");
   const footer = ["", "Full plan and diff: the job's artifacts (`npm run plan -- --diff BASE --format json`)."];
   let used = out.join("\n").length + footer.join("\n").length;
   const groups = byTenant(d);
