@@ -41,6 +41,7 @@ beforeAll(async () => {
     reorder: (c) => c.tenants.reverse(),
     rename: (c) => (demo(c).name = "Démo renommée"),
     apiDomain: (c) => (c.cluster.apiDomain = "api.dev2.liiibre.coop"),
+    controllers: (c) => (c.nodePools.find((p: any) => p.name === "controllers").cloud.count = 3),
   };
   for (const [k, mutate] of Object.entries(pairs)) d[k] = diffPlans(base, await devPlan(mutate));
   // A chart bump: the pinned version of one chart changes (components/versions.ts is the only pin).
@@ -167,6 +168,18 @@ describe("pairs of estates", () => {
     const k8s = x.changes.filter((c) => c.type.startsWith("kubernetes:"));
     expect(k8s.length).toBeGreaterThan(100);
     expect(k8s.every((c) => c.action === "replace" && c.replaceReasons.some((r) => r.path === "provider"))).toBe(true);
+  });
+});
+
+describe("adding controllers", () => {
+  it("creates servers and re-runs k0sctl, but is no cluster identity change: nothing in the cluster is replaced", () => {
+    const x = d.controllers;
+    expect(of(x, "hcloud:index/server:Server").filter((c) => c.action === "create")).toHaveLength(2);
+    expect(x.changes.filter((c) => c.type.startsWith("kubernetes:") || c.type.startsWith("pulumi:providers:"))).toEqual([]);
+    expect(x.dangerous.filter((g) => /cluster identity/.test(g.what))).toEqual([]);
+    const kubeconfig = x.changes.find((c) => c.name.endsWith("-kubeconfig"))!;
+    expect(kubeconfig.action).toBe("update");
+    expect(kubeconfig.notes.join(" ")).toMatch(/pulumi preview. shows it unknown/);
   });
 });
 

@@ -167,7 +167,9 @@ function clusterIdentities(plan: Plan): Map<string, K0sIdentity> {
     try {
       const doc = parseYaml(stdin) as any;
       const api = doc?.spec?.k0s?.config?.spec?.api ?? {};
-      out.set(r.urn, { name: doc?.metadata?.name ?? null, api: [api.externalAddress, ...(api.sans ?? [])].filter(Boolean).map(String) });
+      // The API's DNS names only: controllers' addresses join the SANs as controllers come and go.
+      const isIp = (x: string) => /^[0-9.]+$/.test(x) || x.includes(":");
+      out.set(r.urn, { name: doc?.metadata?.name ?? null, api: [api.externalAddress, ...(api.sans ?? [])].filter(Boolean).map(String).filter((x) => !isIp(x)) });
     } catch {
       /* not YAML: ignore */
     }
@@ -208,13 +210,14 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
   const baseIds = clusterIdentities(base);
   const headIds = clusterIdentities(head);
   const dangerous: Danger[] = [];
-  const identityChanged: string[] = [];
+  const identity = new Set<string>();
   for (const [urn, hid] of headIds) {
     const bid = baseIds.get(urn);
     if (!bid) continue;
-    if (bid.name !== hid.name) identityChanged.push(`cluster name ${bid.name} → ${hid.name}`);
-    if (bid.api.join(",") !== hid.api.join(",")) identityChanged.push(`API address ${bid.api.join(", ") || "(none)"} → ${hid.api.join(", ") || "(none)"}`);
+    if (bid.name !== hid.name) identity.add(`cluster name ${bid.name} → ${hid.name}`);
+    if (bid.api.join(",") !== hid.api.join(",")) identity.add(`API address ${bid.api.join(", ") || "(none)"} → ${hid.api.join(", ") || "(none)"}`);
   }
+  const identityChanged = [...identity];
   for (const [urn, { old, neu }] of providerPair) {
     const rule = providerRuleFor(neu.type);
     if (!rule) continue;
