@@ -260,6 +260,20 @@ describe("rules and paths", () => {
     expect(change((i) => (i.spec.template.metadata.labels.extra = "x")).action).toBe("update");
   });
 
+  it("a ConfigMap's data replaces it, unless its provider makes ConfigMaps mutable", () => {
+    const cm = base.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && (r.inputs as any).data)!;
+    const edit = (mutable: boolean) => {
+      const a = structuredClone(base);
+      const b = structuredClone(base);
+      for (const p of [a, b]) if (mutable) p.resources.find((r) => r.urn === cm.provider)!.inputs.enableConfigMapMutable = "true";
+      const data = (b.resources.find((r) => r.urn === cm.urn)!.inputs as any).data;
+      data[Object.keys(data)[0]] += "<!-- edited -->";
+      return diffPlans(a, b).changes.find((c) => c.urn === cm.urn)!;
+    };
+    expect(edit(false).action).toBe("replace");
+    expect(edit(true).action).toBe("update");
+  });
+
   it("replaceOnChanges and a changed provider reference force replacements", () => {
     const r = base.resources.find((x) => x.type === "kubernetes:core/v1:Namespace")!;
     const b = structuredClone(base);
