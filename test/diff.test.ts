@@ -44,6 +44,9 @@ beforeAll(async () => {
     controllers: (c) => (c.nodePools.find((p: any) => p.name === "controllers").cloud.count = 3),
   };
   for (const [k, mutate] of Object.entries(pairs)) d[k] = diffPlans(base, await devPlan(mutate));
+  // An organisation with its own realm, renamed.
+  const ownRealm = (c: any) => (demo(c).dedicatedRealm = true);
+  d.renameOwnRealm = diffPlans(await devPlan(ownRealm), await devPlan((c) => (ownRealm(c), (demo(c).name = "Démo renommée"))));
   // A chart bump: the pinned version of one chart changes (components/versions.ts is the only pin).
   const pin = CHARTS.nextcloud as { version: string };
   const pinned = pin.version;
@@ -158,6 +161,12 @@ describe("pairs of estates", () => {
     // It is retained on delete: the replacement would orphan the old organization (flagged).
     expect(x.dangerous.length).toBe(1);
     expect(x.consequences.tenants.changed).toEqual([{ slug: "demo", fields: [{ field: "name", old: "Association de démonstration", new: "Démo renommée" }] }]);
+  });
+
+  it("renaming an organisation with its own realm updates the realm's displayName in place (only `realm` is ForceNew)", () => {
+    const x = d.renameOwnRealm;
+    expect(x.changes.map((c) => [c.type, c.action, c.properties.map((p) => p.path)])).toEqual([["keycloak:index/realm:Realm", "update", ["displayName"]]]);
+    expect(x.dangerous).toEqual([]);
   });
 
   it("a changed apiDomain is dangerous: the kubeconfig changes, so the provider and every object under it are replaced", () => {
