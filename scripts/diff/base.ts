@@ -96,14 +96,26 @@ async function planAtRef(req: BaseRequest, sha: string): Promise<Plan> {
  * moved into the cache. The worktree gets a symlink (Node resolves packages through it).
  */
 async function installModules(wt: string, cached: string, log: (s: string) => void): Promise<void> {
+  // The root's node_modules and those npm left inside workspaces (packages it could not hoist).
+  const pkg = JSON.parse(fs.readFileSync(path.join(wt, "package.json"), "utf8")) as { workspaces?: string[] };
+  const dirs = ["", ...(Array.isArray(pkg.workspaces) ? pkg.workspaces : [])];
+  const slot = (dir: string) => (dir ? path.join(path.dirname(cached), "workspaces", dir.replace(/[\\/]/g, "__"), "node_modules") : cached);
   if (!fs.existsSync(path.join(cached, ".package-lock.json"))) {
     log(`installing the base's dependencies (npm ci, cached in ${path.relative(process.cwd(), path.dirname(cached)) || path.dirname(cached)})…\n`);
     const ci = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: wt, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (ci.status !== 0) throw new BaseError(`npm ci failed in the base worktree: ${(ci.stderr || "").trim().split("\n").slice(-3).join("\n")}`);
-    fs.mkdirSync(path.dirname(cached), { recursive: true });
-    fs.rmSync(cached, { recursive: true, force: true });
-    fs.renameSync(path.join(wt, "node_modules"), cached);
+    fs.rmSync(path.dirname(cached), { recursive: true, force: true });
+    for (const dir of dirs) {
+      const from = path.join(wt, dir, "node_modules");
+      if (!fs.existsSync(from)) continue;
+      fs.mkdirSync(path.dirname(slot(dir)), { recursive: true });
+      fs.renameSync(from, slot(dir));
+    }
   }
-  fs.rmSync(path.join(wt, "node_modules"), { recursive: true, force: true });
-  fs.symlinkSync(cached, path.join(wt, "node_modules"), "dir");
+  for (const dir of dirs) {
+    const link = path.join(wt, dir, "node_modules");
+    if (!fs.existsSync(slot(dir)) || !fs.existsSync(path.join(wt, dir))) continue;
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(slot(dir), link, "dir");
+  }
 }
