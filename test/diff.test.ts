@@ -188,7 +188,7 @@ describe("adding controllers", () => {
     expect(x.dangerous.filter((g) => /cluster identity/.test(g.what))).toEqual([]);
     const kubeconfig = x.changes.find((c) => c.name.endsWith("-kubeconfig"))!;
     expect(kubeconfig.action).toBe("update");
-    expect(kubeconfig.notes.join(" ")).toMatch(/pulumi preview. shows it unknown/);
+    expect(kubeconfig.notes.join(" ")).toMatch(/kubeconfig is fetched again/);
   });
 });
 

@@ -408,7 +408,9 @@ function notesFor(change: Change, old: PlanResource, neu: PlanResource): void {
     if (v) change.notes.push(`chart ${String(neu.inputs.chart)} ${String(v.old)} → ${String(v.new)} (helm upgrade)`);
   }
   if (old.type === "command:local:Command" && /kubeconfig/.test(old.name) && change.properties.length) {
-    change.notes.push("the kubeconfig is fetched again: `pulumi preview` shows it unknown and so predicts the Kubernetes provider's replacement; `pulumi up` replaces it only if the text differs");
+    change.notes.push(
+      "the kubeconfig is fetched again: where `pulumi preview` sees it unknown it predicts the Kubernetes provider's replacement (pulumi-kubernetes' computed-kubeconfig rule); `pulumi up` replaces it only if the text differs (a `clusterIdentifier` on the provider would avoid both)",
+    );
   }
 }
 
