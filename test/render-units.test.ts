@@ -8,7 +8,7 @@ import type { ChartPackage } from "../scripts/render/charts";
 import { ToolError, helmFromPackage, integrityOf } from "../scripts/render/helm";
 import { helmErrors, kubeVersionOf, maskSecret, parseManifests } from "../scripts/render/render";
 import { CrdRegistry, goRegExp, validateBuiltin } from "../scripts/render/validate";
-import { allowed, templateReferences, unreadKeys } from "../scripts/render/values-read";
+import { allowed, templateReferences, templateRefs, unreadKeys } from "../scripts/render/values-read";
 import { K0S_VERSION } from "../components/versions";
 
 const pkg = (parts: Array<Partial<ChartPackage["parts"][number]>>): ChartPackage => ({
@@ -24,6 +24,13 @@ describe("values read by a chart", () => {
       `{{ .Values.a.b }} {{ $.Values.c }} {{ index .Values "d" "e-f" }} {{ index .Values.prosody.service.ports "bosh-insecure" }} {{ .Values }}`,
     ).map((r) => r.join("."));
     expect(refs).toEqual(["a.b", "c", "d.e-f", "prosody.service.ports.bosh-insecure", ""]);
+  });
+
+  it("tells a tested map (`if .Values.a`) from a used one (`with`, `toYaml`, piped)", () => {
+    const refs = templateRefs(`{{- if .Values.a }}{{ if and .Values.b .Values.c }}{{ if .Values.d | empty }}{{- with .Values.e }}{{ toYaml .Values.f }}{{ if not $.Values.g -}}`);
+    expect(refs.map((r) => `${r.path.join(".")}:${r.guard ? "tested" : "used"}`)).toEqual(["a:tested", "b:tested", "c:used", "d:used", "e:used", "f:used", "g:tested"]);
+    const chart = pkg([{ templates: [`{{ if .Values.ingress }}{{ .Values.ingress.host }}{{ end }}`] }]);
+    expect(unreadKeys(chart, { ingress: { host: "x", tls: true } }).map((p) => p.join("."))).toEqual(["ingress.tls"]);
   });
 
   const demo = pkg([
@@ -114,7 +121,7 @@ describe("custom resources against a CRD schema", () => {
       { field: "spec.labels.a", message: "must be string" },
       { field: "spec.choice.c", message: "unknown field (not in the schema: the API server would prune it)" },
     ]);
-    expect(check({})).toEqual([{ field: "spec", message: "must have required property 'size'" }]);
+    expect(check({})).toEqual([{ field: "spec.size", message: "required field is missing" }]);
   });
 
   it("knows nothing of kinds it has no CRD for", () => {
@@ -124,6 +131,9 @@ describe("custom resources against a CRD schema", () => {
 
   it("reads Go inline flags in patterns", () => {
     expect(goRegExp("(?i)^abc$", "u").test("ABC")).toBe(true);
+    const months = goRegExp("^((?i)jan|feb|[1-9])$", "u"); // as in kube-prometheus-stack's CRDs
+    expect(months.test("JAN")).toBe(true);
+    expect(months.test("13")).toBe(false);
   });
 });
 

@@ -26,7 +26,7 @@ import { K0S_VERSION } from "../../components/versions";
 import { ChartError, chartRefOf, chartRepoDir, locateChart, readChart, repoPackages, type ChartPackage, type ChartRef } from "./charts";
 import { ensureHelm } from "./helm";
 import { problemLine, type RenderProblem, type RenderedObject, type RenderedRelease } from "./model";
-import { CLUSTER_SCOPED_BUILTINS, CrdRegistry, modelClass, validateBuiltin, type FieldError } from "./validate";
+import { CLUSTER_SCOPED_BUILTINS, CrdRegistry, crdVersions, modelClass, validateBuiltin, type FieldError } from "./validate";
 import { keyPath, valuesProblems } from "./values-read";
 
 export type { RenderProblem, RenderedObject, RenderedRelease } from "./model";
@@ -175,193 +175,271 @@ const objectId = (o: RenderedObject) => `${o.kind}/${o.namespace ?? "-"}/${o.nam
 // ---------------------------------------------------------------------------------------
 
 interface Job {
-  key: string;
   file: string;
   pkg: ChartPackage;
   name: string;
   namespace: string;
   values: Obj;
-  releases: ResourceLike[];
   run?: HelmRun;
   objects?: Obj[];
   parseError?: string;
+  /** The checked result, shared by every release rendered by this job. */
+  checked?: RenderedObject[];
 }
 
-/** Renders every Helm release among `resources` and checks the result (see the module comment). */
-export async function renderPlan(resources: ResourceLike[], options: RenderOptions = {}): Promise<RenderResult> {
-  const t0 = performance.now();
-  const problems: RenderProblem[] = [];
-  const warnings: RenderProblem[] = [];
-  const kubeVersion = options.kubeVersion ?? kubeVersionOf(K0S_VERSION);
-  let helmBin = options.helm;
-  const helm = () => (helmBin ??= ensureHelm());
-  const releases = resources.filter((r) => r.type === HELM_RELEASE_TYPE);
+/**
+ * Renders every Helm release among the resources (of a plan, an evaluation, or a list of
+ * them) and checks the result (see the module comment).
+ */
+export async function renderPlan(input: ResourceLike[] | { resources: ResourceLike[] }, options: RenderOptions = {}): Promise<RenderResult> {
+  const run = new RenderRun(Array.isArray(input) ? input : input.resources, options);
+  run.locateCharts();
+  await run.renderAll();
+  run.collectCrds();
+  run.checkReleases();
+  if (options.programResources !== false) run.checkProgramResources();
+  return run.result();
+}
 
-  // 1. chart packages, and the distinct renders (templates read the release name and namespace too).
-  const located = new Map<string, string | ChartError>();
-  const jobs = new Map<string, Job>();
-  const releaseJob = new Map<ResourceLike, Job>();
-  for (const r of releases) {
-    const ref: ChartRef = chartRefOf(r.inputs);
-    const refKey = `${ref.chart}@${ref.version}`;
-    if (!located.has(refKey)) {
-      try {
-        located.set(refKey, locateChart(ref, { helm, env: options.env }));
-      } catch (err) {
-        if (!(err instanceof ChartError)) throw err;
-        located.set(refKey, err);
-      }
-    }
-    const file = located.get(refKey)!;
-    const name = String(r.inputs.name ?? r.name);
-    const namespace = String(r.inputs.namespace ?? "default");
-    if (file instanceof ChartError) {
-      problems.push({ check: "chart-missing", release: `${namespace}/${name}`, message: file.message });
-      continue;
-    }
-    const values = (r.inputs.values ?? {}) as Obj;
-    const key = JSON.stringify([file, name, namespace, values]);
-    let job = jobs.get(key);
-    if (!job) {
-      job = { key, file, pkg: readChart(file), name, namespace, values, releases: [] };
-      jobs.set(key, job);
-    }
-    job.releases.push(r);
-    releaseJob.set(r, job);
+/** One render of a plan, phase by phase (renderPlan lists them). */
+class RenderRun {
+  private readonly t0 = performance.now();
+  private tHelm = this.t0;
+  private readonly problems: RenderProblem[] = [];
+  private readonly warnings: RenderProblem[] = [];
+  private readonly releases: ResourceLike[];
+  private readonly jobs = new Map<string, Job>();
+  private readonly jobOf = new Map<ResourceLike, Job>();
+  private readonly rendered: RenderedRelease[] = [];
+  private readonly crds = new CrdRegistry();
+  private cacheCrdsRead = false;
+  private readonly substituted = new Set<string>();
+  private readonly validated = { builtin: 0, custom: 0, unvalidated: 0 };
+  private helmBin: string | undefined;
+  /** API versions of the CRDs the first wave rendered (given to the second). */
+  private apiVersions: string[] = [];
+
+  constructor(
+    private readonly resources: ResourceLike[],
+    private readonly options: RenderOptions,
+  ) {
+    this.releases = resources.filter((r) => r.type === HELM_RELEASE_TYPE);
+    this.helmBin = options.helm;
   }
 
-  // 2. helm template, at most `concurrency` at once; values through a private temp file.
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-render-"));
-  try {
+  private helm = () => (this.helmBin ??= ensureHelm());
+
+  /** 1. Chart packages, and the distinct renders (templates read the release name and namespace too). */
+  locateCharts(): void {
+    const located = new Map<string, string | ChartError>();
+    for (const r of this.releases) {
+      const ref: ChartRef = chartRefOf(r.inputs);
+      const refKey = `${ref.chart}@${ref.version}`;
+      if (!located.has(refKey)) {
+        try {
+          located.set(refKey, locateChart(ref, { helm: this.helm, env: this.options.env }));
+        } catch (err) {
+          if (!(err instanceof ChartError)) throw err;
+          located.set(refKey, err);
+        }
+      }
+      const file = located.get(refKey)!;
+      const name = String(r.inputs.name ?? r.name);
+      const namespace = String(r.inputs.namespace ?? "default");
+      if (file instanceof ChartError) {
+        this.problems.push({ check: "chart-missing", release: `${namespace}/${name}`, message: file.message });
+        continue;
+      }
+      const values = (r.inputs.values ?? {}) as Obj;
+      const key = JSON.stringify([file, name, namespace, values]);
+      if (!this.jobs.has(key)) this.jobs.set(key, { file, pkg: readChart(file), name, namespace, values });
+      this.jobOf.set(r, this.jobs.get(key)!);
+    }
+  }
+
+  /**
+   * 2. `helm template`, at most `concurrency` at once; values through a private temp file.
+   * As a cluster would see them: the charts that define CRDs first; the charts whose templates
+   * look at `.Capabilities.APIVersions` once those are rendered, with `--api-versions` naming
+   * every CRD group/version (and `group/version/Kind`), so that a template gated on
+   * `.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"` renders what `pulumi up` on a
+   * cluster with those CRDs would; the others meanwhile.
+   */
+  async renderAll(): Promise<void> {
+    const kubeVersion = this.options.kubeVersion ?? kubeVersionOf(K0S_VERSION);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-render-"));
     let n = 0;
-    await pool([...jobs.values()], options.concurrency ?? 2, async (job) => {
+    const renderJob = async (job: Job, apiVersions: string[]) => {
       const valuesFile = path.join(tmp, `values-${n++}.json`);
       fs.writeFileSync(valuesFile, JSON.stringify(job.values), { mode: 0o600 });
-      job.run = await runHelm(helm(), ["template", job.name, job.file, "-f", valuesFile, "--namespace", job.namespace, "--kube-version", kubeVersion, "--include-crds"]);
+      const args = ["template", job.name, job.file, "-f", valuesFile, "--namespace", job.namespace, "--kube-version", kubeVersion, "--include-crds"];
+      if (apiVersions.length) args.push("--api-versions", apiVersions.join(","));
+      job.run = await runHelm(this.helm(), args);
       fs.rmSync(valuesFile, { force: true });
-      if (job.run.ok) {
-        try {
-          job.objects = parseManifests(job.run.stdout);
-        } catch (err) {
-          job.parseError = (err as Error).message;
-        }
-        job.run.stdout = "";
+      if (!job.run.ok) return;
+      try {
+        job.objects = parseManifests(job.run.stdout);
+      } catch (err) {
+        job.parseError = (err as Error).message;
       }
-    });
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+      job.run.stdout = "";
+    };
+    try {
+      const jobs = [...this.jobs.values()];
+      const definesCrds = (job: Job) => job.pkg.parts.some((p) => p.crds.length > 0 || p.templates.some((t) => /kind:\s*CustomResourceDefinition/.test(t)));
+      const gated = (job: Job) => !definesCrds(job) && job.pkg.parts.some((p) => p.templates.some((t) => t.includes(".Capabilities.APIVersions")));
+      const first = jobs.filter(definesCrds);
+      let firstDone = 0;
+      let open!: () => void;
+      const crdsKnown = new Promise<void>((resolve) => (open = resolve));
+      const collect = () => {
+        const apiVersions = new Set<string>();
+        for (const job of first) {
+          for (const o of job.objects ?? []) {
+            if (o.kind !== "CustomResourceDefinition") continue;
+            for (const v of crdVersions(o, "")) apiVersions.add(`${v.group}/${v.version}`).add(`${v.group}/${v.version}/${v.kind}`);
+          }
+        }
+        this.apiVersions = [...apiVersions].sort();
+        open();
+      };
+      if (!first.length) collect();
+      // CRD charts first, then charts that never look at API versions, then those that do (after the CRDs are known)
+      const ordered = [...first, ...jobs.filter((j) => !definesCrds(j) && !gated(j)), ...jobs.filter(gated)];
+      await pool(ordered, this.options.concurrency ?? 2, async (job) => {
+        if (gated(job)) {
+          await crdsKnown;
+          return renderJob(job, this.apiVersions);
+        }
+        await renderJob(job, []);
+        if (definesCrds(job) && ++firstDone === first.length) collect();
+      });
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    this.tHelm = performance.now();
   }
 
-  const tHelm = performance.now();
-
-  // 3. CRDs: those the estate's charts render, then (for kinds still unknown) chart-cache crds/.
-  const crds = new CrdRegistry();
-  for (const job of jobs.values()) {
-    for (const o of job.objects ?? []) if (o.kind === "CustomResourceDefinition") crds.add(o, `chart ${job.pkg.name} ${job.pkg.version}`);
+  /** 3. The CRDs that the estate's charts render. */
+  collectCrds(): void {
+    for (const job of this.jobs.values()) {
+      for (const o of job.objects ?? []) if (o.kind === "CustomResourceDefinition") this.crds.add(o, `chart ${job.pkg.name} ${job.pkg.version}`);
+    }
   }
-  const usedCharts = new Set([...jobs.values()].map((j) => j.pkg.name));
-  const fromCache = new Set<string>();
-  const crdFor = (apiVersion: string, kind: string) => {
-    if (crds.get(apiVersion, kind) || fromCache.has("done")) return crds.get(apiVersion, kind);
-    fromCache.add("done");
-    const dir = chartRepoDir(options.env);
-    const pinned = new Set([...jobs.values()].map((j) => j.file));
-    const candidates = dir ? repoPackages(dir).filter((p) => usedCharts.has(p.chart) && !pinned.has(p.file)) : [];
+
+  /**
+   * The CRD of a kind; for kinds no rendered chart defines, the `crds/` of the other versions
+   * of the estate's charts in the chart cache (newest first), read once, on first need.
+   */
+  private crdFor(apiVersion: string, kind: string) {
+    const found = this.crds.get(apiVersion, kind);
+    if (found || this.cacheCrdsRead) return found;
+    this.cacheCrdsRead = true;
+    const dir = chartRepoDir(this.options.env);
+    const used = new Set([...this.jobs.values()].map((j) => j.pkg.name));
+    const pinned = new Set([...this.jobs.values()].map((j) => j.file));
+    const candidates = dir ? repoPackages(dir).filter((p) => used.has(p.chart) && !pinned.has(p.file)) : [];
     candidates.sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }));
     for (const c of candidates) {
       for (const text of readChart(c.file).parts.flatMap((p) => p.crds)) {
-        for (const o of parseManifests(text)) if (o.kind === "CustomResourceDefinition") crds.add(o, `${path.basename(c.file)} crds/`);
+        for (const o of parseManifests(text)) if (o.kind === "CustomResourceDefinition") this.crds.add(o, `${path.basename(c.file)} crds/`);
       }
     }
-    return crds.get(apiVersion, kind);
-  };
-  const validated = { builtin: 0, custom: 0, unvalidated: 0 };
-  const substituted = new Set<string>();
-  const checkCustom = (obj: Obj, release: string, id: string, out: RenderProblem[]): void => {
+    return this.crds.get(apiVersion, kind);
+  }
+
+  private checkCustom(obj: Obj, release: string, id: string, out: RenderProblem[]): void {
     const apiVersion = String(obj.apiVersion);
     const kind = String(obj.kind);
-    const crd = crdFor(apiVersion, kind);
+    const crd = this.crdFor(apiVersion, kind);
     if (!crd) {
-      validated.unvalidated++;
-      warnings.push({ check: "cr-unvalidated", release, object: id, message: `no CRD for ${apiVersion} ${kind} in the estate's charts or the chart cache: not validated` });
+      this.validated.unvalidated++;
+      this.warnings.push({ check: "cr-unvalidated", release, object: id, message: `no CRD for ${apiVersion} ${kind} in the estate's charts or the chart cache: not validated` });
       return;
     }
-    if (!crd.source.startsWith("chart ") && !substituted.has(`${apiVersion}/${kind}`)) {
-      substituted.add(`${apiVersion}/${kind}`);
-      warnings.push({ check: "crd-substitute", release, object: id, message: `${apiVersion} ${kind} validated against the CRD of ${crd.source} (no chart of the estate renders it at its pin)` });
+    if (!crd.source.startsWith("chart ") && !this.substituted.has(`${apiVersion}/${kind}`)) {
+      this.substituted.add(`${apiVersion}/${kind}`);
+      this.warnings.push({ check: "crd-substitute", release, object: id, message: `${apiVersion} ${kind} validated against the CRD of ${crd.source} (no chart of the estate renders it at its pin)` });
     }
-    validated.custom++;
-    for (const e of crds.validate(obj)!.errors) out.push({ check: "cr-invalid", release, object: id, field: e.field, message: `${kind} ${e.field}: ${e.message}` });
-  };
-  const namespaceOf = (o: Obj, releaseNs: string): string | null => {
+    this.validated.custom++;
+    for (const e of this.crds.validate(obj)!.errors) out.push({ check: "cr-invalid", release, object: id, field: e.field, message: `${kind} ${e.field}: ${e.message}` });
+  }
+
+  private namespaceOf(o: Obj, releaseNs: string): string | null {
     const meta = (o.metadata ?? {}) as Obj;
     const apiVersion = String(o.apiVersion);
     const kind = String(o.kind);
-    const cluster = modelClass(apiVersion, kind) ? CLUSTER_SCOPED_BUILTINS.has(kind) : crds.clusterScoped(apiVersion, kind) ?? CLUSTER_SCOPED_BUILTINS.has(kind);
+    const cluster = modelClass(apiVersion, kind) ? CLUSTER_SCOPED_BUILTINS.has(kind) : (this.crds.clusterScoped(apiVersion, kind) ?? CLUSTER_SCOPED_BUILTINS.has(kind));
     if (cluster) return null;
     return typeof meta.namespace === "string" && meta.namespace ? meta.namespace : releaseNs;
-  };
-
-  // 4. per release: render result, values read, objects valid.
-  const rendered: RenderedRelease[] = [];
-  const checkedJobs = new Map<Job, { objects: RenderedObject[]; problems: RenderProblem[] }>();
-  for (const r of releases) {
-    const job = releaseJob.get(r);
-    if (!job) continue;
-    const release = `${job.namespace}/${job.name}`;
-    if (!checkedJobs.has(job)) {
-      const jp: RenderProblem[] = [];
-      const objects: RenderedObject[] = [];
-      if (!job.run!.ok) for (const e of helmErrors(job.run!.stderr)) jp.push({ check: "render-fails", release, ...(e.field ? { field: e.field } : {}), message: `${job.pkg.name} ${job.pkg.version}: ${e.message}` });
-      else if (job.parseError) jp.push({ check: "render-fails", release, message: job.parseError });
-      jp.push(...valuesProblems(release, job.pkg, job.values));
-      for (const o of job.objects ?? []) {
-        const meta = (o.metadata ?? {}) as Obj;
-        const ro: RenderedObject = { apiVersion: String(o.apiVersion), kind: String(o.kind), name: String(meta.name ?? ""), namespace: namespaceOf(o, job.namespace), object: o };
-        const id = objectId(ro);
-        const errs: FieldError[] | null = validateBuiltin(o);
-        if (errs) validated.builtin++;
-        if (errs) for (const e of errs) jp.push({ check: "object-invalid", release, object: id, field: e.field, message: `${ro.kind} ${e.field}: ${e.message}` });
-        else checkCustom(o, release, id, jp);
-        ro.object = maskSecret(o);
-        objects.push(ro);
-      }
-      checkedJobs.set(job, { objects, problems: jp });
-      problems.push(...jp);
-    }
-    const ref = chartRefOf(r.inputs);
-    rendered.push({ urn: r.urn, release: job.name, namespace: job.namespace, chart: ref.chart, version: ref.version, objects: checkedJobs.get(job)!.objects });
   }
 
-  // 5. the custom resources the program declares itself (`kubernetes:<group>/<version>:<Kind>`).
-  if (options.programResources !== false) {
-    for (const r of resources) {
+  /** The checks of one job (once, however many releases share it): render, values read, objects. */
+  private checkJob(job: Job): RenderedObject[] {
+    const release = `${job.namespace}/${job.name}`;
+    const out = this.problems;
+    if (!job.run!.ok) {
+      for (const e of helmErrors(job.run!.stderr)) out.push({ check: "render-fails", release, ...(e.field ? { field: e.field } : {}), message: `${job.pkg.name} ${job.pkg.version}: ${e.message}` });
+    } else if (job.parseError) out.push({ check: "render-fails", release, message: job.parseError });
+    out.push(...valuesProblems(release, job.pkg, job.values));
+    const objects: RenderedObject[] = [];
+    for (const o of job.objects ?? []) {
+      const meta = (o.metadata ?? {}) as Obj;
+      const ro: RenderedObject = { apiVersion: String(o.apiVersion), kind: String(o.kind), name: String(meta.name ?? ""), namespace: this.namespaceOf(o, job.namespace), object: o };
+      const id = objectId(ro);
+      const errors: FieldError[] | null = validateBuiltin(o);
+      if (errors) {
+        this.validated.builtin++;
+        for (const e of errors) out.push({ check: "object-invalid", release, object: id, field: e.field, message: `${ro.kind} ${e.field}: ${e.message}` });
+      } else this.checkCustom(o, release, id, out);
+      ro.object = maskSecret(o); // after validation: the mask is not base64
+      objects.push(ro);
+    }
+    return objects;
+  }
+
+  /** 4. Per release, in plan order: its job's checked objects. */
+  checkReleases(): void {
+    for (const r of this.releases) {
+      const job = this.jobOf.get(r);
+      if (!job) continue; // chart-missing
+      job.checked ??= this.checkJob(job);
+      const ref = chartRefOf(r.inputs);
+      this.rendered.push({ urn: r.urn, release: job.name, namespace: job.namespace, chart: ref.chart, version: ref.version, objects: job.checked });
+    }
+  }
+
+  /** 5. The custom resources the program declares itself (`kubernetes:<group>/<version>:<Kind>`). */
+  checkProgramResources(): void {
+    for (const r of this.resources) {
       const m = /^kubernetes:([a-z0-9.-]+\.[a-z]+)\/([a-z0-9]+):([A-Za-z0-9]+)$/.exec(r.type);
-      if (!m || m[1] === "helm.sh" || m[1] === "yaml") continue;
+      if (!m || m[1] === "helm.sh") continue;
       const apiVersion = `${m[1]}/${m[2]}`;
       if (modelClass(apiVersion, m[3])) continue; // a built-in kind (networking.k8s.io …)
       const obj: Obj = { ...r.inputs, apiVersion, kind: m[3] };
       const meta = (obj.metadata ?? {}) as Obj;
-      checkCustom(obj, r.urn, `${m[3]}/${meta.namespace ?? "-"}/${meta.name ?? r.name}`, problems);
+      this.checkCustom(obj, r.urn, `${m[3]}/${meta.namespace ?? "-"}/${meta.name ?? r.name}`, this.problems);
     }
   }
 
-  const problemsByCheck: Record<string, number> = {};
-  for (const p of problems) problemsByCheck[p.check] = (problemsByCheck[p.check] ?? 0) + 1;
-  return {
-    releases: rendered,
-    problems,
-    warnings,
-    stats: {
-      releases: releases.length,
-      distinctRenders: jobs.size,
-      objects: rendered.reduce((n, r) => n + r.objects.length, 0),
-      seconds: +((performance.now() - t0) / 1000).toFixed(2),
-      helmSeconds: +((tHelm - t0) / 1000).toFixed(2),
-      problemsByCheck,
-      validated,
-    },
-  };
+  result(): RenderResult {
+    const problemsByCheck: Record<string, number> = {};
+    for (const p of this.problems) problemsByCheck[p.check] = (problemsByCheck[p.check] ?? 0) + 1;
+    return {
+      releases: this.rendered,
+      problems: this.problems,
+      warnings: this.warnings,
+      stats: {
+        releases: this.releases.length,
+        distinctRenders: this.jobs.size,
+        objects: this.rendered.reduce((n, r) => n + r.objects.length, 0),
+        seconds: +((performance.now() - this.t0) / 1000).toFixed(2),
+        helmSeconds: +((this.tHelm - this.t0) / 1000).toFixed(2),
+        problemsByCheck,
+        validated: this.validated,
+      },
+    };
+  }
 }
 
 export { keyPath, problemLine };

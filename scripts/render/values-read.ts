@@ -29,28 +29,44 @@ const isMap = (v: unknown): v is Tree => typeof v === "object" && v !== null && 
 /** What a chart package reads: its merged defaults and its referenced value paths. */
 export interface ChartReads {
   defaults: Tree;
-  /** Referenced paths, joined with "\u0000" (keys may contain dots). */
+  /** Paths referenced as values (their keys are read), joined with "\u0000" (keys may contain dots). */
   references: Set<string>;
+  /** Paths only tested (`if .Values.a`): the chart knows the key, not what is below it. */
+  guards: Set<string>;
 }
 
 const SEP = "\u0000";
 const join = (p: string[]) => p.join(SEP);
 
-/** Value paths a template text references (relative to the chart part's own `.Values`). */
-export function templateReferences(text: string): string[][] {
-  const out: string[][] = [];
+/** A value path a template text references; `guard` when it is only tested (`if .Values.a`). */
+export interface Reference {
+  path: string[];
+  guard: boolean;
+}
+
+/**
+ * Value paths a template text references (relative to the chart part's own `.Values`).
+ * A reference that is only a condition (`if`/`and`/`or`/`not` with nothing piped) tests the
+ * map without reading what is inside: it does not make its keys read.
+ */
+export function templateRefs(text: string): Reference[] {
+  const out: Reference[] = [];
   // `.Values.a.b-c.d` (also `$.Values…`, `$root.Values…`, `.root.Values…`): the maximal path.
   for (const m of text.matchAll(/\.Values((?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*)/g)) {
     const chain = m[1] ? m[1].slice(1).split(".") : [];
     const rest = text.slice(m.index! + m[0].length);
+    const before = text.slice(Math.max(0, m.index! - 40), m.index!).replace(/\$[A-Za-z_]*$/, "");
     // `index .Values.a "b" "c"` / `index .Values "a"`: string keys after the base path.
-    const before = text.slice(Math.max(0, m.index! - 40), m.index!);
-    const idx = /index\s+\(?\s*\$?[A-Za-z_]*$/.test(before) ? /^\s*((?:"[^"]*"\s*)+)/.exec(rest) : null;
+    const idx = /index\s+\(?\s*$/.test(before) ? /^\s*((?:"[^"]*"\s*)+)/.exec(rest) : null;
     if (idx) chain.push(...[...idx[1].matchAll(/"([^"]*)"/g)].map((k) => k[1]));
-    out.push(chain);
+    const guard = !idx && /(?:\{\{-?\s*(?:else\s+)?if|\band|\bor|\bnot)\s+\(?\s*$/.test(before) && /^\s*\)?\s*(?:-?\}\}|\.Values|\$)/.test(rest);
+    out.push({ path: chain, guard });
   }
   return out;
 }
+
+/** The paths of templateRefs (guards included). */
+export const templateReferences = (text: string): string[][] => templateRefs(text).map((r) => r.path);
 
 const readsCache = new WeakMap<ChartPackage, ChartReads>();
 
@@ -60,13 +76,16 @@ export function chartReads(pkg: ChartPackage): ChartReads {
   if (hit) return hit;
   const defaults: Tree = {};
   const references = new Set<string>();
+  const guards = new Set<string>();
   // Root first, subcharts after: a parent's values override a subchart's defaults.
   for (const part of pkg.parts) {
     mergeUnder(defaults, part.valuesPath, withoutGlobal(part.defaults));
     if (isMap(part.defaults.global)) mergeUnder(defaults, ["global"], part.defaults.global);
-    for (const t of part.templates) for (const ref of templateReferences(t)) references.add(join(rooted(part, ref)));
+    for (const t of part.templates) {
+      for (const ref of templateRefs(t)) (ref.guard ? guards : references).add(join(rooted(part, ref.path)));
+    }
   }
-  const reads = { defaults, references };
+  const reads = { defaults, references, guards };
   readsCache.set(pkg, reads);
   return reads;
 }
@@ -106,9 +125,9 @@ function allowedBelow(chart: string, path: string[], list: readonly AllowedValue
 
 /** Key paths of `values` that the chart does not read (see the module comment). */
 export function unreadKeys(pkg: ChartPackage, values: Tree, list: readonly AllowedValue[] = ALLOWED_VALUES): string[][] {
-  const { defaults, references } = chartReads(pkg);
-  const prefixes = new Set<string>(); // strict prefixes of referenced paths: maps the chart enters
-  for (const r of references) {
+  const { defaults, references, guards } = chartReads(pkg);
+  const prefixes = new Set<string>(guards); // strict prefixes of referenced paths, and tested maps: maps the chart enters
+  for (const r of [...references, ...guards]) {
     const parts = r.split(SEP);
     for (let i = 1; i < parts.length; i++) prefixes.add(join(parts.slice(0, i)));
   }

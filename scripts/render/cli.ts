@@ -9,11 +9,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError } from "../components/config";
-import { evaluate } from "./harness";
-import { loadStackConfig, parseArgs, UsageError, type PlanArgs } from "./plan";
-import { problemLine } from "./render/model";
-import { renderPlan, type RenderOptions, type RenderResult } from "./render/render";
+import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError } from "../../components/config";
+import { evaluate } from "../harness";
+import { loadStackConfig, parseArgs, UsageError, type PlanArgs } from "../plan";
+import { problemLine } from "./model";
+import { renderPlan, type RenderOptions, type RenderResult } from "./render";
 
 const USAGE = "usage: npm run render -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH]";
 
