@@ -5,6 +5,8 @@
  * every inbound packet no rule allows). Required connections must be allowed; tenant → other
  * tenant and Internet → administration ports must be denied.
  */
+import { PLATFORM } from "../../../components/conventions";
+import { PLATFORM_NAMESPACES } from "../../../components/platform/common";
 import { APP_CONNECTIONS, FORBIDDEN, PLATFORM_CONNECTIONS, type ConnectionTarget } from "../../../components/connections";
 import { inCidr, intToIpv4, ipv4ToInt, matchesSelector, unfitReason } from "../kube";
 import type { TwinCheck, TwinEstate, TwinFinding, TwinNode, Workload } from "../model";
@@ -56,10 +58,12 @@ function net(e: TwinEstate): Net {
     return w ? podOf(w) : { namespace: ns, name: `(pods ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",")})`, labels, ip: intToIpv4(next++) };
   };
   const ingressNodes = e.nodes.filter((n) => n.kubelet && n.labels["liiibre.org/ingress"] === "true");
-  const ctrlWorkload = e.workloads.find((w) => w.namespace === "ingress-nginx" && w.spec.hostNetwork);
+  const ingressNs = PLATFORM.ingressNamespace;
+  // The controller: its hostNetwork pods, else (ingressMode loadBalancer) any pod of its namespace.
+  const ctrlWorkload = e.workloads.find((w) => w.namespace === ingressNs && w.spec.hostNetwork) ?? e.workloads.find((w) => w.namespace === ingressNs && w.kind !== "Job");
   const ingressController = ctrlWorkload
     ? podOf(ctrlWorkload)
-    : { namespace: "ingress-nginx", name: "(ingress-nginx controller, hostNetwork)", labels: { "app.kubernetes.io/name": "ingress-nginx" }, ip: ingressNodes[0]?.privateIpv4 ?? "", hostNetwork: e.input.estate.cluster.ingressMode === "hostNetwork", nodeIp: ingressNodes[0]?.privateIpv4 };
+    : { namespace: ingressNs, name: "(ingress controller)", labels: {}, ip: ingressNodes[0]?.privateIpv4 ?? "", hostNetwork: e.input.estate.cluster.ingressMode === "hostNetwork", nodeIp: ingressNodes[0]?.privateIpv4 };
   // k0s: the API server advertises the controller's private address (k0sctl's privateAddress); kubernetes.default DNATs there on 6443.
   const apiAddresses = e.nodes.filter((n) => n.role !== "worker" && !n.reset).map((n) => n.privateIpv4).filter(Boolean);
   const out: Net = { model, pods, podOf, podLike, ingressController, ingressNodes, apiAddresses };
@@ -196,7 +200,7 @@ const required: TwinCheck = {
           if (b) for (const pod of b.pods) check(ref(ing), { from: { pod: n.ingressController }, to: { pod }, port: b.port, what: `${b.svc} (backend of https://${r.host}${p.path ?? "/"})` }, "the ingress controller serves this host");
         }
     // Prometheus → scrape targets: the declared ones, and every ServiceMonitor / PodMonitor of the estate.
-    const prom = n.podLike("monitoring", { "app.kubernetes.io/name": "prometheus" });
+    const prom = n.podLike(PLATFORM_NAMESPACES.monitoring, { "app.kubernetes.io/name": "prometheus" });
     for (const t of PLATFORM_CONNECTIONS.prometheus)
       for (const w of e.workloads.filter((x) => matchesSelector({ matchLabels: t.targetLabels }, x.labels)))
         check(w.id, { from: { pod: prom }, to: { pod: n.podOf(w) }, port: t.port, what: `${w.id} metrics port ${t.port}` }, t.why);
