@@ -23,6 +23,8 @@ export function capacityRows(rows: CapacityRow[]): string[][] {
     `${cores(r.headroomN1CpuM)} / ${gib(r.headroomN1MemMiB)}`, `${r.cpuUtilisation}% / ${r.memUtilisation}%`, `${r.pods}${r.approximated ? "*" : ""}`,
   ]);
 }
+const CAPACITY_NOTE =
+  "headroom at N+1: the pool's allocatable minus its largest node minus its requests, the pool alone; pods that fit other pools move there, which the pool-capacity check simulates for the whole estate.";
 const CAPACITY_HEAD = ["pool", "nodes", "allocatable (cores / GiB)", "requested", "headroom at N+1", "utilisation (CPU / mem)", "pods"];
 
 function table(head: string[], rows: string[][]): string[] {
@@ -51,6 +53,7 @@ export function twinText(plan: Plan): string[] {
   if (plan.capacity?.length) {
     out.push("", "Capacity per pool (* some pods estimated from chart values):");
     for (const l of table(CAPACITY_HEAD, capacityRows(plan.capacity))) out.push(`  ${l}`);
+    out.push(`  ${CAPACITY_NOTE}`);
   }
   if (plan.footprint) {
     out.push("", "Footprint and cost:");
@@ -71,7 +74,7 @@ export function twinMarkdown(plan: Plan): string[] {
   if (plan.capacity?.length) {
     out.push("| " + CAPACITY_HEAD.join(" | ") + " |", "|---|" + CAPACITY_HEAD.slice(1).map(() => "---:").join("|") + "|");
     for (const r of capacityRows(plan.capacity)) out.push(`| ${r.join(" | ")} |`);
-    out.push("");
+    out.push("", `<sub>${CAPACITY_NOTE}</sub>`, "");
   }
   if (plan.footprint) {
     out.push("| footprint | |", "|---|---|");
