@@ -134,6 +134,14 @@ describe("S3 permissions (iam-simulate, MinIO action mapping)", () => {
     const i = input(estate, [...store("acme", "acme-nextcloud-pg", "acme/nextcloud"), k8s("v1", "Secret", "acme", "acme-nextcloud-pg-helsinki", { stringData: { ACCESS_KEY_ID: "x" } })]);
     expect(await findings(i, "s3-permissions")).toHaveLength(1);
   });
+  it("s3-permissions: Nextcloud is judged on the bucket and credentials its release is configured with", async () => {
+    const u = s3User("primary", "acme-s3", bucketsReadWritePolicy(["acme-nextcloud"]), { namespace: "acme", name: "s3-credentials", keys: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] });
+    const nc = (bucketName: string) =>
+      res("kubernetes:helm.sh/v3:Release", "nextcloud", { name: "nextcloud", namespace: "acme", chart: "nextcloud", values: { nextcloud: { objectStore: { s3: { enabled: true, bucket: bucketName, existingSecret: "s3-credentials" } } } } });
+    expect(await findings(input(estate, [...u.resources, nc("acme-nextcloud")], { secretKeys: u.secretKeys }), "s3-permissions")).toEqual([]);
+    const f = await findings(input(estate, [...u.resources, nc("acme-files")], { secretKeys: u.secretKeys }), "s3-permissions");
+    expect(f).toMatchObject([{ objects: ["Release/acme/nextcloud", "MinIO user primary/acme-s3"], message: expect.stringMatching(/nextcloud is refused HeadBucket acme-files/) }]);
+  });
   const k8up = (slug: string, policy: object) => {
     const u = s3User("backup", `${slug}-k8up`, policy, { namespace: slug, name: "k8up-helsinki", keys: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "RESTIC_PASSWORD"] });
     const schedule = k8s("k8up.io/v1", "Schedule", slug, "helsinki", { spec: { backend: { s3: { bucket: `${slug}-k8up`, accessKeyIDSecretRef: { name: "k8up-helsinki", key: "AWS_ACCESS_KEY_ID" } } } } });

@@ -138,11 +138,38 @@ function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
     const secretName = b.accessKeyIDSecretRef?.name;
     add({ consumer: "restic", by: ref(s), bucket: b.bucket, prefix: "", tenant: ns }, userOfSecret(e, secretIn(e, ns, secretName), "backup"), `Secret ${ns}/${secretName}`);
   }
-  // Apps' primary buckets (catalogue suffixes) of every bundle (tenant or shared instance): the bundle's `s3-credentials`.
+  // Apps, from what they are configured with: the bucket and the credentials Secret they reference.
+  const seen = new Set<string>();
+  const app = (consumer: S3Consumer, by: string, ns: string, bucketName: string | undefined, secretName: string | undefined) => {
+    if (!bucketName || !secretName) return;
+    seen.add(`${ns}/${bucketName}`);
+    add({ consumer, by, bucket: bucketName, prefix: "", tenant: ns }, userOfSecret(e, secretIn(e, ns, secretName), "primary"), `Secret ${ns}/${secretName}`);
+  };
+  for (const r of e.releases) {
+    const rel = `Release/${r.namespace}/${r.name}`;
+    if (r.chart === "nextcloud") {
+      const s3 = r.values.nextcloud?.objectStore?.s3;
+      if (s3?.enabled) app("nextcloud", rel, r.namespace, s3.bucket, s3.existingSecret);
+    }
+    if (/matrix-stack$/.test(r.chart)) {
+      // synapse-s3-storage-provider: the bucket in the Synapse config, the keys in AWS_ACCESS_KEY_ID's secretKeyRef.
+      const text = JSON.stringify(r.values);
+      const bucketName = /bucket: ([a-z0-9][a-z0-9.-]*)/.exec(text)?.[1];
+      const secretName = /"name":"AWS_ACCESS_KEY_ID","valueFrom":\{"secretKeyRef":\{"key":"[^"]*","name":"([^"]+)"/.exec(text)?.[1];
+      app("synapse", rel, r.namespace, bucketName, secretName);
+    }
+  }
+  for (const w of e.workloads) {
+    const env = ((w.spec.containers ?? []) as any[]).flatMap((c) => c.env ?? []) as any[];
+    const bucketName = env.find((x) => x.name === "CMD_S3_BUCKET")?.value;
+    const secretName = env.find((x) => x.name === "CMD_MINIO_ACCESS_KEY")?.valueFrom?.secretKeyRef?.name;
+    if (bucketName) app("hedgedoc", w.id, w.namespace, bucketName, secretName);
+  }
+  // Any other app bucket of a bundle (catalogue suffixes), e.g. a chart not configured as expected: the bundle's `s3-credentials`.
   for (const secret of (e.byKind.get("Secret") ?? []).filter((x) => x.name === "s3-credentials" && x.origin === "program")) {
     const ns = secret.namespace!;
     const user = userOfSecret(e, secret, "primary");
-    for (const b of e.buckets.filter((x) => x.server === "primary" && x.name.startsWith(`${ns}-`))) {
+    for (const b of e.buckets.filter((x) => x.server === "primary" && x.name.startsWith(`${ns}-`) && !seen.has(`${ns}/${x.name}`))) {
       const consumer = BUCKET_CONSUMER[b.name.slice(ns.length + 1)];
       if (consumer) add({ consumer, by: `${consumer} of ${ns} (bucket ${b.name})`, bucket: b.name, prefix: "", tenant: ns }, user, `Secret ${ns}/s3-credentials`);
     }
