@@ -35,6 +35,15 @@ describe("storage", () => {
     expect(await findings(input(estate, [csi(false), pvc("a", "data")]), "storage-class-exists")).toHaveLength(1);
     expect(await findings(input(estate, [csi(true), pvc("a", "data")]), "storage-class-exists")).toEqual([]);
   });
+  it("rendered objects replace what the values imply: a chart rendering no default class leaves the claim Pending", async () => {
+    const csi = res("kubernetes:helm.sh/v3:Release", "hcloud-csi", { name: "hcloud-csi", namespace: "kube-system", chart: "hcloud-csi", values: { storageClasses: [{ name: "hcloud-volumes", defaultStorageClass: true }] } });
+    const rendered = (isDefault: string) => [{
+      urn: csi.urn, release: "hcloud-csi", namespace: "kube-system", chart: "hcloud-csi", version: "2.19.0",
+      objects: [{ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", name: "hcloud-volumes", namespace: null, object: { metadata: { name: "hcloud-volumes", annotations: { "storageclass.kubernetes.io/is-default-class": isDefault } }, provisioner: "csi.hetzner.cloud", volumeBindingMode: "WaitForFirstConsumer" } }],
+    }];
+    expect(await findings(input(estate, [csi, pvc("a", "data")], { rendered: rendered("true") }), "storage-class-exists")).toEqual([]);
+    expect(await findings(input(estate, [csi, pvc("a", "data")], { rendered: rendered("false") }), "storage-class-exists")).toHaveLength(1);
+  });
   it("storage-default-class: two default classes are flagged", async () => {
     expect(await findings(input(estate, [sc("a", { default: true }), sc("b", { default: true })]), "storage-default-class")).toMatchObject([{ level: "warning" }]);
     expect(await findings(input(estate, [sc("a", { default: true }), sc("b")]), "storage-default-class")).toEqual([]);
