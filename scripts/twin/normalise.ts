@@ -185,14 +185,26 @@ function minioOf(input: TwinInput): { users: MinioUser[]; buckets: TwinEstate["b
   const users = input.resources.filter((r) => r.type === "minio:index/iamUser:IamUser");
   const policies = input.resources.filter((r) => r.type === "minio:index/iamPolicy:IamPolicy");
   const attachments = input.resources.filter((r) => r.type === "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment");
+  const group = <T>(items: T[], key: (t: T) => string) => {
+    const m = new Map<string, T[]>();
+    for (const i of items) {
+      const k = key(i);
+      const l = m.get(k);
+      if (l) l.push(i);
+      else m.set(k, [i]);
+    }
+    return m;
+  };
+  const attachedBy = group(attachments, (a) => `${minioServer(a.provider)}/${a.inputs.userName}`);
+  const policyBy = group(policies, (p) => `${minioServer(p.provider)}/${p.inputs.name}`);
   const out: MinioUser[] = users.map((u) => {
     const server = minioServer(u.provider);
     const name = String(u.inputs.name);
-    const attached = attachments.filter((a) => minioServer(a.provider) === server && a.inputs.userName === name).map((a) => String(a.inputs.policyName));
+    const attached = (attachedBy.get(`${server}/${name}`) ?? []).map((a) => String(a.inputs.policyName));
     return {
       server, name, urn: u.urn, tenant: u.tenant ?? null,
-      policies: policies
-        .filter((p) => minioServer(p.provider) === server && attached.includes(String(p.inputs.name)))
+      policies: attached
+        .flatMap((pn) => policyBy.get(`${server}/${pn}`) ?? [])
         .map((p) => ({ name: String(p.inputs.name), document: typeof p.inputs.policy === "string" ? JSON.parse(p.inputs.policy) : (p.inputs.policy as Record<string, any>) })),
     };
   });
