@@ -102,15 +102,19 @@ describe("the estate rendered (prod and dev)", () => {
     expect(stale.map((k) => `${k.chart} ${k.field ?? k.message}`)).toEqual([]);
   });
 
-  itWithHelm("validates every custom resource the program declares and every rendered object", () => {
+  itWithHelm("validates every Kubernetes resource the program declares (custom resources included) and every rendered object", () => {
     const programCrs = resources.filter((r) => /^kubernetes:[a-z0-9.-]+\.[a-z]+\/[a-z0-9]+:/.test(r.type) && !/helm\.sh|yaml\/|\.k8s\.io\//.test(r.type));
     expect(new Set(programCrs.map((r) => r.type.split(":")[1].split("/")[0]))).toEqual(
       new Set(["cert-manager.io", "minio.min.io", "barmancloud.cnpg.io", "k8up.io", "postgresql.cnpg.io"]),
     );
-    const { builtin, custom, unvalidated } = result.stats.validated;
+    const { builtin, custom, unvalidated, program } = result.stats.validated;
     expect(unvalidated).toBe(0);
+    // every program-declared Kubernetes resource (custom or built-in: Namespaces, Secrets, NetworkPolicies…) and every distinct rendered object
+    const programK8s = resources.filter((r) => /^kubernetes:[a-z0-9.-]+\/[a-z0-9]+:[A-Za-z]+$/.test(r.type) && !/^kubernetes:(helm\.sh|yaml)\//.test(r.type));
+    expect(program).toBe(programK8s.length);
+    expect(program).toBeGreaterThan(programCrs.length);
     const distinctObjects = [...new Set(result.releases.map((r) => r.objects))].reduce((n, objects) => n + objects.length, 0);
-    expect(builtin + custom).toBe(distinctObjects + programCrs.length);
+    expect(builtin + custom).toBe(distinctObjects + program);
     // k8up's CRDs are not in its chart at the pin (they come from K8UP_CRDS_URL): the cache's newer k8up supplies them, and says so
     expect(result.warnings.map((w) => [w.check, w.message.split(" validated")[0]])).toEqual([["crd-substitute", "k8up.io/v1 Schedule"]]);
   });

@@ -7,7 +7,7 @@
  * | `chart-missing`   | the pinned chart package is in no cache and cannot be pulled |
  * | `render-fails`    | `helm template` fails: values schema, `required`, `fail`, template errors |
  * | `value-ignored`   | a values key we set that the chart never reads (values-read.ts) |
- * | `object-invalid`  | a rendered built-in object fails its kubernetes-models schema |
+ * | `object-invalid`  | a built-in object (rendered, or declared by the program) fails its kubernetes-models schema |
  * | `cr-invalid`      | a custom resource (rendered, or declared by the program) fails its CRD's schema |
  *
  * Warnings (listed, never failing): `cr-unvalidated` (no CRD known for a custom resource),
@@ -63,8 +63,11 @@ export interface RenderStats {
   /** Wall time of the `helm template` phase (chart lookup and YAML parsing included). */
   helmSeconds: number;
   problemsByCheck: Record<string, number>;
-  /** Objects checked: built-in kinds (kubernetes-models), custom resources (CRD schema), custom resources without a known CRD. */
-  validated: { builtin: number; custom: number; unvalidated: number };
+  /**
+   * Objects checked: built-in kinds (kubernetes-models), custom resources (CRD schema), custom
+   * resources without a known CRD; `program`: how many of them the program declares itself.
+   */
+  validated: { builtin: number; custom: number; unvalidated: number; program: number };
 }
 
 export interface RenderResult {
@@ -214,7 +217,7 @@ class RenderRun {
   private readonly crds = new CrdRegistry();
   private cacheCrdsRead = false;
   private readonly substituted = new Set<string>();
-  private readonly validated = { builtin: 0, custom: 0, unvalidated: 0 };
+  private readonly validated = { builtin: 0, custom: 0, unvalidated: 0, program: 0 };
   private helmBin: string | undefined;
   /** API versions of the CRDs the first wave rendered (given to the second). */
   private apiVersions: string[] = [];
@@ -409,16 +412,27 @@ class RenderRun {
     }
   }
 
-  /** 5. The custom resources the program declares itself (`kubernetes:<group>/<version>:<Kind>`). */
+  /**
+   * 5. The Kubernetes resources the program declares itself (`kubernetes:<group>/<version>:<Kind>`):
+   * custom resources against their CRDs (CloudNativePG, k8up, MinIO Tenant, cert-manager,
+   * Barman ObjectStore), built-in kinds through kubernetes-models. A Secret's redacted
+   * `data`/`stringData` (the plan's "[secret]") is checked as an empty map.
+   */
   checkProgramResources(): void {
     for (const r of this.resources) {
-      const m = /^kubernetes:([a-z0-9.-]+\.[a-z]+)\/([a-z0-9]+):([A-Za-z0-9]+)$/.exec(r.type);
-      if (!m || m[1] === "helm.sh") continue;
-      const apiVersion = `${m[1]}/${m[2]}`;
-      if (modelClass(apiVersion, m[3])) continue; // a built-in kind (networking.k8s.io …)
+      const m = /^kubernetes:([a-z0-9.-]+)\/([a-z0-9]+):([A-Za-z0-9]+)$/.exec(r.type);
+      if (!m || m[1] === "helm.sh" || m[1] === "yaml") continue;
+      const apiVersion = m[1] === "core" ? m[2] : `${m[1]}/${m[2]}`;
       const obj: Obj = { ...r.inputs, apiVersion, kind: m[3] };
       const meta = (obj.metadata ?? {}) as Obj;
-      this.checkCustom(obj, r.urn, `${m[3]}/${meta.namespace ?? "-"}/${meta.name ?? r.name}`, this.problems);
+      const id = `${m[3]}/${meta.namespace ?? "-"}/${meta.name ?? r.name}`;
+      this.validated.program++;
+      if (modelClass(apiVersion, m[3])) {
+        if (m[3] === "Secret" && apiVersion === "v1") for (const k of ["data", "stringData"]) if (typeof obj[k] === "string") obj[k] = {};
+        this.validated.builtin++;
+        for (const e of validateBuiltin(obj)!) this.problems.push({ check: "object-invalid", release: r.urn, object: id, field: e.field, message: `${m[3]} ${e.field}: ${e.message}` });
+      } else if (m[1].includes(".")) this.checkCustom(obj, r.urn, id, this.problems);
+      else this.validated.program--; // not a Kubernetes API group (e.g. a provider's own types)
     }
   }
 
