@@ -35,7 +35,7 @@ beforeAll(async () => {
     addOrg: (c) => c.tenants.push(NEW_ORG),
     removeOrg: (c) => (c.tenants = c.tenants.filter((t: any) => t.slug !== "demo")),
     growUsers: (c) => (demo(c).users = 40),
-    serverType: (c) => (workers(c).serverType = "cpx41"),
+    serverType: (c) => (workers(c).serverType = "cpx51"),
     location: (c) => (workers(c).location = "nbg1"),
     image: (c) => (workers(c).image = "debian-13"),
     reorder: (c) => c.tenants.reverse(),
@@ -102,15 +102,15 @@ describe("pairs of estates", () => {
   it("a cloud node's server type is resized in place (hcloud server_type is not ForceNew)", () => {
     const x = d.serverType;
     const servers = of(x, "hcloud:index/server:Server");
-    expect(servers.length).toBe(2);
+    expect(servers.length).toBe(3); // dev's three workers
     for (const s of servers) {
       expect(s.action).toBe("update");
       expect(s.properties.map((p) => p.path)).toEqual(["serverType"]);
       expect(s.notes.join(" ")).toMatch(/powers the server off/);
     }
     expect(x.dangerous).toEqual([]);
-    expect(x.consequences.machines.resized.map((m) => m.new)).toEqual(["cpx41", "cpx41"]);
-    // Catalogue list prices: cpx41 costs more than cpx31 in fsn1.
+    expect(x.consequences.machines.resized.map((m) => m.new)).toEqual(["cpx51", "cpx51", "cpx51"]);
+    // Catalogue list prices: cpx51 costs more than cpx41 in fsn1.
     expect(x.consequences.figures.head.cloudMonthlyEUR).toBeGreaterThan(x.consequences.figures.base.cloudMonthlyEUR);
   });
 
@@ -128,7 +128,7 @@ describe("pairs of estates", () => {
   it("a cloud node's image would force a new server, but the program ignores it (ignoreChanges)", () => {
     const x = d.image;
     expect(x.changeSummary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
-    expect(x.ignored.map((i) => i.paths)).toEqual([["image"], ["image"]]);
+    expect(x.ignored.map((i) => i.paths)).toEqual([["image"], ["image"], ["image"]]);
     // Without the ignoreChanges option the hcloud rule would replace: the rule exists.
     expect(rulesFor("hcloud:index/server:Server").some((r) => r.paths.includes("image"))).toBe(true);
   });
@@ -196,7 +196,7 @@ describe("renderings", () => {
   it("text is like pulumi preview --diff: symbols, paths, old => new", () => {
     const t = renderDiff(d.serverType, "text");
     expect(t).toMatch(/^ {2}~ {2}hcloud:index\/server:Server {2}dev-workers-01$/m);
-    expect(t).toContain('~ serverType: "cpx31" => "cpx41"');
+    expect(t).toContain('~ serverType: "cpx41" => "cpx51"');
     const r = renderDiff(d.location, "text");
     expect(r).toMatch(/\+- hcloud:index\/server:Server/);
     expect(r).toContain("[forces replacement]");
