@@ -10,6 +10,7 @@ import { networkPolicies } from "../components/tenant/networkPolicies";
 import { firewallPlan } from "../components/hetzner/firewall-rules";
 import { fakeIpv4 } from "../scripts/mock-outputs";
 import { createHash } from "node:crypto";
+import { decide } from "../scripts/twin/checks/s3";
 import { bucket, deployment, devEstate, findings, input, k0sctl, k8s, namespace, prodEstate, res, s3User } from "./helpers/twin";
 
 const estate = devEstate();
@@ -138,6 +139,17 @@ describe("S3 permissions (iam-simulate, MinIO action mapping)", () => {
     expect(f).toHaveLength(1);
     expect(f[0].message).toMatch(/HeadBucket liiibre-postgres \(s3:ListBucket/);
     expect(await findings(barman(postgresBackupPolicy("acme/nextcloud")), "s3-permissions")).toEqual([]);
+  });
+  it("MinIO's mapping through iam-simulate: the database user's HeadBucket is allowed, listing another cluster's prefix or the whole bucket is not", async () => {
+    const user = { server: "backup" as const, name: "acme-nextcloud-pg-wal", urn: "u", tenant: "acme", policies: [{ name: "p", document: postgresBackupPolicy("acme/nextcloud") }] };
+    expect(await decide(user, "HeadBucket", "liiibre-postgres")).toBe("Allowed");
+    expect(await decide(user, "ListObjectsV2", "liiibre-postgres", "acme/nextcloud/acme-nextcloud-pg/wals/")).toBe("Allowed");
+    expect(await decide(user, "ListObjectsV2", "liiibre-postgres", "bravo/nextcloud/")).not.toBe("Allowed");
+    // MinIO cannot tell a listing without a prefix parameter from HeadBucket (both s3:ListBucket,
+    // no s3:prefix): the user may list the bucket's object names — no content. A known, documented exposure.
+    expect(await decide(user, "ListObjectsV2", "liiibre-postgres", "")).toBe("Allowed");
+    expect(await decide(user, "GetObject", "liiibre-postgres", "bravo/nextcloud/x")).not.toBe("Allowed");
+    expect(await decide(user, "PutObject", "liiibre-postgres", "acme/nextcloud/acme-nextcloud-pg/wals/1")).toBe("Allowed");
   });
   it("s3-permissions: credentials that belong to no MinIO user refuse every call", async () => {
     const i = input(estate, [...store("acme", "acme-nextcloud-pg", "acme/nextcloud"), k8s("v1", "Secret", "acme", "acme-nextcloud-pg-helsinki", { stringData: { ACCESS_KEY_ID: "x" } })]);

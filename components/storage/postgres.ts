@@ -38,7 +38,9 @@ export function postgresBackupPolicy(backupPath: string): PolicyDocument {
       {
         // barman-cloud checks the bucket first (HeadBucket), which MinIO authorises as s3:ListBucket
         // with no s3:prefix at all: allowed only when the request carries no prefix, so listing
-        // another cluster's prefix (or the whole bucket) stays refused.
+        // another cluster's prefix stays refused. MinIO cannot tell HeadBucket from a listing with
+        // no prefix parameter: that one is allowed too (object names of the bucket, never their
+        // content; docs/twin.md).
         Sid: "HeadBucket",
         Effect: "Allow",
         Action: ["s3:ListBucket"],

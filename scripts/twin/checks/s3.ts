@@ -71,7 +71,9 @@ async function simulate(policies: Array<{ name: string; policy: Record<string, a
   const m = S3_ACTION[call];
   const resource = m.on === "bucket" ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
   const contextVariables: Record<string, string> = {};
-  if (m.withPrefix) contextVariables["s3:prefix"] = key;
+  // MinIO puts the request's query parameters in the condition values: a listing without a
+  // prefix parameter (key "") carries no s3:prefix at all, like HeadBucket.
+  if (m.withPrefix && key !== "") contextVariables["s3:prefix"] = key;
   const res = await runSimulation(
     {
       identityPolicies: policies,
