@@ -289,6 +289,17 @@ describe("network paths", () => {
     const f = await findings(input(estate, [...base, dbLeak]), "network-forbidden");
     expect(f).toMatchObject([{ objects: ["Namespace/acme", "Deployment/bravo/redis"], message: expect.stringMatching(/\(acme-nextcloud-pg\)/) }]);
   });
+  it("network-forbidden: with many tenants, a rule aimed at one other tenant is tested on that pair (beyond the sampled neighbours)", async () => {
+    const slugs = Array.from({ length: 15 }, (_, i) => `t${String(i + 1).padStart(2, "0")}`);
+    const base = slugs.flatMap((t) => [tenantNs(t), ...policies(t, true), deployment(t, "redis", { containers: [{ name: "r", ports: [{ containerPort: 6379 }] }] })]);
+    const byName = (n: string) => ({ matchLabels: { "kubernetes.io/metadata.name": n } });
+    const aimed = [
+      k8s("networking.k8s.io/v1", "NetworkPolicy", "t15", "from-t01", { spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: byName("t01") }] }] } }),
+      k8s("networking.k8s.io/v1", "NetworkPolicy", "t01", "to-t15", { spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: byName("t15") }] }] } }),
+    ];
+    expect(await findings(input(estate, base), "network-forbidden")).toEqual([]);
+    expect(await findings(input(estate, [...base, ...aimed]), "network-forbidden")).toMatchObject([{ objects: ["Namespace/t01", "Deployment/t15/redis"] }]);
+  }, 60_000);
   it("network-required: Prometheus must reach what a ServiceMonitor selects (allow-from-monitoring)", async () => {
     const app = deployment("acme", "web", { containers: [{ name: "c", ports: [{ name: "metrics", containerPort: 9100 }] }] });
     const svc = k8s("v1", "Service", "acme", "web", { metadata: { labels: { app: "web" } }, spec: { selector: { app: "web" }, ports: [{ name: "metrics", port: 9100, targetPort: "metrics" }] } });

@@ -238,14 +238,35 @@ const forbidden: TwinCheck = {
     const out: TwinFinding[] = [];
     // Every tenant-layer namespace: dedicated bundles and the shared instance.
     const bs = (e.byKind.get("Namespace") ?? []).filter((x) => x.object.metadata?.labels?.["liiibre.org/layer"] === "tenant").map((x) => ({ ns: x.name }));
+    // Pairs to test: every bundle against its next SAMPLE bundles (a broad rule — an open
+    // namespaceSelector, an ipBlock over the pod range — shows on any pair), plus every pair a
+    // namespaceSelector of some policy names (a rule aimed at one tenant shows on that pair).
+    const SAMPLE = 12;
+    const names = bs.map((b) => b.ns).sort();
+    const pairs = new Map<string, Set<string>>(names.map((a, i) => [a, new Set(Array.from({ length: Math.min(SAMPLE, names.length - 1) }, (_, k) => names[(i + 1 + k) % names.length]))]));
+    const nsLabels = new Map((e.byKind.get("Namespace") ?? []).map((x) => [x.name, { ...(x.object.metadata?.labels ?? {}), "kubernetes.io/metadata.name": x.name } as Record<string, string>]));
+    for (const pol of e.byKind.get("NetworkPolicy") ?? []) {
+      const own = pol.namespace!;
+      if (!pairs.has(own)) continue;
+      const peersIn = ((pol.object.spec?.ingress ?? []) as any[]).flatMap((r) => r.from ?? []);
+      const peersOut = ((pol.object.spec?.egress ?? []) as any[]).flatMap((r) => r.to ?? []);
+      for (const [peers, dir] of [[peersIn, "in"], [peersOut, "out"]] as const)
+        for (const peer of peers as any[]) {
+          if (!peer.namespaceSelector) continue;
+          for (const other of names)
+            if (other !== own && matchesSelector(peer.namespaceSelector, nsLabels.get(other) ?? {})) (dir === "out" ? pairs.get(own)! : pairs.get(other)!).add(dir === "out" ? other : own);
+        }
+    }
+    const podsIn = new Map<string, Workload[]>();
+    for (const w of e.workloads) podsIn.set(w.namespace, [...(podsIn.get(w.namespace) ?? []), w]);
     for (const a of bs) {
       // One source per set of egress policies isolating it: the egress verdict depends on those
       // policies only, and another tenant's ingress rules never match by pod labels alone.
-      const candidates = [n.podLike(a.ns, { "app.kubernetes.io/name": "nextcloud" }), ...e.workloads.filter((x) => x.namespace === a.ns).map((w) => n.podOf(w))];
+      const candidates = [n.podLike(a.ns, { "app.kubernetes.io/name": "nextcloud" }), ...(podsIn.get(a.ns) ?? []).map((w) => n.podOf(w))];
       const sources = [...new Map(candidates.map((p) => [n.model.policyKey(p, "Egress"), p])).values()];
       for (const b of bs) {
-        if (a.ns === b.ns) continue;
-        for (const w of e.workloads.filter((x) => x.namespace === b.ns)) {
+        if (a.ns === b.ns || !pairs.get(a.ns)!.has(b.ns)) continue;
+        for (const w of podsIn.get(b.ns) ?? []) {
           const to = n.podOf(w);
           const ports = [...new Set([...(to.ports ?? []).map((p) => p.containerPort), ...FORBIDDEN.crossTenantPorts])];
           found: for (const from of sources)
