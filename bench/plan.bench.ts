@@ -33,7 +33,7 @@ export function syntheticEstate(n: number): RawConfig {
     const u = dedicated ? 40 + ((i * 37) % 220) : 2 + (i % 8);
     users += u;
     tenants.push({
-      slug: `org-${String(i).padStart(4, "0")}`,
+      slug: `asso-${String(i).padStart(4, "0")}`, // "org-" is reserved (components/config)
       name: `Organisation ${i}`,
       domain: `org-${i}.example.org`,
       plan: dedicated ? "dedicated" : "shared",
