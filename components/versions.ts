@@ -54,7 +54,7 @@ export const CHARTS = {
   /** Nextcloud (nextcloud/helm; chart 8.x = Nextcloud 32, its image tag comes with the chart). */
   nextcloud: { repo: "https://nextcloud.github.io/helm/", chart: "nextcloud", version: "8.6.0" },
   /** Synapse + Element Web (element-hq/ess-helm, ESS Community), an OCI chart. */
-  matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "25.10.2" },
+  matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "26.8.1" },
   /** Jitsi Meet (jitsi-contrib/jitsi-helm): web, prosody, jicofo, jvb. */
   jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "1.5.2" },
   /** Keycloak, Quarkus distribution (codecentric/helm-charts `keycloakx`). */
