@@ -56,7 +56,7 @@ export const CHARTS = {
   /** Synapse + Element Web (element-hq/ess-helm, ESS Community), an OCI chart. */
   matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "26.8.1" },
   /** Jitsi Meet (jitsi-contrib/jitsi-helm): web, prosody, jicofo, jvb. */
-  jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "1.5.2" },
+  jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "2.22.2" },
   /** Keycloak, Quarkus distribution (codecentric/helm-charts `keycloakx`). */
   keycloakx: { repo: "https://codecentric.github.io/helm-charts", chart: "keycloakx", version: "7.0.1" },
 } satisfies Record<string, ChartPin>;
