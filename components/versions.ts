@@ -37,8 +37,11 @@ export const CHARTS = {
   localStaticProvisioner: { repo: "https://kubernetes-sigs.github.io/sig-storage-local-static-provisioner", chart: "local-static-provisioner", version: "2.0.0" },
   /** Prometheus, Alertmanager, Grafana (prometheus-community). */
   kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "77.14.0" },
-  /** Loki, single-binary mode (grafana/helm-charts). */
-  loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", version: "6.45.1" },
+  /**
+   * Loki, monolithic (single-binary) mode. The OSS chart moved to grafana-community/helm-charts
+   * in March 2026 (forked at 6.55.0; grafana/loki's chart is for Enterprise Logs only since 7.x).
+   */
+  loki: { repo: "https://grafana-community.github.io/helm-charts", chart: "loki", version: "18.11.0" },
   /** Grafana Alloy: ships pod logs to Loki (Promtail's successor). */
   alloy: { repo: "https://grafana.github.io/helm-charts", chart: "alloy", version: "0.12.5" },
   // storage and backups (components/storage)
