@@ -207,7 +207,8 @@ export class Nextcloud extends pulumi.ComponentResource {
       postgresql: { enabled: false },
       mariadb: { enabled: false },
       redis: { enabled: false },
-      cronjob: { enabled: true, resources: resourcesFor("nextcloud-cron", ctx.users) },
+      // The default cron `type` is a sidecar of the Nextcloud pod: its resources live under `sidecar`.
+      cronjob: { enabled: true, sidecar: { resources: resourcesFor("nextcloud-cron", ctx.users) } },
       // Code and config.php only (files are in S3); kept if the release is ever uninstalled.
       persistence: { enabled: true, size: "8Gi", annotations: { "helm.sh/resource-policy": "keep" } },
       resources: resourcesFor("nextcloud", ctx.users),
