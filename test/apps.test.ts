@@ -132,6 +132,15 @@ describe("values builders (pure)", () => {
     expect(bare.synapse.extraVolumeMounts.map((x: any) => x.name)).not.toContain("oidc");
   });
 
+  it("matrix-stack: no chart Job needing the Kubernetes API (secrets are ours, MAS is off)", () => {
+    const v = matrix("active");
+    expect(v.initSecrets).toEqual({ enabled: false });
+    expect(v.deploymentMarkers).toEqual({ enabled: false });
+    // What initSecrets would otherwise generate is given from our Secret.
+    for (const k of ["macaroon", "registrationSharedSecret", "signingKey"]) expect(v.synapse[k], k).toEqual({ secret: "synapse-liiibre", secretKey: expect.any(String) });
+    expect(v.synapse.postgres.password).toEqual({ secret: "a-synapse-pg-app", secretKey: "password" });
+  });
+
   it("matrix-stack: suspended scales Element Web to zero; the apex well-known gets no certificate and no redirect", () => {
     expect(matrix("active").elementWeb.replicas).toBe(1);
     expect(matrix("suspended").elementWeb.replicas).toBe(0);

@@ -131,6 +131,13 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
     serverName: ctx.domain,
     certManager: { clusterIssuer: PLATFORM.clusterIssuer },
     ingress: { className: PLATFORM.ingressClass, controllerType: "ingress-nginx" },
+    // No chart Job talking to the Kubernetes API from the tenant namespace: its NetworkPolicies
+    // give no egress to the API server (the pre-install hooks would fail and the release roll
+    // back), and every secret the chart could generate comes from @pulumi/random
+    // (Secret synapse-liiibre) — initSecrets would only add an expiry config for keys it made
+    // itself. The deployment markers guard value transitions of MAS, which is off.
+    initSecrets: { enabled: false },
+    deploymentMarkers: { enabled: false },
     // External pieces: CloudNativePG database, Keycloak (no MAS), the shared Jitsi.
     postgres: { enabled: false },
     matrixAuthenticationService: { enabled: false },
