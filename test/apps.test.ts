@@ -87,9 +87,9 @@ describe("app rules as code", () => {
   });
 
   it("quotes what it passes to the shell", () => {
-    const s = nextcloudSetupScript({ ...ctx, groups: [{ slug: "o-brien", displayName: "O'Brien & co", quotaGB: 30 }] });
-    expect(s).toContain(`occ group:add --display-name 'O'\\''Brien & co' 'o-brien'`);
-    expect(s).toContain("occ groupquota:set 'o-brien' '30 GB'");
+    const s = nextcloudSetupScript({ ...ctx, groups: [{ slug: "o-brien", displayName: "O'Brien & co", quotaGB: 30, active: true, crossSharing: false }] });
+    expect(s).toContain(`occ group:add --display-name 'O'\\''Brien & co' 'org-o-brien'`);
+    expect(s).toContain("occ groupquota:set 'org-o-brien' '30 GB'");
   });
 
   it("Jitsi width follows a 16:9 height; bitrate caps land in config.js", () => {
@@ -108,7 +108,7 @@ describe("app rules as code", () => {
 
 describe("values builders (pure)", () => {
   const s3 = { host: "s3.x.org", url: "https://s3.x.org", region: "eu" };
-  const oidc = { issuer: "https://auth.x.org/realms/r", clientId: "a-matrix", secretName: "matrix-oidc" };
+  const oidc = { issuer: "https://auth.x.org/realms/r", clientId: "a-matrix", secretName: "matrix-oidc", accessRole: "member-a", accessClaim: "roles", groupWhitelist: ["org-a"] };
   const matrix = (state: "active" | "suspended", withOidc = true) =>
     matrixValues({
       ctx: { domain: "a.org", users: 50, state, s3, oidc: withOidc ? oidc : undefined },
