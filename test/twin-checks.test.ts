@@ -195,6 +195,11 @@ describe("references", () => {
     const right = secret(["username", "password"]);
     expect(await findings(input(estate, [right.s, app], { secretKeys: right.keys }), "references-resolve")).toEqual([]);
   });
+  it("references-resolve: a volume no container mounts is not set up by the kubelet, so its absence is harmless", async () => {
+    const pod = (mounted: boolean) => deployment("a", "x", { volumes: [{ name: "extra", configMap: { name: "nowhere" } }], containers: [{ name: "c", volumeMounts: mounted ? [{ name: "extra", mountPath: "/x" }] : [] }] });
+    expect(await findings(input(estate, [pod(false)]), "references-resolve")).toEqual([]);
+    expect(await findings(input(estate, [pod(true)]), "references-resolve")).toHaveLength(1);
+  });
   it("references-resolve: existingSecret chart values must name a Secret with those keys", async () => {
     const rel = (key: string) => res("kubernetes:helm.sh/v3:Release", "nc", { name: "nc", namespace: "a", chart: "nextcloud", values: { externalDatabase: { existingSecret: { enabled: true, secretName: "creds", usernameKey: "username", passwordKey: key } } } });
     const s = secret(["username", "password"]);

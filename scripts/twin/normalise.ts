@@ -319,6 +319,22 @@ export function operatorObjects(objects: KObject[]): KObject[] {
           const m = /^--secret-name=(.+)$/.exec(String(a));
           if (m && /certgen/.test(String(c.image ?? ""))) out.push(mk(o, "v1", "Secret", m[1], { data: { cert: "[operator]", key: "[operator]", ca: "[operator]" } }));
         }
+    // prometheus-operator: one StatefulSet per Prometheus / Alertmanager, pods labelled as its Services select them.
+    if ((o.kind === "Prometheus" || o.kind === "Alertmanager") && o.apiVersion.startsWith("monitoring.coreos.com/")) {
+      const sp = o.object.spec ?? {};
+      const app = o.kind.toLowerCase();
+      const labels = { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": o.name, "app.kubernetes.io/managed-by": "prometheus-operator", [app]: o.name, ...(o.kind === "Prometheus" ? { "operator.prometheus.io/name": o.name, "operator.prometheus.io/shard": "0" } : {}), ...(sp.podMetadata?.labels ?? {}) };
+      const port = o.kind === "Prometheus" ? 9090 : 9093;
+      const claim = sp.storage?.volumeClaimTemplate;
+      out.push(mk(o, "apps/v1", "StatefulSet", `${app}-${o.name}`, {
+        spec: {
+          replicas: sp.replicas ?? 1,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { nodeSelector: sp.nodeSelector, tolerations: sp.tolerations, affinity: sp.affinity, securityContext: sp.securityContext, containers: [{ name: app, resources: sp.resources ?? {}, ports: [{ name: o.kind === "Prometheus" ? "http-web" : "http-web", containerPort: port }] }] } },
+          volumeClaimTemplates: claim ? [{ metadata: { name: "data" }, spec: claim.spec ?? {} }] : [],
+        },
+      }));
+    }
     if (o.kind === "Tenant" && o.apiVersion.startsWith("minio.min.io/")) {
       const selector = { "v1.min.io/tenant": o.name };
       out.push(mk(o, "v1", "Service", "minio", { spec: { selector, ports: [{ name: "https-minio", port: 443, targetPort: 9000, protocol: "TCP" }] } }));

@@ -49,7 +49,10 @@ function podRefs(w: Workload): Ref[] {
       if (ef.configMapRef) add({ kind: "ConfigMap", name: ef.configMapRef.name, optional: ef.configMapRef.optional, where: `container ${c.name} envFrom` });
     }
   }
-  for (const v of w.spec.volumes ?? []) {
+  // The kubelet sets up only the volumes some container mounts (volumeMounts or volumeDevices);
+  // a declared but unused volume is ignored ("Volume is not used in the pod"), missing or not.
+  const used = new Set(containers.flatMap((c) => [...(c.volumeMounts ?? []), ...(c.volumeDevices ?? [])].map((m: any) => m.name)));
+  for (const v of (w.spec.volumes ?? []).filter((x: any) => used.has(x.name))) {
     if (v.secret) {
       const items = (v.secret.items ?? []) as any[];
       if (items.length) for (const i of items) add({ kind: "Secret", name: v.secret.secretName, key: i.key, optional: v.secret.optional, where: `volume ${v.name}` });
