@@ -31,7 +31,7 @@ describe("Hetzner limits", () => {
   });
 
   it("100 servers attached to one network", () => {
-    // prod has 26 cloud servers, 14 of them in `general`: the 12 others + 89 makes 101.
+    // prod has 28 cloud servers, 16 of them in `general`: the 12 others + 89 makes 101.
     const errs = problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 89 } })));
     expect(errs).toEqual([expect.stringMatching(/^liiibre:nodePools: expected at most 100 cloud servers in total .*got 101$/)]);
     expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, count: 88 } })))).toEqual([]);
@@ -101,8 +101,8 @@ describe("compute consistency", () => {
   });
 
   it("reset slots exist in the pool; reset controllers leave the etcd count", () => {
-    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, reset: [15] } })))).toEqual([
-      "liiibre:nodePools[3].cloud.reset[0]: expected a slot between 1 and the pool's count (14), got 15",
+    expect(problems(withPool("general", (p) => ({ ...p, cloud: { ...p.cloud, reset: [17] } })))).toEqual([
+      "liiibre:nodePools[3].cloud.reset[0]: expected a slot between 1 and the pool's count (16), got 17",
     ]);
     // 3 controllers, one reset: 2 members of etcd, an even number.
     expect(problems(withPool("controllers", (p) => ({ ...p, cloud: { ...p.cloud, reset: [3] } })))).toEqual([
@@ -143,11 +143,11 @@ describe("monthly cost estimate (catalog.json)", () => {
     const { estimateMonthlyCost } = await import("../components/hetzner/cost");
     const est = estimateMonthlyCost(parseEstate(prod()));
     const line = (prefix: string) => est.lines.find((l) => l.item.startsWith(prefix))!;
-    // 3 × cpx31 (13.10), 2 × cpx21 (7.55), 4 × ccx23 (24.49), 14 × cpx41 (24.30), 3 × cpx31 in nbg1 (13.10)
+    // 3 × cpx31 (13.10), 2 × cpx21 (7.55), 4 × ccx23 (24.49), 16 × cpx41 (24.30), 3 × cpx31 in nbg1 (13.10)
     expect(line("cloud controllers").monthlyEUR).toBe(39.3);
-    expect(line("cloud general: cpx41").monthlyEUR).toBe(340.2);
-    expect(line("cloud general: volumes").monthlyEUR).toBe(61.6); // 14 × 100 GB × 0.044
-    expect(line("primary IPv4").quantity).toBe(26);
+    expect(line("cloud general: cpx41").monthlyEUR).toBe(388.8);
+    expect(line("cloud general: volumes").monthlyEUR).toBe(70.4); // 16 × 100 GB × 0.044
+    expect(line("primary IPv4").quantity).toBe(28);
     // Dedicated: 4 × 39.5 + 4 × 46 (apps-06..09) + 1 × 39.5 (apps-05) … as invoiced in prod.
     const dedicated = est.lines.filter((l) => l.item.startsWith("dedicated")).reduce((s, l) => s + l.monthlyEUR, 0);
     expect(dedicated).toBe(5 * 39.5 + 4 * 46 + 4 * 62);

@@ -37,8 +37,8 @@ const hcloudByUrn = (ev: Evaluation) => new Map(ev.resources.filter((r) => r.typ
 function expectServersUnchanged(before: Evaluation, after: Evaluation) {
   const a = servers(before);
   const b = servers(after);
-  // prod: 3 controllers + 2 ingress + 4 media + 14 general + 3 monitoring nodes, and the Helsinki backup server.
-  expect(a.size).toBe(27);
+  // prod: 3 controllers + 2 ingress + 4 media + 16 general + 3 monitoring nodes, and the Helsinki backup server.
+  expect(a.size).toBe(29);
   for (const [urn, s] of a) {
     const t = b.get(urn);
     expect(t, `server ${urn} disappeared`).toBeDefined();
@@ -92,7 +92,7 @@ describe("stability of existing servers", () => {
     for (const r of base.resources) expect(after.has(r.urn), r.urn).toBe(true);
     expectServersUnchanged(base, grown);
     const added = grown.resources.filter((r) => r.type === "hcloud:index/server:Server" && !servers(base).has(r.urn)).map((r) => r.name);
-    expect(added).toEqual(["ada-lovelace-general-15"]);
+    expect(added).toEqual(["ada-lovelace-general-17"]);
   });
 
   it("adding workers only changes, among existing Hetzner resources, the firewalls listing node addresses", () => {
@@ -101,7 +101,7 @@ describe("stability of existing servers", () => {
     // The controllers admit every node on the k0s ports; the Helsinki backup server admits every node on S3.
     expect(changed.sort()).toEqual(["estate-controllers", "storage-backup-firewall"]);
     const doc = applyDoc(grown);
-    expect(doc.spec.hosts.map((h: { hostname: string }) => h.hostname)).toEqual(expect.arrayContaining(["ada-lovelace-general-15", "fsn-apps-10"]));
+    expect(doc.spec.hosts.map((h: { hostname: string }) => h.hostname)).toEqual(expect.arrayContaining(["ada-lovelace-general-17", "fsn-apps-10"]));
   });
 });
 

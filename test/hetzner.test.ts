@@ -84,7 +84,7 @@ describe("HetznerCompute (prod)", () => {
     const dedicated = ev.outputs.dedicatedAddresses as string[];
     expect(dedicated).toHaveLength(13);
     for (const r of k0s) {
-      expect(r.sourceIps).toHaveLength(39);
+      expect(r.sourceIps).toHaveLength(41);
       for (const ip of dedicated) expect(r.sourceIps).toContain(`${ip}/32`);
       for (const src of r.sourceIps) expect(src).toMatch(/^\d+\.\d+\.\d+\.\d+\/32$/);
     }
@@ -94,7 +94,7 @@ describe("HetznerCompute (prod)", () => {
   it("puts every pool in spread placement groups of at most 10 servers", () => {
     const groups = ofType(ev, "hcloud:index/placementGroup:PlacementGroup");
     for (const g of groups) expect(g.inputs.type).toBe("spread");
-    // general has 14 servers: two groups; every other cloud pool one.
+    // general has 16 servers: two groups; every other cloud pool one.
     expect(groups.map((g) => g.name).sort()).toEqual(
       ["estate-controllers-1", "estate-general-1", "estate-general-2", "estate-ingress-1", "estate-media-1", "estate-monitoring-1"].sort(),
     );
@@ -108,7 +108,7 @@ describe("HetznerCompute (prod)", () => {
 
   it("labels servers and turns on Hetzner's delete and rebuild protection; ignores drift that would replace them", () => {
     const servers = ofType(ev, "hcloud:index/server:Server");
-    expect(servers).toHaveLength(26);
+    expect(servers).toHaveLength(28);
     for (const s of servers) {
       expect(s.inputs.deleteProtection).toBe(true);
       expect(s.inputs.rebuildProtection).toBe(true);
@@ -126,43 +126,43 @@ describe("HetznerCompute (prod)", () => {
   it("protects servers holding data (controllers: etcd; pools with volumes) and not stateless ones", () => {
     const protectedNames = ofType(ev, "hcloud:index/server:Server").filter((s) => s.protect).map((s) => s.name);
     expect(protectedNames.filter((n) => n.includes("controllers"))).toHaveLength(3);
-    expect(protectedNames.filter((n) => n.includes("general"))).toHaveLength(14);
+    expect(protectedNames.filter((n) => n.includes("general"))).toHaveLength(16);
     expect(protectedNames.filter((n) => n.includes("monitoring"))).toHaveLength(3);
     expect(protectedNames.filter((n) => n.includes("ingress") || n.includes("media"))).toHaveLength(0);
   });
 
   it("gives each server IPv4 and IPv6 primary IPs that outlive it, with reverse DNS", () => {
     const ips = ofType(ev, "hcloud:index/primaryIp:PrimaryIp");
-    expect(ips).toHaveLength(52);
+    expect(ips).toHaveLength(56);
     for (const ip of ips) expect(ip.inputs).toMatchObject({ assigneeType: "server", autoDelete: false, deleteProtection: true });
     expect(byName(ev, "hcloud:index/primaryIp:PrimaryIp", "ada-lovelace-ingress-01-ipv6").inputs).toMatchObject({ type: "ipv6", location: "fsn1" });
     const rdns = ofType(ev, "hcloud:index/rdns:Rdns");
-    expect(rdns).toHaveLength(52);
+    expect(rdns).toHaveLength(56);
     expect(byName(ev, "hcloud:index/rdns:Rdns", "ada-lovelace-ingress-01-ipv4").inputs.dnsPtr).toBe("ada-lovelace-ingress-01.liiibre.coop");
     for (const r of rdns) expect(r.inputs.primaryIpId).toBeDefined();
   });
 
   it("attaches protected volumes to the servers of pools with cloud.volumeGB", () => {
     const volumes = ofType(ev, "hcloud:index/volume:Volume");
-    expect(volumes).toHaveLength(17);
+    expect(volumes).toHaveLength(19);
     for (const v of volumes) {
       expect(v.protect).toBe(true);
       expect(v.inputs.deleteProtection).toBe(true);
       expect(v.inputs.format).toBe("ext4");
     }
     expect(byName(ev, "hcloud:index/volume:Volume", "ada-lovelace-monitoring-02-data").inputs).toMatchObject({ size: 200, location: "nbg1" });
-    expect(ofType(ev, "hcloud:index/volumeAttachment:VolumeAttachment")).toHaveLength(17);
+    expect(ofType(ev, "hcloud:index/volumeAttachment:VolumeAttachment")).toHaveLength(19);
     // Cloud-init of a volume pool mounts it; stateless pools get the plain document.
     expect(byName(ev, "hcloud:index/server:Server", "ada-lovelace-general-01").inputs.userData).toBe(cloudInitUserData({ dataVolume: true }));
     expect(byName(ev, "hcloud:index/server:Server", "ada-lovelace-ingress-01").inputs.userData).toBe(cloudInitUserData({ dataVolume: false }));
   });
 
   it("attaches every cloud server to the private network's cloud subnet", () => {
-    expect(ofType(ev, "hcloud:index/serverNetwork:ServerNetwork")).toHaveLength(26);
+    expect(ofType(ev, "hcloud:index/serverNetwork:ServerNetwork")).toHaveLength(28);
   });
 
   it("exposes every node, cloud and dedicated, grouped by role and location, and the ingress addresses", () => {
-    expect(ev.outputs.hostNames as string[]).toHaveLength(39);
+    expect(ev.outputs.hostNames as string[]).toHaveLength(41);
     expect(ev.outputs.hostNames).toContain("dedicated:fsn-storage-04:worker:storage");
     const nodes = ev.outputs.nodes as Record<string, Record<string, Array<{ name: string; kind: string }>>>;
     expect(Object.keys(nodes).sort()).toEqual(["controller", "worker"]);
@@ -199,7 +199,7 @@ describe("HetznerCompute: pools larger than a placement group and nodes being re
     expect(v.inputs.deleteProtection).toBe(true);
     // A leaving node is no longer allowed to reach the controllers.
     const rules = byName(ev, "hcloud:index/firewall:Firewall", "estate-controllers").inputs.rules as any[];
-    expect(rules[1].sourceIps).toHaveLength(38);
+    expect(rules[1].sourceIps).toHaveLength(40);
   });
 });
 
