@@ -200,20 +200,26 @@ const ingressBackends: TwinCheck = {
 const ingressHosts: TwinCheck = {
   name: "ingress-host-dns",
   family: "references",
-  models: "ACME HTTP-01 and the users' browsers: a host nobody points at the cluster never gets a certificate nor a visitor",
+  models: "ACME HTTP-01 and the users' browsers: a host nobody points at the cluster never gets a certificate (error when the Ingress asks for one) nor a visitor (warning otherwise)",
   run(e) {
     const base = e.input.estate.sharedServices.baseDomain;
     const coop = [base, e.input.estate.storage.s3Domain, e.input.estate.backup.s3Domain, e.input.estate.cluster.apiDomain].filter(Boolean);
     const dns = new Set(e.input.tenants.flatMap((t) => t.dnsRecords.map((d) => d.name.replace(/\.$/, "").toLowerCase())));
     const out: TwinFinding[] = [];
-    for (const ing of e.byKind.get("Ingress") ?? [])
+    for (const ing of e.byKind.get("Ingress") ?? []) {
+      // Hosts it asks a certificate for: its tls section (cert-manager's ingress-shim issues one per tls entry).
+      const tlsHosts = new Set(((ing.object.spec?.tls ?? []) as any[]).flatMap((t) => (t.hosts ?? []) as string[]).map((h) => h.toLowerCase()));
       for (const r of (ing.object.spec?.rules ?? []) as any[]) {
         const host = String(r.host ?? "").toLowerCase();
         if (!host) continue;
         if (coop.some((d) => host === d || host.endsWith(`.${d}`))) continue;
         if (dns.has(host)) continue;
-        out.push({ check: this.name, level: "error", objects: [ref(ing)], message: `host ${host} is neither under the co-op's domains (${coop.join(", ")}) nor in any organisation's DNS records: cert-manager's HTTP-01 challenge fails and nobody reaches it` });
+        if (tlsHosts.has(host))
+          out.push({ check: this.name, level: "error", objects: [ref(ing)], message: `host ${host} is neither under the co-op's domains (${coop.join(", ")}) nor in any organisation's DNS records: its certificate's HTTP-01 challenge fails and nobody reaches it` });
+        else
+          out.push({ check: this.name, level: "warning", objects: [ref(ing)], message: `host ${host} is in no organisation's DNS records: this rule (plain HTTP, no certificate asked) serves nobody unless the organisation points ${host} at the cluster` });
       }
+    }
     return out;
   },
 };
