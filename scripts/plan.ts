@@ -8,10 +8,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError } from "../components/config";
+import { ConfigError, EXIT_INVALID_CONFIG, parseEstate, reportConfigError } from "../components/config";
 import { checkPolicies } from "./check-policies";
-import { evaluate, readStackConfig, stackConfigFile } from "./harness";
-import { buildPlan, planExitCode } from "./plan-model";
+import { readStackConfig, stackConfigFile } from "./harness";
+import { stackLayout } from "../components/layers/placement";
+import { planStacks } from "./plan-stacks";
+import { planExitCode } from "./plan-model";
 import { FORMATS, render, type Format } from "./report";
 
 export interface PlanArgs {
@@ -19,9 +21,11 @@ export interface PlanArgs {
   configFile?: string;
   format: Format;
   out?: string;
+  /** `--only a,b`: plan the platform and the shards holding these organisations only. */
+  only?: string[];
 }
 
-const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH]";
+const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--only SLUG[,SLUG]] [--format text|json|markdown] [--out PATH]";
 
 export class UsageError extends Error {}
 
@@ -53,6 +57,12 @@ export function parseArgs(argv: string[]): PlanArgs {
       case "--out":
         args.out = value();
         break;
+      case "--only": {
+        const list = value().split(",").map((x) => x.trim()).filter(Boolean);
+        if (!list.length) throw new UsageError("--only needs at least one organisation slug");
+        args.only = list;
+        break;
+      }
       case "-h":
       case "--help":
         throw new UsageError("");
@@ -84,8 +94,19 @@ export async function runPlan(
     return EXIT_INVALID_CONFIG;
   }
   try {
-    const evaluation = await evaluate({ config: raw, stack: args.stack });
-    const plan = buildPlan(evaluation, await policies(evaluation));
+    const estate = parseEstate(raw);
+    const layout = stackLayout(args.stack, estate);
+    let stacks = layout;
+    if (args.only) {
+      const unknown = args.only.filter((s) => !estate.tenants.some((t) => t.slug === s));
+      if (unknown.length) {
+        io.error(`error: --only: no organisation ${unknown.map((u) => `"${u}"`).join(", ")} in ${path.relative(process.cwd(), file) || file}\n`);
+        return EXIT_INVALID_CONFIG;
+      }
+      const only = new Set(args.only);
+      stacks = [layout[0], ...layout.slice(1).filter((s) => s.tenants.some((t) => only.has(t)))];
+    }
+    const plan = await planStacks({ config: raw, estate, estateName: args.stack, stacks, policies });
     const text = render(plan, args.format);
     if (args.out) {
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
