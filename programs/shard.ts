@@ -35,6 +35,23 @@ export interface ShardProgramOptions {
   shard: string;
 }
 
+/**
+ * Where each provider a shard rebuilds lives in the one-stack layout (type chain and name, as
+ * programs/platform.ts names them). A tenant moved from the one stack with `pulumi state move`
+ * arrives with a copy of these providers under the shard's stack name; aliasing the shard's
+ * providers to them keeps the moved resources on "their" provider instead of seeing a provider
+ * change (docs/scaling.md). test/layers-stability.test.ts checks they exist in the one-stack plan.
+ */
+export function oneStackProviderUrns(estate: Estate, stack: string): Record<Exclude<keyof typeof SHARD_RESOURCES, "reference">, string> {
+  const urn = (chain: string, name: string) => `urn:pulumi:${stack}::${pulumi.getProject()}::${chain}::${name}`;
+  return {
+    kubernetes: urn("liiibre:k0s:K0sCluster$pulumi:providers:kubernetes", `${estate.cluster.name}-provider`),
+    primaryMinio: urn("liiibre:storage:StoragePlatform$liiibre:storage:PrimaryObjectStore$pulumi:providers:minio", "storage-primary-minio"),
+    backupMinio: urn("liiibre:storage:StoragePlatform$liiibre:storage:BackupServer$pulumi:providers:minio", "storage-backup-minio"),
+    keycloak: urn("liiibre:shared:SharedServices$liiibre:shared:Keycloak$pulumi:providers:keycloak", "keycloak-provider"),
+  };
+}
+
 /** Fully qualified name of the platform stack a shard reads. */
 export const platformStackRef = (estateName: string): string => `${pulumi.getOrganization()}/${pulumi.getProject()}/${estateName}`;
 
@@ -43,18 +60,19 @@ export function shardProgram(estate: Estate, opts: ShardProgramOptions) {
   const facts = platformFacts(estate);
   const c = contractOutputs(ref.requireOutput(PLATFORM_OUTPUT), facts, opts.estateName);
 
-  const k8sProvider = new k8s.Provider(SHARD_RESOURCES.kubernetes, c.kubernetes);
+  const moved = oneStackProviderUrns(estate, pulumi.getStack());
+  const k8sProvider = new k8s.Provider(SHARD_RESOURCES.kubernetes, c.kubernetes, { aliases: [moved.kubernetes] });
   const storage: StorageContext = {
     k8s: k8sProvider,
-    primaryMinio: new minio.Provider(SHARD_RESOURCES.primaryMinio, c.primaryMinio),
-    backupMinio: new minio.Provider(SHARD_RESOURCES.backupMinio, c.backupMinio),
+    primaryMinio: new minio.Provider(SHARD_RESOURCES.primaryMinio, c.primaryMinio, { aliases: [moved.primaryMinio] }),
+    backupMinio: new minio.Provider(SHARD_RESOURCES.backupMinio, c.backupMinio, { aliases: [moved.backupMinio] }),
     primary: facts.storage.primary,
     backup: facts.storage.backup,
     settings: facts.storage.settings,
     repositoryKey: c.repositoryKey,
   };
   const identity: IdentityContext = {
-    provider: new keycloak.Provider(SHARD_RESOURCES.keycloak, c.keycloak),
+    provider: new keycloak.Provider(SHARD_RESOURCES.keycloak, c.keycloak, { aliases: [moved.keycloak] }),
     ...facts.identity,
     estateServiceRoleIds: c.estateServiceRoleIds,
   };
