@@ -123,6 +123,11 @@ export interface EvaluateOptions {
    * reads no output).
    */
   stackOutputs?: Record<string, Record<string, unknown>>;
+  /**
+   * The estate `config` describes, when the caller has validated it already (the plan's workers
+   * evaluate many shards of one estate). Default: parsed from `config` here.
+   */
+  estate?: Estate;
 }
 
 interface Registration {
@@ -140,7 +145,7 @@ interface Registration {
  */
 export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   const stack = opts.stack ?? "prod";
-  const estate = parseEstate(opts.config);
+  const estate = opts.estate ?? parseEstate(opts.config);
 
   // Config as the CLI would hand it to the program: structured values as JSON text.
   const all: Record<string, string> = {};

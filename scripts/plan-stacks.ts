@@ -15,7 +15,8 @@ import main from "../index";
 import { checkPolicies } from "./check-policies";
 import { ORGANIZATION, PROJECT, evaluate } from "./harness";
 import { buildPlan, mergePlans, type Plan } from "./plan-model";
-import type { ShardJob, WorkerReply } from "./plan-worker";
+import { processStats, type ShardJob, type StackStats, type WorkerReply } from "./plan-worker";
+import { performance } from "node:perf_hooks";
 
 export interface StacksPlanOptions {
   config: RawConfig;
@@ -26,23 +27,27 @@ export interface StacksPlanOptions {
   policies?: typeof checkPolicies;
   /** Worker processes. Default: the machine's available parallelism, at most the number of shards. */
   workers?: number;
+  /** Receives each stack's time and its process's peak memory (the bench prints them). */
+  stats?: StackStats[];
 }
 
 export async function planStacks(o: StacksPlanOptions): Promise<Plan> {
   const [first, ...shards] = o.stacks;
   const policies = o.policies ?? checkPolicies;
   const layer = first.layer;
-  const evaluation = await evaluate({ config: o.config, stack: first.name, program: (estate) => main(estate, { layer } as { layer: "single" | "platform" }) });
+  const t0 = performance.now();
+  const evaluation = await evaluate({ config: o.config, estate: o.estate, stack: first.name, program: (estate) => main(estate, { layer } as { layer: "single" | "platform" }) });
   const platform = buildPlan(evaluation, await policies(evaluation), { estateName: o.estateName, layer });
+  o.stats?.push(processStats(first.name, t0));
   if (!shards.length) return platform;
   const stackOutputs = { [`${ORGANIZATION}/${PROJECT}/${o.estateName}`]: evaluation.outputs };
   const jobs: ShardJob[] = shards.map((s) => ({ config: o.config, estateName: o.estateName, shard: s.shard!, stack: s.name, stackOutputs }));
-  const plans = await runPool(jobs, o.workers ?? Math.min(jobs.length, Math.max(1, os.availableParallelism?.() ?? os.cpus().length)));
+  const plans = await runPool(jobs, o.workers ?? Math.min(jobs.length, Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), o.stats);
   return mergePlans(o.estateName, o.estate, [platform, ...shards.map((s) => plans.get(s.name)!)]);
 }
 
 /** Runs the jobs on `n` worker processes (each takes the next job when it is done). */
-function runPool(jobs: ShardJob[], n: number): Promise<Map<string, Plan>> {
+function runPool(jobs: ShardJob[], n: number, stats?: StackStats[]): Promise<Map<string, Plan>> {
   const queue = [...jobs];
   const done = new Map<string, Plan>();
   const workers: ChildProcess[] = [];
@@ -80,6 +85,7 @@ function runPool(jobs: ShardJob[], n: number): Promise<Map<string, Plan>> {
           return;
         }
         done.set(m.stack, m.plan);
+        stats?.push(m.stats);
         next(w);
       });
       w.on("exit", (code) => {

@@ -7,7 +7,8 @@
  * Messages in: `ShardJob`; out: `{ stack, plan }` or `{ stack, error }`. Nothing secret travels:
  * the platform outputs of an offline evaluation hold only the harness's fake secrets.
  */
-import type { RawConfig } from "../components/config";
+import { parseEstate, type Estate, type RawConfig } from "../components/config";
+import { performance } from "node:perf_hooks";
 import main from "../index";
 import { checkPolicies } from "./check-policies";
 import { evaluate } from "./harness";
@@ -22,11 +23,36 @@ export interface ShardJob {
   stackOutputs: Record<string, Record<string, unknown>>;
 }
 
-export type WorkerReply = { stack: string; plan: Plan } | { stack: string; error: string };
+/** How long a stack took and the worker's peak memory so far (bench/plan.bench.ts prints them). */
+export interface StackStats {
+  stack: string;
+  seconds: number;
+  /** Peak resident set of the process that planned it, MB. */
+  maxRssMB: number;
+  pid: number;
+}
+
+export type WorkerReply = { stack: string; plan: Plan; stats: StackStats } | { stack: string; error: string };
+
+export const processStats = (stack: string, t0: number): StackStats => ({
+  stack,
+  seconds: +((performance.now() - t0) / 1000).toFixed(2),
+  maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  pid: process.pid,
+});
+
+/** The estate of the last config seen: a worker plans many shards of one estate, validated once. */
+let parsed: { key: string; estate: Estate } | undefined;
+function estateOf(config: RawConfig): Estate {
+  const key = JSON.stringify(config);
+  if (parsed?.key !== key) parsed = { key, estate: parseEstate(config) };
+  return parsed.estate;
+}
 
 export async function planShard(job: ShardJob): Promise<Plan> {
   const evaluation = await evaluate({
     config: job.config,
+    estate: estateOf(job.config),
     stack: job.stack,
     stackOutputs: job.stackOutputs,
     program: (estate) => main(estate, { layer: "shard", estateName: job.estateName, shard: job.shard }),
@@ -36,8 +62,9 @@ export async function planShard(job: ShardJob): Promise<Plan> {
 
 if (require.main === module && process.send) {
   process.on("message", (job: ShardJob) => {
+    const t0 = performance.now();
     planShard(job).then(
-      (plan) => process.send!({ stack: job.stack, plan } satisfies WorkerReply),
+      (plan) => process.send!({ stack: job.stack, plan, stats: processStats(job.stack, t0) } satisfies WorkerReply),
       (err) => process.send!({ stack: job.stack, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
     );
   });
