@@ -39,7 +39,6 @@ function fail(lines: string[]): never {
 /** The estate and role of the running stack (real CLI): exit 2 with one line per problem. */
 export function currentTarget(dir = process.cwd()): { estate: Estate; role: ProgramRole } {
   const estateName = new pulumi.Config(CONFIG_NAMESPACE).get(ESTATE_KEY);
-  const stack = pulumi.getStack();
   if (estateName === undefined) {
     const estate = loadEstateOrExit();
     return { estate, role: { layer: estate.sharding.enabled ? "platform" : "single" } };
@@ -55,6 +54,7 @@ export function currentTarget(dir = process.cwd()): { estate: Estate; role: Prog
     }
     fail([`expected the name of an estate whose file Pulumi.${estateName}.yaml is readable, got "${estateName}" (${(err as Error).message.split("\n")[0]})`]);
   }
+  const stack = pulumi.getStack();
   const r = stackRole(estateName, stack, estate);
   if (!r || r.layer !== "shard") {
     fail([`stack "${stack}" is not a shard of estate "${estateName}": expected ${estateName}-<shard> with <shard> one of liiibre:sharding.shards of Pulumi.${estateName}.yaml (sharding ${estate.sharding.enabled ? "enabled" : "disabled"})`]);

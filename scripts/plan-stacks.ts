@@ -15,7 +15,7 @@ import main from "../index";
 import { checkPolicies } from "./check-policies";
 import { ORGANIZATION, PROJECT, evaluate } from "./harness";
 import { buildPlan, mergePlans, type Plan } from "./plan-model";
-import { processStats, type ShardJob, type StackStats, type WorkerReply } from "./plan-worker";
+import { planShard, processStats, type ShardJob, type StackStats, type WorkerReply } from "./plan-worker";
 import { performance } from "node:perf_hooks";
 
 export interface StacksPlanOptions {
@@ -42,6 +42,14 @@ export async function planStacks(o: StacksPlanOptions): Promise<Plan> {
   if (!shards.length) return platform;
   const stackOutputs = { [`${ORGANIZATION}/${PROJECT}/${o.estateName}`]: evaluation.outputs };
   const jobs: ShardJob[] = shards.map((s) => ({ config: o.config, estateName: o.estateName, shard: s.shard!, stack: s.name, stackOutputs }));
+  if (jobs.length === 1 && !o.workers) {
+    // One shard (`--only`): a worker would only add its start-up; evaluate it here, after the
+    // platform (the harness gives each evaluation a fresh runtime).
+    const t1 = performance.now();
+    const plan = await planShard({ ...jobs[0] }, o.estate);
+    o.stats?.push(processStats(jobs[0].stack, t1));
+    return mergePlans(o.estateName, o.estate, [platform, plan]);
+  }
   const plans = await runPool(jobs, o.workers ?? Math.min(jobs.length, Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), o.stats);
   return mergePlans(o.estateName, o.estate, [platform, ...shards.map((s) => plans.get(s.name)!)]);
 }

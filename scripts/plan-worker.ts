@@ -49,10 +49,10 @@ function estateOf(config: RawConfig): Estate {
   return parsed.estate;
 }
 
-export async function planShard(job: ShardJob): Promise<Plan> {
+export async function planShard(job: ShardJob, estate: Estate = estateOf(job.config)): Promise<Plan> {
   const evaluation = await evaluate({
     config: job.config,
-    estate: estateOf(job.config),
+    estate,
     stack: job.stack,
     stackOutputs: job.stackOutputs,
     program: (estate) => main(estate, { layer: "shard", estateName: job.estateName, shard: job.shard }),

@@ -3,6 +3,8 @@
  * estimate and the limit rule, the platform contract. Pure, except the cost model's check
  * against one evaluation of the real program.
  */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { configProblems, parseEstate, type Estate } from "../components/config";
@@ -10,7 +12,7 @@ import { APP_COST, DEDICATED_REALM_COST, TENANT_BASE_COST, estimateStacks, tenan
 import { ContractError, PlatformContractSchema, parseContract, platformFacts } from "../components/layers/contract";
 import { defaultShard, shardOf, stackLayout, stackRole } from "../components/layers/placement";
 import main from "../index";
-import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
+import { REPO_ROOT, evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { tenantResolver } from "../scripts/plan-model";
 
 const prodRaw = () => readStackConfig(stackConfigFile("prod")) as Record<string, any>;
@@ -175,5 +177,27 @@ describe("the platform contract", () => {
     const partial = structuredClone(contract) as any;
     delete partial.providers.keycloak;
     expect(() => parseContract(partial, facts, "prod")).toThrow(/platform\.providers\.keycloak: .*run `pulumi up` on prod first/);
+  });
+});
+
+describe("program selection by the real CLI (a shard stack's own config names its estate)", () => {
+  const run = (stack: string, estate: string) =>
+    spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["-e", 'require("./index.ts").default()'], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_NODEJS_STACK: stack, PULUMI_NODEJS_PROJECT: "liiibre", PULUMI_CONFIG: JSON.stringify({ "liiibre:estate": estate }) },
+    });
+
+  it("2 when the stack is not <estate>-<shard> of a shard of that estate", () => {
+    const r = run("prod-z", "prod");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('liiibre:estate: stack "prod-z" is not a shard of estate "prod": expected prod-<shard> with <shard> one of liiibre:sharding.shards of Pulumi.prod.yaml (sharding enabled)');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("2 when the estate file does not exist", () => {
+    const r = run("nope-a", "nope");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/liiibre:estate: expected the name of an estate whose file Pulumi\.nope\.yaml is readable, got "nope"/);
   });
 });
