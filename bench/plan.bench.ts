@@ -4,7 +4,8 @@
  * parallel worker processes (scripts/plan-stacks.ts), policies included. Prints figures; asserts
  * nothing.
  *
- *   npm run bench                       # prod, a synthetic 700-organisation estate, and --only one of its organisations
+ *   npm run bench                       # prod, a synthetic 700-organisation estate, --only one of its
+ *                                       # organisations, then the render of prod (bench/render.bench.ts)
  *   npm run bench -- --tenants 200      # one synthetic size only
  *   npm run bench -- --one-stack 700    # the same estate evaluated as ONE stack (slow: minutes, GBs)
  *
@@ -127,6 +128,11 @@ function main(): void {
       env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=8192`.trim() },
       cwd: path.resolve(__dirname, ".."),
     });
+    if (res.status !== 0) process.exitCode = res.status ?? 1;
+  }
+  if (i < 0 && j < 0) {
+    // the render step of prod (Helm), in its own process too
+    const res = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "render.bench.ts")], { stdio: "inherit", cwd: path.resolve(__dirname, "..") });
     if (res.status !== 0) process.exitCode = res.status ?? 1;
   }
 }

@@ -9,6 +9,7 @@ import { estimateStacks } from "../components/layers/cost";
 import type { StackLayer } from "../components/layers/placement";
 import type { Evaluation, RecordedResource } from "./harness";
 import type { Violation } from "./check-policies";
+import type { RenderProblem, RenderedObject } from "./render/model";
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -45,6 +46,8 @@ export type PlanResource = RecordedResource & {
   tenant: string | null;
   /** The stack holding it (the estate's stack, or a tenant shard `<estate>-<shard>`). */
   stack: string;
+  /** `--render` only, on Helm releases: what `helm template` made of it (docs/render.md). */
+  rendered?: { chart: string; version: string; objects: RenderedObject[] };
 };
 
 /** One stack of the estate in the plan (docs/scaling.md). */
@@ -74,10 +77,14 @@ export interface Plan {
     storagePoolGB: number;
     mandatoryViolations: number;
     advisoryViolations: number;
+    /** `--render` only: Helm releases, distinct `helm template` runs, rendered objects, render problems and warnings. */
+    render?: { releases: number; distinctRenders: number; objects: number; problems: number; warnings: number; problemsByCheck: Record<string, number> };
   };
   violations: Violation[];
   /** Every stack planned, platform first (one entry when the estate is one stack). */
   stacks: PlanStack[];
+  /** `--render` only: the render checks' findings (docs/render.md). */
+  render?: { problems: RenderProblem[]; warnings: RenderProblem[] };
 }
 
 /**
