@@ -45,6 +45,15 @@ export function namespaceOfProps(type: string, props: Obj | undefined): string |
   return typeof ns === "string" && ns ? ns : undefined;
 }
 
+/**
+ * The bundle whose owner component is `r` or one of its ancestors (null when none): the first
+ * rule of the attribution, for callers that walk a parent chain themselves (policy resources).
+ */
+export function bundleByAncestry<R extends Attributable>(r: R, parentOf: (r: R) => R | undefined): string | null {
+  for (let x: R | undefined = r; x; x = parentOf(x)) if ((BUNDLE_OWNER_TYPES as readonly string[]).includes(x.type)) return urnName(x.urn);
+  return null;
+}
+
 export interface Attribution<R extends Attributable> {
   /** The slug of the bundle (a tenant's or the shared instance's) the resource belongs to, or null. */
   bundleOf(r: R): string | null;

@@ -130,8 +130,29 @@ describe("the cost model against the evaluated program", () => {
   let ev: Evaluation;
   let estate: Estate;
   beforeAll(async () => {
-    ev = await evaluate({ config: prodRaw(), program: (e) => main(e) });
+    // Two organisations whose valid slugs prefix platform names (the cluster ada-lovelace, the storage platform).
+    const raw = prodRaw();
+    raw.tenants.push({ slug: "ada", name: "Ada", domain: "ada.example.org", plan: "dedicated", users: 30 }, { slug: "storage", name: "Storage", domain: "storage.example.org", plan: "dedicated", users: 30, apps: ["nextcloud"] });
+    ev = await evaluate({ config: raw, program: (e) => main(e) });
     estate = ev.estate;
+  });
+
+  it("credits an organisation with its bundle only, never with platform resources its slug prefixes", () => {
+    const tenantOf = tenantResolver(estate, ev.resources);
+    const byUrn = new Map(ev.resources.map((r) => [r.urn, r]));
+    const underTenant = (r: (typeof ev.resources)[number], slug: string): boolean => {
+      for (let x: typeof r | undefined = r; x; x = x.parent ? byUrn.get(x.parent) : undefined) if (x.type === "liiibre:tenant:Tenant" && x.name === slug) return true;
+      return false;
+    };
+    for (const slug of ["ada", "storage"]) {
+      const credited = ev.resources.filter((r) => tenantOf(r) === slug);
+      expect(credited.every((r) => underTenant(r, slug)), slug).toBe(true);
+      expect(credited.length).toBe(ev.resources.filter((r) => underTenant(r, slug)).length);
+      // The platform names it prefixes exist, and stay the platform's.
+      const prefixed = ev.resources.filter((r) => r.name.startsWith(`${slug}-`) && !underTenant(r, slug));
+      expect(prefixed.length, `${slug}-… platform resources`).toBeGreaterThan(10);
+      for (const r of prefixed) expect(tenantOf(r), r.urn).toBeNull();
+    }
   });
 
   it("is additive: base + apps (+ own realm) is every active organisation's exact count; never below a suspended or decommissioned one's", () => {
