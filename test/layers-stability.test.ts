@@ -14,6 +14,7 @@ import { oneStackProviderUrns, SHARD_RESOURCES } from "../programs/shard";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";
 import { buildPlan, type Plan } from "../scripts/plan-model";
 import { planStacks } from "../scripts/plan-stacks";
+import { parseArgs, runPlan } from "../scripts/plan";
 
 const prodRaw = () => readStackConfig(stackConfigFile("prod")) as Record<string, any>;
 const noPolicies = async () => [];
@@ -105,5 +106,27 @@ describe("one stack and sharded layouts", () => {
       compared++;
     }
     expect(compared).toBeGreaterThan(60);
+  });
+});
+
+describe("npm run plan -- --only", () => {
+  it("plans the platform and the shard holding the organisation only", async () => {
+    let out = "";
+    let err = "";
+    const code = await runPlan({ stack: "prod", format: "json", only: ["amap-idf"] }, { write: (s) => (out += s), error: (s) => (err += s) }, noPolicies);
+    expect(code, err).toBe(0);
+    const plan = JSON.parse(out) as Plan;
+    const shard = stackLayout("prod", parseEstate(prodRaw())).find((s) => s.tenants.includes("amap-idf"))!;
+    expect(plan.stacks.map((s) => s.name)).toEqual(["prod", shard.name]);
+    expect(plan.tenants.find((t) => t.slug === "amap-idf")!.urls.nextcloud).toBe("https://cloud.amap-idf.org");
+    expect(new Set(plan.resources.map((r) => r.stack))).toEqual(new Set(["prod", shard.name]));
+  });
+
+  it("an unknown organisation is refused (exit 2), as is an empty list", async () => {
+    let err = "";
+    expect(await runPlan({ stack: "prod", format: "json", only: ["amap-idf", "nope"] }, { write: () => {}, error: (s) => (err += s) }, noPolicies)).toBe(2);
+    expect(err).toBe('error: --only: no organisation "nope" in the estate\n');
+    expect(parseArgs(["--only", "a,b"]).only).toEqual(["a", "b"]);
+    expect(() => parseArgs(["--only", ","])).toThrow("--only needs at least one organisation slug");
   });
 });
