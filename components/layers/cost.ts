@@ -8,8 +8,8 @@
  * login — 1 flow, 4 subflows, 6 executions, 2 configs, a role —, the organisation and its group)
  * plus a fixed cost per app (its Helm release or Deployment, Secrets, generated passwords, OIDC
  * client with its 3 mappers, PostgreSQL cluster with its backup user, buckets and their Helsinki
- * twins). The figures were counted app by app on the prod plan of 2026-12-01 (5,143 resources):
- * e.g. nextcloud+collabora = 86, the five default apps = 148, with a dedicated Jitsi = 165.
+ * twins). The figures were counted app by app on the prod plan of 2026-12-01 (matrix 30 since
+ * the matrix-stack 26.8.1 values): e.g. nextcloud+collabora = 86, the five default apps = 149, with a dedicated Jitsi = 166.
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
@@ -24,7 +24,7 @@ export const APP_COST: Record<AppName, number> = {
   nextcloud: 29,
   onlyoffice: 6,
   collabora: 6,
-  matrix: 29,
+  matrix: 30,
   hedgedoc: 27,
   "jitsi-dedicated": 17,
   etherpad: 0,
@@ -39,11 +39,11 @@ export const DEDICATED_REALM_COST = 1;
 export const SHARED_MEMBER_COST = 3;
 /**
  * The platform without any organisation: servers, cluster, add-ons, storage platform, Keycloak,
- * Jitsi and the shared instance's own bundle (prod: 22 servers, 475 resources before its 34
+ * Jitsi and the shared instance's own bundle (prod: 22 servers, 476 resources before its 34
  * shared organisations' 102). A platform with many more servers is under-estimated: the plan
  * reports every stack's real count beside the estimate.
  */
-export const PLATFORM_BASE_COST = 475;
+export const PLATFORM_BASE_COST = 476;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
