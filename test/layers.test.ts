@@ -155,7 +155,7 @@ describe("the cost model against the evaluated program", () => {
     }
   });
 
-  it("is additive: base + apps (+ own realm) is every active organisation's exact count; never below a suspended or decommissioned one's", () => {
+  it("is additive: base + apps (+ own realm) is never below an organisation's count, and within 10 % of an active one's", () => {
     const tenantOf = tenantResolver(estate, ev.resources);
     const counts = new Map<string, number>();
     for (const r of ev.resources) {
@@ -168,8 +168,9 @@ describe("the cost model against the evaluated program", () => {
     expect(shapes.size).toBeGreaterThanOrEqual(5);
     for (const t of dedicated) {
       const actual = counts.get(t.slug)!;
-      if (t.state === "active") expect(tenantCost(t), t.slug).toBe(actual);
-      else expect(tenantCost(t), t.slug).toBeGreaterThanOrEqual(actual);
+      // Never under (the limit must hold), at most 10 % over for an active one (the limit must not bite early).
+      expect(tenantCost(t), t.slug).toBeGreaterThanOrEqual(actual);
+      if (t.state === "active") expect(tenantCost(t), t.slug).toBeLessThanOrEqual(Math.ceil(actual * 1.1));
     }
     expect(tenantCost({ plan: "dedicated", apps: ["nextcloud"], dedicatedRealm: true })).toBe(TENANT_BASE_COST + APP_COST.nextcloud + DEDICATED_REALM_COST);
   });
