@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     if (rel) r.rendered = { chart: rel.chart, version: rel.version, objects: rel.objects };
   }
   const t3 = performance.now();
-  await attachTwin(plan, ev);
+  await attachTwin(plan, ev.estate);
   const t4 = performance.now();
   console.log(
     JSON.stringify({

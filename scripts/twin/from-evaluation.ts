@@ -3,6 +3,7 @@
  * the key names (never the values) of each Secret the program declares.
  */
 import { isSecretMarker, secretAwareInputs, type Evaluation } from "../harness";
+import type { Estate } from "../../components/config";
 import type { Plan } from "../plan-model";
 import type { RenderedRelease } from "../render/model";
 import type { TwinInput } from "./model";
@@ -23,6 +24,12 @@ export function secretKeysOf(evaluation: Evaluation): Record<string, string[]> {
   return out;
 }
 
-export function twinInput(evaluation: Evaluation, plan: Pick<Plan, "resources" | "tenants">, rendered?: RenderedRelease[]): TwinInput {
-  return { stack: evaluation.stack, estate: evaluation.estate, resources: plan.resources, tenants: plan.tenants, secretKeys: secretKeysOf(evaluation), rendered };
+/**
+ * The twin's input from a plan (one stack or a sharded estate's merged plan): its resources and
+ * tenants, the Secrets' key names the plan carries (`secretKeys`), the estate.
+ */
+export function twinInput(estate: Estate, plan: Pick<Plan, "resources" | "tenants"> & { stack?: string }, rendered?: RenderedRelease[]): TwinInput {
+  const secretKeys: Record<string, string[]> = {};
+  for (const r of plan.resources) if (r.secretKeys) secretKeys[r.urn] = r.secretKeys;
+  return { stack: plan.stack ?? "", estate, resources: plan.resources, tenants: plan.tenants, secretKeys, rendered };
 }

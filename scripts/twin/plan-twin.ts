@@ -3,7 +3,7 @@
  * `footprint` and `summary.twin` ({ errors, warnings }). Every plan carries them; with
  * `--render` the twin also sees the rendered chart objects. A twin error makes the plan exit 1.
  */
-import type { Evaluation } from "../harness";
+import type { Estate } from "../../components/config";
 import type { Plan } from "../plan-model";
 import type { RenderedRelease } from "../render/model";
 import { capacityTable } from "./checks/capacity";
@@ -20,8 +20,8 @@ export function renderedReleases(plan: Pick<Plan, "resources">): RenderedRelease
   return out.length ? out : undefined;
 }
 
-export async function attachTwin(plan: Plan, evaluation: Evaluation): Promise<void> {
-  const estate = normalise(twinInput(evaluation, plan, renderedReleases(plan)));
+export async function attachTwin(plan: Plan, estateConfig: Estate): Promise<void> {
+  const estate = normalise(twinInput(estateConfig, plan, renderedReleases(plan)));
   const report = await runTwinOn(estate);
   plan.twin = report.findings;
   plan.capacity = capacityTable(estate);

@@ -29,7 +29,7 @@ let n = 0;
 export function res(type: string, name: string, inputs: Record<string, unknown>, extra: Partial<Res> = {}): Res {
   return {
     urn: `urn:pulumi:test::liiibre::${type}::${name}-${n++}`, type, name, parent: null, custom: true, inputs,
-    protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], aliases: [], dependsOn: [], provider: null, tenant: null, ...extra,
+    protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], aliases: [], dependsOn: [], provider: null, tenant: null, stack: "test", ...extra,
   };
 }
 
