@@ -352,6 +352,13 @@ describe("ordering", () => {
     const child = k8s("postgresql.cnpg.io/v1", "Cluster", "a", "db", { spec: {} }, { parent: comp.urn });
     expect(await findings(input(estate, [operator, comp, child]), "crd-before-cr")).toEqual([]);
   });
+  it("crd-before-cr: a shard's Cluster comes after the platform stack that installs its CRD (platform applied first)", async () => {
+    const op = res("kubernetes:helm.sh/v3:Release", "cnpg", { name: "cnpg", namespace: "cnpg-system", chart: "cloudnative-pg", values: {} }, { urn: "urn:pulumi:prod::liiibre::kubernetes:helm.sh/v3:Release::cnpg", stack: "prod" });
+    const c = k8s("postgresql.cnpg.io/v1", "Cluster", "a", "db", { spec: {} }, { urn: "urn:pulumi:prod-a::liiibre::kubernetes:postgresql.cnpg.io/v1:Cluster::db", stack: "prod-a" });
+    const stacks = [{ name: "prod", layer: "platform" }, { name: "prod-a", layer: "shard" }];
+    expect(await findings(input(estate, [op, c], { stacks }), "crd-before-cr")).toEqual([]);
+    expect(await findings(input(estate, [op, c], { stacks: [{ name: "prod", layer: "shard" }, { name: "prod-a", layer: "platform" }] }), "crd-before-cr")).toHaveLength(1);
+  });
   it("webhook-before-object: an Ingress not waiting for ingress-nginx (its admission webhook) is refused", async () => {
     const nginx = res("kubernetes:helm.sh/v3:Release", "ingress-nginx", { name: "ingress-nginx", namespace: "ingress-nginx", chart: "ingress-nginx", values: {} });
     const ing = (deps: string[]) => k8s("networking.k8s.io/v1", "Ingress", "a", "web", { spec: {} }, { dependsOn: deps });

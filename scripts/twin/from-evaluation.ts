@@ -28,8 +28,8 @@ export function secretKeysOf(evaluation: Evaluation): Record<string, string[]> {
  * The twin's input from a plan (one stack or a sharded estate's merged plan): its resources and
  * tenants, the Secrets' key names the plan carries (`secretKeys`), the estate.
  */
-export function twinInput(estate: Estate, plan: Pick<Plan, "resources" | "tenants"> & { stack?: string }, rendered?: RenderedRelease[]): TwinInput {
+export function twinInput(estate: Estate, plan: Pick<Plan, "resources" | "tenants"> & { stack?: string; stacks?: Plan["stacks"] }, rendered?: RenderedRelease[]): TwinInput {
   const secretKeys: Record<string, string[]> = {};
   for (const r of plan.resources) if (r.secretKeys) secretKeys[r.urn] = r.secretKeys;
-  return { stack: plan.stack ?? "", estate, resources: plan.resources, tenants: plan.tenants, secretKeys, rendered };
+  return { stack: plan.stack ?? "", estate, resources: plan.resources, tenants: plan.tenants, secretKeys, rendered, stacks: plan.stacks?.map((s) => ({ name: s.name, layer: s.layer })) };
 }

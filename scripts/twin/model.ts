@@ -34,6 +34,11 @@ export interface TwinInput {
    * plan redacts the whole map, the key names are not secret and references need them.
    */
   secretKeys?: Record<string, string[]>;
+  /**
+   * The estate's stacks (a sharded estate: the platform, then tenant shards, each applied by its
+   * own `pulumi up`, platform first). Absent: one stack.
+   */
+  stacks?: Array<{ name: string; layer: string }>;
   /** Objects rendered from the Helm releases (`npm run plan -- --render`); absent: chart facts from values. */
   rendered?: RenderedRelease[];
 }

@@ -64,6 +64,21 @@ function waiter(e: TwinEstate): (urn: string, target: string) => boolean {
   };
 }
 
+/**
+ * Whether `before` is applied by an earlier stack than `after`: a sharded estate applies its
+ * platform stack first (docs/operations.md), so whatever the platform installs is there before
+ * any shard's resource is created.
+ */
+function earlierStack(e: TwinEstate): (before: string, after: string) => boolean {
+  const layers = new Map((e.input.stacks ?? []).map((s) => [s.name, s.layer]));
+  const stackOf = (urn: string) => /^urn:pulumi:([^:]+)::/.exec(urn)?.[1] ?? "";
+  return (before, after) => {
+    const a = stackOf(before);
+    const b = stackOf(after);
+    return a !== b && layers.get(a) === "platform" && layers.get(b) === "shard";
+  };
+}
+
 /** The URN of what applies an object: the program's resource, or the release rendering it. */
 const applier = (o: KObject) => (o.origin === "program" ? o.source : o.release);
 
@@ -73,6 +88,7 @@ const crdBeforeCr: TwinCheck = {
   models: "the API server: a custom resource is refused until its CustomResourceDefinition is established",
   run(e) {
     const waits = waiter(e);
+    const earlier = earlierStack(e);
     const crds = new Map<string, KObject[]>();
     for (const c of e.byKind.get("CustomResourceDefinition") ?? []) {
       const k = `${c.object.spec?.group}/${c.object.spec?.names?.kind}`;
@@ -90,7 +106,7 @@ const crdBeforeCr: TwinCheck = {
       }
       const installers = [...new Set(defs.map(applier).filter((u): u is string => !!u))];
       if (installers.includes(who)) continue; // the same release installs both (Helm applies CRDs first)
-      if (!installers.some((u) => waits(who, u)))
+      if (!installers.some((u) => earlier(u, who) || waits(who, u)))
         out.push({ check: this.name, level: "error", objects: [ref(o), ...installers.map((u) => u.split("::").pop()!)], message: `is applied without waiting for ${installers.map((u) => u.split("::").pop()).join(" or ")}, which installs its CRD: on a fresh cluster it is refused (no matches for kind ${o.kind})` });
     }
     return out;
@@ -103,6 +119,7 @@ const webhookBefore: TwinCheck = {
   models: "admission webhooks with failurePolicy Fail: an object they match is refused while the webhook's pods are not serving",
   run(e) {
     const waits = waiter(e);
+    const earlier = earlierStack(e);
     const hooks: Array<{ installer: string; name: string; rules: Array<{ apiGroups?: string[]; resources?: string[] }>; fail: boolean }> = [];
     for (const kind of ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"])
       for (const h of e.byKind.get(kind) ?? []) {
@@ -117,7 +134,7 @@ const webhookBefore: TwinCheck = {
       for (const h of hooks) {
         if (!h.fail || h.installer === o.source) continue;
         const match = h.rules.some((r) => (r.apiGroups ?? []).some((x) => x === "*" || x === g) && (r.resources ?? []).some((x) => x === "*" || x === "*/*" || x === res || x.split("/")[0] === res));
-        if (match && !waits(o.source, h.installer))
+        if (match && !earlier(h.installer, o.source) && !waits(o.source, h.installer))
           out.push({ check: this.name, level: "error", objects: [ref(o), h.installer.split("::").pop()!], message: `is applied without waiting for ${h.installer.split("::").pop()}, whose webhook ${h.name} admits it: on a fresh cluster it is refused (failed calling webhook)` });
       }
     }
