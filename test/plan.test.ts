@@ -54,6 +54,8 @@ const Resource = z.strictObject({
   provider: z.string().nullable(),
   tenant: z.string().nullable(),
   stack: z.string(),
+  // Secrets only: the key names (never the values), for the estate twin (docs/plan.md).
+  secretKeys: z.array(z.string()).optional(),
 });
 const Tenant = z.strictObject({
   slug: z.string(),
