@@ -4,7 +4,7 @@
  * one stack is refused (exit 2) instead of producing a stack too large to preview.
  *
  * The model is additive: a dedicated organisation costs a base (its Tenant, namespace, quota,
- * limits, 11 NetworkPolicies, TenantStorage with its k8up bucket and user, the members-only
+ * limits, 13 NetworkPolicies, TenantStorage with its k8up bucket and user, the members-only
  * login — 1 flow, 4 subflows, 6 executions, 2 configs, a role —, the organisation and its group)
  * plus a fixed cost per app (its Helm release or Deployment, Secrets, generated passwords, OIDC
  * client with its 3 mappers, PostgreSQL cluster with its backup user, buckets and their Helsinki
@@ -18,7 +18,7 @@ import type { AppName } from "../config/apps";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
-export const TENANT_BASE_COST = 51;
+export const TENANT_BASE_COST = 53;
 /** Resources each app adds to a dedicated organisation. Apps not deployable yet cost nothing (config refuses them). */
 export const APP_COST: Record<AppName, number> = {
   nextcloud: 29,
@@ -39,11 +39,11 @@ export const DEDICATED_REALM_COST = 1;
 export const SHARED_MEMBER_COST = 3;
 /**
  * The platform without any organisation: servers, cluster, add-ons, storage platform, Keycloak,
- * Jitsi and the shared instance's own bundle (prod: 22 servers, 476 resources before its 34
+ * Jitsi and the shared instance's own bundle (prod: 29 servers, 537 resources before its 34
  * shared organisations' 102). A platform with many more servers is under-estimated: the plan
  * reports every stack's real count beside the estimate.
  */
-export const PLATFORM_BASE_COST = 476;
+export const PLATFORM_BASE_COST = 537;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 

@@ -157,7 +157,10 @@ function legs(e: TwinEstate, n: Net, from: NetPod, to: ConnectionTarget, ns: str
 const explain = (v: Verdict) => (v.deniedBy === "egress" ? "no egress rule of the source's NetworkPolicies allows it" : "no ingress rule of the destination's NetworkPolicies allows it");
 
 function bundles(e: TwinEstate): Array<{ ns: string; domain: string; apps: string[] }> {
-  const out = e.input.tenants.filter((t) => t.plan === "dedicated" && t.state !== "decommissioned").map((t) => ({ ns: t.slug, domain: t.domain, apps: t.apps }));
+  // Bundles the plan holds (`--only` plans some shards only): their namespace is among the objects.
+  const out = e.input.tenants
+    .filter((t) => t.plan === "dedicated" && t.state !== "decommissioned" && e.byRef.has(`Namespace/${t.slug}`))
+    .map((t) => ({ ns: t.slug, domain: t.domain, apps: t.apps }));
   const shared = e.input.estate.sharedServices.sharedInstance;
   if (shared && e.byRef.has(`Namespace/${shared.slug}`)) out.push({ ns: shared.slug, domain: shared.domain, apps: [...shared.apps] });
   return out;
