@@ -14,6 +14,7 @@ import { IMAGES } from "../versions";
 import type { PostgresClusterArgs, PostgresClusterOutputs } from "./contracts";
 import { S3User } from "./s3User";
 import { baseBackupSchedule } from "../ops/schedules";
+import { cnpgAvailability } from "../ops/availability";
 import { BARMAN_PLUGIN, POSTGRES_BACKUP_BUCKET, archiveServerName, bucketArn, objectsArn, settingsOf, type PolicyDocument } from "./settings";
 
 /** CloudNativePG cluster names: DNS labels short enough for the derived objects (`<name>-rw`, `<name>-1`…). */
@@ -143,6 +144,12 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
               parameters: { barmanObjectName: `${clusterName}-helsinki`, serverName: archiveServerName(clusterName, recovery.generation) },
             },
           ],
+          // Metrics for the WAL and base-backup alerts (components/ops/alert-rules.ts), labelled by cluster.
+          monitoring: {
+            enablePodMonitor: true,
+            podMonitorRelabelings: [{ sourceLabels: ["__meta_kubernetes_pod_label_cnpg_io_cluster"], targetLabel: "cluster" }],
+          },
+          ...cnpgAvailability(args.instances ?? 1),
           // k8up must not copy live PostgreSQL files: CloudNativePG backs them up consistently.
           inheritedMetadata: { annotations: { "k8up.io/backup": "false" } },
         },
