@@ -22,6 +22,7 @@ import { matrixDefaults } from "./matrix-defaults";
 import { pinnedVersions } from "./pinned-versions";
 import { secretsAreSecret } from "./secrets-are-secret";
 import { smallOrgsShare } from "./small-orgs-share";
+import { mailRelay } from "./mail-relay";
 
 new PolicyPack("liiibre", {
   description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports, isolated tenants, pinned versions, secret credentials.",
@@ -40,5 +41,6 @@ new PolicyPack("liiibre", {
     pinnedVersions,
     secretsAreSecret,
     smallOrgsShare,
+    mailRelay,
   ],
 });

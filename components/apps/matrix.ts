@@ -17,6 +17,7 @@ import { PLATFORM } from "../conventions";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
+import { synapseEmailConfig } from "../ops/mail";
 
 /** Version of synapse-s3-storage-provider installed next to Synapse (PyPI, exact; versions.ts). */
 export const S3_STORAGE_PROVIDER_VERSION = SYNAPSE_S3_PROVIDER_LOCK.find((p) => p.name === "synapse-s3-storage-provider")!.version;
@@ -128,6 +129,8 @@ export class Matrix extends pulumi.ComponentResource {
           registration: registration.result,
           "signing.key": pulumi.interpolate`ed25519 ${SIGNING_KEY_ID} ${signingSeed.base64}`,
           "secrets.yaml": pulumi.interpolate`form_secret: "${form.result}"\n`,
+          // Notifications through the relay (liiibre:mail): the section holds smtp_pass.
+          ...(ctx.mail && ctx.mailPassword ? { "mail.yaml": ctx.mailPassword.apply((p) => toYaml(synapseEmailConfig(ctx.mail!, p))) } : {}),
         },
       },
       child,
@@ -175,6 +178,7 @@ export class Matrix extends pulumi.ComponentResource {
         additional: {
           "10-liiibre.yaml": { config: ctx.storage.buckets["matrix-media"].apply((bucket) => toYaml(synapseConfig(ctx, bucket))) },
           "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
+          ...(ctx.mail ? { "30-liiibre-mail.yaml": { configSecret: "synapse-liiibre", configSecretKey: "mail.yaml" } } : {}),
         },
         extraEnv: s3Env,
         extraInitContainers: [

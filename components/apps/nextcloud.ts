@@ -17,6 +17,7 @@ import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations,
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
 import { ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
+import { nextcloudMailValues } from "../ops/mail";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -113,6 +114,8 @@ export class Nextcloud extends pulumi.ComponentResource {
       "nextcloud-password": admin.result,
       "redis-password": redisPassword.result,
     };
+    // The relay (liiibre:mail): the chart reads host, user and password from this Secret.
+    if (ctx.mail && ctx.mailPassword) Object.assign(secretData, { "smtp-host": ctx.mail.host, "smtp-username": ctx.mail.user, "smtp-password": ctx.mailPassword });
     const secret = opaqueSecret(`${name}-secret`, { name: "nextcloud-liiibre", namespace: ctx.namespace, labels, stringData: secretData }, child);
 
     const db = ctx.databases.nextcloud;
@@ -178,7 +181,14 @@ export class Nextcloud extends pulumi.ComponentResource {
       nextcloud: {
         host: this.host,
         trustedDomains: [this.host],
-        existingSecret: { enabled: true, secretName: "nextcloud-liiibre", usernameKey: "nextcloud-username", passwordKey: "nextcloud-password" },
+        existingSecret: {
+          enabled: true,
+          secretName: "nextcloud-liiibre",
+          usernameKey: "nextcloud-username",
+          passwordKey: "nextcloud-password",
+          ...(ctx.mail ? { smtpHostKey: "smtp-host", smtpUsernameKey: "smtp-username", smtpPasswordKey: "smtp-password" } : {}),
+        },
+        ...(ctx.mail ? { mail: nextcloudMailValues(ctx.mail) } : {}),
         objectStore: {
           s3: {
             enabled: true,

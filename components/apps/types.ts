@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { AppName, Tenant } from "../config";
 import type { Workload } from "./sizing";
+import type { MailRelay } from "../ops/mail";
 import type { PostgresClusterOutputs, S3Endpoint, TenantStorageOutputs } from "../storage/contracts";
 
 /** An OIDC client registered in Keycloak for one app of one bundle. */
@@ -62,6 +63,10 @@ export interface AppContext {
     keycloak: { url: string; internalUrl: string; realm: string };
   };
   provider: k8s.Provider;
+  /** The transactional-mail relay (`liiibre:mail`), when configured; apps that send mail use it. */
+  mail?: MailRelay;
+  /** The relay password (secret config `liiibre:mailPassword`), set with `mail`. */
+  mailPassword?: pulumi.Output<string>;
 }
 
 export interface AppInstance {

@@ -16,6 +16,7 @@ import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { VolumeBackup } from "../storage/volumeBackup";
 import type { IdentityContext } from "./identity";
+import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
 
 export interface KeycloakArgs {
   estate: Estate;
@@ -100,6 +101,7 @@ export class Keycloak extends pulumi.ComponentResource {
       { url, realm: "master", clientId: "admin-cli", username: "admin", password: admin.result, initialLogin: false, clientTimeout: 60 },
       { parent: this, dependsOn: [release] },
     );
+    const relay = mailRelay(args.estate);
     const realm = new keycloak.Realm(
       `${name}-estate-realm`,
       {
@@ -111,6 +113,8 @@ export class Keycloak extends pulumi.ComponentResource {
         duplicateEmailsAllowed: false,
         resetPasswordAllowed: true,
         sslRequired: "external",
+        // Password resets and verification mails through the relay (liiibre:mail).
+        ...(relay ? { smtpServer: keycloakSmtpServer(relay, mailPassword()) } : {}),
       },
       // Every account of the estate lives in it.
       { parent: this, provider: kc, protect: true, retainOnDelete: true },

@@ -19,6 +19,7 @@ import { PostgresCluster } from "../storage/postgres";
 import { TenantStorage } from "../storage/tenantStorage";
 import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
+import { mailPassword, mailRelay } from "../ops/mail";
 import { networkPolicies } from "./networkPolicies";
 
 export interface BundleArgs {
@@ -97,6 +98,8 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     }
   }
 
+  const relay = mailRelay(estate);
+  const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
   const issuer = issuerOf(a.identity.url, a.realm.name);
   const urls: Record<string, string> = {};
   const hosts: string[] = [];
@@ -143,6 +146,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
         keycloak: { url: a.identity.url, internalUrl: a.identity.internalUrl, realm: a.realm.name },
       },
       provider,
+      ...mail,
     };
     const inst = m.deploy(ctx, owner);
     Object.assign(urls, inst.urls);

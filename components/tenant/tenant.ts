@@ -16,6 +16,7 @@ import type { Estate, Tenant as TenantConfig } from "../config";
 import type { StorageContext } from "../storage/contracts";
 import { organization, type IdentityContext } from "../shared/identity";
 import { storagePoolGB } from "../units";
+import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
 import { deployBundle } from "./bundle";
 import { dnsRecords, matrixDelegation, type DnsRecord, type IngressTarget } from "./dns";
 
@@ -56,10 +57,20 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
 
     // Identity: an organization of the estate realm, or the tenant's own realm (flag).
     let realm: { name: string; resource: pulumi.Resource };
+    const relay = mailRelay(args.estate);
     if (t.dedicatedRealm) {
       const r = new keycloak.Realm(
         `${t.slug}-realm`,
-        { realm: t.slug, enabled: true, displayName: t.name, loginWithEmailAllowed: true, duplicateEmailsAllowed: false, sslRequired: "external" },
+        {
+          realm: t.slug,
+          enabled: true,
+          displayName: t.name,
+          loginWithEmailAllowed: true,
+          duplicateEmailsAllowed: false,
+          sslRequired: "external",
+          // Its password resets go through the estate's relay (liiibre:mail) too.
+          ...(relay ? { smtpServer: keycloakSmtpServer(relay, mailPassword()) } : {}),
+        },
         { parent: this, provider: id.provider, protect: true, retainOnDelete: true },
       );
       realm = { name: t.slug, resource: r };
