@@ -115,3 +115,43 @@ export const SYNAPSE_S3_PROVIDER_LOCK: ReadonlyArray<{ name: string; version: st
 export const MINIO_RELEASE = "RELEASE.2025-04-22T22-12-26Z";
 /** k8up CRDs, applied before the chart (the chart does not ship them); same release as CHARTS.k8up. */
 export const K8UP_CRDS_URL = "https://github.com/k8up-io/k8up/releases/download/k8up-4.8.4/k8up-crd.yaml";
+
+// ---------------------------------------------------------------------------------------
+// Upgrade waves (docs/operations.md#upgrades-in-waves): organisations with `channel: canary`
+// get the canary pins first; once they have run well, promote (copy the canary pin into
+// CHARTS/IMAGES above). The `channel-order` policy refuses a stable pin newer than canary's.
+// ---------------------------------------------------------------------------------------
+
+export type Channel = "canary" | "stable";
+/** Tenant app charts that move in waves (the rest are platform-wide). */
+export type WaveChart = "nextcloud" | "matrixStack";
+/** Tenant app images that move in waves. */
+export type WaveImage = "hedgedoc" | "onlyoffice" | "collabora" | "redis";
+
+/**
+ * Pins of the canary wave that are ahead of stable. A name missing here: canary runs the stable
+ * pin. Currently in canary: HedgeDoc 1.10.8 (fixes data loss with 5+ concurrent editors,
+ * CVE-2026-25642).
+ */
+export const CANARY: { charts: Partial<Record<WaveChart, ChartPin>>; images: Partial<Record<WaveImage, { repository: string; tag: string }>> } = {
+  charts: {},
+  images: {
+    hedgedoc: { repository: "quay.io/hedgedoc/hedgedoc", tag: "1.10.8" },
+  },
+};
+
+/** The chart pin of a wave chart for a channel. */
+export function chartPin(name: WaveChart, channel: Channel = "stable"): ChartPin {
+  return (channel === "canary" ? CANARY.charts[name] : undefined) ?? CHARTS[name];
+}
+
+/** The image pin of a wave image for a channel. */
+export function imagePin(name: WaveImage, channel: Channel = "stable"): { repository: string; tag: string } {
+  return (channel === "canary" ? CANARY.images[name] : undefined) ?? IMAGES[name];
+}
+
+/** `repository:tag` of a wave image for a channel. */
+export const imageRef = (name: WaveImage, channel: Channel = "stable"): string => {
+  const p = imagePin(name, channel);
+  return `${p.repository}:${p.tag}`;
+};

@@ -23,6 +23,7 @@ import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName, webApp } from "./common";
 import { resourcesFor } from "./sizing";
+import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
 export interface JitsiArgs {
@@ -43,6 +44,12 @@ export interface JitsiArgs {
   enabled?: boolean;
   /** Replicas of the Keycloak adapter. Default 1; 0 closes logins (suspended tenant). */
   adapterReplicas?: number;
+  /**
+   * Replicas of the web front (stateless nginx + config) and of the adapter, spread over nodes
+   * with budgets when >= 2 (the shared Jitsi: 2). Prosody and Jicofo stay single: the pinned
+   * chart runs them as single instances (docs/operations.md). Default: `adapterReplicas` / 1.
+   */
+  frontReplicas?: number;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -58,6 +65,9 @@ export interface JitsiAuth {
   /** Secret in the release's namespace holding the client secret under `OIDC_CLIENT_SECRET`. */
   clientSecretName: string;
 }
+
+/** Pod selector of the chart's web Deployment (release `jitsi`). */
+export const JITSI_WEB_SELECTOR = { "app.kubernetes.io/name": "jitsi-meet", "app.kubernetes.io/instance": "jitsi", "app.kubernetes.io/component": "web" };
 
 /** JWT app id: `iss`/`aud` of the tokens the adapter mints and Prosody accepts. */
 export const JWT_APP_ID = "liiibre";
@@ -109,6 +119,13 @@ export class JitsiMeet extends pulumi.ComponentResource {
       this.registerOutputs({ url: this.url });
       return;
     }
+    const front = args.frontReplicas ?? 1;
+    podDisruptionBudget(`${name}-web-pdb`, { name: "jitsi-web", namespace: args.namespace, replicas: front, matchLabels: JITSI_WEB_SELECTOR, labels: args.labels }, { ...child, dependsOn: args.dependsOn });
+    podDisruptionBudget(
+      `${name}-adapter-pdb`,
+      { name: "jitsi-keycloak-adapter", namespace: args.namespace, replicas: front, matchLabels: { "app.kubernetes.io/name": "jitsi-keycloak-adapter", "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` }, labels: args.labels },
+      { ...child, dependsOn: args.dependsOn },
+    );
     const media = { [LABELS.nodeMedia]: "true" };
     const mediaToleration = [{ key: LABELS.nodeMedia, operator: "Equal", value: "true", effect: "NoSchedule" }];
     const values = {
@@ -133,6 +150,8 @@ export class JitsiMeet extends pulumi.ComponentResource {
       // (templates/prosody/statefulset.yaml); both name the same Secret, whichever applies.
       global: { releaseSecretsOverride: { enabled: true, extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }] } },
       web: {
+        replicaCount: front,
+        ...(front >= 2 ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: JITSI_WEB_SELECTOR }, topologyKey: HOSTNAME_TOPOLOGY }] } } } : {}),
         extraEnvs: {
           RESOLUTION: String(args.resolution),
           RESOLUTION_MIN: String(Math.min(RESOLUTION_MIN, args.resolution)),
@@ -174,7 +193,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         labels: { ...labels, "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` },
         image: `${IMAGES.jitsiKeycloakAdapter.repository}:${IMAGES.jitsiKeycloakAdapter.tag}`,
         containerPort: ADAPTER_PORT,
-        replicas: args.adapterReplicas ?? 1,
+        replicas: args.frontReplicas ?? args.adapterReplicas ?? 1,
         resources: resourcesFor("jitsi-adapter", 0),
         probePath: "/health",
         nodeSelector: APPS_NODE_SELECTOR,

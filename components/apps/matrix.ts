@@ -12,12 +12,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
-import { CHARTS, IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../versions";
+import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
 import { PLATFORM } from "../conventions";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 import { synapseEmailConfig } from "../ops/mail";
+import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 
 /** Version of synapse-s3-storage-provider installed next to Synapse (PyPI, exact; versions.ts). */
 export const S3_STORAGE_PROVIDER_VERSION = SYNAPSE_S3_PROVIDER_LOCK.find((p) => p.name === "synapse-s3-storage-provider")!.version;
@@ -39,6 +40,9 @@ export function s3ProviderInstallCommand(lock: typeof SYNAPSE_S3_PROVIDER_LOCK =
     "--target", "/s3-storage-provider", "-r", "/requirements/requirements.txt",
   ];
 }
+
+/** Pod selector of the chart's Element Web Deployment (release `matrix`). */
+export const ELEMENT_WEB_SELECTOR = { "app.kubernetes.io/instance": "matrix-element-web" };
 
 /** ConfigMap holding the provider's requirements file (mounted in the init container). */
 export const S3_PROVIDER_REQUIREMENTS = "synapse-s3-provider-requirements";
@@ -147,6 +151,7 @@ export class Matrix extends pulumi.ComponentResource {
       child,
     );
     const wk = matrixWellKnown(ctx.domain);
+    const webReplicas = ctx.instances ?? 1;
     const s3Env = [
       { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_ACCESS_KEY_ID" } } },
       { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_SECRET_ACCESS_KEY" } } },
@@ -207,7 +212,9 @@ export class Matrix extends pulumi.ComponentResource {
       },
       elementWeb: {
         enabled: true,
-        replicas: replicasFor(ctx.state),
+        // Stateless: with `ha`, two replicas spread over nodes, with a budget (below).
+        replicas: replicasFor(ctx.state, webReplicas),
+        ...(webReplicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(ELEMENT_WEB_SELECTOR) } : {}),
         ingress: { host: chat },
         resources: resourcesFor("element-web", ctx.users),
         nodeSelector: APPS_NODE_SELECTOR,
@@ -222,7 +229,10 @@ export class Matrix extends pulumi.ComponentResource {
         additional: { client: JSON.stringify(wk.client), server: JSON.stringify(wk.server) },
       },
     };
-    helmRelease(`${name}-release`, CHARTS.matrixStack, { releaseName: "matrix", namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
+    if (ctx.state === "active") {
+      podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
+    }
+    helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: "matrix", namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }

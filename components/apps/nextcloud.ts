@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CHARTS, IMAGES } from "../versions";
+import { imageRef, chartPin } from "../versions";
 import { nextcloudQuota } from "../units";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
 import { resourcesFor } from "./sizing";
@@ -145,7 +145,7 @@ export class Nextcloud extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "redis",
-                  image: `${IMAGES.redis.repository}:${IMAGES.redis.tag}`,
+                  image: imageRef("redis", ctx.channel),
                   args: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --save "" --appendonly no'],
                   env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "redis-password" } } }],
                   ports: [{ name: "redis", containerPort: 6379, protocol: "TCP" }],
@@ -232,7 +232,7 @@ export class Nextcloud extends pulumi.ComponentResource {
     };
     this.release = helmRelease(
       `${name}-release`,
-      CHARTS.nextcloud,
+      chartPin("nextcloud", ctx.channel),
       { releaseName: "nextcloud", namespace: ctx.namespace, values },
       { ...child, dependsOn: [secret] },
     );

@@ -17,6 +17,7 @@ import { PostgresCluster } from "../storage/postgres";
 import { VolumeBackup } from "../storage/volumeBackup";
 import type { IdentityContext } from "./identity";
 import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
+import { SHARED_REPLICAS } from "../ops/availability";
 
 export interface KeycloakArgs {
   estate: Estate;
@@ -69,7 +70,9 @@ export class Keycloak extends pulumi.ComponentResource {
     const values = {
       // Objects named `keycloak`, `keycloak-headless` (the JGroups DNS query below).
       fullnameOverride: "keycloak",
-      replicas: 2,
+      replicas: SHARED_REPLICAS,
+      // The chart's default affinity already requires one pod per node; the budget keeps one up during drains.
+      podDisruptionBudget: { minAvailable: 1 },
       command: ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", "--cache-stack=kubernetes"],
       // The chart renders extraEnv as a template string.
       extraEnv: toYaml(env),

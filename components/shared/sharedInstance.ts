@@ -67,6 +67,9 @@ export class SharedInstance extends pulumi.ComponentResource {
       poolGB: users > 0 ? poolGB : estate.offer.quotaPerUserGB * estate.offer.smallOrgThreshold,
       apps: si.apps,
       groups: this.groups,
+      // ~30 organisations depend on it: its databases and stateless workloads run twice, on stable pins.
+      channel: "stable",
+      ha: true,
       estate,
       storage: args.storage,
       identity,

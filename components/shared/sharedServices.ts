@@ -12,6 +12,7 @@ import type { DnsRecord } from "../tenant/dns";
 import { oidcClient, type IdentityContext } from "./identity";
 import { Keycloak } from "./keycloak";
 import { SharedInstance } from "./sharedInstance";
+import { SHARED_REPLICAS } from "../ops/availability";
 
 export interface SharedServicesArgs {
   estate: Estate;
@@ -72,6 +73,8 @@ export class SharedServices extends pulumi.ComponentResource {
           clientSecretName: jitsiClient.secretName,
         },
         labels: jitsiLabels,
+        // Every organisation meets here: web front and login adapter twice, spread, with budgets.
+        frontReplicas: SHARED_REPLICAS,
         provider: storage.k8s,
         dependsOn: [jitsiNs, jitsiClientSecret],
       },

@@ -20,6 +20,7 @@ import { TenantStorage } from "../storage/tenantStorage";
 import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
 import { mailPassword, mailRelay } from "../ops/mail";
+import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
 
 export interface BundleArgs {
@@ -35,6 +36,10 @@ export interface BundleArgs {
   apps: AppName[];
   /** Shared instance only: the organisations it hosts. */
   groups?: SharedGroup[];
+  /** Upgrade wave (which pins of components/versions.ts). Default stable. */
+  channel?: Channel;
+  /** Two instances of each database and of the stateless app workloads (docs/operations.md). Default false. */
+  ha?: boolean;
   estate: Estate;
   storage: StorageContext;
   identity: IdentityContext;
@@ -63,7 +68,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     {
       metadata: {
         name: ns,
-        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", "pod-security.kubernetes.io/enforce": "baseline" },
+        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", "pod-security.kubernetes.io/enforce": "baseline" },
         annotations,
       },
     },
@@ -92,7 +97,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     for (const db of m.databases) {
       databases[db] = new PostgresCluster(
         `${slug}-${db}-pg`,
-        { namespace: ns, database: db, owner: db, instances: 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, resources: resourcesFor("postgres", a.users), context: a.storage },
+        { namespace: ns, database: db, owner: db, instances: a.ha ? 2 : 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, resources: resourcesFor("postgres", a.users), context: a.storage },
         { parent: owner, dependsOn: [namespace] },
       );
     }
@@ -147,6 +152,8 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       },
       provider,
       ...mail,
+      channel: a.channel ?? "stable",
+      instances: a.ha ? 2 : 1,
     };
     const inst = m.deploy(ctx, owner);
     Object.assign(urls, inst.urls);

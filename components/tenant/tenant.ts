@@ -93,6 +93,8 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       poolGB: storagePoolGB(t),
       exemption: t.exemption?.reason,
       apps: t.apps,
+      channel: t.channel,
+      ha: t.ha,
       estate: args.estate,
       storage: args.storage,
       identity: id,
