@@ -23,6 +23,7 @@ import { pinnedVersions } from "./pinned-versions";
 import { secretsAreSecret } from "./secrets-are-secret";
 import { smallOrgsShare } from "./small-orgs-share";
 import { mailRelay } from "./mail-relay";
+import { channelOrder } from "./channel-order";
 
 new PolicyPack("liiibre", {
   description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports, isolated tenants, pinned versions, secret credentials.",
@@ -42,5 +43,6 @@ new PolicyPack("liiibre", {
     secretsAreSecret,
     smallOrgsShare,
     mailRelay,
+    channelOrder,
   ],
 });
