@@ -7,6 +7,12 @@
 /** k0s release deployed by k0sctl (bumping it re-runs `k0sctl apply`: a rolling upgrade, no server replaced). */
 export const K0S_VERSION = "v1.33.4+k0s.0";
 
+/**
+ * k0sctl the scripts require, exactly (components/k0s/scripts.ts checks `k0sctl version`).
+ * Needs >= 0.26 for the `connect.after` hook the cloud-init wait uses (k0sctl README, hooks).
+ */
+export const K0SCTL_VERSION = "v0.32.2";
+
 /** Helm charts: repository URL, chart name and exact version. */
 export interface ChartPin {
   repo: string;
