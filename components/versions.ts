@@ -45,6 +45,12 @@ export const CHARTS = {
   kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "77.14.0" },
   /** Loki, single-binary mode (grafana/helm-charts). */
   loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", version: "6.45.1" },
+  /**
+   * kured (kubereboot/charts, kured 1.23.0): reboots nodes one at a time after unattended
+   * upgrades, draining through the eviction API (PodDisruptionBudgets hold). Not in the offline
+   * chart cache (../shared/charts): its values are not rendered by the tests.
+   */
+  kured: { repo: "https://kubereboot.github.io/charts", chart: "kured", version: "6.1.0" },
   /** Grafana Alloy: ships pod logs to Loki (Promtail's successor). */
   alloy: { repo: "https://grafana.github.io/helm-charts", chart: "alloy", version: "0.12.5" },
   // storage and backups (components/storage)
@@ -76,6 +82,8 @@ export const IMAGES = {
     repository: "registry.k8s.io/ingress-nginx/nginx-errors",
     tag: "v20231208-4c39e6acc@sha256:c2ca20775f41c0c89906dc74a31239d94ac48e84e7c6164affed41fe669cdaa5",
   },
+  /** kured, the appVersion of CHARTS.kured. */
+  kured: { repository: "ghcr.io/kubereboot/kured", tag: "1.23.0" },
   // storage and backups (components/storage)
   /** MinIO server of the primary Tenant (Falkenstein); keep it equal to MINIO_RELEASE (replication wants the same release on both sides). */
   minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2025-04-22T22-12-26Z" },
