@@ -11,13 +11,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { imageRef, chartPin } from "../versions";
+import { IMAGES, imageRef, chartPin } from "../versions";
 import { nextcloudQuota } from "../units";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
 import { ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
+import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -28,7 +29,7 @@ export const OFFICE_FORMATS = {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The `before-starting` hook: idempotent occ settings (no secret inline: env vars only). */
-export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim">): string {
+export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim"> & { slug?: string }): string {
   const lines = [
     "#!/bin/sh",
     "set -eu",
@@ -51,6 +52,9 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
         "--mapping-uid=preferred_username",
         "--group-provisioning=1",
         "--mapping-groups=groups",
+        // Dedicated instance: only the organisation's own groups are synced at login, so the
+        // `admin` membership its admins get (components/ops/org-admins.ts) is left alone.
+        ...(ctx.groups?.length || !ctx.slug ? [] : [`--group-whitelist-regex=${q(`^${ctx.slug}(-admins)?$`)}`]),
       ].join(" "),
       // Keycloak is the only way in (the local admin keeps working with ?direct=1).
       "occ config:app:set user_oidc allow_multiple_user_backends --value 0",
@@ -230,6 +234,59 @@ export class Nextcloud extends pulumi.ComponentResource {
       },
       metrics: { enabled: false },
     };
+    // Organisation admins (components/ops/org-admins.ts): members of `<slug>-admins` become group admins.
+    const grants = adminGrants(ctx.slug, ctx.groups?.map((g) => g.slug));
+    const syncScript = new k8s.core.v1.ConfigMap(
+      `${name}-org-admins-script`,
+      { metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels }, data: { "sync.py": ORG_ADMINS_SCRIPT } },
+      child,
+    );
+    new k8s.batch.v1.CronJob(
+      `${name}-org-admins`,
+      {
+        metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels },
+        spec: {
+          schedule: "*/15 * * * *",
+          concurrencyPolicy: "Forbid",
+          suspend: ctx.state !== "active",
+          successfulJobsHistoryLimit: 1,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 1,
+              activeDeadlineSeconds: 600,
+              template: {
+                metadata: { labels },
+                spec: {
+                  restartPolicy: "Never",
+                  automountServiceAccountToken: false,
+                  securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+                  nodeSelector: APPS_NODE_SELECTOR,
+                  containers: [
+                    {
+                      name: "sync",
+                      image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
+                      command: ["python3", "/script/sync.py"],
+                      env: [
+                        { name: "NC_URL", value: `http://nextcloud.${ctx.namespace}.svc:8080` },
+                        { name: "NC_HOST", value: this.host },
+                        { name: "NC_USER", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "nextcloud-username" } } },
+                        { name: "NC_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "nextcloud-password" } } },
+                        { name: "GRANTS", value: JSON.stringify(grants) },
+                      ],
+                      resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+                      volumeMounts: [{ name: "script", mountPath: "/script", readOnly: true }],
+                    },
+                  ],
+                  volumes: [{ name: "script", configMap: { name: "nextcloud-org-admins" } }],
+                },
+              },
+            },
+          },
+        },
+      },
+      { ...child, dependsOn: [secret, syncScript] },
+    );
     this.release = helmRelease(
       `${name}-release`,
       chartPin("nextcloud", ctx.channel),

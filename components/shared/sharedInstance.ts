@@ -14,6 +14,7 @@ import type { StorageContext } from "../storage/contracts";
 import { storagePoolGB } from "../units";
 import { deployBundle } from "../tenant/bundle";
 import { organization, type IdentityContext } from "./identity";
+import { adminsGroup } from "../ops/org-admins";
 
 export interface SharedInstanceArgs {
   estate: Estate;
@@ -51,6 +52,12 @@ export class SharedInstance extends pulumi.ComponentResource {
       new keycloak.Group(
         `${t.slug}-group`,
         { realmId: identity.estateRealm, name: t.slug, attributes: { "liiibre-quota-gb": String(storagePoolGB(t)) } },
+        { parent: this, provider: identity.provider, retainOnDelete: true, dependsOn: [identity.estateRealmResource] },
+      );
+      // Its admins: group admins of `<slug>` on the shared Nextcloud (components/ops/org-admins.ts).
+      new keycloak.Group(
+        `${t.slug}-admins-group`,
+        { realmId: identity.estateRealm, name: adminsGroup(t.slug), attributes: { "liiibre-admins-of": t.slug } },
         { parent: this, provider: identity.provider, retainOnDelete: true, dependsOn: [identity.estateRealmResource] },
       );
     }

@@ -17,6 +17,7 @@ import type { StorageContext } from "../storage/contracts";
 import { organization, type IdentityContext } from "../shared/identity";
 import { storagePoolGB } from "../units";
 import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
+import { adminsGroup } from "../ops/org-admins";
 import { deployBundle } from "./bundle";
 import { dnsRecords, matrixDelegation, type DnsRecord, type IngressTarget } from "./dns";
 
@@ -81,6 +82,19 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
         this,
       );
       realm = { name: id.estateRealm, resource: org };
+    }
+
+    // The organisation's members and admins groups in its realm: admins administer its
+    // Nextcloud (components/ops/org-admins.ts). Memberships live there: retained.
+    for (const [suffix, groupName, attributes] of [
+      ["members-group", t.slug, { "liiibre-organisation": t.slug }],
+      ["admins-group", adminsGroup(t.slug), { "liiibre-admins-of": t.slug }],
+    ] as const) {
+      new keycloak.Group(
+        `${t.slug}-${suffix}`,
+        { realmId: realm.name, name: groupName, attributes: { ...attributes } },
+        { parent: this, provider: id.provider, retainOnDelete: true, dependsOn: [realm.resource] },
+      );
     }
 
     const bundle = deployBundle(this, {
