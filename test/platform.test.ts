@@ -136,7 +136,7 @@ describe("Platform (prod)", () => {
     const releases = platform.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
     const pins = Object.values(CHARTS) as Array<{ chart: string; version: string; repo: string }>;
     expect(releases.map((r) => r.inputs.chart).sort()).toEqual(
-      ["alloy", "cert-manager", "hcloud-cloud-controller-manager", "hcloud-csi", "ingress-nginx", "kube-prometheus-stack", "local-static-provisioner", "loki"].sort(),
+      ["alloy", "cert-manager", "hcloud-cloud-controller-manager", "hcloud-csi", "ingress-nginx", "kube-prometheus-stack", "kured", "local-static-provisioner", "loki"].sort(),
     );
     for (const r of releases) {
       const pin = pins.find((p) => p.chart === r.inputs.chart)!;

@@ -207,8 +207,9 @@ describe("the shared instance", () => {
   });
 
   it("each shared organisation is a Keycloak organization and group of the estate realm", () => {
-    const groups = ofType(ev.resources, "keycloak:index/group:Group");
-    expect(groups.map((g) => g.inputs.name).sort()).toEqual(shared().map((t) => t.slug).sort());
+    // Members and admins groups per organisation (the admins groups: components/ops/org-admins.ts).
+    const groups = ofType(ev.resources, "keycloak:index/group:Group").filter((g) => g.parent?.includes("SharedInstance"));
+    expect(groups.map((g) => g.inputs.name).sort()).toEqual(shared().flatMap((t) => [t.slug, `${t.slug}-admins`]).sort());
     for (const g of groups) expect(g.inputs.realmId).toBe("liiibre");
     expect(hook()).toContain("--mapping-groups=groups");
   });
