@@ -18,6 +18,9 @@ import { checkPolicies } from "../scripts/check-policies";
 import { k8upSchedules, baseBackupSchedule, parseWindow, slotOf, stableHash } from "../components/ops/schedules";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../components/ops/org-admins";
 import { CANARY, IMAGES, chartPin, imagePin } from "../components/versions";
+import { PrometheusRule, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { CronJob } from "kubernetes-models/batch/v1";
 
 const prodRaw = () => structuredClone(readStackConfig(stackConfigFile("prod"))) as any;
 const devRaw = () => structuredClone(readStackConfig(stackConfigFile("dev"))) as any;
@@ -187,6 +190,30 @@ describe("the prod plan", () => {
     expect(k.version).toBe("6.1.0");
     expect(k.values.configuration).toMatchObject({ concurrency: 1, rebootDays: ["mo", "tu", "we", "th"], startTime: "03:00", endTime: "06:00", forceReboot: false });
     expect(k.values.configuration.prometheusUrl).toMatch(/^http:\/\/kube-prometheus-stack-prometheus\.monitoring\.svc:9090$/);
+  });
+
+  it("declares objects valid for their upstream schemas (prometheus-operator CRDs, PodDisruptionBudget, CronJob)", () => {
+    const check = (type: string, make: (o: any) => { validate(): void }) => {
+      const found = of(type);
+      expect(found.length, type).toBeGreaterThan(0);
+      for (const r of found) expect(() => make(r.inputs).validate(), r.urn).not.toThrow();
+    };
+    check("kubernetes:monitoring.coreos.com/v1:PrometheusRule", (o) => new PrometheusRule(o));
+    check("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", (o) => new ServiceMonitor(o));
+    check("kubernetes:policy/v1:PodDisruptionBudget", (o) => new PodDisruptionBudget(o));
+    check("kubernetes:batch/v1:CronJob", (o) => new CronJob(o));
+    // The check can fail: a rule without its expression is refused.
+    const bad = structuredClone(of("kubernetes:monitoring.coreos.com/v1:PrometheusRule")[0].inputs) as any;
+    delete bad.spec.groups[0].rules[0].expr;
+    expect(() => new PrometheusRule(bad).validate()).toThrow();
+    const dashboards = of("kubernetes:core/v1:ConfigMap").filter((r) => (r.inputs as any).metadata.labels?.grafana_dashboard === "1");
+    expect(dashboards.map((r) => (r.inputs as any).metadata.name).sort()).toEqual(["liiibre-backups", "liiibre-errors", "liiibre-storage"]);
+    for (const d of dashboards) {
+      const [json] = Object.values((d.inputs as any).data as Record<string, string>);
+      const model = JSON.parse(json);
+      expect(model.panels.length).toBeGreaterThan(2);
+      for (const p of model.panels) for (const t of p.targets) expect(t.expr.length).toBeGreaterThan(0);
+    }
   });
 
   it("creates each organisation's admins group in Keycloak", () => {
