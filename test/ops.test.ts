@@ -190,6 +190,13 @@ describe("the prod plan", () => {
     expect(k.version).toBe("6.1.0");
     expect(k.values.configuration).toMatchObject({ concurrency: 1, rebootDays: ["mo", "tu", "we", "th"], startTime: "03:00", endTime: "06:00", forceReboot: false });
     expect(k.values.configuration.prometheusUrl).toMatch(/^http:\/\/kube-prometheus-stack-prometheus\.monitoring\.svc:9090$/);
+    // Blocks only on critical alerts (a node down, backups broken), not on warnings like a full pool.
+    const re = new RegExp(k.values.configuration.alertFilterRegexp);
+    expect(k.values.configuration.alertFilterMatchOnly).toBe(true);
+    expect(re.test("LiiibreNodeNotReady")).toBe(true);
+    expect(re.test("LiiibreHelsinkiDown")).toBe(true);
+    expect(re.test("LiiibreStoragePoolFull")).toBe(false);
+    expect(re.test("LiiibreNodeNotReadyX")).toBe(false);
   });
 
   it("declares objects valid for their upstream schemas (prometheus-operator CRDs, PodDisruptionBudget, CronJob)", () => {
