@@ -293,9 +293,11 @@ describe("config keys of issue 12", () => {
       [(c) => (c.monitoring = { alerting: { receivers: { email: { to: ["ops@example.org"] } } } }), "liiibre:monitoring.alerting.receivers.email: expected the mail relay liiibre:mail"],
       [(c) => (c.mail = { host: "relay.example.org", tls: "ssl", user: "u", from: { default: "noreply@example.org" } }), "liiibre:mail.tls: expected one of starttls | tls | none"],
       [(c) => (c.operations = { reboots: { days: ["monday"] } }), "liiibre:operations.reboots.days[0]"],
+      [(c) => (c.tenants[c.tenants.findIndex((t: any) => t.plan === "shared")].ha = true), "liiibre:tenants[%SHARED%].ha: expected no ha for plan \"shared\""],
     ];
-    for (const [mutate, message] of cases) {
+    for (const [mutate, template] of cases) {
       const c = devRaw();
+      const message = template.replace("%SHARED%", String(c.tenants.findIndex((t: any) => t.plan === "shared")));
       mutate(c);
       const p = configProblems(c);
       expect(p.some((x) => x.startsWith(message)), `${message}\n${p.join("\n")}`).toBe(true);
