@@ -3,12 +3,16 @@
  * every alert fires on a sample series and stays quiet on a healthy one. The sample values
  * are chosen by hand against each threshold (comments), not read back from the rules.
  * Annotations are stripped from the copy under test (promtool compares them verbatim); their
- * templates are checked by `promtool check rules` on the full file.
+ * templates are checked by `promtool check rules` on the full file. The Alertmanager
+ * configuration built from the stacks is checked by `amtool` (Debian `prometheus-alertmanager`).
  */
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { alertRuleGroups, type PoolInput } from "../components/ops/alert-rules";
-import { promtool, promtoolAvailable } from "./helpers/promtool";
+import { alertmanagerConfig } from "../components/ops/alerting";
+import { parseEstate } from "../components/config";
+import { readStackConfig, stackConfigFile } from "../scripts/harness";
+import { amtool, amtoolAvailable, promtool, promtoolAvailable } from "./helpers/prometheus-tools";
 
 const POOLS: PoolInput[] = [
   { slug: "acme", buckets: ["acme-nextcloud", "acme-matrix-media"], poolBytes: 1000 },
@@ -152,5 +156,30 @@ describe("alert rules (promtool)", () => {
     });
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);
+  });
+});
+
+describe("Alertmanager configuration (amtool)", () => {
+  const configs = () => {
+    return Object.fromEntries(["prod", "dev"].map((s) => [s, stringify(alertmanagerConfig(parseEstate(readStackConfig(stackConfigFile(s)))))]));
+  };
+
+  it.skipIf(!amtoolAvailable)("is accepted by `amtool check-config` (prod: e-mail and webhook receivers; dev: none)", () => {
+    for (const [stack, text] of Object.entries(configs())) {
+      const r = amtool(["check-config", "alertmanager.yaml"], { "alertmanager.yaml": text });
+      expect(r.output, stack).toContain("SUCCESS");
+      expect(r.status, stack).toBe(0);
+    }
+    const broken = amtool(["check-config", "alertmanager.yaml"], { "alertmanager.yaml": configs().prod.replace("receiver: critical", "receiver: nobody") });
+    expect(broken.status).not.toBe(0);
+  });
+
+  it.skipIf(!amtoolAvailable)("routes prod alerts by severity (`amtool config routes test`)", () => {
+    const prod = configs().prod;
+    const route = (...labels: string[]) => amtool(["config", "routes", "test", "--config.file=alertmanager.yaml", ...labels], { "alertmanager.yaml": prod }).output.replace(/^Warning:.*$/gm, "").trim();
+    expect(route("alertname=LiiibreHelsinkiDown", "severity=critical")).toBe("critical");
+    expect(route("alertname=LiiibreVolumeFull", "severity=warning")).toBe("warning");
+    expect(route("alertname=Something", "severity=info")).toBe("null"); // prod routes info nowhere
+    expect(route("alertname=Watchdog", "severity=none")).toBe("null");
   });
 });
