@@ -22,11 +22,12 @@ import { matrixDefaults } from "./matrix-defaults";
 import { pinnedVersions } from "./pinned-versions";
 import { secretsAreSecret } from "./secrets-are-secret";
 import { smallOrgsShare } from "./small-orgs-share";
+import { adminSurfacesRestricted } from "./admin-surfaces-restricted";
 import { mailRelay } from "./mail-relay";
 import { channelOrder } from "./channel-order";
 
 new PolicyPack("liiibre", {
-  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports, isolated tenants, pinned versions, secret credentials.",
+  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports and admin surfaces, isolated tenants, pinned versions, secret credentials.",
   enforcementLevel: "mandatory",
   policies: [
     storageQuotaPerUser,
@@ -42,6 +43,7 @@ new PolicyPack("liiibre", {
     pinnedVersions,
     secretsAreSecret,
     smallOrgsShare,
+    adminSurfacesRestricted,
     mailRelay,
     channelOrder,
   ],

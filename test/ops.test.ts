@@ -225,16 +225,16 @@ describe("the prod plan", () => {
 
   it("creates each organisation's admins group in Keycloak", () => {
     const groups = of("keycloak:index/group:Group").map((r) => (r.inputs as any).name as string);
-    for (const t of ev.estate.tenants) expect(groups).toContain(`${t.slug}-admins`);
+    for (const t of ev.estate.tenants) expect(groups).toContain(`admins-${t.slug}`);
     const cron = of("kubernetes:batch/v1:CronJob").filter((r) => (r.inputs as any).metadata.name === "nextcloud-org-admins");
     expect(cron.length).toBe(of("kubernetes:helm.sh/v3:Release").filter((r) => (r.inputs as any).chart === "nextcloud").length);
   });
 });
 
 describe("organisation admins sync (run with python3 against a fake Nextcloud OCS API)", () => {
-  it("makes members of <slug>-admins group admins of <slug>, and instance admins on a dedicated Nextcloud", async () => {
+  it("makes members of admins-<slug> group admins of org-<slug>, and instance admins on a dedicated Nextcloud", async () => {
     const calls: string[] = [];
-    const groups: Record<string, string[]> = { "acme-admins": ["alice"], "calm-admins": [], "solo-admins": ["bob"] };
+    const groups: Record<string, string[]> = { "admins-acme": ["alice"], "admins-calm": [], "admins-solo": ["bob"] };
     const server = http.createServer((req, res) => {
       let body = "";
       req.on("data", (c) => (body += c));
@@ -266,16 +266,16 @@ describe("organisation admins sync (run with python3 against a fake Nextcloud OC
       });
     try {
       // Shared instance: acme and calm (no admin yet); a missing group (404) is no error.
-      const shared = await run([...adminGrants("mutualise", ["calm", "acme"]), { admins: "gone-admins", subadminOf: "gone", instanceAdmin: false }]);
+      const shared = await run([...adminGrants("mutualise", ["calm", "acme"]), { admins: "admins-gone", subadminOf: "org-gone", instanceAdmin: false }]);
       expect(shared.status).toBe(0);
       const auth = `Basic ${Buffer.from("admin:pw").toString("base64")}`;
-      expect(calls).toContain(`POST /ocs/v2.php/cloud/users/alice/subadmins groupid=acme host=cloud.example.org ocs=true auth=${auth}`);
+      expect(calls).toContain(`POST /ocs/v2.php/cloud/users/alice/subadmins groupid=org-acme host=cloud.example.org ocs=true auth=${auth}`);
       expect(calls.filter((c) => c.includes("/users/alice/groups"))).toEqual([]); // never instance admin on the shared instance
       calls.length = 0;
       const dedicated = await run(adminGrants("solo", undefined));
       expect(dedicated.status).toBe(0);
       expect(calls.filter((c) => c.startsWith("POST")).map((c) => c.split(" host=")[0])).toEqual([
-        "POST /ocs/v2.php/cloud/users/bob/subadmins groupid=solo",
+        "POST /ocs/v2.php/cloud/users/bob/subadmins groupid=org-solo",
         "POST /ocs/v2.php/cloud/users/bob/groups groupid=admin",
       ]);
     } finally {

@@ -19,6 +19,7 @@ import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
 import { ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
+import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -45,16 +46,19 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
       [
         "occ user_oidc:provider keycloak",
         `--clientid=${q(ctx.oidc.clientId)}`,
-        '--clientsecret="$OIDC_CLIENT_SECRET"',
+        // The secret stays off the command line: occ reads the variable itself.
+        "--clientsecret-env=OIDC_CLIENT_SECRET",
         `--discoveryuri=${q(`${ctx.oidc.issuer}/.well-known/openid-configuration`)}`,
         "--scope='openid email profile'",
         "--unique-uid=0",
         "--mapping-uid=preferred_username",
+        // Groups come from the estate-set `nextcloud_groups` claim, never from Keycloak group
+        // names; only the bundle's organisation groups are provisioned, and a login without one
+        // is refused (defence in depth behind Keycloak's members-only flow).
         "--group-provisioning=1",
-        "--mapping-groups=groups",
-        // Dedicated instance: only the organisation's own groups are synced at login, so the
-        // `admin` membership its admins get (components/ops/org-admins.ts) is left alone.
-        ...(ctx.groups?.length || !ctx.slug ? [] : [`--group-whitelist-regex=${q(`^${ctx.slug}(-admins)?$`)}`]),
+        `--mapping-groups=${NEXTCLOUD_GROUPS_CLAIM}`,
+        `--group-whitelist-regex=${q(groupWhitelistRegex(ctx.oidc.groupWhitelist))}`,
+        "--group-restrict-login-to-whitelist=1",
       ].join(" "),
       // Keycloak is the only way in (the local admin keeps working with ?direct=1).
       "occ config:app:set user_oidc allow_multiple_user_backends --value 0",
@@ -65,7 +69,9 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
     lines.push(
       "app onlyoffice",
       `occ config:app:set onlyoffice DocumentServerUrl --value ${q(`https://${hostOf("office", ctx.domain)}/`)}`,
-      'occ config:app:set onlyoffice jwt_secret --value "$ONLYOFFICE_JWT_SECRET"',
+      // jwt_secret: from config.php (onlyoffice.config.php reads the environment), never argv;
+      // the app value is cleared so that the system value applies.
+      "occ config:app:delete onlyoffice jwt_secret",
       `occ config:app:set onlyoffice defFormats --value ${q(JSON.stringify(def))}`,
       `occ config:app:set onlyoffice editFormats --value ${q(JSON.stringify(def))}`,
     );
@@ -79,6 +85,15 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
     );
   }
   if (ctx.scim) lines.push("app scimserviceprovider");
+  if (ctx.groups) {
+    // The shared instance: an organisation sees and shares with its own members only (and with
+    // the organisations that allow cross-organisation sharing, through the open-sharing group).
+    lines.push(
+      "occ config:app:set core shareapi_only_share_with_group_members --value yes",
+      "occ config:app:set core shareapi_restrict_user_enumeration_to_group --value yes",
+      "occ config:app:set core shareapi_restrict_user_enumeration_full_match --value no",
+    );
+  }
   if (ctx.groups?.length) {
     lines.push("app groupquota");
     for (const g of [...ctx.groups].sort((a, b) => a.slug.localeCompare(b.slug))) lines.push(...groupQuotaLines(g));
@@ -89,10 +104,16 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
 /** occ lines creating a shared organisation's group and setting its quota (its pool). */
 export function groupQuotaLines(g: SharedGroup): string[] {
   return [
-    `occ group:add --display-name ${q(g.displayName)} ${q(g.slug)} >/dev/null 2>&1 || true`,
-    `occ groupquota:set ${q(g.slug)} ${q(nextcloudQuota(g.quotaGB))}`,
+    `occ group:add --display-name ${q(g.displayName)} ${q(orgGroupName(g.slug))} >/dev/null 2>&1 || true`,
+    `occ groupquota:set ${q(orgGroupName(g.slug))} ${q(nextcloudQuota(g.quotaGB))}`,
   ];
 }
+
+/** Starts Redis with its password read from stdin (`redis-server -`), not from its command line. */
+export const REDIS_START = 'exec redis-server - --save "" --appendonly no <<EOF\nrequirepass $REDIS_PASSWORD\nEOF\n';
+
+/** config.php fragment giving the OnlyOffice connector its JWT secret from the environment. */
+export const ONLYOFFICE_CONFIG_PHP = "<?php\n$CONFIG = array('onlyoffice' => array('jwt_secret' => getenv('ONLYOFFICE_JWT_SECRET')));\n";
 
 export interface NextcloudArgs {
   ctx: AppContext;
@@ -150,7 +171,8 @@ export class Nextcloud extends pulumi.ComponentResource {
                 {
                   name: "redis",
                   image: imageRef("redis", ctx.channel),
-                  args: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --save "" --appendonly no'],
+                  // The password reaches redis as configuration on stdin (a here-document), never argv.
+                  args: ["sh", "-c", REDIS_START],
                   env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "redis-password" } } }],
                   ports: [{ name: "redis", containerPort: 6379, protocol: "TCP" }],
                   resources: redisRes,
@@ -208,6 +230,7 @@ export class Nextcloud extends pulumi.ComponentResource {
           },
         },
         extraEnv,
+        ...(ctx.apps.includes("onlyoffice") ? { configs: { "onlyoffice.config.php": ONLYOFFICE_CONFIG_PHP } } : {}),
         hooks: { "before-starting": nextcloudSetupScript(ctx) },
       },
       internalDatabase: { enabled: false },
@@ -235,7 +258,7 @@ export class Nextcloud extends pulumi.ComponentResource {
       metrics: { enabled: false },
     };
     // Organisation admins (components/ops/org-admins.ts): members of `<slug>-admins` become group admins.
-    const grants = adminGrants(ctx.slug, ctx.groups?.map((g) => g.slug));
+    const grants = adminGrants(ctx.slug, ctx.groups?.filter((g) => g.active).map((g) => g.slug));
     const syncScript = new k8s.core.v1.ConfigMap(
       `${name}-org-admins-script`,
       { metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels }, data: { "sync.py": ORG_ADMINS_SCRIPT } },

@@ -1,24 +1,30 @@
 /**
- * Organisation admins: each organisation has a Keycloak group `<slug>-admins` (in its realm).
- * Its members arrive in Nextcloud through the OIDC `groups` claim (user_oidc group
- * provisioning); a CronJob beside each Nextcloud then, every 15 minutes, through Nextcloud's
- * provisioning API (OCS):
- * - makes them group admins (sub-admins) of their organisation's group `<slug>` — on the shared
- *   instance, that is how an organisation's admin redistributes its pooled quota between its
- *   members, and nothing else;
- * - on a dedicated Nextcloud, also adds them to Nextcloud's `admin` group.
+ * Organisation admins: each organisation has a Keycloak group `admins-<slug>` (in its realm,
+ * beside its members group `org-<slug>`, components/shared/membership.ts). Like the members
+ * group, it grants the bundle's access role while the organisation is active and names, in its
+ * `liiibre-nextcloud-groups` attribute, the Nextcloud group its members get (`admins-<slug>`,
+ * whitelisted in user_oidc). A CronJob beside each Nextcloud then, every 15 minutes, through
+ * Nextcloud's provisioning API (OCS):
+ * - makes them group admins (sub-admins) of `org-<slug>` — on the shared instance, that is how an
+ *   organisation's admin redistributes its pooled quota between its members, and nothing else;
+ * - on a dedicated Nextcloud, also adds them to Nextcloud's `admin` group (user_oidc syncs only
+ *   whitelisted groups at login, `admin` never is, so that membership stays; it comes from this
+ *   estate-named group only, never from a Keycloak group name).
  * The script only adds (never demotes): removing someone is done in Keycloak *and* in Nextcloud
  * (docs/operations.md#organisation-admins).
  */
+import * as keycloak from "@pulumi/keycloak";
+import type * as pulumi from "@pulumi/pulumi";
+import { NEXTCLOUD_GROUPS_ATTRIBUTE, orgGroupName } from "../shared/membership";
 
-/** Name of an organisation's admins group (Keycloak and Nextcloud). */
-export const adminsGroup = (slug: string): string => `${slug}-admins`;
+/** Name of an organisation's admins group, in Keycloak and in Nextcloud (`admins-` never collides with `org-<slug>`). */
+export const adminsGroup = (slug: string): string => `admins-${slug}`;
 
 /** What the sync does for one organisation. */
 export interface AdminGrant {
-  /** Group whose members are the organisation's admins (`<slug>-admins`). */
+  /** Nextcloud group whose members are the organisation's admins (`admins-<slug>`). */
   admins: string;
-  /** Group they become sub-admins of (`<slug>`). */
+  /** Nextcloud group they become sub-admins of (`org-<slug>`). */
   subadminOf: string;
   /** Also make them Nextcloud admins (dedicated instance only). */
   instanceAdmin: boolean;
@@ -26,8 +32,26 @@ export interface AdminGrant {
 
 /** Grants of a bundle: one per shared organisation, or the dedicated organisation's own. */
 export function adminGrants(slug: string, sharedGroups: string[] | undefined): AdminGrant[] {
-  if (sharedGroups?.length) return [...sharedGroups].sort().map((g) => ({ admins: adminsGroup(g), subadminOf: g, instanceAdmin: false }));
-  return [{ admins: adminsGroup(slug), subadminOf: slug, instanceAdmin: true }];
+  if (sharedGroups?.length) return [...sharedGroups].sort().map((g) => ({ admins: adminsGroup(g), subadminOf: orgGroupName(g), instanceAdmin: false }));
+  return [{ admins: adminsGroup(slug), subadminOf: orgGroupName(slug), instanceAdmin: true }];
+}
+
+/**
+ * The organisation's admins group `admins-<slug>` (retained: memberships live in it), granted
+ * `roleIds` (the access roles of its members group; empty while the organisation is not active).
+ */
+export function organisationAdminsGroup(
+  name: string,
+  a: { realm: pulumi.Input<string>; slug: string; roleIds: pulumi.Input<string>[]; provider: keycloak.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+  parent: pulumi.Resource,
+): keycloak.Group {
+  const group = new keycloak.Group(
+    name,
+    { realmId: a.realm, name: adminsGroup(a.slug), attributes: { "liiibre-admins-of": a.slug, [NEXTCLOUD_GROUPS_ATTRIBUTE]: adminsGroup(a.slug) } },
+    { parent, provider: a.provider, retainOnDelete: true, dependsOn: a.dependsOn },
+  );
+  if (a.roleIds.length) new keycloak.GroupRoles(`${name}-access`, { realmId: a.realm, groupId: group.id, roleIds: a.roleIds, exhaustive: false }, { parent, provider: a.provider });
+  return group;
 }
 
 /**

@@ -18,6 +18,10 @@ import { VolumeBackup } from "../storage/volumeBackup";
 import type { IdentityContext } from "./identity";
 import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
 import { SHARED_REPLICAS } from "../ops/availability";
+import { adminOnly } from "../platform/access";
+
+/** Paths of Keycloak's administration: the console/API of every realm and the master realm. */
+export const KEYCLOAK_ADMIN_PATHS = ["/admin", "/realms/master"];
 
 export interface KeycloakArgs {
   estate: Estate;
@@ -97,6 +101,33 @@ export class Keycloak extends pulumi.ComponentResource {
       },
     };
     const release = helmRelease(`${name}-release`, CHARTS.keycloakx, { releaseName: "keycloak", namespace: ns, values }, { parent: this, provider, dependsOn: [adminSecret] });
+    // The master realm (the estate's administrators, and the provider's login below) and the
+    // admin console/API of every realm: only from the admin CIDRs. The controller routes these
+    // longer prefixes here rather than to the chart's `/` (policy admin-surfaces-restricted).
+    new k8s.networking.v1.Ingress(
+      `${name}-admin-ingress`,
+      {
+        metadata: {
+          name: "keycloak-admin",
+          namespace: ns,
+          labels,
+          annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-buffer-size": "128k", ...adminOnly(args.estate.hetzner.adminCidrs).annotations }),
+        },
+        spec: {
+          ingressClassName: PLATFORM.ingressClass,
+          tls: [{ hosts: [this.host], secretName: tlsSecretName(this.host) }],
+          rules: [
+            {
+              host: this.host,
+              http: {
+                paths: KEYCLOAK_ADMIN_PATHS.map((path) => ({ path, pathType: "Prefix", backend: { service: { name: "keycloak-http", port: { name: "http" } } } })),
+              },
+            },
+          ],
+        },
+      },
+      { parent: this, provider, dependsOn: [release] },
+    );
 
     // The provider logs in lazily (initialLogin false): previews work before Keycloak exists.
     const kc = new keycloak.Provider(

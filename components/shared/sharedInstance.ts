@@ -7,14 +7,14 @@
  * shared organisations' pools.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as keycloak from "@pulumi/keycloak";
 import type { Estate, Tenant } from "../config";
 import type { SharedGroup } from "../apps";
 import type { StorageContext } from "../storage/contracts";
 import { storagePoolGB } from "../units";
 import { deployBundle } from "../tenant/bundle";
 import { organization, type IdentityContext } from "./identity";
-import { adminsGroup } from "../ops/org-admins";
+import { organisationAdminsGroup } from "../ops/org-admins";
+import { OPEN_SHARING_GROUP, orgGroupName, organisationGroup } from "./membership";
 
 export interface SharedInstanceArgs {
   estate: Estate;
@@ -26,7 +26,7 @@ export interface SharedInstanceArgs {
 export function sharedGroups(tenants: Tenant[]): SharedGroup[] {
   return tenants
     .filter((t) => t.plan === "shared")
-    .map((t) => ({ slug: t.slug, displayName: t.name, quotaGB: storagePoolGB(t) }))
+    .map((t) => ({ slug: t.slug, displayName: t.name, quotaGB: storagePoolGB(t), active: t.state === "active", crossSharing: t.crossOrganisationSharing }))
     .sort((a, b) => a.slug.localeCompare(b.slug));
 }
 
@@ -48,17 +48,6 @@ export class SharedInstance extends pulumi.ComponentResource {
         `${t.slug}-organization`,
         { realm: identity.estateRealm, slug: t.slug, displayName: t.name, domain: t.domain, provider: identity.provider, dependsOn: [identity.estateRealmResource] },
         this,
-      );
-      new keycloak.Group(
-        `${t.slug}-group`,
-        { realmId: identity.estateRealm, name: t.slug, attributes: { "liiibre-quota-gb": String(storagePoolGB(t)) } },
-        { parent: this, provider: identity.provider, retainOnDelete: true, dependsOn: [identity.estateRealmResource] },
-      );
-      // Its admins: group admins of `<slug>` on the shared Nextcloud (components/ops/org-admins.ts).
-      new keycloak.Group(
-        `${t.slug}-admins-group`,
-        { realmId: identity.estateRealm, name: adminsGroup(t.slug), attributes: { "liiibre-admins-of": t.slug } },
-        { parent: this, provider: identity.provider, retainOnDelete: true, dependsOn: [identity.estateRealmResource] },
       );
     }
 
@@ -82,6 +71,31 @@ export class SharedInstance extends pulumi.ComponentResource {
       identity,
       realm: { name: identity.estateRealm, resource: identity.estateRealmResource },
     });
+    // Each organisation's group `org-<slug>`: its members, its Nextcloud groups (its own, plus the
+    // open-sharing group when it allows cross-organisation sharing) and, while it is active, the
+    // access roles of the shared instance and the estate's services (components/shared/membership.ts).
+    for (const t of members) {
+      const active = t.state === "active";
+      organisationGroup(
+        `${t.slug}-group`,
+        {
+          realm: identity.estateRealm,
+          slug: t.slug,
+          attributes: { "liiibre-quota-gb": String(storagePoolGB(t)) },
+          nextcloudGroups: [orgGroupName(t.slug), ...(active && t.crossOrganisationSharing ? [OPEN_SHARING_GROUP] : [])],
+          roleIds: active ? [bundle.members.role.id, ...(identity.estateServiceRoleIds ?? [])] : [],
+          provider: identity.provider,
+          dependsOn: [identity.estateRealmResource],
+        },
+        this,
+      );
+      // Its admins: group admins of `org-<slug>` on the shared Nextcloud (components/ops/org-admins.ts).
+      organisationAdminsGroup(
+        `${t.slug}-admins-group`,
+        { realm: identity.estateRealm, slug: t.slug, roleIds: active ? [bundle.members.role.id, ...(identity.estateServiceRoleIds ?? [])] : [], provider: identity.provider, dependsOn: [identity.estateRealmResource] },
+        this,
+      );
+    }
     this.urls = bundle.urls;
     this.registerOutputs({ urls: this.urls });
   }

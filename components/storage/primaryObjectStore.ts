@@ -17,6 +17,7 @@ import * as random from "@pulumi/random";
 import type { Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
 import { IMAGES } from "../versions";
+import { adminOnly } from "../platform/access";
 import { MINIO_TENANT_NAME, S3_REGION, STORAGE_NAMESPACE } from "./settings";
 
 export interface PrimaryObjectStoreArgs {
@@ -31,6 +32,14 @@ export const PRIMARY_ROOT_USER = "liiibre-admin";
 export const MINIO_ENV_SECRET = "minio-env";
 /** Service the operator creates for the Tenant's S3 API (443 with auto-cert TLS). */
 export const MINIO_SERVICE = "minio";
+/**
+ * The primary MinIO from inside the cluster (the operator's certificate, signed by the cluster
+ * CA, names this Service). In-cluster admin clients (the replication Jobs) use it: the public
+ * host serves the admin API to the admin CIDRs only.
+ */
+export const MINIO_INTERNAL_URL = `https://${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local`;
+/** Paths of MinIO's admin API and metrics on the public S3 host (restricted to the admin CIDRs). */
+export const MINIO_ADMIN_PATHS = ["/minio/admin", "/minio/v2/metrics", "/minio/metrics"];
 
 /** Tolerations for every taint of the pools whose nodes carry the storage label. */
 export function storageTolerations(estate: Estate): Array<{ key: string; operator: string; value?: string; effect: string }> {
@@ -150,10 +159,35 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
       { ...o, dependsOn: [tenant] },
     );
 
+    // MinIO's admin API (users, policies, replication: the minio provider below and `mc admin`)
+    // and its metrics share the S3 host: only the admin CIDRs reach them (the cluster's
+    // Prometheus scrapes the Service directly). Longer prefixes than `/`: the controller routes
+    // these paths here (policy admin-surfaces-restricted).
+    const adminIngress = new k8s.networking.v1.Ingress(
+      `${name}-admin-ingress`,
+      {
+        metadata: {
+          name: "s3-admin",
+          namespace: STORAGE_NAMESPACE,
+          annotations: {
+            "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer,
+            "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+            ...adminOnly(estate.hetzner.adminCidrs).annotations,
+          },
+        },
+        spec: {
+          ingressClassName: PLATFORM.ingressClass,
+          tls: [{ hosts: [host], secretName: "s3-tls" }],
+          rules: [{ host, http: { paths: MINIO_ADMIN_PATHS.map((path) => ({ path, pathType: "Prefix", backend: { service: { name: MINIO_SERVICE, port: { number: 443 } } } })) } }],
+        },
+      },
+      { ...o, dependsOn: [tenant] },
+    );
+
     this.provider = new minio.Provider(
       `${name}-minio`,
       { minioServer: `${host}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: PRIMARY_ROOT_USER, minioPassword: this.rootPassword },
-      { parent: this, dependsOn: [tenant, ingress] },
+      { parent: this, dependsOn: [tenant, ingress, adminIngress] },
     );
     this.registerOutputs({});
   }

@@ -18,8 +18,10 @@ import type { PostgresClusterOutputs, StorageContext } from "../storage/contract
 import { PostgresCluster } from "../storage/postgres";
 import { TenantStorage } from "../storage/tenantStorage";
 import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
+import { ACCESS_CLAIM, MembersOnly, OPEN_SHARING_GROUP, orgGroupName } from "../shared/membership";
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
 import { mailPassword, mailRelay } from "../ops/mail";
+import { adminsGroup } from "../ops/org-admins";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
 
@@ -49,6 +51,8 @@ export interface BundleArgs {
 
 export interface Bundle {
   namespace: k8s.core.v1.Namespace;
+  /** The bundle's access role and members-only flow (organisation groups are granted the role). */
+  members: MembersOnly;
   urls: Record<string, string>;
   hosts: string[];
 }
@@ -106,6 +110,15 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const relay = mailRelay(estate);
   const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
   const issuer = issuerOf(a.identity.url, a.realm.name);
+  // Members only: every client of the bundle binds this flow (components/shared/membership.ts).
+  const members = new MembersOnly(`${slug}-members`, { realm: a.realm.name, bundle: slug, provider: a.identity.provider, dependsOn: [a.realm.resource] }, { parent: owner });
+  // Members' and admins' groups (components/ops/org-admins.ts) of the organisations served.
+  const groupWhitelist = a.groups
+    ? [
+        ...a.groups.filter((g) => g.active).flatMap((g) => [orgGroupName(g.slug), adminsGroup(g.slug)]),
+        ...(a.groups.some((g) => g.active && g.crossSharing) ? [OPEN_SHARING_GROUP] : []),
+      ]
+    : [orgGroupName(slug), adminsGroup(slug)];
   const urls: Record<string, string> = {};
   const hosts: string[] = [];
   for (const m of modules) {
@@ -124,11 +137,13 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           keycloakProvider: a.identity.provider,
           k8sProvider: provider,
           pkce: m.oidcPkce,
+          membersOnly: members,
+          nextcloudGroups: m.app === "nextcloud",
           dependsOn: [namespace, a.realm.resource],
         },
         owner,
       );
-      oidc = { issuer, clientId, secretName };
+      oidc = { issuer, clientId, secretName, accessRole: members.roleName, accessClaim: ACCESS_CLAIM, groupWhitelist };
     }
     const ctx: AppContext = {
       slug,
@@ -159,5 +174,5 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     Object.assign(urls, inst.urls);
     hosts.push(...inst.hosts);
   }
-  return { namespace, urls, hosts };
+  return { namespace, members, urls, hosts };
 }

@@ -15,9 +15,10 @@ import * as keycloak from "@pulumi/keycloak";
 import type { Estate, Tenant as TenantConfig } from "../config";
 import type { StorageContext } from "../storage/contracts";
 import { organization, type IdentityContext } from "../shared/identity";
+import { organisationGroup } from "../shared/membership";
 import { storagePoolGB } from "../units";
 import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
-import { adminsGroup } from "../ops/org-admins";
+import { organisationAdminsGroup } from "../ops/org-admins";
 import { deployBundle } from "./bundle";
 import { dnsRecords, matrixDelegation, type DnsRecord, type IngressTarget } from "./dns";
 
@@ -84,19 +85,6 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       realm = { name: id.estateRealm, resource: org };
     }
 
-    // The organisation's members and admins groups in its realm: admins administer its
-    // Nextcloud (components/ops/org-admins.ts). Memberships live there: retained.
-    for (const [suffix, groupName, attributes] of [
-      ["members-group", t.slug, { "liiibre-organisation": t.slug }],
-      ["admins-group", adminsGroup(t.slug), { "liiibre-admins-of": t.slug }],
-    ] as const) {
-      new keycloak.Group(
-        `${t.slug}-${suffix}`,
-        { realmId: realm.name, name: groupName, attributes: { ...attributes } },
-        { parent: this, provider: id.provider, retainOnDelete: true, dependsOn: [realm.resource] },
-      );
-    }
-
     const bundle = deployBundle(this, {
       slug: t.slug,
       domain: t.domain,
@@ -114,6 +102,28 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       identity: id,
       realm,
     });
+    // The organisation's group `org-<slug>` (in its own realm, where every account joins it by
+    // default; or in the estate realm beside its Organization) and, while active, the access role
+    // of its bundle (and of the estate's services): components/shared/membership.ts.
+    const active = t.state === "active";
+    const group = organisationGroup(
+      `${t.slug}-group`,
+      {
+        realm: realm.name,
+        slug: t.slug,
+        roleIds: active ? [bundle.members.role.id, ...(t.dedicatedRealm ? [] : (id.estateServiceRoleIds ?? []))] : [],
+        provider: id.provider,
+        dependsOn: [realm.resource],
+      },
+      this,
+    );
+    // Its admins (components/ops/org-admins.ts): same access, and admins of its Nextcloud.
+    organisationAdminsGroup(
+      `${t.slug}-admins-group`,
+      { realm: realm.name, slug: t.slug, roleIds: active ? [bundle.members.role.id, ...(t.dedicatedRealm ? [] : (id.estateServiceRoleIds ?? []))] : [], provider: id.provider, dependsOn: [realm.resource] },
+      this,
+    );
+    if (t.dedicatedRealm) new keycloak.DefaultGroups(`${t.slug}-default-groups`, { realmId: realm.name, groupIds: [group.id] }, { parent: this, provider: id.provider });
     const sharedJitsi = args.estate.sharedServices.jitsi.host ?? `meet.${args.estate.sharedServices.baseDomain}`;
     this.urls = { jitsi: `https://${sharedJitsi}`, ...bundle.urls };
     this.dnsRecords = pulumi.output(args.ingress).apply((target) => dnsRecords(t.apps, t.domain, target));
