@@ -91,9 +91,10 @@ describe("the prod plan", () => {
   });
 
   it("contains the alert rules: every alert of the issue, and one pool rule per dedicated organisation and the shared instance", () => {
-    const rule = of("kubernetes:monitoring.coreos.com/v1:PrometheusRule");
-    expect(rule).toHaveLength(1);
-    const alerts = ((rule[0].inputs as any).spec.groups as Array<{ rules: Array<{ alert: string; labels: Record<string, string> }> }>).flatMap((g) => g.rules);
+    const rules = of("kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+    const estateRule = rules.filter((r) => (r.inputs as any).metadata.namespace === "monitoring");
+    expect(estateRule).toHaveLength(1);
+    const alerts = rules.flatMap((r) => ((r.inputs as any).spec.groups as Array<{ rules: Array<{ alert: string; labels: Record<string, string> }> }>).flatMap((g) => g.rules));
     for (const a of [
       "LiiibreVolumeBackupFailed", "LiiibreVolumeBackupMissing", "LiiibreWalArchivingFailing", "LiiibreWalArchivingLagging",
       "LiiibreBaseBackupTooOld", "LiiibreReplicationFailing", "LiiibreReplicationLagging", "LiiibreHelsinkiDown",
@@ -102,6 +103,12 @@ describe("the prod plan", () => {
     const pools = alerts.filter((a) => a.alert === "LiiibreStoragePoolFull").map((a) => a.labels.tenant);
     const dedicated = ev.estate.tenants.filter((t) => t.plan === "dedicated" && t.state !== "decommissioned").map((t) => t.slug);
     expect(pools.sort()).toEqual([...dedicated, "mutualise"].sort());
+    // Each pool rule lives in its organisation's namespace (adding one touches no other rule), and
+    // counts that organisation's buckets against its pool: fcso-occitanie, 2100 users × 10 GB.
+    const fcso = rules.find((r) => (r.inputs as any).metadata.namespace === "fcso-occitanie")!.inputs as any;
+    const expr = fcso.spec.groups[0].rules[0].expr as string;
+    expect(expr).toContain('bucket=~"fcso-occitanie-nextcloud|fcso-occitanie-matrix-media|fcso-occitanie-hedgedoc"');
+    expect(expr).toContain(`/ ${2100 * 10 * 1024 ** 3} > 0.9`);
   });
 
   it("routes alerts by severity: critical to e-mail (through the relay) and the Matrix webhook, warning to the webhook", () => {

@@ -52,6 +52,29 @@ export const THRESHOLDS = {
   poolRatio: 0.9,
 } as const;
 
+/**
+ * The pool alert of one organisation (or of the shared instance: the sum of its members' pools):
+ * its buckets' usage against its pool. Each bundle declares its own (a PrometheusRule in its
+ * namespace, components/tenant/bundle.ts), so adding an organisation touches nothing else.
+ */
+export function poolRule(p: PoolInput): AlertRule {
+  const t = THRESHOLDS;
+  return {
+    alert: "LiiibreStoragePoolFull",
+    expr: `sum(max by (bucket) (minio_bucket_usage_total_bytes{job="${PRIMARY_MINIO_JOB}",bucket=~"${p.buckets.join("|")}"})) / ${p.poolBytes} > ${t.poolRatio}`,
+    for: "1h",
+    labels: { severity: "warning", tenant: p.slug },
+    annotations: {
+      summary: `The storage pool of ${p.slug} is more than ${t.poolRatio * 100} % full`,
+      description: "Its admin should redistribute the pool between members (Nextcloud group admin) or ask for more accounts.",
+    },
+  };
+}
+
+/** The rule group of one bundle's pool. */
+export const poolRuleGroup = (p: PoolInput): RuleGroup => ({ name: `liiibre.pool.${p.slug}`, rules: [poolRule(p)] });
+
+/** Every estate-wide group, plus the pool rules of `pools` (the tests pass sample pools; the program passes none: bundles declare theirs). */
 export function alertRuleGroups(pools: PoolInput[]): RuleGroup[] {
   const t = THRESHOLDS;
   const backups: AlertRule[] = [
@@ -186,18 +209,7 @@ export function alertRuleGroups(pools: PoolInput[]): RuleGroup[] {
       },
     },
   ];
-  const organisations: AlertRule[] = [...pools]
-    .sort((a, b) => a.slug.localeCompare(b.slug))
-    .map((p) => ({
-      alert: "LiiibreStoragePoolFull",
-      expr: `sum(max by (bucket) (minio_bucket_usage_total_bytes{job="${PRIMARY_MINIO_JOB}",bucket=~"${p.buckets.join("|")}"})) / ${p.poolBytes} > ${t.poolRatio}`,
-      for: "1h",
-      labels: { severity: "warning", tenant: p.slug },
-      annotations: {
-        summary: `The storage pool of ${p.slug} is more than ${t.poolRatio * 100} % full`,
-        description: "Its admin should redistribute the pool between members (Nextcloud group admin) or ask for more accounts.",
-      },
-    }));
+  const organisations: AlertRule[] = [...pools].sort((a, b) => a.slug.localeCompare(b.slug)).map(poolRule);
   return [
     { name: "liiibre.backups", rules: backups },
     { name: "liiibre.offsite", rules: offsite },

@@ -7,26 +7,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { APPS, type Estate } from "../config";
+import type { Estate } from "../config";
 import { LABELS } from "../conventions";
 import { PLATFORM_NAMESPACES } from "../platform/common";
-import { gbToBytes, storagePoolGB } from "../units";
-import { HELSINKI_MINIO_JOB, PRIMARY_MINIO_JOB, alertRuleGroups, type PoolInput, type Severity } from "./alert-rules";
+import { HELSINKI_MINIO_JOB, PRIMARY_MINIO_JOB, alertRuleGroups, type Severity } from "./alert-rules";
 import { DASHBOARD_LABEL, dashboards } from "./dashboards";
 import { alertmanagerSmtpGlobal, mailRelay } from "./mail";
-
-/** The storage pools alerted on: each dedicated organisation, and the shared instance (the sum of its members' pools). */
-export function alertPools(estate: Estate): PoolInput[] {
-  const bucketsOf = (slug: string, apps: string[]) => [...new Set(apps.flatMap((a) => APPS[a as keyof typeof APPS].buckets))].map((b) => `${slug}-${b}`);
-  const pools: PoolInput[] = estate.tenants
-    .filter((t) => t.plan === "dedicated" && t.state !== "decommissioned")
-    .map((t) => ({ slug: t.slug, buckets: bucketsOf(t.slug, t.apps), poolBytes: gbToBytes(storagePoolGB(t)) }));
-  const si = estate.sharedServices.sharedInstance;
-  const shared = estate.tenants.filter((t) => t.plan === "shared");
-  const sharedGB = shared.length ? shared.reduce((n, t) => n + storagePoolGB(t), 0) : estate.offer.quotaPerUserGB * estate.offer.smallOrgThreshold;
-  pools.push({ slug: si.slug, buckets: bucketsOf(si.slug, si.apps), poolBytes: gbToBytes(sharedGB) });
-  return pools.filter((p) => p.buckets.length > 0);
-}
 
 /** Receivers of each severity: explicit routes, or the defaults documented in the schema. */
 export function routesOf(estate: Estate): Record<Severity, Array<"email" | "webhook">> {
@@ -116,7 +102,8 @@ export class Alerting extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: "liiibre-alerts", namespace, labels },
-        spec: { groups: alertRuleGroups(alertPools(estate)) },
+        // Estate-wide rules; each bundle declares its pool rule beside it (components/tenant/bundle.ts).
+        spec: { groups: alertRuleGroups([]) },
       },
       { parent: this, provider },
     );

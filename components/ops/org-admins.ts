@@ -1,9 +1,8 @@
 /**
  * Organisation admins: each organisation has a Keycloak group `admins-<slug>` (in its realm,
- * beside its members group `org-<slug>`, components/shared/membership.ts). Like the members
- * group, it grants the bundle's access role while the organisation is active and names, in its
- * `liiibre-nextcloud-groups` attribute, the Nextcloud group its members get (`admins-<slug>`,
- * whitelisted in user_oidc). A CronJob beside each Nextcloud then, every 15 minutes, through
+ * beside its members group `org-<slug>`, components/shared/membership.ts). Its members are also
+ * members of `org-<slug>` (which alone grants the login); its `liiibre-nextcloud-groups`
+ * attribute names the Nextcloud group they get (`admins-<slug>`, whitelisted in user_oidc). A CronJob beside each Nextcloud then, every 15 minutes, through
  * Nextcloud's provisioning API (OCS):
  * - makes them group admins (sub-admins) of `org-<slug>` — on the shared instance, that is how an
  *   organisation's admin redistributes its pooled quota between its members, and nothing else;
@@ -37,21 +36,21 @@ export function adminGrants(slug: string, sharedGroups: string[] | undefined): A
 }
 
 /**
- * The organisation's admins group `admins-<slug>` (retained: memberships live in it), granted
- * `roleIds` (the access roles of its members group; empty while the organisation is not active).
+ * The organisation's admins group `admins-<slug>` (retained: memberships live in it). It grants
+ * no access role: only the members group `org-<slug>` does (components/shared/membership.ts), so
+ * an admin is also a member of `org-<slug>`, and the login stays closed while the organisation
+ * is not active. It only names the Nextcloud group `admins-<slug>` of its members.
  */
 export function organisationAdminsGroup(
   name: string,
-  a: { realm: pulumi.Input<string>; slug: string; roleIds: pulumi.Input<string>[]; provider: keycloak.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+  a: { realm: pulumi.Input<string>; slug: string; provider: keycloak.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
   parent: pulumi.Resource,
 ): keycloak.Group {
-  const group = new keycloak.Group(
+  return new keycloak.Group(
     name,
     { realmId: a.realm, name: adminsGroup(a.slug), attributes: { "liiibre-admins-of": a.slug, [NEXTCLOUD_GROUPS_ATTRIBUTE]: adminsGroup(a.slug) } },
     { parent, provider: a.provider, retainOnDelete: true, dependsOn: a.dependsOn },
   );
-  if (a.roleIds.length) new keycloak.GroupRoles(`${name}-access`, { realmId: a.realm, groupId: group.id, roleIds: a.roleIds, exhaustive: false }, { parent, provider: a.provider });
-  return group;
 }
 
 /**

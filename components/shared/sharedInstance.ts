@@ -92,7 +92,7 @@ export class SharedInstance extends pulumi.ComponentResource {
       // Its admins: group admins of `org-<slug>` on the shared Nextcloud (components/ops/org-admins.ts).
       organisationAdminsGroup(
         `${t.slug}-admins-group`,
-        { realm: identity.estateRealm, slug: t.slug, roleIds: active ? [bundle.members.role.id, ...(identity.estateServiceRoleIds ?? [])] : [], provider: identity.provider, dependsOn: [identity.estateRealmResource] },
+        { realm: identity.estateRealm, slug: t.slug, provider: identity.provider, dependsOn: [identity.estateRealmResource] },
         this,
       );
     }

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { APPS, type AppName, type Estate, type Tenant } from "../config";
-import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
+import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
@@ -22,6 +22,7 @@ import { ACCESS_CLAIM, MembersOnly, OPEN_SHARING_GROUP, orgGroupName } from "../
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
 import { mailPassword, mailRelay } from "../ops/mail";
 import { adminsGroup } from "../ops/org-admins";
+import { poolRuleGroup } from "../ops/alert-rules";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
 
@@ -94,6 +95,21 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     { slug, namespace: ns, bucketSuffixes: suffixes, quotaBytes: gbToBytes(a.poolGB), context: a.storage },
     { parent: owner, dependsOn: [namespace] },
   );
+
+  // Its pool alert (components/ops/alert-rules.ts), in its own namespace: Prometheus reads rules
+  // of every namespace; adding or removing an organisation touches no other bundle's rules.
+  if (suffixes.length && a.state !== "decommissioned") {
+    new k8s.apiextensions.CustomResource(
+      `${slug}-pool-alert`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "liiibre-storage-pool", namespace: ns, labels },
+        spec: { groups: [poolRuleGroup({ slug, buckets: suffixes.map((s) => bucketName(slug, s)), poolBytes: gbToBytes(a.poolGB) })] },
+      },
+      inNs,
+    );
+  }
 
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
   const databases: Record<string, PostgresClusterOutputs> = {};

@@ -117,10 +117,10 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       },
       this,
     );
-    // Its admins (components/ops/org-admins.ts): same access, and admins of its Nextcloud.
+    // Its admins (components/ops/org-admins.ts), also members of org-<slug>: admins of its Nextcloud.
     organisationAdminsGroup(
       `${t.slug}-admins-group`,
-      { realm: realm.name, slug: t.slug, roleIds: active ? [bundle.members.role.id, ...(t.dedicatedRealm ? [] : (id.estateServiceRoleIds ?? []))] : [], provider: id.provider, dependsOn: [realm.resource] },
+      { realm: realm.name, slug: t.slug, provider: id.provider, dependsOn: [realm.resource] },
       this,
     );
     if (t.dedicatedRealm) new keycloak.DefaultGroups(`${t.slug}-default-groups`, { realmId: realm.name, groupIds: [group.id] }, { parent: this, provider: id.provider });
