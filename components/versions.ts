@@ -43,14 +43,11 @@ export const CHARTS = {
   localStaticProvisioner: { repo: "https://kubernetes-sigs.github.io/sig-storage-local-static-provisioner", chart: "local-static-provisioner", version: "2.0.0" },
   /** Prometheus, Alertmanager, Grafana (prometheus-community). */
   kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "77.14.0" },
-  /** Loki, single-binary mode (grafana/helm-charts). */
-  loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", version: "6.45.1" },
   /**
-   * kured (kubereboot/charts, kured 1.23.0): reboots nodes one at a time after unattended
-   * upgrades, draining through the eviction API (PodDisruptionBudgets hold). Not in the offline
-   * chart cache (../shared/charts): its values are not rendered by the tests.
+   * Loki, monolithic (single-binary) mode. The OSS chart moved to grafana-community/helm-charts
+   * in March 2026 (forked at 6.55.0; grafana/loki's chart is for Enterprise Logs only since 7.x).
    */
-  kured: { repo: "https://kubereboot.github.io/charts", chart: "kured", version: "6.1.0" },
+  loki: { repo: "https://grafana-community.github.io/helm-charts", chart: "loki", version: "18.11.0" },
   /** Grafana Alloy: ships pod logs to Loki (Promtail's successor). */
   alloy: { repo: "https://grafana.github.io/helm-charts", chart: "alloy", version: "0.12.5" },
   // storage and backups (components/storage)
@@ -66,9 +63,9 @@ export const CHARTS = {
   /** Nextcloud (nextcloud/helm; chart 8.x = Nextcloud 32, its image tag comes with the chart). */
   nextcloud: { repo: "https://nextcloud.github.io/helm/", chart: "nextcloud", version: "8.6.0" },
   /** Synapse + Element Web (element-hq/ess-helm, ESS Community), an OCI chart. */
-  matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "25.10.2" },
+  matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "26.8.1" },
   /** Jitsi Meet (jitsi-contrib/jitsi-helm): web, prosody, jicofo, jvb. */
-  jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "1.5.2" },
+  jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "2.22.2" },
   /** Keycloak, Quarkus distribution (codecentric/helm-charts `keycloakx`). */
   keycloakx: { repo: "https://codecentric.github.io/helm-charts", chart: "keycloakx", version: "7.0.1" },
 } satisfies Record<string, ChartPin>;
@@ -82,7 +79,7 @@ export const IMAGES = {
     repository: "registry.k8s.io/ingress-nginx/nginx-errors",
     tag: "v20231208-4c39e6acc@sha256:c2ca20775f41c0c89906dc74a31239d94ac48e84e7c6164affed41fe669cdaa5",
   },
-  /** kured, the appVersion of CHARTS.kured. */
+  /** kured (kubereboot/kured): the node reboot daemon, declared by components/ops/reboots.ts (no chart). */
   kured: { repository: "ghcr.io/kubereboot/kured", tag: "1.23.0" },
   // storage and backups (components/storage)
   /** MinIO server of the primary Tenant (Falkenstein); keep it equal to MINIO_RELEASE (replication wants the same release on both sides). */

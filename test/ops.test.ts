@@ -17,10 +17,13 @@ import { REPO_ROOT, evaluateStack, isSecretMarker, readStackConfig, secretAwareI
 import { checkPolicies } from "../scripts/check-policies";
 import { k8upSchedules, baseBackupSchedule, parseWindow, slotOf, stableHash } from "../components/ops/schedules";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../components/ops/org-admins";
-import { CANARY, IMAGES, chartPin, imagePin } from "../components/versions";
+import { CANARY, CHARTS, IMAGES, chartPin, imagePin } from "../components/versions";
+import { compareVersions } from "../policies/channel-order";
 import { PrometheusRule, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { CronJob } from "kubernetes-models/batch/v1";
+import { DaemonSet } from "kubernetes-models/apps/v1";
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 
 const prodRaw = () => structuredClone(readStackConfig(stackConfigFile("prod"))) as any;
 const devRaw = () => structuredClone(readStackConfig(stackConfigFile("dev"))) as any;
@@ -58,6 +61,22 @@ describe("spread schedules (pure)", () => {
     expect(a.prune.endsWith(" * * 0")).toBe(true); // weekly, Sunday by default
     expect(baseBackupSchedule("acme/nextcloud")).toMatch(/^0 \d+ \d+ \* \* \*$/);
     expect(baseBackupSchedule("acme/nextcloud")).not.toBe(baseBackupSchedule("acme/synapse"));
+  });
+});
+
+describe("upgrade waves (pure)", () => {
+  it("no canary pin is older than its stable pin (a stable bump past canary would skip the wave)", () => {
+    for (const [name, pin] of Object.entries(CANARY.charts)) {
+      expect(pin!.chart, name).toBe(CHARTS[name as keyof typeof CHARTS].chart);
+      expect(compareVersions(pin!.version, CHARTS[name as keyof typeof CHARTS].version), name).toBeGreaterThanOrEqual(0);
+    }
+    for (const [name, pin] of Object.entries(CANARY.images)) {
+      expect(pin!.repository, name).toBe(IMAGES[name as keyof typeof IMAGES].repository);
+      expect(compareVersions(pin!.tag, IMAGES[name as keyof typeof IMAGES].tag), name).toBeGreaterThanOrEqual(0);
+    }
+    // The comparison this relies on can fail: matrix-stack's old pin is older than its new one.
+    expect(compareVersions("25.10.2", "26.8.1")).toBeLessThan(0);
+    expect(compareVersions("1.10.8", "1.10.3")).toBeGreaterThan(0);
   });
 });
 
@@ -193,20 +212,76 @@ describe("the prod plan", () => {
   });
 
   it("declares kured pinned, inside the configured reboot window, holding reboots while alerts fire", () => {
-    const k = named("kubernetes:helm.sh/v3:Release", "kured").inputs as any;
-    expect(k.version).toBe("6.1.0");
-    expect(k.values.configuration).toMatchObject({ concurrency: 1, rebootDays: ["mo", "tu", "we", "th"], startTime: "03:00", endTime: "06:00", forceReboot: false });
-    expect(k.values.configuration.prometheusUrl).toMatch(/^http:\/\/kube-prometheus-stack-prometheus\.monitoring\.svc:9090$/);
+    // No chart any more (kubereboot/charts is not in the offline cache): the program's own DaemonSet.
+    expect(of("kubernetes:helm.sh/v3:Release").filter((r) => /kured/.test(String(r.inputs.chart)))).toEqual([]);
+    const ds = named("kubernetes:apps/v1:DaemonSet", "platform-reboots-daemonset").inputs as any;
+    const c = ds.spec.template.spec.containers[0];
+    // kured 1.23.0 (issue 12), from the one pin in versions.ts.
+    expect(c.image).toBe("ghcr.io/kubereboot/kured:1.23.0");
+    expect(c.image).toBe(`${IMAGES.kured.repository}:${IMAGES.kured.tag}`);
+    const flag = (n: string) => {
+      const found = (c.command as string[]).filter((a) => a.startsWith(`--${n}=`));
+      expect(found, n).toHaveLength(1);
+      return found[0].slice(n.length + 3);
+    };
+    // Pulumi.prod.yaml: reboots on Monday to Thursday, 03:00-06:00 UTC; one node at a time, never forced.
+    expect([flag("reboot-days"), flag("start-time"), flag("end-time"), flag("time-zone")]).toEqual(["mo,tu,we,th", "03:00", "06:00", "UTC"]);
+    expect([flag("concurrency"), flag("force-reboot")]).toEqual(["1", "false"]);
+    expect(flag("prometheus-url")).toMatch(/^http:\/\/kube-prometheus-stack-prometheus\.monitoring\.svc:9090$/);
     // Blocks only on critical alerts (a node down, backups broken), not on warnings like a full pool.
-    const re = new RegExp(k.values.configuration.alertFilterRegexp);
-    expect(k.values.configuration.alertFilterMatchOnly).toBe(true);
+    const re = new RegExp(flag("alert-filter-regexp"));
+    expect([flag("alert-filter-match-only"), flag("alert-firing-only")]).toEqual(["true", "true"]);
     expect(re.test("LiiibreNodeNotReady")).toBe(true);
     expect(re.test("LiiibreHelsinkiDown")).toBe(true);
     expect(re.test("LiiibreStoragePoolFull")).toBe(false);
     expect(re.test("LiiibreNodeNotReadyX")).toBe(false);
+    // The lock is an annotation on kured's own DaemonSet: the flags must name it.
+    expect([flag("ds-name"), flag("ds-namespace")]).toEqual([ds.metadata.name, ds.metadata.namespace]);
+    // The sentinel unattended-upgrades writes (/var/run/reboot-required) as the container sees it.
+    const vol = ds.spec.template.spec.volumes.find((v: any) => v.hostPath);
+    const mount = c.volumeMounts.find((m: any) => m.name === vol.name);
+    expect(vol.hostPath.path).toBe("/var/run");
+    expect(flag("reboot-sentinel")).toBe(`${mount.mountPath}/reboot-required`);
   });
 
-  it("declares objects valid for their upstream schemas (prometheus-operator CRDs, PodDisruptionBudget, CronJob)", () => {
+  it("runs kured on every node, privileged in a privileged namespace, with only the rights it needs", () => {
+    const ds = named("kubernetes:apps/v1:DaemonSet", "platform-reboots-daemonset").inputs as any;
+    const pod = ds.spec.template.spec;
+    // Tainted pools (storage, ingress, media, controllers) too: a toleration of every taint.
+    expect(pod.tolerations).toContainEqual({ operator: "Exists" });
+    // It enters PID 1's mount namespace to reboot: hostPID and a privileged container.
+    expect(pod.hostPID).toBe(true);
+    expect(pod.containers[0].securityContext.privileged).toBe(true);
+    // Pod Security "baseline" forbids hostPID, privileged containers and hostPath volumes: only "privileged" admits the pod.
+    const ns = of("kubernetes:core/v1:Namespace").find((r) => (r.inputs as any).metadata.name === ds.metadata.namespace)!.inputs as any;
+    expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    // No other workload shares that namespace.
+    const workloads = rs.filter((r) => /apps\/v1:(Deployment|StatefulSet|DaemonSet)$|batch\/v1:(Job|CronJob)$/.test(r.type) && (r.inputs as any).metadata?.namespace === ds.metadata.namespace);
+    expect(workloads.map((r) => r.name)).toEqual(["platform-reboots-daemonset"]);
+
+    // RBAC, evaluated: a rule grants (group, resource, verb[, name]) when every field matches.
+    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+    const allows = (rules: Rule[], group: string, resource: string, verb: string, name?: string) =>
+      rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))));
+    const sa = pod.serviceAccountName;
+    const bound = (type: string) =>
+      of(type).filter((r) => (r.inputs as any).subjects.some((s: any) => s.kind === "ServiceAccount" && s.name === sa && s.namespace === ds.metadata.namespace)).map((r) => (r.inputs as any).roleRef.name);
+    const clusterRules = of("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").filter((r) => bound("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").includes((r.inputs as any).metadata.name)).flatMap((r) => (r.inputs as any).rules);
+    const nsRules = of("kubernetes:rbac.authorization.k8s.io/v1:Role").filter((r) => (r.inputs as any).metadata.namespace === ds.metadata.namespace && bound("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").includes((r.inputs as any).metadata.name)).flatMap((r) => (r.inputs as any).rules);
+    // Cordon/uncordon, drain through evictions (budgets hold)…
+    expect(allows(clusterRules, "", "nodes", "patch")).toBe(true);
+    expect(allows(clusterRules, "", "pods", "list")).toBe(true);
+    expect(allows(clusterRules, "", "pods/eviction", "create")).toBe(true);
+    // …never a plain delete (that would bypass PodDisruptionBudgets), no Secrets.
+    expect(allows(clusterRules, "", "pods", "delete")).toBe(false);
+    expect(allows(clusterRules, "", "secrets", "get")).toBe(false);
+    // The lock: update of its own DaemonSet in its namespace only.
+    expect(allows(nsRules, "apps", "daemonsets", "update", ds.metadata.name)).toBe(true);
+    expect(allows(nsRules, "apps", "daemonsets", "update", "other")).toBe(false);
+    expect(allows(clusterRules, "apps", "daemonsets", "update", ds.metadata.name)).toBe(false);
+  });
+
+  it("declares objects valid for their upstream schemas (prometheus-operator CRDs, PodDisruptionBudget, CronJob, kured's DaemonSet and RBAC)", () => {
     const check = (type: string, make: (o: any) => { validate(): void }) => {
       const found = of(type);
       expect(found.length, type).toBeGreaterThan(0);
@@ -216,6 +291,15 @@ describe("the prod plan", () => {
     check("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", (o) => new ServiceMonitor(o));
     check("kubernetes:policy/v1:PodDisruptionBudget", (o) => new PodDisruptionBudget(o));
     check("kubernetes:batch/v1:CronJob", (o) => new CronJob(o));
+    check("kubernetes:apps/v1:DaemonSet", (o) => new DaemonSet(o));
+    check("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", (o) => new ClusterRole(o));
+    check("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", (o) => new ClusterRoleBinding(o));
+    check("kubernetes:rbac.authorization.k8s.io/v1:Role", (o) => new Role(o));
+    check("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", (o) => new RoleBinding(o));
+    // …and can fail: a DaemonSet without its pod selector is refused.
+    const noSelector = structuredClone(named("kubernetes:apps/v1:DaemonSet", "platform-reboots-daemonset").inputs) as any;
+    delete noSelector.spec.selector;
+    expect(() => new DaemonSet(noSelector).validate()).toThrow();
     // The check can fail: a rule without its expression is refused.
     const bad = structuredClone(of("kubernetes:monitoring.coreos.com/v1:PrometheusRule")[0].inputs) as any;
     delete bad.spec.groups[0].rules[0].expr;

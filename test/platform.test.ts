@@ -4,7 +4,7 @@
  * releases are pinned, values wire k0s and Hetzner specifics, secrets stay secret.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigMap, Namespace, Secret } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, Secret, ServiceAccount } from "kubernetes-models/v1";
 import { parseEstate, sshPrivateKey, type Estate } from "../components/config";
 import { LABELS } from "../components/conventions";
 import { HetznerCompute } from "../components/hetzner";
@@ -104,9 +104,11 @@ describe("Platform (prod)", () => {
       Namespace: (o) => new Namespace(o),
       Secret: (o) => new Secret(o),
       ConfigMap: (o) => new ConfigMap(o),
+      // kured's (components/ops/reboots.ts)
+      ServiceAccount: (o) => new ServiceAccount(o),
     };
     const core = platform.filter((r) => r.type.startsWith("kubernetes:core/v1:"));
-    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap"]));
+    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap", "ServiceAccount"]));
     for (const r of core) {
       const make = validators[kind(r)];
       expect(() => make(unwrapSecrets(secretAwareInputs(r))).validate(), r.urn).not.toThrow();
@@ -136,7 +138,7 @@ describe("Platform (prod)", () => {
     const releases = platform.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
     const pins = Object.values(CHARTS) as Array<{ chart: string; version: string; repo: string }>;
     expect(releases.map((r) => r.inputs.chart).sort()).toEqual(
-      ["alloy", "cert-manager", "hcloud-cloud-controller-manager", "hcloud-csi", "ingress-nginx", "kube-prometheus-stack", "kured", "local-static-provisioner", "loki"].sort(),
+      ["alloy", "cert-manager", "hcloud-cloud-controller-manager", "hcloud-csi", "ingress-nginx", "kube-prometheus-stack", "local-static-provisioner", "loki"].sort(),
     );
     for (const r of releases) {
       const pin = pins.find((p) => p.chart === r.inputs.chart)!;

@@ -7,6 +7,11 @@
  * well-known delegates federation to `matrix.<domain>:443`), media in the bundle's bucket
  * through synapse-s3-storage-provider, login through Keycloak (`oidc_providers`, the client
  * secret read from a mounted Secret with `client_secret_path`).
+ *
+ * Only what the chart's values schema accepts (matrix-stack ≥ 26.1: `extraInitContainers`,
+ * `extraVolumes`, `extraVolumeMounts`; `extraEnv` entries are `name`/`value` only): the S3
+ * credentials reach boto3 as a mounted shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`,
+ * key `credentials` of the storage layer's Secret), never as values.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -14,6 +19,7 @@ import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
 import { PLATFORM } from "../conventions";
+import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
@@ -102,6 +108,150 @@ export function synapseConfig(ctx: Pick<AppContext, "s3" | "oidc">, bucket: stri
   return cfg;
 }
 
+/** Release name of the chart in a bundle's namespace (its objects are `matrix-*`). */
+export const MATRIX_RELEASE = "matrix";
+/** Where Synapse's containers mount the S3 credentials file. */
+export const S3_CREDENTIALS_MOUNT = "/secrets/s3";
+/**
+ * Objects the chart names after the release: the Service of its well-known server (HAProxy,
+ * port `haproxy-wkd`) and the TLS Secret cert-manager fills for the Synapse host.
+ */
+export const WELL_KNOWN_SERVICE = `${MATRIX_RELEASE}-well-known`;
+export const SYNAPSE_TLS_SECRET = `${MATRIX_RELEASE}-synapse-certmanager-tls`;
+
+/** What the `matrix-stack` values of a bundle are computed from (plain data). */
+export interface MatrixValuesInput {
+  ctx: Pick<AppContext, "domain" | "users" | "state" | "s3" | "oidc" | "mail" | "instances">;
+  database: { host: string; port: number; appSecretName: string };
+  /** The bundle's media bucket. */
+  bucket: string;
+  /** The storage layer's credentials Secret (has `S3_CREDENTIALS_FILE_KEY`). */
+  credentialsSecretName: string;
+}
+
+/** The `matrix-stack` chart values of a bundle. */
+export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
+  const { ctx } = i;
+  const hs = hostOf("matrix", ctx.domain);
+  const wk = matrixWellKnown(ctx.domain);
+  const webReplicas = ctx.instances ?? 1;
+  return {
+    serverName: ctx.domain,
+    certManager: { clusterIssuer: PLATFORM.clusterIssuer },
+    ingress: { className: PLATFORM.ingressClass, controllerType: "ingress-nginx" },
+    // No chart Job talking to the Kubernetes API from the tenant namespace: its NetworkPolicies
+    // give no egress to the API server (the pre-install hooks would fail and the release roll
+    // back), and every secret the chart could generate comes from @pulumi/random
+    // (Secret synapse-liiibre) — initSecrets would only add an expiry config for keys it made
+    // itself. The deployment markers guard value transitions of MAS, which is off.
+    initSecrets: { enabled: false },
+    deploymentMarkers: { enabled: false },
+    // External pieces: CloudNativePG database, Keycloak (no MAS), the shared Jitsi.
+    postgres: { enabled: false },
+    matrixAuthenticationService: { enabled: false },
+    matrixRTC: { enabled: false },
+    elementAdmin: { enabled: false },
+    synapse: {
+      enabled: true,
+      ingress: { host: hs },
+      postgres: {
+        host: i.database.host,
+        port: i.database.port,
+        user: "synapse",
+        database: "synapse",
+        sslMode: "prefer",
+        password: { secret: i.database.appSecretName, secretKey: "password" },
+      },
+      macaroon: { secret: "synapse-liiibre", secretKey: "macaroon" },
+      registrationSharedSecret: { secret: "synapse-liiibre", secretKey: "registration" },
+      signingKey: { secret: "synapse-liiibre", secretKey: "signing.key" },
+      additional: {
+        "10-liiibre.yaml": { config: toYaml(synapseConfig(ctx, i.bucket)) },
+        "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
+        // Notifications through the relay (liiibre:mail): the section holds smtp_pass, so a Secret key.
+        ...(ctx.mail ? { "30-liiibre-mail.yaml": { configSecret: "synapse-liiibre", configSecretKey: "mail.yaml" } } : {}),
+      },
+      extraEnv: [
+        // boto3 reads the credentials from this file (its default chain); the chart takes no secretKeyRef env.
+        { name: "AWS_SHARED_CREDENTIALS_FILE", value: `${S3_CREDENTIALS_MOUNT}/${S3_CREDENTIALS_FILE_KEY}` },
+        { name: "PYTHONPATH", value: "/s3-storage-provider" },
+      ],
+      extraInitContainers: [
+        {
+          name: "s3-storage-provider",
+          image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
+          command: s3ProviderInstallCommand(),
+          volumeMounts: [
+            { name: "s3-storage-provider", mountPath: "/s3-storage-provider" },
+            { name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true },
+          ],
+          resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        },
+      ],
+      extraVolumes: [
+        { name: "s3-storage-provider", emptyDir: {} },
+        { name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } },
+        { name: "s3-credentials", secret: { secretName: i.credentialsSecretName, items: [{ key: S3_CREDENTIALS_FILE_KEY, path: S3_CREDENTIALS_FILE_KEY }] } },
+        ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName } }] : []),
+      ],
+      extraVolumeMounts: [
+        { name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true },
+        { name: "s3-credentials", mountPath: S3_CREDENTIALS_MOUNT, readOnly: true },
+        ...(ctx.oidc ? [{ name: "oidc", mountPath: "/secrets/oidc", readOnly: true }] : []),
+      ],
+      resources: resourcesFor("synapse", ctx.users),
+      nodeSelector: APPS_NODE_SELECTOR,
+    },
+    elementWeb: {
+      enabled: true,
+      // Stateless: with `ha`, two replicas spread over nodes, with a budget (Matrix); suspended: 0.
+      replicas: replicasFor(ctx.state, webReplicas),
+      ...(webReplicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(ELEMENT_WEB_SELECTOR) } : {}),
+      ingress: { host: hostOf("chat", ctx.domain) },
+      resources: resourcesFor("element-web", ctx.users),
+      nodeSelector: APPS_NODE_SELECTOR,
+    },
+    // HAProxy also serves the well-known documents (no pod of their own).
+    haproxy: { resources: resourcesFor("matrix-haproxy", ctx.users), nodeSelector: APPS_NODE_SELECTOR },
+    // The chart's well-known Ingress is on the server name: the organisation's apex, where its
+    // website lives, not on the cluster. So no certificate there (cert-manager could never
+    // validate it) and no redirect of its "/" to Element; the organisation serves or redirects
+    // the documents (docs/dns.md), and `matrixWellKnownIngress` also serves them on matrix.<domain>.
+    wellKnownDelegation: {
+      enabled: true,
+      ingress: { tlsEnabled: false },
+      baseDomainRedirect: { enabled: false },
+      additional: { client: JSON.stringify(wk.client), server: JSON.stringify(wk.server) },
+    },
+  };
+}
+
+/**
+ * Ingress serving `/.well-known/matrix/*` on the homeserver host from the chart's well-known
+ * server, for organisations that redirect their apex's documents there. It reuses the
+ * certificate of the chart's Synapse Ingress (same host): no cert-manager annotation, or two
+ * Certificates would fight over one Secret. `ImplementationSpecific`: ingress-nginx refuses a
+ * dot in a `Prefix` path (strict path validation), as the chart's own well-known Ingress knows.
+ */
+export function matrixWellKnownIngress(domain: string, namespace: string, labels: Record<string, string>): k8s.types.input.networking.v1.Ingress {
+  const hs = hostOf("matrix", domain);
+  return {
+    metadata: { name: `${MATRIX_RELEASE}-well-known-homeserver`, namespace, labels },
+    spec: {
+      ingressClassName: PLATFORM.ingressClass,
+      tls: [{ hosts: [hs], secretName: SYNAPSE_TLS_SECRET }],
+      rules: [
+        {
+          host: hs,
+          http: {
+            paths: [{ path: "/.well-known/matrix", pathType: "ImplementationSpecific", backend: { service: { name: WELL_KNOWN_SERVICE, port: { name: "haproxy-wkd" } } } }],
+          },
+        },
+      ],
+    },
+  };
+}
+
 export class Matrix extends pulumi.ComponentResource {
   public readonly homeserverUrl: string;
   public readonly elementUrl: string;
@@ -152,96 +302,24 @@ export class Matrix extends pulumi.ComponentResource {
       { metadata: { name: S3_PROVIDER_REQUIREMENTS, namespace: ctx.namespace, labels }, data: { "requirements.txt": s3ProviderRequirements() } },
       child,
     );
-    const wk = matrixWellKnown(ctx.domain);
+    const values = pulumi
+      .all([db.host, db.appSecretName, ctx.storage.buckets["matrix-media"], ctx.storage.credentialsSecretName])
+      .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
+        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName }),
+      );
     const webReplicas = ctx.instances ?? 1;
-    const s3Env = [
-      { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_ACCESS_KEY_ID" } } },
-      { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_SECRET_ACCESS_KEY" } } },
-      { name: "PYTHONPATH", value: "/s3-storage-provider" },
-    ];
-    const values = {
-      serverName: ctx.domain,
-      certManager: { clusterIssuer: PLATFORM.clusterIssuer },
-      ingress: { className: PLATFORM.ingressClass, controllerType: "ingress-nginx" },
-      // External pieces: CloudNativePG database, Keycloak (no MAS), the shared Jitsi.
-      postgres: { enabled: false },
-      matrixAuthenticationService: { enabled: false },
-      matrixRTC: { enabled: false },
-      elementAdmin: { enabled: false },
-      synapse: {
-        enabled: true,
-        ingress: { host: hs },
-        postgres: {
-          host: db.host,
-          port: db.port,
-          user: "synapse",
-          database: "synapse",
-          sslMode: "prefer",
-          password: { secret: db.appSecretName, secretKey: "password" },
-        },
-        macaroon: { secret: "synapse-liiibre", secretKey: "macaroon" },
-        registrationSharedSecret: { secret: "synapse-liiibre", secretKey: "registration" },
-        signingKey: { secret: "synapse-liiibre", secretKey: "signing.key" },
-        additional: {
-          "10-liiibre.yaml": { config: ctx.storage.buckets["matrix-media"].apply((bucket) => toYaml(synapseConfig(ctx, bucket))) },
-          "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
-          ...(ctx.mail ? { "30-liiibre-mail.yaml": { configSecret: "synapse-liiibre", configSecretKey: "mail.yaml" } } : {}),
-        },
-        extraEnv: s3Env,
-        extraInitContainers: [
-          {
-            name: "s3-storage-provider",
-            image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
-            command: s3ProviderInstallCommand(),
-            volumeMounts: [
-              { name: "s3-storage-provider", mountPath: "/s3-storage-provider" },
-              { name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true },
-            ],
-            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-          },
-        ],
-        extraVolumes: [
-          { name: "s3-storage-provider", emptyDir: {} },
-          { name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } },
-          ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName } }] : []),
-        ],
-        extraVolumeMounts: [
-          { name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true },
-          ...(ctx.oidc ? [{ name: "oidc", mountPath: "/secrets/oidc", readOnly: true }] : []),
-        ],
-        resources: resourcesFor("synapse", ctx.users),
-        nodeSelector: APPS_NODE_SELECTOR,
-      },
-      elementWeb: {
-        enabled: true,
-        // Stateless: with `ha`, two replicas spread over nodes, with a budget (below).
-        replicas: replicasFor(ctx.state, webReplicas),
-        ...(webReplicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(ELEMENT_WEB_SELECTOR) } : {}),
-        ingress: { host: chat },
-        resources: resourcesFor("element-web", ctx.users),
-        nodeSelector: APPS_NODE_SELECTOR,
-      },
-      haproxy: { resources: resourcesFor("matrix-haproxy", ctx.users), nodeSelector: APPS_NODE_SELECTOR },
-      // Served on matrix.<domain>; the organisation publishes the same documents on its
-      // apex domain (docs/dns.md) since its website lives there, not on the cluster.
-      wellKnownDelegation: {
-        enabled: true,
-        ingress: { host: hs },
-        resources: resourcesFor("matrix-wellknown", ctx.users),
-        additional: { client: JSON.stringify(wk.client), server: JSON.stringify(wk.server) },
-      },
-    };
     if (ctx.state === "active") {
       podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
     }
-    helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: "matrix", namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
+    const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
+    new k8s.networking.v1.Ingress(`${name}-well-known-ingress`, matrixWellKnownIngress(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] });
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }
 
 export const matrixModule: AppModule = {
   app: "matrix",
-  workloads: ["synapse", "element-web", "matrix-haproxy", "matrix-wellknown"],
+  workloads: ["synapse", "element-web", "matrix-haproxy"],
   databases: ["synapse"],
   oidc: true,
   redirectUris: (domain) => [`https://${hostOf("matrix", domain)}/_synapse/client/oidc/callback`],
