@@ -25,6 +25,8 @@ export type Rule = (estate: ParsedEstate) => ConfigProblem[];
 export const RESERVED_SLUGS = [
   "default", "kube-system", "kube-public", "kube-node-lease", "platform", "ingress-nginx", "cert-manager",
   "monitoring", "minio", "minio-operator", "keycloak", "jitsi", "k8up", "cnpg-system", "backup", "shared",
+  // Node reboots (components/ops/reboots.ts KURED_NAMESPACE).
+  "kured",
   // Ingress controllers and gateways (ingress-nginx is being replaced).
   "traefik", "gateway", "envoy-gateway-system", "gateway-system",
   // Names with a meaning in Keycloak, Nextcloud, Synapse or the estate.
