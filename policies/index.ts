@@ -23,6 +23,8 @@ import { pinnedVersions } from "./pinned-versions";
 import { secretsAreSecret } from "./secrets-are-secret";
 import { smallOrgsShare } from "./small-orgs-share";
 import { adminSurfacesRestricted } from "./admin-surfaces-restricted";
+import { mailRelay } from "./mail-relay";
+import { channelOrder } from "./channel-order";
 
 new PolicyPack("liiibre", {
   description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports and admin surfaces, isolated tenants, pinned versions, secret credentials.",
@@ -42,5 +44,7 @@ new PolicyPack("liiibre", {
     secretsAreSecret,
     smallOrgsShare,
     adminSurfacesRestricted,
+    mailRelay,
+    channelOrder,
   ],
 });

@@ -4,7 +4,7 @@
  * releases are pinned, values wire k0s and Hetzner specifics, secrets stay secret.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigMap, Namespace, Secret } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, Secret, ServiceAccount } from "kubernetes-models/v1";
 import { parseEstate, sshPrivateKey, type Estate } from "../components/config";
 import { LABELS } from "../components/conventions";
 import { HetznerCompute } from "../components/hetzner";
@@ -104,9 +104,11 @@ describe("Platform (prod)", () => {
       Namespace: (o) => new Namespace(o),
       Secret: (o) => new Secret(o),
       ConfigMap: (o) => new ConfigMap(o),
+      // kured's (components/ops/reboots.ts)
+      ServiceAccount: (o) => new ServiceAccount(o),
     };
     const core = platform.filter((r) => r.type.startsWith("kubernetes:core/v1:"));
-    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap"]));
+    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap", "ServiceAccount"]));
     for (const r of core) {
       const make = validators[kind(r)];
       expect(() => make(unwrapSecrets(secretAwareInputs(r))).validate(), r.urn).not.toThrow();

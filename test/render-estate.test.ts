@@ -80,7 +80,7 @@ describe("the estate rendered (prod and dev)", () => {
   itWithHelm("validates every Kubernetes resource the program declares (custom resources included) and every rendered object", () => {
     const programCrs = resources.filter((r) => /^kubernetes:[a-z0-9.-]+\.[a-z]+\/[a-z0-9]+:/.test(r.type) && !/helm\.sh|yaml\/|\.k8s\.io\//.test(r.type));
     expect(new Set(programCrs.map((r) => r.type.split(":")[1].split("/")[0]))).toEqual(
-      new Set(["cert-manager.io", "minio.min.io", "barmancloud.cnpg.io", "k8up.io", "postgresql.cnpg.io"]),
+      new Set(["cert-manager.io", "minio.min.io", "barmancloud.cnpg.io", "k8up.io", "postgresql.cnpg.io", "monitoring.coreos.com"]),
     );
     const { builtin, custom, unvalidated, program } = result.stats.validated;
     expect(unvalidated).toBe(0);

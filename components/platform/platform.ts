@@ -11,6 +11,7 @@ import { HcloudIntegration } from "./hcloud";
 import { IngressNginx } from "./ingress";
 import { LocalVolumes } from "./local-volumes";
 import { Monitoring } from "./monitoring";
+import { NodeReboots } from "../ops/reboots";
 
 export interface PlatformArgs {
   estate: Estate;
@@ -41,6 +42,8 @@ export class Platform extends pulumi.ComponentResource {
     // The ServiceMonitor of ingress-nginx needs the monitoring CRDs.
     this.ingress = new IngressNginx(`${name}-ingress`, { estate, provider, dependsOn: [this.monitoring.stack] }, { parent: this });
     this.certManager = new CertManager(`${name}-cert-manager`, { email: estate.cluster.letsEncryptEmail, provider, dependsOn: [this.ingress.release] }, { parent: this });
+    // Coordinated reboots after unattended upgrades (components/ops/reboots.ts); asks Prometheus first.
+    new NodeReboots(`${name}-reboots`, { estate, provider }, { parent: this, dependsOn: [this.monitoring] });
     this.ready = [this.hcloud, this.localVolumes, this.ingress, this.certManager];
     this.registerOutputs({});
   }
