@@ -152,7 +152,9 @@ export class Matrix extends pulumi.ComponentResource {
     const values = {
       serverName: ctx.domain,
       certManager: { clusterIssuer: PLATFORM.clusterIssuer },
-      ingress: { className: PLATFORM.ingressClass, controllerType: "ingress-nginx" },
+      // No `controllerType`: its only value (`ingress-nginx`) adds nginx annotations; Synapse
+      // enforces its own upload limit (media.maxUploadSize), Traefik sets none.
+      ingress: { className: PLATFORM.ingressClass },
       // External pieces: CloudNativePG database, Keycloak (no MAS), the shared Jitsi.
       postgres: { enabled: false },
       matrixAuthenticationService: { enabled: false },

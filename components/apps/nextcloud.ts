@@ -11,6 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { PLATFORM } from "../conventions";
 import { CHARTS, IMAGES } from "../versions";
 import { nextcloudQuota } from "../units";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
@@ -214,8 +215,9 @@ export class Nextcloud extends pulumi.ComponentResource {
       nodeSelector: APPS_NODE_SELECTOR,
       ingress: {
         enabled: true,
-        className: "nginx",
-        annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-body-size": "0" }),
+        // Uploads of any size, unbuffered: Traefik sets no body limit and streams bodies (docs/ingress.md).
+        className: PLATFORM.ingressClass,
+        annotations: ingressAnnotations(),
         tls: [{ secretName: tlsSecretName(this.host), hosts: [this.host] }],
       },
       metrics: { enabled: false },

@@ -17,7 +17,7 @@ export type Rule = (estate: ParsedEstate) => ConfigProblem[];
 
 /** Namespaces and slugs the platform uses itself; a tenant may not take them. */
 export const RESERVED_SLUGS = [
-  "default", "kube-system", "kube-public", "kube-node-lease", "platform", "ingress-nginx", "cert-manager",
+  "default", "kube-system", "kube-public", "kube-node-lease", "platform", "traefik", "ingress-nginx", "cert-manager",
   "monitoring", "minio", "minio-operator", "keycloak", "jitsi", "k8up", "cnpg-system", "backup", "shared",
 ];
 

@@ -198,7 +198,7 @@ export const ClusterSchema = z.strictObject({
     .prefault({}),
   /** Contact address of the Let's Encrypt account. */
   letsEncryptEmail: email(),
-  /** How ingress-nginx is exposed. Default `hostNetwork` on `ingress`-labelled nodes. */
+  /** How the edge (Traefik) is exposed. Default `hostNetwork` on `ingress`-labelled nodes. */
   ingressMode: z.enum(["hostNetwork", "loadBalancer"]).default("hostNetwork"),
   /** Workers upgraded at once by k0sctl, as a percentage of all workers. Default 10. */
   workerUpgradeConcurrencyPercent: int(1, 100).default(10),

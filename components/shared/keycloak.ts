@@ -87,7 +87,8 @@ export class Keycloak extends pulumi.ComponentResource {
       ingress: {
         enabled: true,
         ingressClassName: PLATFORM.ingressClass,
-        annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-buffer-size": "128k" }),
+        // Keycloak's large response headers (cookies) fit Traefik's defaults: no buffer to raise.
+        annotations: ingressAnnotations(),
         rules: [{ host: this.host, paths: [{ path: "/", pathType: "Prefix" }] }],
         tls: [{ hosts: [this.host], secretName: tlsSecretName(this.host) }],
       },

@@ -3,8 +3,8 @@
  * `storage`-labelled nodes (their taints tolerated), one pool of `storage.minio.servers`
  * servers × `drivesPerServer` drives of `driveSizeGB` GB (binary, so "Gi"), erasure-coded
  * across servers (one server per node: required pod anti-affinity). TLS inside the cluster
- * by the operator's auto-certificate; public TLS at the Ingress (`storage.s3Domain`, Let's
- * Encrypt). Prometheus metrics at `/minio/v2/metrics/cluster` without a bearer token.
+ * by the operator's auto-certificate; public TLS at the edge (a Gateway API route for `storage.s3Domain`,
+ * Let's Encrypt). Prometheus metrics at `/minio/v2/metrics/cluster` without a bearer token.
  *
  * Root credentials: random, in the Secret `minio-env` (`config.env`, as the operator wants
  * it). A `@pulumi/minio` provider is configured against `storage.s3Domain` with them.
@@ -15,7 +15,8 @@ import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Estate } from "../config";
-import { LABELS, PLATFORM } from "../conventions";
+import { LABELS } from "../conventions";
+import { publicRoute } from "../routes";
 import { IMAGES } from "../versions";
 import { MINIO_TENANT_NAME, S3_REGION, STORAGE_NAMESPACE } from "./settings";
 
@@ -128,24 +129,17 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
     );
 
     const host = estate.storage.s3Domain;
-    const ingress = new k8s.networking.v1.Ingress(
-      `${name}-ingress`,
+    // Public S3 through the edge (Gateway API). Bodies of any size, streamed unbuffered (Traefik's
+    // defaults); the backend is HTTPS with the operator's certificate, which chains to the
+    // cluster CA (`kube-root-ca.crt`, in every namespace) for the Service's cluster DNS name.
+    const route = publicRoute(
+      `${name}-s3`,
       {
-        metadata: {
-          name: "s3",
-          namespace: STORAGE_NAMESPACE,
-          annotations: {
-            "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer,
-            "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
-            "nginx.ingress.kubernetes.io/proxy-body-size": "0",
-            "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
-          },
-        },
-        spec: {
-          ingressClassName: PLATFORM.ingressClass,
-          tls: [{ hosts: [host], secretName: "s3-tls" }],
-          rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: MINIO_SERVICE, port: { number: 443 } } } }] } }],
-        },
+        name: "s3",
+        namespace: STORAGE_NAMESPACE,
+        host,
+        rules: [{ service: MINIO_SERVICE, port: 443 }],
+        backendTls: { service: MINIO_SERVICE, caConfigMap: "kube-root-ca.crt", hostname: `${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local` },
       },
       { ...o, dependsOn: [tenant] },
     );
@@ -153,7 +147,7 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
     this.provider = new minio.Provider(
       `${name}-minio`,
       { minioServer: `${host}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: PRIMARY_ROOT_USER, minioPassword: this.rootPassword },
-      { parent: this, dependsOn: [tenant, ingress] },
+      { parent: this, dependsOn: [tenant, ...route] },
     );
     this.registerOutputs({});
   }
