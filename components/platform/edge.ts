@@ -91,6 +91,8 @@ export function traefikValues(estate: Estate): Record<string, unknown> {
     tolerations: [tolerate(LABELS.nodeIngress)],
     resources: { requests: { cpu: "100m", memory: "128Mi" } },
     global: { checkNewVersion: false, sendAnonymousUsage: false },
+    // No dashboard: nothing to expose on the nodes.
+    api: { dashboard: false },
     ingressClass: { enabled: true, isDefaultClass: true, name: PLATFORM.ingressClass },
     gatewayClass: { enabled: true, name: PLATFORM.gatewayClass },
     // The program declares its Gateways itself (the platform one below, one per routed host).
