@@ -270,7 +270,7 @@ describe("pure values", () => {
     });
     for (const p of ["web", "websecure"]) expect(v.ports[p].proxyProtocol.trustedIPs).toEqual([e.hetzner.network.ipRange]);
     // hostNetwork mode trusts no PROXY header (anyone could forge a client address).
-    expect(traefikValues(estate()).ports.websecure.proxyProtocol).toBeUndefined();
+    expect((traefikValues(estate()) as any).ports.websecure.proxyProtocol).toBeUndefined();
   });
 
   it("monitoring without a monitoring pool nor cloud nodes falls back to local volumes anywhere", () => {

@@ -185,19 +185,24 @@ describe("HedgeDoc", () => {
 
 describe("ingress hosts and TLS", () => {
   it("serves every app under the tenant's domain with a cert-manager certificate", () => {
-    const ingresses = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress");
-    const hosts = ingresses.flatMap((r) => ((r.inputs as any).spec.rules as any[]).map((x) => x.host)).sort();
+    // The apps the program deploys itself: Gateway API routes, one Gateway per host asking cert-manager.
+    const gateways = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway");
+    const hosts = gateways.flatMap((r) => ((r.inputs as any).spec.listeners as any[]).map((x) => x.hostname)).sort();
     expect(hosts).toEqual(["collabora.acme.example.org", "office.acme.example.org", "pad.acme.example.org"]);
-    for (const r of ingresses) {
+    for (const r of gateways) {
       expect((r.inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
-      expect((r.inputs as any).spec.tls[0].hosts).toEqual((r.inputs as any).spec.rules.map((x: any) => x.host));
+      expect((r.inputs as any).spec.listeners[0].tls.certificateRefs[0].name).toBe(`${(r.inputs as any).spec.listeners[0].hostname.replace(/\./g, "-")}-tls`);
     }
+    expect(under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress")).toEqual([]);
+    // The charts' Ingresses: the edge's class and the cluster issuer.
     const nc = values(release(ev.resources, "acme-nextcloud-release")).ingress;
+    expect(nc.className).toBe("traefik");
     expect(nc.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
     expect(nc.tls[0].hosts).toEqual(["cloud.acme.example.org"]);
     const mx = values(release(ev.resources, "acme-matrix-release"));
     expect([mx.synapse.ingress.host, mx.elementWeb.ingress.host]).toEqual(["matrix.acme.example.org", "chat.acme.example.org"]);
     expect(mx.certManager.clusterIssuer).toBe("letsencrypt");
+    expect(mx.ingress).toEqual({ className: "traefik" });
   });
 });
 
