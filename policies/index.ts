@@ -22,9 +22,10 @@ import { matrixDefaults } from "./matrix-defaults";
 import { pinnedVersions } from "./pinned-versions";
 import { secretsAreSecret } from "./secrets-are-secret";
 import { smallOrgsShare } from "./small-orgs-share";
+import { ingressClassServed } from "./ingress-class-served";
 
 new PolicyPack("liiibre", {
-  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports, isolated tenants, pinned versions, secret credentials.",
+  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports, isolated tenants, pinned versions, secret credentials, every route on a served class.",
   enforcementLevel: "mandatory",
   policies: [
     storageQuotaPerUser,
@@ -40,5 +41,6 @@ new PolicyPack("liiibre", {
     pinnedVersions,
     secretsAreSecret,
     smallOrgsShare,
+    ingressClassServed,
   ],
 });
