@@ -142,7 +142,7 @@ describe("Platform (prod)", () => {
       const http = (gw.inputs.spec as any).listeners.find((l: any) => l.protocol === "HTTP");
       expect(http.port).toBe(80);
       expect(acme.solvers).toEqual([
-        { http01: { gatewayHTTPRoute: { parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: (gw.inputs.metadata as any).name, namespace: (gw.inputs.metadata as any).namespace, sectionName: http.name }] } } },
+        { http01: { gatewayHTTPRoute: { serviceType: "ClusterIP", parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: (gw.inputs.metadata as any).name, namespace: (gw.inputs.metadata as any).namespace, sectionName: http.name }] } } },
       ]);
       expect(i.dependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/helm\.sh\/v3:Release::cert-manager$/), gw.urn]));
     }

@@ -18,10 +18,15 @@ export const CLUSTER_ISSUER = PLATFORM.clusterIssuer;
 /** Staging issuer (untrusted certificates, generous rate limits) for trials. */
 export const CLUSTER_ISSUER_STAGING = PLATFORM.clusterIssuerStaging;
 
-/** The HTTP-01 solver: HTTPRoutes on the platform Gateway's plain-HTTP listener. */
+/**
+ * The HTTP-01 solver: HTTPRoutes on the platform Gateway's plain-HTTP listener. The solver pods'
+ * Service is a ClusterIP one (cert-manager's default is NodePort, which would open a port on
+ * every node for nothing: Traefik reaches the pods through the Service's endpoints).
+ */
 export const HTTP01_SOLVER = {
   http01: {
     gatewayHTTPRoute: {
+      serviceType: "ClusterIP",
       parentRefs: [
         { group: GATEWAY_API_GROUP, kind: "Gateway", name: PLATFORM.gateway, namespace: PLATFORM.ingressNamespace, sectionName: PLATFORM.gatewayHttpListener },
       ],
