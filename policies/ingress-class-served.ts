@@ -9,7 +9,8 @@
  * - the classes a controller chart creates, read from its release values: Traefik (IngressClass
  *   `ingressClass.name`, default the release's full name, unless `ingressClass.enabled: false`;
  *   GatewayClass `gatewayClass.name`, default `traefik`, only with
- *   `providers.kubernetesGateway.enabled`, and its own Gateway `gateway.*` likewise);
+ *   `providers.kubernetesGateway.enabled`, and its own Gateway `gateway.*` likewise; with
+ *   `providers.kubernetesIngressNGINX.enabled`, also `ingressClass` of that provider, default `nginx`);
  *   ingress-nginx (`controller.ingressClassResource.name`, default `nginx`). Envoy Gateway's
  *   chart creates no GatewayClass: declare one;
  * - classes served outside the stack, listed in the config (`externalIngressClasses`,
@@ -75,6 +76,9 @@ function controllerClasses(props: Props, served: Served): void {
       const gw = isObject(values.gateway) ? values.gateway : {};
       if (!off(gw.enabled)) served.gateways.set(`${str(gw.namespace) ?? namespaceOf(TYPES.helmRelease, props)}/${str(gw.name) ?? "traefik-gateway"}`, cls);
     }
+    // Its ingress-nginx compatibility provider serves the nginx class (the IngressClass object must exist).
+    const nginx = get(values, "providers", "kubernetesIngressNGINX");
+    if (isObject(nginx) && nginx.enabled === true) served.ingressClasses.add(str(nginx.ingressClass) ?? "nginx");
   }
   if (chart === "ingress-nginx") {
     const icr = get(values, "controller", "ingressClassResource");

@@ -273,6 +273,13 @@ describe("pure values", () => {
     expect((traefikValues(estate()) as any).ports.websecure.proxyProtocol).toBeUndefined();
   });
 
+  it("during the move from ingress-nginx only, Traefik also serves the Ingresses still on class nginx", () => {
+    expect((traefikValues(estate()) as any).providers.kubernetesIngressNGINX).toBeUndefined();
+    const e = estate();
+    e.cluster.edgeMigration = true;
+    expect((traefikValues(e) as any).providers.kubernetesIngressNGINX).toEqual({ enabled: true, ingressClass: "nginx" });
+  });
+
   it("monitoring without a monitoring pool nor cloud nodes falls back to local volumes anywhere", () => {
     const e = estate();
     e.nodePools = e.nodePools.filter((p) => !p.cloud).map((p) => ({ ...p, labels: {} }));

@@ -590,6 +590,19 @@ describe("ingress-class-served", () => {
     for (const list of Object.values(v)) for (const x of list) expect(x.level).toBe("mandatory");
   });
 
+  it("counts the nginx class as served while Traefik's ingress-nginx provider is on (the migration)", async () => {
+    const on = await run(() => {
+      traefik({ providers: { kubernetesIngressNGINX: { enabled: true } } });
+      ingress("on-nginx", "nginx");
+    });
+    expect(byName(on.violations, "ingress-class-served")).toEqual({});
+    const off = await run(() => {
+      traefik({ providers: { kubernetesIngressNGINX: { enabled: false } } });
+      ingress("on-nginx", "nginx");
+    });
+    expect(byName(off.violations, "ingress-class-served")["on-nginx"][0].message).toMatch(/class nginx, which no controller serves \(served: traefik\)/);
+  });
+
   it("knows classes served from outside the stack when the pack config lists them", async () => {
     const { violations } = await run(() => {
       ingress("on-nginx", "nginx");

@@ -200,6 +200,12 @@ export const ClusterSchema = z.strictObject({
   letsEncryptEmail: email(),
   /** How the edge (Traefik) is exposed. Default `hostNetwork` on `ingress`-labelled nodes. */
   ingressMode: z.enum(["hostNetwork", "loadBalancer"]).default("hostNetwork"),
+  /**
+   * Migration from ingress-nginx only (docs/operations.md): Traefik also serves the Ingresses
+   * still on class `nginx`, with their nginx annotations (its `kubernetesIngressNGINX` provider),
+   * so that every host is served whatever class its Ingress has during the switch. Default false.
+   */
+  edgeMigration: z.boolean().default(false),
   /** Workers upgraded at once by k0sctl, as a percentage of all workers. Default 10. */
   workerUpgradeConcurrencyPercent: int(1, 100).default(10),
 });

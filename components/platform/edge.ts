@@ -29,6 +29,9 @@ import { CHARTS, GATEWAY_API_CRDS } from "../versions";
 import { PLATFORM_NAMESPACES, platformNamespace, release, tolerate } from "./common";
 import { ERROR_PAGES_SERVICE, ErrorPages, UPSTREAM_ERROR_CODES } from "./error-pages";
 
+/** The class ingress-nginx served, read by Traefik during the migration only (`cluster.edgeMigration`). */
+export const LEGACY_NGINX_CLASS = "nginx";
+
 /** Helm release name of Traefik (its objects are named after it). */
 export const TRAEFIK_RELEASE = "traefik";
 
@@ -103,6 +106,9 @@ export function traefikValues(estate: Estate): Record<string, unknown> {
       // Traefik Middlewares that HTTPRoutes reference (ExtensionRef, same namespace).
       kubernetesCRD: { enabled: true },
       file: { enabled: true, watch: true, content: edgeDynamicConfig(estate) },
+      // During the move from ingress-nginx only: the Ingresses still on class `nginx` are served
+      // too, their nginx annotations translated (docs/operations.md).
+      ...(estate.cluster.edgeMigration ? { kubernetesIngressNGINX: { enabled: true, ingressClass: LEGACY_NGINX_CLASS } } : {}),
     },
     ports: {
       // Internal entry points moved off ports the nodes already use on the host network
