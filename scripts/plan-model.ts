@@ -6,6 +6,7 @@ import type { Estate, Tenant } from "../components/config";
 import { storagePoolGB } from "../components/units";
 import type { Evaluation, RecordedResource } from "./harness";
 import type { Violation } from "./check-policies";
+import type { RenderProblem, RenderedObject } from "./render/model";
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface PlanTenant {
 export type PlanResource = RecordedResource & {
   /** Slug of the tenant this resource belongs to, or null for the platform. */
   tenant: string | null;
+  /** `--render` only, on Helm releases: what `helm template` made of it (docs/render.md). */
+  rendered?: { chart: string; version: string; objects: RenderedObject[] };
 };
 
 export interface Plan {
@@ -57,8 +60,12 @@ export interface Plan {
     storagePoolGB: number;
     mandatoryViolations: number;
     advisoryViolations: number;
+    /** `--render` only: Helm releases, distinct `helm template` runs, rendered objects, render problems and warnings. */
+    render?: { releases: number; distinctRenders: number; objects: number; problems: number; warnings: number; problemsByCheck: Record<string, number> };
   };
   violations: Violation[];
+  /** `--render` only: the render checks' findings (docs/render.md). */
+  render?: { problems: RenderProblem[]; warnings: RenderProblem[] };
 }
 
 /**

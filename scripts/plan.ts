@@ -1,17 +1,19 @@
 /**
- * `npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH]`
+ * `npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH] [--render]`
  *
  * Runs the real program offline under the Pulumi SDK's runtime mocks with a stack's config,
  * checks the policy pack over what it registers, and reports the desired state.
- * Exit codes: 0 fine, 1 at least one mandatory policy violation, 2 invalid configuration
+ * With `--render`, every Helm release is also rendered and checked (scripts/render, docs/render.md).
+ * Exit codes: 0 fine, 1 at least one mandatory policy violation (or render problem), 2 invalid configuration
  * (or invalid command-line arguments).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError } from "../components/config";
+import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError, type RawConfig } from "../components/config";
 import { checkPolicies } from "./check-policies";
 import { evaluate, readStackConfig, stackConfigFile } from "./harness";
 import { buildPlan, planExitCode } from "./plan-model";
+import { attachRender } from "./render/plan-render";
 import { FORMATS, render, type Format } from "./report";
 
 export interface PlanArgs {
@@ -19,9 +21,11 @@ export interface PlanArgs {
   configFile?: string;
   format: Format;
   out?: string;
+  /** Render every Helm release and check the result (docs/render.md). */
+  render?: boolean;
 }
 
-const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH]";
+const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH] [--render]";
 
 export class UsageError extends Error {}
 
@@ -53,6 +57,10 @@ export function parseArgs(argv: string[]): PlanArgs {
       case "--out":
         args.out = value();
         break;
+      case "--render":
+        if (inline !== undefined) throw new UsageError("--render takes no value");
+        args.render = true;
+        break;
       case "-h":
       case "--help":
         throw new UsageError("");
@@ -65,34 +73,41 @@ export function parseArgs(argv: string[]): PlanArgs {
   return args;
 }
 
+/** The stack's raw config (`--stack` or `--config-file`), or the exit code after saying why not. */
+export function loadStackConfig(args: Pick<PlanArgs, "stack" | "configFile">, io: { error: (s: string) => void }): RawConfig | number {
+  const file = args.configFile ? path.resolve(args.configFile) : stackConfigFile(args.stack);
+  if (!fs.existsSync(file)) {
+    io.error(`error: no configuration file ${file}${args.configFile ? "" : ` (is "${args.stack}" a stack of this project?)`}\n`);
+    return EXIT_INVALID_CONFIG;
+  }
+  try {
+    return readStackConfig(file);
+  } catch (err) {
+    io.error(`error: ${path.relative(process.cwd(), file) || file} is not valid YAML: ${(err as Error).message.split("\n")[0]}\n`);
+    return EXIT_INVALID_CONFIG;
+  }
+}
+
 /** Runs the plan; returns the exit code. `write` receives the report unless `--out` is given. */
 export async function runPlan(
   args: PlanArgs,
   io: { write: (s: string) => void; error: (s: string) => void },
   policies: typeof checkPolicies = checkPolicies,
 ): Promise<number> {
-  const file = args.configFile ? path.resolve(args.configFile) : stackConfigFile(args.stack);
-  if (!fs.existsSync(file)) {
-    io.error(`error: no configuration file ${file}${args.configFile ? "" : ` (is "${args.stack}" a stack of this project?)`}\n`);
-    return EXIT_INVALID_CONFIG;
-  }
-  let raw;
-  try {
-    raw = readStackConfig(file);
-  } catch (err) {
-    io.error(`error: ${path.relative(process.cwd(), file) || file} is not valid YAML: ${(err as Error).message.split("\n")[0]}\n`);
-    return EXIT_INVALID_CONFIG;
-  }
+  const raw = loadStackConfig(args, io);
+  if (typeof raw === "number") return raw;
   try {
     const evaluation = await evaluate({ config: raw, stack: args.stack });
     const plan = buildPlan(evaluation, await policies(evaluation));
+    if (args.render) await attachRender(plan);
     const text = render(plan, args.format);
     if (args.out) {
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
       fs.writeFileSync(args.out, text);
-      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations)\n`);
+      const rendered = plan.summary.render ? `, ${plan.summary.render.problems} render problems` : "";
+      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations${rendered})\n`);
     } else io.write(text);
-    return planExitCode(plan);
+    return Math.max(planExitCode(plan), plan.render?.problems.length ? 1 : 0);
   } catch (err) {
     if (err instanceof ConfigError) {
       reportConfigError(err, io.error);

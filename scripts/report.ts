@@ -4,6 +4,7 @@
  */
 import type { Violation } from "./check-policies";
 import type { Plan, PlanResource, PlanTenant } from "./plan-model";
+import { problemLine } from "./render/model";
 
 export const FORMATS = ["text", "json", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -85,6 +86,7 @@ function renderText(plan: Plan): string {
       for (const v of vs) out.push(`    [${v.level}] ${v.policy}: ${v.message}${v.urn ? `\n        ${v.urn}` : ""}`);
     }
   } else out.push("Policy violations: none");
+  out.push(...renderTextSection(plan));
   out.push("");
   out.push("Resources:");
   out.push(`    + ${s.resourceCount} to create (${s.protectedCount} protected or retained on delete)`);
@@ -94,6 +96,32 @@ function renderText(plan: Plan): string {
 }
 
 const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
+
+// --- `--render` (scripts/render, docs/render.md) ---------------------------------------
+const renderCounts = (r: NonNullable<Plan["summary"]["render"]>) =>
+  `${r.releases} Helm releases, ${r.distinctRenders} distinct renders, ${r.objects} objects, ${r.problems} problems, ${r.warnings} warnings`;
+
+function renderTextSection(plan: Plan): string[] {
+  const r = plan.summary.render;
+  if (!r || !plan.render) return [];
+  const out = ["", `Rendered with Helm: ${renderCounts(r)}`];
+  for (const p of plan.render.problems) out.push(`  ${problemLine(p)}`);
+  for (const w of plan.render.warnings) out.push(`  warning ${problemLine(w)}`);
+  return out;
+}
+
+function renderMarkdownSection(plan: Plan): string[] {
+  const r = plan.summary.render;
+  if (!r || !plan.render) return [];
+  const out = [`#### Render`, "", `${r.problems ? "❌" : "✅"} ${renderCounts(r)}`, ""];
+  if (plan.render.problems.length || plan.render.warnings.length) {
+    out.push("<details><summary>Render problems and warnings</summary>", "");
+    for (const p of plan.render.problems) out.push(`- ${mdEscape(problemLine(p))}`);
+    for (const w of plan.render.warnings) out.push(`- warning ${mdEscape(problemLine(w))}`);
+    out.push("", "</details>", "");
+  }
+  return out;
+}
 
 function renderMarkdown(plan: Plan): string {
   const s = plan.summary;
@@ -112,6 +140,7 @@ function renderMarkdown(plan: Plan): string {
       out.push("");
     }
   }
+  out.push(...renderMarkdownSection(plan));
   out.push("<details><summary>Organisations</summary>", "", "| slug | plan | state | users | pool (GB) | apps |", "|---|---|---|---:|---:|---|");
   for (const t of plan.tenants) out.push(`| ${t.slug} | ${t.plan} | ${t.state} | ${t.users} | ${t.storagePoolGB} | ${t.apps.join(", ")} |`);
   out.push("", "</details>", "", "<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---:|");

@@ -19,6 +19,7 @@ import { CHARTS, IMAGES, MINIO_RELEASE } from "../components/versions";
 import { MOCK_SECRET_MARKER, evaluate, evaluateStack, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type RecordedResource } from "../scripts/harness";
 import { fakeIpv4 } from "../scripts/mock-outputs";
 import { UPSTREAM_FIELDS, fieldPaths, ofType, providerOf } from "./storage-fixtures";
+import { itWithCloudInit } from "./helpers/tools";
 
 describe("storage platform of the prod stack", async () => {
 const prod = await evaluateStack({ stack: "prod" });
@@ -147,7 +148,7 @@ describe("Helsinki backup server (prod, kind cloud)", () => {
     expect((server.inputs as any).firewallIds).toHaveLength(1);
   });
 
-  it("boots a pinned standalone MinIO under systemd with a cloud-config Debian's cloud-init accepts", () => {
+  itWithCloudInit("boots a pinned standalone MinIO under systemd with a cloud-config Debian's cloud-init accepts", () => {
     expect(server.inputs.userData).toBe("[secret]"); // it holds the root password
     const raw = secretAwareInputs(server).userData;
     const userData = String(isSecretMarker(raw) ? raw.value : raw);

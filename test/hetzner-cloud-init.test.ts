@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { VOLUME_MOUNT_DIR, cloudInitUserData } from "../components/hetzner/cloud-init";
 import { K0S_VERSION } from "../components/versions";
+import { itWithCloudInit } from "./helpers/tools";
 
 function schemaCheck(text: string): { status: number | null; out: string } {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cloud-init-")), "user-data.yaml");
@@ -21,14 +22,14 @@ function schemaCheck(text: string): { status: number | null; out: string } {
 
 describe("cloud-init user data", () => {
   for (const dataVolume of [false, true]) {
-    it(`is valid per \`cloud-init schema\` (dataVolume: ${dataVolume})`, () => {
+    itWithCloudInit(`is valid per \`cloud-init schema\` (dataVolume: ${dataVolume})`, () => {
       const r = schemaCheck(cloudInitUserData({ dataVolume }));
       expect(r.out).toContain("Valid cloud-config");
       expect(r.status).toBe(0);
     });
   }
 
-  it("is rejected by the same tool when broken (the check can fail)", () => {
+  itWithCloudInit("is rejected by the same tool when broken (the check can fail)", () => {
     const broken = cloudInitUserData({ dataVolume: false }).replace("package_update: true", "package_update: maybe");
     const r = schemaCheck(broken);
     expect(r.status).not.toBe(0);

@@ -32,11 +32,16 @@ export interface RenderedRelease {
 export interface RenderProblem {
   /** Check name, e.g. `render-fails`, `value-ignored`, `object-invalid`, `cr-invalid`. */
   check: string;
-  /** Release name (or the program's resource URN for custom resources it declares itself). */
+  /** The release as `namespace/name` (or the program's resource URN for custom resources it declares itself). */
   release: string;
   /** `Kind/namespace/name` of the object, when the problem is about one. */
   object?: string;
   /** Values key path or object field path, e.g. `synapse.extraEnv[0].valueFrom`. */
   field?: string;
   message: string;
+}
+
+/** One line per problem: `[check] release object field: message`. */
+export function problemLine(p: RenderProblem): string {
+  return `[${p.check}] ${p.release}${p.object ? ` ${p.object}` : ""}${p.field ? ` ${p.field}` : ""}: ${p.message}`;
 }
