@@ -5,7 +5,7 @@
  *
  * Shape of one public route (`publicRoute`), all in the route's namespace:
  * - a `Gateway` of class `PLATFORM.gatewayClass` with one HTTPS listener for the host, its
- *   certificate in Secret `tlsSecretName(host)`. cert-manager's gateway-shim issues it from the
+ *   certificate in Secret `tlsSecretName(host)` (or `tlsSecret`). cert-manager's gateway-shim issues it from the
  *   Gateway's `cert-manager.io/cluster-issuer` annotation, unless another object already issues
  *   that Secret (`issueCertificate: false`, e.g. a chart's Ingress for the same host);
  * - an `HTTPRoute` with the host's rules, each rule's filters pointing at Traefik `Middleware`
@@ -59,9 +59,11 @@ export interface PublicRouteArgs {
   rules: RouteRule[];
   /** Middlewares created beside the route (Traefik `Middleware` objects). Default none. */
   middlewares?: RouteMiddleware[];
+  /** TLS Secret of the host's certificate. Default `tlsSecretName(host)`. */
+  tlsSecret?: string;
   /**
    * Whether cert-manager issues the host's certificate from this Gateway. Default true; false
-   * when another object already issues `tlsSecretName(host)` in this namespace.
+   * when another object (e.g. a chart's Ingress for the same host) already issues `tlsSecret`.
    */
   issueCertificate?: boolean;
   /** The backend speaks HTTPS: verify it with this CA (a ConfigMap key `ca.crt`) and name. Default plain HTTP. */
@@ -90,7 +92,7 @@ export function gatewayManifest(a: PublicRouteArgs): Manifest {
           protocol: "HTTPS",
           port: PLATFORM.edgePorts.https,
           hostname: a.host,
-          tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName(a.host) }] },
+          tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: a.tlsSecret ?? tlsSecretName(a.host) }] },
           allowedRoutes: { namespaces: { from: "Same" } },
         },
       ],
