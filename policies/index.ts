@@ -23,9 +23,10 @@ import { pinnedVersions } from "./pinned-versions";
 import { secretsAreSecret } from "./secrets-are-secret";
 import { smallOrgsShare } from "./small-orgs-share";
 import { ingressClassServed } from "./ingress-class-served";
+import { adminSurfacesRestricted } from "./admin-surfaces-restricted";
 
 new PolicyPack("liiibre", {
-  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports, isolated tenants, pinned versions, secret credentials, every route on a served class.",
+  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports and admin surfaces, isolated tenants, pinned versions, secret credentials, every route on a served class.",
   enforcementLevel: "mandatory",
   policies: [
     storageQuotaPerUser,
@@ -41,6 +42,7 @@ new PolicyPack("liiibre", {
     pinnedVersions,
     secretsAreSecret,
     smallOrgsShare,
+    adminSurfacesRestricted,
     ingressClassServed,
   ],
 });

@@ -87,9 +87,9 @@ describe("app rules as code", () => {
   });
 
   it("quotes what it passes to the shell", () => {
-    const s = nextcloudSetupScript({ ...ctx, groups: [{ slug: "o-brien", displayName: "O'Brien & co", quotaGB: 30 }] });
-    expect(s).toContain(`occ group:add --display-name 'O'\\''Brien & co' 'o-brien'`);
-    expect(s).toContain("occ groupquota:set 'o-brien' '30 GB'");
+    const s = nextcloudSetupScript({ ...ctx, groups: [{ slug: "o-brien", displayName: "O'Brien & co", quotaGB: 30, active: true, crossSharing: false }] });
+    expect(s).toContain(`occ group:add --display-name 'O'\\''Brien & co' 'org-o-brien'`);
+    expect(s).toContain("occ groupquota:set 'org-o-brien' '30 GB'");
   });
 
   it("Jitsi width follows a 16:9 height; bitrate caps land in config.js", () => {

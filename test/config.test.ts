@@ -130,7 +130,7 @@ describe("schema problems name the key path, what was expected and what was foun
 
   it("malformed addresses and domains", () => {
     expect(breakWith((c) => (c.hetzner.adminCidrs = ["203.0.113.0/33"]))).toEqual([
-      'liiibre:hetzner.adminCidrs[0]: expected an IPv4 or IPv6 CIDR such as 203.0.113.0/24, got "203.0.113.0/33"',
+      'liiibre:hetzner.adminCidrs[0]: expected an IPv4 or IPv6 CIDR such as 203.0.113.0/24 (prefix must be 0..32), got "203.0.113.0/33"',
     ]);
     expect(breakWith((c) => (c.tenants[0].domain = "Demo.Org"))).toEqual([
       'liiibre:tenants[0].domain: expected a lower-case DNS domain such as example.org, got "Demo.Org"',
@@ -165,7 +165,7 @@ describe("cross-field rules", () => {
       'liiibre:tenants[1].domain: expected a unique domain, got "demo.dev.liiibre.coop" (already used at liiibre:tenants[0].domain)',
     ]);
     expect(breakWith((c) => (c.tenants[0].domain = "mutualise.dev.liiibre.coop"))).toEqual([
-      'liiibre:tenants[0].domain: expected a domain not used by the co-op\'s services, got "mutualise.dev.liiibre.coop" (liiibre:sharedServices.sharedInstance.domain)',
+      'liiibre:tenants[0].domain: expected a domain disjoint from the co-op\'s hosts (neither equal to, under nor above mutualise.dev.liiibre.coop, liiibre:sharedServices.sharedInstance.domain), got "mutualise.dev.liiibre.coop"',
     ]);
   });
 
@@ -210,7 +210,7 @@ describe("cross-field rules", () => {
     ]);
     expect(breakWith((c) => Object.assign(c.tenants[0], { quotaPerUserGB: 20, exemption: { reason: "video post-production rushes" } }))).toEqual([]);
     expect(breakWith((c) => Object.assign(c.tenants[0], { quotaPerUserGB: 20, exemption: { reason: "because" } }))).toEqual([
-      'liiibre:tenants[0].exemption.reason: expected a reason of at least 10 characters, got "because"',
+      'liiibre:tenants[0].exemption.reason: expected a reason of 10 to 500 characters, got "because"',
     ]);
     expect(breakWith((c) => (c.tenants[0].exemption = { reason: "no reason to be here at all" }))).toEqual([
       "liiibre:tenants[0].exemption: expected only with a quotaPerUserGB above the offer's cap of 10, got an exemption with quotaPerUserGB nothing",

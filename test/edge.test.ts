@@ -120,9 +120,17 @@ describe("routes of the prod plan", () => {
     expect(filter).toEqual({ type: "ExtensionRef", extensionRef: { group: "traefik.io", kind: "Middleware", name: "onlyoffice-body-limit" } });
     const mw = mws.find((m) => meta(m).name === filter.extensionRef.name && meta(m).namespace === meta(office).namespace)!;
     expect(spec(mw).buffering.maxRequestBodyBytes).toBe(100 * 1024 * 1024);
+    // No body limit on any rule of Collabora or S3 (S3's admin rules carry only the admin allow-list).
     for (const name of ["collabora", "s3"]) {
       const r = routes.find((x) => meta(x).name === name)!;
-      expect(spec(r).rules[0].filters, name).toBeUndefined();
+      for (const rule of spec(r).rules) {
+        for (const f of rule.filters ?? []) {
+          const m = mws.find((x) => meta(x).name === f.extensionRef.name && meta(x).namespace === meta(r).namespace)!;
+          expect(Object.keys(spec(m)), `${name} ${rule.matches[0].path.value}`).toEqual(["ipAllowList"]);
+        }
+      }
+      const root = spec(r).rules.find((x: any) => x.matches[0].path.value === "/");
+      expect(root.filters, name).toBeUndefined();
     }
   });
 

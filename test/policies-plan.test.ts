@@ -135,20 +135,24 @@ describe("deliberately broken estates", () => {
     expect(exit).toBe(1);
   });
 
-  it("SSH open to the world (adminCidrs 0.0.0.0/0, which the schema allows): firewall-no-public-admin, exit 1", { timeout: SLOW }, async () => {
+  it("SSH open to the world (adminCidrs 0.0.0.0/0, which the schema allows): firewall-no-public-admin and admin-surfaces-restricted, exit 1", { timeout: SLOW }, async () => {
     const { exit, plan } = await planOfConfigFile((doc) => {
       doc.config["liiibre:hetzner"].adminCidrs = ["0.0.0.0/0"];
     });
     expect(exit).toBe(1);
     const v = mandatory(plan!);
-    expect(new Set(v.map((x) => x.policy))).toEqual(new Set(["firewall-no-public-admin"]));
+    expect(new Set(v.map((x) => x.policy))).toEqual(new Set(["firewall-no-public-admin", "admin-surfaces-restricted"]));
     // Every firewall rule that admits liiibre:hetzner.adminCidrs on SSH or the API now admits the
     // world: SSH on the nodes and on the Helsinki backup server, the API on the controllers.
-    expect(v.map((x) => `${x.urn!.split("::").pop()}: ${x.message.replace(/^rules\[\d+\] /, "")}`).sort()).toEqual([
-      "estate-base: opens tcp port 22 (admin port 22) to 0.0.0.0/0; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
-      "estate-controllers: opens tcp port 6443 (admin port 6443) to 0.0.0.0/0; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
-      "storage-backup-firewall: opens tcp port 22 (admin port 22) to 0.0.0.0/0; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
+    const fw = v.filter((x) => x.policy === "firewall-no-public-admin");
+    expect(fw.map((x) => `${x.urn!.split("::").pop()}: ${x.message.replace(/^rules\[\d+\] /, "")}`).sort()).toEqual([
+      "estate-base: opens tcp port 22 (admin port 22) to 0.0.0.0/0: 4294967296 IPv4 addresses (all of IPv4), more than a /16; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
+      "estate-controllers: opens tcp port 6443 (admin port 6443) to 0.0.0.0/0: 4294967296 IPv4 addresses (all of IPv4), more than a /16; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
+      "storage-backup-firewall: opens tcp port 22 (admin port 22) to 0.0.0.0/0: 4294967296 IPv4 addresses (all of IPv4), more than a /16; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
     ]);
+    // The admin Ingresses' allow-lists (Keycloak's master realm and console, MinIO's admin API and metrics) are the world too.
+    const ingresses = v.filter((x) => x.policy === "admin-surfaces-restricted").map((x) => x.urn!.split("::").pop()).sort();
+    expect(ingresses).toEqual(expect.arrayContaining(["keycloak-admin-ingress", "storage-primary-admin-ingress"]));
   });
 
   it("an unpinned chart: pinned-versions", { timeout: SLOW }, async () => {

@@ -51,12 +51,12 @@ const tenantNs = (slug: string, extra: { users?: number; quota?: number; exempti
   });
 
 describe("the pack", () => {
-  it("has the 14 contract policies, each with a config schema whose defaults are the offer's", async () => {
+  it("has the 15 contract policies, each with a config schema whose defaults are the offer's", async () => {
     const policies = await packPolicies();
     expect(policies.map((p) => p.name)).toEqual([
       "storage-quota-per-user", "storage-pool-matches-users", "video-max-720p", "backups-offsite", "stateful-protected",
       "eu-locations-only", "firewall-no-public-admin", "tenant-isolation", "no-public-buckets", "matrix-defaults",
-      "pinned-versions", "secrets-are-secret", "small-orgs-share", "ingress-class-served",
+      "pinned-versions", "secrets-are-secret", "small-orgs-share", "admin-surfaces-restricted", "ingress-class-served",
     ]);
     for (const p of policies) {
       expect(p.enforcementLevel, p.name).toBe(p.name === "small-orgs-share" ? "advisory" : "mandatory");
@@ -69,6 +69,8 @@ describe("the pack", () => {
     expect(d("small-orgs-share", "threshold")).toBe(10);
     expect(d("backups-offsite", "primaryLocation")).toBe("fsn1");
     expect(d("firewall-no-public-admin", "adminPorts")).toEqual([22, 6443]);
+    expect(d("firewall-no-public-admin", "minIpv4Prefix")).toBe(16);
+    expect(d("admin-surfaces-restricted", "minIpv6Prefix")).toBe(48);
   });
 });
 
@@ -126,6 +128,38 @@ describe("firewall-no-public-admin", () => {
     expect(v.unknown).toHaveLength(1);
     expect(v.unknown[0]).toMatchObject({ level: "advisory" });
     expect(v.unknown[0].message).toMatch(/can't run policy 'firewall-no-public-admin' during preview: string value at \.rules\.0\.sourceIps\.0/);
+  });
+});
+
+describe("firewall-no-public-admin measures the address space, not the spelling", () => {
+  it("the world split into halves, overlapping blocks, IPv4-mapped IPv6 and junk are the world; a /28 and a /48 are not", async () => {
+    const { violations } = await run(() => {
+      const rule = (port: string, sourceIps: string[]) => ({ direction: "in", protocol: "tcp", port, sourceIps });
+      new hcloud.Firewall("halves", { rules: [rule("22", ["0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1"])] });
+      new hcloud.Firewall("many-16s", { rules: [rule("6443", ["10.0.0.0/16", "10.1.0.0/16"])] });
+      new hcloud.Firewall("overlap", { rules: [rule("22", ["203.0.113.0/24", "203.0.113.0/25", "203.0.113.128/25"])] });
+      new hcloud.Firewall("mapped", { rules: [rule("22", ["::ffff:0.0.0.0/96"])] });
+      new hcloud.Firewall("junk", { rules: [rule("22", ["anywhere"])] });
+      new hcloud.Firewall("admins", { rules: [rule("22", ["203.0.113.16/28", "2001:db8:4c1::/48"])] });
+    });
+    const v = byName(violations, "firewall-no-public-admin");
+    // 2^31 + 2^31 = all of IPv4; ::/1 + 8000::/1 = all of IPv6 (the string compare of the old policy saw neither).
+    expect(v.halves[0].message).toMatch(/4294967296 IPv4 addresses \(all of IPv4\), more than a \/16; 2\^128 IPv6 addresses \(all of IPv6\), more than a \/48/);
+    // Two /16s are 131072 addresses: above one /16.
+    expect(v["many-16s"][0].message).toMatch(/131072 IPv4 addresses/);
+    // The /25s lie inside the /24: 256 addresses, counted once.
+    expect(v.overlap).toBeUndefined();
+    // ::ffff:0:0/96 names every IPv4 host.
+    expect(v.mapped[0].message).toMatch(/4294967296 IPv4 addresses/);
+    expect(v.junk[0].message).toMatch(/"anywhere" not a CIDR block/);
+    expect(v.admins).toBeUndefined();
+  });
+
+  it("the limit is configurable (a /24 allowed at most)", async () => {
+    const { violations } = await run(() => {
+      new hcloud.Firewall("a-16", { rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["10.0.0.0/16"] }] });
+    }, { "firewall-no-public-admin": { minIpv4Prefix: 24 } });
+    expect(byName(violations, "firewall-no-public-admin")["a-16"][0].message).toMatch(/65536 IPv4 addresses, more than a \/24/);
   });
 });
 

@@ -204,16 +204,19 @@ describe("the shared instance", () => {
 
   it("sets one group quota per shared organisation, equal to its pool", () => {
     const lines = [...hook().matchAll(/^occ groupquota:set '([^']+)' '(\d+) GB'$/gm)].map((m) => [m[1], Number(m[2])]);
-    const want = shared().map((t) => [t.slug, storagePoolGB(t)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    // Nextcloud group ids are namespaced `org-<slug>` (no slug can be Nextcloud's `admin`).
+    const want = shared().map((t) => [`org-${t.slug}`, storagePoolGB(t)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(want.length).toBe(34);
     expect(lines).toEqual(want);
   });
 
-  it("each shared organisation is a Keycloak organization and group of the estate realm", () => {
+  it("each shared organisation is a Keycloak organization and group `org-<slug>` of the estate realm", () => {
     const groups = ofType(ev.resources, "keycloak:index/group:Group");
-    expect(groups.map((g) => g.inputs.name).sort()).toEqual(shared().map((t) => t.slug).sort());
-    for (const g of groups) expect(g.inputs.realmId).toBe("liiibre");
-    expect(hook()).toContain("--mapping-groups=groups");
+    const sharedGroups = groups.filter((g) => shared().some((t) => g.name === `${t.slug}-group`));
+    expect(sharedGroups.map((g) => g.inputs.name).sort()).toEqual(shared().map((t) => `org-${t.slug}`).sort());
+    for (const g of sharedGroups) expect(g.inputs.realmId).toBe("liiibre");
+    // Nextcloud's groups come from the estate-set claim, not from Keycloak group names.
+    expect(hook()).toContain("--mapping-groups=nextcloud_groups");
   });
 
   it("its buckets' hard quota is the sum of the shared pools, and its namespace says so", () => {

@@ -18,6 +18,7 @@ export function testContext(estate: Estate): StorageContext {
     primary: { host: estate.storage.s3Domain, url: `https://${estate.storage.s3Domain}`, region: S3_REGION },
     backup: { host: estate.backup.s3Domain, url: `https://${estate.backup.s3Domain}`, region: S3_REGION },
     settings: settingsFromEstate(estate),
+    repositoryKey: pulumi.secret("MOCKSECRET-repository-key"),
   };
 }
 

@@ -18,6 +18,7 @@ import { APPS } from "../components/config/apps";
 import type { Estate } from "../components/config";
 import type { StorageContext } from "../components/storage/contracts";
 import { REPLICATE_FLAGS, REPLICATION_SCRIPT, replicationJobName } from "../components/storage/offsiteCopy";
+import { MINIO_INTERNAL_URL } from "../components/storage/primaryObjectStore";
 import { PostgresCluster } from "../components/storage/postgres";
 import { REPLICATION_SECRET, STORAGE_NAMESPACE } from "../components/storage/settings";
 import { TenantStorage } from "../components/storage/tenantStorage";
@@ -222,7 +223,8 @@ describe("per-tenant storage (dev stack)", async () => {
       const env = envOf(job);
       expect(String(env.BUCKETS).split(" ").sort()).toEqual(bucketsOf(slug).sort());
       expect(env.TARGET_HOST).toBe(ev.estate.backup.s3Domain);
-      expect(env.PRIMARY_URL).toBe(`https://${ev.estate.storage.s3Domain}`);
+      // In-cluster: the public host serves the admin API to the admin CIDRs only.
+      expect(`${env.PRIMARY_SCHEME}://${env.PRIMARY_HOST}`).toBe(MINIO_INTERNAL_URL);
       expect(env.REPLICATE).toBe(REPLICATE_FLAGS);
       expect(env.REPLICATE).not.toMatch(/(^|,)delete(,|$)/); // versioned deletes stay in Falkenstein
       for (const k of ["PRIMARY_ACCESS_KEY", "PRIMARY_SECRET_KEY", "TARGET_ACCESS_KEY", "TARGET_SECRET_KEY"]) {
@@ -427,6 +429,7 @@ describe("the replication script", () => {
       path.join(dir, "mc"),
       `#!/bin/sh
 echo "$*" >> ${log}
+echo "env $MC_HOST_primary $MC_HOST_helsinki" >> ${log}
 case "$1 $2" in
   "replicate export") b=\${3#primary/}; if ${GREP} -qx "$b" ${state}; then echo '{"Rules":[{"ID":"x","Status":"Enabled","Destination":{"Bucket":"arn:minio:replication::1f2e:'"$b"'"}}]}'; else echo "mc: <ERROR> replication configuration not set" >&2; exit 1; fi ;;
   "replicate add") b=\${3#primary/}; echo "$b" >> ${state} ;;
@@ -437,7 +440,8 @@ esac
     const env = {
       // Only mc on PATH: the mc image has a shell but hardly any other tool.
       PATH: dir,
-      PRIMARY_URL: "https://s3.fsn.example",
+      PRIMARY_SCHEME: "https",
+      PRIMARY_HOST: "minio.minio.svc.cluster.local",
       PRIMARY_ACCESS_KEY: "root",
       PRIMARY_SECRET_KEY: "rootpw",
       TARGET_SCHEME: "https",
@@ -457,9 +461,13 @@ esac
     expect(first).toContain("existing: already replicated");
     const adds = r.calls().filter((c) => c.startsWith("replicate add"));
     expect(adds).toEqual([
-      "replicate add primary/acme-nextcloud --remote-bucket https://replication:targetpw@s3.hel.example/acme-nextcloud --replicate delete-marker,existing-objects --priority 1",
-      "replicate add primary/acme-matrix-media --remote-bucket https://replication:targetpw@s3.hel.example/acme-matrix-media --replicate delete-marker,existing-objects --priority 1",
+      "replicate add primary/acme-nextcloud --remote-bucket helsinki/acme-nextcloud --replicate delete-marker,existing-objects --priority 1",
+      "replicate add primary/acme-matrix-media --remote-bucket helsinki/acme-matrix-media --replicate delete-marker,existing-objects --priority 1",
     ]);
+    // No credential in any mc command line; mc gets both aliases from its environment.
+    const argv = r.calls().filter((c) => !c.startsWith("env "));
+    for (const secret of ["rootpw", "targetpw"]) expect(argv.join("\n")).not.toContain(secret);
+    expect(r.calls().find((c) => c.startsWith("env "))).toBe("env https://root:rootpw@minio.minio.svc.cluster.local https://replication:targetpw@s3.hel.example");
     // A second run (the Job recreated) adds nothing.
     r.out();
     expect(r.calls().filter((c) => c.startsWith("replicate add"))).toHaveLength(2);
@@ -468,7 +476,7 @@ esac
   it("fails the Job when mc fails (set -e)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mc-"));
     fs.writeFileSync(path.join(dir, "mc"), "#!/bin/sh\ncase \"$1 $2\" in \"replicate add\") exit 3;; \"replicate export\") exit 1;; esac\n", { mode: 0o755 });
-    const env = { PATH: `${dir}:/usr/bin:/bin`, PRIMARY_URL: "u", PRIMARY_ACCESS_KEY: "a", PRIMARY_SECRET_KEY: "b", TARGET_SCHEME: "https", TARGET_HOST: "h", TARGET_ACCESS_KEY: "c", TARGET_SECRET_KEY: "d", BUCKETS: "b1", REPLICATE: REPLICATE_FLAGS };
+    const env = { PATH: `${dir}:/usr/bin:/bin`, PRIMARY_SCHEME: "https", PRIMARY_HOST: "u", PRIMARY_ACCESS_KEY: "a", PRIMARY_SECRET_KEY: "b", TARGET_SCHEME: "https", TARGET_HOST: "h", TARGET_ACCESS_KEY: "c", TARGET_SECRET_KEY: "d", BUCKETS: "b1", REPLICATE: REPLICATE_FLAGS };
     expect(() => execFileSync("/bin/sh", ["-c", REPLICATION_SCRIPT], { env, stdio: "pipe" })).toThrow();
   });
 });

@@ -67,7 +67,9 @@ describe("Nextcloud values (sample tenant acme)", () => {
     const hook = v.nextcloud.hooks["before-starting"] as string;
     expect(hook).toContain("--clientid='acme-nextcloud'");
     expect(hook).toContain("--discoveryuri='https://auth.dev.liiibre.coop/realms/liiibre/.well-known/openid-configuration'");
-    expect(hook).toContain('--clientsecret="$OIDC_CLIENT_SECRET"');
+    // The secret is read by occ from its environment, never passed on its command line.
+    expect(hook).toContain("--clientsecret-env=OIDC_CLIENT_SECRET");
+    expect(hook).not.toMatch(/--clientsecret=/);
     expect(v.nextcloud.extraEnv).toContainEqual({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "nextcloud-oidc", key: "OIDC_CLIENT_SECRET" } } });
     const client = ofType(ev.resources, "keycloak:openid/client:Client").find((r) => r.name === "acme-nextcloud-oidc")!;
     expect(client.inputs).toMatchObject({ realmId: "liiibre", clientId: "acme-nextcloud", accessType: "CONFIDENTIAL", validRedirectUris: ["https://cloud.acme.example.org/apps/user_oidc/code"] });

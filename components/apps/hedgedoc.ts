@@ -48,6 +48,8 @@ export class HedgeDoc extends pulumi.ComponentResource {
         { name: "CMD_ALLOW_ANONYMOUS", value: "false" },
         { name: "CMD_ALLOW_EMAIL_REGISTER", value: "false" },
         { name: "CMD_EMAIL", value: "false" },
+        // No public /status and /metrics (instance statistics are an admin surface).
+        { name: "CMD_ENABLE_STATS_API", value: "false" },
       ];
       if (ctx.oidc) {
         const base = `${ctx.oidc.issuer}/protocol/openid-connect`;
@@ -62,6 +64,9 @@ export class HedgeDoc extends pulumi.ComponentResource {
           { name: "CMD_OAUTH2_USER_PROFILE_USERNAME_ATTR", value: "preferred_username" },
           { name: "CMD_OAUTH2_USER_PROFILE_DISPLAY_NAME_ATTR", value: "name" },
           { name: "CMD_OAUTH2_USER_PROFILE_EMAIL_ATTR", value: "email" },
+          // Defence in depth behind Keycloak's members-only flow: the bundle's access role.
+          { name: "CMD_OAUTH2_ROLES_CLAIM", value: ctx.oidc.accessClaim },
+          { name: "CMD_OAUTH2_ACCESS_ROLE", value: ctx.oidc.accessRole },
         );
       }
       webApp(

@@ -81,6 +81,8 @@ export function synapseConfig(ctx: Pick<AppContext, "s3" | "oidc">, bucket: stri
         scopes: ["openid", "profile", "email"],
         allow_existing_users: true,
         backchannel_logout_enabled: true,
+        // Defence in depth behind Keycloak's members-only flow: the bundle's access role.
+        attribute_requirements: [{ attribute: ctx.oidc.accessClaim, value: ctx.oidc.accessRole }],
         user_mapping_provider: {
           config: {
             localpart_template: "{{ user.preferred_username }}",

@@ -18,6 +18,7 @@ import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations,
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
 import { ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
+import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -44,13 +45,19 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
       [
         "occ user_oidc:provider keycloak",
         `--clientid=${q(ctx.oidc.clientId)}`,
-        '--clientsecret="$OIDC_CLIENT_SECRET"',
+        // The secret stays off the command line: occ reads the variable itself.
+        "--clientsecret-env=OIDC_CLIENT_SECRET",
         `--discoveryuri=${q(`${ctx.oidc.issuer}/.well-known/openid-configuration`)}`,
         "--scope='openid email profile'",
         "--unique-uid=0",
         "--mapping-uid=preferred_username",
+        // Groups come from the estate-set `nextcloud_groups` claim, never from Keycloak group
+        // names; only the bundle's organisation groups are provisioned, and a login without one
+        // is refused (defence in depth behind Keycloak's members-only flow).
         "--group-provisioning=1",
-        "--mapping-groups=groups",
+        `--mapping-groups=${NEXTCLOUD_GROUPS_CLAIM}`,
+        `--group-whitelist-regex=${q(groupWhitelistRegex(ctx.oidc.groupWhitelist))}`,
+        "--group-restrict-login-to-whitelist=1",
       ].join(" "),
       // Keycloak is the only way in (the local admin keeps working with ?direct=1).
       "occ config:app:set user_oidc allow_multiple_user_backends --value 0",
@@ -61,7 +68,9 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
     lines.push(
       "app onlyoffice",
       `occ config:app:set onlyoffice DocumentServerUrl --value ${q(`https://${hostOf("office", ctx.domain)}/`)}`,
-      'occ config:app:set onlyoffice jwt_secret --value "$ONLYOFFICE_JWT_SECRET"',
+      // jwt_secret: from config.php (onlyoffice.config.php reads the environment), never argv;
+      // the app value is cleared so that the system value applies.
+      "occ config:app:delete onlyoffice jwt_secret",
       `occ config:app:set onlyoffice defFormats --value ${q(JSON.stringify(def))}`,
       `occ config:app:set onlyoffice editFormats --value ${q(JSON.stringify(def))}`,
     );
@@ -75,6 +84,15 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
     );
   }
   if (ctx.scim) lines.push("app scimserviceprovider");
+  if (ctx.groups) {
+    // The shared instance: an organisation sees and shares with its own members only (and with
+    // the organisations that allow cross-organisation sharing, through the open-sharing group).
+    lines.push(
+      "occ config:app:set core shareapi_only_share_with_group_members --value yes",
+      "occ config:app:set core shareapi_restrict_user_enumeration_to_group --value yes",
+      "occ config:app:set core shareapi_restrict_user_enumeration_full_match --value no",
+    );
+  }
   if (ctx.groups?.length) {
     lines.push("app groupquota");
     for (const g of [...ctx.groups].sort((a, b) => a.slug.localeCompare(b.slug))) lines.push(...groupQuotaLines(g));
@@ -85,10 +103,16 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
 /** occ lines creating a shared organisation's group and setting its quota (its pool). */
 export function groupQuotaLines(g: SharedGroup): string[] {
   return [
-    `occ group:add --display-name ${q(g.displayName)} ${q(g.slug)} >/dev/null 2>&1 || true`,
-    `occ groupquota:set ${q(g.slug)} ${q(nextcloudQuota(g.quotaGB))}`,
+    `occ group:add --display-name ${q(g.displayName)} ${q(orgGroupName(g.slug))} >/dev/null 2>&1 || true`,
+    `occ groupquota:set ${q(orgGroupName(g.slug))} ${q(nextcloudQuota(g.quotaGB))}`,
   ];
 }
+
+/** Starts Redis with its password read from stdin (`redis-server -`), not from its command line. */
+export const REDIS_START = 'exec redis-server - --save "" --appendonly no <<EOF\nrequirepass $REDIS_PASSWORD\nEOF\n';
+
+/** config.php fragment giving the OnlyOffice connector its JWT secret from the environment. */
+export const ONLYOFFICE_CONFIG_PHP = "<?php\n$CONFIG = array('onlyoffice' => array('jwt_secret' => getenv('ONLYOFFICE_JWT_SECRET')));\n";
 
 export interface NextcloudArgs {
   ctx: AppContext;
@@ -144,7 +168,8 @@ export class Nextcloud extends pulumi.ComponentResource {
                 {
                   name: "redis",
                   image: `${IMAGES.redis.repository}:${IMAGES.redis.tag}`,
-                  args: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --save "" --appendonly no'],
+                  // The password reaches redis as configuration on stdin (a here-document), never argv.
+                  args: ["sh", "-c", REDIS_START],
                   env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "redis-password" } } }],
                   ports: [{ name: "redis", containerPort: 6379, protocol: "TCP" }],
                   resources: redisRes,
@@ -195,6 +220,7 @@ export class Nextcloud extends pulumi.ComponentResource {
           },
         },
         extraEnv,
+        ...(ctx.apps.includes("onlyoffice") ? { configs: { "onlyoffice.config.php": ONLYOFFICE_CONFIG_PHP } } : {}),
         hooks: { "before-starting": nextcloudSetupScript(ctx) },
       },
       internalDatabase: { enabled: false },

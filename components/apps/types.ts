@@ -17,15 +17,28 @@ export interface OidcClient {
   clientId: string;
   /** Secret (in the bundle's namespace) holding the client secret under `OIDC_CLIENT_SECRET`. */
   secretName: string;
+  /** Realm role a user needs to log in (components/shared/membership.ts); apps check it too. */
+  accessRole: string;
+  /** Claim listing the user's realm roles. */
+  accessClaim: string;
+  /**
+   * Nextcloud group ids the members may be provisioned into (user_oidc whitelist; a login needs
+   * one): `org-<slug>` of a dedicated tenant, the active organisations' groups on the shared instance.
+   */
+  groupWhitelist: string[];
 }
 
 /** A group of the shared instance: one small organisation. */
 export interface SharedGroup {
-  /** Group id in Nextcloud and Keycloak: the organisation's slug. */
+  /** The organisation's slug; its group id in Nextcloud and Keycloak is `org-<slug>`. */
   slug: string;
   displayName: string;
   /** users × quotaPerUserGB (binary GB). */
   quotaGB: number;
+  /** `active` organisations may log in; `suspended`/`decommissioned` keep their group and data only. */
+  active: boolean;
+  /** Its members may find and share with those of the other organisations allowing it. */
+  crossSharing: boolean;
 }
 
 export interface AppContext {

@@ -9,17 +9,34 @@ import { APPS, APP_NAMES, type AppName } from "./apps";
 import { describe, keyPath, type ConfigProblem } from "./errors";
 import type { Estate, ParsedTenant } from "./schema";
 import { hetznerRules } from "../hetzner/limits";
+import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, k8upBucketName } from "../storage/settings";
 
 /** The estate as parsed by the schema, before tenants' quotas are resolved. */
 export type ParsedEstate = Omit<Estate, "tenants"> & { tenants: ParsedTenant[] };
 
 export type Rule = (estate: ParsedEstate) => ConfigProblem[];
 
-/** Namespaces and slugs the platform uses itself; a tenant may not take them. */
+/**
+ * Names a tenant slug (or the shared instance's slug) may not take: every namespace the platform
+ * uses or may use (test/security.test.ts checks the plan's namespaces are all here), Keycloak's
+ * and the estate's own names, and names apps treat specially (Nextcloud's `admin` group…).
+ * Slugs become namespaces, bucket prefixes, Keycloak client ids and group names (`org-<slug>`).
+ */
 export const RESERVED_SLUGS = [
-  "default", "kube-system", "kube-public", "kube-node-lease", "platform", "traefik", "ingress-nginx", "cert-manager",
+  "default", "kube-system", "kube-public", "kube-node-lease", "platform", "ingress-nginx", "cert-manager",
   "monitoring", "minio", "minio-operator", "keycloak", "jitsi", "k8up", "cnpg-system", "backup", "shared",
+  // Ingress controllers and gateways (Traefik is the edge, docs/ingress.md; ingress-nginx lingers during its migration).
+  "traefik", "gateway", "envoy-gateway-system", "gateway-system",
+  // Names with a meaning in Keycloak, Nextcloud, Synapse or the estate.
+  "admin", "admins", "administrator", "root", "master", "system", "liiibre", "everyone", "guest", "guests", "users", "org",
 ];
+/** Prefixes no slug may start with (Kubernetes reserves `kube-`; `org-` is the group namespace). */
+export const RESERVED_SLUG_PREFIXES = ["kube-", "org-", "liiibre-"];
+export const isReservedSlug = (slug: string, extra: string[] = []): boolean =>
+  RESERVED_SLUGS.includes(slug) || extra.includes(slug) || RESERVED_SLUG_PREFIXES.some((p) => slug.startsWith(p));
+
+/** Whether `host` is `domain` or a name under it. */
+export const within = (host: string, domain: string): boolean => host === domain || host.endsWith(`.${domain}`);
 
 function duplicates<T>(items: T[], key: (t: T) => string, path: (i: number) => PropertyKey[], what: string): ConfigProblem[] {
   const seen = new Map<string, number>();
@@ -39,17 +56,11 @@ const tenantRules: Rule = (e) => {
   out.push(...duplicates(e.tenants, (t) => t.domain, (i) => ["tenants", i, "domain"], "domain"));
   const shared = e.sharedServices.sharedInstance;
   const reserved = new Set([...RESERVED_SLUGS, shared.slug]);
-  const serviceDomains = new Map<string, string>([
-    [shared.domain, "sharedServices.sharedInstance.domain"],
-    [e.sharedServices.baseDomain, "sharedServices.baseDomain"],
-  ]);
   const cap = e.offer.quotaPerUserGB;
   e.tenants.forEach((t, i) => {
-    if (reserved.has(t.slug)) {
-      out.push({ path: keyPath(["tenants", i, "slug"]), message: `expected a slug not reserved by the platform (${[...reserved].join(", ")}), got ${describe(t.slug)}` });
+    if (isReservedSlug(t.slug, [...reserved])) {
+      out.push({ path: keyPath(["tenants", i, "slug"]), message: `expected a slug not reserved by the platform (${[...reserved].join(", ")}; nor starting with ${RESERVED_SLUG_PREFIXES.join(", ")}), got ${describe(t.slug)}` });
     }
-    const clash = serviceDomains.get(t.domain);
-    if (clash) out.push({ path: keyPath(["tenants", i, "domain"]), message: `expected a domain not used by the co-op's services, got ${describe(t.domain)} (liiibre:${clash})` });
     out.push(...appRules(t.apps, ["tenants", i, "apps"]));
     if (t.plan === "shared") {
       t.apps.forEach((a, j) => {
@@ -61,6 +72,8 @@ const tenantRules: Rule = (e) => {
         }
       });
       if (t.dedicatedRealm) out.push({ path: keyPath(["tenants", i, "dedicatedRealm"]), message: `expected false for plan "shared" (the shared instance lives in the estate realm), got true` });
+    } else if (t.crossOrganisationSharing) {
+      out.push({ path: keyPath(["tenants", i, "crossOrganisationSharing"]), message: `expected false for plan "dedicated" (only the shared instance's organisations share an instance), got true` });
     }
     if (t.quotaPerUserGB !== undefined && t.quotaPerUserGB > cap && !t.exemption) {
       out.push({
@@ -99,7 +112,94 @@ export function appRules(apps: AppName[], path: PropertyKey[]): ConfigProblem[] 
   return out;
 }
 
-const sharedInstanceRules: Rule = (e) => appRules(e.sharedServices.sharedInstance.apps, ["sharedServices", "sharedInstance", "apps"]);
+const sharedInstanceRules: Rule = (e) => {
+  const out = appRules(e.sharedServices.sharedInstance.apps, ["sharedServices", "sharedInstance", "apps"]);
+  const slug = e.sharedServices.sharedInstance.slug;
+  if (isReservedSlug(slug)) {
+    out.push({ path: keyPath(["sharedServices", "sharedInstance", "slug"]), message: `expected a slug not reserved by the platform (${RESERVED_SLUGS.join(", ")}; nor starting with ${RESERVED_SLUG_PREFIXES.join(", ")}), got ${describe(slug)}` });
+  }
+  const realm = e.sharedServices.keycloak.realm;
+  if (RESERVED_REALMS.includes(realm)) {
+    out.push({ path: keyPath(["sharedServices", "keycloak", "realm"]), message: `expected a realm name other than ${RESERVED_REALMS.map((r) => describe(r)).join(", ")} (Keycloak's administration realm), got ${describe(realm)}` });
+  }
+  return out;
+};
+
+/** Realm names the estate realm may not take. */
+export const RESERVED_REALMS = ["master", "admin"];
+
+/**
+ * Host names: every co-op host is outside every tenant domain, every tenant domain is outside
+ * the co-op's domains and every other tenant's domain and hosts, and every host fits DNS (253).
+ */
+const hostRules: Rule = (e) => {
+  const out: ConfigProblem[] = [];
+  const ss = e.sharedServices;
+  // The co-op's hosts: a tenant domain may be neither one of them, under one, nor above one.
+  // Under the base domain itself is allowed (temporary domains of a two-pass migration).
+  const coop: Array<[string, string]> = [
+    [ss.sharedInstance.domain, "sharedServices.sharedInstance.domain"],
+    [ss.keycloak.host ?? `auth.${ss.baseDomain}`, "sharedServices.keycloak.host"],
+    [ss.jitsi.host ?? `meet.${ss.baseDomain}`, "sharedServices.jitsi.host"],
+    [`grafana.${ss.baseDomain}`, "sharedServices.baseDomain (Grafana)"],
+    [e.storage.s3Domain, "storage.s3Domain"],
+    [e.backup.s3Domain, "backup.s3Domain"],
+    [e.cluster.apiDomain, "cluster.apiDomain"],
+  ];
+  const hostsOf = (domain: string, apps: AppName[]) => [...new Set(apps.flatMap((a) => APPS[a].hosts))].map((h) => `${h}.${domain}`);
+  const tenantHosts = e.tenants.map((t) => (t.plan === "dedicated" ? hostsOf(t.domain, t.apps) : []));
+  const sharedHosts = hostsOf(ss.sharedInstance.domain, ss.sharedInstance.apps);
+  e.tenants.forEach((t, i) => {
+    const at = keyPath(["tenants", i, "domain"]);
+    const clash = coop.find(([d]) => within(t.domain, d) || within(d, t.domain)) ?? (within(ss.baseDomain, t.domain) ? [ss.baseDomain, "sharedServices.baseDomain"] : undefined);
+    if (clash) {
+      out.push({ path: at, message: `expected a domain disjoint from the co-op's hosts (neither equal to, under nor above ${clash[0]}, liiibre:${clash[1]}), got ${describe(t.domain)}` });
+      return;
+    }
+    for (let j = 0; j < e.tenants.length; j++) {
+      if (j === i) continue;
+      const o = e.tenants[j];
+      // Equal domains are the duplicate rule's (tenants[].domain unique); here: t inside o.
+      if (t.domain === o.domain) continue;
+      const hit = [o.domain, ...tenantHosts[j]].find((h) => within(t.domain, h));
+      if (hit) {
+        out.push({ path: at, message: `expected a domain disjoint from the other tenants' domains and hosts, got ${describe(t.domain)} (inside ${hit} of liiibre:tenants[${j}], ${o.slug})` });
+        break;
+      }
+    }
+    for (const h of tenantHosts[i]) {
+      if (h.length > 253) out.push({ path: at, message: `expected a domain short enough for its app hosts (at most 253 characters), got ${describe(t.domain)} (host ${h.slice(0, 40)}… has ${h.length})` });
+    }
+  });
+  for (const h of sharedHosts) {
+    if (h.length > 253) out.push({ path: keyPath(["sharedServices", "sharedInstance", "domain"]), message: `expected a domain short enough for its app hosts (at most 253 characters), got a host of ${h.length}` });
+  }
+  return out;
+};
+
+/** Bucket names: each tenant's (`<slug>-<suffix>`, `<slug>-k8up`) and the platform's, all distinct. */
+const bucketRules: Rule = (e) => {
+  const out: ConfigProblem[] = [];
+  const owner = new Map<string, string>([
+    [POSTGRES_BACKUP_BUCKET, "the platform"],
+    [K0S_BACKUP_BUCKET, "the platform"],
+    [k8upBucketName("keycloak"), "the platform"],
+  ]);
+  const claim = (names: string[], who: string, path: PropertyKey[]) => {
+    for (const n of names) {
+      const prev = owner.get(n);
+      if (prev && prev !== who) out.push({ path: keyPath(path), message: `expected a slug whose buckets are its own, got bucket ${describe(n)} already used by ${prev}` });
+      else owner.set(n, who);
+    }
+  };
+  const bucketsOf = (slug: string, apps: AppName[]) => [...new Set(apps.flatMap((a) => APPS[a].buckets))].map((s) => `${slug}-${s}`).concat(k8upBucketName(slug));
+  const si = e.sharedServices.sharedInstance;
+  claim(bucketsOf(si.slug, si.apps), `the shared instance (${si.slug})`, ["sharedServices", "sharedInstance", "slug"]);
+  e.tenants.forEach((t, i) => {
+    if (t.plan === "dedicated") claim(bucketsOf(t.slug, t.apps), `tenant ${t.slug}`, ["tenants", i, "slug"]);
+  });
+  return out;
+};
 
 const locationRules: Rule = (e) => {
   const out: ConfigProblem[] = [];
@@ -210,9 +310,14 @@ const bundleRules: Rule = (e) => {
       out.push({ path: keyPath(["cluster", "network", k]), message: `expected a range disjoint from the nodes' network ${e.hetzner.network.ipRange} (liiibre:hetzner.network.ipRange), got ${describe(e.cluster.network[k])}` });
     }
   }
+  const pods = range(e.cluster.network.podCIDR);
+  const services = range(e.cluster.network.serviceCIDR);
+  if (pods[0] <= services[1] && services[0] <= pods[1]) {
+    out.push({ path: keyPath(["cluster", "network", "serviceCIDR"]), message: `expected a range disjoint from the pod CIDR ${e.cluster.network.podCIDR} (liiibre:cluster.network.podCIDR), got ${describe(e.cluster.network.serviceCIDR)}` });
+  }
   const res = e.sharedServices.jitsi.resolution;
   if (res > 720) out.push({ path: keyPath(["sharedServices", "jitsi", "resolution"]), message: `expected at most 720 (the offer caps video at 720p), got ${res}` });
   return out;
 };
 
-export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules, storageRules, bundleRules];
+export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules, storageRules, bundleRules, hostRules, bucketRules];

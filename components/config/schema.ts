@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { APP_NAMES } from "./apps";
+import { parseCidr } from "../cidr";
 
 // ---------------------------------------------------------------------------------------
 // Building blocks
@@ -24,9 +25,19 @@ const int = (min: number, max?: number) => {
   if (max !== undefined) s = s.max(max, { error: `expected an integer between ${min} and ${max}` });
   return s;
 };
+/** An integer >= min with an upper bound reported apart (`expected an integer >= 1` stays the message of a bad value). */
+const bounded = (min: number, max: number) =>
+  z
+    .int({ error: `expected an integer >= ${min}` })
+    .min(min, { error: `expected an integer >= ${min}` })
+    .max(max, { error: `expected an integer at most ${max}` });
 const number = (min: number) => z.number({ error: `expected a number >= ${min}` }).min(min, { error: `expected a number >= ${min}` });
 const text = (what = "a non-empty string") => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 const bool = () => z.boolean({ error: "expected true or false" });
+
+/** Bounds that keep every derived figure (pools in bytes, quotas, sizing) exact and plausible. */
+export const MAX_USERS = 100_000;
+export const MAX_QUOTA_PER_USER_GB = 10_240;
 
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{1,30}$/;
 const slug = () =>
@@ -42,16 +53,52 @@ const domain = () =>
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = () => z.string({ error: "expected an IPv4 address such as 10.0.1.5" }).regex(IPV4, { error: "expected an IPv4 address such as 10.0.1.5" });
-const CIDR4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-const CIDR6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
-const cidr4 = () => z.string({ error: "expected an IPv4 CIDR such as 10.0.0.0/16" }).regex(CIDR4, { error: "expected an IPv4 CIDR such as 10.0.0.0/16" });
-const cidr = () =>
-  z.string({ error: "expected an IPv4 or IPv6 CIDR such as 203.0.113.0/24" }).refine((v) => CIDR4.test(v) || CIDR6.test(v), {
-    error: "expected an IPv4 or IPv6 CIDR such as 203.0.113.0/24",
+/** A CIDR parsed strictly (components/cidr.ts): valid address, prefix in range, no host bit set. */
+const strictCidr = (families: Array<4 | 6>, what: string) =>
+  z.string({ error: `expected ${what}` }).superRefine((v, ctx) => {
+    const r = parseCidr(v);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: `expected ${what} (${r.reason})` });
+    else if (!families.includes(r.cidr.family)) ctx.addIssue({ code: "custom", message: `expected ${what} (an IPv${r.cidr.family} block is not allowed here)` });
   });
-const email = () => z.string({ error: "expected an e-mail address" }).regex(/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/, { error: "expected an e-mail address" });
+const cidr4 = () => strictCidr([4], "an IPv4 CIDR such as 10.0.0.0/16");
+const cidr = () => strictCidr([4, 6], "an IPv4 or IPv6 CIDR such as 203.0.113.0/24");
+/**
+ * An e-mail address in plain characters only: it is shown on the error pages of every host
+ * (HTML) and sent to Let's Encrypt. RFC 5321 bounds: 64 characters before the @, 254 in all.
+ */
+const EMAIL_PATTERN = /^(?=.{6,254}$)[A-Za-z0-9._%+-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const email = () => z.string({ error: "expected an e-mail address" }).regex(EMAIL_PATTERN, { error: "expected an e-mail address (letters, digits and . _ % + - before the @, a lower-case domain after it)" });
 const location = () => z.enum(HETZNER_LOCATIONS);
-const labels = () => z.record(z.string(), z.string({ error: "expected a string label value" }));
+/**
+ * Kubernetes label syntax (k8s.io/apimachinery validation): a key is an optional DNS-subdomain
+ * prefix (<= 253) and `/`, then a name of at most 63 characters; a value is empty or at most 63
+ * characters. Neither may hold `$`, `,`, `=` or spaces: they end up in the k0sctl document
+ * (which expands `${VAR}`) and in `--labels=k=v,k2=v2` flags.
+ */
+export const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const LABEL_PREFIX = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+export const LABEL_VALUE = /^(|[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+export function isLabelKey(k: string): boolean {
+  const i = k.indexOf("/");
+  if (i < 0) return LABEL_NAME.test(k);
+  return LABEL_PREFIX.test(k.slice(0, i)) && LABEL_NAME.test(k.slice(i + 1));
+}
+const LABEL_KEY_MSG = "expected a Kubernetes label key ([prefix/]name: name of at most 63 letters, digits, - _ . starting and ending alphanumeric; prefix a lower-case DNS subdomain)";
+const LABEL_VALUE_MSG = "expected a Kubernetes label value (empty, or at most 63 letters, digits, - _ . starting and ending alphanumeric)";
+const labelKey = () => z.string({ error: LABEL_KEY_MSG }).refine(isLabelKey, { error: LABEL_KEY_MSG });
+const labelValue = () => z.string({ error: LABEL_VALUE_MSG }).regex(LABEL_VALUE, { error: LABEL_VALUE_MSG });
+const labels = () => z.record(labelKey(), labelValue());
+/** A POSIX user name (useradd's default rule), for SSH users written into the k0sctl document. */
+const POSIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** A 5-field cron expression (digits, `*`, `/`, `,`, `-`). */
+const CRON = /^([0-9*/,-]+\s+){4}[0-9*/,-]+$/;
+const cron = () => z.string({ error: "expected a 5-field cron expression such as \"15 2 * * *\"" }).regex(CRON, { error: "expected a 5-field cron expression such as \"15 2 * * *\"" });
+/** Bounded free text (display names, reasons): no control characters. */
+const boundedText = (min: number, max: number, what: string) =>
+  z.string({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` })
+    .max(max, { error: `expected ${what}` })
+    .regex(/^[^\u0000-\u001f\u007f]*$/, { error: `expected ${what} (no control characters)` });
 
 // ---------------------------------------------------------------------------------------
 // Sections
@@ -120,8 +167,10 @@ export const NodePoolSchema = z.strictObject({
   taints: z
     .array(
       z.strictObject({
-        key: text(),
-        value: z.string().default(""),
+        /** Label-key syntax. */
+        key: labelKey(),
+        /** Label-value syntax. Default empty. */
+        value: labelValue().default(""),
         effect: z.enum(TAINT_EFFECTS),
       }),
     )
@@ -191,7 +240,7 @@ export const ClusterSchema = z.strictObject({
   ssh: z
     .strictObject({
       /** SSH user k0sctl connects as. Default `root`. */
-      user: text().default("root"),
+      user: z.string({ error: "expected a POSIX user name such as root" }).regex(POSIX_USER, { error: "expected a POSIX user name such as root" }).default("root"),
       /** SSH port. Default 22. */
       port: int(1, 65535).default(22),
     })
@@ -278,9 +327,9 @@ export const BackupSchema = z.strictObject({
   /** k8up restic schedules (cron, UTC) and retention. */
   k8up: z
     .strictObject({
-      backup: text().default("15 2 * * *"),
-      check: text().default("30 4 * * 0"),
-      prune: text().default("45 5 * * 0"),
+      backup: cron().default("15 2 * * *"),
+      check: cron().default("30 4 * * 0"),
+      prune: cron().default("45 5 * * 0"),
       keepDaily: int(1).default(7),
       keepWeekly: int(0).default(4),
       keepMonthly: int(0).default(6),
@@ -326,7 +375,7 @@ export const SharedServicesSchema = z.strictObject({
 
 export const OfferSchema = z.strictObject({
   /** Storage per account in GB (binary, as Nextcloud counts): the default and the cap. Default 10. */
-  quotaPerUserGB: int(1).default(10),
+  quotaPerUserGB: bounded(1, MAX_QUOTA_PER_USER_GB).default(10),
   /** Organisations under this many users belong on the shared instance. Default 10. */
   smallOrgThreshold: int(1).default(10),
 });
@@ -337,24 +386,30 @@ export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
 export const TenantSchema = z.strictObject({
   /** Immutable identifier; URNs, namespaces and buckets derive from it. */
   slug: slug(),
-  /** Display name. */
-  name: text(),
+  /** Display name (at most 100 characters). */
+  name: boundedText(1, 100, "a display name of 1 to 100 characters"),
   /** The organisation's domain; app hosts are sub-domains of it. Unique. */
   domain: domain(),
   /** `shared` (on the shared instance) or `dedicated` (own bundle). */
   plan: z.enum(TENANT_PLANS),
-  /** Number of accounts (the storage pool is users × quotaPerUserGB). */
-  users: int(1),
+  /** Number of accounts (the storage pool is users × quotaPerUserGB), at most 100000. */
+  users: bounded(1, MAX_USERS),
   /** Apps of the bundle. Default nextcloud, onlyoffice, collabora, matrix, hedgedoc. */
   apps: z.array(z.enum(APP_NAMES)).default(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"]),
   /** Storage per account in GB. Default `offer.quotaPerUserGB` (10); above it only with `exemption`. */
-  quotaPerUserGB: int(1).optional(),
+  quotaPerUserGB: bounded(1, MAX_QUOTA_PER_USER_GB).optional(),
   /** Why this organisation may exceed the offer's per-user cap. */
-  exemption: z.strictObject({ reason: text("a reason of at least 10 characters").min(10, { error: "expected a reason of at least 10 characters" }) }).optional(),
+  exemption: z.strictObject({ reason: boundedText(10, 500, "a reason of 10 to 500 characters") }).optional(),
   /** Lifecycle. Default `active`. `decommissioned` stops the apps but keeps every byte of data. */
   state: z.enum(TENANT_STATES).default("active"),
   /** Give the organisation its own Keycloak realm instead of an organization in the estate realm. Default false. */
   dedicatedRealm: bool().default(false),
+  /**
+   * Shared instance only: its members may find and share with the members of the other
+   * organisations that allow it too (by default an organisation of the shared instance sees only
+   * its own members). Default false.
+   */
+  crossOrganisationSharing: bool().default(false),
 });
 
 /** The whole `liiibre:` namespace. Top-level keys are the Pulumi config keys. */

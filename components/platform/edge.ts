@@ -16,8 +16,8 @@
  * exists as soon as Traefik starts): HSTS (headers middleware), compression, Teapot's pages for
  * upstream 502/503/504 (errors middleware). Plain HTTP: one redirect to HTTPS (an HTTPRoute on
  * the platform Gateway) except cert-manager's HTTP-01 challenge routes, which outrank it.
- * Admin surfaces: the `admin-allowlist` middleware (ipAllowList, `hetzner.adminCidrs`), see
- * components/platform/access.ts.
+ * Admin surfaces: an `ipAllowList` middleware of `hetzner.adminCidrs`, which `adminOnly` names
+ * (components/platform/access.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,6 +26,7 @@ import { LABELS, PLATFORM } from "../conventions";
 import { ingressLoadBalancerName } from "../hetzner/compute";
 import { GATEWAY_API_GROUP, GATEWAY_API_VERSION } from "../routes";
 import { CHARTS, GATEWAY_API_CRDS } from "../versions";
+import { adminAllowListMiddleware } from "./access";
 import { PLATFORM_NAMESPACES, platformNamespace, release, tolerate } from "./common";
 import { ERROR_PAGES_SERVICE, ErrorPages, UPSTREAM_ERROR_CODES } from "./error-pages";
 
@@ -40,8 +41,6 @@ export const EDGE_MIDDLEWARES = {
   hsts: "hsts",
   errors: "teapot-errors",
   compress: "compress",
-  /** Source-IP allow-list of admin surfaces (`hetzner.adminCidrs`). */
-  adminAllowList: "admin-allowlist",
 } as const;
 /** Reference to a file-provider middleware from an Ingress annotation or an entry point. */
 export const fileMiddleware = (name: string): string => `${name}@file`;
@@ -59,6 +58,7 @@ export const REQUEST_READ_TIMEOUT = "3600s";
 
 /** Traefik's dynamic configuration from the file provider (pure). */
 export function edgeDynamicConfig(estate: Estate): Record<string, unknown> {
+  const admin = adminAllowListMiddleware(estate.hetzner.adminCidrs);
   return {
     http: {
       middlewares: {
@@ -71,7 +71,8 @@ export function edgeDynamicConfig(estate: Estate): Record<string, unknown> {
           },
         },
         [EDGE_MIDDLEWARES.compress]: { compress: {} },
-        [EDGE_MIDDLEWARES.adminAllowList]: { ipAllowList: { sourceRange: [...estate.hetzner.adminCidrs] } },
+        // The admin surfaces' allow-list (adminOnly, components/platform/access.ts).
+        [admin.name]: admin.config,
       },
       services: {
         [ERROR_PAGES_SERVICE]: { loadBalancer: { servers: [{ url: `http://${ERROR_PAGES_SERVICE}.${PLATFORM.ingressNamespace}.svc.cluster.local` }] } },

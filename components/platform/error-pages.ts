@@ -33,14 +33,18 @@ const TEXTS: Record<number, { fr: string; en: string }> = {
   504: { fr: "Le service met trop de temps à répondre. Réessayez dans un instant.", en: "The service is taking too long to answer. Please retry in a moment." },
 };
 
-/** One page (self-contained HTML, no external resources). */
+/** HTML-escapes text for element content and attribute values. */
+export const escapeHtml = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+
+/** One page (self-contained HTML, no external resources). Configured values are escaped. */
 export function errorPage(code: number, contact: string): string {
   const t = TEXTS[code];
   return `<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${code} · Liiibre</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#222}h1{font-size:3rem;margin:0}p{line-height:1.5}</style>
-</head><body><h1>${code} 🫖</h1><p>${t.fr}</p><p lang="en">${t.en}</p><p><small>Liiibre · ${contact}</small></p></body></html>
+</head><body><h1>${code} 🫖</h1><p>${t.fr}</p><p lang="en">${t.en}</p><p><small>Liiibre · ${escapeHtml(contact)}</small></p></body></html>
 `;
 }
 

@@ -16,6 +16,7 @@ import type { Estate } from "../config";
 import { PREFIX } from "../conventions";
 import { CHARTS } from "../versions";
 import { CLUSTER_ISSUER } from "./cert-manager";
+import { adminOnly } from "./access";
 import { INGRESS_CLASS, PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
 import { HCLOUD_STORAGE_CLASS } from "./hcloud";
 import { LOCAL_STORAGE_CLASS } from "./local-volumes";
@@ -75,7 +76,8 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
       ingress: {
         enabled: true,
         ingressClassName: INGRESS_CLASS,
-        annotations: { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER },
+        // Every tenant's logs and the estate's metrics: the admin CIDRs only.
+        annotations: { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER, ...adminOnly(estate.hetzner.adminCidrs).annotations },
         hosts: [grafanaHost],
         tls: [{ secretName: "grafana-tls", hosts: [grafanaHost] }],
       },

@@ -11,6 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as keycloak from "@pulumi/keycloak";
 import * as random from "@pulumi/random";
 import { opaqueSecret } from "../apps/common";
+import { ACCESS_CLAIM, NEXTCLOUD_GROUPS_ATTRIBUTE, NEXTCLOUD_GROUPS_CLAIM } from "./membership";
 
 /** What Keycloak hands to the bundles. */
 export interface IdentityContext {
@@ -24,6 +25,11 @@ export interface IdentityContext {
   estateRealm: string;
   /** The estate realm resource (bundles' Keycloak objects depend on it). */
   estateRealmResource: pulumi.Resource;
+  /**
+   * Access roles (ids) of estate-realm services every active organisation of the estate realm
+   * may use (the shared Jitsi); SharedServices fills it. Default none.
+   */
+  estateServiceRoleIds?: pulumi.Input<string>[];
 }
 
 /** OIDC issuer of a realm. */
@@ -42,6 +48,10 @@ export interface OidcClientArgs {
   k8sProvider: k8s.Provider;
   /** Require PKCE (S256). Default true; false for clients that send no code challenge (the Jitsi adapter). */
   pkce?: boolean;
+  /** The bundle's members-only flow (components/shared/membership.ts): bound as the client's browser flow. */
+  membersOnly: { flowId: pulumi.Input<string> };
+  /** Also map the `nextcloud_groups` claim (the organisation groups' attribute). Default false. */
+  nextcloudGroups?: boolean;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -67,6 +77,8 @@ export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resou
       rootUrl: a.rootUrl,
       webOrigins: ["+"],
       pkceCodeChallengeMethod: a.pkce === false ? undefined : "S256",
+      // Members only: the bundle's flow denies users without its access role.
+      authenticationFlowBindingOverrides: { browserId: a.membersOnly.flowId },
     },
     { parent, provider: a.keycloakProvider, dependsOn: a.dependsOn },
   );
@@ -75,6 +87,30 @@ export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resou
     { realmId: a.realm, clientId: client.id, name: "groups", claimName: "groups", fullPath: false, addToIdToken: true, addToAccessToken: true, addToUserinfo: true },
     { parent, provider: a.keycloakProvider },
   );
+  // The user's realm roles (the apps check their bundle's access role in it: defence in depth).
+  new keycloak.openid.UserRealmRoleProtocolMapper(
+    `${name}-access`,
+    { realmId: a.realm, clientId: client.id, name: ACCESS_CLAIM, claimName: ACCESS_CLAIM, multivalued: true, addToIdToken: true, addToAccessToken: true, addToUserinfo: true },
+    { parent, provider: a.keycloakProvider },
+  );
+  if (a.nextcloudGroups) {
+    new keycloak.openid.UserAttributeProtocolMapper(
+      `${name}-nextcloud-groups`,
+      {
+        realmId: a.realm,
+        clientId: client.id,
+        name: NEXTCLOUD_GROUPS_CLAIM,
+        claimName: NEXTCLOUD_GROUPS_CLAIM,
+        userAttribute: NEXTCLOUD_GROUPS_ATTRIBUTE,
+        multivalued: true,
+        aggregateAttributes: true,
+        addToIdToken: true,
+        addToAccessToken: true,
+        addToUserinfo: true,
+      },
+      { parent, provider: a.keycloakProvider },
+    );
+  }
   const secret = opaqueSecret(
     `${name}-k8s-secret`,
     { name: a.secret.name, namespace: a.secret.namespace, labels: a.secret.labels, stringData: { OIDC_CLIENT_SECRET: secretValue.result } },

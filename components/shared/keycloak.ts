@@ -16,6 +16,13 @@ import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { VolumeBackup } from "../storage/volumeBackup";
 import type { IdentityContext } from "./identity";
+import { adminOnlyMiddleware } from "../platform/access";
+import { publicRoute } from "../routes";
+
+/** Port of the chart's `keycloak-http` Service (keycloakx `service.httpPort`, default 80). */
+export const KEYCLOAK_HTTP_PORT = 80;
+/** Paths of Keycloak's administration: the console/API of every realm and the master realm. */
+export const KEYCLOAK_ADMIN_PATHS = ["/admin", "/realms/master"];
 
 export interface KeycloakArgs {
   estate: Estate;
@@ -94,6 +101,24 @@ export class Keycloak extends pulumi.ComponentResource {
       },
     };
     const release = helmRelease(`${name}-release`, CHARTS.keycloakx, { releaseName: "keycloak", namespace: ns, values }, { parent: this, provider, dependsOn: [adminSecret] });
+    // The master realm (the estate's administrators, and the provider's login below) and the
+    // admin console/API of every realm: only from the admin CIDRs. A Gateway API route of their
+    // own beside the chart's Ingress for `/` (Traefik ranks HTTPRoutes above Ingress routers;
+    // policy admin-surfaces-restricted); the chart's Ingress issues the host's certificate.
+    const adminAccess = adminOnlyMiddleware(args.estate.hetzner.adminCidrs, "keycloak-admin-allowlist");
+    publicRoute(
+      `${name}-admin`,
+      {
+        name: "keycloak-admin",
+        namespace: ns,
+        host: this.host,
+        labels,
+        issueCertificate: false,
+        middlewares: [adminAccess],
+        rules: KEYCLOAK_ADMIN_PATHS.map((path) => ({ path, service: "keycloak-http", port: KEYCLOAK_HTTP_PORT })),
+      },
+      { parent: this, provider, dependsOn: [release] },
+    );
 
     // The provider logs in lazily (initialLogin false): previews work before Keycloak exists.
     const kc = new keycloak.Provider(

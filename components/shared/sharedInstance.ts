@@ -7,13 +7,13 @@
  * shared organisations' pools.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as keycloak from "@pulumi/keycloak";
 import type { Estate, Tenant } from "../config";
 import type { SharedGroup } from "../apps";
 import type { StorageContext } from "../storage/contracts";
 import { storagePoolGB } from "../units";
 import { deployBundle } from "../tenant/bundle";
 import { organization, type IdentityContext } from "./identity";
+import { OPEN_SHARING_GROUP, orgGroupName, organisationGroup } from "./membership";
 
 export interface SharedInstanceArgs {
   estate: Estate;
@@ -25,7 +25,7 @@ export interface SharedInstanceArgs {
 export function sharedGroups(tenants: Tenant[]): SharedGroup[] {
   return tenants
     .filter((t) => t.plan === "shared")
-    .map((t) => ({ slug: t.slug, displayName: t.name, quotaGB: storagePoolGB(t) }))
+    .map((t) => ({ slug: t.slug, displayName: t.name, quotaGB: storagePoolGB(t), active: t.state === "active", crossSharing: t.crossOrganisationSharing }))
     .sort((a, b) => a.slug.localeCompare(b.slug));
 }
 
@@ -48,11 +48,6 @@ export class SharedInstance extends pulumi.ComponentResource {
         { realm: identity.estateRealm, slug: t.slug, displayName: t.name, domain: t.domain, provider: identity.provider, dependsOn: [identity.estateRealmResource] },
         this,
       );
-      new keycloak.Group(
-        `${t.slug}-group`,
-        { realmId: identity.estateRealm, name: t.slug, attributes: { "liiibre-quota-gb": String(storagePoolGB(t)) } },
-        { parent: this, provider: identity.provider, retainOnDelete: true, dependsOn: [identity.estateRealmResource] },
-      );
     }
 
     const bundle = deployBundle(this, {
@@ -72,6 +67,25 @@ export class SharedInstance extends pulumi.ComponentResource {
       identity,
       realm: { name: identity.estateRealm, resource: identity.estateRealmResource },
     });
+    // Each organisation's group `org-<slug>`: its members, its Nextcloud groups (its own, plus the
+    // open-sharing group when it allows cross-organisation sharing) and, while it is active, the
+    // access roles of the shared instance and the estate's services (components/shared/membership.ts).
+    for (const t of members) {
+      const active = t.state === "active";
+      organisationGroup(
+        `${t.slug}-group`,
+        {
+          realm: identity.estateRealm,
+          slug: t.slug,
+          attributes: { "liiibre-quota-gb": String(storagePoolGB(t)) },
+          nextcloudGroups: [orgGroupName(t.slug), ...(active && t.crossOrganisationSharing ? [OPEN_SHARING_GROUP] : [])],
+          roleIds: active ? [bundle.members.role.id, ...(identity.estateServiceRoleIds ?? [])] : [],
+          provider: identity.provider,
+          dependsOn: [identity.estateRealmResource],
+        },
+        this,
+      );
+    }
     this.urls = bundle.urls;
     this.registerOutputs({ urls: this.urls });
   }

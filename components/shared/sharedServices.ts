@@ -11,6 +11,7 @@ import type { StorageContext } from "../storage/contracts";
 import type { DnsRecord } from "../tenant/dns";
 import { oidcClient, type IdentityContext } from "./identity";
 import { Keycloak } from "./keycloak";
+import { MembersOnly } from "./membership";
 import { SharedInstance } from "./sharedInstance";
 
 export interface SharedServicesArgs {
@@ -31,7 +32,10 @@ export class SharedServices extends pulumi.ComponentResource {
     const cfg = estate.sharedServices;
     const users = estate.tenants.reduce((n, t) => n + t.users, 0);
     this.keycloak = new Keycloak("keycloak", { estate, storage, users }, { parent: this });
-    this.identity = this.keycloak.identity;
+    const kc = this.keycloak.identity;
+    // The shared Jitsi admits the members of every active organisation of the estate realm.
+    const jitsiMembers = new MembersOnly("jitsi-members", { realm: kc.estateRealm, bundle: "jitsi", provider: kc.provider, dependsOn: [kc.estateRealmResource] }, { parent: this });
+    this.identity = { ...kc, estateServiceRoleIds: [jitsiMembers.role.id] };
 
     const jitsiNs = new k8s.core.v1.Namespace(
       "jitsi-namespace",
@@ -40,7 +44,7 @@ export class SharedServices extends pulumi.ComponentResource {
     );
     const jitsiHost = cfg.jitsi.host ?? `meet.${cfg.baseDomain}`;
     const jitsiLabels = { [LABELS.layer]: "shared", "app.kubernetes.io/part-of": "liiibre" };
-    // The Keycloak adapter's client in the estate realm: every estate user may open a room.
+    // The Keycloak adapter's client in the estate realm: members of the estate's organisations may open a room.
     const jitsiClient = { clientId: "jitsi", secretName: "jitsi-oidc" };
     const { secret: jitsiClientSecret } = oidcClient(
       "jitsi-oidc",
@@ -53,6 +57,7 @@ export class SharedServices extends pulumi.ComponentResource {
         keycloakProvider: this.identity.provider,
         k8sProvider: storage.k8s,
         pkce: false,
+        membersOnly: jitsiMembers,
         dependsOn: [jitsiNs, this.identity.estateRealmResource],
       },
       this,

@@ -35,6 +35,12 @@ export interface StorageContext {
    * (DEFAULT_STORAGE_SETTINGS in components/storage/settings.ts).
    */
   settings?: Partial<StorageSettings>;
+  /**
+   * The estate's backup encryption key (secret, from a protected resource of the storage
+   * platform): restic repository passwords derive from it (`repositoryPassword`), never from a
+   * per-tenant random value that a removed-and-re-added tenant would not get back.
+   */
+  repositoryKey: pulumi.Input<string>;
 }
 
 /** Retention and schedules the storage layer applies to every tenant. */

@@ -54,7 +54,8 @@ mkdir -p "$dir"
 /usr/local/bin/k0s backup --save-path "$dir"
 file=$(ls -t "$dir"/k0s_backup_*.tar.gz | head -n 1)
 sum=$(sha256sum "$file" | cut -d' ' -f1)
-curl -fsS --retry 5 --aws-sigv4 "aws:amz:${S3_REGION}:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \\
+# The credentials reach curl as its config on stdin (printf is a shell builtin), never argv.
+printf 'user = "%s:%s"\\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" | curl -K - -fsS --retry 5 --aws-sigv4 "aws:amz:${S3_REGION}:s3" \\
   -H "x-amz-content-sha256: $sum" -T "$file" \\
   "https://${backupHost}/${K0S_BACKUP_BUCKET}/$(hostname)/$(basename "$file")"
 # Keep three days locally (a quick restore without Helsinki).

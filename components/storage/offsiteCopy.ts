@@ -24,6 +24,7 @@ import { LABELS } from "../conventions";
 import { IMAGES } from "../versions";
 import type { StorageContext } from "./contracts";
 import { REPLICATION_SECRET, STORAGE_NAMESPACE, settingsOf } from "./settings";
+import { MINIO_INTERNAL_URL } from "./primaryObjectStore";
 
 export interface OffsiteCopyArgs {
   slug: string;
@@ -46,22 +47,30 @@ export const replicationJobName = (slug: string): string => `replicate-${slug}`;
  * The Job's shell script (POSIX sh, no other tool than mc: the mc image is minimal): for each
  * bucket, add a replication rule towards the twin unless one already targets it
  * (`mc replicate export` lists the rules; their destination ARN ends with the remote bucket name).
+ *
+ * No credential on a command line (any process lister on the node would see it): both aliases
+ * come from `MC_HOST_<alias>` environment variables set by the shell's `export` builtin, and
+ * `--remote-bucket` names the Helsinki alias (`helsinki/<bucket>`, mc >= 2024-03), not a
+ * `https://KEY:SECRET@host` URL. The primary is reached in-cluster (its admin API is not served
+ * to the nodes' addresses), its certificate checked against the cluster CA.
  */
 export const REPLICATION_SCRIPT = `set -eu
-mc alias set primary "$PRIMARY_URL" "$PRIMARY_ACCESS_KEY" "$PRIMARY_SECRET_KEY" >/dev/null
+export MC_HOST_primary="$PRIMARY_SCHEME://$PRIMARY_ACCESS_KEY:$PRIMARY_SECRET_KEY@$PRIMARY_HOST"
+export MC_HOST_helsinki="$TARGET_SCHEME://$TARGET_ACCESS_KEY:$TARGET_SECRET_KEY@$TARGET_HOST"
 for b in $BUCKETS; do
   rules=$(mc replicate export "primary/$b" 2>/dev/null || true)
   case "$rules" in
     *"arn:minio:replication:"*":$b\\""*)
       echo "$b: already replicated to $TARGET_HOST" ;;
     *)
-      mc replicate add "primary/$b" \\
-        --remote-bucket "$TARGET_SCHEME://$TARGET_ACCESS_KEY:$TARGET_SECRET_KEY@$TARGET_HOST/$b" \\
-        --replicate "$REPLICATE" --priority 1
+      mc replicate add "primary/$b" --remote-bucket "helsinki/$b" --replicate "$REPLICATE" --priority 1
       echo "$b: replication to $TARGET_HOST added" ;;
   esac
 done
 `;
+
+/** Where mc looks for extra CA certificates (`$MC_CONFIG_DIR/certs/CAs`). */
+export const MC_CONFIG_DIR = "/tmp/.mc";
 
 export class OffsiteCopy extends pulumi.ComponentResource {
   /** Twin bucket names in Helsinki. */
@@ -96,6 +105,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
     });
 
     const backup = new URL(context.backup.url);
+    const primary = new URL(MINIO_INTERNAL_URL);
     const env = (name: string, value: pulumi.Input<string>) => ({ name, value });
     const fromSecret = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: REPLICATION_SECRET, key } } });
     const labels = { [LABELS.tenant]: slug, "app.kubernetes.io/name": "minio-replication" };
@@ -116,8 +126,9 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                   image: `${IMAGES.mc.repository}:${IMAGES.mc.tag}`,
                   command: ["/bin/sh", "-c", REPLICATION_SCRIPT],
                   env: [
-                    env("MC_CONFIG_DIR", "/tmp/.mc"),
-                    env("PRIMARY_URL", context.primary.url),
+                    env("MC_CONFIG_DIR", MC_CONFIG_DIR),
+                    env("PRIMARY_SCHEME", primary.protocol.replace(":", "")),
+                    env("PRIMARY_HOST", primary.host),
                     fromSecret("PRIMARY_ACCESS_KEY", "PRIMARY_ACCESS_KEY"),
                     fromSecret("PRIMARY_SECRET_KEY", "PRIMARY_SECRET_KEY"),
                     env("TARGET_SCHEME", backup.protocol.replace(":", "")),
@@ -129,10 +140,17 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                   ],
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                   resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                  volumeMounts: [
+                    { name: "tmp", mountPath: "/tmp" },
+                    // The operator's certificate of the in-cluster endpoint is signed by the cluster CA.
+                    { name: "cluster-ca", mountPath: `${MC_CONFIG_DIR}/certs/CAs`, readOnly: true },
+                  ],
                 },
               ],
-              volumes: [{ name: "tmp", emptyDir: {} }],
+              volumes: [
+                { name: "tmp", emptyDir: {} },
+                { name: "cluster-ca", configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "cluster-ca.crt" }] } },
+              ],
             },
           },
         },

@@ -10,6 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { APPS, APP_NAMES } from "../config/apps";
 import type { Estate } from "../config";
 import type { StorageContext } from "./contracts";
@@ -26,6 +27,7 @@ import {
   bucketArn,
   objectsArn,
   settingsFromEstate,
+  REPOSITORY_KEY_NAME,
   type PolicyDocument,
 } from "./settings";
 
@@ -167,6 +169,12 @@ export class StoragePlatform extends pulumi.ComponentResource {
       );
     }
 
+    // The estate's backup encryption key: every restic repository password derives from it and
+    // the tenant's slug (repositoryPassword), so removing and re-adding a tenant finds the same
+    // password and its retained backups stay readable. Protected, retained, never per tenant
+    // (docs/restore.md#backup-encryption-key).
+    const repositoryKey = new random.RandomPassword(`${name}-${REPOSITORY_KEY_NAME}`, { length: 64, special: false }, { parent: this, protect: true, retainOnDelete: true });
+
     const endpoint = (host: string) => ({ host, url: `https://${host}`, region: S3_REGION });
     this.context = {
       k8s: args.provider,
@@ -175,6 +183,7 @@ export class StoragePlatform extends pulumi.ComponentResource {
       primary: endpoint(estate.storage.s3Domain),
       backup: endpoint(estate.backup.s3Domain),
       settings,
+      repositoryKey: pulumi.secret(repositoryKey.result),
     };
     this.registerOutputs({ backupServerIpv4: this.backupServerIpv4 });
   }

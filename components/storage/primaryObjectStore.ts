@@ -18,6 +18,7 @@ import type { Estate } from "../config";
 import { LABELS } from "../conventions";
 import { publicRoute } from "../routes";
 import { IMAGES } from "../versions";
+import { adminOnlyMiddleware } from "../platform/access";
 import { MINIO_TENANT_NAME, S3_REGION, STORAGE_NAMESPACE } from "./settings";
 
 export interface PrimaryObjectStoreArgs {
@@ -32,6 +33,14 @@ export const PRIMARY_ROOT_USER = "liiibre-admin";
 export const MINIO_ENV_SECRET = "minio-env";
 /** Service the operator creates for the Tenant's S3 API (443 with auto-cert TLS). */
 export const MINIO_SERVICE = "minio";
+/**
+ * The primary MinIO from inside the cluster (the operator's certificate, signed by the cluster
+ * CA, names this Service). In-cluster admin clients (the replication Jobs) use it: the public
+ * host serves the admin API to the admin CIDRs only.
+ */
+export const MINIO_INTERNAL_URL = `https://${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local`;
+/** Paths of MinIO's admin API and metrics on the public S3 host (restricted to the admin CIDRs). */
+export const MINIO_ADMIN_PATHS = ["/minio/admin", "/minio/v2/metrics", "/minio/metrics"];
 
 /** Tolerations for every taint of the pools whose nodes carry the storage label. */
 export function storageTolerations(estate: Estate): Array<{ key: string; operator: string; value?: string; effect: string }> {
@@ -132,13 +141,22 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
     // Public S3 through the edge (Gateway API). Bodies of any size, streamed unbuffered (Traefik's
     // defaults); the backend is HTTPS with the operator's certificate, which chains to the
     // cluster CA (`kube-root-ca.crt`, in every namespace) for the Service's cluster DNS name.
+    // MinIO's admin API (users, policies, replication: the minio provider below and `mc admin`)
+    // and its metrics share the host: rules of their own (longer prefixes than `/`: Gateway API
+    // routes the longest match) with the admin CIDRs' allow-list (policy
+    // admin-surfaces-restricted); the cluster's Prometheus scrapes the Service directly.
+    const admin = adminOnlyMiddleware(estate.hetzner.adminCidrs, "s3-admin-allowlist");
     const route = publicRoute(
       `${name}-s3`,
       {
         name: "s3",
         namespace: STORAGE_NAMESPACE,
         host,
-        rules: [{ service: MINIO_SERVICE, port: 443 }],
+        middlewares: [admin],
+        rules: [
+          ...MINIO_ADMIN_PATHS.map((path) => ({ path, service: MINIO_SERVICE, port: 443, middlewares: [admin.name] })),
+          { service: MINIO_SERVICE, port: 443, middlewares: [] },
+        ],
         backendTls: { service: MINIO_SERVICE, caConfigMap: "kube-root-ca.crt", hostname: `${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local` },
       },
       { ...o, dependsOn: [tenant] },

@@ -1,6 +1,7 @@
 /**
  * Names and defaults of the storage layer, shared by its components and its tests.
  */
+import { createHmac } from "node:crypto";
 import type { Estate } from "../config";
 import type { StorageContext, StorageSettings } from "./contracts";
 
@@ -27,6 +28,18 @@ export const K0S_BACKUP_BUCKET = "liiibre-k0s";
 export const S3_REGION = "us-east-1";
 /** Name of the Barman Cloud plugin in a CloudNativePG Cluster's `spec.plugins`. */
 export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
+/** Resource name (after the platform's name) of the estate's backup encryption key. */
+export const REPOSITORY_KEY_NAME = "backup-repository-key";
+
+/**
+ * The restic password of a slug's k8up repository: HMAC-SHA256 of the slug under the estate's
+ * backup key, hex. Deterministic: the same key and slug give the same password whenever the
+ * tenant is (re-)created; another slug's password tells nothing about this one.
+ */
+export function repositoryPassword(key: string, slug: string): string {
+  return createHmac("sha256", key).update(`k8up-repository:${slug}`).digest("hex");
+}
+
 /** Helsinki bucket of a tenant's k8up (restic) repository. */
 export const k8upBucketName = (slug: string): string => `${slug}-k8up`;
 

@@ -7,11 +7,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
-import * as random from "@pulumi/random";
 import { LABELS } from "../conventions";
 import type { StorageContext } from "./contracts";
 import { S3User } from "./s3User";
-import { bucketsReadWritePolicy, k8upBucketName, settingsOf } from "./settings";
+import { bucketsReadWritePolicy, k8upBucketName, repositoryPassword, settingsOf } from "./settings";
 
 export interface VolumeBackupArgs {
   /** Tenant slug (or a service's name): the Helsinki bucket is `<slug>-k8up`. */
@@ -42,7 +41,10 @@ export class VolumeBackup extends pulumi.ComponentResource {
       { bucket: bucketName, acl: "private", forceDestroy: false },
       { parent: this, provider: context.backupMinio, protect: true, retainOnDelete: true },
     );
-    const repoPassword = new random.RandomPassword(`${slug}-k8up-repo-password`, { length: 48, special: false }, { parent: this });
+    // Derived from the estate's protected backup key (never a per-tenant random value: that one
+    // would be re-created with a new value after the tenant is removed and re-added, and the
+    // retained repository could no longer be opened).
+    const repoPassword = pulumi.secret(pulumi.output(context.repositoryKey).apply((key) => repositoryPassword(key, slug)));
     const user = new S3User(
       `${slug}-k8up`,
       {
@@ -50,7 +52,7 @@ export class VolumeBackup extends pulumi.ComponentResource {
         policy: bucketsReadWritePolicy([bucketName]),
         minioProvider: context.backupMinio,
         k8sProvider: context.k8s,
-        secret: { name: K8UP_SECRET_NAME, namespace: args.namespace, labels, extra: { RESTIC_PASSWORD: repoPassword.result } },
+        secret: { name: K8UP_SECRET_NAME, namespace: args.namespace, labels, extra: { RESTIC_PASSWORD: repoPassword } },
       },
       { parent: this, dependsOn: [bucket] },
     );

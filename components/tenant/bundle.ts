@@ -18,6 +18,7 @@ import type { PostgresClusterOutputs, StorageContext } from "../storage/contract
 import { PostgresCluster } from "../storage/postgres";
 import { TenantStorage } from "../storage/tenantStorage";
 import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
+import { ACCESS_CLAIM, MembersOnly, OPEN_SHARING_GROUP, orgGroupName } from "../shared/membership";
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
 import { networkPolicies } from "./networkPolicies";
 
@@ -43,6 +44,8 @@ export interface BundleArgs {
 
 export interface Bundle {
   namespace: k8s.core.v1.Namespace;
+  /** The bundle's access role and members-only flow (organisation groups are granted the role). */
+  members: MembersOnly;
   urls: Record<string, string>;
   hosts: string[];
 }
@@ -98,6 +101,11 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   }
 
   const issuer = issuerOf(a.identity.url, a.realm.name);
+  // Members only: every client of the bundle binds this flow (components/shared/membership.ts).
+  const members = new MembersOnly(`${slug}-members`, { realm: a.realm.name, bundle: slug, provider: a.identity.provider, dependsOn: [a.realm.resource] }, { parent: owner });
+  const groupWhitelist = a.groups
+    ? [...a.groups.filter((g) => g.active).map((g) => orgGroupName(g.slug)), ...(a.groups.some((g) => g.active && g.crossSharing) ? [OPEN_SHARING_GROUP] : [])]
+    : [orgGroupName(slug)];
   const urls: Record<string, string> = {};
   const hosts: string[] = [];
   for (const m of modules) {
@@ -116,11 +124,13 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           keycloakProvider: a.identity.provider,
           k8sProvider: provider,
           pkce: m.oidcPkce,
+          membersOnly: members,
+          nextcloudGroups: m.app === "nextcloud",
           dependsOn: [namespace, a.realm.resource],
         },
         owner,
       );
-      oidc = { issuer, clientId, secretName };
+      oidc = { issuer, clientId, secretName, accessRole: members.roleName, accessClaim: ACCESS_CLAIM, groupWhitelist };
     }
     const ctx: AppContext = {
       slug,
@@ -148,5 +158,5 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     Object.assign(urls, inst.urls);
     hosts.push(...inst.hosts);
   }
-  return { namespace, urls, hosts };
+  return { namespace, members, urls, hosts };
 }

@@ -15,6 +15,7 @@ import * as keycloak from "@pulumi/keycloak";
 import type { Estate, Tenant as TenantConfig } from "../config";
 import type { StorageContext } from "../storage/contracts";
 import { organization, type IdentityContext } from "../shared/identity";
+import { organisationGroup } from "../shared/membership";
 import { storagePoolGB } from "../units";
 import { deployBundle } from "./bundle";
 import { dnsRecords, matrixDelegation, type DnsRecord, type IngressTarget } from "./dns";
@@ -87,6 +88,22 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       identity: id,
       realm,
     });
+    // The organisation's group `org-<slug>` (in its own realm, where every account joins it by
+    // default; or in the estate realm beside its Organization) and, while active, the access role
+    // of its bundle (and of the estate's services): components/shared/membership.ts.
+    const active = t.state === "active";
+    const group = organisationGroup(
+      `${t.slug}-group`,
+      {
+        realm: realm.name,
+        slug: t.slug,
+        roleIds: active ? [bundle.members.role.id, ...(t.dedicatedRealm ? [] : (id.estateServiceRoleIds ?? []))] : [],
+        provider: id.provider,
+        dependsOn: [realm.resource],
+      },
+      this,
+    );
+    if (t.dedicatedRealm) new keycloak.DefaultGroups(`${t.slug}-default-groups`, { realmId: realm.name, groupIds: [group.id] }, { parent: this, provider: id.provider });
     const sharedJitsi = args.estate.sharedServices.jitsi.host ?? `meet.${args.estate.sharedServices.baseDomain}`;
     this.urls = { jitsi: `https://${sharedJitsi}`, ...bundle.urls };
     this.dnsRecords = pulumi.output(args.ingress).apply((target) => dnsRecords(t.apps, t.domain, target));

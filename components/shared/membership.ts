@@ -1,0 +1,167 @@
+/**
+ * Login only for members: how Keycloak admits to a bundle's apps only the members of the
+ * organisation(s) it serves, and the names that carry membership to the apps.
+ *
+ * Enforcement in Keycloak (the documented "explicitly deny access in conditional flows" pattern,
+ * Keycloak Server Administration Guide, *Conditions in conditional flows*: a CONDITIONAL subflow
+ * holding "Condition - user role" with *negate* and "Deny access"):
+ * - each bundle (a dedicated tenant, the shared instance, the shared Jitsi) has a realm role
+ *   `liiibre-access-<bundle>`;
+ * - each organisation has a group `org-<slug>` (its members), granted the access role of the
+ *   bundles it may use while it is `active` (a `suspended` or `decommissioned` organisation
+ *   loses the grant: login closed, accounts and data kept);
+ * - every OIDC client of the bundle binds a browser flow `liiibre-members-<bundle>` (cookie or
+ *   password + conditional OTP, then the deny step for users without the role). The condition
+ *   sees roles inherited from groups.
+ *
+ * Defence in depth in the apps: each client puts the user's realm roles in the `liiibre_access`
+ * claim (Synapse `attribute_requirements`, HedgeDoc `CMD_OAUTH2_ACCESS_ROLE`), and Nextcloud's
+ * groups come from the `nextcloud_groups` claim, aggregated from an attribute of the
+ * organisation groups that the estate sets (never from Keycloak group names, so no group called
+ * `admin` anywhere in Keycloak can become Nextcloud's `admin`); user_oidc provisions only the
+ * whitelisted `org-…` groups and refuses a login without one.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as keycloak from "@pulumi/keycloak";
+
+/** Group namespace: an organisation's group is `org-<slug>` (slugs never start with `org-`). */
+export const ORG_GROUP_PREFIX = "org-";
+export const orgGroupName = (slug: string): string => `${ORG_GROUP_PREFIX}${slug}`;
+/** Realm role admitting to a bundle's clients. */
+export const accessRoleName = (bundle: string): string => `liiibre-access-${bundle}`;
+/** Browser flow of a bundle's clients. */
+export const membersFlowAlias = (bundle: string): string => `liiibre-members-${bundle}`;
+/** Claim holding the user's realm roles (apps check their bundle's access role in it). */
+export const ACCESS_CLAIM = "liiibre_access";
+/** Group attribute listing the Nextcloud groups of the group's members (multi-valued, `##`). */
+export const NEXTCLOUD_GROUPS_ATTRIBUTE = "liiibre-nextcloud-groups";
+/** Claim the Nextcloud client gets from that attribute (aggregated over the user's groups). */
+export const NEXTCLOUD_GROUPS_CLAIM = "nextcloud_groups";
+/**
+ * Nextcloud group of the shared instance's organisations that allow cross-organisation sharing
+ * (`tenants[].crossOrganisationSharing`): they share this group, so they may find and share with
+ * each other; the others only within their own group (`shareapi_only_share_with_group_members`).
+ */
+export const OPEN_SHARING_GROUP = "liiibre-open-sharing";
+
+/** One step of the flow, as data (tested without mocks). */
+export interface FlowStep {
+  /** Alias of the subflow it belongs to (the top flow's alias for top-level steps). */
+  parent: string;
+  /** An authenticator execution, or a subflow (`subflow` set). */
+  authenticator?: string;
+  subflow?: string;
+  requirement: "REQUIRED" | "ALTERNATIVE" | "CONDITIONAL";
+  priority: number;
+  config?: Record<string, string>;
+}
+
+/**
+ * The browser flow of a bundle: log in (SSO cookie, or username/password with OTP when the user
+ * configured one), then deny unless the user has `role` (directly or through a group).
+ */
+export function membersOnlyFlow(bundle: string, role: string): { alias: string; steps: FlowStep[] } {
+  const top = membersFlowAlias(bundle);
+  const login = `${top}-login`;
+  const forms = `${top}-forms`;
+  const otp = `${top}-otp`;
+  const gate = `${top}-members-only`;
+  return {
+    alias: top,
+    steps: [
+      { parent: top, subflow: login, requirement: "REQUIRED", priority: 10 },
+      { parent: login, authenticator: "auth-cookie", requirement: "ALTERNATIVE", priority: 10 },
+      { parent: login, subflow: forms, requirement: "ALTERNATIVE", priority: 20 },
+      { parent: forms, authenticator: "auth-username-password-form", requirement: "REQUIRED", priority: 10 },
+      { parent: forms, subflow: otp, requirement: "CONDITIONAL", priority: 20 },
+      { parent: otp, authenticator: "conditional-user-configured", requirement: "REQUIRED", priority: 10 },
+      { parent: otp, authenticator: "auth-otp-form", requirement: "REQUIRED", priority: 20 },
+      { parent: top, subflow: gate, requirement: "CONDITIONAL", priority: 20 },
+      { parent: gate, authenticator: "conditional-user-role", requirement: "REQUIRED", priority: 10, config: { condUserRole: role, negate: "true" } },
+      {
+        parent: gate,
+        authenticator: "deny-access-authenticator",
+        requirement: "REQUIRED",
+        priority: 20,
+        config: { denyErrorMessage: "This service is reserved to the members of its organisation." },
+      },
+    ],
+  };
+}
+
+export interface MembersOnlyArgs {
+  /** Realm name (= id for @pulumi/keycloak). */
+  realm: pulumi.Input<string>;
+  /** Bundle slug (a tenant's, the shared instance's, or `jitsi`). */
+  bundle: string;
+  provider: keycloak.Provider;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** A bundle's access role and its members-only browser flow. */
+export class MembersOnly extends pulumi.ComponentResource {
+  public readonly role: keycloak.Role;
+  public readonly roleName: string;
+  /** Id of the browser flow every client of the bundle binds (`authenticationFlowBindingOverrides.browserId`). */
+  public readonly flowId: pulumi.Output<string>;
+
+  constructor(name: string, args: MembersOnlyArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:shared:MembersOnly", name, {}, opts);
+    const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+    this.roleName = accessRoleName(args.bundle);
+    this.role = new keycloak.Role(`${name}-role`, { realmId: args.realm, name: this.roleName, description: `May log into the apps of ${args.bundle}` }, o);
+    const spec = membersOnlyFlow(args.bundle, this.roleName);
+    const flow = new keycloak.authentication.Flow(`${name}-flow`, { realmId: args.realm, alias: spec.alias, providerId: "basic-flow", description: `Login to ${args.bundle}: members only` }, o);
+    const made = new Map<string, pulumi.Resource>([[spec.alias, flow]]);
+    spec.steps.forEach((s, i) => {
+      const after = made.get(s.parent)!;
+      const child = { ...o, dependsOn: [after] };
+      const id = `${name}-${String(i + 1).padStart(2, "0")}`;
+      if (s.subflow) {
+        const sub = new keycloak.authentication.Subflow(id, { realmId: args.realm, parentFlowAlias: s.parent, alias: s.subflow, providerId: "basic-flow", requirement: s.requirement, priority: s.priority }, child);
+        made.set(s.subflow, sub);
+      } else {
+        const ex = new keycloak.authentication.Execution(id, { realmId: args.realm, parentFlowAlias: s.parent, authenticator: s.authenticator!, requirement: s.requirement, priority: s.priority }, child);
+        if (s.config) new keycloak.authentication.ExecutionConfig(`${id}-config`, { realmId: args.realm, executionId: ex.id, alias: `${spec.alias}-${s.authenticator}`, config: s.config }, { ...o, dependsOn: [ex] });
+      }
+    });
+    this.flowId = flow.id;
+    this.registerOutputs({ role: this.roleName, flow: spec.alias });
+  }
+}
+
+export interface OrganisationGroupArgs {
+  realm: pulumi.Input<string>;
+  slug: string;
+  /** Nextcloud groups its members get (the `nextcloud_groups` claim). Default `[org-<slug>]`. */
+  nextcloudGroups?: string[];
+  /** Realm role ids granted to the members (empty: no login anywhere, the group and its members kept). */
+  roleIds: pulumi.Input<string>[];
+  /** Extra group attributes (e.g. the shared instance's quota). */
+  attributes?: Record<string, string>;
+  provider: keycloak.Provider;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * The organisation's group `org-<slug>` (retained: memberships live in it) and the grant of the
+ * access roles. `name` is the resource name (callers keep their existing URNs).
+ */
+export function organisationGroup(name: string, a: OrganisationGroupArgs, parent: pulumi.Resource): keycloak.Group {
+  const group = new keycloak.Group(
+    name,
+    {
+      realmId: a.realm,
+      name: orgGroupName(a.slug),
+      attributes: { ...(a.attributes ?? {}), [NEXTCLOUD_GROUPS_ATTRIBUTE]: (a.nextcloudGroups ?? [orgGroupName(a.slug)]).join("##") },
+    },
+    { parent, provider: a.provider, retainOnDelete: true, dependsOn: a.dependsOn },
+  );
+  if (a.roleIds.length) {
+    new keycloak.GroupRoles(`${name}-access`, { realmId: a.realm, groupId: group.id, roleIds: a.roleIds, exhaustive: false }, { parent, provider: a.provider });
+  }
+  return group;
+}
+
+/** The Nextcloud whitelist regex (user_oidc `--group-whitelist-regex`) for a set of group ids. */
+export const groupWhitelistRegex = (groups: string[]): string => `/^(${[...groups].sort().map((g) => g.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$/`;
