@@ -207,7 +207,7 @@ export class Edge extends pulumi.ComponentResource {
     const { provider, estate } = args;
     const ns = platformNamespace(PLATFORM_NAMESPACES.ingress, this, provider);
     this.gatewayApiCrds = new k8s.yaml.v2.ConfigFile(`${name}-gateway-api-crds`, { file: GATEWAY_API_CRDS.url }, { parent: this, provider });
-    const pages = new ErrorPages(
+    new ErrorPages(
       `${name}-teapot`,
       { namespace: ns.metadata.name, contact: estate.cluster.letsEncryptEmail, provider, nodeSelector: { [LABELS.nodeIngress]: "true" }, tolerations: [tolerate(LABELS.nodeIngress)] },
       { parent: this },
@@ -215,7 +215,9 @@ export class Edge extends pulumi.ComponentResource {
     this.release = release(
       TRAEFIK_RELEASE,
       { pin: CHARTS.traefik, namespace: ns.metadata.name, values: traefikValues(estate) },
-      { parent: this, provider, dependsOn: [this.gatewayApiCrds, pages, ...(args.dependsOn ?? [])] },
+      // Not after Teapot: Traefik serves without it (the errors middleware answers plain errors
+      // meanwhile), and during the switch from ingress-nginx every second before Traefik binds counts.
+      { parent: this, provider, dependsOn: [this.gatewayApiCrds, ...(args.dependsOn ?? [])] },
     );
     const gw = edgeGatewayManifest();
     this.gateway = new k8s.apiextensions.CustomResource(
