@@ -12,7 +12,10 @@ import { tlsSecretName } from "../components/routes";
 import { CHARTS, GATEWAY_API_CRDS } from "../components/versions";
 import main from "../index";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
+import { traefikValues } from "../components/platform";
+import { renderPlan } from "../scripts/render/render";
 import { cachedCrds, itWithCharts } from "./helpers/charts";
+import { HELM, itWithHelm, releaseResource } from "./helpers/render";
 
 const GW = "kubernetes:gateway.networking.k8s.io/v1:";
 const meta = (r: RecordedResource) => r.inputs.metadata as { name: string; namespace: string; annotations?: Record<string, string> };
@@ -60,6 +63,35 @@ describe("Gateway API objects against the CRDs", () => {
     unknown.spec.listeners[0].certificate = "x";
     expect(errors(crds, unknown).join()).toMatch(/certificate/);
   });
+});
+
+describe("Traefik through real Helm", () => {
+  // prod runs hostNetwork; the loadBalancer mode and the migration provider are rendered here
+  // (schema, every values key read, every object valid), the prod values by the render check.
+  itWithHelm("renders clean in both ingress modes and with the ingress-nginx migration provider", async () => {
+    const variants = (["hostNetwork", "loadBalancer"] as const).flatMap((mode) =>
+      [false, true].map((migration) => {
+        const e = structuredClone(ev.estate);
+        e.cluster.ingressMode = mode;
+        e.cluster.edgeMigration = migration;
+        return releaseResource("traefik", CHARTS.traefik.version, traefikValues(e), `traefik-${mode.toLowerCase()}-${migration}`, PLATFORM.ingressNamespace);
+      }),
+    );
+    const r = await renderPlan(variants, { helm: HELM, programResources: false });
+    expect(r.problems).toEqual([]);
+    const objects = (name: string) => r.releases.find((x) => x.release === name)!.objects;
+    const lb = objects("traefik-loadbalancer-false");
+    expect(lb.find((o) => o.kind === "Deployment")).toBeDefined();
+    const svc = lb.find((o) => o.kind === "Service" && (o.object as any).spec.type === "LoadBalancer")!.object as any;
+    expect(svc.metadata.annotations["load-balancer.hetzner.cloud/name"]).toBe(`${ev.estate.cluster.name}-ingress`);
+    const ds = objects("traefik-hostnetwork-false").find((o) => o.kind === "DaemonSet")!.object as any;
+    expect(ds.spec.template.spec.hostNetwork).toBe(true);
+    const args: string[] = ds.spec.template.spec.containers[0].args;
+    expect(args).toEqual(expect.arrayContaining(["--entryPoints.web.address=:80/tcp", "--entryPoints.websecure.address=:443/tcp", "--entryPoints.websecure.asDefault=true", "--providers.kubernetesgateway"]));
+    const migrating = objects("traefik-hostnetwork-true").find((o) => o.kind === "DaemonSet")!.object as any;
+    expect(migrating.spec.template.spec.containers[0].args).toContain("--providers.kubernetesingressnginx.ingressClass=nginx");
+    expect(args.some((a) => a.startsWith("--providers.kubernetesingressnginx"))).toBe(false);
+  }, 120_000);
 });
 
 describe("routes of the prod plan", () => {
