@@ -39,6 +39,8 @@ export interface ResourceOptionsRecord {
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
   ignoreChanges: string[];
+  /** Input paths whose change forces a replacement (set by the program or by the SDK class, e.g. command's `triggers[*]`). */
+  replaceOnChanges: string[];
   aliases: unknown[];
   /** URNs of explicit `dependsOn` resources. */
   dependsOn: string[];
@@ -283,6 +285,7 @@ async function assemble(
       retainOnDelete: Boolean(o.retainOnDelete),
       deleteBeforeReplace: Boolean((o as pulumi.CustomResourceOptions).deleteBeforeReplace),
       ignoreChanges: [...(o.ignoreChanges ?? [])],
+      replaceOnChanges: [...(o.replaceOnChanges ?? [])],
       aliases: await Promise.all((o.aliases ?? []).map(async (a) => describeAlias(pulumi.Output.isInstance(a) ? await resolve(a as pulumi.Output<string | pulumi.Alias>) : await a, urnOfResource))),
       dependsOn: (await Promise.all(dependsOn.map((d) => urnOfResource(d as pulumi.Resource)))).filter((u): u is string => !!u),
       provider: o.provider ? await urnOfResource(o.provider) : null,

@@ -1,19 +1,25 @@
 /**
- * `npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH] [--render]`
+ * `npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH]`
+ *                 `[--diff BASE [--allow-dangerous]] [--render]`
  *
  * Runs the real program offline under the Pulumi SDK's runtime mocks with a stack's config,
  * checks the policy pack over what it registers, and reports the desired state.
+ * With `--diff BASE` (a git ref or a plan JSON file) the report is the change from BASE instead
+ * (scripts/diff/).
  * With `--render`, every Helm release is also rendered and checked (scripts/render, docs/render.md).
- * Exit codes: 0 fine, 1 at least one mandatory policy violation (or render problem), 2 invalid configuration
- * (or invalid command-line arguments).
+ * Exit codes: 0 fine, 1 at least one mandatory policy violation (or, with --diff, a dangerous
+ * change without --allow-dangerous; or, with --render, a render problem), 2 invalid
+ * configuration (or invalid command-line arguments, or a BASE that cannot be evaluated).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError, type RawConfig } from "../components/config";
 import { checkPolicies } from "./check-policies";
-import { evaluate, readStackConfig, stackConfigFile } from "./harness";
-import { buildPlan, planExitCode } from "./plan-model";
-import { attachRender } from "./render/plan-render";
+import { REPO_ROOT, evaluate, readStackConfig, stackConfigFile } from "./harness";
+import { BaseError, loadBase } from "./diff/base";
+import { diffExitCode, diffPlans } from "./diff/diff";
+import { renderDiff } from "./diff/render";
+import { buildPlan, planExitCode, type Plan } from "./plan-model";
 import { FORMATS, render, type Format } from "./report";
 
 export interface PlanArgs {
@@ -21,11 +27,15 @@ export interface PlanArgs {
   configFile?: string;
   format: Format;
   out?: string;
+  /** `--diff BASE`: report the change from BASE (git ref or plan JSON file). */
+  diff?: string;
+  /** `--allow-dangerous`: a dangerous change does not fail the command. */
+  allowDangerous?: boolean;
   /** Render every Helm release and check the result (docs/render.md). */
   render?: boolean;
 }
 
-const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH] [--render]";
+const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH] [--diff BASE [--allow-dangerous]] [--render]";
 
 export class UsageError extends Error {}
 
@@ -57,6 +67,12 @@ export function parseArgs(argv: string[]): PlanArgs {
       case "--out":
         args.out = value();
         break;
+      case "--diff":
+        args.diff = value();
+        break;
+      case "--allow-dangerous":
+        args.allowDangerous = true;
+        break;
       case "--render":
         if (inline !== undefined) throw new UsageError("--render takes no value");
         args.render = true;
@@ -69,6 +85,7 @@ export function parseArgs(argv: string[]): PlanArgs {
     }
   }
   if (stackGiven && args.configFile) throw new UsageError("give either --stack or --config-file, not both");
+  if (args.allowDangerous && !args.diff) throw new UsageError("--allow-dangerous only applies with --diff BASE");
   if (!/^[A-Za-z0-9_.-]+$/.test(args.stack)) throw new UsageError(`--stack: expected a stack name, got "${args.stack}"`);
   return args;
 }
@@ -99,7 +116,9 @@ export async function runPlan(
   try {
     const evaluation = await evaluate({ config: raw, stack: args.stack });
     const plan = buildPlan(evaluation, await policies(evaluation));
-    if (args.render) await attachRender(plan);
+    if (args.render) await (await import("./render/plan-render")).attachRender(plan); // loaded only when asked: Helm, Ajv, kubernetes-models
+    const renderExit = plan.render?.problems.length ? 1 : 0;
+    if (args.diff) return Math.max(await runDiff(args, plan, io), renderExit);
     const text = render(plan, args.format);
     if (args.out) {
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
@@ -107,7 +126,7 @@ export async function runPlan(
       const rendered = plan.summary.render ? `, ${plan.summary.render.problems} render problems` : "";
       io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations${rendered})\n`);
     } else io.write(text);
-    return Math.max(planExitCode(plan), plan.render?.problems.length ? 1 : 0);
+    return Math.max(planExitCode(plan), renderExit);
   } catch (err) {
     if (err instanceof ConfigError) {
       reportConfigError(err, io.error);
@@ -115,6 +134,33 @@ export async function runPlan(
     }
     throw err;
   }
+}
+
+/** `--diff BASE`: the change from BASE to this plan (scripts/diff/), written like the plan. */
+async function runDiff(args: PlanArgs, plan: Plan, io: { write: (s: string) => void; error: (s: string) => void }): Promise<number> {
+  let base;
+  try {
+    base = await loadBase({ base: args.diff!, stack: args.stack, configFile: args.configFile, repoRoot: REPO_ROOT, log: io.error });
+  } catch (err) {
+    if (!(err instanceof BaseError)) throw err;
+    io.error(`error: ${err.message}\n`);
+    return EXIT_INVALID_CONFIG;
+  }
+  if (base.plan.stack !== plan.stack) {
+    io.error(`error: --diff ${args.diff}: that plan is of stack "${base.plan.stack}", not "${plan.stack}"\n`);
+    return EXIT_INVALID_CONFIG;
+  }
+  const d = diffPlans(base.plan, plan, { baseLabel: base.label, headLabel: "working tree" });
+  const text = renderDiff(d, args.format);
+  const s = d.changeSummary;
+  if (args.out) {
+    fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
+    fs.writeFileSync(args.out, text);
+    io.error(`diff written to ${args.out} (+${s.create} ~${s.update} +-${s.replace} -${s.delete}, ${s.dangerous} dangerous)\n`);
+  } else io.write(text);
+  const code = diffExitCode(d, Boolean(args.allowDangerous));
+  if (d.dangerous.length && !args.allowDangerous) io.error(`${d.dangerous.length} dangerous change(s): review them, then re-run with --allow-dangerous to accept\n`);
+  return code;
 }
 
 async function cli(): Promise<void> {

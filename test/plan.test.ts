@@ -48,6 +48,7 @@ const Resource = z.strictObject({
   retainOnDelete: z.boolean(),
   deleteBeforeReplace: z.boolean(),
   ignoreChanges: z.array(z.string()),
+  replaceOnChanges: z.array(z.string()),
   aliases: z.array(z.unknown()),
   dependsOn: z.array(z.string()),
   provider: z.string().nullable(),

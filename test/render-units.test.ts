@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChartPackage } from "../scripts/render/charts";
 import { ToolError, helmFromPackage, integrityOf } from "../scripts/render/helm";
-import { helmErrors, kubeVersionOf, maskSecret, parseManifests } from "../scripts/render/render";
+import { helmErrors, kubeVersionOf, maskSecret, parseManifests, renderPlan } from "../scripts/render/render";
 import { CrdRegistry, goRegExp, validateBuiltin } from "../scripts/render/validate";
 import { allowed, templateReferences, templateRefs, unreadKeys } from "../scripts/render/values-read";
 import { K0S_VERSION } from "../components/versions";
@@ -121,7 +121,7 @@ describe("custom resources against a CRD schema", () => {
       { field: "spec.labels.a", message: "must be string" },
       { field: "spec.choice.c", message: "unknown field (not in the schema: the API server would prune it)" },
     ]);
-    expect(check({})).toEqual([{ field: "spec", message: "must have required property 'size'" }]);
+    expect(check({})).toEqual([{ field: "spec.size", message: "required field is missing" }]);
   });
 
   it("knows nothing of kinds it has no CRD for", () => {
@@ -131,6 +131,9 @@ describe("custom resources against a CRD schema", () => {
 
   it("reads Go inline flags in patterns", () => {
     expect(goRegExp("(?i)^abc$", "u").test("ABC")).toBe(true);
+    const months = goRegExp("^((?i)jan|feb|[1-9])$", "u"); // as in kube-prometheus-stack's CRDs
+    expect(months.test("JAN")).toBe(true);
+    expect(months.test("13")).toBe(false);
   });
 });
 
@@ -142,6 +145,21 @@ describe("built-in objects through kubernetes-models", () => {
     expect(validateBuiltin(deployment)).toEqual([]);
     expect(validateBuiltin({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "b" } })).toEqual([]);
     expect(validateBuiltin({ apiVersion: "example.org/v1", kind: "Widget" })).toBeNull();
+  });
+});
+
+describe("resources the program declares", () => {
+  it("checks built-in kinds too (no Helm needed), naming the resource's URN; a redacted Secret is no error", async () => {
+    const deployment = {
+      urn: "urn:pulumi:test::liiibre::kubernetes:apps/v1:Deployment::web",
+      type: "kubernetes:apps/v1:Deployment",
+      name: "web",
+      inputs: { metadata: { name: "web", namespace: "t" }, spec: { replicas: "two", selector: {}, template: { spec: { containers: [{ name: "c" }] } } } },
+    };
+    const secret = { urn: "urn:pulumi:test::liiibre::kubernetes:core/v1:Secret::s", type: "kubernetes:core/v1:Secret", name: "s", inputs: { metadata: { name: "s" }, stringData: "[secret]" } };
+    const r = await renderPlan([deployment, secret]);
+    expect(r.problems).toEqual([{ check: "object-invalid", release: deployment.urn, object: "Deployment/t/web", field: "spec.replicas", message: "Deployment spec.replicas: must be integer" }]);
+    expect(r.stats.validated).toMatchObject({ builtin: 2, program: 2 });
   });
 });
 

@@ -30,7 +30,7 @@ const open1 = { ...T.small1, crossOrganisationSharing: true };
 
 let ev: Evaluation;
 beforeAll(async () => {
-  ev = await evalBundles([T.acme, T.realm, open1, T.small2, suspended]);
+  ev = await evalBundles([T.acme, T.realm, open1, T.small2, suspended, { ...T.exempt, state: "suspended" }]);
 }, 180_000);
 
 const byName = (type: string, name: string): RecordedResource => {
@@ -64,7 +64,7 @@ describe("every client of an organisation admits only its members (Keycloak)", (
     expect(clients.length).toBeGreaterThanOrEqual(8);
     for (const c of clients) {
       const clientId = String(c.inputs.clientId);
-      const bundle = clientId === "jitsi" ? "jitsi" : ["acme", "senat-petitions", "mutualise"].find((b) => clientId.startsWith(`${b}-`))!;
+      const bundle = clientId === "jitsi" ? "jitsi" : ["acme", "senat-petitions", "mutualise", "studio-son"].find((b) => clientId.startsWith(`${b}-`))!;
       expect(bundle, clientId).toBeDefined();
       const browserId = (c.inputs.authenticationFlowBindingOverrides as any)?.browserId;
       const flow = ofType(ev.resources, FLOW).find((f) => idOf(f) === browserId);
@@ -97,6 +97,9 @@ describe("every client of an organisation admits only its members (Keycloak)", (
     // The shared instance: its active organisations; the suspended one keeps its group, not the grant.
     expect(holders(byName(ROLE, "mutualise-members-role"))).toEqual(["org-club-photo", "org-petite-asso"]);
     expect(byName(GROUP, "club-sommeil-group").retainOnDelete).toBe(true);
+    // A suspended dedicated tenant: its group and clients stay, nobody holds its role.
+    expect(holders(byName(ROLE, "studio-son-members-role"))).toEqual([]);
+    expect(byName(GROUP, "studio-son-group").inputs.name).toBe("org-studio-son");
     // The shared Jitsi: every active organisation of the estate realm (not the dedicated realm's).
     expect(holders(byName(ROLE, "jitsi-members-role"))).toEqual(["org-acme", "org-club-photo", "org-petite-asso"]);
     // A dedicated realm's accounts join its organisation's group by default.

@@ -146,9 +146,8 @@ export function traefikValues(estate: Estate): Record<string, unknown> {
           },
           spec: { type: "LoadBalancer", externalTrafficPolicy: "Local" },
         },
-    // The ServiceMonitor CRD exists before Traefik installs (the release depends on the monitoring
-    // stack); the chart's own check of it only sees the cluster, not that ordering.
-    metrics: { prometheus: { service: { enabled: true }, serviceMonitor: { enabled: true }, disableAPICheck: true } },
+    // The ServiceMonitor CRD exists before Traefik installs: the release depends on the monitoring stack.
+    metrics: { prometheus: { service: { enabled: true }, serviceMonitor: { enabled: true } } },
   };
 }
 

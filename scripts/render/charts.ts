@@ -57,7 +57,8 @@ const sameVersion = (a: string, b: string) => a.replace(/^v/, "") === b.replace(
 /** The package file of a chart in a local repository folder, if it holds it. */
 export function findInRepo(dir: string, ref: ChartRef): string | undefined {
   const entry = (repoIndex(dir)[ref.chart] ?? []).find((e) => sameVersion(e.version, ref.version));
-  const candidates = [...(entry?.urls ?? []).filter((u) => !/^[a-z]+:\/\//.test(u)), `${ref.chart}-${ref.version}.tgz`];
+  const bare = ref.version.replace(/^v/, "");
+  const candidates = [...(entry?.urls ?? []).filter((u) => !/^[a-z]+:\/\//.test(u)), `${ref.chart}-${ref.version}.tgz`, `${ref.chart}-${bare}.tgz`, `${ref.chart}-v${bare}.tgz`];
   for (const c of candidates) {
     const file = path.resolve(dir, c);
     if (fs.existsSync(file)) return file;

