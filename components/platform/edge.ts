@@ -146,8 +146,11 @@ export function traefikValues(estate: Estate): Record<string, unknown> {
           },
           spec: { type: "LoadBalancer", externalTrafficPolicy: "Local" },
         },
-    // The ServiceMonitor CRD exists before Traefik installs: the release depends on the monitoring stack.
-    metrics: { prometheus: { service: { enabled: true }, serviceMonitor: { enabled: true } } },
+    // The ServiceMonitor CRD exists before Traefik installs (the release depends on the monitoring
+    // stack); the chart's own check only looks at the API server's discovery at render time. (The
+    // render step passes the estate's CRD API versions to capability-gated charts, but not to
+    // charts that define CRDs themselves, as Traefik does.)
+    metrics: { prometheus: { service: { enabled: true }, serviceMonitor: { enabled: true }, disableAPICheck: true } },
   };
 }
 
