@@ -41,8 +41,11 @@ export const CHARTS = {
   localStaticProvisioner: { repo: "https://kubernetes-sigs.github.io/sig-storage-local-static-provisioner", chart: "local-static-provisioner", version: "2.0.0" },
   /** Prometheus, Alertmanager, Grafana (prometheus-community). */
   kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "77.14.0" },
-  /** Loki, single-binary mode (grafana/helm-charts). */
-  loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", version: "6.45.1" },
+  /**
+   * Loki, monolithic (single-binary) mode. The OSS chart moved to grafana-community/helm-charts
+   * in March 2026 (forked at 6.55.0; grafana/loki's chart is for Enterprise Logs only since 7.x).
+   */
+  loki: { repo: "https://grafana-community.github.io/helm-charts", chart: "loki", version: "18.11.0" },
   /** Grafana Alloy: ships pod logs to Loki (Promtail's successor). */
   alloy: { repo: "https://grafana.github.io/helm-charts", chart: "alloy", version: "0.12.5" },
   // storage and backups (components/storage)
@@ -58,9 +61,9 @@ export const CHARTS = {
   /** Nextcloud (nextcloud/helm; chart 8.x = Nextcloud 32, its image tag comes with the chart). */
   nextcloud: { repo: "https://nextcloud.github.io/helm/", chart: "nextcloud", version: "8.6.0" },
   /** Synapse + Element Web (element-hq/ess-helm, ESS Community), an OCI chart. */
-  matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "25.10.2" },
+  matrixStack: { repo: "oci://ghcr.io/element-hq/ess-helm", chart: "matrix-stack", version: "26.8.1" },
   /** Jitsi Meet (jitsi-contrib/jitsi-helm): web, prosody, jicofo, jvb. */
-  jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "1.5.2" },
+  jitsiMeet: { repo: "https://jitsi-contrib.github.io/jitsi-helm/", chart: "jitsi-meet", version: "2.22.2" },
   /** Keycloak, Quarkus distribution (codecentric/helm-charts `keycloakx`). */
   keycloakx: { repo: "https://codecentric.github.io/helm-charts", chart: "keycloakx", version: "7.0.1" },
 } satisfies Record<string, ChartPin>;

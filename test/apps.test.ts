@@ -5,9 +5,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { APPS, APP_NAMES, ConfigError, parseEstate } from "../components/config";
 import { MODULES } from "../components/apps";
-import { nextcloudSetupScript, OFFICE_FORMATS } from "../components/apps/nextcloud";
-import { jitsiCustomConfig, widthFor } from "../components/apps/jitsi";
-import { matrixWellKnown } from "../components/apps/matrix";
+import { nextcloudSetupScript, nextcloudValues, OFFICE_FORMATS } from "../components/apps/nextcloud";
+import { jitsiCustomConfig, jitsiValues, widthFor } from "../components/apps/jitsi";
+import { matrixValues, matrixWellKnown } from "../components/apps/matrix";
 import { LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, PROFILES, requestsFor, resourcesFor } from "../components/apps/sizing";
 import { CHARTS, IMAGES } from "../components/versions";
 import type { Evaluation } from "../scripts/harness";
@@ -103,6 +103,71 @@ describe("app rules as code", () => {
       client: { "m.homeserver": { base_url: "https://matrix.a.org" }, "io.element.e2ee": { default: false } },
       server: { "m.server": "matrix.a.org:443" },
     });
+  });
+});
+
+describe("values builders (pure)", () => {
+  const s3 = { host: "s3.x.org", url: "https://s3.x.org", region: "eu" };
+  const oidc = { issuer: "https://auth.x.org/realms/r", clientId: "a-matrix", secretName: "matrix-oidc", accessRole: "member-a", accessClaim: "roles", groupWhitelist: ["org-a"] };
+  const matrix = (state: "active" | "suspended", withOidc = true) =>
+    matrixValues({
+      ctx: { domain: "a.org", users: 50, state, s3, oidc: withOidc ? oidc : undefined },
+      database: { host: "a-synapse-pg-rw.a.svc", port: 5432, appSecretName: "a-synapse-pg-app" },
+      bucket: "a-matrix-media",
+      credentialsSecretName: "s3-credentials",
+    }) as any;
+
+  it("matrix-stack: env name/value only, the credentials file mounted, OIDC volume only with a client", () => {
+    const v = matrix("active");
+    for (const e of v.synapse.extraEnv) expect(Object.keys(e).sort()).toEqual(["name", "value"]);
+    const file = v.synapse.extraEnv.find((e: any) => e.name === "AWS_SHARED_CREDENTIALS_FILE").value;
+    const vol = v.synapse.extraVolumes.find((x: any) => x.name === "s3-credentials");
+    const mount = v.synapse.extraVolumeMounts.find((x: any) => x.name === "s3-credentials");
+    // The file boto3 is told to read is the Secret key that the volume projects.
+    expect(file).toBe(`${mount.mountPath}/${vol.secret.items[0].path}`);
+    expect(vol.secret).toEqual({ secretName: "s3-credentials", items: [{ key: "credentials", path: "credentials" }] });
+    expect(v.synapse.extraVolumes.map((x: any) => x.name)).toContain("oidc");
+    const bare = matrix("active", false);
+    expect(bare.synapse.extraVolumes.map((x: any) => x.name)).not.toContain("oidc");
+    expect(bare.synapse.extraVolumeMounts.map((x: any) => x.name)).not.toContain("oidc");
+  });
+
+  it("matrix-stack: no chart Job needing the Kubernetes API (secrets are ours, MAS is off)", () => {
+    const v = matrix("active");
+    expect(v.initSecrets).toEqual({ enabled: false });
+    expect(v.deploymentMarkers).toEqual({ enabled: false });
+    // What initSecrets would otherwise generate is given from our Secret.
+    for (const k of ["macaroon", "registrationSharedSecret", "signingKey"]) expect(v.synapse[k], k).toEqual({ secret: "synapse-liiibre", secretKey: expect.any(String) });
+    expect(v.synapse.postgres.password).toEqual({ secret: "a-synapse-pg-app", secretKey: "password" });
+  });
+
+  it("matrix-stack: suspended scales Element Web to zero; the apex well-known gets no certificate and no redirect", () => {
+    expect(matrix("active").elementWeb.replicas).toBe(1);
+    expect(matrix("suspended").elementWeb.replicas).toBe(0);
+    const wk = matrix("active").wellKnownDelegation;
+    expect(wk).toMatchObject({ enabled: true, ingress: { tlsEnabled: false }, baseDomainRedirect: { enabled: false } });
+    expect(wk).not.toHaveProperty("resources");
+    expect(wk.ingress).not.toHaveProperty("host");
+  });
+
+  it("jitsi-meet: every secret from an existing Secret, and the JWT to Prosody only", () => {
+    const v = jitsiValues({ host: "meet.x.org", resolution: 720, maxBitratesVideo: { low: 1, standard: 2, high: 3 } }) as any;
+    expect([v.prosody.jwt.existingSecretName, v.jicofo.xmpp.existingSecretName, v.jvb.xmpp.existingSecretName]).toEqual(["jitsi-jwt", "jitsi-jicofo", "jitsi-jvb"]);
+    expect(v).not.toHaveProperty("global");
+    expect(v.web.extraEnvs).toMatchObject({ RESOLUTION: "720", RESOLUTION_WIDTH: "1280" });
+  });
+
+  it("nextcloud: S3 primary storage in the bundle's bucket, the cron sidecar sized", () => {
+    const v = nextcloudValues({
+      ctx: { apps: ["nextcloud"], domain: "a.org", namespace: "a", quotaPerUserGB: 10, oidc: undefined, groups: undefined, scim: false, users: 100, state: "active", s3 },
+      database: { host: "a-nextcloud-pg-rw.a.svc", port: 5432, appSecretName: "a-nextcloud-pg-app" },
+      bucket: "a-nextcloud",
+      credentialsSecretName: "s3-credentials",
+    }) as any;
+    expect(v.nextcloud.objectStore.s3).toMatchObject({ enabled: true, bucket: "a-nextcloud", host: "s3.x.org", existingSecret: "s3-credentials" });
+    expect(v.externalDatabase.host).toBe("a-nextcloud-pg-rw.a.svc:5432");
+    expect(v.cronjob).toEqual({ enabled: true, sidecar: { resources: resourcesFor("nextcloud-cron", 100) } });
+    expect(v.cronjob).not.toHaveProperty("resources");
   });
 });
 

@@ -2,10 +2,9 @@
  * The whole estate through real Helm: every Helm release of prod and dev (every distinct
  * chart and values shape) rendered once, and every check run on the result.
  *
- * KNOWN_PROBLEMS is the exact set of problems expected today, each with its reason. It is
- * the work list of issue 15 item 5 (chart versions and values, another branch): fixing a
- * chart means deleting its entries here, until the list is empty. Any other problem, or a
- * known one that disappears, fails this test.
+ * KNOWN_PROBLEMS is the exact set of problems expected today, each with its reason: empty
+ * (issue 15 item 5 fixed the estate). Any problem not listed, or a listed one that
+ * disappears, fails this test.
  */
 import { beforeAll, describe, expect } from "vitest";
 import { evaluateStack, type RecordedResource } from "../scripts/harness";
@@ -23,33 +22,9 @@ interface Known {
   reason: string;
 }
 
-const MATRIX = "matrix-stack@25.10.2";
-const KNOWN_PROBLEMS: Known[] = [
-  ...["synapse.extraInitContainers", "synapse.extraVolumes", "synapse.extraVolumeMounts"].map((field) => ({
-    check: "render-fails", chart: MATRIX, field, reason: "not in matrix-stack 25.10.2's values schema (extraVolumes/Mounts from 26.1.0, extraInitContainers from 26.1.1)",
-  })),
-  ...[0, 1].flatMap((i) => [`synapse.extraEnv[${i}].valueFrom`, `synapse.extraEnv[${i}].value`].map((field) => ({
-    check: "render-fails", chart: MATRIX, field, reason: "matrix-stack's extraEnv takes name/value only: the S3 credentials come through valueFrom",
-  }))),
-  ...["wellKnownDelegation.resources", "wellKnownDelegation.ingress.host"].map((field) => ({
-    check: "render-fails", chart: MATRIX, field, reason: "unknown to matrix-stack 25.10.2's values schema",
-  })),
-  {
-    check: "render-fails", chart: MATRIX, field: "elementWeb.replicas", when: (v) => v.elementWeb?.replicas < 1,
-    reason: "the schema wants elementWeb.replicas ≥ 1; a tenant with Element off sets 0",
-  },
-  {
-    check: "render-fails", chart: "loki@6.45.1", message: "Please define loki.storage.bucketNames.chunks",
-    reason: "loki 6.45.x does not render with filesystem storage (an upstream regression fixed in 6.46.0)",
-  },
-  ...["jicofo.xmpp.existingSecretName", "jvb.xmpp.existingSecretName", "prosody.jwt"].map((field) => ({
-    check: "value-ignored", chart: "jitsi-meet@1.5.2", field, reason: "jitsi-meet reads the XMPP/JWT existingSecretName keys from 2.0.x only: 1.5.2 generates new passwords on each upgrade",
-  })),
-  {
-    check: "value-ignored", chart: "nextcloud@8.6.0", field: "cronjob.resources",
-    reason: "nextcloud 8.x reads cronjob.sidecar.resources / cronjob.cronjob.resources, not cronjob.resources: the cron container runs without our limits",
-  },
-];
+// Empty since issue 15 item 5 (matrix-stack 26.8.1, jitsi-meet 2.22.2, loki 18.11.0, Nextcloud's
+// cron resources under cronjob.sidecar): prod and dev render clean. A new entry needs its reason.
+const KNOWN_PROBLEMS: Known[] = [];
 
 let resources: RecordedResource[];
 let result: RenderResult;

@@ -7,7 +7,7 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { Service } from "kubernetes-models/v1";
 import { ConfigError, parseEstate } from "../components/config";
 import { gbToBytes, storagePoolGB } from "../components/units";
-import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
+import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { bundlesProgram, config, ofType, release, values } from "./bundle-fixtures";
 
 let ev: Evaluation;
@@ -118,9 +118,21 @@ describe("Jitsi", () => {
       // Guests may join a room only once an authenticated host is in it.
       expect(v.enableGuests).toBe(true);
       expect(v.extraCommonEnvs.XMPP_MUC_MODULES).toContain("muc_wait_for_host");
-      // Prosody's envFrom hooks (templates/prosody/statefulset.yaml; `prosody.jwt` in some chart versions).
-      expect(v.global.releaseSecretsOverride).toEqual({ enabled: true, extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }] });
+      // Every secret from our own Secrets (chart ≥ 2.0 reads these keys), so an upgrade never
+      // generates new XMPP passwords; the JWT secret goes to Prosody only (no estate-wide
+      // `global.releaseSecretsOverride` handing it to web, jicofo and jvb too).
       expect(v.prosody.jwt).toEqual({ existingSecretName: "jitsi-jwt" });
+      expect(v.jicofo.xmpp).toEqual({ existingSecretName: "jitsi-jicofo" });
+      expect(v.jvb.xmpp).toEqual({ existingSecretName: "jitsi-jvb" });
+      expect(v.global?.releaseSecretsOverride).toBeUndefined();
+      for (const [name, keys] of [["jitsi-jicofo", ["JICOFO_AUTH_PASSWORD"]], ["jitsi-jvb", ["JVB_AUTH_USER", "JVB_AUTH_PASSWORD"]]] as const) {
+        const s = inNs("kubernetes:core/v1:Secret", site.ns).find((x) => (x.inputs as any).metadata.name === name);
+        expect(s, `${site.ns}/${name}`).toBeDefined();
+        // The keys the chart's own Secrets would carry (templates/jicofo/secret.yaml, templates/jvb/secret.yaml).
+        const raw = secretAwareInputs(s!).stringData;
+        expect(isSecretMarker(raw), name).toBe(true);
+        expect(Object.keys((raw as { value: Record<string, unknown> }).value).sort(), name).toEqual([...keys].sort());
+      }
       const jwt = inNs("kubernetes:core/v1:Secret", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-jwt")!;
       // The Kubernetes SDK marks the whole stringData secret.
       expect((jwt.inputs as any).stringData).toBe("[secret]");

@@ -164,7 +164,7 @@ describe("per-tenant storage (dev stack)", async () => {
     }
   });
 
-  it("puts the credentials in the tenant namespace as a Secret with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY secret values", () => {
+  it("puts the credentials in the tenant namespace as a Secret with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and as a shared credentials file), secret values", () => {
     for (const slug of slugs) {
       const secret = ofType(rs, SECRET).find((s) => (s.inputs as any).metadata.name === "s3-credentials" && (s.inputs as any).metadata.namespace === slug)!;
       expect(secret).toBeDefined();
@@ -172,9 +172,11 @@ describe("per-tenant storage (dev stack)", async () => {
       const raw = secretAwareInputs(secret).stringData;
       expect(isSecretMarker(raw)).toBe(true);
       const values = (raw as { value: Record<string, unknown> }).value;
-      expect(Object.keys(values).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+      expect(Object.keys(values).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "credentials"]);
       expect(values.AWS_ACCESS_KEY_ID).toBe(`${slug}-s3`);
       expect(String(values.AWS_SECRET_ACCESS_KEY)).toContain(MOCK_SECRET_MARKER); // from random.RandomPassword
+      // The same pair as an AWS shared credentials file (read by boto3 through AWS_SHARED_CREDENTIALS_FILE).
+      expect(values.credentials).toBe(`[default]\naws_access_key_id = ${slug}-s3\naws_secret_access_key = ${values.AWS_SECRET_ACCESS_KEY}\n`);
       expect(() => new Secret({ metadata: (secret.inputs as any).metadata, type: "Opaque", stringData: values as Record<string, string> }).validate()).not.toThrow();
       // The MinIO user's secret key is the same random password, marked secret.
       const user = ofType(rs, IAM_USER).find((u) => u.inputs.name === `${slug}-s3`)!;

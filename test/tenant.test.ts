@@ -119,11 +119,18 @@ describe("Matrix values (sample tenant acme)", () => {
     });
   });
 
-  it("stores media in the tenant's bucket with credentials from the Secret", () => {
+  it("stores media in the tenant's bucket with credentials from the Secret, as a mounted credentials file", () => {
     const cfg = synapse();
     expect(cfg.media_storage_providers[0]).toMatchObject({ module: "s3_storage_provider.S3StorageProviderBackend", config: { bucket: "acme-matrix-media", endpoint_url: "https://s3.dev.liiibre.coop" } });
-    const env = values(release(ev.resources, "acme-matrix-release")).synapse.extraEnv;
-    expect(env).toContainEqual({ name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: "s3-credentials", key: "AWS_ACCESS_KEY_ID" } } });
+    // No key in the values: boto3 finds them through AWS_SHARED_CREDENTIALS_FILE.
+    expect(cfg.media_storage_providers[0].config).not.toHaveProperty("access_key_id");
+    expect(cfg.media_storage_providers[0].config).not.toHaveProperty("secret_access_key");
+    const v = values(release(ev.resources, "acme-matrix-release")).synapse;
+    // The chart's schema takes name/value env entries only (no valueFrom).
+    for (const e of v.extraEnv) expect(Object.keys(e).sort()).toEqual(["name", "value"]);
+    expect(v.extraEnv).toContainEqual({ name: "AWS_SHARED_CREDENTIALS_FILE", value: "/secrets/s3/credentials" });
+    expect(v.extraVolumes).toContainEqual({ name: "s3-credentials", secret: { secretName: "s3-credentials", items: [{ key: "credentials", path: "credentials" }] } });
+    expect(v.extraVolumeMounts).toContainEqual({ name: "s3-credentials", mountPath: "/secrets/s3", readOnly: true });
   });
 
   it("installs the S3 provider from an exact lock: no resolver, no build, the lock's file mounted, the module on PYTHONPATH", () => {
@@ -187,11 +194,20 @@ describe("HedgeDoc", () => {
 
 describe("ingress hosts and TLS", () => {
   it("serves every app under the tenant's domain with a cert-manager certificate", () => {
-    // The apps the program deploys itself: Gateway API routes, one Gateway per host asking cert-manager.
+    // The apps the program deploys itself: Gateway API routes, one Gateway per host.
     const gateways = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway");
-    const hosts = gateways.flatMap((r) => ((r.inputs as any).spec.listeners as any[]).map((x) => x.hostname)).sort();
+    // The well-known documents on the homeserver host ride on the chart's Synapse certificate (its Gateway asks for none).
+    const wk = gateways.find((r) => (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
+    expect((wk.inputs as any).metadata.annotations?.["cert-manager.io/cluster-issuer"]).toBeUndefined();
+    expect((wk.inputs as any).spec.listeners[0]).toMatchObject({ hostname: "matrix.acme.example.org", tls: { certificateRefs: [{ name: "matrix-synapse-certmanager-tls" }] } });
+    const wkRoute = under(ev.resources, TENANT, "acme").find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" && (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
+    expect((wkRoute.inputs as any).spec.rules).toEqual([
+      { matches: [{ path: { type: "PathPrefix", value: "/.well-known/matrix" } }], backendRefs: [{ group: "", kind: "Service", name: "matrix-well-known", port: 8010 }] },
+    ]);
+    const own = gateways.filter((r) => r !== wk);
+    const hosts = own.flatMap((r) => ((r.inputs as any).spec.listeners as any[]).map((x) => x.hostname)).sort();
     expect(hosts).toEqual(["collabora.acme.example.org", "office.acme.example.org", "pad.acme.example.org"]);
-    for (const r of gateways) {
+    for (const r of own) {
       expect((r.inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
       expect((r.inputs as any).spec.listeners[0].tls.certificateRefs[0].name).toBe(`${(r.inputs as any).spec.listeners[0].hostname.replace(/\./g, "-")}-tls`);
     }

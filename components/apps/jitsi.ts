@@ -14,7 +14,8 @@
  *   them in through Keycloak (a confidential OIDC client of the realm, secret from random)
  *   and mints the JWT Prosody checks. The ingress routes `/oidc/` of the Jitsi host to the
  *   adapter. JWT secret and client secret come from @pulumi/random and reach Prosody and the
- *   adapter through Secrets, never Helm values. Guests without an account may join a room
+ *   adapter through Secrets, never Helm values; the XMPP passwords of Jicofo and the
+ *   videobridge too (`*.existingSecretName`, chart ≥ 2.0), so they stay the same across upgrades. Guests without an account may join a room
  *   once an authenticated user (the host) is in it (`ENABLE_GUESTS`, `muc_wait_for_host`).
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -85,6 +86,70 @@ export function jitsiCustomConfig(caps: JitsiArgs["maxBitratesVideo"]): string {
   ].join("\n");
 }
 
+/** Names of the Secrets the release reads (created by `JitsiMeet` from @pulumi/random). */
+export const JITSI_SECRETS = { jwt: "jitsi-jwt", jicofo: "jitsi-jicofo", jvb: "jitsi-jvb" } as const;
+
+/**
+ * The `jitsi-meet` chart values (chart ≥ 2.0: Prosody is part of the chart, and the XMPP and
+ * JWT secrets come from existing Secrets: `prosody.jwt.existingSecretName`,
+ * `jicofo.xmpp.existingSecretName`, `jvb.xmpp.existingSecretName`, so no upgrade ever
+ * generates new XMPP passwords). Only Prosody gets the JWT secret.
+ */
+export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo">): Record<string, unknown> {
+  const media = { [LABELS.nodeMedia]: "true" };
+  const mediaToleration = [{ key: LABELS.nodeMedia, operator: "Equal", value: "true", effect: "NoSchedule" }];
+  return {
+    publicURL: `https://${args.host}`,
+    enableAuth: true,
+    enableGuests: true,
+    websockets: { colibri: { enabled: true }, xmpp: { enabled: true } },
+    extraCommonEnvs: {
+      AUTH_TYPE: "jwt",
+      JWT_APP_ID,
+      JWT_ACCEPTED_ISSUERS: JWT_APP_ID,
+      JWT_ACCEPTED_AUDIENCES: JWT_APP_ID,
+      TOKEN_AUTH_URL: `https://${args.host}${ADAPTER_PATH}/auth?state={state}`,
+      // Guests (no account) wait in the lobby until an authenticated host joins;
+      // Jicofo itself does not authenticate (Prosody's token check does).
+      JICOFO_ENABLE_AUTH: "false",
+      XMPP_MODULES: "persistent_lobby",
+      XMPP_MUC_MODULES: "muc_wait_for_host",
+    },
+    web: {
+      extraEnvs: {
+        RESOLUTION: String(args.resolution),
+        RESOLUTION_MIN: String(Math.min(RESOLUTION_MIN, args.resolution)),
+        RESOLUTION_WIDTH: String(widthFor(args.resolution)),
+        RESOLUTION_WIDTH_MIN: String(widthFor(Math.min(RESOLUTION_MIN, args.resolution))),
+      },
+      custom: { configs: { _custom_config_js: jitsiCustomConfig(args.maxBitratesVideo) } },
+      ingress: {
+        enabled: true,
+        ingressClassName: PLATFORM.ingressClass,
+        annotations: ingressAnnotations(),
+        hosts: [{ host: args.host, paths: ["/"] }],
+        tls: [{ secretName: tlsSecretName(args.host), hosts: [args.host] }],
+      },
+      resources: resourcesFor("jitsi-web", 0),
+    },
+    prosody: {
+      jwt: { existingSecretName: JITSI_SECRETS.jwt },
+      resources: resourcesFor("jitsi-prosody", 0),
+    },
+    jicofo: { xmpp: { existingSecretName: JITSI_SECRETS.jicofo }, resources: resourcesFor("jitsi-jicofo", 0) },
+    jvb: {
+      xmpp: { existingSecretName: JITSI_SECRETS.jvb },
+      UDPPort: 10000,
+      useHostPort: true,
+      useNodeIP: true,
+      service: { enabled: false },
+      nodeSelector: media,
+      tolerations: mediaToleration,
+      resources: resourcesFor("jitsi-jvb", 0),
+    },
+  };
+}
+
 export class JitsiMeet extends pulumi.ComponentResource {
   public readonly url: string;
   public readonly release?: k8s.helm.v3.Release;
@@ -98,11 +163,11 @@ export class JitsiMeet extends pulumi.ComponentResource {
     const jicofo = password(`${name}-jicofo-password`, { parent: this });
     const jvb = password(`${name}-jvb-password`, { parent: this });
     const secrets = [
-      opaqueSecret(`${name}-jwt`, { name: "jitsi-jwt", namespace: args.namespace, labels: args.labels, stringData: { JWT_APP_SECRET: jwt.result } }, { ...child, dependsOn: args.dependsOn }),
-      opaqueSecret(`${name}-jicofo`, { name: "jitsi-jicofo", namespace: args.namespace, labels: args.labels, stringData: { JICOFO_AUTH_PASSWORD: jicofo.result } }, { ...child, dependsOn: args.dependsOn }),
+      opaqueSecret(`${name}-jwt`, { name: JITSI_SECRETS.jwt, namespace: args.namespace, labels: args.labels, stringData: { JWT_APP_SECRET: jwt.result } }, { ...child, dependsOn: args.dependsOn }),
+      opaqueSecret(`${name}-jicofo`, { name: JITSI_SECRETS.jicofo, namespace: args.namespace, labels: args.labels, stringData: { JICOFO_AUTH_PASSWORD: jicofo.result } }, { ...child, dependsOn: args.dependsOn }),
       opaqueSecret(
         `${name}-jvb`,
-        { name: "jitsi-jvb", namespace: args.namespace, labels: args.labels, stringData: { JVB_AUTH_USER: "jvb", JVB_AUTH_PASSWORD: jvb.result } },
+        { name: JITSI_SECRETS.jvb, namespace: args.namespace, labels: args.labels, stringData: { JVB_AUTH_USER: "jvb", JVB_AUTH_PASSWORD: jvb.result } },
         { ...child, dependsOn: args.dependsOn },
       ),
     ];
@@ -110,62 +175,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
       this.registerOutputs({ url: this.url });
       return;
     }
-    const media = { [LABELS.nodeMedia]: "true" };
-    const mediaToleration = [{ key: LABELS.nodeMedia, operator: "Equal", value: "true", effect: "NoSchedule" }];
-    const values = {
-      publicURL: this.url,
-      enableAuth: true,
-      enableGuests: true,
-      websockets: { colibri: { enabled: true }, xmpp: { enabled: true } },
-      extraCommonEnvs: {
-        AUTH_TYPE: "jwt",
-        JWT_APP_ID,
-        JWT_ACCEPTED_ISSUERS: JWT_APP_ID,
-        JWT_ACCEPTED_AUDIENCES: JWT_APP_ID,
-        TOKEN_AUTH_URL: `https://${args.host}${ADAPTER_PATH}/auth?state={state}`,
-        // Guests (no account) wait in the lobby until an authenticated host joins;
-        // Jicofo itself does not authenticate (Prosody's token check does).
-        JICOFO_ENABLE_AUTH: "false",
-        XMPP_MODULES: "persistent_lobby",
-        XMPP_MUC_MODULES: "muc_wait_for_host",
-      },
-      // JWT_APP_SECRET from the existing Secret. Chart versions differ: some read
-      // `prosody.jwt.existingSecretName`, others only `global.releaseSecretsOverride.extraEnvFrom`
-      // (templates/prosody/statefulset.yaml); both name the same Secret, whichever applies.
-      global: { releaseSecretsOverride: { enabled: true, extraEnvFrom: [{ secretRef: { name: "jitsi-jwt" } }] } },
-      web: {
-        extraEnvs: {
-          RESOLUTION: String(args.resolution),
-          RESOLUTION_MIN: String(Math.min(RESOLUTION_MIN, args.resolution)),
-          RESOLUTION_WIDTH: String(widthFor(args.resolution)),
-          RESOLUTION_WIDTH_MIN: String(widthFor(Math.min(RESOLUTION_MIN, args.resolution))),
-        },
-        custom: { configs: { _custom_config_js: jitsiCustomConfig(args.maxBitratesVideo) } },
-        ingress: {
-          enabled: true,
-          ingressClassName: PLATFORM.ingressClass,
-          annotations: ingressAnnotations(),
-          hosts: [{ host: args.host, paths: ["/"] }],
-          tls: [{ secretName: tlsSecretName(args.host), hosts: [args.host] }],
-        },
-        resources: resourcesFor("jitsi-web", 0),
-      },
-      prosody: {
-        jwt: { existingSecretName: "jitsi-jwt" },
-        resources: resourcesFor("jitsi-prosody", 0),
-      },
-      jicofo: { xmpp: { existingSecretName: "jitsi-jicofo" }, resources: resourcesFor("jitsi-jicofo", 0) },
-      jvb: {
-        xmpp: { existingSecretName: "jitsi-jvb" },
-        UDPPort: 10000,
-        useHostPort: true,
-        useNodeIP: true,
-        service: { enabled: false },
-        nodeSelector: media,
-        tolerations: mediaToleration,
-        resources: resourcesFor("jitsi-jvb", 0),
-      },
-    };
+    const values = jitsiValues(args);
     const labels = { ...args.labels, "app.kubernetes.io/component": "jitsi-keycloak-adapter" };
     const adapter = webApp(
       `${name}-adapter`,
@@ -186,7 +196,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
           { name: "KEYCLOAK_CLIENT_ID", value: args.auth.clientId },
           { name: "KEYCLOAK_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: args.auth.clientSecretName, key: "OIDC_CLIENT_SECRET" } } },
           { name: "JWT_APP_ID", value: JWT_APP_ID },
-          { name: "JWT_APP_SECRET", valueFrom: { secretKeyRef: { name: "jitsi-jwt", key: "JWT_APP_SECRET" } } },
+          { name: "JWT_APP_SECRET", valueFrom: { secretKeyRef: { name: JITSI_SECRETS.jwt, key: "JWT_APP_SECRET" } } },
           // Kubernetes sets HOSTNAME to the pod name; the adapter binds to HOSTNAME.
           { name: "HOSTNAME", value: "0.0.0.0" },
           { name: "PORT", value: String(ADAPTER_PORT) },

@@ -7,6 +7,11 @@
  * well-known delegates federation to `matrix.<domain>:443`), media in the bundle's bucket
  * through synapse-s3-storage-provider, login through Keycloak (`oidc_providers`, the client
  * secret read from a mounted Secret with `client_secret_path`).
+ *
+ * Only what the chart's values schema accepts (matrix-stack ≥ 26.1: `extraInitContainers`,
+ * `extraVolumes`, `extraVolumeMounts`; `extraEnv` entries are `name`/`value` only): the S3
+ * credentials reach boto3 as a mounted shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`,
+ * key `credentials` of the storage layer's Secret), never as values.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -14,6 +19,8 @@ import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS, IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../versions";
 import { PLATFORM } from "../conventions";
+import { publicRoute, type PublicRouteArgs } from "../routes";
+import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
@@ -97,6 +104,143 @@ export function synapseConfig(ctx: Pick<AppContext, "s3" | "oidc">, bucket: stri
   return cfg;
 }
 
+/** Release name of the chart in a bundle's namespace (its objects are `matrix-*`). */
+export const MATRIX_RELEASE = "matrix";
+/** Where Synapse's containers mount the S3 credentials file. */
+export const S3_CREDENTIALS_MOUNT = "/secrets/s3";
+/**
+ * Objects the chart names after the release: the Service of its well-known server (HAProxy,
+ * port `haproxy-wkd`) and the TLS Secret cert-manager fills for the Synapse host.
+ */
+export const WELL_KNOWN_SERVICE = `${MATRIX_RELEASE}-well-known`;
+export const SYNAPSE_TLS_SECRET = `${MATRIX_RELEASE}-synapse-certmanager-tls`;
+
+/** What the `matrix-stack` values of a bundle are computed from (plain data). */
+export interface MatrixValuesInput {
+  ctx: Pick<AppContext, "domain" | "users" | "state" | "s3" | "oidc">;
+  database: { host: string; port: number; appSecretName: string };
+  /** The bundle's media bucket. */
+  bucket: string;
+  /** The storage layer's credentials Secret (has `S3_CREDENTIALS_FILE_KEY`). */
+  credentialsSecretName: string;
+}
+
+/** The `matrix-stack` chart values of a bundle. */
+export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
+  const { ctx } = i;
+  const hs = hostOf("matrix", ctx.domain);
+  const wk = matrixWellKnown(ctx.domain);
+  return {
+    serverName: ctx.domain,
+    certManager: { clusterIssuer: PLATFORM.clusterIssuer },
+    // No `controllerType`: its only value (`ingress-nginx`) adds nginx annotations; Synapse
+    // enforces its own upload limit (media.maxUploadSize), Traefik sets none.
+    ingress: { className: PLATFORM.ingressClass },
+    // No chart Job talking to the Kubernetes API from the tenant namespace: its NetworkPolicies
+    // give no egress to the API server (the pre-install hooks would fail and the release roll
+    // back), and every secret the chart could generate comes from @pulumi/random
+    // (Secret synapse-liiibre) — initSecrets would only add an expiry config for keys it made
+    // itself. The deployment markers guard value transitions of MAS, which is off.
+    initSecrets: { enabled: false },
+    deploymentMarkers: { enabled: false },
+    // External pieces: CloudNativePG database, Keycloak (no MAS), the shared Jitsi.
+    postgres: { enabled: false },
+    matrixAuthenticationService: { enabled: false },
+    matrixRTC: { enabled: false },
+    elementAdmin: { enabled: false },
+    synapse: {
+      enabled: true,
+      ingress: { host: hs },
+      postgres: {
+        host: i.database.host,
+        port: i.database.port,
+        user: "synapse",
+        database: "synapse",
+        sslMode: "prefer",
+        password: { secret: i.database.appSecretName, secretKey: "password" },
+      },
+      macaroon: { secret: "synapse-liiibre", secretKey: "macaroon" },
+      registrationSharedSecret: { secret: "synapse-liiibre", secretKey: "registration" },
+      signingKey: { secret: "synapse-liiibre", secretKey: "signing.key" },
+      additional: {
+        "10-liiibre.yaml": { config: toYaml(synapseConfig(ctx, i.bucket)) },
+        "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
+      },
+      extraEnv: [
+        // boto3 reads the credentials from this file (its default chain); the chart takes no secretKeyRef env.
+        { name: "AWS_SHARED_CREDENTIALS_FILE", value: `${S3_CREDENTIALS_MOUNT}/${S3_CREDENTIALS_FILE_KEY}` },
+        { name: "PYTHONPATH", value: "/s3-storage-provider" },
+      ],
+      extraInitContainers: [
+        {
+          name: "s3-storage-provider",
+          image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
+          command: s3ProviderInstallCommand(),
+          volumeMounts: [
+            { name: "s3-storage-provider", mountPath: "/s3-storage-provider" },
+            { name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true },
+          ],
+          resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        },
+      ],
+      extraVolumes: [
+        { name: "s3-storage-provider", emptyDir: {} },
+        { name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } },
+        { name: "s3-credentials", secret: { secretName: i.credentialsSecretName, items: [{ key: S3_CREDENTIALS_FILE_KEY, path: S3_CREDENTIALS_FILE_KEY }] } },
+        ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName } }] : []),
+      ],
+      extraVolumeMounts: [
+        { name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true },
+        { name: "s3-credentials", mountPath: S3_CREDENTIALS_MOUNT, readOnly: true },
+        ...(ctx.oidc ? [{ name: "oidc", mountPath: "/secrets/oidc", readOnly: true }] : []),
+      ],
+      resources: resourcesFor("synapse", ctx.users),
+      nodeSelector: APPS_NODE_SELECTOR,
+    },
+    elementWeb: {
+      enabled: true,
+      replicas: replicasFor(ctx.state),
+      ingress: { host: hostOf("chat", ctx.domain) },
+      resources: resourcesFor("element-web", ctx.users),
+      nodeSelector: APPS_NODE_SELECTOR,
+    },
+    // HAProxy also serves the well-known documents (no pod of their own).
+    haproxy: { resources: resourcesFor("matrix-haproxy", ctx.users), nodeSelector: APPS_NODE_SELECTOR },
+    // The chart's well-known Ingress is on the server name: the organisation's apex, where its
+    // website lives, not on the cluster. So no certificate there (cert-manager could never
+    // validate it) and no redirect of its "/" to Element; the organisation serves or redirects
+    // the documents (docs/dns.md), and `matrixWellKnownRoute` also serves them on matrix.<domain>.
+    wellKnownDelegation: {
+      enabled: true,
+      ingress: { tlsEnabled: false },
+      baseDomainRedirect: { enabled: false },
+      additional: { client: JSON.stringify(wk.client), server: JSON.stringify(wk.server) },
+    },
+  };
+}
+
+/** Port of the chart's well-known Service (`<release>-well-known`, port `haproxy-wkd`). */
+export const WELL_KNOWN_PORT = 8010;
+
+/**
+ * The route serving `/.well-known/matrix/*` on the homeserver host from the chart's well-known
+ * server, for organisations that redirect their apex's documents there (a Gateway API route of
+ * the program, ranked by Traefik above the chart's Synapse Ingress for `/`). It reuses the
+ * certificate of the chart's Synapse Ingress (same host): its Gateway asks cert-manager for
+ * none, or two Certificates would fight over one Secret.
+ */
+export function matrixWellKnownRoute(domain: string, namespace: string, labels: Record<string, string>): PublicRouteArgs {
+  return {
+    name: `${MATRIX_RELEASE}-well-known-homeserver`,
+    namespace,
+    host: hostOf("matrix", domain),
+    labels,
+    tlsSecret: SYNAPSE_TLS_SECRET,
+    issueCertificate: false,
+    rules: [{ path: "/.well-known/matrix", service: WELL_KNOWN_SERVICE, port: WELL_KNOWN_PORT }],
+  };
+}
+
 export class Matrix extends pulumi.ComponentResource {
   public readonly homeserverUrl: string;
   public readonly elementUrl: string;
@@ -145,91 +289,20 @@ export class Matrix extends pulumi.ComponentResource {
       { metadata: { name: S3_PROVIDER_REQUIREMENTS, namespace: ctx.namespace, labels }, data: { "requirements.txt": s3ProviderRequirements() } },
       child,
     );
-    const wk = matrixWellKnown(ctx.domain);
-    const s3Env = [
-      { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_ACCESS_KEY_ID" } } },
-      { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: ctx.storage.credentialsSecretName, key: "AWS_SECRET_ACCESS_KEY" } } },
-      { name: "PYTHONPATH", value: "/s3-storage-provider" },
-    ];
-    const values = {
-      serverName: ctx.domain,
-      certManager: { clusterIssuer: PLATFORM.clusterIssuer },
-      // No `controllerType`: its only value (`ingress-nginx`) adds nginx annotations; Synapse
-      // enforces its own upload limit (media.maxUploadSize), Traefik sets none.
-      ingress: { className: PLATFORM.ingressClass },
-      // External pieces: CloudNativePG database, Keycloak (no MAS), the shared Jitsi.
-      postgres: { enabled: false },
-      matrixAuthenticationService: { enabled: false },
-      matrixRTC: { enabled: false },
-      elementAdmin: { enabled: false },
-      synapse: {
-        enabled: true,
-        ingress: { host: hs },
-        postgres: {
-          host: db.host,
-          port: db.port,
-          user: "synapse",
-          database: "synapse",
-          sslMode: "prefer",
-          password: { secret: db.appSecretName, secretKey: "password" },
-        },
-        macaroon: { secret: "synapse-liiibre", secretKey: "macaroon" },
-        registrationSharedSecret: { secret: "synapse-liiibre", secretKey: "registration" },
-        signingKey: { secret: "synapse-liiibre", secretKey: "signing.key" },
-        additional: {
-          "10-liiibre.yaml": { config: ctx.storage.buckets["matrix-media"].apply((bucket) => toYaml(synapseConfig(ctx, bucket))) },
-          "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
-        },
-        extraEnv: s3Env,
-        extraInitContainers: [
-          {
-            name: "s3-storage-provider",
-            image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
-            command: s3ProviderInstallCommand(),
-            volumeMounts: [
-              { name: "s3-storage-provider", mountPath: "/s3-storage-provider" },
-              { name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true },
-            ],
-            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-          },
-        ],
-        extraVolumes: [
-          { name: "s3-storage-provider", emptyDir: {} },
-          { name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } },
-          ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName } }] : []),
-        ],
-        extraVolumeMounts: [
-          { name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true },
-          ...(ctx.oidc ? [{ name: "oidc", mountPath: "/secrets/oidc", readOnly: true }] : []),
-        ],
-        resources: resourcesFor("synapse", ctx.users),
-        nodeSelector: APPS_NODE_SELECTOR,
-      },
-      elementWeb: {
-        enabled: true,
-        replicas: replicasFor(ctx.state),
-        ingress: { host: chat },
-        resources: resourcesFor("element-web", ctx.users),
-        nodeSelector: APPS_NODE_SELECTOR,
-      },
-      haproxy: { resources: resourcesFor("matrix-haproxy", ctx.users), nodeSelector: APPS_NODE_SELECTOR },
-      // Served on matrix.<domain>; the organisation publishes the same documents on its
-      // apex domain (docs/dns.md) since its website lives there, not on the cluster.
-      wellKnownDelegation: {
-        enabled: true,
-        ingress: { host: hs },
-        resources: resourcesFor("matrix-wellknown", ctx.users),
-        additional: { client: JSON.stringify(wk.client), server: JSON.stringify(wk.server) },
-      },
-    };
-    helmRelease(`${name}-release`, CHARTS.matrixStack, { releaseName: "matrix", namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
+    const values = pulumi
+      .all([db.host, db.appSecretName, ctx.storage.buckets["matrix-media"], ctx.storage.credentialsSecretName])
+      .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
+        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName }),
+      );
+    const release = helmRelease(`${name}-release`, CHARTS.matrixStack, { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
+    publicRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] });
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }
 
 export const matrixModule: AppModule = {
   app: "matrix",
-  workloads: ["synapse", "element-web", "matrix-haproxy", "matrix-wellknown"],
+  workloads: ["synapse", "element-web", "matrix-haproxy"],
   databases: ["synapse"],
   oidc: true,
   redirectUris: (domain) => [`https://${hostOf("matrix", domain)}/_synapse/client/oidc/callback`],

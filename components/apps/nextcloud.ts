@@ -11,9 +11,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { PLATFORM } from "../conventions";
 import { CHARTS, IMAGES } from "../versions";
 import { nextcloudQuota } from "../units";
+import { PLATFORM } from "../conventions";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
@@ -114,6 +114,84 @@ export const REDIS_START = 'exec redis-server - --save "" --appendonly no <<EOF\
 /** config.php fragment giving the OnlyOffice connector its JWT secret from the environment. */
 export const ONLYOFFICE_CONFIG_PHP = "<?php\n$CONFIG = array('onlyoffice' => array('jwt_secret' => getenv('ONLYOFFICE_JWT_SECRET')));\n";
 
+/** Name of the bundle's Redis (Deployment and Service beside the release). */
+export const NEXTCLOUD_REDIS = "nextcloud-redis";
+/** Secret of the admin login and the Redis password. */
+export const NEXTCLOUD_SECRET = "nextcloud-liiibre";
+
+/** What the `nextcloud` values of a bundle are computed from (plain data). */
+export interface NextcloudValuesInput {
+  ctx: Pick<AppContext, "apps" | "domain" | "namespace" | "quotaPerUserGB" | "oidc" | "groups" | "scim" | "users" | "state" | "s3">;
+  database: { host: string; port: number; appSecretName: string };
+  /** The bundle's Nextcloud bucket (primary storage). */
+  bucket: string;
+  /** The storage layer's credentials Secret. */
+  credentialsSecretName: string;
+}
+
+/** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
+export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
+  const { ctx } = i;
+  const host = hostOf("cloud", ctx.domain);
+  const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
+    { name: "REDIS_HOST", value: `${NEXTCLOUD_REDIS}.${ctx.namespace}.svc` },
+    { name: "REDIS_HOST_PORT", value: "6379" },
+    { name: "REDIS_HOST_PASSWORD", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "redis-password" } } },
+  ];
+  if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: ctx.oidc.secretName, key: "OIDC_CLIENT_SECRET" } } });
+  if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } } });
+  return {
+    replicaCount: replicasFor(ctx.state),
+    nextcloud: {
+      host,
+      trustedDomains: [host],
+      existingSecret: { enabled: true, secretName: NEXTCLOUD_SECRET, usernameKey: "nextcloud-username", passwordKey: "nextcloud-password" },
+      objectStore: {
+        s3: {
+          enabled: true,
+          host: ctx.s3.host,
+          port: "443",
+          ssl: true,
+          region: ctx.s3.region,
+          bucket: i.bucket,
+          usePathStyle: true,
+          autoCreate: false,
+          existingSecret: i.credentialsSecretName,
+          secretKeys: { accessKey: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" },
+        },
+      },
+      extraEnv,
+      ...(ctx.apps.includes("onlyoffice") ? { configs: { "onlyoffice.config.php": ONLYOFFICE_CONFIG_PHP } } : {}),
+      hooks: { "before-starting": nextcloudSetupScript(ctx) },
+    },
+    internalDatabase: { enabled: false },
+    externalDatabase: {
+      enabled: true,
+      type: "postgresql",
+      host: `${i.database.host}:${i.database.port}`,
+      database: "nextcloud",
+      existingSecret: { enabled: true, secretName: i.database.appSecretName, usernameKey: "username", passwordKey: "password" },
+    },
+    postgresql: { enabled: false },
+    mariadb: { enabled: false },
+    redis: { enabled: false },
+    // The default cron `type` is a sidecar of the Nextcloud pod: its resources live under `sidecar`.
+    cronjob: { enabled: true, sidecar: { resources: resourcesFor("nextcloud-cron", ctx.users) } },
+    // Code and config.php only (files are in S3); kept if the release is ever uninstalled.
+    persistence: { enabled: true, size: "8Gi", annotations: { "helm.sh/resource-policy": "keep" } },
+    resources: resourcesFor("nextcloud", ctx.users),
+    nodeSelector: APPS_NODE_SELECTOR,
+    ingress: {
+      enabled: true,
+      // Uploads of any size, unbuffered: Traefik sets no body limit and streams bodies (docs/ingress.md).
+      className: PLATFORM.ingressClass,
+      annotations: ingressAnnotations(),
+      tls: [{ secretName: tlsSecretName(host), hosts: [host] }],
+    },
+    metrics: { enabled: false },
+  };
+}
+
 export interface NextcloudArgs {
   ctx: AppContext;
 }
@@ -138,7 +216,7 @@ export class Nextcloud extends pulumi.ComponentResource {
       "nextcloud-password": admin.result,
       "redis-password": redisPassword.result,
     };
-    const secret = opaqueSecret(`${name}-secret`, { name: "nextcloud-liiibre", namespace: ctx.namespace, labels, stringData: secretData }, child);
+    const secret = opaqueSecret(`${name}-secret`, { name: NEXTCLOUD_SECRET, namespace: ctx.namespace, labels, stringData: secretData }, child);
 
     const db = ctx.databases.nextcloud;
     if (!db) throw new Error(`nextcloud of ${ctx.slug}: the bundle did not create the "nextcloud" database`);
@@ -150,7 +228,7 @@ export class Nextcloud extends pulumi.ComponentResource {
     }
 
     const redisRes = resourcesFor("redis", ctx.users);
-    const redisName = "nextcloud-redis";
+    const redisName = NEXTCLOUD_REDIS;
     const redisSelector = { "app.kubernetes.io/instance": `${ctx.slug}-nextcloud`, "app.kubernetes.io/name": redisName };
     new k8s.apps.v1.Deployment(
       `${name}-redis`,
@@ -170,7 +248,7 @@ export class Nextcloud extends pulumi.ComponentResource {
                   image: `${IMAGES.redis.repository}:${IMAGES.redis.tag}`,
                   // The password reaches redis as configuration on stdin (a here-document), never argv.
                   args: ["sh", "-c", REDIS_START],
-                  env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "redis-password" } } }],
+                  env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "redis-password" } } }],
                   ports: [{ name: "redis", containerPort: 6379, protocol: "TCP" }],
                   resources: redisRes,
                   readinessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10 },
@@ -191,63 +269,11 @@ export class Nextcloud extends pulumi.ComponentResource {
       child,
     );
 
-    const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
-      { name: "REDIS_HOST", value: `${redisName}.${ctx.namespace}.svc` },
-      { name: "REDIS_HOST_PORT", value: "6379" },
-      { name: "REDIS_HOST_PASSWORD", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "redis-password" } } },
-    ];
-    if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: ctx.oidc.secretName, key: "OIDC_CLIENT_SECRET" } } });
-    if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } } });
-
-    const values = {
-      replicaCount: replicasFor(ctx.state),
-      nextcloud: {
-        host: this.host,
-        trustedDomains: [this.host],
-        existingSecret: { enabled: true, secretName: "nextcloud-liiibre", usernameKey: "nextcloud-username", passwordKey: "nextcloud-password" },
-        objectStore: {
-          s3: {
-            enabled: true,
-            host: ctx.s3.host,
-            port: "443",
-            ssl: true,
-            region: ctx.s3.region,
-            bucket: ctx.storage.buckets.nextcloud,
-            usePathStyle: true,
-            autoCreate: false,
-            existingSecret: ctx.storage.credentialsSecretName,
-            secretKeys: { accessKey: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" },
-          },
-        },
-        extraEnv,
-        ...(ctx.apps.includes("onlyoffice") ? { configs: { "onlyoffice.config.php": ONLYOFFICE_CONFIG_PHP } } : {}),
-        hooks: { "before-starting": nextcloudSetupScript(ctx) },
-      },
-      internalDatabase: { enabled: false },
-      externalDatabase: {
-        enabled: true,
-        type: "postgresql",
-        host: pulumi.interpolate`${db.host}:${db.port}`,
-        database: "nextcloud",
-        existingSecret: { enabled: true, secretName: db.appSecretName, usernameKey: "username", passwordKey: "password" },
-      },
-      postgresql: { enabled: false },
-      mariadb: { enabled: false },
-      redis: { enabled: false },
-      cronjob: { enabled: true, resources: resourcesFor("nextcloud-cron", ctx.users) },
-      // Code and config.php only (files are in S3); kept if the release is ever uninstalled.
-      persistence: { enabled: true, size: "8Gi", annotations: { "helm.sh/resource-policy": "keep" } },
-      resources: resourcesFor("nextcloud", ctx.users),
-      nodeSelector: APPS_NODE_SELECTOR,
-      ingress: {
-        enabled: true,
-        // Uploads of any size, unbuffered: Traefik sets no body limit and streams bodies (docs/ingress.md).
-        className: PLATFORM.ingressClass,
-        annotations: ingressAnnotations(),
-        tls: [{ secretName: tlsSecretName(this.host), hosts: [this.host] }],
-      },
-      metrics: { enabled: false },
-    };
+    const values = pulumi
+      .all([db.host, db.appSecretName, ctx.storage.buckets.nextcloud, ctx.storage.credentialsSecretName])
+      .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
+        nextcloudValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName }),
+      );
     this.release = helmRelease(
       `${name}-release`,
       CHARTS.nextcloud,

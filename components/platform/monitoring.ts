@@ -94,7 +94,8 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
 export function lokiValues(estate: Estate): Record<string, unknown> {
   const { nodeSelector, storageClass } = monitoringPlacement(estate);
   return {
-    deploymentMode: "SingleBinary",
+    // "SingleBinary" was renamed "Monolithic" (chart 12.0); the `singleBinary` block keeps its name.
+    deploymentMode: "Monolithic",
     loki: {
       auth_enabled: false,
       commonConfig: { replication_factor: 1 },

@@ -69,10 +69,21 @@ export interface TenantStorageArgs {
   context: StorageContext;
 }
 
+/**
+ * Key of the tenant's credentials Secret holding the same credentials as an AWS shared
+ * credentials file (`[default]` profile), for clients that can only read them from a file
+ * (`AWS_SHARED_CREDENTIALS_FILE`), e.g. a chart that accepts no `secretKeyRef` env.
+ */
+export const S3_CREDENTIALS_FILE_KEY = "credentials";
+
 export interface TenantStorageOutputs {
   /** Bucket suffix → bucket name. */
   buckets: Record<string, pulumi.Output<string>>;
-  /** Name of the Secret (in the tenant namespace) with keys `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`. */
+  /**
+   * Name of the Secret (in the tenant namespace) with keys `AWS_ACCESS_KEY_ID`,
+   * `AWS_SECRET_ACCESS_KEY`, and the same pair as a shared credentials file under
+   * `S3_CREDENTIALS_FILE_KEY`.
+   */
   credentialsSecretName: pulumi.Output<string>;
 }
 

@@ -24,11 +24,21 @@ export interface S3UserArgs {
     /** Key names. Default `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`. */
     accessKeyKey?: string;
     secretKeyKey?: string;
+    /**
+     * Also write the pair as an AWS shared credentials file (`[default]` profile) under this
+     * key. Default: none.
+     */
+    credentialsFileKey?: string;
     /** Extra secret entries (e.g. a restic repository password). */
     extra?: Record<string, pulumi.Input<string>>;
   };
   /** Provider of the cluster; required when `secret` is given. */
   k8sProvider?: k8s.Provider;
+}
+
+/** An AWS shared credentials file (the format boto3, the AWS CLI and SDKs read) with one `[default]` profile. */
+export function sharedCredentialsFile(accessKeyId: string, secretAccessKey: string): string {
+  return `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`;
 }
 
 export class S3User extends pulumi.ComponentResource {
@@ -71,6 +81,7 @@ export class S3User extends pulumi.ComponentResource {
             pulumi.all([user.name, password.result, s.extra ?? {}]).apply(([id, key, extra]) => ({
               [s.accessKeyKey ?? "AWS_ACCESS_KEY_ID"]: id,
               [s.secretKeyKey ?? "AWS_SECRET_ACCESS_KEY"]: key,
+              ...(s.credentialsFileKey ? { [s.credentialsFileKey]: sharedCredentialsFile(id, key) } : {}),
               ...extra,
             })),
           ),

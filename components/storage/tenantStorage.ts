@@ -4,7 +4,8 @@
  *   hard quota = the organisation's pool (users × quotaPerUserGB × 1024³ bytes), noncurrent
  *   versions expired after `storage.noncurrentVersionDays`;
  * - one MinIO user whose policy grants only these buckets, its credentials in the Secret
- *   `s3-credentials` of the tenant namespace (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`);
+ *   `s3-credentials` of the tenant namespace (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+ *   and `credentials`: the same pair as an AWS shared credentials file);
  * - their Helsinki twins and the replication towards them (OffsiteCopy);
  * - the k8up Schedule of the namespace's volumes (VolumeBackup).
  *
@@ -19,7 +20,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as minio from "@pulumi/minio";
 import { LABELS, bucketName } from "../conventions";
-import type { TenantStorageArgs, TenantStorageOutputs } from "./contracts";
+import { S3_CREDENTIALS_FILE_KEY, type TenantStorageArgs, type TenantStorageOutputs } from "./contracts";
 import { OffsiteCopy } from "./offsiteCopy";
 import { S3User } from "./s3User";
 import { bucketsReadWritePolicy, settingsOf } from "./settings";
@@ -78,7 +79,7 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
           policy: bucketsReadWritePolicy(names),
           minioProvider: context.primaryMinio,
           k8sProvider: context.k8s,
-          secret: { name: S3_CREDENTIALS_SECRET, namespace: args.namespace, labels: { [LABELS.tenant]: slug } },
+          secret: { name: S3_CREDENTIALS_SECRET, namespace: args.namespace, labels: { [LABELS.tenant]: slug }, credentialsFileKey: S3_CREDENTIALS_FILE_KEY },
         },
         { parent: this, dependsOn: primaryResources },
       );
