@@ -1,45 +1,17 @@
 /**
- * The Liiibre estate, as one Pulumi program: a short composition of components.
+ * The Liiibre estate, as Pulumi programs composed of components (programs/).
  *
- * Pulumi calls the default export with no argument: the estate is then read from the
- * stack's `liiibre:*` config and validated (exit 2 with one line per problem before any
- * resource is registered). The offline harness (scripts/harness.ts) passes the estate it
- * validated from the same config.
+ * Pulumi calls the default export with no argument: the stack's name and config select the
+ * program (programs/index.ts): the estate's stack runs the platform (and, when the estate is not
+ * sharded, every organisation); a tenant-shard stack `<estate>-<shard>` runs its organisations'
+ * bundles against the platform stack's contract. Bad config: exit 2 with one line per problem
+ * before any resource is registered. The offline harness (scripts/harness.ts) passes the estate
+ * it validated and the role it plans; without a role, the whole estate is built in one program.
  */
-import { loadEstateOrExit, sshPrivateKey, type Estate } from "./components/config";
-import { HetznerCompute, ingressAddresses, nodesByRoleAndLocation } from "./components/hetzner";
-import { K0sCluster } from "./components/k0s";
-import { Platform } from "./components/platform";
-import { StoragePlatform } from "./components/storage";
-import { SharedServices } from "./components/shared";
-import { Tenant } from "./components/tenant";
-import { storagePoolGB } from "./components/units";
+import type { Estate } from "./components/config";
+import { currentTarget, runProgram, type ProgramRole } from "./programs";
 
-export default async function main(estate: Estate = loadEstateOrExit()) {
-  const compute = new HetznerCompute("estate", { estate });
-  const cluster = new K0sCluster(estate.cluster.name, { estate, hosts: compute.hosts, sshPrivateKey: sshPrivateKey() });
-  const platform = new Platform("platform", { estate, provider: cluster.provider, networkId: compute.network.networkId });
-  const storage = new StoragePlatform("storage", {
-    estate,
-    provider: cluster.provider,
-    nodeCidrs: compute.nodeCidrs,
-    sshKeys: compute.sshKeyIds,
-    controllers: compute.hosts.filter((h) => h.role !== "worker"),
-    sshPrivateKey: sshPrivateKey(),
-  }, { dependsOn: [compute, ...platform.ready] });
-  const ingress = ingressAddresses(compute.hosts, compute.ingressLoadBalancer);
-  const shared = new SharedServices("shared", { estate, storage: storage.context }, { dependsOn: [storage] });
-  const tenants = estate.tenants
-    .filter((t) => t.plan === "dedicated")
-    .map((t) => new Tenant(t.slug, { tenant: t, estate, storage: storage.context, identity: shared.identity, ingress }, { dependsOn: [storage] }));
-  const bundles = { ...shared.sharedTenantOutputs(), ...Object.fromEntries(tenants.map((t) => [t.slug, { urls: t.urls, dnsRecords: t.dnsRecords }])) };
-  return {
-    nodes: nodesByRoleAndLocation(compute.hosts),
-    kubeconfig: cluster.kubeconfig,
-    ingressAddresses: ingress,
-    backupServerIpv4: storage.backupServerIpv4,
-    tenants: Object.fromEntries(
-      estate.tenants.map((t) => [t.slug, { plan: t.plan, users: t.users, storagePoolGB: storagePoolGB(t), ...bundles[t.slug] }]),
-    ),
-  };
+export default async function main(estate?: Estate, role?: ProgramRole) {
+  if (!estate) ({ estate, role } = currentTarget());
+  return runProgram(estate, role);
 }

@@ -1,40 +1,48 @@
 /**
- * Benchmark of the offline evaluation at the scale the estate aims for: ~700 organisations,
- * 50,000 accounts (CONTEXT.md). Prints figures; asserts nothing.
+ * Benchmark of the offline plan at the scale the estate aims for: ~700 organisations, 50,000
+ * accounts (CONTEXT.md), as `npm run plan` runs it: the platform stack, then every tenant shard in
+ * parallel worker processes (scripts/plan-stacks.ts), policies included. Prints figures; asserts
+ * nothing.
  *
- *   npm run bench                       # prod, then synthetic estates of 200 and 700 organisations,
- *                                       # then the render of prod (bench/render.bench.ts)
- *   npm run bench -- --tenants 700      # one synthetic size only
+ *   npm run bench                       # prod, a synthetic 700-organisation estate, --only one of its
+ *                                       # organisations, then the render of prod (bench/render.bench.ts)
+ *   npm run bench -- --tenants 200      # one synthetic size only
+ *   npm run bench -- --one-stack 700    # the same estate evaluated as ONE stack (slow: minutes, GBs)
  *
  * Each run happens in a fresh child process so that memory figures are not polluted by the
- * previous run (Pulumi keeps global state).
+ * previous run (Pulumi keeps global state). Figures per run: stacks, largest stack's resources,
+ * resources per dedicated organisation, wall time, peak RSS of the main process and of the
+ * largest worker.
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import type { RawConfig } from "../components/config";
+import { parseEstate, type RawConfig } from "../components/config";
+import { stackLayout } from "../components/layers/placement";
 import { checkPolicies } from "../scripts/check-policies";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";
-import { buildPlan } from "../scripts/plan-model";
+import { buildPlan, type Plan } from "../scripts/plan-model";
+import { planStacks } from "../scripts/plan-stacks";
+import type { StackStats } from "../scripts/plan-worker";
 import { render } from "../scripts/report";
 
 /**
- * A synthetic estate: prod's platform, and `n` organisations shaped like prod's (about
- * half dedicated, the rest small ones on the shared instance), scaled to ~71 accounts per
- * organisation on average (50,000 / 700).
+ * A synthetic estate: prod's platform, and `n` organisations shaped like prod's (about half
+ * dedicated, the rest small ones on the shared instance), scaled to ~71 accounts per
+ * organisation on average (50,000 / 700). No sharding settings: the default placement applies.
  */
 export function syntheticEstate(n: number): RawConfig {
   const raw = readStackConfig(stackConfigFile("prod")) as Record<string, any>;
+  delete raw.sharding;
   const tenants: unknown[] = [];
-  let users = 0;
   for (let i = 0; i < n; i++) {
     const dedicated = i % 2 === 0;
     const u = dedicated ? 40 + ((i * 37) % 220) : 2 + (i % 8);
-    users += u;
     tenants.push({
-      slug: `org-${String(i).padStart(4, "0")}`,
+      // `org-` is a reserved slug prefix (the organisation groups' namespace).
+      slug: `co-${String(i).padStart(4, "0")}`,
       name: `Organisation ${i}`,
-      domain: `org-${i}.example.org`,
+      domain: `co-${i}.example.org`,
       plan: dedicated ? "dedicated" : "shared",
       users: u,
       ...(dedicated && i % 10 === 0 ? { apps: ["nextcloud", "onlyoffice", "matrix"] } : {}),
@@ -44,52 +52,76 @@ export function syntheticEstate(n: number): RawConfig {
   return raw;
 }
 
-async function measure(label: string, config: RawConfig): Promise<void> {
-  const t0 = performance.now();
-  const ev = await evaluate({ config, stack: "prod" });
-  const t1 = performance.now();
-  const violations = await checkPolicies(ev);
-  const t2 = performance.now();
-  const plan = buildPlan(ev, violations);
-  const json = render(plan, "json");
-  const t3 = performance.now();
-  const mem = process.memoryUsage();
-  const users = plan.tenants.reduce((a, t) => a + t.users, 0);
+function report(label: string, plan: Plan, seconds: number, stats: StackStats[], jsonMB: number): void {
+  const dedicated = plan.tenants.filter((t) => t.plan === "dedicated");
+  const perDedicated = dedicated.length ? plan.resources.filter((r) => r.tenant && dedicated.some((t) => t.slug === r.tenant)).length / dedicated.length : 0;
+  const largest = [...plan.stacks].sort((a, b) => b.resourceCount - a.resourceCount)[0];
+  const byPid = new Map<number, number>();
+  for (const s of stats) byPid.set(s.pid, Math.max(byPid.get(s.pid) ?? 0, s.maxRssMB));
+  const workers = [...byPid.entries()].filter(([pid]) => pid !== process.pid).map(([, mb]) => mb);
   console.log(
     JSON.stringify({
       run: label,
       tenants: plan.tenants.length,
-      users,
+      users: plan.summary.userCount,
       resources: plan.resources.length,
-      evaluateSeconds: +((t1 - t0) / 1000).toFixed(2),
-      policiesSeconds: +((t2 - t1) / 1000).toFixed(2),
-      reportSeconds: +((t3 - t2) / 1000).toFixed(2),
-      jsonMB: +(json.length / 1e6).toFixed(1),
-      heapUsedMB: Math.round(mem.heapUsed / 1e6),
-      rssMB: Math.round(mem.rss / 1e6),
+      stacks: plan.stacks.length,
+      largestStack: `${largest.name} (${largest.resourceCount})`,
+      resourcesPerDedicatedOrg: +perDedicated.toFixed(1),
+      wallSeconds: +seconds.toFixed(2),
+      platformSeconds: stats.find((s) => s.pid === process.pid)?.seconds,
+      workers: workers.length,
+      mainPeakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      workerPeakRssMB: workers.length ? Math.max(...workers) : null,
+      jsonMB,
       mandatoryViolations: plan.summary.mandatoryViolations,
     }),
   );
 }
 
+async function sharded(label: string, config: RawConfig, estateName: string, only?: string): Promise<void> {
+  const t0 = performance.now();
+  const estate = parseEstate(config);
+  let stacks = stackLayout(estateName, estate);
+  if (only) stacks = [stacks[0], ...stacks.slice(1).filter((s) => s.tenants.includes(only))];
+  const stats: StackStats[] = [];
+  const plan = await planStacks({ config, estate, estateName, stacks, stats });
+  const json = render(plan, "json");
+  report(label, plan, (performance.now() - t0) / 1000, stats, +(json.length / 1e6).toFixed(1));
+}
+
+async function oneStack(label: string, config: RawConfig): Promise<void> {
+  const t0 = performance.now();
+  const ev = await evaluate({ config, stack: "prod" });
+  const plan = buildPlan(ev, await checkPolicies(ev));
+  const json = render(plan, "json");
+  report(label, plan, (performance.now() - t0) / 1000, [{ stack: "prod", seconds: (performance.now() - t0) / 1000, maxRssMB: 0, pid: process.pid }], +(json.length / 1e6).toFixed(1));
+}
+
 async function child(spec: string): Promise<void> {
-  if (spec === "prod") return measure("prod", readStackConfig(stackConfigFile("prod")));
-  const n = Number(spec);
-  return measure(`synthetic-${n}`, syntheticEstate(n));
+  const [kind, arg] = spec.split(":");
+  if (kind === "prod") return sharded("prod", readStackConfig(stackConfigFile("prod")), "prod");
+  if (kind === "only") return sharded(`synthetic-${arg} --only co-0002`, syntheticEstate(Number(arg)), "synthetic", "co-0002");
+  if (kind === "one") return oneStack(`synthetic-${arg} as one stack`, syntheticEstate(Number(arg)));
+  return sharded(`synthetic-${arg}`, syntheticEstate(Number(arg)), "synthetic");
 }
 
 function main(): void {
   const args = process.argv.slice(2);
   if (args[0] === "--child") {
-    child(args[1]).catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
+    child(args[1]).then(
+      () => process.exit(0),
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
     return;
   }
   const i = args.indexOf("--tenants");
-  const runs = i >= 0 ? [args[i + 1]] : ["prod", "200", "700"];
-  console.log(`node ${process.version}, ${require("node:os").cpus().length} cores`);
+  const j = args.indexOf("--one-stack");
+  const runs = i >= 0 ? [`synthetic:${args[i + 1]}`] : j >= 0 ? [`one:${args[j + 1]}`] : ["prod", "synthetic:700", "only:700"];
+  console.log(`node ${process.version}, ${require("node:os").availableParallelism?.() ?? require("node:os").cpus().length} cores`);
   for (const r of runs) {
     const res = spawnSync(process.execPath, [...process.execArgv, __filename, "--child", r], {
       stdio: "inherit",
@@ -98,7 +130,7 @@ function main(): void {
     });
     if (res.status !== 0) process.exitCode = res.status ?? 1;
   }
-  if (i < 0) {
+  if (i < 0 && j < 0) {
     // the render step of prod (Helm), in its own process too
     const res = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, "render.bench.ts")], { stdio: "inherit", cwd: path.resolve(__dirname, "..") });
     if (res.status !== 0) process.exitCode = res.status ?? 1;

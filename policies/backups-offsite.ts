@@ -110,7 +110,7 @@ export const backupsOffsite: StackValidationPolicy = {
       // A twin counts when it is off-site, in the backup location when that is known.
       if (loc.offsite && (!c.backupLocation || loc.location === undefined || loc.location === c.backupLocation)) offsiteTwins.add(name);
       else {
-        const ns = tenantOfBucket(name, namespaces);
+        const ns = tenantOfBucket(r, namespaces);
         if (ns) primaries.push({ r, name, tenant: ns.tenant });
       }
     });

@@ -47,7 +47,7 @@ export const storagePoolMatchesUsers: StackValidationPolicy = {
     eachResource(report, args.resources.filter((r) => r.type === TYPES.bucket), (r) => {
       const name = r.props.bucket;
       if (typeof name !== "string") return;
-      const ns = tenantOfBucket(name, namespaces);
+      const ns = tenantOfBucket(r, namespaces);
       if (!ns || bucketLocation(r, c).offsite) return;
       const want = expected(ns);
       if (want === undefined) {

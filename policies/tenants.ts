@@ -3,6 +3,7 @@
  * belongs to, and where a bucket lives (primary site or off-site).
  */
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
+import { bundleByAncestry } from "../components/attribution";
 import { DEFAULT_LOCATION_HINTS, TYPES, eachResource, endpointLocation, namespaceOf, tenantNamespace, type TenantNamespace } from "./lib";
 
 export interface SiteConfig {
@@ -43,10 +44,14 @@ export function tenantOfObject(r: PolicyResource, namespaces: Map<string, Tenant
   return namespaces.get(namespaceOf(r.type, r.props));
 }
 
-/** The tenant whose slug prefixes a bucket name (`<slug>-<suffix>`, longest slug first). */
-export function tenantOfBucket(bucket: string, namespaces: Map<string, TenantNamespace>): TenantNamespace | undefined {
-  const all = [...namespaces.values()].sort((a, b) => b.tenant.length - a.tenant.length);
-  return all.find((ns) => bucket.startsWith(`${ns.tenant}-`));
+/**
+ * The tenant namespace of the bundle a bucket belongs to (components/attribution.ts: the
+ * bundle's `Tenant` or the shared instance among the bucket's ancestors), never guessed from the
+ * bucket's name. A bucket outside every bundle (the platform's) has none.
+ */
+export function tenantOfBucket(r: PolicyResource, namespaces: Map<string, TenantNamespace>): TenantNamespace | undefined {
+  const bundle = bundleByAncestry(r, (x) => x.parent);
+  return bundle ? [...namespaces.values()].find((ns) => ns.tenant === bundle) : undefined;
 }
 
 /**

@@ -160,20 +160,10 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
     if (!p) return undefined;
     return { type: p.type, props: unknownCheckingProxy(views.get(p)!.props), urn: p.urn, name: p.name };
   };
+  // The tenant of a violation's resource: components/attribution.ts (ancestry, tenant label, namespace label).
   const tenantOfUrn = (urn: string | null): string | null => {
-    if (!urn) return null;
-    const r = byUrn.get(urn);
-    if (!r) return null;
-    const own = tenantOf(r);
-    if (own) return own;
-    // Namespaced objects of a tenant whose names do not start with its slug: the namespace label.
-    const ns = (views.get(r)!.props.metadata as { namespace?: string } | undefined)?.namespace ?? (r.type === "kubernetes:helm.sh/v3:Release" ? (views.get(r)!.props.namespace as string) : undefined);
-    if (ns) {
-      const nsRes = resources.find((x) => x.type === "kubernetes:core/v1:Namespace" && (views.get(x)!.props.metadata as { name?: string })?.name === ns);
-      const label = (views.get(nsRes!)?.props.metadata as { labels?: Record<string, string> } | undefined)?.labels?.["liiibre.org/tenant"];
-      if (label && evaluation.estate.tenants.some((t) => t.slug === label)) return label;
-    }
-    return null;
+    const r = urn ? byUrn.get(urn) : undefined;
+    return r ? tenantOf(r) : null;
   };
 
   for (const p of policies) {

@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { readConfigFile } from "../components/config/file";
 import { CONFIG_NAMESPACE, SECRET_KEYS, parseEstate, type Estate, type RawConfig } from "../components/config";
 import { MOCK_SECRET_MARKER, mockOutputs } from "./mock-outputs";
 
@@ -32,6 +33,8 @@ const settings = require("@pulumi/pulumi/runtime/settings");
 const stackRuntime = require("@pulumi/pulumi/runtime/stack");
 
 export const PROJECT = "liiibre";
+/** Organisation of the offline stacks (StackReference names are `<org>/<project>/<stack>`). */
+export const ORGANIZATION = "organization";
 export const SECRET_PLACEHOLDER = "[secret]";
 
 export interface ResourceOptionsRecord {
@@ -98,15 +101,7 @@ export function stackConfigFile(stack: string): string {
  * provides a fake secret instead.
  */
 export function readStackConfig(file: string): RawConfig {
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
-  const config = (doc as { config?: Record<string, unknown> }).config ?? {};
-  const raw: RawConfig = {};
-  for (const [key, value] of Object.entries(config)) {
-    if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
-    if (value && typeof value === "object" && "secure" in (value as object)) continue;
-    raw[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
-  }
-  return raw;
+  return readConfigFile(file);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -123,6 +118,18 @@ export interface EvaluateOptions {
    * a function that builds one component; it receives the validated estate.
    */
   program?: (estate: Estate) => unknown;
+  /**
+   * Outputs of the stacks the program references (`pulumi.StackReference`), by the referenced
+   * stack's name as the program gives it (`<org>/<project>/<stack>`). Every referenced output is
+   * secret, as the engine marks an output holding any secret. Default none (a reference then
+   * reads no output).
+   */
+  stackOutputs?: Record<string, Record<string, unknown>>;
+  /**
+   * The estate `config` describes, when the caller has validated it already (the plan's workers
+   * evaluate many shards of one estate). Default: parsed from `config` here.
+   */
+  estate?: Estate;
 }
 
 interface Registration {
@@ -140,7 +147,7 @@ interface Registration {
  */
 export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   const stack = opts.stack ?? "prod";
-  const estate = parseEstate(opts.config);
+  const estate = opts.estate ?? parseEstate(opts.config);
 
   // Config as the CLI would hand it to the program: structured values as JSON text.
   const all: Record<string, string> = {};
@@ -165,6 +172,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        if (args.type === "pulumi:pulumi:StackReference") {
+          // The engine answers a StackReference with the referenced stack's outputs.
+          const outputs = opts.stackOutputs?.[String(args.inputs.name)] ?? {};
+          return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs, secretOutputNames: Object.keys(outputs) } };
+        }
         const { id, state } = mockOutputs(args.type, args.name, args.inputs);
         for (const key of secretOutputs.get(`${args.type}::${args.name}`) ?? []) {
           if (state[key] !== undefined) state[key] = pulumi.secret(state[key]);
@@ -176,6 +188,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     PROJECT,
     stack,
     true,
+    ORGANIZATION,
   );
   wrapMonitor(registrations);
 

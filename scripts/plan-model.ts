@@ -3,7 +3,10 @@
  * documented in docs/plan.md), built from an evaluation and the policy verdicts.
  */
 import type { Estate, Tenant } from "../components/config";
+import { attribution } from "../components/attribution";
 import { storagePoolGB } from "../components/units";
+import { estimateStacks } from "../components/layers/cost";
+import type { StackLayer } from "../components/layers/placement";
 import type { Evaluation, RecordedResource } from "./harness";
 import type { Violation } from "./check-policies";
 import type { RenderProblem, RenderedObject } from "./render/model";
@@ -41,9 +44,23 @@ export interface PlanTenant {
 export type PlanResource = RecordedResource & {
   /** Slug of the tenant this resource belongs to, or null for the platform. */
   tenant: string | null;
+  /** The stack holding it (the estate's stack, or a tenant shard `<estate>-<shard>`). */
+  stack: string;
   /** `--render` only, on Helm releases: what `helm template` made of it (docs/render.md). */
   rendered?: { chart: string; version: string; objects: RenderedObject[] };
 };
+
+/** One stack of the estate in the plan (docs/scaling.md). */
+export interface PlanStack {
+  name: string;
+  /** "platform" | "shard" | "single" (one stack holding everything). */
+  layer: StackLayer;
+  resourceCount: number;
+  /** What components/layers/cost.ts estimated before evaluation (the limit is checked on it). */
+  estimatedResources: number;
+  /** Slugs of the organisations it holds. */
+  tenants: string[];
+}
 
 export interface Plan {
   version: number;
@@ -64,27 +81,26 @@ export interface Plan {
     render?: { releases: number; distinctRenders: number; objects: number; problems: number; warnings: number; problemsByCheck: Record<string, number> };
   };
   violations: Violation[];
+  /** Every stack planned, platform first (one entry when the estate is one stack). */
+  stacks: PlanStack[];
   /** `--render` only: the render checks' findings (docs/render.md). */
   render?: { problems: RenderProblem[]; warnings: RenderProblem[] };
 }
 
 /**
- * The tenant a resource belongs to: the longest tenant slug that its name, or the name of
- * an ancestor, equals or starts with followed by "-" (names derive from the slug).
+ * The tenant a resource belongs to (components/attribution.ts: its bundle by component ancestry,
+ * else its tenant label or its namespace's), when that bundle is one of the estate's
+ * organisations; null for the platform and the shared instance's own resources.
  */
 export function tenantResolver(estate: Estate, resources: RecordedResource[]): (r: RecordedResource) => string | null {
-  const slugs = estate.tenants.map((t) => t.slug).sort((a, b) => b.length - a.length);
-  const byUrn = new Map(resources.map((r) => [r.urn, r]));
-  const cache = new Map<string, string | null>();
-  const match = (name: string) => slugs.find((s) => name === s || name.startsWith(`${s}-`)) ?? null;
-  const of = (r: RecordedResource): string | null => {
-    if (cache.has(r.urn)) return cache.get(r.urn)!;
-    const parent = r.parent ? byUrn.get(r.parent) : undefined;
-    const found = (parent ? of(parent) : null) ?? match(r.name);
-    cache.set(r.urn, found);
-    return found;
+  const slugs = new Set(estate.tenants.map((t) => t.slug));
+  type View = { urn: string; type: string; props: Record<string, unknown>; parent: string | null };
+  const views = new Map<string, View>(resources.map((r) => [r.urn, { urn: r.urn, type: r.type, props: r.inputs, parent: r.parent }]));
+  const attr = attribution([...views.values()], (v) => (v.parent ? views.get(v.parent) : undefined));
+  return (r) => {
+    const slug = attr.bundleOf(views.get(r.urn) ?? { urn: r.urn, type: r.type, props: r.inputs, parent: r.parent });
+    return slug && slugs.has(slug) ? slug : null;
   };
-  return of;
 }
 
 interface TenantOutputs {
@@ -92,10 +108,47 @@ interface TenantOutputs {
   dnsRecords?: DnsRecord[];
 }
 
-export function buildPlan(evaluation: Evaluation, violations: Violation[]): Plan {
+export interface StackInfo {
+  /** The estate's name (the platform stack's name). Default: the evaluated stack's name. */
+  estateName?: string;
+  /** Default "single". */
+  layer?: StackLayer;
+}
+
+export function buildPlan(evaluation: Evaluation, violations: Violation[], info: StackInfo = {}): Plan {
   const { estate, resources } = evaluation;
   const tenantOf = tenantResolver(estate, resources);
   const outTenants = (evaluation.outputs.tenants ?? {}) as Record<string, TenantOutputs>;
+  const layer = info.layer ?? "single";
+  const estateName = info.estateName ?? evaluation.stack;
+  const estimate = estimateStacks(estateName, layer === "single" ? { ...estate, sharding: { ...estate.sharding, enabled: false } } : estate).find((s) => s.name === evaluation.stack);
+  const planResources = resources.map((r) => ({ ...r, tenant: tenantOf(r), stack: evaluation.stack }));
+  const held = new Set(Object.keys(outTenants));
+  const stack: PlanStack = {
+    name: evaluation.stack,
+    layer,
+    resourceCount: resources.length,
+    estimatedResources: estimate?.resources ?? 0,
+    tenants: estate.tenants.filter((t) => held.has(t.slug)).map((t) => t.slug),
+  };
+  return assemblePlan(estateName, estate, planResources, [outTenants], violations, [stack]);
+}
+
+/** One plan of a sharded estate from the plans of its stacks (platform first). */
+export function mergePlans(estateName: string, estate: Estate, plans: Plan[]): Plan {
+  const outputs = plans.map((p) => Object.fromEntries(p.tenants.filter((t) => Object.keys(t.urls).length || t.dnsRecords.length).map((t) => [t.slug, { urls: t.urls, dnsRecords: t.dnsRecords }])));
+  return assemblePlan(
+    estateName,
+    estate,
+    plans.flatMap((p) => p.resources),
+    outputs,
+    plans.flatMap((p) => p.violations),
+    plans.flatMap((p) => p.stacks),
+  );
+}
+
+function assemblePlan(estateName: string, estate: Estate, resources: PlanResource[], outputs: Array<Record<string, TenantOutputs>>, violations: Violation[], stacks: PlanStack[]): Plan {
+  const out = (slug: string): TenantOutputs => outputs.find((o) => o[slug])?.[slug] ?? {};
   const byType: Record<string, number> = {};
   for (const r of resources) byType[r.type] = (byType[r.type] ?? 0) + 1;
   const tenants: PlanTenant[] = estate.tenants.map((t) => ({
@@ -109,14 +162,14 @@ export function buildPlan(evaluation: Evaluation, violations: Violation[]): Plan
     storagePoolGB: storagePoolGB(t),
     exemption: t.exemption?.reason ?? null,
     apps: [...t.apps],
-    urls: { ...(outTenants[t.slug]?.urls ?? {}) },
-    dnsRecords: [...(outTenants[t.slug]?.dnsRecords ?? [])],
+    urls: { ...(out(t.slug).urls ?? {}) },
+    dnsRecords: [...(out(t.slug).dnsRecords ?? [])],
   }));
   return {
     version: PLAN_FORMAT_VERSION,
     project: "liiibre",
-    stack: evaluation.stack,
-    resources: resources.map((r) => ({ ...r, tenant: tenantOf(r) })),
+    stack: estateName,
+    resources,
     tenants,
     summary: {
       resourceCount: resources.length,
@@ -129,6 +182,7 @@ export function buildPlan(evaluation: Evaluation, violations: Violation[]): Plan
       advisoryViolations: violations.filter((v) => v.level === "advisory").length,
     },
     violations,
+    stacks,
   };
 }
 

@@ -13,13 +13,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, EXIT_INVALID_CONFIG, reportConfigError, type RawConfig } from "../components/config";
+import { ConfigError, EXIT_INVALID_CONFIG, parseEstate, reportConfigError, type RawConfig } from "../components/config";
+import { stackLayout } from "../components/layers/placement";
 import { checkPolicies } from "./check-policies";
-import { REPO_ROOT, evaluate, readStackConfig, stackConfigFile } from "./harness";
+import { REPO_ROOT, readStackConfig, stackConfigFile } from "./harness";
 import { BaseError, loadBase } from "./diff/base";
 import { diffExitCode, diffPlans } from "./diff/diff";
 import { renderDiff } from "./diff/render";
-import { buildPlan, planExitCode, type Plan } from "./plan-model";
+import { planExitCode, type Plan } from "./plan-model";
+import { planStacks } from "./plan-stacks";
 import { FORMATS, render, type Format } from "./report";
 
 export interface PlanArgs {
@@ -33,9 +35,11 @@ export interface PlanArgs {
   allowDangerous?: boolean;
   /** Render every Helm release and check the result (docs/render.md). */
   render?: boolean;
+  /** `--only a,b`: plan the platform and the shards holding these organisations only (docs/scaling.md). */
+  only?: string[];
 }
 
-const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH] [--diff BASE [--allow-dangerous]] [--render]";
+const USAGE = "usage: npm run plan -- [--stack NAME | --config-file PATH] [--format text|json|markdown] [--out PATH] [--only SLUG[,SLUG]] [--diff BASE [--allow-dangerous]] [--render]";
 
 export class UsageError extends Error {}
 
@@ -70,6 +74,12 @@ export function parseArgs(argv: string[]): PlanArgs {
       case "--diff":
         args.diff = value();
         break;
+      case "--only": {
+        const list = value().split(",").map((x) => x.trim()).filter(Boolean);
+        if (!list.length) throw new UsageError("--only needs at least one organisation slug");
+        args.only = list;
+        break;
+      }
       case "--allow-dangerous":
         args.allowDangerous = true;
         break;
@@ -114,8 +124,20 @@ export async function runPlan(
   const raw = loadStackConfig(args, io);
   if (typeof raw === "number") return raw;
   try {
-    const evaluation = await evaluate({ config: raw, stack: args.stack });
-    const plan = buildPlan(evaluation, await policies(evaluation));
+    // The estate's stacks (docs/scaling.md): the platform (or the one stack), then its shards.
+    const estate = parseEstate(raw);
+    const layout = stackLayout(args.stack, estate);
+    let stacks = layout;
+    if (args.only) {
+      const unknown = args.only.filter((s) => !estate.tenants.some((t) => t.slug === s));
+      if (unknown.length) {
+        io.error(`error: --only: no organisation ${unknown.map((u) => `"${u}"`).join(", ")} in the estate\n`);
+        return EXIT_INVALID_CONFIG;
+      }
+      const only = new Set(args.only);
+      stacks = [layout[0], ...layout.slice(1).filter((s) => s.tenants.some((t) => only.has(t)))];
+    }
+    const plan = await planStacks({ config: raw, estate, estateName: args.stack, stacks, policies });
     if (args.render) await (await import("./render/plan-render")).attachRender(plan); // loaded only when asked: Helm, Ajv, kubernetes-models
     const renderExit = plan.render?.problems.length ? 1 : 0;
     if (args.diff) return Math.max(await runDiff(args, plan, io), renderExit);

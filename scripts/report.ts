@@ -25,14 +25,26 @@ const flags = (r: PlanResource): string =>
     .filter(Boolean)
     .join(",");
 
+/** The tree of each stack (one section per stack, platform first). */
 function tree(plan: Plan): string[] {
+  const stacks = plan.stacks?.length ? plan.stacks.map((s) => s.name) : [plan.stack];
+  const multi = stacks.length > 1;
+  return stacks.flatMap((name, i) => {
+    const rs = multi ? plan.resources.filter((r) => (r.stack ?? plan.stack) === name) : plan.resources;
+    const info = plan.stacks?.[i];
+    const head = multi && info ? [`Stack ${name} (${info.layer}, ${info.resourceCount} resources${info.tenants.length ? `, ${info.tenants.length} organisations` : ""}):`] : [];
+    return [...head, ...stackTree(name, rs), ...(multi ? [""] : [])];
+  });
+}
+
+function stackTree(stack: string, resources: PlanResource[]): string[] {
   const children = new Map<string | null, PlanResource[]>();
-  for (const r of plan.resources) {
+  for (const r of resources) {
     const list = children.get(r.parent) ?? [];
     list.push(r);
     children.set(r.parent, list);
   }
-  const rows: Array<[string, string, string]> = [["pulumi:pulumi:Stack", `liiibre-${plan.stack}`, ""]];
+  const rows: Array<[string, string, string]> = [["pulumi:pulumi:Stack", `liiibre-${stack}`, ""]];
   const walk = (parent: string | null, prefix: string) => {
     const list = children.get(parent) ?? [];
     list.forEach((r, i) => {
@@ -92,6 +104,10 @@ function renderText(plan: Plan): string {
   out.push(`    + ${s.resourceCount} to create (${s.protectedCount} protected or retained on delete)`);
   for (const [type, n] of Object.entries(s.byType)) out.push(`      ${String(n).padStart(6)}  ${type}`);
   out.push(`Tenants: ${s.tenantCount} organisations, ${s.userCount} accounts, ${s.storagePoolGB} GB pooled storage`);
+  if ((plan.stacks?.length ?? 0) > 1) {
+    out.push(`Stacks: ${plan.stacks.length}`);
+    for (const st of plan.stacks) out.push(`  ${st.name.padEnd(24)} ${st.layer.padEnd(8)} ${String(st.resourceCount).padStart(6)} resources (estimated ${st.estimatedResources})  ${st.tenants.length} organisations`);
+  }
   return out.join("\n") + "\n";
 }
 
@@ -139,6 +155,11 @@ function renderMarkdown(plan: Plan): string {
       for (const v of vs) out.push(`- \`${v.level}\` **${v.policy}**: ${mdEscape(v.message)}${v.urn ? ` <sub>\`${v.urn}\`</sub>` : ""}`);
       out.push("");
     }
+  }
+  if ((plan.stacks?.length ?? 0) > 1) {
+    out.push("<details><summary>Stacks</summary>", "", "| stack | layer | resources | estimated | organisations |", "|---|---|---:|---:|---:|");
+    for (const st of plan.stacks) out.push(`| ${st.name} | ${st.layer} | ${st.resourceCount} | ${st.estimatedResources} | ${st.tenants.length} |`);
+    out.push("", "</details>", "");
   }
   out.push(...renderMarkdownSection(plan));
   out.push("<details><summary>Organisations</summary>", "", "| slug | plan | state | users | pool (GB) | apps |", "|---|---|---|---:|---:|---|");

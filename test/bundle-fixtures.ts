@@ -3,6 +3,7 @@
  * tenants), a program that builds SharedServices and the Tenants on a test StorageContext,
  * and lookups over harness records.
  */
+import { tenantEnvironment } from "../components/tenant/environment";
 import { parse as parseYaml } from "yaml";
 import type { Estate } from "../components/config";
 import { SharedServices } from "../components/shared";
@@ -45,7 +46,7 @@ export function bundlesProgram(estate: Estate) {
   const shared = new SharedServices("shared", { estate, storage });
   const tenants = estate.tenants
     .filter((t) => t.plan === "dedicated")
-    .map((t) => new Tenant(t.slug, { tenant: t, estate, storage, identity: shared.identity, ingress: INGRESS }));
+    .map((t) => new Tenant(t.slug, { tenant: t, env: tenantEnvironment(estate), storage, identity: shared.identity, ingress: INGRESS }));
   return {
     tenants: { ...shared.sharedTenantOutputs(), ...Object.fromEntries(tenants.map((t) => [t.slug, { urls: t.urls, dnsRecords: t.dnsRecords }])) },
   };

@@ -53,6 +53,7 @@ const Resource = z.strictObject({
   dependsOn: z.array(z.string()),
   provider: z.string().nullable(),
   tenant: z.string().nullable(),
+  stack: z.string(),
 });
 const Tenant = z.strictObject({
   slug: z.string(),
@@ -86,6 +87,9 @@ const PlanShape = z.strictObject({
   }),
   violations: z.array(
     z.strictObject({ policy: z.string(), level: z.enum(["mandatory", "advisory"]), urn: z.string().nullable(), message: z.string(), tenant: z.string().nullable() }),
+  ),
+  stacks: z.array(
+    z.strictObject({ name: z.string(), layer: z.enum(["platform", "shard", "single"]), resourceCount: z.int(), estimatedResources: z.int(), tenants: z.array(z.string()) }),
   ),
 });
 

@@ -36,6 +36,9 @@ function byName(violations: Violation[], policy: string): Record<string, Violati
 /** An output unknown during preview (the mocks compute no `dec` for RandomId). */
 const unknownString = (name: string) => new random.RandomId(name, { byteLength: 4 }).dec;
 
+/** A bundle's owner component (components/attribution.ts attributes buckets by it, not by name). */
+const bundleOwner = (slug: string) => new pulumi.ComponentResource("liiibre:tenant:Tenant", slug, {}, {});
+
 const tenantNs = (slug: string, extra: { users?: number; quota?: number; exemption?: string; plan?: string; stateful?: boolean } = {}) =>
   new k8s.core.v1.Namespace(slug, {
     metadata: {
@@ -463,10 +466,13 @@ describe("storage-pool-matches-users", () => {
     const { violations } = await run(() => {
       const backup = new minio.Provider("backup-minio", { minioServer: "s3.hel.liiibre.coop:443", minioUser: "admin", minioPassword: pulumi.secret("x") });
       tenantNs("asso", { users: 12, quota: 10 });
-      new minio.S3Bucket("asso-files", { bucket: "asso-files", quota: 12 * 10 * GB }, { protect: true });
-      new minio.S3Bucket("asso-media", { bucket: "asso-media", quota: 12 * 10 * 1000 ** 3 }, { protect: true });
-      new minio.S3Bucket("asso-pads", { bucket: "asso-pads" }, { protect: true });
-      new minio.S3Bucket("asso-files-offsite", { bucket: "asso-files" }, { provider: backup, protect: true });
+      const asso = bundleOwner("asso");
+      new minio.S3Bucket("asso-files", { bucket: "asso-files", quota: 12 * 10 * GB }, { parent: asso, protect: true });
+      new minio.S3Bucket("asso-media", { bucket: "asso-media", quota: 12 * 10 * 1000 ** 3 }, { parent: asso, protect: true });
+      new minio.S3Bucket("asso-pads", { bucket: "asso-pads" }, { parent: asso, protect: true });
+      new minio.S3Bucket("asso-files-offsite", { bucket: "asso-files" }, { parent: asso, provider: backup, protect: true });
+      // A platform bucket whose name happens to start with the slug is not the organisation's.
+      new minio.S3Bucket("asso-logs", { bucket: "asso-logs" });
       new k8s.core.v1.ConfigMap("asso-hooks", { metadata: { name: "hooks", namespace: "asso" }, data: { "quota.sh": "occ groupquota:set asso 100GB" } });
       // A shared instance: one group per member organisation, their sum is the namespace's pool (7 × 10 GB).
       tenantNs("pooled", { users: 7, quota: 10, plan: "shared" });
@@ -499,8 +505,9 @@ describe("backups-offsite", () => {
       // A well backed-up tenant.
       tenantNs("good");
       schedule("good-schedule", "good", "https://s3.hel.liiibre.coop");
-      new minio.S3Bucket("good-files", { bucket: "good-files", quota: 200 * GB }, { provider: primary, protect: true });
-      new minio.S3Bucket("good-files-offsite", { bucket: "good-files" }, { provider: backup, protect: true });
+      const good = bundleOwner("good");
+      new minio.S3Bucket("good-files", { bucket: "good-files", quota: 200 * GB }, { parent: good, provider: primary, protect: true });
+      new minio.S3Bucket("good-files-offsite", { bucket: "good-files" }, { parent: good, provider: backup, protect: true });
       new k8s.batch.v1.Job("good-replication", {
         metadata: { name: "replicate-good", namespace: "minio" },
         spec: {
@@ -532,7 +539,9 @@ describe("backups-offsite", () => {
       tenantNs("noschedule");
       tenantNs("local");
       schedule("local-schedule", "local", "https://s3.fsn.liiibre.coop");
-      new minio.S3Bucket("lonely-files", { bucket: "good-media", quota: 200 * GB }, { provider: primary, protect: true });
+      new minio.S3Bucket("lonely-files", { bucket: "good-media", quota: 200 * GB }, { parent: good, provider: primary, protect: true });
+      // Outside every bundle: the platform's, whatever its name (no replication required of it here).
+      new minio.S3Bucket("platform-files", { bucket: "good-platform", quota: 200 * GB }, { provider: primary, protect: true });
       store("local-pg-store", "good", "https://s3.fsn.liiibre.coop");
       pg("local-pg", "good", "local-pg-store");
       pg("nobackup-pg", "good");

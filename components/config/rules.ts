@@ -9,6 +9,7 @@ import { APPS, APP_NAMES, type AppName } from "./apps";
 import { describe, keyPath, type ConfigProblem } from "./errors";
 import type { Estate, ParsedTenant } from "./schema";
 import { hetznerRules } from "../hetzner/limits";
+import { shardingRules } from "../layers/rules";
 import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, k8upBucketName } from "../storage/settings";
 
 /** The estate as parsed by the schema, before tenants' quotas are resolved. */
@@ -320,4 +321,4 @@ const bundleRules: Rule = (e) => {
   return out;
 };
 
-export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules, storageRules, bundleRules, hostRules, bucketRules];
+export const RULES: Rule[] = [tenantRules, sharedInstanceRules, locationRules, nodeRules, hetznerRules, storageRules, bundleRules, hostRules, bucketRules, shardingRules];

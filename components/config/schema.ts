@@ -410,6 +410,39 @@ export const TenantSchema = z.strictObject({
    * its own members). Default false.
    */
   crossOrganisationSharing: bool().default(false),
+  /**
+   * The tenant-shard stack holding this organisation's bundle (one of `liiibre:sharding.shards`;
+   * docs/scaling.md). Default: a stable hash of the slug over the shard names
+   * (components/layers/placement.ts), which adding, removing or reordering other tenants never
+   * changes. Setting it is how a tenant is moved deliberately (with `pulumi state move`).
+   */
+  shard: z.string({ error: "expected a shard name" }).optional(),
+});
+
+/** A shard name: short, as it ends the shard's stack name `<estate>-<shard>`. */
+export const SHARD_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+const shardName = () =>
+  z.string({ error: `expected a shard name matching ${SHARD_PATTERN.source}` }).regex(SHARD_PATTERN, { error: `expected a shard name matching ${SHARD_PATTERN.source}` });
+
+/** Default tenant-shard names: enough for ~700 organisations at today's cost per organisation (docs/scaling.md). */
+export const DEFAULT_SHARDS = Array.from({ length: 64 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+/** Ceiling of resources in one stack (issue 14; the config may lower it, never raise it). */
+export const MAX_RESOURCES_PER_STACK = 2000;
+
+/**
+ * How the estate is split into stacks (docs/scaling.md): a platform stack `<estate>` and one
+ * stack `<estate>-<shard>` per shard holding organisations' bundles.
+ */
+export const ShardingSchema = z.strictObject({
+  /** Split the estate into a platform stack and tenant-shard stacks. Default true; false keeps one stack (dev). */
+  enabled: bool().default(true),
+  /**
+   * Names of the tenant shards, fixed once chosen (the default placement hashes a slug over
+   * them; order does not matter). Default `s00`…`s63`.
+   */
+  shards: z.array(shardName()).min(1, { error: "expected at least one shard name" }).default(DEFAULT_SHARDS),
+  /** Most resources a stack may hold, estimated before anything is registered. Default 2000, at most 2000. */
+  maxResourcesPerStack: int(100, MAX_RESOURCES_PER_STACK).default(MAX_RESOURCES_PER_STACK),
 });
 
 /** The whole `liiibre:` namespace. Top-level keys are the Pulumi config keys. */
@@ -426,6 +459,8 @@ export const EstateSchema = z.strictObject({
   offer: OfferSchema.prefault({}),
   /** Client organisations. Default none. */
   tenants: z.array(TenantSchema).default([]),
+  /** Platform stack and tenant-shard stacks (docs/scaling.md). Default: sharded over `s00`…`s63`. */
+  sharding: ShardingSchema.prefault({}),
 });
 
 /** Config keys under `liiibre:` that hold secrets; they are read with `requireSecret`, never validated here. */

@@ -37,6 +37,8 @@ export class K0sCluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
   /** The provider every in-cluster resource uses. */
   readonly provider: k8s.Provider;
+  /** The arguments of `provider` (the platform contract carries them to tenant shards). */
+  readonly providerArgs: { kubeconfig: pulumi.Output<string>; enableServerSideApply: boolean };
   readonly apply: command.local.Command;
 
   constructor(name: string, args: K0sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -113,9 +115,10 @@ export class K0sCluster extends pulumi.ComponentResource {
     );
     this.kubeconfig = pulumi.secret(kubeconfigCmd.stdout);
 
+    this.providerArgs = { kubeconfig: this.kubeconfig, enableServerSideApply: true };
     this.provider = new k8s.Provider(
       `${name}-provider`,
-      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      this.providerArgs,
       { parent: this },
     );
 

@@ -23,14 +23,20 @@ export interface IdentityContext {
   internalUrl: string;
   /** Name of the estate realm (the realm resource's id is its name). */
   estateRealm: string;
-  /** The estate realm resource (bundles' Keycloak objects depend on it). */
-  estateRealmResource: pulumi.Resource;
+  /**
+   * The estate realm resource (bundles' Keycloak objects depend on it). Absent in a tenant-shard
+   * stack: the realm belongs to the platform stack, which the shard's StackReference follows.
+   */
+  estateRealmResource?: pulumi.Resource;
   /**
    * Access roles (ids) of estate-realm services every active organisation of the estate realm
    * may use (the shared Jitsi); SharedServices fills it. Default none.
    */
   estateServiceRoleIds?: pulumi.Input<string>[];
 }
+
+/** The identity as the platform stack holds it: with the estate realm resource. */
+export type PlatformIdentity = IdentityContext & { estateRealmResource: pulumi.Resource };
 
 /** OIDC issuer of a realm. */
 export const issuerOf = (url: string, realm: string): string => `${url}/realms/${realm}`;

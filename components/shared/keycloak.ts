@@ -15,7 +15,7 @@ import { databaseStorageGB, resourcesFor } from "../apps/sizing";
 import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { VolumeBackup } from "../storage/volumeBackup";
-import type { IdentityContext } from "./identity";
+import type { PlatformIdentity } from "./identity";
 import { adminOnlyMiddleware } from "../platform/access";
 import { publicRoute } from "../routes";
 
@@ -31,16 +31,37 @@ export interface KeycloakArgs {
   users: number;
 }
 
+/** Where the estate's Keycloak answers (one home: the component and the platform contract read it). */
+export function keycloakEndpoints(estate: Estate): { host: string; url: string; internalUrl: string; estateRealm: string } {
+  const cfg = estate.sharedServices;
+  const host = cfg.keycloak.host ?? `auth.${cfg.baseDomain}`;
+  return { host, url: `https://${host}`, internalUrl: `http://keycloak-http.${PLATFORM.keycloakNamespace}.svc`, estateRealm: cfg.keycloak.realm };
+}
+
+/** Arguments of the Keycloak provider (admin credentials: the password is secret). */
+export interface KeycloakProviderArgs {
+  url: string;
+  realm: string;
+  clientId: string;
+  username: string;
+  password: pulumi.Output<string>;
+  initialLogin: boolean;
+  clientTimeout: number;
+}
+
 export class Keycloak extends pulumi.ComponentResource {
-  public readonly identity: IdentityContext;
+  public readonly identity: PlatformIdentity;
   public readonly host: string;
+  /** The arguments of the identity's provider (the platform contract carries them to tenant shards). */
+  public readonly providerArgs: KeycloakProviderArgs;
 
   constructor(name: string, args: KeycloakArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("liiibre:shared:Keycloak", name, {}, opts);
     const cfg = args.estate.sharedServices;
     const provider = args.storage.k8s;
-    this.host = cfg.keycloak.host ?? `auth.${cfg.baseDomain}`;
-    const url = `https://${this.host}`;
+    const endpoints = keycloakEndpoints(args.estate);
+    this.host = endpoints.host;
+    const url = endpoints.url;
     const ns = PLATFORM.keycloakNamespace;
     const labels = { [LABELS.layer]: "shared", "app.kubernetes.io/name": "keycloak", "app.kubernetes.io/part-of": "liiibre" };
 
@@ -121,9 +142,10 @@ export class Keycloak extends pulumi.ComponentResource {
     );
 
     // The provider logs in lazily (initialLogin false): previews work before Keycloak exists.
+    this.providerArgs = { url, realm: "master", clientId: "admin-cli", username: "admin", password: pulumi.secret(admin.result), initialLogin: false, clientTimeout: 60 };
     const kc = new keycloak.Provider(
       `${name}-provider`,
-      { url, realm: "master", clientId: "admin-cli", username: "admin", password: admin.result, initialLogin: false, clientTimeout: 60 },
+      this.providerArgs,
       { parent: this, dependsOn: [release] },
     );
     const realm = new keycloak.Realm(
@@ -141,7 +163,7 @@ export class Keycloak extends pulumi.ComponentResource {
       // Every account of the estate lives in it.
       { parent: this, provider: kc, protect: true, retainOnDelete: true },
     );
-    this.identity = { provider: kc, url, internalUrl: `http://keycloak-http.${ns}.svc`, estateRealm: cfg.keycloak.realm, estateRealmResource: realm };
+    this.identity = { provider: kc, url, internalUrl: endpoints.internalUrl, estateRealm: cfg.keycloak.realm, estateRealmResource: realm };
     this.registerOutputs({ url, realm: cfg.keycloak.realm });
   }
 }

@@ -12,13 +12,14 @@ import type { SharedGroup } from "../apps";
 import type { StorageContext } from "../storage/contracts";
 import { storagePoolGB } from "../units";
 import { deployBundle } from "../tenant/bundle";
-import { organization, type IdentityContext } from "./identity";
+import { tenantEnvironment } from "../tenant/environment";
+import { organization, type PlatformIdentity } from "./identity";
 import { OPEN_SHARING_GROUP, orgGroupName, organisationGroup } from "./membership";
 
 export interface SharedInstanceArgs {
   estate: Estate;
   storage: StorageContext;
-  identity: IdentityContext;
+  identity: PlatformIdentity;
 }
 
 /** The groups of the shared instance, one per `plan: shared` organisation, sorted by slug. */
@@ -62,7 +63,7 @@ export class SharedInstance extends pulumi.ComponentResource {
       poolGB: users > 0 ? poolGB : estate.offer.quotaPerUserGB * estate.offer.smallOrgThreshold,
       apps: si.apps,
       groups: this.groups,
-      estate,
+      env: tenantEnvironment(estate),
       storage: args.storage,
       identity,
       realm: { name: identity.estateRealm, resource: identity.estateRealmResource },

@@ -9,7 +9,7 @@ import { LABELS, PLATFORM } from "../conventions";
 import { JitsiMeet, adapterRedirectUris } from "../apps/jitsi";
 import type { StorageContext } from "../storage/contracts";
 import type { DnsRecord } from "../tenant/dns";
-import { oidcClient, type IdentityContext } from "./identity";
+import { oidcClient, type PlatformIdentity } from "./identity";
 import { Keycloak } from "./keycloak";
 import { MembersOnly } from "./membership";
 import { SharedInstance } from "./sharedInstance";
@@ -20,8 +20,17 @@ export interface SharedServicesArgs {
   storage: StorageContext;
 }
 
+/**
+ * The estate's services every active organisation of the estate realm may use, in the order of
+ * `identity.estateServiceRoleIds` (tenant shards rebuild that list from the platform contract).
+ */
+export const ESTATE_SERVICES = ["jitsi"] as const;
+export type EstateService = (typeof ESTATE_SERVICES)[number];
+
 export class SharedServices extends pulumi.ComponentResource {
-  public readonly identity: IdentityContext;
+  public readonly identity: PlatformIdentity;
+  /** Access role id of each estate service (ESTATE_SERVICES). */
+  public readonly serviceRoleIds: Record<EstateService, pulumi.Output<string>>;
   public readonly keycloak: Keycloak;
   public readonly jitsi: JitsiMeet;
   public readonly sharedInstance: SharedInstance;
@@ -35,7 +44,8 @@ export class SharedServices extends pulumi.ComponentResource {
     const kc = this.keycloak.identity;
     // The shared Jitsi admits the members of every active organisation of the estate realm.
     const jitsiMembers = new MembersOnly("jitsi-members", { realm: kc.estateRealm, bundle: "jitsi", provider: kc.provider, dependsOn: [kc.estateRealmResource] }, { parent: this });
-    this.identity = { ...kc, estateServiceRoleIds: [jitsiMembers.role.id] };
+    this.serviceRoleIds = { jitsi: jitsiMembers.role.id };
+    this.identity = { ...kc, estateServiceRoleIds: ESTATE_SERVICES.map((s) => this.serviceRoleIds[s]) };
 
     const jitsiNs = new k8s.core.v1.Namespace(
       "jitsi-namespace",

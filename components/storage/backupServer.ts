@@ -39,6 +39,8 @@ export class BackupServer extends pulumi.ComponentResource {
   /** Public IPv4 of the server (cloud kind), or the declared box's. */
   public readonly ipv4: pulumi.Output<string>;
   public readonly rootPassword: pulumi.Output<string>;
+  /** The arguments of `provider` (the platform contract carries them to tenant shards). */
+  public readonly providerArgs: { minioServer: string; minioSsl: boolean; minioRegion: string; minioUser: string; minioPassword: pulumi.Output<string> };
 
   constructor(name: string, args: BackupServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:storage:BackupServer", name, {}, opts);
@@ -128,9 +130,10 @@ export class BackupServer extends pulumi.ComponentResource {
       this.ipv4 = pulumi.output(box.publicIpv4);
     }
 
+    this.providerArgs = { minioServer: `${domain}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: BACKUP_ROOT_USER, minioPassword: this.rootPassword };
     this.provider = new minio.Provider(
       `${name}-minio`,
-      { minioServer: `${domain}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: BACKUP_ROOT_USER, minioPassword: this.rootPassword },
+      this.providerArgs,
       { parent: this, dependsOn: ready },
     );
     this.registerOutputs({ ipv4: this.ipv4 });

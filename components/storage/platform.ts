@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { APPS, APP_NAMES } from "../config/apps";
 import type { Estate } from "../config";
-import type { StorageContext } from "./contracts";
+import type { S3Endpoint, StorageContext } from "./contracts";
 import { BackupServer } from "./backupServer";
 import { K0sBackup } from "./k0sBackup";
 import { StorageOperators } from "./operators";
@@ -98,8 +98,16 @@ export function replicationTargetPolicy(): PolicyDocument {
   };
 }
 
+/** The estate's S3 endpoints as clients see them (one home: the component and the platform contract read it). */
+export function storageEndpoints(estate: Estate): { primary: S3Endpoint; backup: S3Endpoint } {
+  const endpoint = (host: string): S3Endpoint => ({ host, url: `https://${host}`, region: S3_REGION });
+  return { primary: endpoint(estate.storage.s3Domain), backup: endpoint(estate.backup.s3Domain) };
+}
+
 export class StoragePlatform extends pulumi.ComponentResource {
   public readonly context: StorageContext;
+  /** The arguments of the two MinIO providers (the platform contract carries them to tenant shards). */
+  public readonly providerArgs: { primary: PrimaryObjectStore["providerArgs"]; backup: BackupServer["providerArgs"] };
   /** Public IPv4 of the Helsinki backup server (its DNS record `backup.s3Domain` must point to it). */
   public readonly backupServerIpv4: pulumi.Output<string>;
 
@@ -175,13 +183,12 @@ export class StoragePlatform extends pulumi.ComponentResource {
     // (docs/restore.md#backup-encryption-key).
     const repositoryKey = new random.RandomPassword(`${name}-${REPOSITORY_KEY_NAME}`, { length: 64, special: false }, { parent: this, protect: true, retainOnDelete: true });
 
-    const endpoint = (host: string) => ({ host, url: `https://${host}`, region: S3_REGION });
+    this.providerArgs = { primary: primary.providerArgs, backup: backup.providerArgs };
     this.context = {
       k8s: args.provider,
       primaryMinio: primary.provider,
       backupMinio: backup.provider,
-      primary: endpoint(estate.storage.s3Domain),
-      backup: endpoint(estate.backup.s3Domain),
+      ...storageEndpoints(estate),
       settings,
       repositoryKey: pulumi.secret(repositoryKey.result),
     };

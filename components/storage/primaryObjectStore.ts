@@ -61,6 +61,8 @@ export function storageTolerations(estate: Estate): Array<{ key: string; operato
 export class PrimaryObjectStore extends pulumi.ComponentResource {
   public readonly provider: minio.Provider;
   public readonly rootPassword: pulumi.Output<string>;
+  /** The arguments of `provider` (the platform contract carries them to tenant shards). */
+  public readonly providerArgs: { minioServer: string; minioSsl: boolean; minioRegion: string; minioUser: string; minioPassword: pulumi.Output<string> };
   public readonly namespace: k8s.core.v1.Namespace;
 
   constructor(name: string, args: PrimaryObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -162,9 +164,10 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
       { ...o, dependsOn: [tenant] },
     );
 
+    this.providerArgs = { minioServer: `${host}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: PRIMARY_ROOT_USER, minioPassword: this.rootPassword };
     this.provider = new minio.Provider(
       `${name}-minio`,
-      { minioServer: `${host}:443`, minioSsl: true, minioRegion: S3_REGION, minioUser: PRIMARY_ROOT_USER, minioPassword: this.rootPassword },
+      this.providerArgs,
       { parent: this, dependsOn: [tenant, ...route] },
     );
     this.registerOutputs({});

@@ -8,7 +8,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { APPS, type AppName, type Estate, type Tenant } from "../config";
+import { APPS, type AppName, type Tenant } from "../config";
+import type { TenantEnvironment } from "./environment";
 import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
@@ -35,7 +36,8 @@ export interface BundleArgs {
   apps: AppName[];
   /** Shared instance only: the organisations it hosts. */
   groups?: SharedGroup[];
-  estate: Estate;
+  /** The estate around the bundle (components/tenant/environment.ts). */
+  env: TenantEnvironment;
   storage: StorageContext;
   identity: IdentityContext;
   /** Realm of the bundle's OIDC clients (the estate realm or the tenant's own). */
@@ -51,7 +53,7 @@ export interface Bundle {
 }
 
 export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bundle {
-  const { slug, estate } = a;
+  const { slug, env } = a;
   const provider = a.storage.k8s;
   const ns = tenantNamespace(slug);
   const annotations: Record<string, string> = {
@@ -77,7 +79,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
 
   new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users) }, inNs);
   new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users) }, inNs);
-  for (const p of networkPolicies({ podCIDR: estate.cluster.network.podCIDR, serviceCIDR: estate.cluster.network.serviceCIDR, nodeCIDR: estate.hetzner.network.ipRange, jitsi: a.apps.includes("jitsi-dedicated") })) {
+  for (const p of networkPolicies({ ...env.network, jitsi: a.apps.includes("jitsi-dedicated") })) {
     new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
   }
 
@@ -145,11 +147,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       databases,
       oidc,
       groups: a.groups,
-      scim: estate.sharedServices.keycloak.scim,
+      scim: env.scim,
       jitsi: {
-        sharedHost: estate.sharedServices.jitsi.host ?? `meet.${estate.sharedServices.baseDomain}`,
-        resolution: estate.sharedServices.jitsi.resolution,
-        maxBitratesVideo: estate.sharedServices.jitsi.maxBitratesVideo,
+        ...env.jitsi,
         keycloak: { url: a.identity.url, internalUrl: a.identity.internalUrl, realm: a.realm.name },
       },
       provider,

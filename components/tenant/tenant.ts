@@ -12,7 +12,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as keycloak from "@pulumi/keycloak";
-import type { Estate, Tenant as TenantConfig } from "../config";
+import type { Tenant as TenantConfig } from "../config";
+import type { TenantEnvironment } from "./environment";
 import type { StorageContext } from "../storage/contracts";
 import { organization, type IdentityContext } from "../shared/identity";
 import { organisationGroup } from "../shared/membership";
@@ -23,7 +24,8 @@ import { dnsRecords, matrixDelegation, type DnsRecord, type IngressTarget } from
 export interface TenantArgs {
   /** The organisation (must have `plan: dedicated`). */
   tenant: TenantConfig;
-  estate: Estate;
+  /** What the bundle needs of the estate (tenantEnvironment(estate), components/tenant/environment.ts). */
+  env: TenantEnvironment;
   /** The storage layer (StoragePlatform.context); its `k8s` provider deploys everything in-cluster. */
   storage: StorageContext;
   /** The estate's Keycloak (SharedServices.identity). */
@@ -67,7 +69,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
     } else {
       const org = organization(
         `${t.slug}-organization`,
-        { realm: id.estateRealm, slug: t.slug, displayName: t.name, domain: t.domain, provider: id.provider, dependsOn: [id.estateRealmResource] },
+        { realm: id.estateRealm, slug: t.slug, displayName: t.name, domain: t.domain, provider: id.provider, dependsOn: id.estateRealmResource ? [id.estateRealmResource] : [] },
         this,
       );
       realm = { name: id.estateRealm, resource: org };
@@ -83,7 +85,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       poolGB: storagePoolGB(t),
       exemption: t.exemption?.reason,
       apps: t.apps,
-      estate: args.estate,
+      env: args.env,
       storage: args.storage,
       identity: id,
       realm,
@@ -104,8 +106,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       this,
     );
     if (t.dedicatedRealm) new keycloak.DefaultGroups(`${t.slug}-default-groups`, { realmId: realm.name, groupIds: [group.id] }, { parent: this, provider: id.provider });
-    const sharedJitsi = args.estate.sharedServices.jitsi.host ?? `meet.${args.estate.sharedServices.baseDomain}`;
-    this.urls = { jitsi: `https://${sharedJitsi}`, ...bundle.urls };
+    this.urls = { jitsi: `https://${args.env.jitsi.sharedHost}`, ...bundle.urls };
     this.dnsRecords = pulumi.output(args.ingress).apply((target) => dnsRecords(t.apps, t.domain, target));
     this.matrixWellKnown = t.apps.includes("matrix") ? matrixDelegation(t.domain) : {};
     this.registerOutputs({ urls: this.urls, dnsRecords: this.dnsRecords });
