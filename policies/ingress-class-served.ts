@@ -14,7 +14,11 @@
  *   ingress-nginx (`controller.ingressClassResource.name`, default `nginx`). Envoy Gateway's
  *   chart creates no GatewayClass: declare one;
  * - classes served outside the stack, listed in the config (`externalIngressClasses`,
- *   `externalGatewayClasses`).
+ *   `externalGatewayClasses`);
+ * - in a stack that runs no controller at all (a tenant shard of a sharded estate: the platform
+ *   stack runs the edge, docs/scaling.md), the estate's own edge classes (`PLATFORM.ingressClass`,
+ *   default, and `PLATFORM.gatewayClass`, components/conventions.ts), which the platform stack's
+ *   run of this policy checks its controller serves. Any other class is still refused there.
  *
  * Checked, by meaning:
  * - Ingress objects: `spec.ingressClassName` (or the legacy `kubernetes.io/ingress.class`
@@ -27,6 +31,7 @@
  *   (`parentRefs` of kind Gateway) to a Gateway the stack has, whose class is served.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { PLATFORM } from "../components/conventions";
 import { TYPES, annotations, chartName, config, eachResource, get, isObject, metadata, namespaceOf, objects, type Props } from "./lib";
 
 export interface IngressClassServedConfig {
@@ -51,6 +56,8 @@ const off = (v: unknown) => v === false || v === "false";
 const fullName = (release: string, chart: string) => (release.includes(chart) ? release : `${release}-${chart}`).slice(0, 63).replace(/-$/, "");
 
 interface Served {
+  /** The stack runs a controller (an IngressClass/GatewayClass object or a controller chart). */
+  controller: boolean;
   ingressClasses: Set<string>;
   defaultIngressClass: boolean;
   gatewayClasses: Set<string>;
@@ -63,6 +70,7 @@ function controllerClasses(props: Props, served: Served): void {
   const chart = chartName(props);
   const values = isObject(props.values) ? props.values : {};
   const release = str(props.name) ?? chart;
+  if (chart === "traefik" || chart === "ingress-nginx") served.controller = true;
   if (chart === "traefik") {
     const ic = isObject(values.ingressClass) ? values.ingressClass : {};
     if (!off(ic.enabled) && !off(get(values, "providers", "kubernetesIngress", "enabled"))) {
@@ -117,6 +125,7 @@ export const ingressClassServed: StackValidationPolicy = {
   validateStack: (args, report) => {
     const cfg = config(args, INGRESS_CLASS_SERVED_DEFAULTS);
     const served: Served = {
+      controller: false,
       ingressClasses: new Set(cfg.externalIngressClasses),
       defaultIngressClass: false,
       gatewayClasses: new Set(cfg.externalGatewayClasses),
@@ -125,17 +134,25 @@ export const ingressClassServed: StackValidationPolicy = {
     // First pass: what is served.
     eachResource(report, args.resources, (r) => {
       if (r.type === INGRESS_CLASS) {
+        served.controller = true;
         const name = str(metadata(r.props).name);
         if (name) served.ingressClasses.add(name);
         if (annotations(r.props)["ingressclass.kubernetes.io/is-default-class"] === "true") served.defaultIngressClass = true;
       }
       if (r.type === `${GW}GatewayClass`) {
+        served.controller = true;
         const name = str(metadata(r.props).name);
         if (name) served.gatewayClasses.add(name);
       }
       if (r.type === TYPES.helmRelease) controllerClasses(r.props, served);
       if (r.type === `${GW}Gateway`) served.gateways.set(`${namespaceOf(r.type, r.props)}/${metadata(r.props).name}`, str(get(r.props, "spec", "gatewayClassName")) ?? "");
     });
+    // A stack without any controller (a tenant shard): the platform stack's edge serves the estate's classes.
+    if (!served.controller) {
+      served.ingressClasses.add(PLATFORM.ingressClass);
+      served.gatewayClasses.add(PLATFORM.gatewayClass);
+      served.defaultIngressClass = true;
+    }
     const ingressList = () => [...served.ingressClasses].sort().join(", ") || "none";
     const gatewayList = () => [...served.gatewayClasses].sort().join(", ") || "none";
     const checkGatewayRef = (r: PolicyResource, ref: Props, where: string) => {

@@ -646,8 +646,23 @@ describe("ingress-class-served", () => {
     expect(byName(off.violations, "ingress-class-served")["on-nginx"][0].message).toMatch(/class nginx, which no controller serves \(served: traefik\)/);
   });
 
+  it("a stack that runs no controller (a tenant shard) may use the estate's edge classes, and no other", async () => {
+    const { violations } = await run(() => {
+      ingress("on-edge", "traefik");
+      ingress("no-class");
+      gateway("public", "apps", "traefik");
+      route("to-public", "apps", { name: "public" });
+      ingress("on-nginx", "nginx");
+      gateway("other", "apps", "envoy");
+    });
+    const v = byName(violations, "ingress-class-served");
+    expect(Object.keys(v).sort()).toEqual(["gw-apps-other", "on-nginx"]);
+    expect(v["on-nginx"][0].message).toBe("Ingress apps/on-nginx is on class nginx, which no controller serves (served: traefik)");
+  });
+
   it("knows classes served from outside the stack when the pack config lists them", async () => {
     const { violations } = await run(() => {
+      traefik({});
       ingress("on-nginx", "nginx");
     }, { "ingress-class-served": { externalIngressClasses: ["nginx"] } });
     expect(byName(violations, "ingress-class-served")).toEqual({});
