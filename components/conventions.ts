@@ -18,6 +18,8 @@ export const LABELS = {
   stateful: `${PREFIX}/stateful`,
   /** "tenant" | "shared" | "platform": which layer a namespace belongs to. */
   layer: `${PREFIX}/layer`,
+  /** "canary" | "stable" on a tenant namespace: its upgrade wave (components/versions.ts CANARY). */
+  channel: `${PREFIX}/channel`,
   /** Kubernetes node labels selecting pools. */
   nodeStorage: `${PREFIX}/storage`,
   nodeMedia: `${PREFIX}/media`,

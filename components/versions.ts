@@ -7,6 +7,12 @@
 /** k0s release deployed by k0sctl (bumping it re-runs `k0sctl apply`: a rolling upgrade, no server replaced). */
 export const K0S_VERSION = "v1.33.4+k0s.0";
 
+/**
+ * k0sctl the scripts require, exactly (components/k0s/scripts.ts checks `k0sctl version`).
+ * Needs >= 0.26 for the `connect.after` hook the cloud-init wait uses (k0sctl README, hooks).
+ */
+export const K0SCTL_VERSION = "v0.32.2";
+
 /** Helm charts: repository URL, chart name and exact version. */
 export interface ChartPin {
   repo: string;
@@ -77,6 +83,8 @@ export const IMAGES = {
    * (Traefik's `errors` middleware asks for `/<status>.html`; unknown hosts get `404.html`).
    */
   errorPages: { repository: "docker.io/library/busybox", tag: "1.37.0" },
+  /** kured (kubereboot/kured): the node reboot daemon, declared by components/ops/reboots.ts (no chart). */
+  kured: { repository: "ghcr.io/kubereboot/kured", tag: "1.23.0" },
   // storage and backups (components/storage)
   /** MinIO server of the primary Tenant (Falkenstein); keep it equal to MINIO_RELEASE (replication wants the same release on both sides). */
   minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2025-04-22T22-12-26Z" },
@@ -151,3 +159,43 @@ export const HELM_TOOL = {
   zipPath: "lib/layer.zip",
   binaryPath: "helm/helm",
 } as const;
+
+// ---------------------------------------------------------------------------------------
+// Upgrade waves (docs/operations.md#upgrades-in-waves): organisations with `channel: canary`
+// get the canary pins first; once they have run well, promote (copy the canary pin into
+// CHARTS/IMAGES above). The `channel-order` policy refuses a stable pin newer than canary's.
+// ---------------------------------------------------------------------------------------
+
+export type Channel = "canary" | "stable";
+/** Tenant app charts that move in waves (the rest are platform-wide). */
+export type WaveChart = "nextcloud" | "matrixStack";
+/** Tenant app images that move in waves. */
+export type WaveImage = "hedgedoc" | "onlyoffice" | "collabora" | "redis";
+
+/**
+ * Pins of the canary wave that are ahead of stable. A name missing here: canary runs the stable
+ * pin. Currently in canary: HedgeDoc 1.10.8 (fixes data loss with 5+ concurrent editors,
+ * CVE-2026-25642).
+ */
+export const CANARY: { charts: Partial<Record<WaveChart, ChartPin>>; images: Partial<Record<WaveImage, { repository: string; tag: string }>> } = {
+  charts: {},
+  images: {
+    hedgedoc: { repository: "quay.io/hedgedoc/hedgedoc", tag: "1.10.8" },
+  },
+};
+
+/** The chart pin of a wave chart for a channel. */
+export function chartPin(name: WaveChart, channel: Channel = "stable"): ChartPin {
+  return (channel === "canary" ? CANARY.charts[name] : undefined) ?? CHARTS[name];
+}
+
+/** The image pin of a wave image for a channel. */
+export function imagePin(name: WaveImage, channel: Channel = "stable"): { repository: string; tag: string } {
+  return (channel === "canary" ? CANARY.images[name] : undefined) ?? IMAGES[name];
+}
+
+/** `repository:tag` of a wave image for a channel. */
+export const imageRef = (name: WaveImage, channel: Channel = "stable"): string => {
+  const p = imagePin(name, channel);
+  return `${p.repository}:${p.tag}`;
+};

@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { APPS, APP_NAMES, ConfigError, parseEstate } from "../components/config";
 import { MODULES } from "../components/apps";
 import { nextcloudSetupScript, nextcloudValues, OFFICE_FORMATS } from "../components/apps/nextcloud";
-import { jitsiCustomConfig, jitsiValues, widthFor } from "../components/apps/jitsi";
-import { matrixValues, matrixWellKnown } from "../components/apps/matrix";
+import { JITSI_WEB_SELECTOR, jitsiCustomConfig, jitsiValues, widthFor } from "../components/apps/jitsi";
+import { ELEMENT_WEB_SELECTOR, matrixValues, matrixWellKnown } from "../components/apps/matrix";
 import { LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, PROFILES, requestsFor, resourcesFor } from "../components/apps/sizing";
 import { CHARTS, IMAGES } from "../components/versions";
 import type { Evaluation } from "../scripts/harness";
@@ -168,6 +168,50 @@ describe("values builders (pure)", () => {
     expect(v.externalDatabase.host).toBe("a-nextcloud-pg-rw.a.svc:5432");
     expect(v.cronjob).toEqual({ enabled: true, sidecar: { resources: resourcesFor("nextcloud-cron", 100) } });
     expect(v.cronjob).not.toHaveProperty("resources");
+  });
+
+  // Operations (issue 12) inside the builders: mail through the relay, HA fronts.
+  const relay = { host: "relay.x.org", port: 587, tls: "starttls" as const, user: "tx", from: { accounts: "a@x.org", notifications: "n@x.org", alerts: "al@x.org" } };
+  const ncValues = (mail?: typeof relay) =>
+    nextcloudValues({
+      ctx: { apps: ["nextcloud"], domain: "a.org", namespace: "a", quotaPerUserGB: 10, oidc: undefined, groups: undefined, scim: false, users: 100, state: "active", s3, mail },
+      database: { host: "h", port: 5432, appSecretName: "a-nextcloud-pg-app" },
+      bucket: "a-nextcloud",
+      credentialsSecretName: "s3-credentials",
+    }) as any;
+
+  it("nextcloud: with the relay, host/user/password come from the Secret's smtp keys and the sender from notifications", () => {
+    const v = ncValues(relay);
+    // The chart reads these three keys of existingSecret (the Nextcloud component puts them in the Secret).
+    expect(v.nextcloud.existingSecret).toMatchObject({ secretName: "nextcloud-liiibre", smtpHostKey: "smtp-host", smtpUsernameKey: "smtp-username", smtpPasswordKey: "smtp-password" });
+    expect(v.nextcloud.mail).toMatchObject({ enabled: true, fromAddress: "n", domain: "x.org", smtp: { port: 587 } });
+    const bare = ncValues();
+    expect(bare.nextcloud).not.toHaveProperty("mail");
+    expect(bare.nextcloud.existingSecret).not.toHaveProperty("smtpPasswordKey");
+  });
+
+  it("matrix-stack: mail config from the Secret; ha spreads two Element Web replicas over nodes; suspended still 0", () => {
+    const ctx = (state: "active" | "suspended", extra: object) => ({ domain: "a.org", users: 50, state, s3, oidc: undefined, ...extra });
+    const mv = (state: "active" | "suspended", extra: object) =>
+      matrixValues({ ctx: ctx(state, extra), database: { host: "h", port: 5432, appSecretName: "p" }, bucket: "b", credentialsSecretName: "s3-credentials" }) as any;
+    // smtp_pass is a secret: the section is a configSecret key, never inline config.
+    expect(mv("active", { mail: relay }).synapse.additional["30-liiibre-mail.yaml"]).toEqual({ configSecret: "synapse-liiibre", configSecretKey: "mail.yaml" });
+    expect(mv("active", {}).synapse.additional).not.toHaveProperty("30-liiibre-mail.yaml");
+    const ha = mv("active", { instances: 2 }).elementWeb;
+    expect(ha.replicas).toBe(2);
+    expect(ha.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: ELEMENT_WEB_SELECTOR } }]);
+    expect(mv("active", {}).elementWeb).not.toHaveProperty("topologySpreadConstraints");
+    expect(mv("suspended", { instances: 2 }).elementWeb.replicas).toBe(0);
+  });
+
+  it("jitsi-meet: two web fronts are kept on different nodes; one has no affinity", () => {
+    const base = { host: "meet.x.org", resolution: 720, maxBitratesVideo: { low: 1, standard: 2, high: 3 } };
+    const two = (jitsiValues({ ...base, frontReplicas: 2 }) as any).web;
+    expect(two.replicaCount).toBe(2);
+    expect(two.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([{ labelSelector: { matchLabels: JITSI_WEB_SELECTOR }, topologyKey: "kubernetes.io/hostname" }]);
+    const one = (jitsiValues(base) as any).web;
+    expect(one.replicaCount).toBe(1);
+    expect(one).not.toHaveProperty("affinity");
   });
 });
 

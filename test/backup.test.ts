@@ -170,6 +170,13 @@ describe("Helsinki backup server (prod, kind cloud)", () => {
     expect(setup).toMatch(/for dev in \/dev\/disk\/by-id\/scsi-0HC_Volume_\d+ \/dev\/disk\/by-id\/scsi-0HC_Volume_\d+; do/);
     for (const p of ["/usr/local/sbin/liiibre-backup-setup", "/usr/local/sbin/liiibre-minio-certs"]) expect(() => sh(files[p].content)).not.toThrow();
     expect(doc.runcmd).toEqual([["/usr/local/sbin/liiibre-backup-setup"]]);
+    // Patched: daily unattended upgrades; no kured outside the cluster, so it reboots itself,
+    // after the backup (01:00-05:00) and prune (04:00-07:00) windows.
+    expect((doc as unknown as { packages: string[] }).packages).toContain("unattended-upgrades");
+    expect(files["/etc/apt/apt.conf.d/20auto-upgrades"].content).toContain('APT::Periodic::Unattended-Upgrade "1";');
+    const reboot = files["/etc/apt/apt.conf.d/52liiibre-unattended-upgrades"].content;
+    expect(reboot).toContain('Unattended-Upgrade::Automatic-Reboot "true";');
+    expect(reboot).toMatch(/Automatic-Reboot-Time "0[7-9]:\d\d"/);
   });
 
   it("has its own @pulumi/minio provider with secret credentials", () => {

@@ -43,6 +43,14 @@ describe("cloud-init user data", () => {
     expect(cloudInitUserData({ dataVolume: true })).toBe(text); // deterministic
   });
 
+  it("turns on unattended security upgrades without automatic reboots (kured coordinates reboots)", () => {
+    const doc = parseYaml(cloudInitUserData({ dataVolume: false }).replace(/^#cloud-config\n/, ""));
+    expect(doc.packages).toContain("unattended-upgrades");
+    const files = Object.fromEntries((doc.write_files as Array<{ path: string; content: string }>).map((f) => [f.path, f.content]));
+    expect(files["/etc/apt/apt.conf.d/20auto-upgrades"]).toContain('APT::Periodic::Unattended-Upgrade "1";');
+    expect(files["/etc/apt/apt.conf.d/52liiibre-unattended-upgrades"]).toContain('Unattended-Upgrade::Automatic-Reboot "false";');
+  });
+
   it("mounts the data volume through a systemd path unit, and writes a syntactically valid mount script", () => {
     const doc = parseYaml(cloudInitUserData({ dataVolume: true }).replace(/^#cloud-config\n/, ""));
     const files = Object.fromEntries((doc.write_files as Array<{ path: string; content: string }>).map((f) => [f.path, f.content]));

@@ -14,6 +14,7 @@ import { parseEstate, sshPrivateKey, type Estate } from "../components/config";
 import { HetznerCompute, cloudNodes, dedicatedNodes } from "../components/hetzner";
 import { K0sCluster, SSH_KEY_PATH_VAR, k0sctlConfig, type K0sctlHost, type K0sctlInput } from "../components/k0s";
 import { APPLY_SCRIPT, KUBECONFIG_SCRIPT } from "../components/k0s/scripts";
+import { K0SCTL_VERSION } from "../components/versions";
 import { K0S_VERSION } from "../components/versions";
 import { MOCK_SECRET_MARKER, evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile } from "../scripts/harness";
 
@@ -104,9 +105,16 @@ describe("k0sctl document (prod)", () => {
     expect(ingress.find((f) => f.startsWith("--labels="))).toContain("liiibre.org/ingress=true");
     // Pure controllers are not Kubernetes nodes: no node flags.
     expect(byName["ada-lovelace-controllers-01"].installFlags).toBeUndefined();
-    // Cloud hosts wait for cloud-init before k0sctl configures them; dedicated boxes have no cloud-init run.
-    expect(byName["ada-lovelace-ingress-01"].hooks).toEqual({ apply: { before: ["cloud-init status --wait > /dev/null 2>&1 || true"] } });
-    expect(byName["fsn-storage-01"].hooks).toBeUndefined();
+    // Cloud hosts wait for cloud-init right after k0sctl connects (connect.after), before
+    // PrepareHosts installs anything; dedicated boxes (no cloud-init) get unattended upgrades there.
+    const cloud = byName["ada-lovelace-ingress-01"].hooks;
+    expect(Object.keys(cloud)).toEqual(["connect"]); // nothing left in apply.before (too late: after PrepareHosts)
+    expect(cloud.connect.after[0]).toBe("cloud-init status --wait > /dev/null 2>&1 || true");
+    expect(cloud.connect.after[1]).toContain("unattended-upgrades");
+    const dedicated = byName["fsn-storage-01"].hooks.connect.after;
+    expect(dedicated).toHaveLength(1);
+    expect(dedicated[0]).toContain("apt-get install -y -qq unattended-upgrades");
+    expect(dedicated[0]).toContain('APT::Periodic::Unattended-Upgrade "1"');
   });
 
   it("embeds a k0s ClusterConfig: API SANs with the API domain, network from config, telemetry off, NLLB", () => {
@@ -155,6 +163,8 @@ describe("k0sctl document (prod)", () => {
 // -------------------------------------------------------------------------------------
 
 const FAKE_K0SCTL = `#!/bin/sh
+# \`k0sctl version\` prints "version: vX.Y.Z" (k0sctl cmd/version.go); FAKE_VERSION says which.
+if [ "$1" = version ]; then printf 'version: %s\\ncommit: 0000000\\n' "$FAKE_VERSION"; exit 0; fi
 log="$FAKE_LOG"
 printf '%s\\n' "$*" >> "$log/args"
 cat > "$log/stdin"
@@ -174,7 +184,7 @@ function runScript(script: string, env: Record<string, string>, stdin: string) {
   fs.writeFileSync(path.join(bin, "k0sctl"), FAKE_K0SCTL, { mode: 0o755 });
   const res = spawnSync("/bin/sh", ["-c", script], {
     input: stdin,
-    env: { PATH: `${bin}:/usr/bin:/bin`, FAKE_LOG: log, TMPDIR: dir, ...env },
+    env: { PATH: `${bin}:/usr/bin:/bin`, FAKE_LOG: log, TMPDIR: dir, FAKE_VERSION: K0SCTL_VERSION, ...env },
     encoding: "utf8",
   });
   const read = (f: string) => (fs.existsSync(path.join(log, f)) ? fs.readFileSync(path.join(log, f), "utf8") : undefined);
@@ -214,6 +224,14 @@ describe("k0sctl apply script", () => {
     expect(resetting.stdout).toBe("members=a b\nreset=c\n");
     const removed = runScript(APPLY_SCRIPT, { ...env, LIIIBRE_MEMBERS: "a b", PULUMI_COMMAND_STDOUT: resetting.stdout }, "doc");
     expect(removed.status).toBe(0);
+  });
+
+  it("refuses a k0sctl other than the pinned one (components/versions.ts), before touching the cluster", () => {
+    const r = runScript(APPLY_SCRIPT, { ...env, FAKE_VERSION: "v0.25.1" }, "doc");
+    expect(r.status).toBe(127);
+    expect(r.stderr).toContain(`k0sctl ${K0SCTL_VERSION} is required`);
+    expect(r.stderr).toContain("found v0.25.1");
+    expect(r.read("args")).toBeUndefined(); // apply never ran
   });
 
   it("fails clearly when k0sctl is missing", () => {

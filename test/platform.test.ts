@@ -4,8 +4,8 @@
  * releases are pinned, values wire k0s and Hetzner specifics, secrets stay secret.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
-import { Deployment } from "kubernetes-models/apps/v1";
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
+import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { parseEstate, sshPrivateKey, type Estate } from "../components/config";
 import { LABELS, PLATFORM } from "../components/conventions";
@@ -116,10 +116,13 @@ describe("Platform (prod)", () => {
       Service: (o) => new Service(o),
       Deployment: (o) => new Deployment(o),
       Ingress: (o) => new Ingress(o),
+      // kured's (components/ops/reboots.ts)
+      ServiceAccount: (o) => new ServiceAccount(o),
+      DaemonSet: (o) => new DaemonSet(o),
     };
     const core = platform.filter((r) => /^kubernetes:(core|apps|networking\.k8s\.io)\/v1:/.test(r.type));
-    // Teapot (the error pages) is the platform's only workload, Service and Ingress of its own.
-    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap", "Service", "Deployment", "Ingress"]));
+    // Teapot (the error pages: Deployment, Service, catch-all Ingress) and kured (ServiceAccount, DaemonSet).
+    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap", "Service", "Deployment", "Ingress", "ServiceAccount", "DaemonSet"]));
     for (const r of core) {
       const make = validators[kind(r)];
       expect(() => make(unwrapSecrets(secretAwareInputs(r))).validate(), r.urn).not.toThrow();

@@ -54,12 +54,12 @@ const tenantNs = (slug: string, extra: { users?: number; quota?: number; exempti
   });
 
 describe("the pack", () => {
-  it("has the 15 contract policies, each with a config schema whose defaults are the offer's", async () => {
+  it("has the 17 contract policies, each with a config schema whose defaults are the offer's", async () => {
     const policies = await packPolicies();
     expect(policies.map((p) => p.name)).toEqual([
       "storage-quota-per-user", "storage-pool-matches-users", "video-max-720p", "backups-offsite", "stateful-protected",
       "eu-locations-only", "firewall-no-public-admin", "tenant-isolation", "no-public-buckets", "matrix-defaults",
-      "pinned-versions", "secrets-are-secret", "small-orgs-share", "admin-surfaces-restricted", "ingress-class-served",
+      "pinned-versions", "secrets-are-secret", "small-orgs-share", "admin-surfaces-restricted", "mail-relay", "channel-order", "ingress-class-served",
     ]);
     for (const p of policies) {
       expect(p.enforcementLevel, p.name).toBe(p.name === "small-orgs-share" ? "advisory" : "mandatory");

@@ -82,7 +82,7 @@ describe("the estate rendered (prod and dev)", () => {
     const builtinGroup = (g: string) => g.endsWith(".k8s.io") && g !== "gateway.networking.k8s.io";
     const programCrs = resources.filter((r) => /^kubernetes:[a-z0-9.-]+\.[a-z]+\/[a-z0-9]+:/.test(r.type) && !/helm\.sh|yaml\//.test(r.type) && !builtinGroup(r.type.split(":")[1].split("/")[0]));
     expect(new Set(programCrs.map((r) => r.type.split(":")[1].split("/")[0]))).toEqual(
-      new Set(["cert-manager.io", "minio.min.io", "barmancloud.cnpg.io", "k8up.io", "postgresql.cnpg.io", "gateway.networking.k8s.io", "traefik.io"]),
+      new Set(["cert-manager.io", "minio.min.io", "barmancloud.cnpg.io", "k8up.io", "postgresql.cnpg.io", "monitoring.coreos.com", "gateway.networking.k8s.io", "traefik.io"]),
     );
     const { builtin, custom, unvalidated, program } = result.stats.validated;
     expect(unvalidated).toBe(0);

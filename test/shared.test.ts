@@ -229,6 +229,10 @@ describe("the shared instance", () => {
     for (const g of sharedGroups) expect(g.inputs.realmId).toBe("liiibre");
     // Nextcloud's groups come from the estate-set claim, not from Keycloak group names.
     expect(hook()).toContain("--mapping-groups=nextcloud_groups");
+    // Each also has its admins group `admins-<slug>` (components/ops/org-admins.ts), same realm.
+    const admins = groups.filter((g) => shared().some((t) => g.name === `${t.slug}-admins-group`));
+    expect(admins.map((g) => g.inputs.name).sort()).toEqual(shared().map((t) => `admins-${t.slug}`).sort());
+    for (const g of admins) expect(g.inputs.realmId).toBe("liiibre");
   });
 
   it("its buckets' hard quota is the sum of the shared pools, and its namespace says so", () => {

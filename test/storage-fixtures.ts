@@ -64,6 +64,9 @@ export const UPSTREAM_FIELDS: Record<string, string[]> = {
     "bootstrap.recovery", "bootstrap.recovery.source", "bootstrap.recovery.database", "bootstrap.recovery.owner", "bootstrap.recovery.recoveryTarget",
     "bootstrap.recovery.recoveryTarget.targetTime", "externalClusters", "externalClusters.name", "externalClusters.plugin", "externalClusters.plugin.name",
     "externalClusters.plugin.parameters", "plugins", "plugins.name", "plugins.isWALArchiver", "plugins.parameters", "inheritedMetadata", "inheritedMetadata.annotations",
+    // Checked against the Cluster CRD of the pinned cloudnative-pg chart 0.26.0 (templates/crds/crds.yaml).
+    "monitoring", "monitoring.enablePodMonitor", "monitoring.podMonitorRelabelings", "monitoring.podMonitorRelabelings.sourceLabels",
+    "monitoring.podMonitorRelabelings.targetLabel", "enablePDB", "affinity", "affinity.enablePodAntiAffinity", "affinity.podAntiAffinityType", "affinity.topologyKey",
   ],
   ScheduledBackup: ["schedule", "immediate", "backupOwnerReference", "cluster", "cluster.name", "method", "pluginConfiguration", "pluginConfiguration.name"],
   ObjectStore: [

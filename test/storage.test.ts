@@ -28,6 +28,7 @@ import { IMAGES } from "../components/versions";
 import { MOCK_SECRET_MARKER, evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type RecordedResource } from "../scripts/harness";
 import { UPSTREAM_FIELDS, ancestors, fieldPaths, ofType, providerOf, testContext } from "./storage-fixtures";
 import { ConfigError } from "../components/config";
+import { k8upSchedules } from "../components/ops/schedules";
 
 const BUCKET = "minio:index/s3Bucket:S3Bucket";
 const VERSIONING = "minio:index/s3BucketVersioning:S3BucketVersioning";
@@ -252,9 +253,12 @@ describe("per-tenant storage (dev stack)", async () => {
       const spec = (s.inputs as any).spec;
       expect(spec.backend.s3.endpoint).toBe(`https://${ev.estate.backup.s3Domain}`);
       expect(spec.backend.s3.bucket).toBe(`${slug}-k8up`);
-      expect(spec.backup.schedule).toBe(k.backup);
-      expect(spec.check.schedule).toBe(k.check);
-      expect(spec.prune.schedule).toBe(k.prune);
+      // No fixed cron in the dev config: each namespace's times are derived from its slug
+      // inside the backup windows (components/ops/schedules.ts, tested in test/ops.test.ts).
+      expect(k.backup).toBeUndefined();
+      expect(spec.backup.schedule).toBe(k8upSchedules(slug, ev.estate.backup.windows).backup);
+      expect(spec.check.schedule).toBe(k8upSchedules(slug, ev.estate.backup.windows).check);
+      expect(spec.prune.schedule).toBe(k8upSchedules(slug, ev.estate.backup.windows).prune);
       expect(spec.prune.retention).toEqual({ keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
       // Every secret reference points at the Secret created beside it, holding that key.
       const secret = ofType(rs, SECRET).find((x) => (x.inputs as any).metadata.namespace === slug && (x.inputs as any).metadata.name === K8UP_SECRET_NAME)!;

@@ -4,7 +4,7 @@
  * group); TLS ends at the ingress.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGES } from "../versions";
+import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
@@ -30,7 +30,7 @@ export class Collabora extends pulumi.ComponentResource {
           name: "collabora",
           namespace: ctx.namespace,
           labels,
-          image: `${IMAGES.collabora.repository}:${IMAGES.collabora.tag}`,
+          image: imageRef("collabora", ctx.channel),
           containerPort: 9980,
           replicas: replicasFor(ctx.state),
           resources: resourcesFor("collabora", ctx.users),

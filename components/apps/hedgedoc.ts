@@ -3,7 +3,7 @@
  * uploaded images in the bundle's bucket, login only through Keycloak (OAuth2).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGES } from "../versions";
+import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
@@ -75,7 +75,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
           name: "hedgedoc",
           namespace: ctx.namespace,
           labels,
-          image: `${IMAGES.hedgedoc.repository}:${IMAGES.hedgedoc.tag}`,
+          image: imageRef("hedgedoc", ctx.channel),
           containerPort: 3000,
           replicas: replicasFor(ctx.state),
           resources: resourcesFor("hedgedoc", ctx.users),

@@ -25,6 +25,7 @@ import { LABELS, PLATFORM } from "../conventions";
 import { publicRoute } from "../routes";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName, webApp } from "./common";
 import { resourcesFor } from "./sizing";
+import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
 export interface JitsiArgs {
@@ -45,6 +46,12 @@ export interface JitsiArgs {
   enabled?: boolean;
   /** Replicas of the Keycloak adapter. Default 1; 0 closes logins (suspended tenant). */
   adapterReplicas?: number;
+  /**
+   * Replicas of the web front (stateless nginx + config) and of the adapter, spread over nodes
+   * with budgets when >= 2 (the shared Jitsi: 2). Prosody and Jicofo stay single: the pinned
+   * chart runs them as single instances (docs/operations.md). Default: `adapterReplicas` / 1.
+   */
+  frontReplicas?: number;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -60,6 +67,9 @@ export interface JitsiAuth {
   /** Secret in the release's namespace holding the client secret under `OIDC_CLIENT_SECRET`. */
   clientSecretName: string;
 }
+
+/** Pod selector of the chart's web Deployment (release `jitsi`). */
+export const JITSI_WEB_SELECTOR = { "app.kubernetes.io/name": "jitsi-meet", "app.kubernetes.io/instance": "jitsi", "app.kubernetes.io/component": "web" };
 
 /** JWT app id: `iss`/`aud` of the tokens the adapter mints and Prosody accepts. */
 export const JWT_APP_ID = "liiibre";
@@ -95,7 +105,8 @@ export const JITSI_SECRETS = { jwt: "jitsi-jwt", jicofo: "jitsi-jicofo", jvb: "j
  * `jicofo.xmpp.existingSecretName`, `jvb.xmpp.existingSecretName`, so no upgrade ever
  * generates new XMPP passwords). Only Prosody gets the JWT secret.
  */
-export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo">): Record<string, unknown> {
+export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo" | "frontReplicas">): Record<string, unknown> {
+  const front = args.frontReplicas ?? 1;
   const media = { [LABELS.nodeMedia]: "true" };
   const mediaToleration = [{ key: LABELS.nodeMedia, operator: "Equal", value: "true", effect: "NoSchedule" }];
   return {
@@ -116,6 +127,9 @@ export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBi
       XMPP_MUC_MODULES: "muc_wait_for_host",
     },
     web: {
+      // Stateless front: with 2+ replicas, one per node (a budget in JitsiMeet keeps one up).
+      replicaCount: front,
+      ...(front >= 2 ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: JITSI_WEB_SELECTOR }, topologyKey: HOSTNAME_TOPOLOGY }] } } } : {}),
       extraEnvs: {
         RESOLUTION: String(args.resolution),
         RESOLUTION_MIN: String(Math.min(RESOLUTION_MIN, args.resolution)),
@@ -175,6 +189,13 @@ export class JitsiMeet extends pulumi.ComponentResource {
       this.registerOutputs({ url: this.url });
       return;
     }
+    const front = args.frontReplicas ?? 1;
+    podDisruptionBudget(`${name}-web-pdb`, { name: "jitsi-web", namespace: args.namespace, replicas: front, matchLabels: JITSI_WEB_SELECTOR, labels: args.labels }, { ...child, dependsOn: args.dependsOn });
+    podDisruptionBudget(
+      `${name}-adapter-pdb`,
+      { name: "jitsi-keycloak-adapter", namespace: args.namespace, replicas: front, matchLabels: { "app.kubernetes.io/name": "jitsi-keycloak-adapter", "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` }, labels: args.labels },
+      { ...child, dependsOn: args.dependsOn },
+    );
     const values = jitsiValues(args);
     const labels = { ...args.labels, "app.kubernetes.io/component": "jitsi-keycloak-adapter" };
     const adapter = webApp(
@@ -185,7 +206,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         labels: { ...labels, "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` },
         image: `${IMAGES.jitsiKeycloakAdapter.repository}:${IMAGES.jitsiKeycloakAdapter.tag}`,
         containerPort: ADAPTER_PORT,
-        replicas: args.adapterReplicas ?? 1,
+        replicas: args.frontReplicas ?? args.adapterReplicas ?? 1,
         resources: resourcesFor("jitsi-adapter", 0),
         probePath: "/health",
         nodeSelector: APPS_NODE_SELECTOR,

@@ -17,13 +17,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
-import { CHARTS, IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../versions";
+import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
 import { PLATFORM } from "../conventions";
 import { publicRoute, type PublicRouteArgs } from "../routes";
 import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
+import { synapseEmailConfig } from "../ops/mail";
+import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 
 /** Version of synapse-s3-storage-provider installed next to Synapse (PyPI, exact; versions.ts). */
 export const S3_STORAGE_PROVIDER_VERSION = SYNAPSE_S3_PROVIDER_LOCK.find((p) => p.name === "synapse-s3-storage-provider")!.version;
@@ -45,6 +47,9 @@ export function s3ProviderInstallCommand(lock: typeof SYNAPSE_S3_PROVIDER_LOCK =
     "--target", "/s3-storage-provider", "-r", "/requirements/requirements.txt",
   ];
 }
+
+/** Pod selector of the chart's Element Web Deployment (release `matrix`). */
+export const ELEMENT_WEB_SELECTOR = { "app.kubernetes.io/instance": "matrix-element-web" };
 
 /** ConfigMap holding the provider's requirements file (mounted in the init container). */
 export const S3_PROVIDER_REQUIREMENTS = "synapse-s3-provider-requirements";
@@ -117,7 +122,7 @@ export const SYNAPSE_TLS_SECRET = `${MATRIX_RELEASE}-synapse-certmanager-tls`;
 
 /** What the `matrix-stack` values of a bundle are computed from (plain data). */
 export interface MatrixValuesInput {
-  ctx: Pick<AppContext, "domain" | "users" | "state" | "s3" | "oidc">;
+  ctx: Pick<AppContext, "domain" | "users" | "state" | "s3" | "oidc" | "mail" | "instances">;
   database: { host: string; port: number; appSecretName: string };
   /** The bundle's media bucket. */
   bucket: string;
@@ -130,6 +135,7 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
   const { ctx } = i;
   const hs = hostOf("matrix", ctx.domain);
   const wk = matrixWellKnown(ctx.domain);
+  const webReplicas = ctx.instances ?? 1;
   return {
     serverName: ctx.domain,
     certManager: { clusterIssuer: PLATFORM.clusterIssuer },
@@ -165,6 +171,8 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
       additional: {
         "10-liiibre.yaml": { config: toYaml(synapseConfig(ctx, i.bucket)) },
         "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
+        // Notifications through the relay (liiibre:mail): the section holds smtp_pass, so a Secret key.
+        ...(ctx.mail ? { "30-liiibre-mail.yaml": { configSecret: "synapse-liiibre", configSecretKey: "mail.yaml" } } : {}),
       },
       extraEnv: [
         // boto3 reads the credentials from this file (its default chain); the chart takes no secretKeyRef env.
@@ -199,7 +207,9 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
     },
     elementWeb: {
       enabled: true,
-      replicas: replicasFor(ctx.state),
+      // Stateless: with `ha`, two replicas spread over nodes, with a budget (Matrix); suspended: 0.
+      replicas: replicasFor(ctx.state, webReplicas),
+      ...(webReplicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(ELEMENT_WEB_SELECTOR) } : {}),
       ingress: { host: hostOf("chat", ctx.domain) },
       resources: resourcesFor("element-web", ctx.users),
       nodeSelector: APPS_NODE_SELECTOR,
@@ -274,6 +284,8 @@ export class Matrix extends pulumi.ComponentResource {
           registration: registration.result,
           "signing.key": pulumi.interpolate`ed25519 ${SIGNING_KEY_ID} ${signingSeed.base64}`,
           "secrets.yaml": pulumi.interpolate`form_secret: "${form.result}"\n`,
+          // Notifications through the relay (liiibre:mail): the section holds smtp_pass.
+          ...(ctx.mail && ctx.mailPassword ? { "mail.yaml": ctx.mailPassword.apply((p) => toYaml(synapseEmailConfig(ctx.mail!, p))) } : {}),
         },
       },
       child,
@@ -294,7 +306,11 @@ export class Matrix extends pulumi.ComponentResource {
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
         matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName }),
       );
-    const release = helmRelease(`${name}-release`, CHARTS.matrixStack, { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
+    const webReplicas = ctx.instances ?? 1;
+    if (ctx.state === "active") {
+      podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
+    }
+    const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
     publicRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] });
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }

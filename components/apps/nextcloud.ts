@@ -11,13 +11,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CHARTS, IMAGES } from "../versions";
+import { IMAGES, imageRef, chartPin } from "../versions";
 import { nextcloudQuota } from "../units";
 import { PLATFORM } from "../conventions";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
 import { ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
+import { nextcloudMailValues } from "../ops/mail";
+import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
 import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
@@ -29,7 +31,7 @@ export const OFFICE_FORMATS = {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The `before-starting` hook: idempotent occ settings (no secret inline: env vars only). */
-export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim">): string {
+export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim"> & { slug?: string }): string {
   const lines = [
     "#!/bin/sh",
     "set -eu",
@@ -121,7 +123,7 @@ export const NEXTCLOUD_SECRET = "nextcloud-liiibre";
 
 /** What the `nextcloud` values of a bundle are computed from (plain data). */
 export interface NextcloudValuesInput {
-  ctx: Pick<AppContext, "apps" | "domain" | "namespace" | "quotaPerUserGB" | "oidc" | "groups" | "scim" | "users" | "state" | "s3">;
+  ctx: Pick<AppContext, "apps" | "domain" | "namespace" | "quotaPerUserGB" | "oidc" | "groups" | "scim" | "users" | "state" | "s3" | "mail"> & { slug?: string };
   database: { host: string; port: number; appSecretName: string };
   /** The bundle's Nextcloud bucket (primary storage). */
   bucket: string;
@@ -145,7 +147,15 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
     nextcloud: {
       host,
       trustedDomains: [host],
-      existingSecret: { enabled: true, secretName: NEXTCLOUD_SECRET, usernameKey: "nextcloud-username", passwordKey: "nextcloud-password" },
+      existingSecret: {
+        enabled: true,
+        secretName: NEXTCLOUD_SECRET,
+        usernameKey: "nextcloud-username",
+        passwordKey: "nextcloud-password",
+        // The relay (liiibre:mail): host, user and password from the same Secret (Nextcloud sets them).
+        ...(ctx.mail ? { smtpHostKey: "smtp-host", smtpUsernameKey: "smtp-username", smtpPasswordKey: "smtp-password" } : {}),
+      },
+      ...(ctx.mail ? { mail: nextcloudMailValues(ctx.mail) } : {}),
       objectStore: {
         s3: {
           enabled: true,
@@ -216,6 +226,8 @@ export class Nextcloud extends pulumi.ComponentResource {
       "nextcloud-password": admin.result,
       "redis-password": redisPassword.result,
     };
+    // The relay (liiibre:mail): the chart reads host, user and password from this Secret.
+    if (ctx.mail && ctx.mailPassword) Object.assign(secretData, { "smtp-host": ctx.mail.host, "smtp-username": ctx.mail.user, "smtp-password": ctx.mailPassword });
     const secret = opaqueSecret(`${name}-secret`, { name: NEXTCLOUD_SECRET, namespace: ctx.namespace, labels, stringData: secretData }, child);
 
     const db = ctx.databases.nextcloud;
@@ -245,7 +257,7 @@ export class Nextcloud extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "redis",
-                  image: `${IMAGES.redis.repository}:${IMAGES.redis.tag}`,
+                  image: imageRef("redis", ctx.channel),
                   // The password reaches redis as configuration on stdin (a here-document), never argv.
                   args: ["sh", "-c", REDIS_START],
                   env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "redis-password" } } }],
@@ -274,9 +286,62 @@ export class Nextcloud extends pulumi.ComponentResource {
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
         nextcloudValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName }),
       );
+    // Organisation admins (components/ops/org-admins.ts): members of `<slug>-admins` become group admins.
+    const grants = adminGrants(ctx.slug, ctx.groups?.filter((g) => g.active).map((g) => g.slug));
+    const syncScript = new k8s.core.v1.ConfigMap(
+      `${name}-org-admins-script`,
+      { metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels }, data: { "sync.py": ORG_ADMINS_SCRIPT } },
+      child,
+    );
+    new k8s.batch.v1.CronJob(
+      `${name}-org-admins`,
+      {
+        metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels },
+        spec: {
+          schedule: "*/15 * * * *",
+          concurrencyPolicy: "Forbid",
+          suspend: ctx.state !== "active",
+          successfulJobsHistoryLimit: 1,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 1,
+              activeDeadlineSeconds: 600,
+              template: {
+                metadata: { labels },
+                spec: {
+                  restartPolicy: "Never",
+                  automountServiceAccountToken: false,
+                  securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+                  nodeSelector: APPS_NODE_SELECTOR,
+                  containers: [
+                    {
+                      name: "sync",
+                      image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
+                      command: ["python3", "/script/sync.py"],
+                      env: [
+                        { name: "NC_URL", value: `http://nextcloud.${ctx.namespace}.svc:8080` },
+                        { name: "NC_HOST", value: this.host },
+                        { name: "NC_USER", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "nextcloud-username" } } },
+                        { name: "NC_PASSWORD", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "nextcloud-password" } } },
+                        { name: "GRANTS", value: JSON.stringify(grants) },
+                      ],
+                      resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+                      volumeMounts: [{ name: "script", mountPath: "/script", readOnly: true }],
+                    },
+                  ],
+                  volumes: [{ name: "script", configMap: { name: "nextcloud-org-admins" } }],
+                },
+              },
+            },
+          },
+        },
+      },
+      { ...child, dependsOn: [secret, syncScript] },
+    );
     this.release = helmRelease(
       `${name}-release`,
-      CHARTS.nextcloud,
+      chartPin("nextcloud", ctx.channel),
       { releaseName: "nextcloud", namespace: ctx.namespace, values },
       { ...child, dependsOn: [secret] },
     );

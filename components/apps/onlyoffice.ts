@@ -4,7 +4,7 @@
  * Document Server are signed with a JWT secret from @pulumi/random.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGES } from "../versions";
+import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
@@ -32,7 +32,7 @@ export class OnlyOffice extends pulumi.ComponentResource {
           name: "onlyoffice",
           namespace: ctx.namespace,
           labels,
-          image: `${IMAGES.onlyoffice.repository}:${IMAGES.onlyoffice.tag}`,
+          image: imageRef("onlyoffice", ctx.channel),
           containerPort: 80,
           replicas: replicasFor(ctx.state),
           resources: resourcesFor("onlyoffice", ctx.users),

@@ -8,6 +8,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { AppName, Tenant } from "../config";
 import type { Workload } from "./sizing";
+import type { MailRelay } from "../ops/mail";
+import type { Channel } from "../versions";
 import type { PostgresClusterOutputs, S3Endpoint, TenantStorageOutputs } from "../storage/contracts";
 
 /** An OIDC client registered in Keycloak for one app of one bundle. */
@@ -75,6 +77,14 @@ export interface AppContext {
     keycloak: { url: string; internalUrl: string; realm: string };
   };
   provider: k8s.Provider;
+  /** Upgrade wave of the bundle: which pins of components/versions.ts its apps use. Default stable. */
+  channel?: Channel;
+  /** Replicas of the bundle's stateless app workloads (2 with `ha`). Default 1. */
+  instances?: number;
+  /** The transactional-mail relay (`liiibre:mail`), when configured; apps that send mail use it. */
+  mail?: MailRelay;
+  /** The relay password (secret config `liiibre:mailPassword`), set with `mail`. */
+  mailPassword?: pulumi.Output<string>;
 }
 
 export interface AppInstance {

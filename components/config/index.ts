@@ -28,7 +28,11 @@ export function parseEstate(raw: RawConfig): Estate {
   if (problems.length) throw new ConfigError(problems);
   return {
     ...parsed,
-    tenants: parsed.tenants.map((t) => ({ ...t, quotaPerUserGB: t.quotaPerUserGB ?? parsed.offer.quotaPerUserGB })),
+    tenants: parsed.tenants.map((t) => ({
+      ...t,
+      quotaPerUserGB: t.quotaPerUserGB ?? parsed.offer.quotaPerUserGB,
+      ha: t.ha ?? t.users > parsed.operations.haAboveUsers,
+    })),
   };
 }
 

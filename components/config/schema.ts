@@ -99,6 +99,13 @@ const boundedText = (min: number, max: number, what: string) =>
     .min(min, { error: `expected ${what}` })
     .max(max, { error: `expected ${what}` })
     .regex(/^[^\u0000-\u001f\u007f]*$/, { error: `expected ${what} (no control characters)` });
+/** `HH:MM-HH:MM` (UTC); the end may be earlier than the start (the window wraps past midnight). */
+export const TIME_WINDOW_PATTERN = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+const timeWindow = () =>
+  z
+    .string({ error: "expected a UTC time window HH:MM-HH:MM such as 01:00-05:00" })
+    .regex(TIME_WINDOW_PATTERN, { error: "expected a UTC time window HH:MM-HH:MM such as 01:00-05:00" })
+    .refine((v) => v.slice(0, 5) !== v.slice(6), { error: "expected a UTC time window HH:MM-HH:MM such as 01:00-05:00 (start and end differ)" });
 
 // ---------------------------------------------------------------------------------------
 // Sections
@@ -327,12 +334,30 @@ export const BackupSchema = z.strictObject({
   /** k8up restic schedules (cron, UTC) and retention. */
   k8up: z
     .strictObject({
-      backup: cron().default("15 2 * * *"),
-      check: cron().default("30 4 * * 0"),
-      prune: cron().default("45 5 * * 0"),
+      /** Fixed cron for every namespace's backup; omit (the default) to spread them over `backup.windows.volumeBackup` by slug. */
+      backup: cron().optional(),
+      /** Fixed cron of the weekly `restic check`; omit (the default) to spread it over `backup.windows.prune` by slug. */
+      check: cron().optional(),
+      /** Fixed cron of the weekly prune; omit (the default) to spread it over `backup.windows.prune` by slug. */
+      prune: cron().optional(),
       keepDaily: int(1).default(7),
       keepWeekly: int(0).default(4),
       keepMonthly: int(0).default(6),
+    })
+    .prefault({}),
+  /**
+   * Windows (UTC, `HH:MM-HH:MM`, may wrap past midnight) the spread schedules fall in: each
+   * namespace's job starts at a minute derived from a stable hash of its slug (components/ops/schedules.ts),
+   * so Helsinki never receives every job at once. `pruneWeekday` (0 = Sunday) is the day of the
+   * weekly check and prune. Defaults: base backups 00:30-03:30, volume backups 01:00-05:00,
+   * prune/check 04:00-07:00 on Sunday.
+   */
+  windows: z
+    .strictObject({
+      baseBackup: timeWindow().default("00:30-03:30"),
+      volumeBackup: timeWindow().default("01:00-05:00"),
+      prune: timeWindow().default("04:00-07:00"),
+      pruneWeekday: int(0, 6).default(0),
     })
     .prefault({}),
 });
@@ -404,6 +429,10 @@ export const TenantSchema = z.strictObject({
   state: z.enum(TENANT_STATES).default("active"),
   /** Give the organisation its own Keycloak realm instead of an organization in the estate realm. Default false. */
   dedicatedRealm: bool().default(false),
+  /** Upgrade wave: `canary` organisations get the canary pins of components/versions.ts first. Default `stable`. */
+  channel: z.enum(["canary", "stable"]).default("stable"),
+  /** Two instances of each app and of each database. Default: true when `users` > `operations.haAboveUsers`. */
+  ha: bool().optional(),
   /**
    * Shared instance only: its members may find and share with the members of the other
    * organisations that allow it too (by default an organisation of the shared instance sees only
@@ -445,6 +474,83 @@ export const ShardingSchema = z.strictObject({
   maxResourcesPerStack: int(100, MAX_RESOURCES_PER_STACK).default(MAX_RESOURCES_PER_STACK),
 });
 
+// --- operations (issue 12): alerting, transactional mail, waves, availability ------------
+
+export const ALERT_SEVERITIES = ["critical", "warning", "info"] as const;
+export const ALERT_RECEIVERS = ["email", "webhook"] as const;
+
+export const MonitoringSchema = z.strictObject({
+  alerting: z
+    .strictObject({
+      /** Where alerts go; each receiver is optional, a route may only name a configured one. */
+      receivers: z
+        .strictObject({
+          /** E-mail through the `mail` relay (from `mail.from.alerts`). */
+          email: z.strictObject({ to: z.array(email()).min(1, { error: "expected at least one e-mail address" }) }).optional(),
+          /**
+           * An Alertmanager webhook, e.g. a Matrix bridge (matrix-alertmanager-receiver) posting
+           * to the ops room: its URL, in-cluster or public (no credentials in it: it is not secret).
+           */
+          webhook: z.strictObject({ url: z.url({ error: "expected an http(s) URL" }) }).optional(),
+        })
+        .prefault({}),
+      /**
+       * Receivers per severity. Defaults: critical → every configured receiver; warning → the
+       * webhook (the e-mail when there is no webhook); info → none (Grafana only).
+       */
+      routes: z
+        .strictObject({
+          critical: z.array(z.enum(ALERT_RECEIVERS)).optional(),
+          warning: z.array(z.enum(ALERT_RECEIVERS)).optional(),
+          info: z.array(z.enum(ALERT_RECEIVERS)).optional(),
+        })
+        .prefault({}),
+      /** How often a still-firing alert is sent again. Default `4h`. */
+      repeatInterval: z.string().regex(/^\d+[mh]$/, { error: "expected a duration such as 30m or 4h" }).default("4h"),
+    })
+    .prefault({}),
+});
+
+export const MAIL_TLS_MODES = ["starttls", "tls", "none"] as const;
+
+/** The one transactional-mail relay (password: secret config `liiibre:mailPassword`). */
+export const MailSchema = z.strictObject({
+  /** SMTP relay host. */
+  host: domain(),
+  /** SMTP port. Default 587 (submission, STARTTLS). */
+  port: int(1, 65535).default(587),
+  /** `starttls` (587), `tls` (implicit TLS, 465) or `none` (local relay only). Default `starttls`. */
+  tls: z.enum(MAIL_TLS_MODES).default("starttls"),
+  /** SMTP user name. */
+  user: text(),
+  /** Sender addresses per purpose; each defaults to `default`. */
+  from: z.strictObject({
+    /** Fallback sender, e.g. `noreply@liiibre.coop`. */
+    default: email(),
+    /** Keycloak: password resets, verification. */
+    accounts: email().optional(),
+    /** Nextcloud shares and activity, Synapse notifications. */
+    notifications: email().optional(),
+    /** Alertmanager. */
+    alerts: email().optional(),
+  }),
+});
+
+export const OperationsSchema = z.strictObject({
+  /** Organisations with more users than this get `ha: true` by default. Default 500. */
+  haAboveUsers: int(1).default(500),
+  /** Coordinated node reboots after unattended upgrades (kured). */
+  reboots: z
+    .strictObject({
+      /** Deploy kured. Default true. */
+      enabled: bool().default(true),
+      /** Days and UTC window kured may reboot in. Default every day 03:00-06:00. */
+      days: z.array(z.enum(["mo", "tu", "we", "th", "fr", "sa", "su"])).min(1).default(["mo", "tu", "we", "th", "fr", "sa", "su"]),
+      window: timeWindow().default("03:00-06:00"),
+    })
+    .prefault({}),
+});
+
 /** The whole `liiibre:` namespace. Top-level keys are the Pulumi config keys. */
 export const EstateSchema = z.strictObject({
   hetzner: HetznerSchema,
@@ -461,16 +567,22 @@ export const EstateSchema = z.strictObject({
   tenants: z.array(TenantSchema).default([]),
   /** Platform stack and tenant-shard stacks (docs/scaling.md). Default: sharded over `s00`…`s63`. */
   sharding: ShardingSchema.prefault({}),
+  /** Alerting (receivers, routes by severity). */
+  monitoring: MonitoringSchema.prefault({}),
+  /** The transactional-mail relay; omit only where nothing may send mail (dev). */
+  mail: MailSchema.optional(),
+  /** High availability defaults and node reboots. */
+  operations: OperationsSchema.prefault({}),
 });
 
 /** Config keys under `liiibre:` that hold secrets; they are read with `requireSecret`, never validated here. */
-export const SECRET_KEYS = ["sshPrivateKey"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "mailPassword"] as const;
 
 export type EstateInput = z.input<typeof EstateSchema>;
 type ParsedEstate = z.output<typeof EstateSchema>;
 export type ParsedTenant = ParsedEstate["tenants"][number];
-/** A tenant after normalisation: its per-user quota resolved. */
-export type Tenant = Omit<ParsedTenant, "quotaPerUserGB"> & { quotaPerUserGB: number };
+/** A tenant after normalisation: its per-user quota and its `ha` default resolved. */
+export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha"> & { quotaPerUserGB: number; ha: boolean };
 /** The validated estate, with every default applied. */
 export type Estate = Omit<ParsedEstate, "tenants"> & { tenants: Tenant[] };
 export type NodePool = Estate["nodePools"][number];

@@ -1,6 +1,7 @@
 /**
  * Cloud-init user data of a cloud server: a `#cloud-config` document that prepares a Debian
- * host for k0s (kernel modules, sysctls, SSH hardening) and, for pools with a data volume,
+ * host for k0s (kernel modules, sysctls, SSH hardening, unattended security upgrades without
+ * automatic reboots: kured coordinates those) and, for pools with a data volume,
  * mounts the Hetzner volume under /mnt/disks/ where the local-volume provisioner finds it.
  *
  * It depends only on the server's own pool settings: never on the k0s version, the other
@@ -52,6 +53,18 @@ export function cloudInitUserData(opts: UserDataOptions): string {
       permissions: "0644",
     },
     {
+      // Unattended security upgrades; reboots are kured's (coordinated, one node at a time,
+      // respecting PodDisruptionBudgets), never the node's own.
+      path: "/etc/apt/apt.conf.d/20auto-upgrades",
+      content: 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
+      permissions: "0644",
+    },
+    {
+      path: "/etc/apt/apt.conf.d/52liiibre-unattended-upgrades",
+      content: 'Unattended-Upgrade::Automatic-Reboot "false";\n',
+      permissions: "0644",
+    },
+    {
       path: "/etc/ssh/sshd_config.d/90-liiibre.conf",
       content: "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n",
       permissions: "0644",
@@ -83,7 +96,7 @@ export function cloudInitUserData(opts: UserDataOptions): string {
   }
   const doc = {
     package_update: true,
-    packages: ["ca-certificates", "curl", "iptables", "open-iscsi", "nfs-common"],
+    packages: ["ca-certificates", "curl", "iptables", "open-iscsi", "nfs-common", "unattended-upgrades"],
     write_files: writeFiles,
     runcmd,
   };

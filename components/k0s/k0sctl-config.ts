@@ -10,8 +10,24 @@
  */
 import type { NodeRole, Taint } from "../hetzner/nodes";
 
-/** Hook run on cloud hosts before k0sctl configures them. */
+/**
+ * Hook run on cloud hosts right after k0sctl has connected and detected the OS (`connect.after`,
+ * k0sctl >= 0.26), before PrepareHosts installs packages and k0s binaries: a fresh server may
+ * still be running cloud-init (apt, sysctls), and the two must not race. (`apply.before` ran
+ * only after PrepareHosts and InstallBinaries: too late.)
+ */
 export const CLOUD_INIT_WAIT = "cloud-init status --wait > /dev/null 2>&1 || true";
+
+/**
+ * Hook run on every host (dedicated ones have no cloud-init; older cloud servers' user data is
+ * frozen): unattended security upgrades, without automatic reboot, installed and
+ * switched on idempotently at every apply; reboots are coordinated by kured (docs/operations.md).
+ * No `$` in it: k0sctl expands variables in the whole document.
+ */
+export const UNATTENDED_UPGRADES_HOOK =
+  "dpkg -s unattended-upgrades > /dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unattended-upgrades > /dev/null); " +
+  "printf 'APT::Periodic::Update-Package-Lists \"1\";\\nAPT::Periodic::Unattended-Upgrade \"1\";\\n' > /etc/apt/apt.conf.d/20auto-upgrades; " +
+  "printf 'Unattended-Upgrade::Automatic-Reboot \"false\";\\n' > /etc/apt/apt.conf.d/52liiibre-unattended-upgrades";
 
 /** Environment variable holding the path of the SSH private key file while k0sctl runs. */
 export const SSH_KEY_PATH_VAR = "K0SCTL_SSH_KEY_PATH";
@@ -110,7 +126,9 @@ export function k0sctlConfig(input: K0sctlInput) {
           privateAddress: h.privateAddress,
           ...(flags.length ? { installFlags: flags } : {}),
           // A fresh cloud server may still be running cloud-init (packages, sysctls) when SSH is up.
-          ...(h.kind === "cloud" ? { hooks: { apply: { before: [CLOUD_INIT_WAIT] } } } : {}),
+          // Cloud hosts: wait for cloud-init first (it installs unattended-upgrades on new servers);
+          // the upgrades hook also covers servers whose user data predates it (userData is ignored).
+          hooks: { connect: { after: h.kind === "cloud" ? [CLOUD_INIT_WAIT, UNATTENDED_UPGRADES_HOOK] : [UNATTENDED_UPGRADES_HOOK] } },
           ...(h.reset ? { reset: true } : {}),
         };
       }),

@@ -4,6 +4,7 @@
  * is written to a 0600 temporary file removed on exit, and only its path reaches k0sctl.
  */
 import { SSH_KEY_PATH_VAR } from "./k0sctl-config";
+import { K0SCTL_VERSION } from "../versions";
 
 const WITH_KEY = `set -eu
 umask 077
@@ -13,6 +14,8 @@ printf '%s\\n' "$LIIIBRE_SSH_PRIVATE_KEY" > "$key_file"
 unset LIIIBRE_SSH_PRIVATE_KEY
 export ${SSH_KEY_PATH_VAR}="$key_file"
 command -v k0sctl >/dev/null || { echo "error: k0sctl is not installed (see docs/operations.md)" >&2; exit 127; }
+k0sctl_version=$(k0sctl version < /dev/null 2>/dev/null | sed -n 's/^version: *//p')
+[ "$k0sctl_version" = "${K0SCTL_VERSION}" ] || { echo "error: k0sctl ${K0SCTL_VERSION} is required (components/versions.ts), found \${k0sctl_version:-an unknown version}; see docs/operations.md" >&2; exit 127; }
 `;
 
 /**

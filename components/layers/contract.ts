@@ -33,7 +33,9 @@ const SettingsSchema = z.strictObject({
   primaryNoncurrentVersionDays: z.number().int(),
   backupNoncurrentVersionDays: z.number().int(),
   databaseRetentionDays: z.number().int(),
-  k8up: z.strictObject({ backup: z.string(), check: z.string(), prune: z.string(), keepDaily: z.number().int(), keepWeekly: z.number().int(), keepMonthly: z.number().int() }),
+  k8up: z.strictObject({ keepDaily: z.number().int(), keepWeekly: z.number().int(), keepMonthly: z.number().int() }),
+  /** Backup and prune windows; each organisation's times derive from its slug within them (components/ops/schedules.ts). */
+  windows: z.strictObject({ baseBackup: z.string(), volumeBackup: z.string(), prune: z.string(), pruneWeekday: z.number().int() }),
   databaseRecovery: z.strictObject({ generation: z.number().int(), restoring: z.boolean(), targetTime: z.string().optional() }),
 });
 

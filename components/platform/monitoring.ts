@@ -20,6 +20,9 @@ import { adminOnly } from "./access";
 import { INGRESS_CLASS, PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
 import { HCLOUD_STORAGE_CLASS } from "./hcloud";
 import { LOCAL_STORAGE_CLASS } from "./local-volumes";
+import { Alerting, alertmanagerConfig, minioScrapeConfigs } from "../ops/alerting";
+import { SHARED_REPLICAS, nodesIn } from "../ops/availability";
+import { ALERTMANAGER_SMTP_SECRET, mailPassword, mailRelay } from "../ops/mail";
 
 /** Node label of the pool(s) monitoring runs on. */
 export const MONITORING_NODE_LABEL = `${PREFIX}/monitoring`;
@@ -46,10 +49,47 @@ const pvc = (storageClass: string, size: string) => ({
   volumeClaimTemplate: { spec: { storageClassName: storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } },
 });
 
+/**
+ * Replicas of monitoring's essentials (Prometheus, Alertmanager): 2 spread over the
+ * monitoring nodes when there are two of them, each with a budget; 1 otherwise (no budget: it
+ * would block drains). Grafana stays single (its SQLite volume is ReadWriteOnce; dashboards are
+ * code, nothing is lost with it).
+ */
+export function monitoringReplicas(estate: Estate): number {
+  const pools = estate.nodePools.filter((p) => p.labels[MONITORING_NODE_LABEL] === "true");
+  const candidates = (pools.length ? pools : estate.nodePools).map((p) => p.name);
+  return Math.min(SHARED_REPLICAS, Math.max(1, nodesIn(estate, candidates)));
+}
+
+/** Operations' additions to the kube-prometheus-stack values (issue 12): alerting, scrape jobs, HA. */
+function operationsValues(estate: Estate): { prometheus: Record<string, unknown>; alertmanager: Record<string, unknown>; alertmanagerSpec: Record<string, unknown>; defaultRules: Record<string, unknown> } {
+  const n = monitoringReplicas(estate);
+  const ha = n >= 2;
+  return {
+    prometheus: {
+      podDisruptionBudget: { enabled: ha, minAvailable: 1 },
+    },
+    alertmanager: {
+      config: alertmanagerConfig(estate),
+      podDisruptionBudget: { enabled: ha, minAvailable: 1 },
+    },
+    alertmanagerSpec: {
+      replicas: n,
+      podAntiAffinity: ha ? "hard" : "soft",
+      ...(mailRelay(estate) ? { secrets: [ALERTMANAGER_SMTP_SECRET] } : {}),
+    },
+    // Our rules (components/ops/alert-rules.ts) replace these two upstream ones.
+    defaultRules: { disabled: { KubePodCrashLooping: true, KubeNodeNotReady: true } },
+  };
+}
+
 export function kubePrometheusStackValues(estate: Estate): Record<string, unknown> {
   const { nodeSelector, storageClass } = monitoringPlacement(estate);
   const grafanaHost = `grafana.${estate.sharedServices.baseDomain}`;
+  const ops = operationsValues(estate);
+  const n = monitoringReplicas(estate);
   return {
+    defaultRules: ops.defaultRules,
     crds: { enabled: true },
     kubeControllerManager: { enabled: false },
     kubeScheduler: { enabled: false },
@@ -65,9 +105,13 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
         serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false,
         ruleSelectorNilUsesHelmValues: false,
+        replicas: n,
+        podAntiAffinity: n >= 2 ? "hard" : "soft",
+        additionalScrapeConfigs: minioScrapeConfigs(estate),
       },
+      ...ops.prometheus,
     },
-    alertmanager: { alertmanagerSpec: { nodeSelector, storage: pvc(storageClass, "5Gi") } },
+    alertmanager: { ...ops.alertmanager, alertmanagerSpec: { nodeSelector, storage: pvc(storageClass, "5Gi"), ...ops.alertmanagerSpec } },
     grafana: {
       // The chart reads the keys `admin-user` and `admin-password` (its defaults) from this Secret.
       admin: { existingSecret: GRAFANA_ADMIN_SECRET },
@@ -190,7 +234,14 @@ export class Monitoring extends pulumi.ComponentResource {
       },
       { parent: this, provider },
     );
-    this.stack = release("kube-prometheus-stack", { pin: CHARTS.kubePrometheusStack, namespace: ns.metadata.name, values: kubePrometheusStackValues(estate) }, { parent: this, provider, dependsOn: [admin] });
+    // The relay password Alertmanager reads from a mounted file (alertmanagerSpec.secrets).
+    const relay = mailRelay(estate);
+    const smtp = relay
+      ? [new k8s.core.v1.Secret(`${name}-alertmanager-smtp`, { metadata: { name: ALERTMANAGER_SMTP_SECRET, namespace: ns.metadata.name }, type: "Opaque", stringData: { password: mailPassword() } }, { parent: this, provider })]
+      : [];
+    this.stack = release("kube-prometheus-stack", { pin: CHARTS.kubePrometheusStack, namespace: ns.metadata.name, values: kubePrometheusStackValues(estate) }, { parent: this, provider, dependsOn: [admin, ...smtp] });
+    // Alert rules and dashboards need the stack's CRDs and sidecar.
+    new Alerting(`${name}-alerting`, { estate, provider, namespace: ns.metadata.name }, { parent: this, dependsOn: [this.stack] });
     this.loki = release("loki", { pin: CHARTS.loki, namespace: ns.metadata.name, values: lokiValues(estate) }, { parent: this, provider });
     release("alloy", { pin: CHARTS.alloy, namespace: ns.metadata.name, values: alloyValues(estate) }, { parent: this, provider, dependsOn: [this.loki] });
     this.registerOutputs({});

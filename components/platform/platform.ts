@@ -11,6 +11,7 @@ import { HcloudIntegration } from "./hcloud";
 import { Edge } from "./edge";
 import { LocalVolumes } from "./local-volumes";
 import { Monitoring } from "./monitoring";
+import { NodeReboots } from "../ops/reboots";
 
 export interface PlatformArgs {
   estate: Estate;
@@ -47,6 +48,8 @@ export class Platform extends pulumi.ComponentResource {
       { email: estate.cluster.letsEncryptEmail, provider, crds: [this.ingress.gatewayApiCrds], dependsOn: [this.ingress.gateway] },
       { parent: this },
     );
+    // Coordinated reboots after unattended upgrades (components/ops/reboots.ts); asks Prometheus first.
+    new NodeReboots(`${name}-reboots`, { estate, provider }, { parent: this, dependsOn: [this.monitoring] });
     this.ready = [this.hcloud, this.localVolumes, this.ingress, this.certManager];
     this.registerOutputs({});
   }

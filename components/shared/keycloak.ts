@@ -16,6 +16,8 @@ import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { VolumeBackup } from "../storage/volumeBackup";
 import type { PlatformIdentity } from "./identity";
+import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
+import { SHARED_REPLICAS } from "../ops/availability";
 import { adminOnlyMiddleware } from "../platform/access";
 import { publicRoute } from "../routes";
 
@@ -96,7 +98,9 @@ export class Keycloak extends pulumi.ComponentResource {
     const values = {
       // Objects named `keycloak`, `keycloak-headless` (the JGroups DNS query below).
       fullnameOverride: "keycloak",
-      replicas: 2,
+      replicas: SHARED_REPLICAS,
+      // The chart's default affinity already requires one pod per node; the budget keeps one up during drains.
+      podDisruptionBudget: { minAvailable: 1 },
       command: ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", "--cache-stack=kubernetes"],
       // The chart renders extraEnv as a template string.
       extraEnv: toYaml(env),
@@ -148,6 +152,7 @@ export class Keycloak extends pulumi.ComponentResource {
       this.providerArgs,
       { parent: this, dependsOn: [release] },
     );
+    const relay = mailRelay(args.estate);
     const realm = new keycloak.Realm(
       `${name}-estate-realm`,
       {
@@ -159,6 +164,8 @@ export class Keycloak extends pulumi.ComponentResource {
         duplicateEmailsAllowed: false,
         resetPasswordAllowed: true,
         sslRequired: "external",
+        // Password resets and verification mails through the relay (liiibre:mail).
+        ...(relay ? { smtpServer: keycloakSmtpServer(relay, mailPassword()) } : {}),
       },
       // Every account of the estate lives in it.
       { parent: this, provider: kc, protect: true, retainOnDelete: true },

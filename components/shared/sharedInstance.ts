@@ -14,6 +14,7 @@ import { storagePoolGB } from "../units";
 import { deployBundle } from "../tenant/bundle";
 import { tenantEnvironment } from "../tenant/environment";
 import { organization, type PlatformIdentity } from "./identity";
+import { organisationAdminsGroup } from "../ops/org-admins";
 import { OPEN_SHARING_GROUP, orgGroupName, organisationGroup } from "./membership";
 
 export interface SharedInstanceArgs {
@@ -64,6 +65,9 @@ export class SharedInstance extends pulumi.ComponentResource {
       apps: si.apps,
       groups: this.groups,
       env: tenantEnvironment(estate),
+      // ~30 organisations depend on it: its databases and stateless workloads run twice, on stable pins.
+      channel: "stable",
+      ha: true,
       storage: args.storage,
       identity,
       realm: { name: identity.estateRealm, resource: identity.estateRealmResource },
@@ -84,6 +88,12 @@ export class SharedInstance extends pulumi.ComponentResource {
           provider: identity.provider,
           dependsOn: [identity.estateRealmResource],
         },
+        this,
+      );
+      // Its admins: group admins of `org-<slug>` on the shared Nextcloud (components/ops/org-admins.ts).
+      organisationAdminsGroup(
+        `${t.slug}-admins-group`,
+        { realm: identity.estateRealm, slug: t.slug, provider: identity.provider, dependsOn: [identity.estateRealmResource] },
         this,
       );
     }

@@ -13,6 +13,7 @@ import { oidcClient, type PlatformIdentity } from "./identity";
 import { Keycloak } from "./keycloak";
 import { MembersOnly } from "./membership";
 import { SharedInstance } from "./sharedInstance";
+import { SHARED_REPLICAS } from "../ops/availability";
 
 export interface SharedServicesArgs {
   estate: Estate;
@@ -87,6 +88,8 @@ export class SharedServices extends pulumi.ComponentResource {
           clientSecretName: jitsiClient.secretName,
         },
         labels: jitsiLabels,
+        // Every organisation meets here: web front and login adapter twice, spread, with budgets.
+        frontReplicas: SHARED_REPLICAS,
         provider: storage.k8s,
         dependsOn: [jitsiNs, jitsiClientSecret],
       },

@@ -20,6 +20,15 @@ export interface BackupCloudInitArgs {
   rootPassword: string;
 }
 
+/** Daily package lists and unattended (security) upgrades (Debian's apt periodic settings). */
+export const AUTO_UPGRADES = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n';
+/**
+ * The backup server is no Kubernetes node (kured does not reach it): it reboots by itself when
+ * an upgrade needs it, at 07:30 UTC, after the backup and prune windows (liiibre:backup.windows).
+ */
+export const BACKUP_REBOOT_TIME = "07:30";
+export const BACKUP_REBOOT_POLICY = `Unattended-Upgrade::Automatic-Reboot "true";\nUnattended-Upgrade::Automatic-Reboot-Time "${BACKUP_REBOOT_TIME}";\n`;
+
 /** Mount point of drive `i` (1-based). */
 export const driveMount = (i: number): string => `/srv/minio/disk${i}`;
 
@@ -132,6 +141,8 @@ ${file("/etc/systemd/system/liiibre-minio-cert.service", "0644", certService)}
 ${file("/etc/systemd/system/liiibre-minio-cert.timer", "0644", certTimer)}
 ${file("/usr/local/sbin/liiibre-minio-certs", "0755", deployHook)}
 ${file("/usr/local/sbin/liiibre-backup-setup", "0755", setup)}
+${file("/etc/apt/apt.conf.d/20auto-upgrades", "0644", AUTO_UPGRADES)}
+${file("/etc/apt/apt.conf.d/52liiibre-unattended-upgrades", "0644", BACKUP_REBOOT_POLICY)}
 runcmd:
   - [/usr/local/sbin/liiibre-backup-setup]
 `;

@@ -43,6 +43,8 @@ export interface StorageContext {
   repositoryKey: pulumi.Input<string>;
 }
 
+import type { ScheduleWindows } from "../ops/schedules";
+
 /** Retention and schedules the storage layer applies to every tenant. */
 export interface StorageSettings {
   /** Days the primary keeps noncurrent versions (they count against the bucket quota). */
@@ -52,7 +54,9 @@ export interface StorageSettings {
   /** Retention of PostgreSQL base backups and WAL in Helsinki, days. */
   databaseRetentionDays: number;
   /** k8up schedules (cron, UTC) and restic retention. */
-  k8up: { backup: string; check: string; prune: string; keepDaily: number; keepWeekly: number; keepMonthly: number };
+  k8up: { backup?: string; check?: string; prune?: string; keepDaily: number; keepWeekly: number; keepMonthly: number };
+  /** Windows the spread schedules fall in (components/ops/schedules.ts); a fixed `k8up.*` cron wins. */
+  windows: ScheduleWindows;
   /** PostgreSQL disaster recovery (`liiibre:backup.databaseRecovery`, docs/restore.md). */
   databaseRecovery: { generation: number; restoring: boolean; targetTime?: string };
 }

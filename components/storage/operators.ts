@@ -36,7 +36,8 @@ export class StorageOperators extends pulumi.ComponentResource {
 
     const k8upNs = namespace(K8UP_NAMESPACE);
     const k8upCrds = new k8s.yaml.v2.ConfigFile(`${name}-k8up-crds`, { file: K8UP_CRDS_URL }, o);
-    this.k8up = release("k8up", CHARTS.k8up, k8upNs, { k8up: { enableLeaderElection: true }, metrics: { serviceMonitor: { enabled: false } } }, [k8upCrds]);
+    // Its ServiceMonitor feeds the backup alerts (components/ops/alert-rules.ts); the monitoring CRDs exist (platform first).
+    this.k8up = release("k8up", CHARTS.k8up, k8upNs, { k8up: { enableLeaderElection: true }, metrics: { serviceMonitor: { enabled: true } } }, [k8upCrds]);
 
     const cnpgNs = namespace(CNPG_NAMESPACE);
     this.cnpg = release("cnpg", CHARTS.cloudnativePg, cnpgNs, { crds: { create: true }, monitoring: { podMonitorEnabled: false } });

@@ -13,14 +13,19 @@ import * as k8s from "@pulumi/kubernetes";
 import { IMAGES } from "../versions";
 import type { PostgresClusterArgs, PostgresClusterOutputs } from "./contracts";
 import { S3User } from "./s3User";
+import { baseBackupSchedule } from "../ops/schedules";
+import { cnpgAvailability } from "../ops/availability";
 import { BARMAN_PLUGIN, POSTGRES_BACKUP_BUCKET, archiveServerName, bucketArn, objectsArn, settingsOf, type PolicyDocument } from "./settings";
 
 /** CloudNativePG cluster names: DNS labels short enough for the derived objects (`<name>-rw`, `<name>-1`…). */
 const CLUSTER_NAME = /^[a-z]([a-z0-9-]{0,48}[a-z0-9])?$/;
 const BACKUP_PATH = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 
-/** Base backup schedule (CloudNativePG cron has a seconds field), UTC. */
-export const BASE_BACKUP_SCHEDULE = "0 30 1 * * *";
+/**
+ * Base backups (CloudNativePG cron has a seconds field, UTC) start at a minute derived from the
+ * cluster's `backupPath` (`<slug>/<database>`) inside `liiibre:backup.windows.baseBackup`
+ * (components/ops/schedules.ts): 94 clusters no longer all start at 01:30.
+ */
 
 /** The only permissions of a cluster's Helsinki user: its own prefix of the PostgreSQL bucket. */
 export function postgresBackupPolicy(backupPath: string): PolicyDocument {
@@ -139,6 +144,12 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
               parameters: { barmanObjectName: `${clusterName}-helsinki`, serverName: archiveServerName(clusterName, recovery.generation) },
             },
           ],
+          // Metrics for the WAL and base-backup alerts (components/ops/alert-rules.ts), labelled by cluster.
+          monitoring: {
+            enablePodMonitor: true,
+            podMonitorRelabelings: [{ sourceLabels: ["__meta_kubernetes_pod_label_cnpg_io_cluster"], targetLabel: "cluster" }],
+          },
+          ...cnpgAvailability(args.instances ?? 1),
           // k8up must not copy live PostgreSQL files: CloudNativePG backs them up consistently.
           inheritedMetadata: { annotations: { "k8up.io/backup": "false" } },
         },
@@ -152,7 +163,7 @@ export class PostgresCluster extends pulumi.ComponentResource implements Postgre
         kind: "ScheduledBackup",
         metadata: { name: `${clusterName}-daily`, namespace: args.namespace },
         spec: {
-          schedule: BASE_BACKUP_SCHEDULE,
+          schedule: baseBackupSchedule(args.backupPath, settings.windows),
           immediate: true,
           backupOwnerReference: "self",
           cluster: { name: clusterName },

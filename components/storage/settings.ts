@@ -4,6 +4,7 @@
 import { createHmac } from "node:crypto";
 import type { Estate } from "../config";
 import type { StorageContext, StorageSettings } from "./contracts";
+import { DEFAULT_WINDOWS } from "../ops/schedules";
 
 /** Namespace of the primary MinIO Tenant, its root credentials and the replication Jobs. */
 export const STORAGE_NAMESPACE = "minio";
@@ -48,7 +49,8 @@ export const DEFAULT_STORAGE_SETTINGS: StorageSettings = {
   primaryNoncurrentVersionDays: 7,
   backupNoncurrentVersionDays: 30,
   databaseRetentionDays: 30,
-  k8up: { backup: "15 2 * * *", check: "30 4 * * 0", prune: "45 5 * * 0", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+  k8up: { keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+  windows: DEFAULT_WINDOWS,
   databaseRecovery: { generation: 0, restoring: false },
 };
 
@@ -59,6 +61,7 @@ export function settingsOf(context: StorageContext): StorageSettings {
     ...DEFAULT_STORAGE_SETTINGS,
     ...s,
     k8up: { ...DEFAULT_STORAGE_SETTINGS.k8up, ...(s.k8up ?? {}) },
+    windows: { ...DEFAULT_STORAGE_SETTINGS.windows, ...(s.windows ?? {}) },
     databaseRecovery: { ...DEFAULT_STORAGE_SETTINGS.databaseRecovery, ...(s.databaseRecovery ?? {}) },
   };
 }
@@ -70,6 +73,7 @@ export function settingsFromEstate(estate: Estate): StorageSettings {
     backupNoncurrentVersionDays: estate.backup.noncurrentVersionDays,
     databaseRetentionDays: estate.backup.databaseRetentionDays,
     k8up: { ...estate.backup.k8up },
+    windows: { ...estate.backup.windows },
     databaseRecovery: { ...estate.backup.databaseRecovery },
   };
 }

@@ -10,6 +10,7 @@ import * as minio from "@pulumi/minio";
 import { LABELS } from "../conventions";
 import type { StorageContext } from "./contracts";
 import { S3User } from "./s3User";
+import { k8upSchedules } from "../ops/schedules";
 import { bucketsReadWritePolicy, k8upBucketName, repositoryPassword, settingsOf } from "./settings";
 
 export interface VolumeBackupArgs {
@@ -31,7 +32,11 @@ export class VolumeBackup extends pulumi.ComponentResource {
   constructor(name: string, args: VolumeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:storage:VolumeBackup", name, {}, opts);
     const { slug, context } = args;
-    const settings = settingsOf(context).k8up;
+    const all = settingsOf(context);
+    const settings = all.k8up;
+    // A fixed cron from the config wins; otherwise each namespace gets its own minute in the windows.
+    const spread = k8upSchedules(slug, all.windows);
+    const schedules = { backup: settings.backup ?? spread.backup, check: settings.check ?? spread.check, prune: settings.prune ?? spread.prune };
     const bucketName = k8upBucketName(slug);
     const labels = { [LABELS.tenant]: slug };
 
@@ -73,10 +78,10 @@ export class VolumeBackup extends pulumi.ComponentResource {
               secretAccessKeySecretRef: ref("AWS_SECRET_ACCESS_KEY"),
             },
           },
-          backup: { schedule: settings.backup, successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 4 },
-          check: { schedule: settings.check },
+          backup: { schedule: schedules.backup, successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 4 },
+          check: { schedule: schedules.check },
           prune: {
-            schedule: settings.prune,
+            schedule: schedules.prune,
             retention: { keepDaily: settings.keepDaily, keepWeekly: settings.keepWeekly, keepMonthly: settings.keepMonthly },
           },
         },

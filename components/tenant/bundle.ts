@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { APPS, type AppName, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
-import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
+import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
@@ -21,6 +21,10 @@ import { TenantStorage } from "../storage/tenantStorage";
 import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
 import { ACCESS_CLAIM, MembersOnly, OPEN_SHARING_GROUP, orgGroupName } from "../shared/membership";
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
+import { mailPassword } from "../ops/mail";
+import { adminsGroup } from "../ops/org-admins";
+import { poolRuleGroup } from "../ops/alert-rules";
+import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
 
 export interface BundleArgs {
@@ -38,6 +42,10 @@ export interface BundleArgs {
   groups?: SharedGroup[];
   /** The estate around the bundle (components/tenant/environment.ts). */
   env: TenantEnvironment;
+  /** Upgrade wave (which pins of components/versions.ts). Default stable. */
+  channel?: Channel;
+  /** Two instances of each database and of the stateless app workloads (docs/operations.md). Default false. */
+  ha?: boolean;
   storage: StorageContext;
   identity: IdentityContext;
   /** Realm of the bundle's OIDC clients (the estate realm or the tenant's own). */
@@ -67,7 +75,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     {
       metadata: {
         name: ns,
-        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", "pod-security.kubernetes.io/enforce": "baseline" },
+        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", "pod-security.kubernetes.io/enforce": "baseline" },
         annotations,
       },
     },
@@ -90,24 +98,45 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     { parent: owner, dependsOn: [namespace] },
   );
 
+  // Its pool alert (components/ops/alert-rules.ts), in its own namespace: Prometheus reads rules
+  // of every namespace; adding or removing an organisation touches no other bundle's rules.
+  if (suffixes.length && a.state !== "decommissioned") {
+    new k8s.apiextensions.CustomResource(
+      `${slug}-pool-alert`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "liiibre-storage-pool", namespace: ns, labels },
+        spec: { groups: [poolRuleGroup({ slug, buckets: suffixes.map((s) => bucketName(slug, s)), poolBytes: gbToBytes(a.poolGB) })] },
+      },
+      inNs,
+    );
+  }
+
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
   const databases: Record<string, PostgresClusterOutputs> = {};
   for (const m of modules) {
     for (const db of m.databases) {
       databases[db] = new PostgresCluster(
         `${slug}-${db}-pg`,
-        { namespace: ns, database: db, owner: db, instances: 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, resources: resourcesFor("postgres", a.users), context: a.storage },
+        { namespace: ns, database: db, owner: db, instances: a.ha ? 2 : 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, resources: resourcesFor("postgres", a.users), context: a.storage },
         { parent: owner, dependsOn: [namespace] },
       );
     }
   }
 
+  const relay = a.env.mail;
+  const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
   const issuer = issuerOf(a.identity.url, a.realm.name);
   // Members only: every client of the bundle binds this flow (components/shared/membership.ts).
   const members = new MembersOnly(`${slug}-members`, { realm: a.realm.name, bundle: slug, provider: a.identity.provider, dependsOn: [a.realm.resource] }, { parent: owner });
+  // Members' and admins' groups (components/ops/org-admins.ts) of the organisations served.
   const groupWhitelist = a.groups
-    ? [...a.groups.filter((g) => g.active).map((g) => orgGroupName(g.slug)), ...(a.groups.some((g) => g.active && g.crossSharing) ? [OPEN_SHARING_GROUP] : [])]
-    : [orgGroupName(slug)];
+    ? [
+        ...a.groups.filter((g) => g.active).flatMap((g) => [orgGroupName(g.slug), adminsGroup(g.slug)]),
+        ...(a.groups.some((g) => g.active && g.crossSharing) ? [OPEN_SHARING_GROUP] : []),
+      ]
+    : [orgGroupName(slug), adminsGroup(slug)];
   const urls: Record<string, string> = {};
   const hosts: string[] = [];
   for (const m of modules) {
@@ -153,6 +182,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
         keycloak: { url: a.identity.url, internalUrl: a.identity.internalUrl, realm: a.realm.name },
       },
       provider,
+      ...mail,
+      channel: a.channel ?? "stable",
+      instances: a.ha ? 2 : 1,
     };
     const inst = m.deploy(ctx, owner);
     Object.assign(urls, inst.urls);

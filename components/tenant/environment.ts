@@ -5,6 +5,7 @@
  * depends on a small, explicit part of the configuration.
  */
 import type { Estate } from "../config";
+import { mailRelay, type MailRelay } from "../ops/mail";
 
 export interface TenantEnvironment {
   /** Ranges of the cluster and its nodes (NetworkPolicies). */
@@ -13,6 +14,8 @@ export interface TenantEnvironment {
   scim: boolean;
   /** The shared Jitsi every organisation reaches (host resolved from `sharedServices.jitsi`). */
   jitsi: { sharedHost: string; resolution: Estate["sharedServices"]["jitsi"]["resolution"]; maxBitratesVideo: Estate["sharedServices"]["jitsi"]["maxBitratesVideo"] };
+  /** The transactional-mail relay (`liiibre:mail`), if the estate has one (components/ops/mail.ts). */
+  mail?: MailRelay;
 }
 
 /** The environment of every bundle of an estate (pure). */
@@ -22,5 +25,6 @@ export function tenantEnvironment(estate: Estate): TenantEnvironment {
     network: { podCIDR: estate.cluster.network.podCIDR, serviceCIDR: estate.cluster.network.serviceCIDR, nodeCIDR: estate.hetzner.network.ipRange },
     scim: s.keycloak.scim,
     jitsi: { sharedHost: s.jitsi.host ?? `meet.${s.baseDomain}`, resolution: s.jitsi.resolution, maxBitratesVideo: s.jitsi.maxBitratesVideo },
+    ...(mailRelay(estate) ? { mail: mailRelay(estate) } : {}),
   };
 }

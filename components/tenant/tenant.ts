@@ -18,6 +18,8 @@ import type { StorageContext } from "../storage/contracts";
 import { organization, type IdentityContext } from "../shared/identity";
 import { organisationGroup } from "../shared/membership";
 import { storagePoolGB } from "../units";
+import { keycloakSmtpServer, mailPassword } from "../ops/mail";
+import { organisationAdminsGroup } from "../ops/org-admins";
 import { deployBundle } from "./bundle";
 import { dnsRecords, matrixDelegation, type DnsRecord, type IngressTarget } from "./dns";
 
@@ -59,10 +61,20 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
 
     // Identity: an organization of the estate realm, or the tenant's own realm (flag).
     let realm: { name: string; resource: pulumi.Resource };
+    const relay = args.env.mail;
     if (t.dedicatedRealm) {
       const r = new keycloak.Realm(
         `${t.slug}-realm`,
-        { realm: t.slug, enabled: true, displayName: t.name, loginWithEmailAllowed: true, duplicateEmailsAllowed: false, sslRequired: "external" },
+        {
+          realm: t.slug,
+          enabled: true,
+          displayName: t.name,
+          loginWithEmailAllowed: true,
+          duplicateEmailsAllowed: false,
+          sslRequired: "external",
+          // Its password resets go through the estate's relay (liiibre:mail) too.
+          ...(relay ? { smtpServer: keycloakSmtpServer(relay, mailPassword()) } : {}),
+        },
         { parent: this, provider: id.provider, protect: true, retainOnDelete: true },
       );
       realm = { name: t.slug, resource: r };
@@ -86,6 +98,8 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       exemption: t.exemption?.reason,
       apps: t.apps,
       env: args.env,
+      channel: t.channel,
+      ha: t.ha,
       storage: args.storage,
       identity: id,
       realm,
@@ -103,6 +117,12 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
         provider: id.provider,
         dependsOn: [realm.resource],
       },
+      this,
+    );
+    // Its admins (components/ops/org-admins.ts), also members of org-<slug>: admins of its Nextcloud.
+    organisationAdminsGroup(
+      `${t.slug}-admins-group`,
+      { realm: realm.name, slug: t.slug, provider: id.provider, dependsOn: [realm.resource] },
       this,
     );
     if (t.dedicatedRealm) new keycloak.DefaultGroups(`${t.slug}-default-groups`, { realmId: realm.name, groupIds: [group.id] }, { parent: this, provider: id.provider });

@@ -1,0 +1,185 @@
+/**
+ * The alert rules, evaluated by the real `promtool test rules` (Debian package `prometheus`):
+ * every alert fires on a sample series and stays quiet on a healthy one. The sample values
+ * are chosen by hand against each threshold (comments), not read back from the rules.
+ * Annotations are stripped from the copy under test (promtool compares them verbatim); their
+ * templates are checked by `promtool check rules` on the full file. The Alertmanager
+ * configuration built from the stacks is checked by `amtool` (Debian `prometheus-alertmanager`).
+ */
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { alertRuleGroups, type PoolInput } from "../components/ops/alert-rules";
+import { alertmanagerConfig } from "../components/ops/alerting";
+import { parseEstate } from "../components/config";
+import { readStackConfig, stackConfigFile } from "../scripts/harness";
+import { amtool, amtoolAvailable, promtool, promtoolAvailable } from "./helpers/prometheus-tools";
+
+const POOLS: PoolInput[] = [
+  { slug: "acme", buckets: ["acme-nextcloud", "acme-matrix-media"], poolBytes: 1000 },
+  { slug: "calm", buckets: ["calm-nextcloud"], poolBytes: 1000 },
+];
+
+const groups = alertRuleGroups(POOLS);
+const withoutAnnotations = { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ annotations: _a, ...r }) => r) })) };
+
+const s = (series: string, values: string) => ({ series, values });
+const H = "s3.hel.liiibre.coop:443";
+
+/** Group A: one failing and one healthy sample of every alert. */
+const inputA = [
+  // k8up: acme failed once at minute 6; calm never failed.
+  s('k8up_jobs_failed_counter{jobType="backup",exported_namespace="acme"}', "0x5 1x1700"),
+  s('k8up_jobs_failed_counter{jobType="backup",exported_namespace="calm"}', "0x1700"),
+  // Both have a Schedule; acme's success counter never moves, calm succeeds at minute 600.
+  s('k8up_schedules_gauge{exported_namespace="acme"}', "1x1700"),
+  s('k8up_schedules_gauge{exported_namespace="calm"}', "1x1700"),
+  s('k8up_jobs_successful_counter{jobType="backup",exported_namespace="acme"}', "3x1700"),
+  s('k8up_jobs_successful_counter{jobType="backup",exported_namespace="calm"}', "0x600 1x1100"),
+  // WAL: acme's last failure (2000) is newer than its last success (1000); calm the opposite.
+  s('cnpg_pg_stat_archiver_last_failed_time{namespace="acme",pod="nextcloud-pg-1"}', "2000x30"),
+  s('cnpg_pg_stat_archiver_last_archived_time{namespace="acme",pod="nextcloud-pg-1"}', "1000x30"),
+  s('cnpg_pg_stat_archiver_last_failed_time{namespace="calm",pod="nextcloud-pg-1"}', "1000x30"),
+  s('cnpg_pg_stat_archiver_last_archived_time{namespace="calm",pod="nextcloud-pg-1"}', "2000x30"),
+  // 50 WAL segments ready (threshold 10) vs 2; "done" segments never count.
+  s('cnpg_collector_pg_wal_archive_status{value="ready",namespace="acme",pod="nextcloud-pg-1"}', "50x30"),
+  s('cnpg_collector_pg_wal_archive_status{value="ready",namespace="calm",pod="nextcloud-pg-1"}', "2x30"),
+  s('cnpg_collector_pg_wal_archive_status{value="done",namespace="calm",pod="nextcloud-pg-1"}', "500x30"),
+  // Base backups, evaluated at 30 h (time() = 108000): acme's is from t=1000 s (~29.7 h old);
+  // calm's primary has t=100000 s (2.2 h old) and its replica reports 0 (max by cluster ignores it).
+  s('barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="acme",cluster="nextcloud-pg",pod="nextcloud-pg-1"}', "1000x1900"),
+  s('barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="calm",cluster="nextcloud-pg",pod="nextcloud-pg-1"}', "100000x1900"),
+  s('barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="calm",cluster="nextcloud-pg",pod="nextcloud-pg-2"}', "0x1900"),
+  // Replication: 12 failures in acme's bucket, none in calm's; another job's failures are ignored.
+  s('minio_bucket_replication_last_hour_failed_count{job="minio-primary",bucket="acme-nextcloud",server="primary-pool-0-0"}', "12x200"),
+  s('minio_bucket_replication_last_hour_failed_count{job="minio-primary",bucket="calm-nextcloud",server="primary-pool-0-0"}', "0x200"),
+  s('minio_bucket_replication_last_hour_failed_count{job="elsewhere",bucket="calm-nextcloud"}', "5x200"),
+  // Both buckets receive writes; acme's sent bytes never move, calm's grow.
+  s('minio_bucket_traffic_received_bytes{job="minio-primary",bucket="acme-nextcloud"}', "0+1000x200"),
+  s('minio_bucket_traffic_received_bytes{job="minio-primary",bucket="calm-nextcloud"}', "0+1000x200"),
+  s('minio_bucket_replication_sent_bytes{job="minio-primary",bucket="acme-nextcloud"}', "500x200"),
+  s('minio_bucket_replication_sent_bytes{job="minio-primary",bucket="calm-nextcloud"}', "0+800x200"),
+  // Helsinki scrape fails.
+  s(`up{job="helsinki-minio",instance="${H}"}`, "0x30"),
+  // Helsinki drives: disk1 90 % used (threshold 80 %), disk2 50 %.
+  s(`minio_node_drive_free_bytes{job="helsinki-minio",instance="${H}",drive="/srv/minio/disk1"}`, "100x60"),
+  s(`minio_node_drive_total_bytes{job="helsinki-minio",instance="${H}",drive="/srv/minio/disk1"}`, "1000x60"),
+  s(`minio_node_drive_free_bytes{job="helsinki-minio",instance="${H}",drive="/srv/minio/disk2"}`, "500x60"),
+  s(`minio_node_drive_total_bytes{job="helsinki-minio",instance="${H}",drive="/srv/minio/disk2"}`, "1000x60"),
+  // Certificates, evaluated at 2 h: one expires at 10 days (< 14), one at 50 days.
+  s('certmanager_certificate_expiration_timestamp_seconds{name="cloud-acme-org-tls",exported_namespace="acme"}', "864000x150"),
+  s('certmanager_certificate_expiration_timestamp_seconds{name="cloud-calm-org-tls",exported_namespace="calm"}', "4320000x150"),
+  // PVCs: 90 % (threshold 85 %) and 50 %.
+  s('kubelet_volume_stats_used_bytes{namespace="acme",persistentvolumeclaim="data-nextcloud"}', "90x30"),
+  s('kubelet_volume_stats_capacity_bytes{namespace="acme",persistentvolumeclaim="data-nextcloud"}', "100x30"),
+  s('kubelet_volume_stats_used_bytes{namespace="calm",persistentvolumeclaim="data-nextcloud"}', "50x30"),
+  s('kubelet_volume_stats_capacity_bytes{namespace="calm",persistentvolumeclaim="data-nextcloud"}', "100x30"),
+  // Nodes: one Ready=true is 0 (its Ready=false is 1), the other Ready.
+  s('kube_node_status_condition{node="fsn-apps-03",condition="Ready",status="true"}', "0x30"),
+  s('kube_node_status_condition{node="fsn-apps-03",condition="Ready",status="false"}', "1x30"),
+  s('kube_node_status_condition{node="fsn-apps-01",condition="Ready",status="true"}', "1x30"),
+  // Containers: one in CrashLoopBackOff, one merely creating.
+  s('kube_pod_container_status_waiting_reason{namespace="acme",pod="nextcloud-0",container="nextcloud",reason="CrashLoopBackOff"}', "1x40"),
+  s('kube_pod_container_status_waiting_reason{namespace="calm",pod="nextcloud-0",container="nextcloud",reason="ContainerCreating"}', "1x40"),
+  // Pools of 1000 bytes: acme uses 800 + 150 = 950 (> 90 %; the second server's copy of the
+  // same bucket is not counted twice, and acme-nextcloud-old is not one of its buckets); calm 500.
+  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-nextcloud",server="primary-pool-0-0"}', "800x90"),
+  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-nextcloud",server="primary-pool-0-1"}', "800x90"),
+  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-matrix-media",server="primary-pool-0-0"}', "150x90"),
+  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-nextcloud-old",server="primary-pool-0-0"}', "100000x90"),
+  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="calm-nextcloud",server="primary-pool-0-0"}', "500x90"),
+];
+
+type Labels = Record<string, string>;
+const expect1 = (evalTime: string, alertname: string, labels: Labels[]) => ({ eval_time: evalTime, alertname, exp_alerts: labels.map((l) => ({ exp_labels: l })) });
+
+const testsA = [
+  expect1("30m", "LiiibreVolumeBackupFailed", [{ severity: "warning", exported_namespace: "acme" }]),
+  expect1("27h", "LiiibreVolumeBackupMissing", [{ severity: "critical", exported_namespace: "acme" }]),
+  expect1("20m", "LiiibreWalArchivingFailing", [{ severity: "critical", namespace: "acme", pod: "nextcloud-pg-1" }]),
+  expect1("25m", "LiiibreWalArchivingLagging", [{ severity: "warning", namespace: "acme", pod: "nextcloud-pg-1", value: "ready" }]),
+  expect1("30h", "LiiibreBaseBackupTooOld", [{ severity: "critical", namespace: "acme", cluster: "nextcloud-pg" }]),
+  expect1("20m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: "acme-nextcloud" }]),
+  expect1("3h", "LiiibreReplicationLagging", [{ severity: "warning", bucket: "acme-nextcloud" }]),
+  expect1("10m", "LiiibreHelsinkiDown", [{ severity: "critical", job: "helsinki-minio", instance: H }]),
+  expect1("40m", "LiiibreHelsinkiDiskFull", [{ severity: "warning", job: "helsinki-minio", instance: H, drive: "/srv/minio/disk1" }]),
+  expect1("2h", "LiiibreCertificateExpiring", [{ severity: "warning", name: "cloud-acme-org-tls", exported_namespace: "acme" }]),
+  expect1("20m", "LiiibreVolumeFull", [{ severity: "warning", namespace: "acme", persistentvolumeclaim: "data-nextcloud" }]),
+  expect1("10m", "LiiibreNodeNotReady", [{ severity: "critical", node: "fsn-apps-03", condition: "Ready", status: "true" }]),
+  expect1("25m", "LiiibrePodCrashLooping", [{ severity: "warning", namespace: "acme", pod: "nextcloud-0", container: "nextcloud", reason: "CrashLoopBackOff" }]),
+  expect1("70m", "LiiibreStoragePoolFull", [{ severity: "warning", tenant: "acme" }]),
+];
+
+/** Group B: every signal healthy (Helsinki up): nothing fires. */
+const inputB = [
+  s(`up{job="helsinki-minio",instance="${H}"}`, "1x30"),
+  s('kube_node_status_condition{node="fsn-apps-01",condition="Ready",status="true"}', "1x30"),
+];
+const testsB = groups.flatMap((g) => g.rules.map((r) => ({ eval_time: "20m", alertname: r.alert, exp_alerts: [] })));
+
+/** Group C: the Helsinki target is not scraped at all: absent() fires. */
+const inputC = [s('up{job="minio-primary",instance="minio.minio.svc:443"}', "1x30")];
+const testsC = [expect1("10m", "LiiibreHelsinkiDown", [{ severity: "critical", job: "helsinki-minio" }])];
+
+const testFile = (tests: Array<{ input: unknown[]; alerts: unknown[] }>) =>
+  stringify({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: tests.map((t) => ({ interval: "1m", input_series: t.input, alert_rule_test: t.alerts })) });
+
+describe("alert rules (promtool)", () => {
+  it("cover every alert of the issue, each once per group", () => {
+    const names = groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect(new Set(names)).toEqual(new Set(testsA.map((t) => t.alertname)));
+    for (const g of groups) for (const r of g.rules) expect(r.labels.severity).toMatch(/^(critical|warning|info)$/);
+  });
+
+  it.skipIf(!promtoolAvailable)("pass `promtool check rules` (syntax, templates)", () => {
+    const r = promtool(["check", "rules", "rules.yaml"], { "rules.yaml": stringify({ groups }) });
+    expect(r.output).toContain("SUCCESS");
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!promtoolAvailable)("fire on the failing samples and stay quiet on the healthy ones (`promtool test rules`)", () => {
+    const r = promtool(["test", "rules", "tests.yaml"], {
+      "rules.yaml": stringify(withoutAnnotations),
+      "tests.yaml": testFile([
+        { input: inputA, alerts: testsA },
+        { input: inputB, alerts: testsB },
+        { input: inputC, alerts: testsC },
+      ]),
+    });
+    expect(r.output).toContain("SUCCESS");
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!promtoolAvailable)("is a real check: a healthy sample expected to fire makes promtool fail", () => {
+    const r = promtool(["test", "rules", "tests.yaml"], {
+      "rules.yaml": stringify(withoutAnnotations),
+      "tests.yaml": testFile([{ input: inputA, alerts: [expect1("20m", "LiiibreVolumeFull", [{ severity: "warning", namespace: "calm", persistentvolumeclaim: "data-nextcloud" }])] }]),
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/FAILED/);
+  });
+});
+
+describe("Alertmanager configuration (amtool)", () => {
+  const configs = () => {
+    return Object.fromEntries(["prod", "dev"].map((s) => [s, stringify(alertmanagerConfig(parseEstate(readStackConfig(stackConfigFile(s)))))]));
+  };
+
+  it.skipIf(!amtoolAvailable)("is accepted by `amtool check-config` (prod: e-mail and webhook receivers; dev: none)", () => {
+    for (const [stack, text] of Object.entries(configs())) {
+      const r = amtool(["check-config", "alertmanager.yaml"], { "alertmanager.yaml": text });
+      expect(r.output, stack).toContain("SUCCESS");
+      expect(r.status, stack).toBe(0);
+    }
+    const broken = amtool(["check-config", "alertmanager.yaml"], { "alertmanager.yaml": configs().prod.replace("receiver: critical", "receiver: nobody") });
+    expect(broken.status).not.toBe(0);
+  });
+
+  it.skipIf(!amtoolAvailable)("routes prod alerts by severity (`amtool config routes test`)", () => {
+    const prod = configs().prod;
+    const route = (...labels: string[]) => amtool(["config", "routes", "test", "--config.file=alertmanager.yaml", ...labels], { "alertmanager.yaml": prod }).output.replace(/^Warning:.*$/gm, "").trim();
+    expect(route("alertname=LiiibreHelsinkiDown", "severity=critical")).toBe("critical");
+    expect(route("alertname=LiiibreVolumeFull", "severity=warning")).toBe("warning");
+    expect(route("alertname=Something", "severity=info")).toBe("null"); // prod routes info nowhere
+    expect(route("alertname=Watchdog", "severity=none")).toBe("null");
+  });
+});
