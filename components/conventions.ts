@@ -54,15 +54,31 @@ export const bucketName = (slug: string, suffix: string): string => `${slug}-${s
 
 /**
  * Platform objects other layers refer to by name (the platform layer creates them; tenant
- * bundles and shared services only reference them).
+ * bundles and shared services only reference them). The edge is Traefik (docs/ingress.md):
+ * charts' Ingress objects use the IngressClass, the program's own routes are Gateway API
+ * HTTPRoutes on Gateways of the GatewayClass; cert-manager's HTTP-01 solver attaches its
+ * HTTPRoutes to the platform Gateway's HTTP listener.
  */
 export const PLATFORM = {
-  /** cert-manager ClusterIssuer every Ingress uses (`cert-manager.io/cluster-issuer`). */
+  /** cert-manager ClusterIssuer every certificate uses (`cert-manager.io/cluster-issuer`). */
   clusterIssuer: "letsencrypt",
-  /** IngressClass of ingress-nginx. */
-  ingressClass: "nginx",
-  /** Namespace of the ingress controller (tenant NetworkPolicies admit traffic from it). */
-  ingressNamespace: "ingress-nginx",
+  /** Staging ClusterIssuer (untrusted certificates, generous rate limits) for trials. */
+  clusterIssuerStaging: "letsencrypt-staging",
+  /** IngressClass of the edge controller (Traefik), for the Ingress objects charts render. */
+  ingressClass: "traefik",
+  /** GatewayClass of the edge controller (Traefik's Gateway API provider), for the program's own routes. */
+  gatewayClass: "traefik",
+  /** Namespace of the edge controller (tenant NetworkPolicies admit traffic from it). */
+  ingressNamespace: "traefik",
+  /** The platform Gateway (in `ingressNamespace`): HTTP listener for the HTTPS redirect and ACME HTTP-01. */
+  gateway: "edge",
+  /** Name of that Gateway's plain-HTTP listener (cert-manager's solver routes attach to it). */
+  gatewayHttpListener: "web",
+  /**
+   * Ports of the edge's entry points, which are also the Gateway listeners' ports (Traefik maps
+   * a listener to the entry point of the same port): 80 and 443 in both ingress modes.
+   */
+  edgePorts: { http: 80, https: 443 },
   /** Namespace of the primary MinIO (tenant NetworkPolicies allow egress to it). */
   minioNamespace: "minio",
   /** Namespace of the shared Keycloak. */

@@ -31,8 +31,12 @@ export function chartArgs(pin: ChartPin): { chart: string; version: string; repo
 
 export const CHARTS = {
   // compute / platform add-ons (components/platform)
-  /** ingress-nginx (kubernetes/ingress-nginx), controller v1.14.1. */
-  ingressNginx: { repo: "https://kubernetes.github.io/ingress-nginx", chart: "ingress-nginx", version: "4.14.1" },
+  /**
+   * Traefik Proxy (traefik/traefik-helm-chart; chart 41.3.0 = Traefik v3.7.11): the edge. Serves
+   * the charts' Ingress objects and the program's Gateway API routes (docs/ingress.md). Its own
+   * CRDs (traefik.io) ship in the chart's `crds/`; the Gateway API CRDs do not (GATEWAY_API_CRDS).
+   */
+  traefik: { repo: "https://traefik.github.io/charts", chart: "traefik", version: "41.3.0" },
   /** cert-manager (jetstack), CRDs installed by the chart (`crds.enabled`). */
   certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.18.2" },
   /** Hetzner Cloud cloud-controller-manager (node addresses/topology, load balancers). */
@@ -74,11 +78,11 @@ export const CHARTS = {
 export const IMAGES = {
   // name: { repository: "…", tag: "…" },
   // compute / platform add-ons (components/platform)
-  /** ingress-nginx's error-page server (docs/examples/customization/custom-errors), pinned by digest: the "Teapot" default backend. */
-  nginxErrors: {
-    repository: "registry.k8s.io/ingress-nginx/nginx-errors",
-    tag: "v20231208-4c39e6acc@sha256:c2ca20775f41c0c89906dc74a31239d94ac48e84e7c6164affed41fe669cdaa5",
-  },
+  /**
+   * "Teapot", the co-op's error pages: BusyBox `httpd` serving static files from a ConfigMap
+   * (Traefik's `errors` middleware asks for `/<status>.html`; unknown hosts get `404.html`).
+   */
+  errorPages: { repository: "docker.io/library/busybox", tag: "1.37.0" },
   /** kured (kubereboot/kured): the node reboot daemon, declared by components/ops/reboots.ts (no chart). */
   kured: { repository: "ghcr.io/kubereboot/kured", tag: "1.23.0" },
   // storage and backups (components/storage)
@@ -120,6 +124,18 @@ export const SYNAPSE_S3_PROVIDER_LOCK: ReadonlyArray<{ name: string; version: st
   { name: "six", version: "1.16.0" },
   { name: "urllib3", version: "2.2.3" },
 ];
+
+// compute / platform add-ons (components/platform)
+/**
+ * Gateway API CRDs, standard channel, applied from upstream's release file before Traefik and
+ * cert-manager (Traefik's chart stopped shipping them in 40.2.0). The same ten CRDs (byte-equal
+ * bodies) are in the offline cache's local chart `gateway-api-crds-1.6.1.tgz`, which the tests
+ * read to validate the program's Gateway/HTTPRoute objects (docs/ingress.md, "CRDs").
+ */
+export const GATEWAY_API_CRDS = {
+  version: "v1.6.1",
+  url: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml",
+} as const;
 
 // storage and backups (components/storage)
 /** Standalone MinIO release on the Helsinki backup server (same as IMAGES.minio: replication wants equal releases). */

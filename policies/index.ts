@@ -22,12 +22,13 @@ import { matrixDefaults } from "./matrix-defaults";
 import { pinnedVersions } from "./pinned-versions";
 import { secretsAreSecret } from "./secrets-are-secret";
 import { smallOrgsShare } from "./small-orgs-share";
+import { ingressClassServed } from "./ingress-class-served";
 import { adminSurfacesRestricted } from "./admin-surfaces-restricted";
 import { mailRelay } from "./mail-relay";
 import { channelOrder } from "./channel-order";
 
 new PolicyPack("liiibre", {
-  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports and admin surfaces, isolated tenants, pinned versions, secret credentials.",
+  description: "The rules of the Liiibre offer: storage per account, 720p video, off-site backups, protected data, EU locations, closed admin ports and admin surfaces, isolated tenants, pinned versions, secret credentials, every route on a served class.",
   enforcementLevel: "mandatory",
   policies: [
     storageQuotaPerUser,
@@ -46,5 +47,6 @@ new PolicyPack("liiibre", {
     adminSurfacesRestricted,
     mailRelay,
     channelOrder,
+    ingressClassServed,
   ],
 });

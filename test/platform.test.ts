@@ -4,16 +4,18 @@
  * releases are pinned, values wire k0s and Hetzner specifics, secrets stay secret.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigMap, Namespace, Secret, ServiceAccount } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
+import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { parseEstate, sshPrivateKey, type Estate } from "../components/config";
-import { LABELS } from "../components/conventions";
+import { LABELS, PLATFORM } from "../components/conventions";
 import { HetznerCompute } from "../components/hetzner";
 import { VOLUME_MOUNT_DIR } from "../components/hetzner/cloud-init";
 import { K0sCluster } from "../components/k0s";
 import {
-  ALLOY_CONFIG, ERROR_CODES, K0S_KUBELET_DIR, LOCAL_DISKS_DIR, LOCAL_STORAGE_CLASS, LOKI_URL, Platform, ingressNginxValues, monitoringPlacement,
+  ALLOY_CONFIG, EDGE_MIDDLEWARES, ERROR_CODES, K0S_KUBELET_DIR, LOCAL_DISKS_DIR, LOCAL_STORAGE_CLASS, LOKI_URL, Platform, monitoringPlacement, traefikValues,
 } from "../components/platform";
-import { CHARTS, IMAGES } from "../components/versions";
+import { CHARTS } from "../components/versions";
 import { MOCK_SECRET_MARKER, evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
 
 function program(estate: Estate) {
@@ -47,7 +49,14 @@ const ISSUER_SCHEMA: Schema = {
               http01: {
                 props: {
                   ingress: { props: { class: "string", ingressClassName: "string", name: "string", serviceType: "string", podTemplate: "object", ingressTemplate: "object" } },
-                  gatewayHTTPRoute: "object",
+                  gatewayHTTPRoute: {
+                    props: {
+                      labels: "object",
+                      serviceType: "string",
+                      podTemplate: "object",
+                      parentRefs: { items: { required: ["name"], props: { group: "string", kind: "string", name: "string", namespace: "string", port: "number", sectionName: "string" } } },
+                    },
+                  },
                 },
               },
             },
@@ -57,10 +66,10 @@ const ISSUER_SCHEMA: Schema = {
     },
   },
 };
-type Schema = "string" | "boolean" | "object" | { props?: Record<string, Schema>; required?: string[]; items?: Schema };
+type Schema = "string" | "boolean" | "number" | "object" | { props?: Record<string, Schema>; required?: string[]; items?: Schema };
 
 function checkSchema(value: unknown, schema: Schema, at: string): string[] {
-  if (schema === "string" || schema === "boolean") return typeof value === schema ? [] : [`${at}: expected ${schema}`];
+  if (schema === "string" || schema === "boolean" || schema === "number") return typeof value === schema ? [] : [`${at}: expected ${schema}`];
   if (schema === "object") return typeof value === "object" && value !== null ? [] : [`${at}: expected object`];
   if (schema.items) return Array.isArray(value) ? value.flatMap((v, i) => checkSchema(v, schema.items!, `${at}[${i}]`)) : [`${at}: expected array`];
   if (typeof value !== "object" || value === null) return [`${at}: expected object`];
@@ -104,11 +113,16 @@ describe("Platform (prod)", () => {
       Namespace: (o) => new Namespace(o),
       Secret: (o) => new Secret(o),
       ConfigMap: (o) => new ConfigMap(o),
+      Service: (o) => new Service(o),
+      Deployment: (o) => new Deployment(o),
+      Ingress: (o) => new Ingress(o),
       // kured's (components/ops/reboots.ts)
       ServiceAccount: (o) => new ServiceAccount(o),
+      DaemonSet: (o) => new DaemonSet(o),
     };
-    const core = platform.filter((r) => r.type.startsWith("kubernetes:core/v1:"));
-    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap", "ServiceAccount"]));
+    const core = platform.filter((r) => /^kubernetes:(core|apps|networking\.k8s\.io)\/v1:/.test(r.type));
+    // Teapot (the error pages: Deployment, Service, catch-all Ingress) and kured (ServiceAccount, DaemonSet).
+    expect(new Set(core.map(kind))).toEqual(new Set(["Namespace", "Secret", "ConfigMap", "Service", "Deployment", "Ingress", "ServiceAccount", "DaemonSet"]));
     for (const r of core) {
       const make = validators[kind(r)];
       expect(() => make(unwrapSecrets(secretAwareInputs(r))).validate(), r.urn).not.toThrow();
@@ -117,7 +131,7 @@ describe("Platform (prod)", () => {
     expect(() => new Secret({ metadata: { name: "x" }, stringData: { a: 1 as unknown as string } }).validate()).toThrow();
   });
 
-  it("the Let's Encrypt ClusterIssuers use only cert-manager CRD fields, HTTP-01 through the nginx class", () => {
+  it("the Let's Encrypt ClusterIssuers use only cert-manager CRD fields, HTTP-01 through the platform Gateway's HTTP listener", () => {
     const issuers = platform.filter((r) => r.type === "kubernetes:cert-manager.io/v1:ClusterIssuer");
     expect(issuers.map((i) => (i.inputs.metadata as any).name).sort()).toEqual(["letsencrypt", "letsencrypt-staging"]);
     for (const i of issuers) {
@@ -126,8 +140,14 @@ describe("Platform (prod)", () => {
       expect(checkSchema(i.inputs.spec, ISSUER_SCHEMA, "spec")).toEqual([]);
       const acme = (i.inputs.spec as any).acme;
       expect(acme.email).toBe("ops@liiibre.coop");
-      expect(acme.solvers).toEqual([{ http01: { ingress: { ingressClassName: "nginx" } } }]);
-      expect(i.dependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/helm\.sh\/v3:Release::cert-manager$/), expect.stringMatching(/helm\.sh\/v3:Release::ingress-nginx$/)]));
+      // The solver's routes attach to the Gateway the platform declares, on its plain-HTTP listener.
+      const gw = platform.find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway" && (r.inputs.metadata as any).name === PLATFORM.gateway)!;
+      const http = (gw.inputs.spec as any).listeners.find((l: any) => l.protocol === "HTTP");
+      expect(http.port).toBe(80);
+      expect(acme.solvers).toEqual([
+        { http01: { gatewayHTTPRoute: { serviceType: "ClusterIP", parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: (gw.inputs.metadata as any).name, namespace: (gw.inputs.metadata as any).namespace, sectionName: http.name }] } } },
+      ]);
+      expect(i.dependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/helm\.sh\/v3:Release::cert-manager$/), gw.urn]));
     }
     const prodIssuer = issuers.find((i) => (i.inputs.metadata as any).name === "letsencrypt")!;
     expect((prodIssuer.inputs.spec as any).acme.server).toBe("https://acme-v02.api.letsencrypt.org/directory");
@@ -138,7 +158,7 @@ describe("Platform (prod)", () => {
     const releases = platform.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
     const pins = Object.values(CHARTS) as Array<{ chart: string; version: string; repo: string }>;
     expect(releases.map((r) => r.inputs.chart).sort()).toEqual(
-      ["alloy", "cert-manager", "hcloud-cloud-controller-manager", "hcloud-csi", "ingress-nginx", "kube-prometheus-stack", "local-static-provisioner", "loki"].sort(),
+      ["alloy", "cert-manager", "hcloud-cloud-controller-manager", "hcloud-csi", "traefik", "kube-prometheus-stack", "local-static-provisioner", "loki"].sort(),
     );
     for (const r of releases) {
       const pin = pins.find((p) => p.chart === r.inputs.chart)!;
@@ -179,19 +199,46 @@ describe("Platform (prod)", () => {
     expect(values.tolerations).toEqual([{ operator: "Exists" }]); // storage nodes are tainted
   });
 
-  it("runs ingress-nginx on the host network of the ingress nodes, tolerating their taint, with Teapot as default backend", () => {
-    const values = platform.find((r) => r.inputs.chart === "ingress-nginx")!.inputs.values as any;
-    expect(values.controller).toMatchObject({ kind: "DaemonSet", hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet", nodeSelector: { [LABELS.nodeIngress]: "true" } });
+  it("runs Traefik on the host network of the ingress nodes (ports 80/443), tolerating their taint", () => {
+    const values = platform.find((r) => r.inputs.chart === "traefik")!.inputs.values as any;
+    expect(values.deployment).toMatchObject({ kind: "DaemonSet", dnsPolicy: "ClusterFirstWithHostNet" });
+    expect(values.hostNetwork).toBe(true);
+    expect(values.nodeSelector).toEqual({ [LABELS.nodeIngress]: "true" });
     const taint = ev.estate.nodePools.find((p) => p.name === "ingress")!.taints[0];
-    expect(values.controller.tolerations).toContainEqual({ key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect });
-    expect(values.controller.config["custom-http-errors"]).toBe(ERROR_CODES.join(","));
-    expect(values.defaultBackend.image.tag).toBe(IMAGES.nginxErrors.tag);
-    expect(`${values.defaultBackend.image.registry}/${values.defaultBackend.image.image}`).toBe(IMAGES.nginxErrors.repository);
-    const cm = platform.find((r) => kind(r) === "ConfigMap")!;
-    expect(values.defaultBackend.extraVolumes[0].configMap.name).toBe((cm.inputs.metadata as any).name);
-    expect(values.defaultBackend.extraVolumeMounts[0].mountPath).toBe("/www");
-    expect(Object.keys(cm.inputs.data as object).sort()).toEqual(ERROR_CODES.map((c) => `${c}.html`).sort());
+    expect(values.tolerations).toContainEqual({ key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect });
+    // What DNS points at answers on 80 and 443 (the Hetzner firewall opens exactly those).
+    expect([values.ports.web.port, values.ports.websecure.port]).toEqual([80, 443]);
+    // No other entry point on a port the host network already uses (k0s kube-router metrics 8080, node-exporter 9100).
+    expect([values.ports.traefik.port, values.ports.metrics.port]).not.toContain(8080);
+    expect([values.ports.traefik.port, values.ports.metrics.port]).not.toContain(9100);
+    // One pod per ingress node, replaced one node at a time.
+    expect(values.updateStrategy.rollingUpdate).toEqual({ maxUnavailable: 1, maxSurge: 0 });
+    expect(values.ingressClass).toEqual({ enabled: true, isDefaultClass: true, name: PLATFORM.ingressClass });
+    expect(values.providers.kubernetesGateway.enabled).toBe(true);
+    expect(values.gatewayClass).toEqual({ enabled: true, name: PLATFORM.gatewayClass });
+  });
+
+  it("every HTTPS request gets HSTS and Teapot's pages for upstream 5xx, never for an app's 4xx", () => {
+    const values = platform.find((r) => r.inputs.chart === "traefik")!.inputs.values as any;
+    const mw = values.providers.file.content.http.middlewares;
+    expect(values.ports.websecure.http.middlewares).toEqual(expect.arrayContaining([`${EDGE_MIDDLEWARES.errors}@file`, `${EDGE_MIDDLEWARES.hsts}@file`]));
+    expect(mw[EDGE_MIDDLEWARES.hsts].headers).toEqual({ stsSeconds: 365 * 24 * 3600, stsIncludeSubdomains: true });
+    // 502, 503, 504 and nothing else: a Matrix client must still get Synapse's JSON 404.
+    expect(mw[EDGE_MIDDLEWARES.errors].errors.status).toEqual(["502-504"]);
+    const cm = platform.find((r) => kind(r) === "ConfigMap" && (r.inputs.metadata as any).name === "teapot-error-pages")!;
+    const pages = Object.keys(cm.inputs.data as object).filter((k) => k.endsWith(".html")).sort();
+    expect(pages).toEqual(ERROR_CODES.map((c) => `${c}.html`).sort());
+    // The errors middleware asks the page server for `/<status>.html`: a page exists for each status it catches.
+    expect(mw[EDGE_MIDDLEWARES.errors].errors.query).toBe("/{status}.html");
+    for (const code of [502, 503, 504]) expect(pages).toContain(`${code}.html`);
     expect((cm.inputs.data as any)["503.html"]).toContain("Maintenance");
+    // Unknown hosts: the catch-all Ingress (default backend only) goes to the page server's Service.
+    const svc = platform.find((r) => kind(r) === "Service" && (r.inputs.metadata as any).name === "teapot")!;
+    const catchAll = platform.find((r) => kind(r) === "Ingress")!;
+    expect((catchAll.inputs.spec as any).rules).toBeUndefined();
+    expect((catchAll.inputs.spec as any).defaultBackend.service.name).toBe((svc.inputs.metadata as any).name);
+    expect((catchAll.inputs.spec as any).ingressClassName).toBe(PLATFORM.ingressClass);
+    expect(values.providers.file.content.http.services.teapot.loadBalancer.servers[0].url).toBe(`http://teapot.${PLATFORM.ingressNamespace}.svc.cluster.local`);
   });
 
   it("places monitoring on the monitoring pool with hcloud volumes; Loki is where Grafana and Alloy look", () => {
@@ -210,15 +257,30 @@ describe("Platform (prod)", () => {
 describe("pure values", () => {
   const estate = () => parseEstate(readStackConfig(stackConfigFile("prod")));
 
-  it("loadBalancer ingress mode: a Deployment behind a Hetzner load balancer on the private network", () => {
+  it("loadBalancer ingress mode: a Deployment behind the Hetzner load balancer, PROXY protocol trusted from the private network only", () => {
     const e = estate();
     e.cluster.ingressMode = "loadBalancer";
-    const v = ingressNginxValues(e) as any;
-    expect(v.controller.kind).toBe("Deployment");
-    expect(v.controller.hostNetwork).toBeUndefined();
-    expect(v.controller.service.type).toBe("LoadBalancer");
-    expect(v.controller.service.annotations).toMatchObject({ "load-balancer.hetzner.cloud/location": "fsn1", "load-balancer.hetzner.cloud/use-private-ip": "true" });
-    expect(v.controller.config["use-proxy-protocol"]).toBe("true");
+    const v = traefikValues(e) as any;
+    expect(v.deployment.kind).toBe("Deployment");
+    expect(v.hostNetwork).toBe(false);
+    expect(v.service.spec).toEqual({ type: "LoadBalancer", externalTrafficPolicy: "Local" });
+    // The CCM adopts the load balancer HetznerCompute created, by name.
+    expect(v.service.annotations).toMatchObject({
+      "load-balancer.hetzner.cloud/name": "ada-lovelace-ingress",
+      "load-balancer.hetzner.cloud/location": "fsn1",
+      "load-balancer.hetzner.cloud/use-private-ip": "true",
+      "load-balancer.hetzner.cloud/uses-proxyprotocol": "true",
+    });
+    for (const p of ["web", "websecure"]) expect(v.ports[p].proxyProtocol.trustedIPs).toEqual([e.hetzner.network.ipRange]);
+    // hostNetwork mode trusts no PROXY header (anyone could forge a client address).
+    expect((traefikValues(estate()) as any).ports.websecure.proxyProtocol).toBeUndefined();
+  });
+
+  it("during the move from ingress-nginx only, Traefik also serves the Ingresses still on class nginx", () => {
+    expect((traefikValues(estate()) as any).providers.kubernetesIngressNGINX).toBeUndefined();
+    const e = estate();
+    e.cluster.edgeMigration = true;
+    expect((traefikValues(e) as any).providers.kubernetesIngressNGINX).toEqual({ enabled: true, ingressClass: "nginx" });
   });
 
   it("monitoring without a monitoring pool nor cloud nodes falls back to local volumes anywhere", () => {

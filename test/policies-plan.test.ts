@@ -150,9 +150,9 @@ describe("deliberately broken estates", () => {
       "estate-controllers: opens tcp port 6443 (admin port 6443) to 0.0.0.0/0: 4294967296 IPv4 addresses (all of IPv4), more than a /16; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
       "storage-backup-firewall: opens tcp port 22 (admin port 22) to 0.0.0.0/0: 4294967296 IPv4 addresses (all of IPv4), more than a /16; allow only the admin CIDRs (liiibre:hetzner.adminCidrs)",
     ]);
-    // The admin Ingresses' allow-lists (Keycloak's master realm and console, MinIO's admin API and metrics) are the world too.
-    const ingresses = v.filter((x) => x.policy === "admin-surfaces-restricted").map((x) => x.urn!.split("::").pop()).sort();
-    expect(ingresses).toEqual(expect.arrayContaining(["keycloak-admin-ingress", "storage-primary-admin-ingress"]));
+    // The admin routes' allow-lists (Keycloak's master realm and console, MinIO's admin API and metrics: HTTPRoute rules) are the world too.
+    const routes = v.filter((x) => x.policy === "admin-surfaces-restricted").map((x) => x.urn!.split("::").pop()).sort();
+    expect(routes).toEqual(expect.arrayContaining(["keycloak-admin-route", "storage-primary-s3-route"]));
   });
 
   it("an unpinned chart: pinned-versions", { timeout: SLOW }, async () => {

@@ -54,12 +54,12 @@ const tenantNs = (slug: string, extra: { users?: number; quota?: number; exempti
   });
 
 describe("the pack", () => {
-  it("has the 16 contract policies, each with a config schema whose defaults are the offer's", async () => {
+  it("has the 17 contract policies, each with a config schema whose defaults are the offer's", async () => {
     const policies = await packPolicies();
     expect(policies.map((p) => p.name)).toEqual([
       "storage-quota-per-user", "storage-pool-matches-users", "video-max-720p", "backups-offsite", "stateful-protected",
       "eu-locations-only", "firewall-no-public-admin", "tenant-isolation", "no-public-buckets", "matrix-defaults",
-      "pinned-versions", "secrets-are-secret", "small-orgs-share", "admin-surfaces-restricted", "mail-relay", "channel-order",
+      "pinned-versions", "secrets-are-secret", "small-orgs-share", "admin-surfaces-restricted", "mail-relay", "channel-order", "ingress-class-served",
     ]);
     for (const p of policies) {
       expect(p.enforcementLevel, p.name).toBe(p.name === "small-orgs-share" ? "advisory" : "mandatory");
@@ -558,5 +558,113 @@ describe("backups-offsite", () => {
     // The Schedule whose endpoint is unknown is skipped (advisory), so its namespace counts as without one.
     expect(v["unknown-schedule"][0].level).toBe("advisory");
     expect(v.unknown[0].level).toBe("mandatory");
+  });
+});
+
+describe("ingress-class-served", () => {
+  const ingress = (name: string, cls?: string, annotations?: Record<string, string>) =>
+    new k8s.networking.v1.Ingress(name, {
+      metadata: { name, namespace: "apps", annotations },
+      spec: { ...(cls ? { ingressClassName: cls } : {}), rules: [{ host: `${name}.example.org`, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { number: 80 } } } }] } }] },
+    });
+  const traefik = (values: Record<string, unknown>) =>
+    new k8s.helm.v3.Release("traefik", { name: "traefik", chart: "traefik", version: "41.3.0", namespace: "traefik", repositoryOpts: { repo: "https://traefik.github.io/charts" }, values });
+  const gateway = (name: string, ns: string, cls: string) =>
+    new k8s.apiextensions.CustomResource(`gw-${ns}-${name}`, {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "Gateway",
+      metadata: { name, namespace: ns },
+      spec: { gatewayClassName: cls, listeners: [{ name: "web", protocol: "HTTP", port: 80 }] },
+    });
+  const route = (name: string, ns: string, parent: Record<string, unknown>) =>
+    new k8s.apiextensions.CustomResource(`route-${name}`, {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name, namespace: ns },
+      spec: { parentRefs: [parent], rules: [{ backendRefs: [{ name: "svc", port: 80 }] }] },
+    });
+
+  it("passes what Traefik serves: its IngressClass (named or defaulted), its GatewayClass and the Gateways of that class", async () => {
+    const { violations } = await run(() => {
+      traefik({ ingressClass: { name: "edge" }, providers: { kubernetesGateway: { enabled: true } }, gateway: { enabled: false } });
+      ingress("named", "edge");
+      ingress("unnamed"); // Traefik's IngressClass is the default one unless told otherwise
+      gateway("public", "apps", "traefik"); // the chart's default GatewayClass name
+      route("to-public", "apps", { name: "public", sectionName: "web" });
+      route("cross-ns", "other", { name: "public", namespace: "apps" });
+      new k8s.helm.v3.Release("nextcloud", { name: "nextcloud", chart: "nextcloud", version: "8.6.0", namespace: "apps", values: { ingress: { enabled: true, className: "edge" } } });
+      new k8s.apiextensions.CustomResource("issuer", {
+        apiVersion: "cert-manager.io/v1",
+        kind: "ClusterIssuer",
+        metadata: { name: "le" },
+        spec: { acme: { server: "https://acme.example/dir", privateKeySecretRef: { name: "k" }, solvers: [{ http01: { gatewayHTTPRoute: { parentRefs: [{ name: "public", namespace: "apps" }] } } }, { http01: { ingress: { ingressClassName: "edge" } } }] } },
+      });
+    });
+    expect(byName(violations, "ingress-class-served")).toEqual({});
+  });
+
+  it("refuses an Ingress, a chart's values, a solver, a Gateway or a route on a class nobody serves", async () => {
+    const { violations } = await run(() => {
+      traefik({ ingressClass: { name: "edge", isDefaultClass: false } }); // Gateway API provider off: no GatewayClass
+      ingress("on-nginx", "nginx");
+      ingress("legacy-annotation", undefined, { "kubernetes.io/ingress.class": "nginx" });
+      ingress("no-class");
+      gateway("public", "apps", "traefik");
+      route("to-public", "apps", { name: "public" });
+      route("to-nowhere", "apps", { name: "missing", sectionName: "web" });
+      new k8s.helm.v3.Release("jitsi", { name: "jitsi", chart: "jitsi-meet", version: "1.5.2", namespace: "apps", values: { web: { ingress: { enabled: true, ingressClassName: "nginx" } }, jvb: { ingress: { enabled: false, ingressClassName: "nginx" } } } });
+      new k8s.apiextensions.CustomResource("issuer", {
+        apiVersion: "cert-manager.io/v1",
+        kind: "ClusterIssuer",
+        metadata: { name: "le" },
+        spec: { acme: { server: "https://acme.example/dir", privateKeySecretRef: { name: "k" }, solvers: [{ http01: { ingress: { ingressClassName: "nginx" } } }] } },
+      });
+    });
+    const v = byName(violations, "ingress-class-served");
+    expect(v["on-nginx"][0].message).toBe("Ingress apps/on-nginx is on class nginx, which no controller serves (served: edge)");
+    expect(v["legacy-annotation"][0].message).toMatch(/class nginx, which no controller serves/);
+    expect(v["no-class"][0].message).toBe("Ingress apps/no-class names no class and the stack has no default IngressClass");
+    expect(v["gw-apps-public"][0].message).toBe("Gateway apps/public is of class traefik, which no controller serves (served: none)");
+    expect(v["route-to-public"][0].message).toMatch(/attaches to Gateway apps\/public of class traefik, which no controller serves/);
+    expect(v["route-to-nowhere"][0].message).toBe("HTTPRoute apps/to-nowhere attaches to Gateway apps/missing, which the stack does not have");
+    // Only the enabled ingress section of the chart counts.
+    expect(v.jitsi.map((x) => x.message)).toEqual(["release jitsi: values web.ingress.ingressClassName = nginx, a class no controller serves (served: edge)"]);
+    expect(v.issuer[0].message).toMatch(/solvers\[0\] answers HTTP-01 on class nginx/);
+    for (const list of Object.values(v)) for (const x of list) expect(x.level).toBe("mandatory");
+  });
+
+  it("counts the nginx class as served while Traefik's ingress-nginx provider is on (the migration)", async () => {
+    const on = await run(() => {
+      traefik({ providers: { kubernetesIngressNGINX: { enabled: true } } });
+      ingress("on-nginx", "nginx");
+    });
+    expect(byName(on.violations, "ingress-class-served")).toEqual({});
+    const off = await run(() => {
+      traefik({ providers: { kubernetesIngressNGINX: { enabled: false } } });
+      ingress("on-nginx", "nginx");
+    });
+    expect(byName(off.violations, "ingress-class-served")["on-nginx"][0].message).toMatch(/class nginx, which no controller serves \(served: traefik\)/);
+  });
+
+  it("a stack that runs no controller (a tenant shard) may use the estate's edge classes, and no other", async () => {
+    const { violations } = await run(() => {
+      ingress("on-edge", "traefik");
+      ingress("no-class");
+      gateway("public", "apps", "traefik");
+      route("to-public", "apps", { name: "public" });
+      ingress("on-nginx", "nginx");
+      gateway("other", "apps", "envoy");
+    });
+    const v = byName(violations, "ingress-class-served");
+    expect(Object.keys(v).sort()).toEqual(["gw-apps-other", "on-nginx"]);
+    expect(v["on-nginx"][0].message).toBe("Ingress apps/on-nginx is on class nginx, which no controller serves (served: traefik)");
+  });
+
+  it("knows classes served from outside the stack when the pack config lists them", async () => {
+    const { violations } = await run(() => {
+      traefik({});
+      ingress("on-nginx", "nginx");
+    }, { "ingress-class-served": { externalIngressClasses: ["nginx"] } });
+    expect(byName(violations, "ingress-class-served")).toEqual({});
   });
 });

@@ -16,8 +16,8 @@ import { argvLeaks, scriptLeaks } from "./helpers/argv";
 import { REPLICATION_SCRIPT } from "../components/storage/offsiteCopy";
 import { k0sBackupInstallScript, k0sBackupScript as k0sBackupScriptFor } from "../components/storage/k0sBackup";
 import { nextcloudSetupScript, REDIS_START } from "../components/apps/nextcloud";
-import { adminSurfaceProblems, ADMIN_SURFACES_DEFAULTS, INGRESS_TYPE, renderedIngresses } from "../policies/admin-surfaces-restricted";
-import { adminOnly, restrictionOf } from "../components/platform/access";
+import { adminSurfaceProblems, ADMIN_SURFACES_DEFAULTS, HTTP_ROUTE_TYPE, INGRESS_TYPE, renderedIngresses } from "../policies/admin-surfaces-restricted";
+import { adminAllowListMiddleware, adminOnly, restrictionOf, routeRuleRestriction } from "../components/platform/access";
 import { kubePrometheusStackValues } from "../components/platform/monitoring";
 import { isReservedSlug } from "../components/config/rules";
 import { LABELS } from "../components/conventions";
@@ -78,34 +78,50 @@ describe("the fixed commands still pass their credentials (run with fake tools)"
 
 describe("admin surfaces are reachable only from the admin CIDRs", () => {
   const cidrs = () => ev.estate.hetzner.adminCidrs;
-  const ingress = (name: string) => ofType(INGRESS_TYPE).find((r) => (r.inputs as any).metadata.name === name)!;
-
-  it("the policy passes on the plan, and the admin Ingresses allow exactly the admin CIDRs", async () => {
-    const violations = (await checkPolicies(ev)).filter((v) => v.policy === "admin-surfaces-restricted");
-    expect(violations).toEqual([]);
-    for (const name of ["keycloak-admin", "s3-admin"]) {
-      const r = restrictionOf(ingress(name).inputs as any);
-      expect(r, name).toEqual({ kind: "allowlist", sources: cidrs() });
-    }
-    const paths = (name: string) => (ingress(name).inputs as any).spec.rules[0].http.paths.map((p: any) => p.path);
-    expect(paths("keycloak-admin")).toEqual(["/admin", "/realms/master"]);
-    expect(paths("s3-admin")).toEqual(["/minio/admin", "/minio/v2/metrics", "/minio/metrics"]);
+  const route = (name: string) => ofType(HTTP_ROUTE_TYPE).find((r) => (r.inputs as any).metadata.name === name)!;
+  /** Where restrictions are defined in the plan: the Traefik release (file-provider middlewares) and Middleware objects. */
+  const planObjects = () => [
+    ...ofType("kubernetes:helm.sh/v3:Release").map((r) => r.inputs as any),
+    ...ofType("kubernetes:traefik.io/v1alpha1:Middleware").map((r) => r.inputs as any),
+  ];
+  /** An edge defining the file-provider allow-lists of these CIDR lists (what edgeDynamicConfig does for the admin CIDRs). */
+  const edgeWith = (...lists: string[][]) => ({
+    chart: "traefik",
+    values: { providers: { file: { content: { http: { middlewares: Object.fromEntries(lists.map((l) => [adminAllowListMiddleware(l).name, adminAllowListMiddleware(l).config])) } } } } },
   });
 
-  it("Grafana's chart Ingress carries the allow-list (read with the same helper)", () => {
+  it("the policy passes on the plan; the admin rules of Keycloak's and S3's routes allow exactly the admin CIDRs", async () => {
+    const violations = (await checkPolicies(ev)).filter((v) => v.policy === "admin-surfaces-restricted");
+    expect(violations).toEqual([]);
+    const rules = (name: string) => (route(name).inputs as any).spec.rules as any[];
+    const restricted = (name: string) => rules(name).filter((r) => routeRuleRestriction(route(name).inputs as any, r, planObjects()));
+    for (const name of ["keycloak-admin", "s3"]) {
+      for (const r of restricted(name)) expect(routeRuleRestriction(route(name).inputs as any, r, planObjects()), name).toEqual({ kind: "allowlist", sources: cidrs() });
+    }
+    const paths = (rs: any[]) => rs.map((r) => r.matches[0].path.value);
+    expect(paths(restricted("keycloak-admin"))).toEqual(["/admin", "/realms/master"]);
+    expect(paths(restricted("s3"))).toEqual(["/minio/admin", "/minio/v2/metrics", "/minio/metrics"]);
+    // S3 itself stays public.
+    expect(paths(rules("s3").filter((r) => !restricted("s3").includes(r)))).toEqual(["/"]);
+  });
+
+  it("Grafana's chart Ingress carries the allow-list (read with the same helper, resolved in the plan's edge)", () => {
     const g = (kubePrometheusStackValues(ev.estate) as any).grafana.ingress;
-    expect(restrictionOf({ metadata: { annotations: g.annotations } })).toEqual({ kind: "allowlist", sources: cidrs() });
+    expect(restrictionOf({ metadata: { annotations: g.annotations } }, planObjects())).toEqual({ kind: "allowlist", sources: cidrs() });
+    // A middleware the edge does not define restricts nothing (and Traefik drops such a router: closed).
+    expect(restrictionOf({ metadata: { annotations: adminOnly(["192.0.2.0/24"]).annotations } }, planObjects())).toBeUndefined();
   });
 
   it("without the allow-lists, the policy fails every surface (as the plan was before)", () => {
-    const open = ofType(INGRESS_TYPE).map((r) => {
+    const open = [...ofType(INGRESS_TYPE), ...ofType(HTTP_ROUTE_TYPE)].map((r) => {
       const obj = structuredClone(r.inputs) as any;
       for (const k of Object.keys(adminOnly(["192.0.2.0/24"]).annotations)) delete obj.metadata.annotations?.[k];
+      for (const rule of obj.spec.rules ?? []) delete rule.filters;
       return { id: r.urn, object: obj };
     });
     // The Grafana Ingress the chart renders (rules as the kube-prometheus-stack chart writes them).
     open.push({ id: "grafana", object: { metadata: { name: "kube-prometheus-stack-grafana", namespace: "monitoring" }, spec: { rules: [{ host: "grafana.liiibre.coop", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "kube-prometheus-stack-grafana", port: { number: 80 } } } }] } }] } } as any });
-    const msgs = adminSurfaceProblems(open, ADMIN_SURFACES_DEFAULTS).map((p) => p.message);
+    const msgs = adminSurfaceProblems(open, ADMIN_SURFACES_DEFAULTS, planObjects()).map((p) => p.message);
     for (const want of ["https://auth.liiibre.coop/admin ", "https://auth.liiibre.coop/realms/master ", "https://s3.fsn.liiibre.coop/minio/admin ", "https://s3.fsn.liiibre.coop/minio/v2/metrics ", "https://grafana.liiibre.coop/ "]) {
       expect(msgs.some((m) => m.startsWith(want)), want).toBe(true);
     }
@@ -131,25 +147,36 @@ describe("admin surfaces are reachable only from the admin CIDRs", () => {
       },
     ];
     const g = (kubePrometheusStackValues(ev.estate) as any).grafana.ingress;
-    expect(adminSurfaceProblems(renderedIngresses(grafana(g.annotations)), ADMIN_SURFACES_DEFAULTS)).toEqual([]);
-    expect(adminSurfaceProblems(renderedIngresses(grafana({})), ADMIN_SURFACES_DEFAULTS)).toHaveLength(1);
+    expect(adminSurfaceProblems(renderedIngresses(grafana(g.annotations)), ADMIN_SURFACES_DEFAULTS, planObjects())).toEqual([]);
+    expect(adminSurfaceProblems(renderedIngresses(grafana({})), ADMIN_SURFACES_DEFAULTS, planObjects())).toHaveLength(1);
   });
 
-  it("routing, not names: a longer unrestricted path, another host, or an allow-list of the world is caught", () => {
-    const route = (host: string, path: string, svc: string, ns: string, annotations: Record<string, string> = {}) => ({
+  it("routing, not names: a longer unrestricted path, another host, an allow-list of the world, or an HTTPRoute above an Ingress is caught", () => {
+    const ingress = (host: string, path: string, svc: string, ns: string, annotations: Record<string, string> = {}) => ({
       id: `${host}${path}`,
-      object: { metadata: { name: `i-${path}`, namespace: ns, annotations }, spec: { rules: [{ host, http: { paths: [{ path, pathType: "Prefix", backend: { service: { name: svc, port: { number: 80 } } } }] } }] } },
+      object: { kind: "Ingress", metadata: { name: `i-${path}`, namespace: ns, annotations }, spec: { rules: [{ host, http: { paths: [{ path, pathType: "Prefix", backend: { service: { name: svc, port: { number: 80 } } } }] } }] } },
     });
-    const ok = route("auth.x.org", "/admin", "keycloak-http", "keycloak", adminOnly(["203.0.113.0/28"]).annotations);
-    expect(adminSurfaceProblems([route("auth.x.org", "/", "keycloak-http", "keycloak"), ok, route("auth.x.org", "/realms/master", "keycloak-http", "keycloak", adminOnly(["203.0.113.0/28"]).annotations)], ADMIN_SURFACES_DEFAULTS)).toEqual([]);
+    const edge = [edgeWith(["203.0.113.0/28"], ["0.0.0.0/1", "128.0.0.0/1"])];
+    const ok = ingress("auth.x.org", "/admin", "keycloak-http", "keycloak", adminOnly(["203.0.113.0/28"]).annotations);
+    expect(adminSurfaceProblems([ingress("auth.x.org", "/", "keycloak-http", "keycloak"), ok, ingress("auth.x.org", "/realms/master", "keycloak-http", "keycloak", adminOnly(["203.0.113.0/28"]).annotations)], ADMIN_SURFACES_DEFAULTS, edge)).toEqual([]);
+    // The same Ingresses without the edge that defines the allow-list: nothing restricts them.
+    expect(adminSurfaceProblems([ok], ADMIN_SURFACES_DEFAULTS, [])).toHaveLength(1);
     // A deeper path of the console, unrestricted, wins for its requests.
-    expect(adminSurfaceProblems([ok, route("auth.x.org", "/admin/realms", "keycloak-http", "keycloak")], ADMIN_SURFACES_DEFAULTS)).toHaveLength(1);
+    expect(adminSurfaceProblems([ok, ingress("auth.x.org", "/admin/realms", "keycloak-http", "keycloak")], ADMIN_SURFACES_DEFAULTS, edge)).toHaveLength(1);
     // The same Service under another host name.
-    expect(adminSurfaceProblems([route("login.x.org", "/", "keycloak-http", "keycloak")], ADMIN_SURFACES_DEFAULTS).length).toBeGreaterThan(0);
+    expect(adminSurfaceProblems([ingress("login.x.org", "/", "keycloak-http", "keycloak")], ADMIN_SURFACES_DEFAULTS, edge).length).toBeGreaterThan(0);
     // An allow-list that is the world in two halves.
-    expect(adminSurfaceProblems([route("auth.x.org", "/admin", "keycloak-http", "keycloak", adminOnly(["0.0.0.0/1", "128.0.0.0/1"]).annotations)], ADMIN_SURFACES_DEFAULTS)[0].message).toMatch(/allow-list too wide/);
+    expect(adminSurfaceProblems([ingress("auth.x.org", "/admin", "keycloak-http", "keycloak", adminOnly(["0.0.0.0/1", "128.0.0.0/1"]).annotations)], ADMIN_SURFACES_DEFAULTS, edge)[0].message).toMatch(/allow-list too wide/);
     // Another app's /admin is not Keycloak's.
-    expect(adminSurfaceProblems([route("office.x.org", "/", "onlyoffice", "acme")], ADMIN_SURFACES_DEFAULTS)).toEqual([]);
+    expect(adminSurfaceProblems([ingress("office.x.org", "/", "onlyoffice", "acme")], ADMIN_SURFACES_DEFAULTS, edge)).toEqual([]);
+    // Traefik ranks an HTTPRoute above every Ingress router: an open HTTPRoute for `/` takes /admin from the restricted Ingress.
+    const openRoute = { id: "r", object: { kind: "HTTPRoute", metadata: { name: "kc", namespace: "keycloak" }, spec: { parentRefs: [{ name: "kc" }], hostnames: ["auth.x.org"], rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "keycloak-http", port: 80 }] }] } } };
+    expect(adminSurfaceProblems([ok, openRoute as any], ADMIN_SURFACES_DEFAULTS, edge)[0].message).toMatch(/is served by HTTPRoute keycloak\/kc path \/, open to the world/);
+    // …and a restricted HTTPRoute rule (a Middleware with ipAllowList beside it) passes.
+    const mw = { kind: "Middleware", apiVersion: "traefik.io/v1alpha1", metadata: { name: "allow", namespace: "keycloak" }, spec: { ipAllowList: { sourceRange: ["203.0.113.0/28"] } } };
+    const closedRoute = structuredClone(openRoute) as any;
+    closedRoute.object.spec.rules[0].filters = [{ type: "ExtensionRef", extensionRef: { group: "traefik.io", kind: "Middleware", name: "allow" } }];
+    expect(adminSurfaceProblems([closedRoute], ADMIN_SURFACES_DEFAULTS, [mw])).toEqual([]);
   });
 });
 

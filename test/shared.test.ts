@@ -4,7 +4,6 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { Deployment } from "kubernetes-models/apps/v1";
-import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { Service } from "kubernetes-models/v1";
 import { ConfigError, parseEstate } from "../components/config";
 import { gbToBytes, storagePoolGB } from "../components/units";
@@ -168,14 +167,18 @@ describe("Jitsi", () => {
       expect(() => new Service(svc.inputs as any).validate()).not.toThrow();
       expect((svc.inputs as any).spec.selector).toEqual(obj.spec.selector.matchLabels);
       // The login paths of the Jitsi host reach the adapter; the rest stays with Jitsi web.
-      const ing = inNs("kubernetes:networking.k8s.io/v1:Ingress", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
-      expect(() => new Ingress(ing.inputs as any).validate()).not.toThrow();
-      const rule = (ing.inputs as any).spec.rules[0];
-      expect(rule.host).toBe(site.host);
-      expect(rule.http.paths).toEqual([{ path: "/oidc/", pathType: "Prefix", backend: { service: { name: "jitsi-keycloak-adapter", port: { name: "http" } } } }]);
-      expect((ing.inputs as any).spec.tls[0].hosts).toEqual([site.host]);
+      // A Gateway API route beside the chart's Ingress (test/edge.test.ts validates it against the CRDs).
+      const route = inNs("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
+      expect((route.inputs as any).spec.hostnames).toEqual([site.host]);
+      expect((route.inputs as any).spec.rules).toEqual([
+        { matches: [{ path: { type: "PathPrefix", value: "/oidc/" } }], backendRefs: [{ group: "", kind: "Service", name: "jitsi-keycloak-adapter", port: (svc.inputs as any).spec.ports[0].port }] },
+      ]);
+      // Its Gateway reuses the certificate the chart's Ingress asks for (and asks for none itself).
+      const gw = inNs("kubernetes:gateway.networking.k8s.io/v1:Gateway", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
+      expect((gw.inputs as any).metadata.annotations).toBeUndefined();
       const v = values(jitsiReleases().find((x) => x.inputs.namespace === site.ns)!);
-      expect((ing.inputs as any).spec.tls[0].secretName).toBe(v.web.ingress.tls[0].secretName);
+      expect((gw.inputs as any).spec.listeners[0].tls.certificateRefs[0].name).toBe(v.web.ingress.tls[0].secretName);
+      expect(v.web.ingress.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
     }
   });
 

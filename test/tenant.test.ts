@@ -194,30 +194,33 @@ describe("HedgeDoc", () => {
 
 describe("ingress hosts and TLS", () => {
   it("serves every app under the tenant's domain with a cert-manager certificate", () => {
-    const all = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress");
-    // The well-known documents on the homeserver host ride on the chart's Synapse certificate.
-    const wk = all.find((r) => (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
+    // The apps the program deploys itself: Gateway API routes, one Gateway per host.
+    const gateways = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway");
+    // The well-known documents on the homeserver host ride on the chart's Synapse certificate (its Gateway asks for none).
+    const wk = gateways.find((r) => (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
     expect((wk.inputs as any).metadata.annotations?.["cert-manager.io/cluster-issuer"]).toBeUndefined();
-    expect((wk.inputs as any).spec.tls).toEqual([{ hosts: ["matrix.acme.example.org"], secretName: "matrix-synapse-certmanager-tls" }]);
-    expect((wk.inputs as any).spec.rules).toEqual([
-      {
-        host: "matrix.acme.example.org",
-        http: { paths: [{ path: "/.well-known/matrix", pathType: "ImplementationSpecific", backend: { service: { name: "matrix-well-known", port: { name: "haproxy-wkd" } } } }] },
-      },
+    expect((wk.inputs as any).spec.listeners[0]).toMatchObject({ hostname: "matrix.acme.example.org", tls: { certificateRefs: [{ name: "matrix-synapse-certmanager-tls" }] } });
+    const wkRoute = under(ev.resources, TENANT, "acme").find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" && (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
+    expect((wkRoute.inputs as any).spec.rules).toEqual([
+      { matches: [{ path: { type: "PathPrefix", value: "/.well-known/matrix" } }], backendRefs: [{ group: "", kind: "Service", name: "matrix-well-known", port: 8010 }] },
     ]);
-    const ingresses = all.filter((r) => r !== wk);
-    const hosts = ingresses.flatMap((r) => ((r.inputs as any).spec.rules as any[]).map((x) => x.host)).sort();
+    const own = gateways.filter((r) => r !== wk);
+    const hosts = own.flatMap((r) => ((r.inputs as any).spec.listeners as any[]).map((x) => x.hostname)).sort();
     expect(hosts).toEqual(["collabora.acme.example.org", "office.acme.example.org", "pad.acme.example.org"]);
-    for (const r of ingresses) {
+    for (const r of own) {
       expect((r.inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
-      expect((r.inputs as any).spec.tls[0].hosts).toEqual((r.inputs as any).spec.rules.map((x: any) => x.host));
+      expect((r.inputs as any).spec.listeners[0].tls.certificateRefs[0].name).toBe(`${(r.inputs as any).spec.listeners[0].hostname.replace(/\./g, "-")}-tls`);
     }
+    expect(under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress")).toEqual([]);
+    // The charts' Ingresses: the edge's class and the cluster issuer.
     const nc = values(release(ev.resources, "acme-nextcloud-release")).ingress;
+    expect(nc.className).toBe("traefik");
     expect(nc.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
     expect(nc.tls[0].hosts).toEqual(["cloud.acme.example.org"]);
     const mx = values(release(ev.resources, "acme-matrix-release"));
     expect([mx.synapse.ingress.host, mx.elementWeb.ingress.host]).toEqual(["matrix.acme.example.org", "chat.acme.example.org"]);
     expect(mx.certManager.clusterIssuer).toBe("letsencrypt");
+    expect(mx.ingress).toEqual({ className: "traefik" });
   });
 });
 

@@ -42,7 +42,7 @@ export class Collabora extends pulumi.ComponentResource {
             { name: "password", valueFrom: { secretKeyRef: { name: "collabora-admin", key: "password" } } },
           ],
           host: this.host,
-          ingressAnnotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "0", "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600" },
+          // No body limit and no upstream read timeout at the edge (Traefik's defaults, docs/ingress.md).
           probePath: "/hosting/discovery",
           nodeSelector: APPS_NODE_SELECTOR,
         },

@@ -1,13 +1,17 @@
 /**
  * Building blocks shared by the app modules: labels, pinned Helm releases, Secrets, and the
- * Deployment + Service + Ingress of apps this project deploys without a chart.
+ * Deployment + Service + public route (Gateway API, components/routes.ts) of apps this project
+ * deploys without a chart.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { LABELS, PLATFORM } from "../conventions";
+import { bodyLimit, publicRoute, tlsSecretName, type RouteMiddleware } from "../routes";
 import { chartArgs, type ChartPin } from "../versions";
 import type { Resources } from "./sizing";
+
+export { tlsSecretName };
 
 /** Labels of every object of an app in a bundle. */
 export function appLabels(slug: string, app: string): Record<string, string> {
@@ -23,13 +27,14 @@ export function appLabels(slug: string, app: string): Record<string, string> {
 /** `<prefix>.<domain>`. */
 export const hostOf = (prefix: string, domain: string): string => `${prefix}.${domain}`;
 
-/** Annotations of every Ingress: TLS certificate from cert-manager. */
+/**
+ * Annotations of every chart-rendered Ingress: TLS certificate from cert-manager. Traefik needs
+ * nothing else: the Ingress routers attach to the HTTPS entry point (its default), with TLS, HSTS
+ * and the error pages set there (components/platform/edge.ts).
+ */
 export function ingressAnnotations(extra: Record<string, string> = {}): Record<string, string> {
   return { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer, ...extra };
 }
-
-/** Name of the TLS Secret cert-manager fills for a host. */
-export const tlsSecretName = (host: string): string => `${host.replace(/\./g, "-")}-tls`.slice(0, 253);
 
 /** A Helm release of a pinned chart. Release name = `releaseName` (stable, not auto-suffixed). */
 export function helmRelease(
@@ -83,9 +88,10 @@ export interface WebAppArgs {
   replicas: number;
   resources: Resources;
   env?: k8s.types.input.core.v1.EnvVar[];
-  /** Public host; omit for an internal-only service. */
+  /** Public host (a Gateway API route); omit for an internal-only service. */
   host?: string;
-  ingressAnnotations?: Record<string, string>;
+  /** Largest request body the edge accepts, in bytes. Default no limit (the app enforces its own). */
+  maxBodyBytes?: number;
   /** HTTP path probed for readiness/liveness. */
   probePath: string;
   volumes?: k8s.types.input.core.v1.Volume[];
@@ -94,12 +100,12 @@ export interface WebAppArgs {
   nodeSelector?: Record<string, string>;
 }
 
-/** Deployment + ClusterIP Service (+ Ingress with TLS when `host` is set). */
+/** Deployment + ClusterIP Service (+ a public route with TLS when `host` is set). */
 export function webApp(
   resourceName: string,
   a: WebAppArgs,
   opts: pulumi.CustomResourceOptions,
-): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service; ingress?: k8s.networking.v1.Ingress } {
+): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service; route: k8s.apiextensions.CustomResource[] } {
   const selector = { "app.kubernetes.io/instance": a.labels["app.kubernetes.io/instance"], "app.kubernetes.io/name": a.name };
   const podLabels = { ...a.labels, ...selector };
   const deployment = new k8s.apps.v1.Deployment(
@@ -141,27 +147,16 @@ export function webApp(
     },
     opts,
   );
-  let ingress: k8s.networking.v1.Ingress | undefined;
+  let route: k8s.apiextensions.CustomResource[] = [];
   if (a.host) {
-    ingress = new k8s.networking.v1.Ingress(
-      `${resourceName}-ingress`,
-      {
-        metadata: { name: a.name, namespace: a.namespace, labels: podLabels, annotations: ingressAnnotations(a.ingressAnnotations) },
-        spec: {
-          ingressClassName: PLATFORM.ingressClass,
-          tls: [{ hosts: [a.host], secretName: tlsSecretName(a.host) }],
-          rules: [
-            {
-              host: a.host,
-              http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: a.name, port: { name: "http" } } } }] },
-            },
-          ],
-        },
-      },
-      opts,
+    const middlewares: RouteMiddleware[] = a.maxBodyBytes ? [bodyLimit(`${a.name}-body-limit`, a.maxBodyBytes)] : [];
+    route = publicRoute(
+      `${resourceName}-route`,
+      { name: a.name, namespace: a.namespace, host: a.host, labels: podLabels, middlewares, rules: [{ service: a.name, port: 80 }] },
+      { ...opts, dependsOn: [...(Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn as pulumi.Input<pulumi.Resource>] : []), service] },
     );
   }
-  return { deployment, service, ingress };
+  return { deployment, service, route };
 }
 
 /** Replicas of an app's workloads for a bundle state (suspended: scaled to zero). */

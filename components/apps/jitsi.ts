@@ -22,6 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
+import { publicRoute } from "../routes";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName, webApp } from "./common";
 import { resourcesFor } from "./sizing";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
@@ -225,23 +226,18 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: secrets },
     );
-    // `/oidc/` of the Jitsi host goes to the adapter (ingress-nginx merges Ingresses of one
-    // host; the longest path wins). No cert-manager annotation: the chart's Ingress owns the
-    // certificate, this one reuses its Secret.
-    new k8s.networking.v1.Ingress(
-      `${name}-adapter-ingress`,
+    // `/oidc/` of the Jitsi host goes to the adapter: a Gateway API route beside the chart's
+    // Ingress for `/` (Traefik ranks the HTTPRoute's path prefix above the Ingress router). The
+    // chart's Ingress owns the certificate; this Gateway reuses its Secret.
+    publicRoute(
+      `${name}-adapter`,
       {
-        metadata: { name: "jitsi-keycloak-adapter", namespace: args.namespace, labels },
-        spec: {
-          ingressClassName: PLATFORM.ingressClass,
-          tls: [{ hosts: [args.host], secretName: tlsSecretName(args.host) }],
-          rules: [
-            {
-              host: args.host,
-              http: { paths: [{ path: `${ADAPTER_PATH}/`, pathType: "Prefix", backend: { service: { name: "jitsi-keycloak-adapter", port: { name: "http" } } } }] },
-            },
-          ],
-        },
+        name: "jitsi-keycloak-adapter",
+        namespace: args.namespace,
+        host: args.host,
+        labels,
+        issueCertificate: false,
+        rules: [{ path: `${ADAPTER_PATH}/`, service: "jitsi-keycloak-adapter", port: 80 }],
       },
       { ...child, dependsOn: [adapter.service] },
     );

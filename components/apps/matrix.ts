@@ -19,6 +19,7 @@ import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
 import { PLATFORM } from "../conventions";
+import { publicRoute, type PublicRouteArgs } from "../routes";
 import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
 import { resourcesFor } from "./sizing";
@@ -138,7 +139,9 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
   return {
     serverName: ctx.domain,
     certManager: { clusterIssuer: PLATFORM.clusterIssuer },
-    ingress: { className: PLATFORM.ingressClass, controllerType: "ingress-nginx" },
+    // No `controllerType`: its only value (`ingress-nginx`) adds nginx annotations; Synapse
+    // enforces its own upload limit (media.maxUploadSize), Traefik sets none.
+    ingress: { className: PLATFORM.ingressClass },
     // No chart Job talking to the Kubernetes API from the tenant namespace: its NetworkPolicies
     // give no egress to the API server (the pre-install hooks would fail and the release roll
     // back), and every secret the chart could generate comes from @pulumi/random
@@ -216,7 +219,7 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
     // The chart's well-known Ingress is on the server name: the organisation's apex, where its
     // website lives, not on the cluster. So no certificate there (cert-manager could never
     // validate it) and no redirect of its "/" to Element; the organisation serves or redirects
-    // the documents (docs/dns.md), and `matrixWellKnownIngress` also serves them on matrix.<domain>.
+    // the documents (docs/dns.md), and `matrixWellKnownRoute` also serves them on matrix.<domain>.
     wellKnownDelegation: {
       enabled: true,
       ingress: { tlsEnabled: false },
@@ -226,29 +229,25 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
   };
 }
 
+/** Port of the chart's well-known Service (`<release>-well-known`, port `haproxy-wkd`). */
+export const WELL_KNOWN_PORT = 8010;
+
 /**
- * Ingress serving `/.well-known/matrix/*` on the homeserver host from the chart's well-known
- * server, for organisations that redirect their apex's documents there. It reuses the
- * certificate of the chart's Synapse Ingress (same host): no cert-manager annotation, or two
- * Certificates would fight over one Secret. `ImplementationSpecific`: ingress-nginx refuses a
- * dot in a `Prefix` path (strict path validation), as the chart's own well-known Ingress knows.
+ * The route serving `/.well-known/matrix/*` on the homeserver host from the chart's well-known
+ * server, for organisations that redirect their apex's documents there (a Gateway API route of
+ * the program, ranked by Traefik above the chart's Synapse Ingress for `/`). It reuses the
+ * certificate of the chart's Synapse Ingress (same host): its Gateway asks cert-manager for
+ * none, or two Certificates would fight over one Secret.
  */
-export function matrixWellKnownIngress(domain: string, namespace: string, labels: Record<string, string>): k8s.types.input.networking.v1.Ingress {
-  const hs = hostOf("matrix", domain);
+export function matrixWellKnownRoute(domain: string, namespace: string, labels: Record<string, string>): PublicRouteArgs {
   return {
-    metadata: { name: `${MATRIX_RELEASE}-well-known-homeserver`, namespace, labels },
-    spec: {
-      ingressClassName: PLATFORM.ingressClass,
-      tls: [{ hosts: [hs], secretName: SYNAPSE_TLS_SECRET }],
-      rules: [
-        {
-          host: hs,
-          http: {
-            paths: [{ path: "/.well-known/matrix", pathType: "ImplementationSpecific", backend: { service: { name: WELL_KNOWN_SERVICE, port: { name: "haproxy-wkd" } } } }],
-          },
-        },
-      ],
-    },
+    name: `${MATRIX_RELEASE}-well-known-homeserver`,
+    namespace,
+    host: hostOf("matrix", domain),
+    labels,
+    tlsSecret: SYNAPSE_TLS_SECRET,
+    issueCertificate: false,
+    rules: [{ path: "/.well-known/matrix", service: WELL_KNOWN_SERVICE, port: WELL_KNOWN_PORT }],
   };
 }
 
@@ -312,7 +311,7 @@ export class Matrix extends pulumi.ComponentResource {
       podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
     }
     const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
-    new k8s.networking.v1.Ingress(`${name}-well-known-ingress`, matrixWellKnownIngress(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] });
+    publicRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] });
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }

@@ -193,8 +193,9 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
     nodeSelector: APPS_NODE_SELECTOR,
     ingress: {
       enabled: true,
+      // Uploads of any size, unbuffered: Traefik sets no body limit and streams bodies (docs/ingress.md).
       className: PLATFORM.ingressClass,
-      annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-body-size": "0" }),
+      annotations: ingressAnnotations(),
       tls: [{ secretName: tlsSecretName(host), hosts: [host] }],
     },
     metrics: { enabled: false },

@@ -42,7 +42,9 @@ export class OnlyOffice extends pulumi.ComponentResource {
             { name: "WOPI_ENABLED", value: "false" },
           ],
           host: this.host,
-          ingressAnnotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "100m", "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600" },
+          // Documents up to 100 MiB (as before the edge moved to Traefik). Long editing sessions
+          // (websockets) need nothing: Traefik sets no upstream read timeout (docs/ingress.md).
+          maxBodyBytes: 100 * 1024 ** 2,
           probePath: "/healthcheck",
           nodeSelector: APPS_NODE_SELECTOR,
         },

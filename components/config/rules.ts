@@ -28,7 +28,7 @@ export const RESERVED_SLUGS = [
   "monitoring", "minio", "minio-operator", "keycloak", "jitsi", "k8up", "cnpg-system", "backup", "shared",
   // Node reboots (components/ops/reboots.ts KURED_NAMESPACE).
   "kured",
-  // Ingress controllers and gateways (ingress-nginx is being replaced).
+  // Ingress controllers and gateways (Traefik is the edge, docs/ingress.md; ingress-nginx lingers during its migration).
   "traefik", "gateway", "envoy-gateway-system", "gateway-system",
   // Names with a meaning in Keycloak, Nextcloud, Synapse or the estate.
   "admin", "admins", "administrator", "root", "master", "system", "liiibre", "everyone", "guest", "guests", "users", "org",

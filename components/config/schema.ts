@@ -254,8 +254,14 @@ export const ClusterSchema = z.strictObject({
     .prefault({}),
   /** Contact address of the Let's Encrypt account. */
   letsEncryptEmail: email(),
-  /** How ingress-nginx is exposed. Default `hostNetwork` on `ingress`-labelled nodes. */
+  /** How the edge (Traefik) is exposed. Default `hostNetwork` on `ingress`-labelled nodes. */
   ingressMode: z.enum(["hostNetwork", "loadBalancer"]).default("hostNetwork"),
+  /**
+   * Migration from ingress-nginx only (docs/operations.md): Traefik also serves the Ingresses
+   * still on class `nginx`, with their nginx annotations (its `kubernetesIngressNGINX` provider),
+   * so that every host is served whatever class its Ingress has during the switch. Default false.
+   */
+  edgeMigration: z.boolean().default(false),
   /** Workers upgraded at once by k0sctl, as a percentage of all workers. Default 10. */
   workerUpgradeConcurrencyPercent: int(1, 100).default(10),
 });

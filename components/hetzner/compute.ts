@@ -23,7 +23,7 @@ export interface HetznerComputeArgs {
   rdnsDomain?: string;
 }
 
-/** Name of the ingress load balancer (read by the ingress-nginx Service annotation). */
+/** Name of the ingress load balancer (read by the edge Service's `load-balancer.hetzner.cloud/name` annotation). */
 export const ingressLoadBalancerName = (cluster: string): string => `${cluster}-ingress`;
 
 /** Pools whose nodes carry a given Kubernetes label set to "true". */

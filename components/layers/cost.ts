@@ -18,15 +18,18 @@ import type { AppName } from "../config/apps";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
-export const TENANT_BASE_COST = 53;
+// Counted on the prod plan of 2026-12-01 after the ops, twin and edge merges.
+export const TENANT_BASE_COST = 58;
 /** Resources each app adds to a dedicated organisation. Apps not deployable yet cost nothing (config refuses them). */
 export const APP_COST: Record<AppName, number> = {
   nextcloud: 29,
-  onlyoffice: 6,
-  collabora: 6,
-  matrix: 30,
-  hedgedoc: 27,
-  "jitsi-dedicated": 17,
+  // The edge (docs/ingress.md): a program-declared Ingress became a Gateway + HTTPRoute (+1 each;
+  // OnlyOffice's route also has its body-limit Middleware, +2).
+  onlyoffice: 8,
+  collabora: 7,
+  matrix: 31,
+  hedgedoc: 28,
+  "jitsi-dedicated": 18,
   etherpad: 0,
   discourse: 0,
   mobilizon: 0,
@@ -43,7 +46,9 @@ export const SHARED_MEMBER_COST = 3;
  * shared organisations' 102). A platform with many more servers is under-estimated: the plan
  * reports every stack's real count beside the estimate.
  */
-export const PLATFORM_BASE_COST = 537;
+// 547: counted on the prod plan of 2026-12-01 after the edge (Traefik, Gateway API CRDs, Teapot,
+// the platform's Gateways/HTTPRoutes/Middlewares) and main's ops merge (alerts, kured).
+export const PLATFORM_BASE_COST = 547;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 

@@ -3,12 +3,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS } from "../conventions";
+import { LABELS, PLATFORM } from "../conventions";
 import { chartArgs, type ChartPin } from "../versions";
 
 /** Namespaces of the platform layer. */
 export const PLATFORM_NAMESPACES = {
-  ingress: "ingress-nginx",
+  /** The edge controller (Traefik) and its error pages. */
+  ingress: PLATFORM.ingressNamespace,
   certManager: "cert-manager",
   monitoring: "monitoring",
   /** Cluster-wide helpers without their own namespace (local volume provisioner). */
@@ -17,8 +18,8 @@ export const PLATFORM_NAMESPACES = {
   system: "kube-system",
 } as const;
 
-/** The ingress class every app uses. */
-export const INGRESS_CLASS = "nginx";
+/** The IngressClass every chart-rendered Ingress uses (one home: conventions.ts). */
+export const INGRESS_CLASS = PLATFORM.ingressClass;
 
 /** Toleration for a pool taint `<label>=true:NoSchedule` (the convention of Pulumi.prod.yaml). */
 export const tolerate = (labelKey: string) => ({ key: labelKey, operator: "Equal", value: "true", effect: "NoSchedule" });

@@ -18,8 +18,11 @@ import { VolumeBackup } from "../storage/volumeBackup";
 import type { PlatformIdentity } from "./identity";
 import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
 import { SHARED_REPLICAS } from "../ops/availability";
-import { adminOnly } from "../platform/access";
+import { adminOnlyMiddleware } from "../platform/access";
+import { publicRoute } from "../routes";
 
+/** Port of the chart's `keycloak-http` Service (keycloakx `service.httpPort`, default 80). */
+export const KEYCLOAK_HTTP_PORT = 80;
 /** Paths of Keycloak's administration: the console/API of every realm and the master realm. */
 export const KEYCLOAK_ADMIN_PATHS = ["/admin", "/realms/master"];
 
@@ -116,36 +119,28 @@ export class Keycloak extends pulumi.ComponentResource {
       ingress: {
         enabled: true,
         ingressClassName: PLATFORM.ingressClass,
-        annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-buffer-size": "128k" }),
+        // Keycloak's large response headers (cookies) fit Traefik's defaults: no buffer to raise.
+        annotations: ingressAnnotations(),
         rules: [{ host: this.host, paths: [{ path: "/", pathType: "Prefix" }] }],
         tls: [{ hosts: [this.host], secretName: tlsSecretName(this.host) }],
       },
     };
     const release = helmRelease(`${name}-release`, CHARTS.keycloakx, { releaseName: "keycloak", namespace: ns, values }, { parent: this, provider, dependsOn: [adminSecret] });
     // The master realm (the estate's administrators, and the provider's login below) and the
-    // admin console/API of every realm: only from the admin CIDRs. The controller routes these
-    // longer prefixes here rather than to the chart's `/` (policy admin-surfaces-restricted).
-    new k8s.networking.v1.Ingress(
-      `${name}-admin-ingress`,
+    // admin console/API of every realm: only from the admin CIDRs. A Gateway API route of their
+    // own beside the chart's Ingress for `/` (Traefik ranks HTTPRoutes above Ingress routers;
+    // policy admin-surfaces-restricted); the chart's Ingress issues the host's certificate.
+    const adminAccess = adminOnlyMiddleware(args.estate.hetzner.adminCidrs, "keycloak-admin-allowlist");
+    publicRoute(
+      `${name}-admin`,
       {
-        metadata: {
-          name: "keycloak-admin",
-          namespace: ns,
-          labels,
-          annotations: ingressAnnotations({ "nginx.ingress.kubernetes.io/proxy-buffer-size": "128k", ...adminOnly(args.estate.hetzner.adminCidrs).annotations }),
-        },
-        spec: {
-          ingressClassName: PLATFORM.ingressClass,
-          tls: [{ hosts: [this.host], secretName: tlsSecretName(this.host) }],
-          rules: [
-            {
-              host: this.host,
-              http: {
-                paths: KEYCLOAK_ADMIN_PATHS.map((path) => ({ path, pathType: "Prefix", backend: { service: { name: "keycloak-http", port: { name: "http" } } } })),
-              },
-            },
-          ],
-        },
+        name: "keycloak-admin",
+        namespace: ns,
+        host: this.host,
+        labels,
+        issueCertificate: false,
+        middlewares: [adminAccess],
+        rules: KEYCLOAK_ADMIN_PATHS.map((path) => ({ path, service: "keycloak-http", port: KEYCLOAK_HTTP_PORT })),
       },
       { parent: this, provider, dependsOn: [release] },
     );

@@ -3,8 +3,8 @@
  * `storage`-labelled nodes (their taints tolerated), one pool of `storage.minio.servers`
  * servers × `drivesPerServer` drives of `driveSizeGB` GB (binary, so "Gi"), erasure-coded
  * across servers (one server per node: required pod anti-affinity). TLS inside the cluster
- * by the operator's auto-certificate; public TLS at the Ingress (`storage.s3Domain`, Let's
- * Encrypt). Prometheus metrics at `/minio/v2/metrics/cluster` without a bearer token.
+ * by the operator's auto-certificate; public TLS at the edge (a Gateway API route for `storage.s3Domain`,
+ * Let's Encrypt). Prometheus metrics at `/minio/v2/metrics/cluster` without a bearer token.
  *
  * Root credentials: random, in the Secret `minio-env` (`config.env`, as the operator wants
  * it). A `@pulumi/minio` provider is configured against `storage.s3Domain` with them.
@@ -15,9 +15,10 @@ import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Estate } from "../config";
-import { LABELS, PLATFORM } from "../conventions";
+import { LABELS } from "../conventions";
+import { publicRoute } from "../routes";
 import { IMAGES } from "../versions";
-import { adminOnly } from "../platform/access";
+import { adminOnlyMiddleware } from "../platform/access";
 import { MINIO_TENANT_NAME, S3_REGION, STORAGE_NAMESPACE } from "./settings";
 
 export interface PrimaryObjectStoreArgs {
@@ -139,49 +140,26 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
     );
 
     const host = estate.storage.s3Domain;
-    const ingress = new k8s.networking.v1.Ingress(
-      `${name}-ingress`,
-      {
-        metadata: {
-          name: "s3",
-          namespace: STORAGE_NAMESPACE,
-          annotations: {
-            "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer,
-            "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
-            "nginx.ingress.kubernetes.io/proxy-body-size": "0",
-            "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
-          },
-        },
-        spec: {
-          ingressClassName: PLATFORM.ingressClass,
-          tls: [{ hosts: [host], secretName: "s3-tls" }],
-          rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: MINIO_SERVICE, port: { number: 443 } } } }] } }],
-        },
-      },
-      { ...o, dependsOn: [tenant] },
-    );
-
+    // Public S3 through the edge (Gateway API). Bodies of any size, streamed unbuffered (Traefik's
+    // defaults); the backend is HTTPS with the operator's certificate, which chains to the
+    // cluster CA (`kube-root-ca.crt`, in every namespace) for the Service's cluster DNS name.
     // MinIO's admin API (users, policies, replication: the minio provider below and `mc admin`)
-    // and its metrics share the S3 host: only the admin CIDRs reach them (the cluster's
-    // Prometheus scrapes the Service directly). Longer prefixes than `/`: the controller routes
-    // these paths here (policy admin-surfaces-restricted).
-    const adminIngress = new k8s.networking.v1.Ingress(
-      `${name}-admin-ingress`,
+    // and its metrics share the host: rules of their own (longer prefixes than `/`: Gateway API
+    // routes the longest match) with the admin CIDRs' allow-list (policy
+    // admin-surfaces-restricted); the cluster's Prometheus scrapes the Service directly.
+    const admin = adminOnlyMiddleware(estate.hetzner.adminCidrs, "s3-admin-allowlist");
+    const route = publicRoute(
+      `${name}-s3`,
       {
-        metadata: {
-          name: "s3-admin",
-          namespace: STORAGE_NAMESPACE,
-          annotations: {
-            "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer,
-            "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
-            ...adminOnly(estate.hetzner.adminCidrs).annotations,
-          },
-        },
-        spec: {
-          ingressClassName: PLATFORM.ingressClass,
-          tls: [{ hosts: [host], secretName: "s3-tls" }],
-          rules: [{ host, http: { paths: MINIO_ADMIN_PATHS.map((path) => ({ path, pathType: "Prefix", backend: { service: { name: MINIO_SERVICE, port: { number: 443 } } } })) } }],
-        },
+        name: "s3",
+        namespace: STORAGE_NAMESPACE,
+        host,
+        middlewares: [admin],
+        rules: [
+          ...MINIO_ADMIN_PATHS.map((path) => ({ path, service: MINIO_SERVICE, port: 443, middlewares: [admin.name] })),
+          { service: MINIO_SERVICE, port: 443, middlewares: [] },
+        ],
+        backendTls: { service: MINIO_SERVICE, caConfigMap: "kube-root-ca.crt", hostname: `${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local` },
       },
       { ...o, dependsOn: [tenant] },
     );
@@ -190,7 +168,7 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
     this.provider = new minio.Provider(
       `${name}-minio`,
       this.providerArgs,
-      { parent: this, dependsOn: [tenant, ingress, adminIngress] },
+      { parent: this, dependsOn: [tenant, ...route] },
     );
     this.registerOutputs({});
   }

@@ -27,7 +27,7 @@ export interface NetworkPolicyArgs {
   podCIDR: string;
   serviceCIDR: string;
   /**
-   * The nodes' private network (hetzner.network.ipRange). ingress-nginx runs with
+   * The nodes' private network (hetzner.network.ipRange). The edge (Traefik) runs with
    * hostNetwork on the ingress nodes: its connections to backends come from node addresses,
    * which no namespaceSelector matches.
    */
@@ -77,7 +77,7 @@ export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
       },
     },
     {
-      // Public app URLs (office ↔ Nextcloud callbacks, OIDC discovery) hairpin through ingress-nginx.
+      // Public app URLs (office ↔ Nextcloud callbacks, OIDC discovery) hairpin through the edge.
       name: "allow-to-ingress-controller",
       spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.ingressNamespace)], ports: [tcp(80), tcp(443)] }] },
     },

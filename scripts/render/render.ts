@@ -22,7 +22,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseAllDocuments } from "yaml";
-import { K0S_VERSION } from "../../components/versions";
+import { GATEWAY_API_CRDS, K0S_VERSION } from "../../components/versions";
 import { ChartError, chartRefOf, chartRepoDir, locateChart, readChart, repoPackages, type ChartPackage, type ChartRef } from "./charts";
 import { ensureHelm } from "./helm";
 import { problemLine, type RenderProblem, type RenderedObject, type RenderedRelease } from "./model";
@@ -341,7 +341,10 @@ class RenderRun {
     const dir = chartRepoDir(this.options.env);
     const used = new Set([...this.jobs.values()].map((j) => j.pkg.name));
     const pinned = new Set([...this.jobs.values()].map((j) => j.file));
-    const candidates = dir ? repoPackages(dir).filter((p) => used.has(p.chart) && !pinned.has(p.file)) : [];
+    // …and the cache's packaging of CRDs the program applies from an upstream file rather than
+    // a chart (the Gateway API CRDs, GATEWAY_API_CRDS: same CRDs, see docs/ingress.md).
+    const fromFiles = (p: { chart: string; version: string }) => p.chart === "gateway-api-crds" && `v${p.version}` === GATEWAY_API_CRDS.version;
+    const candidates = dir ? repoPackages(dir).filter((p) => (used.has(p.chart) && !pinned.has(p.file)) || fromFiles(p)) : [];
     candidates.sort((a, b) => b.version.localeCompare(a.version, undefined, { numeric: true }));
     for (const c of candidates) {
       for (const text of readChart(c.file).parts.flatMap((p) => p.crds)) {
