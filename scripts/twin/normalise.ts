@@ -7,6 +7,7 @@
 import { parse as parseYaml } from "yaml";
 import { cloudNodes, dedicatedNodes } from "../../components/hetzner/nodes";
 import { CATALOG, serverTypeInfo } from "../../components/hetzner/catalog";
+import { GATEWAY_API_CRDS, K8UP_CRDS_URL } from "../../components/versions";
 import { chartFacts } from "./chart-facts";
 import { quantity, GiB } from "./kube";
 import type { HelmRelease, KObject, MinioUser, TwinEstate, TwinFirewall, TwinInput, TwinNode, Workload } from "./model";
@@ -83,6 +84,26 @@ function helmReleases(input: TwinInput): HelmRelease[] {
     }));
 }
 
+/**
+ * The CRDs that the manifests the program applies by URL install (components/versions.ts pins
+ * the URLs): k8up's release file and Gateway API's standard channel (the ten CRDs of
+ * standard-install.yaml, the same as the cache's gateway-api-crds chart).
+ */
+const MANIFEST_CRDS: ReadonlyArray<{ url: string; group: string; kinds: readonly string[] }> = [
+  { url: K8UP_CRDS_URL, group: "k8up.io", kinds: ["Schedule", "Backup", "Check", "Prune", "Restore", "Archive", "PreBackupPod", "Snapshot"] },
+  {
+    url: GATEWAY_API_CRDS.url,
+    group: "gateway.networking.k8s.io",
+    kinds: ["GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "ReferenceGrant", "BackendTLSPolicy", "ListenerSet", "TCPRoute", "TLSRoute", "UDPRoute"],
+  },
+];
+
+/** The resource (plural) name of a kind, as CRDs spell it: `gatewayclasses`, `backendtlspolicies`. */
+const plural = (kind: string): string => {
+  const k = kind.toLowerCase();
+  return k.endsWith("y") ? `${k.slice(0, -1)}ies` : k.endsWith("s") ? `${k}es` : `${k}s`;
+};
+
 function chartObjects(input: TwinInput, releases: HelmRelease[]): KObject[] {
   const rendered = new Map((input.rendered ?? []).map((r) => [r.urn, r]));
   const out: KObject[] = [];
@@ -95,14 +116,12 @@ function chartObjects(input: TwinInput, releases: HelmRelease[]): KObject[] {
   }
   // CRDs applied from a manifest by the program (kubernetes:yaml/v2:ConfigFile): known by URL.
   for (const r of input.resources.filter((x) => x.type === "kubernetes:yaml/v2:ConfigFile")) {
-    const file = String(r.inputs.file ?? "");
-    const m = /k8up-io\/k8up\//.test(file);
-    if (m)
-      for (const kind of ["Schedule", "Backup", "Check", "Prune", "Restore", "Archive", "PreBackupPod", "Snapshot"])
-        out.push({
-          apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: `${kind.toLowerCase()}s.k8up.io`, namespace: null,
-          object: { spec: { group: "k8up.io", names: { kind } } }, source: r.urn, release: r.urn, dependsOn: [r.urn], origin: "values",
-        });
+    const manifest = MANIFEST_CRDS.find((m) => m.url === String(r.inputs.file ?? ""));
+    for (const kind of manifest?.kinds ?? [])
+      out.push({
+        apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: `${plural(kind)}.${manifest!.group}`, namespace: null,
+        object: { spec: { group: manifest!.group, names: { kind } } }, source: r.urn, release: r.urn, dependsOn: [r.urn], origin: "values",
+      });
   }
   return out;
 }
