@@ -143,9 +143,9 @@ describe("monthly cost estimate (catalog.json)", () => {
     const { estimateMonthlyCost } = await import("../components/hetzner/cost");
     const est = estimateMonthlyCost(parseEstate(prod()));
     const line = (prefix: string) => est.lines.find((l) => l.item.startsWith(prefix))!;
-    // 3 × cpx31 (13.10), 2 × cpx21 (7.55), 4 × ccx23 (24.49), 16 × cpx41 (24.30), 3 × cpx31 in nbg1 (13.10)
+    // 3 × cpx31 (13.10), 2 × cpx21 (7.55), 4 × ccx23 (24.49), 16 × cpx51 (54.90), 3 × cpx31 in nbg1 (13.10)
     expect(line("cloud controllers").monthlyEUR).toBe(39.3);
-    expect(line("cloud general: cpx41").monthlyEUR).toBe(388.8);
+    expect(line("cloud general: cpx51").monthlyEUR).toBe(878.4);
     expect(line("cloud general: volumes").monthlyEUR).toBe(70.4); // 16 × 100 GB × 0.044
     expect(line("primary IPv4").quantity).toBe(28);
     // Dedicated: 4 × 39.5 + 4 × 46 (apps-06..09) + 1 × 39.5 (apps-05) … as invoiced in prod.

@@ -221,6 +221,14 @@ describe("references", () => {
     expect(await findings(input(estate, [svc, ingress("pad.dev.liiibre.coop", { number: 8080 })]), "ingress-backend")).toHaveLength(1);
     expect(await findings(input(estate, [ingress("pad.dev.liiibre.coop", { name: "http" })]), "ingress-backend")).toHaveLength(1);
   });
+  // The program's own routes are Gateway API HTTPRoutes (components/routes.ts): the same check follows their backendRefs.
+  const httpRoute = (port: number, namespace?: string) =>
+    k8s("gateway.networking.k8s.io/v1", "HTTPRoute", "a", "web", { spec: { parentRefs: [{ name: "edge", namespace: "traefik" }], hostnames: ["pad.dev.liiibre.coop"], rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "web", port, ...(namespace ? { namespace } : {}) }] }] } });
+  it("ingress-backend: an HTTPRoute backendRef to a missing Service or port answers 503 too", async () => {
+    expect(await findings(input(estate, [svc, httpRoute(80)]), "ingress-backend")).toEqual([]);
+    expect(await findings(input(estate, [svc, httpRoute(8080)]), "ingress-backend")).toHaveLength(1);
+    expect(await findings(input(estate, [svc, httpRoute(80, "b")]), "ingress-backend")).toHaveLength(1);
+  });
   it("ingress-host-dns: a host neither the co-op's nor in an organisation's DNS records never gets a certificate", async () => {
     expect(await findings(input(estate, [svc, ingress("pad.dev.liiibre.coop", { name: "http" })]), "ingress-host-dns")).toEqual([]);
     expect(await findings(input(estate, [svc, ingress("cloud.acme.org", { name: "http" })]), "ingress-host-dns")).toMatchObject([{ level: "error" }]);

@@ -8,7 +8,8 @@
  * copied): local-static-provisioner `classes[].storageClass.isDefaultClass`; hcloud-csi
  * `storageClasses[].defaultStorageClass` (volumeBindingMode WaitForFirstConsumer);
  * cloudnative-pg, plugin-barman-cloud, cert-manager (`crds.enabled`), minio operator,
- * kube-prometheus-stack install their CRDs and webhooks; ingress-nginx its admission webhook.
+ * kube-prometheus-stack install their CRDs and webhooks; traefik its `traefik.io` CRDs (the chart's
+ * `crds/`, which Helm installs first); ingress-nginx (kept for the migration) its admission webhook.
  */
 import type { HelmRelease, KObject } from "./model";
 
@@ -67,6 +68,8 @@ export const CHART_FACTS: Record<string, Facts> = {
     r.values.controller?.admissionWebhooks?.enabled === false
       ? []
       : [webhook(r, "ingress-nginx-admission", [{ apiGroups: ["networking.k8s.io"], resources: ["ingresses"] }])],
+  traefik: (r) =>
+    crd(r, "traefik.io", ["Middleware", "MiddlewareTCP", "IngressRoute", "IngressRouteTCP", "IngressRouteUDP", "TLSOption", "TLSStore", "TraefikService", "ServersTransport", "ServersTransportTCP"]),
   k8up: () => [],
 };
 

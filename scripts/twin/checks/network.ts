@@ -12,6 +12,7 @@ import { inCidr, intToIpv4, ipv4ToInt, matchesSelector, unfitReason } from "../k
 import type { TwinCheck, TwinEstate, TwinFinding, TwinNode, Workload } from "../model";
 import { ref } from "../model";
 import { NetworkModel, type Endpoint, type NetPod, type Verdict } from "../netpol";
+import { routeBackends } from "../routes";
 
 /** A public address standing for "somewhere on the Internet" (TEST-NET-1, outside every allow-list of the estate). */
 export const INTERNET_HOST = "192.0.2.77";
@@ -195,13 +196,11 @@ const required: TwinCheck = {
       const pod = n.podLike(s.namespace!, { k8upjob: "true", "k8up.io/type": "backup" });
       for (const need of PLATFORM_CONNECTIONS.k8upBackup) for (const l of legs(e, n, pod, need.to, s.namespace!, "") as Leg[]) check(ref(s), l, need.why);
     }
-    // The ingress controller → every backend of every Ingress of the class.
-    for (const ing of e.byKind.get("Ingress") ?? [])
-      for (const r of (ing.object.spec?.rules ?? []) as any[])
-        for (const p of r.http?.paths ?? []) {
-          const b = p.backend?.service && serviceBackend(e, n, ing.namespace!, p.backend.service.name, p.backend.service.port?.number ?? p.backend.service.port?.name);
-          if (b) for (const pod of b.pods) check(ref(ing), { from: { pod: n.ingressController }, to: { pod }, port: b.port, what: `${b.svc} (backend of https://${r.host}${p.path ?? "/"})` }, "the ingress controller serves this host");
-        }
+    // The ingress controller → every backend of every route it serves (Ingress and HTTPRoute).
+    for (const rb of routeBackends(e)) {
+      const b = serviceBackend(e, n, rb.namespace, rb.service, rb.port as number | string);
+      if (b) for (const pod of b.pods) check(ref(rb.route), { from: { pod: n.ingressController }, to: { pod }, port: b.port, what: `${b.svc} (backend of https://${rb.host}${rb.path})` }, "the ingress controller serves this host");
+    }
     // Prometheus → scrape targets: the declared ones, and every ServiceMonitor / PodMonitor of the estate.
     const prom = n.podLike(PLATFORM_NAMESPACES.monitoring, { "app.kubernetes.io/name": "prometheus" });
     for (const t of PLATFORM_CONNECTIONS.prometheus)

@@ -9,6 +9,7 @@
 import { matchesSelector } from "../kube";
 import type { KObject, TwinCheck, TwinEstate, TwinFinding, Workload } from "../model";
 import { ref } from "../model";
+import { routeBackends } from "../routes";
 
 const keysOf = (o: KObject): string[] | null => {
   const d = o.object.data;
@@ -175,23 +176,19 @@ const ingressBackends: TwinCheck = {
   run(e) {
     const out: TwinFinding[] = [];
     const unknown = unknownNamespaces(e);
-    for (const ing of e.byKind.get("Ingress") ?? []) {
-      const ns = ing.namespace!;
-      const backends = [
-        ...(ing.object.spec?.defaultBackend ? [ing.object.spec.defaultBackend] : []),
-        ...((ing.object.spec?.rules ?? []) as any[]).flatMap((r) => (r.http?.paths ?? []).map((p: any) => p.backend)),
-      ].filter((b) => b?.service);
-      for (const b of backends) {
-        const svc = e.byRef.get(`Service/${ns}/${b.service.name}`);
-        if (!svc) {
-          if (!unknown.has(ns)) out.push({ check: this.name, level: "error", objects: [ref(ing)], message: `backend Service ${b.service.name} does not exist in ${ns}: requests get 503` });
-          continue;
-        }
-        const port = b.service.port ?? {};
-        const ports = (svc.object.spec?.ports ?? []) as any[];
-        if (!ports.some((p) => (port.name !== undefined ? p.name === port.name : p.port === port.number)))
-          out.push({ check: this.name, level: "error", objects: [ref(ing), ref(svc)], message: `backend port ${port.name ?? port.number} is not a port of Service ${svc.name} (${ports.map((p) => p.name ?? p.port).join(", ")}): requests get 503` });
+    const seen = new Set<string>();
+    for (const rb of routeBackends(e)) {
+      const key = `${ref(rb.route)} ${rb.namespace}/${rb.service}:${rb.port}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const svc = e.byRef.get(`Service/${rb.namespace}/${rb.service}`);
+      if (!svc) {
+        if (!unknown.has(rb.namespace)) out.push({ check: this.name, level: "error", objects: [ref(rb.route)], message: `backend Service ${rb.service} does not exist in ${rb.namespace}: requests get 503` });
+        continue;
       }
+      const ports = (svc.object.spec?.ports ?? []) as any[];
+      if (!ports.some((p) => (typeof rb.port === "string" ? p.name === rb.port : p.port === rb.port)))
+        out.push({ check: this.name, level: "error", objects: [ref(rb.route), ref(svc)], message: `backend port ${rb.port} is not a port of Service ${svc.name} (${ports.map((p) => p.name ?? p.port).join(", ")}): requests get 503` });
     }
     return out;
   },

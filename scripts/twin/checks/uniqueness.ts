@@ -1,8 +1,8 @@
 /**
  * Uniqueness: what real systems refuse or silently break on when it is duplicated. k0sctl
  * refuses two hosts with the same address or hostname; two pods wanting the same host port
- * cannot share a node; ingress-nginx's admission webhook refuses a second Ingress for the same
- * host and path; S3 bucket names are unique per server; Keycloak client ids per realm.
+ * cannot share a node; of two Ingresses of one class for the same host and path one is never
+ * reached; S3 bucket names are unique per server; Keycloak client ids per realm.
  */
 import { unfitReason } from "../kube";
 import type { TwinCheck, TwinEstate, TwinFinding } from "../model";
@@ -64,7 +64,7 @@ const hostPorts: TwinCheck = {
 const ingressPaths: TwinCheck = {
   name: "unique-ingress-path",
   family: "uniqueness",
-  models: "ingress-nginx's admission webhook: a host and path already served by another Ingress of the same class is refused",
+  models: "the edge controller's routing table: of two Ingresses of one class for the same host and path, one never receives traffic (Traefik picks one by rule priority; ingress-nginx's admission webhook refused the second)",
   run(e) {
     const rows: Array<{ key: string; ing: string }> = [];
     for (const ing of e.byKind.get("Ingress") ?? []) {
