@@ -46,9 +46,10 @@ export const SHARED_MEMBER_COST = 3;
  * shared organisations' 102). A platform with many more servers is under-estimated: the plan
  * reports every stack's real count beside the estimate.
  */
-// 547: counted on the prod plan of 2026-12-01 after the edge (Traefik, Gateway API CRDs, Teapot,
-// the platform's Gateways/HTTPRoutes/Middlewares) and main's ops merge (alerts, kured).
-export const PLATFORM_BASE_COST = 547;
+// 608: counted on the prod plan of 2026-12-01 (platform stack 710 resources less its 34 shared
+// organisations' 102) after the edge (Traefik, Gateway API CRDs, Teapot, the platform's
+// Gateways/HTTPRoutes/Middlewares), ops (alerts, kured, budgets) and twin (default class) merges.
+export const PLATFORM_BASE_COST = 608;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
