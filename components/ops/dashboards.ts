@@ -2,7 +2,7 @@
  * Grafana dashboards as code: JSON models provisioned as ConfigMaps that Grafana's dashboard
  * sidecar (kube-prometheus-stack: label `grafana_dashboard: "1"`, every namespace) loads.
  * - "Liiibre / Errors per service": the co-op's incident board — HTTP 5xx per ingress/service
- *   (ingress-nginx and Traefik metrics, whichever controller serves), error log lines per
+ *   (Traefik's request metrics, the edge controller), error log lines per
  *   namespace (Loki), crash-looping containers, firing alerts;
  * - "Liiibre / Storage per organisation": bucket usage against the pool, PVC usage;
  * - "Liiibre / Backups": k8up jobs, base backup age, WAL archiving, replication to Helsinki.
@@ -56,19 +56,18 @@ function dashboard(uid: string, title: string, panels: unknown[]) {
 export function errorsDashboard() {
   nextId = 1;
   return dashboard("liiibre-errors", "Liiibre / Errors per service", [
+    // Traefik's request counter (its ServiceMonitor, components/platform/edge.ts); `exported_service`
+    // is `<namespace>-<service>-<port>@kubernetes…`, one series per route backend.
     panel(
-      "HTTP 5xx per second, by ingress",
-      [
-        { expr: 'sum by (exported_namespace, ingress) (rate(nginx_ingress_controller_requests{status=~"5.."}[5m]))', legend: "{{exported_namespace}}/{{ingress}}" },
-        { expr: 'sum by (exported_service) (rate(traefik_service_requests_total{code=~"5.."}[5m]))', legend: "{{exported_service}}" },
-      ],
+      "HTTP 5xx per second, by service",
+      [{ expr: 'sum by (exported_service) (rate(traefik_service_requests_total{code=~"5.."}[5m]))', legend: "{{exported_service}}" }],
       "reqps",
       0,
       0,
     ),
     panel(
-      "Share of 5xx, by ingress",
-      [{ expr: 'sum by (exported_namespace, ingress) (rate(nginx_ingress_controller_requests{status=~"5.."}[5m])) / sum by (exported_namespace, ingress) (rate(nginx_ingress_controller_requests[5m]))', legend: "{{exported_namespace}}/{{ingress}}" }],
+      "Share of 5xx, by service",
+      [{ expr: 'sum by (exported_service) (rate(traefik_service_requests_total{code=~"5.."}[5m])) / sum by (exported_service) (rate(traefik_service_requests_total[5m]))', legend: "{{exported_service}}" }],
       "percentunit",
       12,
       0,
