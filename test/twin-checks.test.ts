@@ -367,10 +367,10 @@ describe("ordering", () => {
     expect(await findings(input(estate, [op, c], { stacks }), "crd-before-cr")).toEqual([]);
     expect(await findings(input(estate, [op, c], { stacks: [{ name: "prod", layer: "shard" }, { name: "prod-a", layer: "platform" }] }), "crd-before-cr")).toHaveLength(1);
   });
-  it("webhook-before-object: an Ingress not waiting for ingress-nginx (its admission webhook) is refused", async () => {
-    const nginx = res("kubernetes:helm.sh/v3:Release", "ingress-nginx", { name: "ingress-nginx", namespace: "ingress-nginx", chart: "ingress-nginx", values: {} });
-    const ing = (deps: string[]) => k8s("networking.k8s.io/v1", "Ingress", "a", "web", { spec: {} }, { dependsOn: deps });
-    expect(await findings(input(estate, [nginx, ing([])]), "webhook-before-object")).toHaveLength(1);
-    expect(await findings(input(estate, [nginx, ing([nginx.urn])]), "webhook-before-object")).toEqual([]);
+  it("webhook-before-object: a CloudNativePG Cluster not waiting for the operator (its admission webhooks) is refused", async () => {
+    const op = res("kubernetes:helm.sh/v3:Release", "cnpg", { name: "cnpg", namespace: "cnpg-system", chart: "cloudnative-pg", values: {} });
+    const db = (deps: string[]) => k8s("postgresql.cnpg.io/v1", "Cluster", "a", "db", { spec: {} }, { dependsOn: deps });
+    expect(await findings(input(estate, [op, db([])]), "webhook-before-object")).toHaveLength(2);
+    expect(await findings(input(estate, [op, db([op.urn])]), "webhook-before-object")).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@
  * `storageClasses[].defaultStorageClass` (volumeBindingMode WaitForFirstConsumer);
  * cloudnative-pg, plugin-barman-cloud, cert-manager (`crds.enabled`), minio operator,
  * kube-prometheus-stack install their CRDs and webhooks; traefik its `traefik.io` CRDs (the chart's
- * `crds/`, which Helm installs first); ingress-nginx (kept for the migration) its admission webhook.
+ * `crds/`, which Helm installs first).
  */
 import type { HelmRelease, KObject } from "./model";
 
@@ -64,10 +64,6 @@ export const CHART_FACTS: Record<string, Facts> = {
   ],
   operator: (r) => crd(r, "minio.min.io", ["Tenant"]),
   "kube-prometheus-stack": (r) => crd(r, "monitoring.coreos.com", ["ServiceMonitor", "PodMonitor", "PrometheusRule", "Prometheus", "Alertmanager"]),
-  "ingress-nginx": (r) =>
-    r.values.controller?.admissionWebhooks?.enabled === false
-      ? []
-      : [webhook(r, "ingress-nginx-admission", [{ apiGroups: ["networking.k8s.io"], resources: ["ingresses"] }])],
   traefik: (r) =>
     crd(r, "traefik.io", ["Middleware", "MiddlewareTCP", "IngressRoute", "IngressRouteTCP", "IngressRouteUDP", "TLSOption", "TLSStore", "TraefikService", "ServersTransport", "ServersTransportTCP"]),
   k8up: () => [],
