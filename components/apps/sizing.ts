@@ -71,6 +71,24 @@ export function resourcesFor(workload: Workload, users: number): Resources {
   };
 }
 
+/**
+ * Requests of one instance of an organisation's PostgreSQL cluster (lean data layout) serving
+ * `databases` app databases: the `postgres` profile's fixed part once, its per-account part once
+ * per database (each app's working set and connections), within the same caps — the base an
+ * instance per app paid each time is what the lean layout saves (docs/scaling.md).
+ */
+export function organisationPostgresRequests(databases: number, users: number): { cpu: number; mem: number } {
+  return requestsFor("postgres", users * databases);
+}
+
+export function organisationPostgresResources(databases: number, users: number): Resources {
+  const r = organisationPostgresRequests(databases, users);
+  return {
+    requests: { cpu: `${r.cpu}m`, memory: `${r.mem}Mi` },
+    limits: { cpu: `${r.cpu * LIMIT_CPU_FACTOR}m`, memory: `${r.mem * LIMIT_MEMORY_FACTOR}Mi` },
+  };
+}
+
 /** Totals of a set of workloads (each with its replica count), requests and limits. */
 export interface Totals {
   cpuRequest: number;

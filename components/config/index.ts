@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, formatProblem, problemsFromZod, type ConfigProblem } from "./errors";
 import { RULES, type ParsedEstate } from "./rules";
-import { EstateSchema, SECRET_KEYS, type Estate } from "./schema";
+import { DEFAULT_DATA_LAYOUT, EstateSchema, SECRET_KEYS, type Estate } from "./schema";
 
 export * from "./apps";
 export * from "./errors";
@@ -32,6 +32,7 @@ export function parseEstate(raw: RawConfig): Estate {
       ...t,
       quotaPerUserGB: t.quotaPerUserGB ?? parsed.offer.quotaPerUserGB,
       ha: t.ha ?? t.users > parsed.operations.haAboveUsers,
+      dataLayout: t.dataLayout ?? DEFAULT_DATA_LAYOUT,
     })),
   };
 }

@@ -345,6 +345,10 @@ const operationsRules: Rule = (e) => {
     if (t.plan === "shared" && t.ha !== undefined) {
       out.push({ path: keyPath(["tenants", i, "ha"]), message: `expected no ha for plan "shared" (the shared instance always runs 2 instances), got ${describe(t.ha)}` });
     }
+    // The layout of a bundle's data: a shared organisation has none of its own (docs/storage.md#data-layouts).
+    if (t.plan === "shared" && t.dataLayout !== undefined) {
+      out.push({ path: keyPath(["tenants", i, "dataLayout"]), message: `expected no dataLayout for plan "shared" (its data lives in the shared instance's databases and buckets), got ${describe(t.dataLayout)}` });
+    }
   });
   return out;
 };

@@ -406,6 +406,19 @@ export const OfferSchema = z.strictObject({
 });
 
 export const TENANT_PLANS = ["shared", "dedicated"] as const;
+/**
+ * How a dedicated organisation's data is laid out (docs/storage.md#data-layouts):
+ * - `lean`: one CloudNativePG cluster for the organisation, one database and one role per app,
+ *   one Helsinki user for its volume and database backups;
+ * - `per-app`: one CloudNativePG cluster per app database, each with its own Helsinki user
+ *   (the layout of organisations created before the lean one: their data lives there);
+ * - `migrating`: both, the apps still on the per-app clusters, the lean cluster created empty to
+ *   receive the copy (docs/storage.md#migrating-to-the-lean-layout).
+ */
+export const DATA_LAYOUTS = ["lean", "migrating", "per-app"] as const;
+export type DataLayout = (typeof DATA_LAYOUTS)[number];
+/** The layout of an organisation that does not say: the lean one (new organisations). */
+export const DEFAULT_DATA_LAYOUT: DataLayout = "lean";
 export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
 
 export const TenantSchema = z.strictObject({
@@ -433,6 +446,12 @@ export const TenantSchema = z.strictObject({
   channel: z.enum(["canary", "stable"]).default("stable"),
   /** Two instances of each app and of each database. Default: true when `users` > `operations.haAboveUsers`. */
   ha: bool().optional(),
+  /**
+   * Dedicated organisations only: the layout of its databases and backups (DATA_LAYOUTS:
+   * `lean`, `migrating` or `per-app`). Default `lean`. Switching an organisation that holds
+   * data is a migration (docs/storage.md#migrating-to-the-lean-layout), never a side effect.
+   */
+  dataLayout: z.enum(DATA_LAYOUTS).optional(),
   /**
    * Shared instance only: its members may find and share with the members of the other
    * organisations that allow it too (by default an organisation of the shared instance sees only
@@ -581,8 +600,8 @@ export const SECRET_KEYS = ["sshPrivateKey", "mailPassword"] as const;
 export type EstateInput = z.input<typeof EstateSchema>;
 type ParsedEstate = z.output<typeof EstateSchema>;
 export type ParsedTenant = ParsedEstate["tenants"][number];
-/** A tenant after normalisation: its per-user quota and its `ha` default resolved. */
-export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha"> & { quotaPerUserGB: number; ha: boolean };
+/** A tenant after normalisation: its per-user quota, its `ha` and its `dataLayout` defaults resolved. */
+export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha" | "dataLayout"> & { quotaPerUserGB: number; ha: boolean; dataLayout: DataLayout };
 /** The validated estate, with every default applied. */
 export type Estate = Omit<ParsedEstate, "tenants"> & { tenants: Tenant[] };
 export type NodePool = Estate["nodePools"][number];

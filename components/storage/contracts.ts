@@ -70,6 +70,12 @@ export interface TenantStorageArgs {
   bucketSuffixes: string[];
   /** Hard quota of the organisation's pool, bytes (users × quotaPerUserGB × BYTES_PER_GB). */
   quotaBytes: number;
+  /**
+   * Lean and migrating data layouts: the prefix of the organisation's PostgreSQL cluster in the
+   * Helsinki PostgreSQL bucket, archived with the Helsinki user of its volumes (VolumeBackup).
+   * Default: none (per-app layout: each cluster has its own Helsinki user).
+   */
+  postgresBackupPath?: string;
   context: StorageContext;
 }
 

@@ -116,6 +116,17 @@ export function bucketsReadWritePolicy(buckets: string[]): PolicyDocument {
 }
 
 /**
+ * One policy document with every statement of `parts` (one policy per user instead of one user
+ * per purpose); each statement's Sid is prefixed with its part's name so that Sids stay unique.
+ */
+export function combinedPolicy(parts: Record<string, PolicyDocument>): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: Object.entries(parts).flatMap(([name, doc]) => doc.Statement.map((st) => ({ ...st, Sid: `${name}${st.Sid ?? ""}` }))),
+  };
+}
+
+/**
  * The Barman `serverName` a CloudNativePG cluster archives under for a recovery generation:
  * the cluster name for generation 0, `<cluster>-g<N>` after the N-th disaster recovery (a
  * recovered cluster must never write into the archive it was restored from).

@@ -34,6 +34,8 @@ export const PRIMARY_NONCURRENT_RULE_ID = "expire-noncurrent-versions";
 export class TenantStorage extends pulumi.ComponentResource implements TenantStorageOutputs {
   public readonly buckets: Record<string, pulumi.Output<string>>;
   public readonly credentialsSecretName: pulumi.Output<string>;
+  /** The Secret with the organisation's Helsinki credentials (k8up, and its PostgreSQL cluster in the lean layout). */
+  public readonly backupSecretName: string;
 
   constructor(name: string, args: TenantStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered.
@@ -88,7 +90,8 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
     } else {
       this.credentialsSecretName = pulumi.output("");
     }
-    new VolumeBackup(`${slug}-volumes`, { slug, namespace: args.namespace, context }, { parent: this });
+    const volumes = new VolumeBackup(`${slug}-volumes`, { slug, namespace: args.namespace, postgresBackupPath: args.postgresBackupPath, context }, { parent: this });
+    this.backupSecretName = volumes.secretName;
     this.registerOutputs({ buckets: this.buckets, credentialsSecretName: this.credentialsSecretName });
   }
 }

@@ -11,13 +11,21 @@ import { LABELS } from "../conventions";
 import type { StorageContext } from "./contracts";
 import { S3User } from "./s3User";
 import { k8upSchedules } from "../ops/schedules";
-import { bucketsReadWritePolicy, k8upBucketName, repositoryPassword, settingsOf } from "./settings";
+import { bucketsReadWritePolicy, combinedPolicy, k8upBucketName, repositoryPassword, settingsOf } from "./settings";
+import { postgresBackupPolicy } from "./postgres";
 
 export interface VolumeBackupArgs {
   /** Tenant slug (or a service's name): the Helsinki bucket is `<slug>-k8up`. */
   slug: string;
   /** Namespace whose PVCs are backed up (must exist). */
   namespace: pulumi.Input<string>;
+  /**
+   * The lean data layout (docs/storage.md#data-layouts): the same Helsinki user also archives the
+   * organisation's PostgreSQL cluster under this prefix of the PostgreSQL bucket (its one policy
+   * holds both grants; its Secret gains `REGION` for the ObjectStore). Default: none, the user
+   * reaches the k8up bucket only.
+   */
+  postgresBackupPath?: string;
   context: StorageContext;
 }
 
@@ -28,6 +36,8 @@ export const K8UP_SECRET_NAME = "k8up-helsinki";
 export class VolumeBackup extends pulumi.ComponentResource {
   /** The Helsinki bucket of the restic repository. */
   public readonly bucket: pulumi.Output<string>;
+  /** Name of the Secret with the Helsinki credentials (`K8UP_SECRET_NAME`). */
+  public readonly secretName = K8UP_SECRET_NAME;
 
   constructor(name: string, args: VolumeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:storage:VolumeBackup", name, {}, opts);
@@ -54,10 +64,19 @@ export class VolumeBackup extends pulumi.ComponentResource {
       `${slug}-k8up`,
       {
         userName: `${slug}-k8up`,
-        policy: bucketsReadWritePolicy([bucketName]),
+        // Same user and Secret in every layout: switching an organisation to the lean layout
+        // updates this policy in place instead of replacing its k8up credentials.
+        policy: args.postgresBackupPath
+          ? combinedPolicy({ Restic: bucketsReadWritePolicy([bucketName]), Postgres: postgresBackupPolicy(args.postgresBackupPath) })
+          : bucketsReadWritePolicy([bucketName]),
         minioProvider: context.backupMinio,
         k8sProvider: context.k8s,
-        secret: { name: K8UP_SECRET_NAME, namespace: args.namespace, labels, extra: { RESTIC_PASSWORD: repoPassword } },
+        secret: {
+          name: K8UP_SECRET_NAME,
+          namespace: args.namespace,
+          labels,
+          extra: { RESTIC_PASSWORD: repoPassword, ...(args.postgresBackupPath ? { REGION: context.backup.region } : {}) },
+        },
       },
       { parent: this, dependsOn: [bucket] },
     );

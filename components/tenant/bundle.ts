@@ -8,15 +8,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { APPS, type AppName, type Tenant } from "../config";
+import { APPS, type AppName, type DataLayout, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
 import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
-import { databaseStorageGB, resourcesFor } from "../apps/sizing";
+import { databaseStorageGB, organisationPostgresResources, resourcesFor } from "../apps/sizing";
 import type { PostgresClusterOutputs, StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
+import { OrganisationDatabase, organisationBackupPath } from "../storage/organisationDatabase";
 import { TenantStorage } from "../storage/tenantStorage";
 import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
 import { ACCESS_CLAIM, MembersOnly, OPEN_SHARING_GROUP, orgGroupName } from "../shared/membership";
@@ -46,6 +47,11 @@ export interface BundleArgs {
   channel?: Channel;
   /** Two instances of each database and of the stateless app workloads (docs/operations.md). Default false. */
   ha?: boolean;
+  /**
+   * Layout of the bundle's databases and backups (docs/storage.md#data-layouts). Default
+   * `per-app` (the shared instance's: its data lives in per-app clusters).
+   */
+  dataLayout?: DataLayout;
   storage: StorageContext;
   identity: IdentityContext;
   /** Realm of the bundle's OIDC clients (the estate realm or the tenant's own). */
@@ -69,6 +75,45 @@ export interface Bundle {
 export function podSecurityLabels(apps: readonly string[]): Record<string, string> {
   if (!apps.includes("jitsi-dedicated")) return { "pod-security.kubernetes.io/enforce": "baseline" };
   return { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/audit": "baseline" };
+}
+
+/**
+ * The bundle's PostgreSQL in its layout: one cluster per app database (`per-app`), one cluster
+ * for the organisation (`lean`), or both while migrating, the apps still on the per-app ones
+ * until the layout says `lean` (docs/storage.md#migrating-to-the-lean-layout).
+ */
+function deployDatabases(
+  owner: pulumi.ComponentResource,
+  a: Pick<BundleArgs, "slug" | "users" | "ha" | "storage"> & { layout: DataLayout; namespace: string; names: string[]; backupSecretName: string; dependsOn: pulumi.Resource[] },
+): Record<string, PostgresClusterOutputs> {
+  const { slug } = a;
+  const instances = a.ha ? 2 : 1;
+  const perApp: Record<string, PostgresClusterOutputs> = {};
+  if (a.layout !== "lean") {
+    for (const db of a.names) {
+      perApp[db] = new PostgresCluster(
+        `${slug}-${db}-pg`,
+        { namespace: a.namespace, database: db, owner: db, instances, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, resources: resourcesFor("postgres", a.users), context: a.storage },
+        { parent: owner, dependsOn: a.dependsOn },
+      );
+    }
+  }
+  if (a.layout === "per-app" || a.names.length === 0) return perApp;
+  const org = new OrganisationDatabase(
+    `${slug}-db`,
+    {
+      slug,
+      namespace: a.namespace,
+      databases: a.names,
+      instances,
+      storageGB: a.names.reduce((n, db) => n + databaseStorageGB(db, a.users), 0),
+      resources: organisationPostgresResources(a.names.length, a.users),
+      backupSecretName: a.backupSecretName,
+      context: a.storage,
+    },
+    { parent: owner, dependsOn: a.dependsOn },
+  );
+  return a.layout === "lean" ? org.databases : perApp;
 }
 
 export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bundle {
@@ -95,9 +140,10 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   );
   const inNs = { parent: owner, provider, dependsOn: [namespace] };
   const labels = { [LABELS.tenant]: slug };
+  const layout = a.dataLayout ?? "per-app";
 
-  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users) }, inNs);
-  new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users) }, inNs);
+  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout) }, inNs);
+  new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users, layout) }, inNs);
   for (const p of networkPolicies({ ...env.network, jitsi: a.apps.includes("jitsi-dedicated") })) {
     new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
   }
@@ -105,7 +151,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const suffixes = [...new Set(a.apps.flatMap((app) => APPS[app].buckets))];
   const storage = new TenantStorage(
     `${slug}-storage`,
-    { slug, namespace: ns, bucketSuffixes: suffixes, quotaBytes: gbToBytes(a.poolGB), context: a.storage },
+    { slug, namespace: ns, bucketSuffixes: suffixes, quotaBytes: gbToBytes(a.poolGB), context: a.storage, ...(layout === "per-app" ? {} : { postgresBackupPath: organisationBackupPath(slug) }) },
     { parent: owner, dependsOn: [namespace] },
   );
 
@@ -125,16 +171,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   }
 
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
-  const databases: Record<string, PostgresClusterOutputs> = {};
-  for (const m of modules) {
-    for (const db of m.databases) {
-      databases[db] = new PostgresCluster(
-        `${slug}-${db}-pg`,
-        { namespace: ns, database: db, owner: db, instances: a.ha ? 2 : 1, storageGB: databaseStorageGB(db, a.users), backupPath: `${slug}/${db}`, resources: resourcesFor("postgres", a.users), context: a.storage },
-        { parent: owner, dependsOn: [namespace] },
-      );
-    }
-  }
+  const databases = deployDatabases(owner, { ...a, layout, namespace: ns, names: modules.flatMap((m) => m.databases), backupSecretName: storage.backupSecretName, dependsOn: [namespace] });
 
   const relay = a.env.mail;
   const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};

@@ -3,29 +3,40 @@
  * of accounts (components/apps/sizing.ts; docs/sizing.md).
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type { AppName } from "../config";
+import type { AppName, DataLayout } from "../config";
 import { MODULES } from "../apps";
 import { CONTAINER_DEFAULTS, LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, QUOTA_HEADROOM, requestsFor, totals, type Workload } from "../apps/sizing";
 
-/** Workloads of a bundle: each app's, plus one PostgreSQL instance per database. */
-export function bundleWorkloads(apps: AppName[], users: number): Array<{ workload: Workload; users: number }> {
+/**
+ * Workloads of a bundle: each app's, plus its PostgreSQL instances by data layout (`per-app`: one
+ * per database; `lean`: the organisation's one, sized for all its databases as
+ * organisationPostgresRequests; `migrating`: both). Default layout `per-app`.
+ */
+export function bundleWorkloads(apps: AppName[], users: number, layout: DataLayout = "per-app"): Array<{ workload: Workload; users: number }> {
   const out: Array<{ workload: Workload; users: number }> = [];
+  let databases = 0;
   for (const app of apps) {
     const m = MODULES[app];
     if (!m) continue;
     for (const w of m.workloads) out.push({ workload: w, users: w.startsWith("jitsi-") ? 0 : users });
-    for (const _db of m.databases) out.push({ workload: "postgres", users });
+    databases += m.databases.length;
+    if (layout !== "lean") for (const _db of m.databases) out.push({ workload: "postgres", users });
   }
+  // The same figure as organisationPostgresRequests(databases, users).
+  if (layout !== "per-app" && databases > 0) out.push({ workload: "postgres", users: users * databases });
   return out;
 }
+
+/** PostgreSQL clusters of a bundle in a layout (each has its volume claims). */
+const postgresClusters = (databases: number, layout: DataLayout): number => (layout === "per-app" ? databases : layout === "lean" ? Math.min(databases, 1) : databases + Math.min(databases, 1));
 
 export interface QuotaSpec {
   hard: Record<string, string>;
 }
 
 /** The ResourceQuota `spec.hard` of a bundle. */
-export function resourceQuotaSpec(apps: AppName[], users: number): QuotaSpec {
-  const items = bundleWorkloads(apps, users);
+export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLayout = "per-app"): QuotaSpec {
+  const items = bundleWorkloads(apps, users, layout);
   const t = totals(items);
   const up = (v: number) => Math.ceil(v * QUOTA_HEADROOM);
   const databases = apps.reduce((n, a) => n + (MODULES[a]?.databases.length ?? 0), 0);
@@ -36,8 +47,8 @@ export function resourceQuotaSpec(apps: AppName[], users: number): QuotaSpec {
       "limits.cpu": `${up(t.cpuLimit)}m`,
       "limits.memory": `${up(t.memLimit)}Mi`,
       pods: String(Math.ceil(items.length * 2 + 10)),
-      // Nextcloud's code volume, one per database instance, a few for chart components.
-      persistentvolumeclaims: String(databases + 6),
+      // Nextcloud's code volume, one per database cluster, a few for chart components.
+      persistentvolumeclaims: String(postgresClusters(databases, layout) + 6),
       "services.loadbalancers": "0",
       "services.nodeports": "0",
     },
@@ -49,9 +60,9 @@ export function resourceQuotaSpec(apps: AppName[], users: number): QuotaSpec {
  * chart hooks and init containers) get the PostgreSQL profile of the bundle's size; no
  * container may exceed the largest limit of the bundle's workloads.
  */
-export function limitRangeSpec(apps: AppName[], users: number): k8s.types.input.core.v1.LimitRangeSpec {
+export function limitRangeSpec(apps: AppName[], users: number, layout: DataLayout = "per-app"): k8s.types.input.core.v1.LimitRangeSpec {
   const pg = requestsFor("postgres", users);
-  const items = bundleWorkloads(apps, users);
+  const items = bundleWorkloads(apps, users, layout);
   let maxCpu = pg.cpu * LIMIT_CPU_FACTOR;
   let maxMem = pg.mem * LIMIT_MEMORY_FACTOR;
   for (const i of items) {

@@ -100,6 +100,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       env: args.env,
       channel: t.channel,
       ha: t.ha,
+      dataLayout: t.dataLayout,
       storage: args.storage,
       identity: id,
       realm,

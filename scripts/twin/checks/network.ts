@@ -129,7 +129,15 @@ function legs(e: TwinEstate, n: Net, from: NetPod, to: ConnectionTarget, ns: str
   if ("helsinki" in to) return [{ from: { pod: from }, to: { ip: HELSINKI_HOST, label: "Helsinki" }, port: 443, what: "Helsinki object store (443)" }];
   if ("internet" in to) return [{ from: { pod: from }, to: { ip: INTERNET_HOST, label: "Internet" }, port: to.internet, what: `the Internet on ${to.internet}` }];
   if ("database" in to) {
-    const cluster = (e.byKind.get("Cluster") ?? []).find((c) => c.namespace === ns && c.object.spec?.bootstrap?.initdb?.database === to.database || (c.namespace === ns && c.object.spec?.bootstrap?.recovery?.database === to.database));
+    // A declarative Database (postgresql.cnpg.io/v1: the lean layout's one cluster per organisation)
+    // names its cluster; a per-app cluster is the one bootstrapped with the database.
+    const declared = (e.byKind.get("Database") ?? []).find((d) => d.namespace === ns && d.object.apiVersion === "postgresql.cnpg.io/v1" && d.object.spec?.name === to.database);
+    const cluster = (e.byKind.get("Cluster") ?? []).find((c) =>
+      c.namespace === ns &&
+      (declared
+        ? c.name === declared.object.spec?.cluster?.name
+        : c.object.spec?.bootstrap?.initdb?.database === to.database || c.object.spec?.bootstrap?.recovery?.database === to.database),
+    );
     if (!cluster) return `no CloudNativePG Cluster of database ${to.database} in ${ns}`;
     const b = serviceBackend(e, n, ns, `${cluster.name}-rw`, 5432);
     if (!b || !b.pods.length) return `database ${to.database}: no instance pods`;
