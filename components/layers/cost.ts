@@ -9,12 +9,15 @@
  * plus a fixed cost per app (its Helm release or Deployment, Secrets, generated passwords, OIDC
  * client with its 3 mappers, PostgreSQL cluster with its backup user, buckets and their Helsinki
  * twins). The figures were counted app by app on the prod plan of 2026-12-01 (matrix 30 since
- * the matrix-stack 26.8.1 values): e.g. nextcloud+collabora = 86, the five default apps = 149, with a dedicated Jitsi = 166.
+ * the matrix-stack 26.8.1 values), in the `per-app` data layout every prod organisation has;
+ * the `lean` layout (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one
+ * per organisation (DATA_LAYOUT_COST below): the five default apps = 161 per-app, 142 lean.
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
  */
 import type { AppName } from "../config/apps";
+import type { DataLayout } from "../config/schema";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
@@ -36,6 +39,18 @@ export const APP_COST: Record<AppName, number> = {
   decidim: 0,
   grist: 0,
 };
+/** PostgreSQL databases each app has (components/apps modules' `databases`): one per-app cluster each, or one Database in the lean layout. */
+export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, matrix: 1, hedgedoc: 1 };
+/**
+ * What a data layout costs, counted on the dev plan of 2026-12-01 with one organisation per
+ * layout (components included, as the estimate counts):
+ * - a per-app cluster (already in APP_COST): its PostgresCluster, Cluster, ObjectStore,
+ *   ScheduledBackup, and its Helsinki S3User (component, password, user, policy, attachment, Secret) = 10;
+ * - the lean organisation cluster: its OrganisationDatabase, Cluster, ObjectStore,
+ *   ScheduledBackup and roles key = 5, plus per database its Database and role Secret = 2
+ *   (its backups use the Helsinki user the organisation has anyway, the k8up one).
+ */
+export const DATA_LAYOUT_COST = { perAppCluster: 10, leanCluster: 5, leanDatabase: 2 } as const;
 /** An own realm replaces the Organization with a Realm and adds DefaultGroups. */
 export const DEDICATED_REALM_COST = 1;
 /** An organisation of the shared instance: its Keycloak Organization, group and group roles. */
@@ -57,11 +72,21 @@ export interface CostTenant {
   plan: "shared" | "dedicated";
   apps: readonly AppName[];
   dedicatedRealm?: boolean;
+  /** Default `per-app` (the larger figure: an estimate must not under-count). */
+  dataLayout?: DataLayout;
+}
+
+/** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
+export function dataLayoutCost(apps: readonly AppName[], layout: DataLayout = "per-app"): number {
+  const dbs = apps.reduce((n, a) => n + (APP_DATABASES[a] ?? 0), 0);
+  if (layout === "per-app" || dbs === 0) return 0;
+  const lean = DATA_LAYOUT_COST.leanCluster + DATA_LAYOUT_COST.leanDatabase * dbs;
+  return layout === "migrating" ? lean : lean - DATA_LAYOUT_COST.perAppCluster * dbs;
 }
 
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
-  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0);
+  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout);
 }
 
 export interface StackEstimate extends LayoutStack {
