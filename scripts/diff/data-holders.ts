@@ -18,6 +18,8 @@ export const DATA_HOLDERS: DataHolder[] = [
   { type: "hcloud:index/network:Network", why: "the private network every node and the vSwitch are attached to" },
   { type: "minio:index/s3Bucket:S3Bucket", why: "an object-storage bucket: the organisation's files" },
   { type: "kubernetes:postgresql.cnpg.io/v1:Cluster", why: "a PostgreSQL database" },
+  // The program declares them with databaseReclaimPolicy "retain" (the database outlives the object); named all the same, since the policy is one field away.
+  { type: "kubernetes:postgresql.cnpg.io/v1:Database", why: "an app's PostgreSQL database in its organisation's cluster (dropped with the object if its reclaim policy says delete)" },
   { type: "kubernetes:minio.min.io/v2:Tenant", why: "the MinIO object store itself" },
   { type: "kubernetes:core/v1:PersistentVolumeClaim", why: "a persistent volume claim (the volume goes with it)" },
   { type: "kubernetes:core/v1:Namespace", why: "a namespace: deleting it deletes every object and volume claim in it" },
