@@ -49,11 +49,14 @@ describe("Nextcloud values (sample tenant acme)", () => {
   it("uses the CloudNativePG database through its app Secret", () => {
     const v = values(release(ev.resources, "acme-nextcloud-release"));
     expect(v.internalDatabase.enabled).toBe(false);
-    expect(v.externalDatabase).toMatchObject({ enabled: true, type: "postgresql", host: "acme-nextcloud-pg-rw.acme.svc:5432", database: "nextcloud" });
-    expect(v.externalDatabase.existingSecret).toEqual({ enabled: true, secretName: "acme-nextcloud-pg-app", usernameKey: "username", passwordKey: "password" });
-    // The PostgresCluster is a child of the tenant, in its namespace.
-    const pg = under(ev.resources, TENANT, "acme").find((r) => r.type === "liiibre:storage:PostgresCluster" && r.name === "acme-nextcloud-pg");
+    // acme says no dataLayout: the lean one (docs/storage.md#data-layouts), the organisation's
+    // cluster acme-pg, Nextcloud on its own role and database.
+    expect(v.externalDatabase).toMatchObject({ enabled: true, type: "postgresql", host: "acme-pg-rw.acme.svc:5432", database: "nextcloud" });
+    expect(v.externalDatabase.existingSecret).toEqual({ enabled: true, secretName: "acme-pg-nextcloud", usernameKey: "username", passwordKey: "password" });
+    // The OrganisationDatabase is a child of the tenant, in its namespace; the role Secret is its child.
+    const pg = under(ev.resources, TENANT, "acme").find((r) => r.type === "liiibre:storage:OrganisationDatabase" && r.name === "acme-db");
     expect(pg).toBeDefined();
+    expect(under(ev.resources, "liiibre:storage:OrganisationDatabase", "acme-db").some((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata.name === "acme-pg-nextcloud")).toBe(true);
   });
 
   it("sets default_quota from the offer, or from the exemption", () => {
@@ -174,7 +177,7 @@ describe("Matrix values (sample tenant acme)", () => {
     expect(p).not.toHaveProperty("client_secret");
     const v = values(release(ev.resources, "acme-matrix-release"));
     expect(v.synapse.extraVolumes).toContainEqual({ name: "oidc", secret: { secretName: "matrix-oidc" } });
-    expect(v.synapse.postgres.password).toEqual({ secret: "acme-synapse-pg-app", secretKey: "password" });
+    expect(v.synapse.postgres.password).toEqual({ secret: "acme-pg-synapse", secretKey: "password" });
   });
 });
 
@@ -272,11 +275,13 @@ describe("quota and limits", () => {
     const lr = ofType(ev.resources, "kubernetes:core/v1:LimitRange").find((r) => r.name === "acme-limits")!;
     const max = (lr.inputs as any).spec.limits[0].max;
     const clusters = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster");
-    // acme (120 accounts, default apps): nextcloud, synapse, hedgedoc databases.
-    expect(clusters.length).toBe(3);
-    // 100m + 40m × 1.2 = 148 → 150m; 256Mi + 96Mi × 1.2 = 371.2 → 384Mi (16Mi steps); limits ×4 CPU, ×2 memory.
-    const want = { requests: { cpu: "150m", memory: "384Mi" }, limits: { cpu: "600m", memory: "768Mi" } };
-    expect(resourcesFor("postgres", 120)).toEqual(want);
+    // acme (120 accounts, default apps, lean layout): one cluster for its nextcloud, synapse and hedgedoc databases.
+    expect(clusters.length).toBe(1);
+    // The profile's fixed part once, its per-account part per database: 100m + 40m × 1.2 × 3 = 244 → 250m;
+    // 256Mi + 96Mi × 1.2 × 3 = 601.6 → 608Mi (16Mi steps); limits ×4 CPU, ×2 memory.
+    const want = { requests: { cpu: "250m", memory: "608Mi" }, limits: { cpu: "1000m", memory: "1216Mi" } };
+    // A per-app instance of the same bundle: 100m + 40m × 1.2 = 148 → 150m; 256Mi + 96Mi × 1.2 = 371.2 → 384Mi.
+    expect(resourcesFor("postgres", 120)).toEqual({ requests: { cpu: "150m", memory: "384Mi" }, limits: { cpu: "600m", memory: "768Mi" } });
     for (const c of clusters) {
       const res = (c.inputs as any).spec.resources;
       expect(res, c.name).toEqual(want);
@@ -325,7 +330,8 @@ describe("states", () => {
     expect(rs.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:apps/v1:Deployment")).toEqual([]);
     const ns = rs.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
     expect(ns.protect).toBe(true);
-    expect(rs.filter((r) => r.type === "liiibre:storage:PostgresCluster").map((r) => r.name)).toEqual(["studio-son-nextcloud-pg"]);
+    expect(rs.filter((r) => r.type === "liiibre:storage:OrganisationDatabase").map((r) => r.name)).toEqual(["studio-son-db"]);
+    expect(rs.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster").map((r) => [r.name, r.protect, r.retainOnDelete])).toEqual([["studio-son-db-cluster", true, true]]);
     const buckets = rs.filter((r) => r.type === "minio:index/s3Bucket:S3Bucket" && r.protect);
     expect(buckets.map((b) => b.inputs.bucket)).toContain("studio-son-nextcloud");
     // Credentials that open the kept data stay too.
