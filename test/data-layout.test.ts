@@ -57,6 +57,17 @@ describe("the dataLayout key", () => {
     shared.tenants[s].dataLayout = "lean";
     expect(configProblems(shared)).toEqual([expect.stringMatching(new RegExp(`^liiibre:tenants\\[${s}\\]\\.dataLayout: expected no dataLayout for plan "shared"`))]);
   });
+  it("npm run plan refuses it before evaluating anything: exit 2, one line naming the key path and the allowed values", async () => {
+    const doc = parse(fs.readFileSync(stackConfigFile("dev"), "utf8"));
+    doc.config["liiibre:tenants"][0].dataLayout = "shared-cluster";
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-layout-bad-")), "Pulumi.bad.yaml");
+    fs.writeFileSync(file, stringify(doc));
+    let err = "";
+    const code = await runPlan({ stack: "dev", configFile: file, format: "json" }, { write: () => {}, error: (s) => (err += s) });
+    expect(code).toBe(2);
+    expect(err).toContain('liiibre:tenants[0].dataLayout: expected one of lean | migrating | per-app, got "shared-cluster"');
+    expect(err).not.toMatch(/\n\s+at /); // no stack trace
+  });
   it("prod's organisations, which hold data in per-app clusters, all say per-app", () => {
     const prod = parse(fs.readFileSync(stackConfigFile("prod"), "utf8")).config["liiibre:tenants"] as any[];
     const dedicated = prod.filter((t) => t.plan === "dedicated");
@@ -128,7 +139,7 @@ describe("prod with one more organisation per layout, planned with policies and 
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-layout-")), "Pulumi.layouts.yaml");
     fs.writeFileSync(file, stringify(doc));
     let out = "";
-    const code = await runPlan({ configFile: file, format: "json" }, { write: (s) => (out += s), error: () => {} });
+    const code = await runPlan({ stack: "prod", configFile: file, format: "json" }, { write: (s) => (out += s), error: () => {} });
     plan = JSON.parse(out);
     expect(code).toBe(0);
   }, 240_000);

@@ -36,6 +36,8 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
   public readonly credentialsSecretName: pulumi.Output<string>;
   /** The Secret with the organisation's Helsinki credentials (k8up, and its PostgreSQL cluster in the lean layout). */
   public readonly backupSecretName: string;
+  /** The resource holding those credentials (the lean cluster's ObjectStore waits for it). */
+  public readonly backupCredentials: pulumi.Resource;
 
   constructor(name: string, args: TenantStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered.
@@ -92,6 +94,7 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
     }
     const volumes = new VolumeBackup(`${slug}-volumes`, { slug, namespace: args.namespace, postgresBackupPath: args.postgresBackupPath, context }, { parent: this });
     this.backupSecretName = volumes.secretName;
+    this.backupCredentials = volumes.credentials;
     this.registerOutputs({ buckets: this.buckets, credentialsSecretName: this.credentialsSecretName });
   }
 }

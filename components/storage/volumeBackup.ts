@@ -38,6 +38,8 @@ export class VolumeBackup extends pulumi.ComponentResource {
   public readonly bucket: pulumi.Output<string>;
   /** Name of the Secret with the Helsinki credentials (`K8UP_SECRET_NAME`). */
   public readonly secretName = K8UP_SECRET_NAME;
+  /** The Helsinki user and its Secret: what a user of the credentials waits for. */
+  public readonly credentials: pulumi.Resource;
 
   constructor(name: string, args: VolumeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:storage:VolumeBackup", name, {}, opts);
@@ -80,6 +82,7 @@ export class VolumeBackup extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [bucket] },
     );
+    this.credentials = user;
     const ref = (key: string) => ({ name: K8UP_SECRET_NAME, key });
     new k8s.apiextensions.CustomResource(
       `${slug}-k8up-schedule`,

@@ -84,7 +84,7 @@ export function podSecurityLabels(apps: readonly string[]): Record<string, strin
  */
 function deployDatabases(
   owner: pulumi.ComponentResource,
-  a: Pick<BundleArgs, "slug" | "users" | "ha" | "storage"> & { layout: DataLayout; namespace: string; names: string[]; backupSecretName: string; dependsOn: pulumi.Resource[] },
+  a: Pick<BundleArgs, "slug" | "users" | "ha" | "storage"> & { layout: DataLayout; namespace: string; names: string[]; backupSecretName: string; backupCredentials: pulumi.Resource; dependsOn: pulumi.Resource[] },
 ): Record<string, PostgresClusterOutputs> {
   const { slug } = a;
   const instances = a.ha ? 2 : 1;
@@ -111,7 +111,8 @@ function deployDatabases(
       backupSecretName: a.backupSecretName,
       context: a.storage,
     },
-    { parent: owner, dependsOn: a.dependsOn },
+    // Its ObjectStore reads the organisation's Helsinki credentials: created first.
+    { parent: owner, dependsOn: [...a.dependsOn, a.backupCredentials] },
   );
   return a.layout === "lean" ? org.databases : perApp;
 }
@@ -171,7 +172,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   }
 
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
-  const databases = deployDatabases(owner, { ...a, layout, namespace: ns, names: modules.flatMap((m) => m.databases), backupSecretName: storage.backupSecretName, dependsOn: [namespace] });
+  const databases = deployDatabases(owner, { ...a, layout, namespace: ns, names: modules.flatMap((m) => m.databases), backupSecretName: storage.backupSecretName, backupCredentials: storage.backupCredentials, dependsOn: [namespace] });
 
   const relay = a.env.mail;
   const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
