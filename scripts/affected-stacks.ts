@@ -114,6 +114,24 @@ export function commitTree(repo: string, ref: string): Tree {
     sha,
     files: () => (list ??= gitOk(repo, ["ls-tree", "-r", "--name-only", "-z", sha], "git ls-tree").split("\0").filter(Boolean)),
     read: (file) => {
+      if (!cache.size && /\.(ts|json|yaml)$/.test(file)) {
+        // One `git cat-file --batch` for every program and config file (the import graph reads them all).
+        const wanted = (list ??= gitOk(repo, ["ls-tree", "-r", "--name-only", "-z", sha], "git ls-tree").split("\0").filter(Boolean)).filter((f) => /\.(ts|json|yaml)$/.test(f) && !f.startsWith("test/"));
+        const out = spawnSync("git", ["cat-file", "--batch"], { cwd: repo, input: wanted.map((f) => `${sha}:${f}`).join("\n") + "\n", maxBuffer: 1024 * 1024 * 1024 }).stdout as Buffer;
+        let at = 0;
+        for (const f of wanted) {
+          const nl = out.indexOf(10, at);
+          const header = out.subarray(at, nl).toString();
+          const size = /^\S+ blob (\d+)$/.exec(header)?.[1];
+          if (size === undefined) {
+            cache.set(f, undefined);
+            at = nl + 1;
+            continue;
+          }
+          cache.set(f, out.subarray(nl + 1, nl + 1 + Number(size)).toString("utf8"));
+          at = nl + 1 + Number(size) + 1;
+        }
+      }
       if (!cache.has(file)) {
         const r = git(repo, ["show", `${sha}:${file}`]);
         cache.set(file, r.status === 0 ? r.stdout : undefined);
@@ -279,13 +297,14 @@ const ALL_FILES: Record<string, string> = {
   "tsconfig.json": "tsconfig.json (how the program compiles)",
 };
 
-export function classifyFile(file: string, graphs: ProgramGraph[], estates: Set<string>): Reach {
+export function classifyFile(file: string, graphsOf: ProgramGraph[] | (() => ProgramGraph[]), estates: Set<string>): Reach {
   if (STACK_FILE.test(file)) return { kind: "none" }; // estate and shard stack files are compared semantically
   if (ALL_FILES[file]) return { kind: "all", plan: false, why: `${ALL_FILES[file]} changed` };
   const pol = /^policies\/([A-Za-z0-9_.-]+)\.json$/.exec(file);
   if (pol && estates.has(pol[1])) return { kind: "estate-policy", estate: pol[1], plan: false, why: `policy-pack config ${file} changed` };
   if (file.startsWith("policies/")) return { kind: "all", plan: false, why: `policy pack ${file} changed (every stack is previewed with it)` };
   if (NONE_PATTERNS.some((p) => p.test(file))) return { kind: "none" };
+  const graphs = typeof graphsOf === "function" ? graphsOf() : graphsOf;
   if (graphs.some((g) => g.platform.has(file))) return { kind: "platform-code", plan: true, why: `${file} (platform code: the shards read its exports)` };
   if (graphs.some((g) => g.tenant.has(file) || g.shard.has(file))) return { kind: "tenant-code", plan: true, why: `${file} (tenant code)` };
   return { kind: "all", plan: true, why: `${file} is not placed by the import graph of programs/: every stack, to be safe` };
@@ -502,9 +521,11 @@ export async function affectedStacks(o: AffectedOptions): Promise<AffectedResult
     }
     const code = changed.filter((f) => !STACK_FILE.test(f));
     if (code.length) {
-      const graphs = [programGraph(head), programGraph(baseTree)];
+      let graphs: ProgramGraph[] | undefined;
+      const bt = baseTree;
+      const lazy = () => (graphs ??= [programGraph(head), programGraph(bt)]);
       for (const f of code) {
-        const r = classifyFile(f, graphs, new Set(heads.keys()));
+        const r = classifyFile(f, lazy, new Set(heads.keys()));
         if (r.kind === "none") continue;
         for (const v of heads.values()) {
           const stacks = allStacks(baseViews.get(v.name), v);
@@ -590,6 +611,12 @@ export function renderText(r: AffectedResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * A shard stack's own file names its estate (docs/scaling.md); when the repository does not
+ * carry it yet, the job writes exactly that (the CLI reads the stack's config from it).
+ */
+export const SHARD_STACK_FILE = ['if [ "$STACK" != "$ESTATE" ] && [ ! -f "Pulumi.$STACK.yaml" ]; then printf \'config:\\n  liiibre:estate: %s\\n\' "$ESTATE" > "Pulumi.$STACK.yaml"; fi'];
+
 /** Job names of the generated GitLab child pipeline. */
 export const gitlabJobName = (stack: string): string => `preview:${stack}`;
 export const GITLAB_REPORT_JOB = "preview:comment";
@@ -605,9 +632,10 @@ export function gitlabPipeline(r: AffectedResult, mode: Mode): string {
     stage: s.layer === "shard" ? "shards" : "platform",
     ...(s.layer === "shard" && s.needsPlatform ? { needs: r.stacks.filter((p) => p.estate === s.estate && p.layer === "platform").map((p) => ({ job: gitlabJobName(p.name), artifacts: false })) } : { needs: [] }),
     resource_group: `pulumi-${s.name}`,
-    variables: { STACK: s.name, POLICY_CONFIG: s.policyConfig },
+    variables: { STACK: s.name, ESTATE: s.estate, POLICY_CONFIG: s.policyConfig },
     script: [
       "npm ci --no-audit --no-fund",
+      ...SHARD_STACK_FILE,
       'curl -fsSL https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION"',
       'export PATH="$HOME/.pulumi/bin:$PATH"',
       "mkdir -p previews",
@@ -626,12 +654,16 @@ export function gitlabPipeline(r: AffectedResult, mode: Mode): string {
     variables: { npm_config_cache: "$CI_PROJECT_DIR/.npm" },
   };
   for (const s of r.stacks) doc[gitlabJobName(s.name)] = job(s);
+  // The comment job's stack list (a child pipeline cannot read the parent's artifacts without a `needs`, which would start it early).
+  const list = { version: r.version, kind: r.kind, stacks: r.stacks.map((s) => ({ name: s.name, layer: s.layer })) };
   doc[GITLAB_REPORT_JOB] = {
     stage: "comment",
     // No `needs`: the last stage waits for every preview job and receives all their artifacts.
     when: "always",
+    variables: { AFFECTED_STACKS: JSON.stringify(list) },
     script: [
       "npm ci --no-audit --no-fund",
+      "printf '%s' \"$AFFECTED_STACKS\" > affected.json",
       // The merge request of the parent pipeline (forwarded by the trigger job).
       'export CI_MERGE_REQUEST_IID="${CI_MERGE_REQUEST_IID:-${PARENT_MR_IID:-}}"',
       'if [ -z "${GITLAB_API_TOKEN:-}" ]; then echo "GITLAB_API_TOKEN is not set: the comment is printed here only"; fi',
