@@ -186,12 +186,13 @@ export function mergePreviews(stacks: StackPreview[], budget: number): string {
   return [fixed, "", ...diffs].join("\n");
 }
 
-export function renderComment(a: CommentArgs, content: string): string {
+/** The comment: `content` is the body or raw preview text, or the stacks' previews of a matrix run (`--stacks`). */
+export function renderComment(a: CommentArgs, content: string | StackPreview[]): string {
   const status = a.exitCode === undefined ? "" : a.exitCode === 0 ? " — ✅ passed" : ` — ❌ exit code ${a.exitCode}`;
   const header = `${marker(a.key)}\n### ${a.title}${status}\n\n`;
   const footer = a.artifactsUrl ? `\n\nFull output: ${a.artifactsUrl}` : "";
   const room = a.max - header.length - footer.length;
-  let bodyText = a.preview ? summarisePreview(content, room) : a.stacks ? mergePreviews(readStackPreviews(a.stacks, a.previews!), room) : content;
+  let bodyText = typeof content !== "string" ? mergePreviews(content, room) : a.preview ? summarisePreview(content, room) : content;
   if (bodyText.length > room) bodyText = `${bodyText.slice(0, room - 120)}\n\n… truncated (${bodyText.length - room + 120} characters more in the job's artifacts)`;
   return header + bodyText + footer;
 }
@@ -238,13 +239,15 @@ async function upsertGitHub(key: string, body: string, env: NodeJS.ProcessEnv): 
 
 async function cli(): Promise<void> {
   const a = parseCommentArgs(process.argv.slice(2));
+  let content: string | StackPreview[];
   if (a.stacks) {
     // The merged verdict: the worst exit code of the stacks (a stack whose job left nothing counts as failed).
-    const previews = readStackPreviews(a.stacks, a.previews!);
-    a.exitCode ??= previews.reduce((m, s) => Math.max(m, s.output === undefined ? 1 : (s.exitCode ?? 1)), 0);
+    content = readStackPreviews(a.stacks, a.previews!);
+    a.exitCode ??= content.reduce((m, s) => Math.max(m, s.output === undefined ? 1 : (s.exitCode ?? 1)), 0);
+  } else {
+    const file = (a.body ?? a.preview)!;
+    content = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `(no output: ${file} was not produced, see the job log)`;
   }
-  const file = (a.body ?? a.preview ?? a.stacks)!;
-  const content = a.stacks ? "" : fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `(no output: ${file} was not produced, see the job log)`;
   const body = redactSecrets(renderComment(a, content));
   const env = process.env;
   // GitHub shows a run's summary on its page: the drift check and the default branch have no pull request to comment on.
