@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { affectedStacks, gitlabPipeline } from "../scripts/affected-stacks";
+import { affectedStacks, gitlabPipeline, type AffectedResult } from "../scripts/affected-stacks";
 import { mergePreviews, parseCommentArgs, previewCounts, readStackPreviews, redactSecrets, renderComment } from "../scripts/ci-comment";
 import { gitlabJobs, lintWorkflows } from "./helpers/ci-lint";
 
@@ -163,7 +163,7 @@ describe("pipelines", () => {
 
   it("GitHub: one job per stack from the affected JSON, each under its stack's lock; shards after the platform; the comment job needs every preview job", async () => {
     const j = matrix.jobs;
-    for (const name of ["preview-platform", "preview-shards"]) {
+    for (const name of ["preview-platform", "preview-shards", "preview-shards-alone"]) {
       expect(j[name].concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
       expect(j[name].strategy["fail-fast"]).toBe(false);
       expect(j[name].needs).toContain("affected");
@@ -175,6 +175,12 @@ describe("pipelines", () => {
     expect(j["preview-shards"].strategy.matrix).toBe("${{ fromJSON(needs.affected.outputs.shards) }}");
     expect(j["preview-shards"].needs).toEqual(["affected", "preview-platform"]);
     expect(j["preview-shards"].if).toMatch(/needs\.preview-platform\.result == 'success' \|\| needs\.preview-platform\.result == 'skipped'/);
+    // Shards whose platform is not previewed do not wait for any platform job.
+    expect(j["preview-shards-alone"].strategy.matrix).toBe("${{ fromJSON(needs.affected.outputs.shards-alone) }}");
+    expect(j["preview-shards-alone"].needs).toBe("affected");
+    const out = j.affected.steps.find((s: any) => s.id === "stacks").run;
+    expect(out).toContain("shards=$(jq -c '{include: [.matrix.shards[] | select(.needsPlatform)]}' affected.json)");
+    expect(out).toContain("shards-alone=$(jq -c '{include: [.matrix.shards[] | select(.needsPlatform | not)]}' affected.json)");
     expect(j.comment.needs).toEqual(expect.arrayContaining(Object.keys(j).filter((k) => k.startsWith("preview-"))));
     expect(j.comment.if).toMatch(/^always\(\)/);
     expect(j.comment.steps.map((s: any) => s.run ?? "").join("\n")).toContain("scripts/ci-comment.ts --key \"$KEY\" --title \"$TITLE\" --stacks affected.json --previews previews");
@@ -183,6 +189,33 @@ describe("pipelines", () => {
     const r = await affectedStacks({ repo: process.cwd(), all: true });
     for (const row of [...r.matrix.platform, ...r.matrix.shards]) expect(fs.existsSync(row.policyConfig), row.policyConfig).toBe(true);
     expect(r.matrix.platform.map((m) => m.stack)).toEqual(r.stacks.filter((s) => s.layer !== "shard").map((s) => s.name));
+  });
+
+  it("GitHub: the matrix rows the affected job's jq filters emit (run by jq) cover every affected stack once, in the right job", async () => {
+    const jq = await import("jq-wasm");
+    const run: string = matrix.jobs.affected.steps.find((s: any) => s.id === "stacks").run;
+    const filters = Object.fromEntries([...run.matchAll(/echo "([a-z-]+)=\$\(jq (-c )?'([^']+)' affected\.json\)"/g)].map((m) => [m[1], m[3]]));
+    expect(Object.keys(filters).sort()).toEqual(["platform", "platform-count", "shard-alone-count", "shard-count", "shards", "shards-alone"]);
+    // Every job output the workflow reads is one the step writes.
+    expect(Object.keys(matrix.jobs.affected.outputs).filter((k) => k !== "enabled").sort()).toEqual(Object.keys(filters).sort());
+    const rows = async (r: AffectedResult) => {
+      const out: Record<string, any> = {};
+      for (const [k, f] of Object.entries(filters)) out[k] = JSON.parse(await jq.raw(r, f, ["-c"]));
+      return out;
+    };
+    const all = await affectedStacks({ repo: process.cwd(), all: true });
+    const a = await rows(all);
+    expect(a.platform.include.map((x: any) => x.stack)).toEqual(["dev", "prod"]);
+    expect(a.shards.include.map((x: any) => x.stack)).toEqual(all.stacks.filter((s) => s.layer === "shard").map((s) => s.name));
+    expect(a["shards-alone"].include).toEqual([]);
+    expect([a["platform-count"], a["shard-count"], a["shard-alone-count"]]).toEqual([2, all.stacks.length - 2, 0]);
+    // Tenant-only code: no platform stack, so the shards start at once.
+    const tenantOnly: AffectedResult = { ...all, stacks: all.stacks.filter((s) => s.layer !== "platform").map((s) => ({ ...s, needsPlatform: false })) };
+    tenantOnly.matrix = { platform: [{ stack: "dev", estate: "dev", policyConfig: "policies/dev.json" }], shards: all.matrix.shards.map((x) => ({ ...x, needsPlatform: false })) };
+    const t = await rows(tenantOnly);
+    expect(t.shards.include).toEqual([]);
+    expect(t["shards-alone"].include.map((x: any) => x.stack)).toEqual(all.matrix.shards.map((x) => x.stack));
+    expect(t["shard-count"]).toBe(0);
   });
 
   it("GitHub callers: pull requests (affected stacks, or every stack on the default branch and with the preview-all label), drift every stack", () => {
