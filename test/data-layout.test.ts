@@ -200,6 +200,7 @@ describe("prod with one more organisation per layout, planned with policies and 
     for (const slug of ["alpha", "bravo", "legacy", "moving"]) {
       const t = estate.tenants.find((x) => x.slug === slug)!;
       expect(tenantCost(t), slug).toBeGreaterThanOrEqual(counts.get(slug)!);
+      expect(tenantCost(t), slug).toBeLessThanOrEqual(Math.ceil(counts.get(slug)! * 1.1));
     }
     expect(dataLayoutCost(["nextcloud", "matrix", "hedgedoc"], "lean")).toBe(5 + 3 * 2 - 3 * 10);
     expect(dataLayoutCost(["jitsi-dedicated"], "lean")).toBe(0);
