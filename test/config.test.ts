@@ -3,7 +3,7 @@
  * The base config is the real dev stack file; each case breaks one thing.
  */
 import { describe, expect, it } from "vitest";
-import { configProblems, decodeConfigValue, parseEstate } from "../components/config";
+import { configProblems, decodeConfigValue, parseEstate } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
 
 const base = (): any => structuredClone(readStackConfig(stackConfigFile("dev")));

@@ -1,7 +1,8 @@
 /**
  * Config-time checks of Hetzner's limits and of the compute section's consistency, run by
- * the config loader (components/config/rules.ts) before any resource is registered, so that
- * a plan fails with exit 2 and a key path instead of an apply failing halfway.
+ * the config loader (components/estate.ts assembles them with the other domains' rules) before
+ * any resource is registered, so that a plan fails with exit 2 and a key path instead of an
+ * apply failing halfway.
  *
  * What is split automatically is not an error: a pool of 25 servers gets 3 spread placement
  * groups. What cannot be split is: a controller pool above 10 (etcd members must sit in ONE

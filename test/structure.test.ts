@@ -1,0 +1,68 @@
+/**
+ * The layering STYLE.md draws, checked on the import graph the TypeScript compiler reads
+ * (test/helpers/imports.ts): components/config is a leaf.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { edgesLeaving, importsOf, specifiersOf } from "./helpers/imports";
+
+const ROOT = path.resolve(__dirname, "..");
+const rel = (f: string) => path.relative(ROOT, f);
+
+describe("components/config is a leaf", () => {
+  it("nothing it reaches by imports lies outside it, but the dependency-free CIDR parser", () => {
+    // components/cidr.ts is a pure utility (like units.ts); its own imports are walked too.
+    const leaving = edgesLeaving(path.join(ROOT, "components/config"), [path.join(ROOT, "components/cidr.ts")]);
+    expect(leaving.map((e) => `${rel(e.from)} → ${e.specifier}`)).toEqual([]);
+  });
+
+  it("components/cidr.ts, the one file it may reach outside, imports no project file", () => {
+    expect(importsOf(path.join(ROOT, "components/cidr.ts")).filter((e) => e.to)).toEqual([]);
+  });
+
+  it("the estate's rules are assembled outside it, from every domain", () => {
+    const estate = importsOf(path.join(ROOT, "components/estate.ts")).map((e) => e.to && rel(e.to));
+    for (const m of ["hetzner/rules", "hetzner/limits", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "config/index"]) {
+      expect(estate).toContain(`components/${m}.ts`);
+    }
+  });
+});
+
+describe("the import-graph check fails where it should", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "structure-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (f: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), text);
+  };
+  write("hetzner/limits.ts", "export const hetznerRules = [];\n");
+  write("storage/settings.ts", "export const BUCKET = 'b';\n");
+  write("ops/mail.ts", "export type Mail = string;\n");
+  write("layers/rules.ts", "export const shardingRules = [];\n");
+  write("util.ts", "import { BUCKET } from './storage/settings';\nexport const u = BUCKET;\n");
+
+  it("finds a value import, a type-only import, a re-export and a dynamic import leaving the folder", () => {
+    write("config/a.ts", "import { hetznerRules } from '../hetzner/limits';\nexport const x = hetznerRules;\n");
+    write("config/b.ts", "import type { Mail } from '../ops/mail';\nexport type M = Mail;\n");
+    write("config/c.ts", "export * from '../storage/settings';\n");
+    write("config/d.ts", "export const load = () => import('../layers/rules');\n");
+    const found = edgesLeaving(path.join(dir, "config")).map((e) => `${path.basename(e.from)} → ${e.specifier}`).sort();
+    expect(found).toEqual(["a.ts → ../hetzner/limits", "b.ts → ../ops/mail", "c.ts → ../storage/settings", "d.ts → ../layers/rules"]);
+    for (const f of ["a", "b", "c", "d"]) fs.rmSync(path.join(dir, `config/${f}.ts`));
+  });
+
+  it("follows an allowed utility to what it imports", () => {
+    write("config/e.ts", "import { u } from '../util';\nexport const y = u;\n");
+    const found = edgesLeaving(path.join(dir, "config"), [path.join(dir, "util.ts")]).map((e) => `${path.basename(e.from)} → ${e.specifier}`);
+    expect(found).toEqual(["util.ts → ./storage/settings"]);
+  });
+
+  it("imports inside the folder and packages are not edges out", () => {
+    write("config/f.ts", "import { z } from 'zod';\nimport * as fs from 'node:fs';\nexport const z2 = z;\n");
+    write("config/g.ts", "import { z2 } from './f';\nexport const q = z2;\n");
+    expect(edgesLeaving(path.join(dir, "config"), [path.join(dir, "util.ts")]).map((e) => path.basename(e.from))).toEqual(["util.ts"]);
+    expect(specifiersOf("x.ts", "import a = require('../k0s');\nconst b = require('../apps');\ntype T = import('../tenant').T;\n")).toEqual(["../k0s", "../apps", "../tenant"]);
+  });
+});
