@@ -5,6 +5,7 @@
  */
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import { duplicates, type Rule } from "../config/rules";
+import { liveSlots } from "./nodes";
 
 export const locationRules: Rule = (e) => {
   const out: ConfigProblem[] = [];
@@ -41,7 +42,7 @@ export const nodeRules: Rule = (e) => {
   }
   // Members of etcd: nodes marked `reset` (leaving) or `retired` (gone) do not count.
   const controllers =
-    e.nodePools.filter((p) => p.role !== "worker").reduce((n, p) => n + (p.cloud ? p.cloud.count - new Set([...p.cloud.reset, ...p.cloud.retired].filter((s) => s <= p.cloud!.count)).size : 0), 0) +
+    e.nodePools.filter((p) => p.role !== "worker").reduce((n, p) => n + (p.cloud ? liveSlots(p.cloud).filter((s) => !p.cloud!.reset.includes(s)).length : 0), 0) +
     e.dedicatedServers.filter((d) => !d.reset && e.nodePools.find((p) => p.name === d.pool)?.role !== "worker" && pools.includes(d.pool)).length;
   if (controllers % 2 === 0) {
     out.push({ path: keyPath(["nodePools"]), message: `expected an odd number of controllers (1, 3, 5…) for etcd quorum, got ${controllers}` });

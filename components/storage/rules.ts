@@ -6,16 +6,19 @@
 import { APPS, type AppName } from "../config/apps";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { Rule } from "../config/rules";
+import { LABELS } from "../conventions";
+import { liveSlots } from "../hetzner/nodes";
 import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, k8upBucketName } from "./settings";
 
 /**
  * Storage: the primary MinIO puts one server per storage node (required anti-affinity), so
- * `storage.minio.servers` cannot exceed the nodes labelled `liiibre.org/storage: "true"`.
+ * `storage.minio.servers` cannot exceed the nodes labelled `liiibre.org/storage: "true"`: a
+ * pool's live slots (its retired slots have no server) and its dedicated servers.
  */
 export const storageRules: Rule = (e) => {
-  const storagePools = e.nodePools.filter((p) => p.labels["liiibre.org/storage"] === "true");
+  const storagePools = e.nodePools.filter((p) => p.labels[LABELS.nodeStorage] === "true");
   const names = storagePools.map((p) => p.name);
-  const nodes = storagePools.reduce((n, p) => n + (p.cloud?.count ?? 0), 0) + e.dedicatedServers.filter((d) => names.includes(d.pool)).length;
+  const nodes = storagePools.reduce((n, p) => n + (p.cloud ? liveSlots(p.cloud).length : 0), 0) + e.dedicatedServers.filter((d) => names.includes(d.pool)).length;
   const servers = e.storage.minio.servers;
   const out: ConfigProblem[] = [];
   const recovery = e.backup.databaseRecovery;
@@ -28,7 +31,7 @@ export const storageRules: Rule = (e) => {
   if (e.storage.minio.spreadAcrossNodes && servers > nodes) {
     out.push({
       path: keyPath(["storage", "minio", "servers"]),
-      message: `expected at most the number of storage nodes (${nodes}: nodes of pools labelled liiibre.org/storage: "true"${names.length ? `, ${names.join(", ")}` : ""}) while storage.minio.spreadAcrossNodes is true, got ${servers}`,
+      message: `expected at most the number of storage nodes (${nodes}: nodes of pools labelled ${LABELS.nodeStorage}: "true"${names.length ? `, ${names.join(", ")}` : ""}) while storage.minio.spreadAcrossNodes is true, got ${servers}`,
     });
   }
   return out;
