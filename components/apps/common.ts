@@ -25,7 +25,7 @@ export function appLabels(slug: string, app: string): Record<string, string> {
 }
 
 /** `<prefix>.<domain>`. */
-export const hostOf = (prefix: string, domain: string): string => `${prefix}.${domain}`;
+export { hostOf } from "../config/hosts";
 
 /**
  * Annotations of every chart-rendered Ingress: TLS certificate from cert-manager. Traefik needs

@@ -12,6 +12,7 @@ import type { ParsedEstate, Rule } from "./rules";
 import { EstateSchema, SECRET_KEYS, type Estate } from "./schema";
 
 export * from "./apps";
+export * from "./hosts";
 export * from "./errors";
 export * from "./schema";
 export * from "./rules";

@@ -12,7 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { Estate } from "../config";
+import { coopHosts, type Estate } from "../config";
 import { PREFIX } from "../conventions";
 import { CHARTS } from "../versions";
 import { CLUSTER_ISSUER } from "./cert-manager";
@@ -85,7 +85,7 @@ function operationsValues(estate: Estate): { prometheus: Record<string, unknown>
 
 export function kubePrometheusStackValues(estate: Estate): Record<string, unknown> {
   const { nodeSelector, storageClass } = monitoringPlacement(estate);
-  const grafanaHost = `grafana.${estate.sharedServices.baseDomain}`;
+  const grafanaHost = coopHosts(estate.sharedServices).grafana;
   const ops = operationsValues(estate);
   const n = monitoringReplicas(estate);
   return {

@@ -4,6 +4,7 @@
  * (`hostRules`). Assembled by components/estate.ts.
  */
 import { APPS, type AppName } from "../config/apps";
+import { coopHosts, hostOf } from "../config/hosts";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import { duplicates, within, type Rule } from "../config/rules";
 import { RESERVED_SLUGS, RESERVED_SLUG_PREFIXES, isReservedSlug } from "../conventions";
@@ -99,16 +100,17 @@ export const hostRules: Rule = (e) => {
   const ss = e.sharedServices;
   // The co-op's hosts: a tenant domain may be neither one of them, under one, nor above one.
   // Under the base domain itself is allowed (temporary domains of a two-pass migration).
+  const hosts = coopHosts(ss);
   const coop: Array<[string, string]> = [
     [ss.sharedInstance.domain, "sharedServices.sharedInstance.domain"],
-    [ss.keycloak.host ?? `auth.${ss.baseDomain}`, "sharedServices.keycloak.host"],
-    [ss.jitsi.host ?? `meet.${ss.baseDomain}`, "sharedServices.jitsi.host"],
-    [`grafana.${ss.baseDomain}`, "sharedServices.baseDomain (Grafana)"],
+    [hosts.keycloak, "sharedServices.keycloak.host"],
+    [hosts.jitsi, "sharedServices.jitsi.host"],
+    [hosts.grafana, "sharedServices.baseDomain (Grafana)"],
     [e.storage.s3Domain, "storage.s3Domain"],
     [e.backup.s3Domain, "backup.s3Domain"],
     [e.cluster.apiDomain, "cluster.apiDomain"],
   ];
-  const hostsOf = (domain: string, apps: AppName[]) => [...new Set(apps.flatMap((a) => APPS[a].hosts))].map((h) => `${h}.${domain}`);
+  const hostsOf = (domain: string, apps: AppName[]) => [...new Set(apps.flatMap((a) => APPS[a].hosts))].map((h) => hostOf(h, domain));
   const tenantHosts = e.tenants.map((t) => (t.plan === "dedicated" ? hostsOf(t.domain, t.apps) : []));
   const sharedHosts = hostsOf(ss.sharedInstance.domain, ss.sharedInstance.apps);
   e.tenants.forEach((t, i) => {

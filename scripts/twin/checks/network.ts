@@ -6,6 +6,7 @@
  * tenant and Internet → administration ports must be denied.
  */
 import { PLATFORM } from "../../../components/conventions";
+import { coopHosts } from "../../../components/config/hosts";
 import { PLATFORM_NAMESPACES } from "../../../components/platform/common";
 import { APP_CONNECTIONS, FORBIDDEN, PLATFORM_CONNECTIONS, type ConnectionTarget } from "../../../components/connections";
 import { inCidr, intToIpv4, ipv4ToInt, matchesSelector, unfitReason } from "../kube";
@@ -145,7 +146,7 @@ function legs(e: TwinEstate, n: Net, from: NetPod, to: ConnectionTarget, ns: str
   const host = to.publicHost
     .replace("{domain}", domain)
     .replace("{s3}", e.input.estate.storage.s3Domain)
-    .replace("{auth}", e.input.estate.sharedServices.keycloak?.host ?? `auth.${e.input.estate.sharedServices.baseDomain}`);
+    .replace("{auth}", coopHosts(e.input.estate.sharedServices).keycloak);
   const out: Leg[] = n.ingressNodes.slice(0, 1).map((node) => ({ from: { pod: from }, to: { ip: node.publicIpv4, label: `ingress node ${node.name}` }, port: 443, what: `https://${host} (ingress node ${node.name}:443)` }));
   const ing = ingressFor(e, host);
   if (ing) {
