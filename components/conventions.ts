@@ -20,6 +20,9 @@ export const LABELS = {
   layer: `${PREFIX}/layer`,
   /** "canary" | "stable" on a tenant namespace: its upgrade wave (components/versions.ts CANARY). */
   channel: `${PREFIX}/channel`,
+  /** Kubernetes node labels every node gets: its pool and its kind (`cloud` | `dedicated`). */
+  nodePool: `${PREFIX}/pool`,
+  nodeKind: `${PREFIX}/node-kind`,
   /** Kubernetes node labels selecting pools. */
   nodeStorage: `${PREFIX}/storage`,
   nodeMedia: `${PREFIX}/media`,
@@ -41,6 +44,7 @@ export const ANNOTATIONS = {
 /** Hetzner Cloud label keys (hcloud labels accept the same prefixed keys). */
 export const HCLOUD_LABELS = {
   role: `${PREFIX}/role`,
+  /** The same key as the node label `LABELS.nodePool`. */
   pool: `${PREFIX}/pool`,
   location: `${PREFIX}/location`,
   cluster: `${PREFIX}/cluster`,
@@ -112,6 +116,8 @@ export const isReservedSlug = (slug: string, extra: string[] = []): boolean =>
 export const PLATFORM = {
   /** cert-manager ClusterIssuer every certificate uses (`cert-manager.io/cluster-issuer`). */
   clusterIssuer: "letsencrypt",
+  /** The annotation naming an object's ClusterIssuer (cert-manager's ingress- and gateway-shim read it). */
+  clusterIssuerAnnotation: "cert-manager.io/cluster-issuer",
   /** Staging ClusterIssuer (untrusted certificates, generous rate limits) for trials. */
   clusterIssuerStaging: "letsencrypt-staging",
   /** IngressClass of the edge controller (Traefik), for the Ingress objects charts render. */

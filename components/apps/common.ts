@@ -33,7 +33,7 @@ export { hostOf } from "../config/hosts";
  * and the error pages set there (components/platform/edge.ts).
  */
 export function ingressAnnotations(extra: Record<string, string> = {}): Record<string, string> {
-  return { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer, ...extra };
+  return { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer, ...extra };
 }
 
 /** A Helm release of a pinned chart. Release name = `releaseName` (stable, not auto-suffixed). */

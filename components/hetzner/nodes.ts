@@ -8,7 +8,7 @@
  * pool appends a name; removing one retires its slot; nothing else moves.
  */
 import type { DedicatedServer, Estate, Location, NodePool } from "../config";
-import { PREFIX } from "../conventions";
+import { LABELS } from "../conventions";
 import { HETZNER_LIMITS } from "./catalog";
 
 export type NodeRole = NodePool["role"];
@@ -16,8 +16,8 @@ export type Taint = NodePool["taints"][number];
 
 /** Kubernetes node labels every node gets (besides its pool's labels). */
 export const NODE_LABELS = {
-  pool: `${PREFIX}/pool`,
-  kind: `${PREFIX}/node-kind`,
+  pool: LABELS.nodePool,
+  kind: LABELS.nodeKind,
   region: "topology.kubernetes.io/region",
 } as const;
 

@@ -13,11 +13,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { coopHosts, type Estate } from "../config";
-import { PREFIX } from "../conventions";
+import { PLATFORM, PREFIX } from "../conventions";
 import { CHARTS } from "../versions";
-import { CLUSTER_ISSUER } from "./cert-manager";
 import { adminOnly } from "./access";
-import { INGRESS_CLASS, PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
+import { PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
 import { HCLOUD_STORAGE_CLASS } from "./hcloud";
 import { LOCAL_STORAGE_CLASS } from "./local-volumes";
 import { Alerting, alertmanagerConfig, minioScrapeConfigs } from "../ops/alerting";
@@ -119,9 +118,9 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
       persistence: { enabled: true, storageClassName: storageClass, size: "10Gi" },
       ingress: {
         enabled: true,
-        ingressClassName: INGRESS_CLASS,
+        ingressClassName: PLATFORM.ingressClass,
         // Every tenant's logs and the estate's metrics: the admin CIDRs only.
-        annotations: { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER, ...adminOnly(estate.hetzner.adminCidrs).annotations },
+        annotations: { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer, ...adminOnly(estate.hetzner.adminCidrs).annotations },
         hosts: [grafanaHost],
         tls: [{ secretName: "grafana-tls", hosts: [grafanaHost] }],
       },
