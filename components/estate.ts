@@ -14,7 +14,8 @@ import { bundleRules, hostRules, tenantRules } from "./tenant/rules";
 import { hetznerRules } from "./hetzner/limits";
 import { locationRules, nodeRules } from "./hetzner/rules";
 import { operationsRules } from "./ops/rules";
-import { sharedInstanceRules } from "./shared/rules";
+import { sharedInstanceRules, videoRules } from "./shared/rules";
+import { clusterNetworkRules } from "./k0s/rules";
 import { shardingRules } from "./layers/rules";
 
 export * from "./config";
@@ -28,6 +29,8 @@ export const ESTATE_RULES: readonly Rule[] = [
   hetznerRules,
   storageRules,
   bundleRules,
+  clusterNetworkRules,
+  videoRules,
   hostRules,
   bucketRules,
   operationsRules,

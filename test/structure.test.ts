@@ -26,7 +26,7 @@ describe("components/config is a leaf", () => {
 
   it("the estate's rules are assembled outside it, from every domain", () => {
     const estate = importsOf(path.join(ROOT, "components/estate.ts")).map((e) => e.to && rel(e.to));
-    for (const m of ["hetzner/rules", "hetzner/limits", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "config/index"]) {
+    for (const m of ["hetzner/rules", "hetzner/limits", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "k0s/rules", "config/index"]) {
       expect(estate).toContain(`components/${m}.ts`);
     }
   });

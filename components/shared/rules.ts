@@ -1,6 +1,7 @@
 /**
  * Config rules of the shared services (components/shared): the shared instance's apps and slug,
- * and the estate realm's name. Assembled by components/estate.ts.
+ * the estate realm's name (`sharedInstanceRules`), and the shared Jitsi's resolution
+ * (`videoRules`). Assembled by components/estate.ts.
  */
 import { describe, keyPath } from "../config/errors";
 import type { Rule } from "../config/rules";
@@ -22,3 +23,9 @@ export const sharedInstanceRules: Rule = (e) => {
 
 /** Realm names the estate realm may not take. */
 export const RESERVED_REALMS = ["master", "admin"];
+
+/** The offer caps video at 720p: the shared Jitsi may not be configured above it. */
+export const videoRules: Rule = (e) => {
+  const res = e.sharedServices.jitsi.resolution;
+  return res > 720 ? [{ path: keyPath(["sharedServices", "jitsi", "resolution"]), message: `expected at most 720 (the offer caps video at 720p), got ${res}` }] : [];
+};

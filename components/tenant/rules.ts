@@ -67,27 +67,6 @@ export const bundleRules: Rule = (e) => {
       out.push({ path: keyPath(["tenants", i, "exemption"]), message: `expected no exemption for plan "shared" (the shared instance applies the offer's per-user quota); use plan "dedicated", got an exemption` });
     }
   });
-  // Tenant NetworkPolicies admit the nodes' range (hostNetwork ingress): it must hold no pod or service.
-  const range = (c: string): [number, number] => {
-    const [a, bits] = c.split("/");
-    const n = a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
-    const size = 2 ** (32 - Number(bits));
-    return [Math.floor(n / size) * size, Math.floor(n / size) * size + size - 1];
-  };
-  const nodes = range(e.hetzner.network.ipRange);
-  for (const k of ["podCIDR", "serviceCIDR"] as const) {
-    const r = range(e.cluster.network[k]);
-    if (r[0] <= nodes[1] && nodes[0] <= r[1]) {
-      out.push({ path: keyPath(["cluster", "network", k]), message: `expected a range disjoint from the nodes' network ${e.hetzner.network.ipRange} (liiibre:hetzner.network.ipRange), got ${describe(e.cluster.network[k])}` });
-    }
-  }
-  const pods = range(e.cluster.network.podCIDR);
-  const services = range(e.cluster.network.serviceCIDR);
-  if (pods[0] <= services[1] && services[0] <= pods[1]) {
-    out.push({ path: keyPath(["cluster", "network", "serviceCIDR"]), message: `expected a range disjoint from the pod CIDR ${e.cluster.network.podCIDR} (liiibre:cluster.network.podCIDR), got ${describe(e.cluster.network.serviceCIDR)}` });
-  }
-  const res = e.sharedServices.jitsi.resolution;
-  if (res > 720) out.push({ path: keyPath(["sharedServices", "jitsi", "resolution"]), message: `expected at most 720 (the offer caps video at 720p), got ${res}` });
   return out;
 };
 
