@@ -159,6 +159,16 @@ export function addressSpace(sources: readonly string[]): AddressSpace {
   return { ipv4: unionSize(v4), ipv6: unionSize(v6), invalid };
 }
 
+/**
+ * A block already validated (the config schema parses every CIDR of the estate): parsed, or an
+ * error naming it. A bare address is its own block (`/32`, `/128`).
+ */
+export function cidrBlock(text: string): Cidr {
+  const r = parseCidr(text.includes("/") ? text : `${text}/${text.includes(":") ? 128 : 32}`);
+  if (!r.ok) throw new Error(`${text}: ${r.reason}`);
+  return r.cidr;
+}
+
 /** Whether two blocks share at least one address. */
 export function overlaps(a: Cidr, b: Cidr): boolean {
   if (a.family !== b.family) return false;

@@ -4,16 +4,9 @@
  * (hostNetwork ingress), so that range must hold no pod or service. Assembled by
  * components/estate.ts.
  */
-import { overlaps, parseCidr, type Cidr } from "../cidr";
+import { cidrBlock as block, overlaps } from "../cidr";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { Rule } from "../config/rules";
-
-/** A CIDR the schema has already validated (every CIDR of the estate is parsed there). */
-function block(text: string): Cidr {
-  const r = parseCidr(text);
-  if (!r.ok) throw new Error(`${text}: ${r.reason} (the schema should have refused it)`);
-  return r.cidr;
-}
 
 export const clusterNetworkRules: Rule = (e) => {
   const out: ConfigProblem[] = [];
