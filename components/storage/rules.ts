@@ -6,7 +6,7 @@
 import { APPS, type AppName } from "../config/apps";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { Rule } from "../config/rules";
-import { LABELS } from "../conventions";
+import { LABELS, bucketName } from "../conventions";
 import { liveSlots } from "../hetzner/nodes";
 import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, k8upBucketName } from "./settings";
 
@@ -52,7 +52,7 @@ export const bucketRules: Rule = (e) => {
       else owner.set(n, who);
     }
   };
-  const bucketsOf = (slug: string, apps: AppName[]) => [...new Set(apps.flatMap((a) => APPS[a].buckets))].map((s) => `${slug}-${s}`).concat(k8upBucketName(slug));
+  const bucketsOf = (slug: string, apps: AppName[]) => [...new Set(apps.flatMap((a) => APPS[a].buckets))].map((s) => bucketName(slug, s)).concat(k8upBucketName(slug));
   const si = e.sharedServices.sharedInstance;
   claim(bucketsOf(si.slug, si.apps), `the shared instance (${si.slug})`, ["sharedServices", "sharedInstance", "slug"]);
   e.tenants.forEach((t, i) => {
