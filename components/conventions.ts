@@ -28,6 +28,8 @@ export const LABELS = {
   nodeMedia: `${PREFIX}/media`,
   nodeIngress: `${PREFIX}/ingress`,
   nodeApps: `${PREFIX}/apps`,
+  /** The pool(s) monitoring runs on (components/platform/monitoring.ts); none: anywhere. */
+  nodeMonitoring: `${PREFIX}/monitoring`,
 } as const;
 
 export const ANNOTATIONS = {

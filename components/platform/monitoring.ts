@@ -13,7 +13,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { coopHosts, type Estate } from "../config";
-import { PLATFORM, PREFIX } from "../conventions";
+import { LABELS, PLATFORM } from "../conventions";
+import { liveSlots } from "../hetzner/nodes";
 import { CHARTS } from "../versions";
 import { adminOnly } from "./access";
 import { PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
@@ -24,7 +25,7 @@ import { SHARED_REPLICAS, nodesIn } from "../ops/availability";
 import { ALERTMANAGER_SMTP_SECRET, mailPassword, mailRelay } from "../ops/mail";
 
 /** Node label of the pool(s) monitoring runs on. */
-export const MONITORING_NODE_LABEL = `${PREFIX}/monitoring`;
+export const MONITORING_NODE_LABEL = LABELS.nodeMonitoring;
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 export const LOKI_URL = `http://loki.${PLATFORM_NAMESPACES.monitoring}.svc.cluster.local:3100`;
 
@@ -37,7 +38,7 @@ export interface MonitoringPlacement {
 export function monitoringPlacement(estate: Estate): MonitoringPlacement {
   const pools = estate.nodePools.filter((p) => p.labels[MONITORING_NODE_LABEL] === "true");
   const candidates = pools.length ? pools : estate.nodePools;
-  const cloud = candidates.some((p) => (p.cloud?.count ?? 0) > 0);
+  const cloud = candidates.some((p) => p.cloud !== undefined && liveSlots(p.cloud).length > 0);
   return {
     nodeSelector: pools.length ? { [MONITORING_NODE_LABEL]: "true" } : {},
     storageClass: cloud ? HCLOUD_STORAGE_CLASS : LOCAL_STORAGE_CLASS,
