@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { APP_NAMES } from "./apps";
-import { parseCidr } from "../cidr";
+import { parseCidr } from "./cidr";
 
 // ---------------------------------------------------------------------------------------
 // Building blocks
@@ -53,7 +53,7 @@ const domain = () =>
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const ipv4 = () => z.string({ error: "expected an IPv4 address such as 10.0.1.5" }).regex(IPV4, { error: "expected an IPv4 address such as 10.0.1.5" });
-/** A CIDR parsed strictly (components/cidr.ts): valid address, prefix in range, no host bit set. */
+/** A CIDR parsed strictly (components/config/cidr.ts): valid address, prefix in range, no host bit set. */
 const strictCidr = (families: Array<4 | 6>, what: string) =>
   z.string({ error: `expected ${what}` }).superRefine((v, ctx) => {
     const r = parseCidr(v);
