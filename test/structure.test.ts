@@ -27,6 +27,25 @@ describe("components/config is a leaf", () => {
   });
 });
 
+describe("the estate's validation", () => {
+  it("runs every rule a domain exports (an exported `…Rules` rule missing from ESTATE_RULES is never run)", async () => {
+    const { ESTATE_RULES } = await import("../components/estate");
+    const modules = ["hetzner/rules", "hetzner/limits", "k0s/rules", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "apps/rules"];
+    const exported: string[] = [];
+    for (const m of modules) {
+      const mod = (await import(`../components/${m}`)) as Record<string, unknown>;
+      for (const [name, v] of Object.entries(mod)) {
+        // A Rule takes the estate alone; helpers such as appRules(apps, path) take more.
+        if (name.endsWith("Rules") && typeof v === "function" && v.length === 1) {
+          exported.push(name);
+          expect(ESTATE_RULES, `${m}.${name}`).toContain(v);
+        }
+      }
+    }
+    expect(exported.length).toBe(ESTATE_RULES.length);
+  });
+});
+
 describe("the import-graph check fails where it should", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "structure-"));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
