@@ -92,6 +92,14 @@ describe("Traefik through real Helm", () => {
     expect(ds.spec.template.spec.hostNetwork).toBe(true);
     const args: string[] = ds.spec.template.spec.containers[0].args;
     expect(args).toEqual(expect.arrayContaining(["--entryPoints.web.address=:80/tcp", "--entryPoints.websecure.address=:443/tcp", "--entryPoints.websecure.asDefault=true", "--providers.kubernetesgateway"]));
+    // Ports 80/443 on the host network: the kernel's unprivileged-port floor (1024) applies, and a
+    // non-root process loses NET_BIND_SERVICE at exec (no ambient capabilities from the runtime,
+    // no file capability on the image's binary: Traefik chart EXAMPLES.md). Root with only that
+    // capability in its bounding set binds them and nothing else privileged.
+    const mainPod = ds.spec.template.spec;
+    expect(mainPod.securityContext).toMatchObject({ runAsUser: 0, runAsNonRoot: false });
+    expect(mainPod.containers[0].securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } });
+    expect(mainPod.containers[0].ports.filter((p: any) => p.containerPort < 1024).map((p: any) => p.containerPort).sort()).toEqual([443, 80].sort());
     const migrating = objects("traefik-hostnetwork-serve-nginx").find((o) => o.kind === "DaemonSet")!.object as any;
     expect(migrating.spec.template.spec.containers[0].args).toContain("--providers.kubernetesingressnginx.ingressClass=nginx");
     expect(args.some((a) => a.startsWith("--providers.kubernetesingressnginx"))).toBe(false);

@@ -22,8 +22,9 @@
  * sockets set SO_REUSEPORT and the processes have the same effective UID (for TCP the kernel
  * refuses a second listener of another UID, whatever the options) — so both must state their
  * UID (`runAsUser` of the container or the pod; an image's default user is unknown here and
- * counts as different) — and not both declare it (two declared ones are kept apart by the
- * scheduler before any bind happens). A specific address and the wildcard collide; two different
+ * counts as different). Two pods that both declare the port never meet on a node (the
+ * scheduler keeps them apart): not a collision here; `unique-host-port` (uniqueness.ts) counts
+ * whether enough nodes remain for all of them. A specific address and the wildcard collide; two different
  * specific addresses do not.
  */
 import { unfitReason } from "../kube";
@@ -104,7 +105,9 @@ const overlaps = (a: HostBind, b: HostBind) => a.port === b.port && a.protocol =
 
 /** Why two binds of one port on one node cannot coexist, or "" when SO_REUSEPORT lets them share (pure). */
 export function collision(a: HostBind, b: HostBind): string {
-  if (a.declared && b.declared) return "both declare it: the scheduler never places the two pods on one node, the later one stays Pending there";
+  // Both declare it: the scheduler never places the two pods on one node (NodePorts), so they never
+  // bind side by side; whether enough nodes remain for all of them is unique-host-port's count.
+  if (a.declared && b.declared) return "";
   if (!a.reusePort || !b.reusePort) return `${a.reusePort ? b.what : a.what} binds it without SO_REUSEPORT: the later bind fails (EADDRINUSE) and its pod crash-loops`;
   if (a.uid === undefined || b.uid === undefined || a.uid !== b.uid)
     return `SO_REUSEPORT shares a TCP/UDP port only between sockets of the same effective UID (${a.uid ?? "image default"} vs ${b.uid ?? "image default"}): the later bind fails (EADDRINUSE)`;
@@ -115,7 +118,7 @@ export function collision(a: HostBind, b: HostBind): string {
 const hostPortCollision: TwinCheck = {
   name: "host-port-collision",
   family: "host-ports",
-  models: "Linux's bind rules on a node: two host-network pods (or hostPorts, or the kubelet) that can share a node and bind one port/protocol/address collide unless both use SO_REUSEPORT with the same effective UID and neither declares it",
+  models: "Linux's bind rules on a node: two host-network pods (or hostPorts, or the kubelet) that can share a node — one of them binding the port without declaring it, so the scheduler does not keep them apart — and bind one port/protocol/address collide unless both use SO_REUSEPORT with the same effective UID",
   run(e: TwinEstate) {
     const candidates = e.workloads
       .filter((w) => w.replicas !== 0)
