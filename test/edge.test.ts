@@ -239,3 +239,26 @@ describe("no ingress-nginx left", () => {
     expect(JSON.stringify({ annotations: { [`${NGINX_PREFIX}proxy-body-size`]: "0" } }).includes(NGINX_PREFIX)).toBe(true);
   });
 });
+
+describe("phases of cluster.edgeMigration (docs/operations.md)", () => {
+  const phase = (p: EdgeMigrationPhase) => {
+    const e = structuredClone(ev.estate);
+    e.cluster.edgeMigration = p;
+    return e;
+  };
+  it("leaving the bridge for serve-nginx changes nothing of the main Traefik (no restart at step 9); off does", () => {
+    expect(traefikValues(phase("bridge"))).toEqual(traefikValues(phase("serve-nginx")));
+    expect(traefikValues(phase("off"))).not.toEqual(traefikValues(phase("serve-nginx")));
+  });
+  it("the bridge serves only the nginx class, on its own ports, with the main Traefik's HTTPS middlewares", () => {
+    const b = traefikBridgeValues(phase("bridge")) as any;
+    const m = traefikValues(phase("bridge")) as any;
+    expect(b.providers.kubernetesIngressNGINX).toEqual({ enabled: true, ingressClass: "nginx" });
+    expect([b.providers.kubernetesIngress.enabled, b.providers.kubernetesGateway.enabled, b.providers.kubernetesCRD.enabled]).toEqual([false, false, false]);
+    expect(b.providers.file).toEqual(m.providers.file);
+    expect(b.ports.websecure.http).toEqual(m.ports.websecure.http);
+    expect([b.ports.web.port, b.ports.websecure.port]).toEqual([EDGE_BRIDGE_PORTS.http, EDGE_BRIDGE_PORTS.https]);
+    expect(b.nodeSelector).toEqual(m.nodeSelector);
+    expect(b.hostNetwork).toBe(true);
+  });
+});
