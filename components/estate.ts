@@ -17,6 +17,7 @@ import { operationsRules } from "./ops/rules";
 import { sharedInstanceRules, videoRules } from "./shared/rules";
 import { clusterNetworkRules } from "./k0s/rules";
 import { shardingRules } from "./layers/rules";
+import { edgeRules } from "./platform/rules";
 
 export * from "./config";
 
@@ -35,6 +36,7 @@ export const ESTATE_RULES: readonly Rule[] = [
   bucketRules,
   operationsRules,
   shardingRules,
+  edgeRules,
 ];
 
 /** Validates raw config. Returns the estate, or throws `ConfigError` with every problem. */

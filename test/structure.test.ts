@@ -21,7 +21,7 @@ describe("components/config is a leaf", () => {
 
   it("the estate's rules are assembled outside it, from every domain", () => {
     const estate = importsOf(path.join(ROOT, "components/estate.ts")).map((e) => e.to && rel(e.to));
-    for (const m of ["hetzner/rules", "hetzner/limits", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "k0s/rules", "config/index"]) {
+    for (const m of ["hetzner/rules", "hetzner/limits", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "k0s/rules", "platform/rules", "config/index"]) {
       expect(estate).toContain(`components/${m}.ts`);
     }
   });
@@ -30,7 +30,7 @@ describe("components/config is a leaf", () => {
 describe("the estate's validation", () => {
   it("runs every rule a domain exports (an exported `…Rules` rule missing from ESTATE_RULES is never run)", async () => {
     const { ESTATE_RULES } = await import("../components/estate");
-    const modules = ["hetzner/rules", "hetzner/limits", "k0s/rules", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "apps/rules"];
+    const modules = ["hetzner/rules", "hetzner/limits", "k0s/rules", "storage/rules", "tenant/rules", "shared/rules", "ops/rules", "layers/rules", "platform/rules", "apps/rules"];
     const exported: string[] = [];
     for (const m of modules) {
       const mod = (await import(`../components/${m}`)) as Record<string, unknown>;
