@@ -4,7 +4,7 @@
  * one stack is refused (exit 2) instead of producing a stack too large to preview.
  *
  * The model is additive: a dedicated organisation costs a base (its Tenant, namespace, quota,
- * limits, 13 NetworkPolicies, TenantStorage with its k8up bucket and user, the members-only
+ * limits, 4 NetworkPolicies, TenantStorage with its k8up bucket and user, the members-only
  * login — 1 flow, 4 subflows, 6 executions, 2 configs, a role —, the organisation and its group)
  * plus a fixed cost per app (its Helm release or Deployment, Secrets, generated passwords, OIDC
  * client with its 3 mappers, PostgreSQL cluster with its backup user, buckets and their Helsinki
@@ -18,8 +18,9 @@ import type { AppName } from "../config/apps";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
-// Counted on the prod plan of 2026-12-01 after the ops, twin and edge merges.
-export const TENANT_BASE_COST = 58;
+// Counted on the prod plan of 2026-12-01 after the ops, twin and edge merges (58), less the 9
+// NetworkPolicies merged into allow-bundle, allow-cnpg and allow-k8up (13 → 4).
+export const TENANT_BASE_COST = 49;
 /** Resources each app adds to a dedicated organisation. Apps not deployable yet cost nothing (config refuses them). */
 export const APP_COST: Record<AppName, number> = {
   nextcloud: 29,
