@@ -77,7 +77,7 @@ function matrix(m: NetworkModel): Map<string, boolean> {
 const merged = model(networkPolicies);
 const legacy = model(legacyNetworkPolicies);
 const find = (ns: string, n: string): Endpoint => ({ pod: PODS.find((p) => p.namespace === ns && p.name === n)! });
-const at = (label: string): Endpoint => ADDRESSES.find((a) => a.label === label)!;
+const at = (label: string): Endpoint => ADDRESSES.find((a) => "ip" in a && a.label === label)!;
 const allowed = (m: NetworkModel, from: Endpoint, to: Endpoint, port: number, protocol: Protocol = "TCP") => m.evaluate({ from, to, port, protocol }).allowed;
 
 describe("merged tenant NetworkPolicies", () => {

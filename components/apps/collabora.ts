@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
-import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
+import { opaqueSecret, password } from "../kit";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 

@@ -1,14 +1,12 @@
 /**
- * Building blocks shared by the app modules: labels, pinned Helm releases, Secrets, and the
+ * Building blocks shared by the app modules: labels, ingress annotations, and the
  * Deployment + Service + public route (Gateway API, components/routes.ts) of apps this project
- * deploys without a chart.
+ * deploys without a chart. Helm releases, passwords and Secrets: the kit (components/kit).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
 import { LABELS, PLATFORM } from "../conventions";
 import { bodyLimit, publicRoute, tlsSecretName, type RouteMiddleware } from "../routes";
-import { chartArgs, type ChartPin } from "../versions";
 import type { Resources } from "./sizing";
 
 export { tlsSecretName };
@@ -34,48 +32,6 @@ export const hostOf = (prefix: string, domain: string): string => `${prefix}.${d
  */
 export function ingressAnnotations(extra: Record<string, string> = {}): Record<string, string> {
   return { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer, ...extra };
-}
-
-/** A Helm release of a pinned chart. Release name = `releaseName` (stable, not auto-suffixed). */
-export function helmRelease(
-  name: string,
-  pin: ChartPin,
-  args: { releaseName: string; namespace: pulumi.Input<string>; values: pulumi.Input<Record<string, unknown>> },
-  opts: pulumi.CustomResourceOptions,
-): k8s.helm.v3.Release {
-  return new k8s.helm.v3.Release(
-    name,
-    {
-      name: args.releaseName,
-      namespace: args.namespace,
-      ...chartArgs(pin),
-      values: args.values,
-      // Charts create their own objects; a failed upgrade is rolled back, never left half-applied.
-      atomic: true,
-      timeout: 900,
-    },
-    opts,
-  );
-}
-
-/** A random password (a Pulumi secret: `result` is in the provider's secret outputs). */
-export function password(name: string, opts: pulumi.CustomResourceOptions, length = 32): random.RandomPassword {
-  return new random.RandomPassword(name, { length, special: false }, opts);
-}
-
-/** A Secret with `stringData` (values stay Pulumi secrets). */
-export function opaqueSecret(
-  name: string,
-  args: { name: string; namespace: string; labels: Record<string, string>; stringData: Record<string, pulumi.Input<string>> },
-  opts: pulumi.CustomResourceOptions,
-): k8s.core.v1.Secret {
-  const stringData: Record<string, pulumi.Output<string>> = {};
-  for (const [k, v] of Object.entries(args.stringData)) stringData[k] = pulumi.secret(pulumi.output(v));
-  return new k8s.core.v1.Secret(
-    name,
-    { metadata: { name: args.name, namespace: args.namespace, labels: args.labels }, type: "Opaque", stringData },
-    opts,
-  );
 }
 
 export interface WebAppArgs {

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as keycloak from "@pulumi/keycloak";
 import * as random from "@pulumi/random";
-import { opaqueSecret } from "../apps/common";
+import { opaqueSecret } from "../kit";
 import { ACCESS_CLAIM, NEXTCLOUD_GROUPS_ATTRIBUTE, NEXTCLOUD_GROUPS_CLAIM } from "./membership";
 
 /** What Keycloak hands to the bundles. */

@@ -10,7 +10,8 @@ import { stringify as toYaml } from "yaml";
 import type { Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
 import { CHARTS } from "../versions";
-import { APPS_NODE_SELECTOR, helmRelease, ingressAnnotations, opaqueSecret, password, tlsSecretName } from "../apps/common";
+import { APPS_NODE_SELECTOR, ingressAnnotations, tlsSecretName } from "../apps/common";
+import { helmRelease, namespace as kitNamespace, opaqueSecret, password } from "../kit";
 import { databaseStorageGB, resourcesFor } from "../apps/sizing";
 import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
@@ -67,11 +68,7 @@ export class Keycloak extends pulumi.ComponentResource {
     const ns = PLATFORM.keycloakNamespace;
     const labels = { [LABELS.layer]: "shared", "app.kubernetes.io/name": "keycloak", "app.kubernetes.io/part-of": "liiibre" };
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: ns, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "true" } } },
-      { parent: this, provider, protect: true, retainOnDelete: true },
-    );
+    const namespace = kitNamespace(`${name}-namespace`, { name: ns, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "true" } }, { parent: this, provider, protect: true, retainOnDelete: true });
     const db = new PostgresCluster(
       `${name}-pg`,
       { namespace: ns, database: "keycloak", owner: "keycloak", instances: 2, storageGB: databaseStorageGB("keycloak", args.users), backupPath: "shared/keycloak", resources: resourcesFor("keycloak-postgres", args.users), context: args.storage },

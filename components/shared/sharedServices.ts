@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
+import { namespace } from "../kit";
 import { JitsiMeet, adapterRedirectUris } from "../apps/jitsi";
 import type { StorageContext } from "../storage/contracts";
 import type { DnsRecord } from "../tenant/dns";
@@ -48,11 +49,7 @@ export class SharedServices extends pulumi.ComponentResource {
     this.serviceRoleIds = { jitsi: jitsiMembers.role.id };
     this.identity = { ...kc, estateServiceRoleIds: ESTATE_SERVICES.map((s) => this.serviceRoleIds[s]) };
 
-    const jitsiNs = new k8s.core.v1.Namespace(
-      "jitsi-namespace",
-      { metadata: { name: PLATFORM.jitsiNamespace, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "false" } } },
-      { parent: this, provider: storage.k8s },
-    );
+    const jitsiNs = namespace("jitsi-namespace", { name: PLATFORM.jitsiNamespace, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "false" } }, { parent: this, provider: storage.k8s });
     const jitsiHost = cfg.jitsi.host ?? `meet.${cfg.baseDomain}`;
     const jitsiLabels = { [LABELS.layer]: "shared", "app.kubernetes.io/part-of": "liiibre" };
     // The Keycloak adapter's client in the estate realm: members of the estate's organisations may open a room.

@@ -26,6 +26,7 @@ import { adminsGroup } from "../ops/org-admins";
 import { poolRuleGroup } from "../ops/alert-rules";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
+import { namespace as kitNamespace } from "../kit";
 
 export interface BundleArgs {
   slug: string;
@@ -81,15 +82,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     [ANNOTATIONS.plan]: a.plan,
   };
   if (a.exemption) annotations[ANNOTATIONS.quotaExemption] = a.exemption;
-  const namespace = new k8s.core.v1.Namespace(
+  const namespace = kitNamespace(
     `${slug}-namespace`,
-    {
-      metadata: {
-        name: ns,
-        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", ...podSecurityLabels(a.apps) },
-        annotations,
-      },
-    },
+    { name: ns, labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", ...podSecurityLabels(a.apps) }, annotations },
     // Deleting the namespace would delete its PVCs and databases: never from a config change.
     { parent: owner, provider, protect: true, retainOnDelete: true },
   );
