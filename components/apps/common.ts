@@ -54,6 +54,11 @@ export interface WebAppArgs {
   volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
   /** Node selector (e.g. apps pool). */
   nodeSelector?: Record<string, string>;
+  /**
+   * Pod annotations, e.g. `DERIVED_ANNOTATION` (components/kit/secrets.ts) naming the derived
+   * secrets the pods read: a change of derivation restarts them. Defaults to none.
+   */
+  podAnnotations?: Record<string, string>;
 }
 
 /** Deployment + ClusterIP Service (+ a public route with TLS when `host` is set). */
@@ -72,7 +77,7 @@ export function webApp(
         replicas: a.replicas,
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels: podLabels },
+          metadata: { labels: podLabels, ...(a.podAnnotations ? { annotations: a.podAnnotations } : {}) },
           spec: {
             automountServiceAccountToken: false,
             nodeSelector: a.nodeSelector,

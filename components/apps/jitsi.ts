@@ -24,10 +24,10 @@ import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
 import { publicRoute } from "../routes";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor, tlsSecretName, webApp } from "./common";
-import { helmRelease, opaqueSecret, password } from "../kit";
+import { DERIVED_ANNOTATION, derivedAnnotation, helmRelease, opaqueSecret, password } from "../kit";
 import { resourcesFor } from "./sizing";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
-import type { AppContext, AppInstance, AppModule } from "./types";
+import { oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
 
 export interface JitsiArgs {
   /** Namespace of the release (exists: pass it in dependsOn). */
@@ -67,6 +67,11 @@ export interface JitsiAuth {
   clientId: string;
   /** Secret in the release's namespace holding the client secret under `OIDC_CLIENT_SECRET`. */
   clientSecretName: string;
+  /**
+   * Purpose label when the client secret derives from a bundle's key (a dedicated Jitsi): the
+   * adapter's pods are annotated with it, so a new derivation restarts them. Defaults to none (random).
+   */
+  clientSecretPurpose?: string;
 }
 
 /** Pod selector of the chart's web Deployment (release `jitsi`). */
@@ -211,6 +216,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         resources: resourcesFor("jitsi-adapter", 0),
         probePath: "/health",
         nodeSelector: APPS_NODE_SELECTOR,
+        ...(args.auth.clientSecretPurpose ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation({ OIDC_CLIENT_SECRET: args.auth.clientSecretPurpose }) } } : {}),
         env: [
           { name: "KEYCLOAK_ORIGIN", value: args.auth.keycloakUrl },
           { name: "KEYCLOAK_ORIGIN_INTERNAL", value: args.auth.keycloakInternalUrl },
@@ -271,6 +277,7 @@ export const jitsiDedicatedModule: AppModule = {
           realm: ctx.jitsi.keycloak.realm,
           clientId: ctx.oidc.clientId,
           clientSecretName: ctx.oidc.secretName,
+          clientSecretPurpose: oidcPurpose("jitsi-dedicated"),
         },
         labels: appLabels(ctx.slug, "jitsi"),
         provider: ctx.provider,

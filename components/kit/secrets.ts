@@ -21,14 +21,14 @@ export function password(name: string, opts: pulumi.CustomResourceOptions, lengt
   return new random.RandomPassword(name, { length, special: false }, opts);
 }
 
-/** A password bound to data or sessions: its own resource, protected and kept if the config drops it. */
+/** A password bound to data or sessions: its own resource, protected (never replaced or deleted by a config change). */
 export function boundPassword(name: string, opts: pulumi.CustomResourceOptions, length = 32): random.RandomPassword {
-  return password(name, { ...opts, protect: true, retainOnDelete: true }, length);
+  return password(name, { ...opts, protect: true }, length);
 }
 
 /**
- * A bundle's secret key (64 characters, protected, retained): every rotatable secret of the
- * bundle derives from it. Losing it only rotates those secrets (they are re-derived from a new key).
+ * A bundle's secret key (64 characters, protected): every rotatable secret of the bundle derives
+ * from it. Losing it only rotates those secrets (they are re-derived from a new key).
  */
 export function secretKey(name: string, opts: pulumi.CustomResourceOptions): random.RandomPassword {
   return boundPassword(name, opts, 64);
@@ -52,7 +52,7 @@ export function derivedSecret(key: pulumi.Input<string>, purpose: string): pulum
  * from which purpose label: not secret, so the offline diff shows when a value starts or stops
  * being derived or changes label (a rotation), and a changed label restarts the pods reading it.
  */
-export const DERIVED_ANNOTATION = "liiibre.org/derived-secrets";
+export const DERIVED_ANNOTATION = "liiibre.org/derived-secret-keys";
 
 /** The annotation's value: `KEY=purpose` pairs, sorted. */
 export const derivedAnnotation = (keys: Record<string, string>): string =>
@@ -74,9 +74,9 @@ export interface OpaqueSecretArgs {
 
 /** A Secret with `stringData` (values stay Pulumi secrets). */
 export function opaqueSecret(name: string, args: OpaqueSecretArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+  for (const k of Object.keys(args.derived ?? {})) if (!(k in args.stringData)) throw new Error(`Secret ${args.name}: derived key ${k} is not in stringData`);
   const stringData: Record<string, pulumi.Output<string>> = {};
   for (const [k, v] of Object.entries(args.stringData)) stringData[k] = pulumi.secret(pulumi.output(v));
-  for (const k of Object.keys(args.derived ?? {})) if (!(k in args.stringData)) throw new Error(`Secret ${args.name}: derived key ${k} is not in stringData`);
   const derived = args.derived && Object.keys(args.derived).length ? { annotations: { [DERIVED_ANNOTATION]: derivedAnnotation(args.derived) } } : {};
   return new k8s.core.v1.Secret(
     name,

@@ -9,8 +9,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as keycloak from "@pulumi/keycloak";
-import * as random from "@pulumi/random";
-import { opaqueSecret } from "../kit";
+import { opaqueSecret, password } from "../kit";
+import { OIDC_SECRET_KEY } from "../apps/types";
 import { ACCESS_CLAIM, NEXTCLOUD_GROUPS_ATTRIBUTE, NEXTCLOUD_GROUPS_CLAIM } from "./membership";
 
 /** What Keycloak hands to the bundles. */
@@ -48,8 +48,19 @@ export interface OidcClientArgs {
   redirectUris: string[];
   /** Origin of the app (web origins). */
   rootUrl: string;
-  /** The Secret receiving the client secret (key `OIDC_CLIENT_SECRET`). */
-  secret: { name: string; namespace: string; labels: Record<string, string> };
+  /**
+   * The Secret receiving the client secret (key `OIDC_CLIENT_SECRET`). Defaults to none: the
+   * caller puts `clientSecret` in a Secret of its own.
+   */
+  secret?: { name: string; namespace: string; labels: Record<string, string> };
+  /**
+   * The client secret. Defaults to a RandomPassword `<name>-secret` (48 characters); a bundle
+   * passes one derived from its key (purpose `oidc/<app>`, rotatable: Keycloak and the app's
+   * Secret change together).
+   */
+  clientSecret?: pulumi.Output<string>;
+  /** Purpose label of a derived `clientSecret` (annotated on the Secret, components/kit/secrets.ts). Defaults to none. */
+  derivedPurpose?: string;
   keycloakProvider: keycloak.Provider;
   k8sProvider: k8s.Provider;
   /** Require PKCE (S256). Default true; false for clients that send no code challenge (the Jitsi adapter). */
@@ -65,8 +76,8 @@ export interface OidcClientArgs {
  * A confidential OIDC client with a random secret, a `groups` claim (group names, not
  * paths) and the Secret the app reads the client secret from.
  */
-export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resource): { client: keycloak.openid.Client; secret: k8s.core.v1.Secret } {
-  const secretValue = new random.RandomPassword(`${name}-secret`, { length: 48, special: false }, { parent });
+export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resource): { client: keycloak.openid.Client; secret?: k8s.core.v1.Secret } {
+  const secretValue = { result: a.clientSecret ?? password(`${name}-secret`, { parent }, 48).result };
   const client = new keycloak.openid.Client(
     name,
     {
@@ -117,11 +128,19 @@ export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resou
       { parent, provider: a.keycloakProvider },
     );
   }
-  const secret = opaqueSecret(
-    `${name}-k8s-secret`,
-    { name: a.secret.name, namespace: a.secret.namespace, labels: a.secret.labels, stringData: { OIDC_CLIENT_SECRET: secretValue.result } },
-    { parent, provider: a.k8sProvider, dependsOn: a.dependsOn },
-  );
+  const secret = a.secret
+    ? opaqueSecret(
+        `${name}-k8s-secret`,
+        {
+          name: a.secret.name,
+          namespace: a.secret.namespace,
+          labels: a.secret.labels,
+          stringData: { [OIDC_SECRET_KEY]: secretValue.result },
+          ...(a.derivedPurpose ? { derived: { [OIDC_SECRET_KEY]: a.derivedPurpose } } : {}),
+        },
+        { parent, provider: a.k8sProvider, dependsOn: a.dependsOn },
+      )
+    : undefined;
   return { client, secret };
 }
 

@@ -88,7 +88,7 @@ export class SharedServices extends pulumi.ComponentResource {
         // Every organisation meets here: web front and login adapter twice, spread, with budgets.
         frontReplicas: SHARED_REPLICAS,
         provider: storage.k8s,
-        dependsOn: [jitsiNs, jitsiClientSecret],
+        dependsOn: [jitsiNs, ...(jitsiClientSecret ? [jitsiClientSecret] : [])],
       },
       { parent: this },
     );

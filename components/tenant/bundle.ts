@@ -12,7 +12,7 @@ import { APPS, type AppName, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
 import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
-import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
+import { DEPLOY_ORDER, MODULES, oidcPurpose, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
 import { databaseStorageGB, resourcesFor } from "../apps/sizing";
 import type { PostgresClusterOutputs, StorageContext } from "../storage/contracts";
@@ -26,7 +26,7 @@ import { adminsGroup } from "../ops/org-admins";
 import { poolRuleGroup } from "../ops/alert-rules";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
-import { namespace as kitNamespace } from "../kit";
+import { derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
 
 export interface BundleArgs {
   slug: string;
@@ -131,6 +131,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     }
   }
 
+  // The bundle's one protected key: its rotatable secrets (OIDC client secrets, the office JWT,
+  // admin consoles…) derive from it (components/kit/secrets.ts); bound ones keep their own resource.
+  const key = secretKey(`${slug}-derivation-key`, { parent: owner });
   const relay = a.env.mail;
   const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
   const issuer = issuerOf(a.identity.url, a.realm.name);
@@ -147,9 +150,12 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const hosts: string[] = [];
   for (const m of modules) {
     let oidc: OidcClient | undefined;
+    let oidcClientSecret: pulumi.Output<string> | undefined;
     if (m.oidc) {
       const clientId = `${slug}-${m.app}`;
-      const secretName = `${m.app}-oidc`;
+      const secretName = m.oidcSecret ?? `${m.app}-oidc`;
+      const purpose = oidcPurpose(m.app);
+      const clientSecret = derivedSecret(key.result, purpose);
       oidcClient(
         `${slug}-${m.app}-oidc`,
         {
@@ -157,7 +163,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           clientId,
           redirectUris: m.redirectUris?.(a.domain) ?? [],
           rootUrl: `https://${hostOf(APPS[m.app].hosts[0], a.domain)}`,
-          secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) },
+          clientSecret,
+          // The app's own Secret holds it when its module names one; else `<app>-oidc`.
+          ...(m.oidcSecret ? {} : { secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) }, derivedPurpose: purpose }),
           keycloakProvider: a.identity.provider,
           k8sProvider: provider,
           pkce: m.oidcPkce,
@@ -167,6 +175,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
         },
         owner,
       );
+      oidcClientSecret = clientSecret;
       oidc = { issuer, clientId, secretName, accessRole: members.roleName, accessClaim: ACCESS_CLAIM, groupWhitelist };
     }
     const ctx: AppContext = {
@@ -181,6 +190,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       s3: a.storage.primary,
       databases,
       oidc,
+      oidcClientSecret,
       groups: a.groups,
       scim: env.scim,
       jitsi: {
@@ -191,6 +201,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       ...mail,
       channel: a.channel ?? "stable",
       instances: a.ha ? 2 : 1,
+      secretKey: key.result,
     };
     const inst = m.deploy(ctx, owner);
     Object.assign(urls, inst.urls);
