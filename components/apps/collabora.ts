@@ -54,6 +54,7 @@ export class Collabora extends pulumi.ComponentResource {
           // No body limit and no upstream read timeout at the edge (Traefik's defaults, docs/ingress.md).
           probePath: "/hosting/discovery",
           nodeSelector: APPS_NODE_SELECTOR,
+          gateways: ctx.gateways,
           podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) },
         },
         { ...child, dependsOn: [secret] },

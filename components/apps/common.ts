@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LABELS, PLATFORM } from "../conventions";
-import { bodyLimit, publicRoute, tlsSecretName, type RouteMiddleware } from "../routes";
+import { attachedRoute, bodyLimit, tlsSecretName, type RouteAttacher, type RouteMiddleware } from "../routes";
 import type { Resources } from "./sizing";
 
 export { tlsSecretName };
@@ -59,6 +59,8 @@ export interface WebAppArgs {
    * secrets the pods read: a change of derivation restarts them. Defaults to none.
    */
   podAnnotations?: Record<string, string>;
+  /** The bundle's Gateways the public route attaches to (`AppContext.gateways`). Defaults to a Gateway of its own. */
+  gateways?: RouteAttacher;
 }
 
 /** Deployment + ClusterIP Service (+ a public route with TLS when `host` is set). */
@@ -111,10 +113,11 @@ export function webApp(
   let route: k8s.apiextensions.CustomResource[] = [];
   if (a.host) {
     const middlewares: RouteMiddleware[] = a.maxBodyBytes ? [bodyLimit(`${a.name}-body-limit`, a.maxBodyBytes)] : [];
-    route = publicRoute(
+    route = attachedRoute(
       `${resourceName}-route`,
       { name: a.name, namespace: a.namespace, host: a.host, labels: podLabels, middlewares, rules: [{ service: a.name, port: 80 }] },
       { ...opts, dependsOn: [...(Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn as pulumi.Input<pulumi.Resource>] : []), service] },
+      a.gateways,
     );
   }
   return { deployment, service, route };

@@ -92,6 +92,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
           host: this.host,
           probePath: "/_health",
           nodeSelector: APPS_NODE_SELECTOR,
+          gateways: ctx.gateways,
           ...(derived ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) } } : {}),
         },
         { ...child, dependsOn: [secret] },

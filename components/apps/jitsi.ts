@@ -22,7 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
-import { publicRoute } from "../routes";
+import { attachedRoute, type RouteAttacher } from "../routes";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor, tlsSecretName, webApp } from "./common";
 import { DERIVED_ANNOTATION, derivedAnnotation, helmRelease, opaqueSecret, password } from "../kit";
 import { resourcesFor } from "./sizing";
@@ -53,6 +53,8 @@ export interface JitsiArgs {
    * chart runs them as single instances (docs/operations.md). Default: `adapterReplicas` / 1.
    */
   frontReplicas?: number;
+  /** A bundle's Gateways the adapter's route attaches to (a dedicated Jitsi). Defaults to a Gateway of its own (the shared Jitsi). */
+  gateways?: RouteAttacher;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -236,7 +238,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     // `/oidc/` of the Jitsi host goes to the adapter: a Gateway API route beside the chart's
     // Ingress for `/` (Traefik ranks the HTTPRoute's path prefix above the Ingress router). The
     // chart's Ingress owns the certificate; this Gateway reuses its Secret.
-    publicRoute(
+    attachedRoute(
       `${name}-adapter`,
       {
         name: "jitsi-keycloak-adapter",
@@ -247,6 +249,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         rules: [{ path: `${ADAPTER_PATH}/`, service: "jitsi-keycloak-adapter", port: 80 }],
       },
       { ...child, dependsOn: [adapter.service] },
+      args.gateways,
     );
     this.release = helmRelease(`${name}-release`, CHARTS.jitsiMeet, { releaseName: "jitsi", namespace: args.namespace, values }, { ...child, dependsOn: secrets });
     this.registerOutputs({ url: this.url, realm: args.auth.realm, clientId: args.auth.clientId });
@@ -283,6 +286,7 @@ export const jitsiDedicatedModule: AppModule = {
         provider: ctx.provider,
         enabled: ctx.state !== "decommissioned",
         adapterReplicas: replicasFor(ctx.state),
+        gateways: ctx.gateways,
       },
       { parent },
     );

@@ -19,7 +19,7 @@ import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
 import { PLATFORM } from "../conventions";
-import { publicRoute, type PublicRouteArgs } from "../routes";
+import { attachedRoute, type PublicRouteArgs } from "../routes";
 import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor } from "./common";
 import { boundPassword, derivedSecret, helmRelease, opaqueSecret } from "../kit";
@@ -322,7 +322,7 @@ export class Matrix extends pulumi.ComponentResource {
       podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
     }
     const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
-    publicRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] });
+    attachedRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] }, ctx.gateways);
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }

@@ -56,6 +56,7 @@ export class OnlyOffice extends pulumi.ComponentResource {
           maxBodyBytes: 100 * 1024 ** 2,
           probePath: "/healthcheck",
           nodeSelector: APPS_NODE_SELECTOR,
+          gateways: ctx.gateways,
           podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(ONLYOFFICE_JWT_DERIVATION) },
         },
         { ...child, dependsOn: [secret] },

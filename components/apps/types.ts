@@ -10,6 +10,7 @@ import type { AppName, Tenant } from "../config";
 import type { Workload } from "./sizing";
 import type { MailRelay } from "../ops/mail";
 import type { Channel } from "../versions";
+import type { RouteAttacher } from "../routes";
 import type { PostgresClusterOutputs, S3Endpoint, TenantStorageOutputs } from "../storage/contracts";
 
 /** Key of the OIDC client secret in the Secret an app reads it from. */
@@ -96,6 +97,11 @@ export interface AppContext {
   instances?: number;
   /** The transactional-mail relay (`liiibre:mail`), when configured; apps that send mail use it. */
   mail?: MailRelay;
+  /**
+   * The bundle's Gateways (components/routes.ts `BundleGateways`): the app's public routes attach
+   * a listener there instead of creating a Gateway each. Defaults to a Gateway per route.
+   */
+  gateways?: RouteAttacher;
   /** The relay password (secret config `liiibre:mailPassword`), set with `mail`. */
   mailPassword?: pulumi.Output<string>;
   /**

@@ -26,6 +26,10 @@ import { adminsGroup } from "../ops/org-admins";
 import { poolRuleGroup } from "../ops/alert-rules";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
+import { BundleGateways } from "../routes";
+
+/** Kubernetes name of a bundle's Gateway (`<name>-chart-tls` for the hosts a chart's Ingress certifies). */
+export const BUNDLE_GATEWAY = "bundle";
 import { derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
 
 export interface BundleArgs {
@@ -148,6 +152,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     : [orgGroupName(slug), adminsGroup(slug)];
   const urls: Record<string, string> = {};
   const hosts: string[] = [];
+  // One Gateway for the bundle's own routes (a listener per host), created once the apps have
+  // attached theirs (components/routes.ts).
+  const gateways = new BundleGateways(BUNDLE_GATEWAY, ns, labels);
   for (const m of modules) {
     let oidc: OidcClient | undefined;
     let oidcClientSecret: pulumi.Output<string> | undefined;
@@ -202,10 +209,12 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       channel: a.channel ?? "stable",
       instances: a.ha ? 2 : 1,
       secretKey: key.result,
+      gateways,
     };
     const inst = m.deploy(ctx, owner);
     Object.assign(urls, inst.urls);
     hosts.push(...inst.hosts);
   }
+  gateways.register(`${slug}-gateway`, inNs);
   return { namespace, members, urls, hosts };
 }
