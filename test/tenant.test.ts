@@ -199,10 +199,11 @@ describe("HedgeDoc", () => {
 
 describe("ingress hosts and TLS", () => {
   it("serves every app under the tenant's domain with a cert-manager certificate", () => {
-    // The apps the program deploys itself: Gateway API routes, one Gateway per host.
+    // The apps the program deploys itself: Gateway API routes on the bundle's Gateway, a listener per host.
     const gateways = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway");
-    // The well-known documents on the homeserver host ride on the chart's Synapse certificate (its Gateway asks for none).
-    const wk = gateways.find((r) => (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
+    expect(gateways.map((r) => (r.inputs as any).metadata.name).sort()).toEqual(["bundle", "bundle-chart-tls"]);
+    // The well-known documents on the homeserver host ride on the chart's Synapse certificate (on the Gateway that asks for none).
+    const wk = gateways.find((r) => (r.inputs as any).metadata.name === "bundle-chart-tls")!;
     expect((wk.inputs as any).metadata.annotations?.["cert-manager.io/cluster-issuer"]).toBeUndefined();
     expect((wk.inputs as any).spec.listeners[0]).toMatchObject({ hostname: "matrix.acme.example.org", tls: { certificateRefs: [{ name: "matrix-synapse-certmanager-tls" }] } });
     const wkRoute = under(ev.resources, TENANT, "acme").find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" && (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
@@ -214,7 +215,8 @@ describe("ingress hosts and TLS", () => {
     expect(hosts).toEqual(["collabora.acme.example.org", "office.acme.example.org", "pad.acme.example.org"]);
     for (const r of own) {
       expect((r.inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
-      expect((r.inputs as any).spec.listeners[0].tls.certificateRefs[0].name).toBe(`${(r.inputs as any).spec.listeners[0].hostname.replace(/\./g, "-")}-tls`);
+      // Each listener keeps the Secret its host had with a Gateway of its own (same Certificates).
+      for (const l of (r.inputs as any).spec.listeners) expect(l.tls.certificateRefs[0].name).toBe(`${l.hostname.replace(/\./g, "-")}-tls`);
     }
     expect(under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress")).toEqual([]);
     // The charts' Ingresses: the edge's class and the cluster issuer.

@@ -17,6 +17,7 @@ import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { VolumeBackup } from "../storage/volumeBackup";
 import type { PlatformIdentity } from "./identity";
+import { MembershipScopes } from "./membership";
 import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
 import { SHARED_REPLICAS } from "../ops/availability";
 import { adminOnlyMiddleware } from "../platform/access";
@@ -167,7 +168,9 @@ export class Keycloak extends pulumi.ComponentResource {
       // Every account of the estate lives in it.
       { parent: this, provider: kc, protect: true, retainOnDelete: true },
     );
-    this.identity = { provider: kc, url, internalUrl: endpoints.internalUrl, estateRealm: cfg.keycloak.realm, estateRealmResource: realm };
+    // The membership claims every client of the estate realm lists (components/shared/membership.ts).
+    const scopes = new MembershipScopes(`${name}-membership-scopes`, { realm: cfg.keycloak.realm, provider: kc, dependsOn: [realm] }, { parent: this });
+    this.identity = { provider: kc, url, internalUrl: endpoints.internalUrl, estateRealm: cfg.keycloak.realm, estateRealmResource: realm, clientScopes: scopes.ready };
     this.registerOutputs({ url, realm: cfg.keycloak.realm });
   }
 }

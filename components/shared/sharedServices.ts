@@ -67,6 +67,7 @@ export class SharedServices extends pulumi.ComponentResource {
         pkce: false,
         membersOnly: jitsiMembers,
         dependsOn: [jitsiNs, this.identity.estateRealmResource],
+        clientScopes: this.identity.clientScopes,
       },
       this,
     );

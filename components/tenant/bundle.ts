@@ -53,8 +53,11 @@ export interface BundleArgs {
   ha?: boolean;
   storage: StorageContext;
   identity: IdentityContext;
-  /** Realm of the bundle's OIDC clients (the estate realm or the tenant's own). */
-  realm: { name: string; resource: pulumi.Resource };
+  /**
+   * Realm of the bundle's OIDC clients (the estate realm or the tenant's own), and its membership
+   * client scopes the clients list (absent when another stack holds them).
+   */
+  realm: { name: string; resource: pulumi.Resource; clientScopes?: pulumi.Resource[] };
 }
 
 export interface Bundle {
@@ -178,6 +181,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           pkce: m.oidcPkce,
           membersOnly: members,
           nextcloudGroups: m.app === "nextcloud",
+          clientScopes: a.realm.clientScopes,
           dependsOn: [namespace, a.realm.resource],
         },
         owner,
