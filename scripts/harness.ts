@@ -273,7 +273,9 @@ async function assemble(
     realUrn.set(mock, out);
     return out;
   };
-  const urnOfResource = async (r: pulumi.Resource | pulumi.Input<string> | undefined): Promise<string | null> => {
+  const urnOfResource = async (given: pulumi.Resource | pulumi.Input<string> | Promise<pulumi.Resource> | undefined): Promise<string | null> => {
+    // dependsOn may hold a promise of a resource (pulumi.Input<pulumi.Resource>): await it first.
+    const r = given instanceof Promise ? await given : given;
     if (!r) return null;
     const mock = pulumi.Resource.isInstance(r) ? await resolve(r.urn) : await resolve(pulumi.output(r as pulumi.Input<string>));
     return compute(mock)?.urn ?? mock;

@@ -47,9 +47,11 @@ describe("Gateway API objects against the CRDs", () => {
   itWithCharts(CHARTS_NEEDED)("every Gateway, HTTPRoute, BackendTLSPolicy and Middleware validates against its CRD's openAPIV3Schema", () => {
     const crds = cachedCrds(CHARTS_NEEDED)!;
     const ours = ev.resources.filter((r) => r.type.startsWith(GW) || r.type === "kubernetes:traefik.io/v1alpha1:Middleware");
-    // The platform Gateway and redirect, one Gateway + HTTPRoute per routed host (S3, office, pads, Jitsi adapters…).
+    // The platform Gateway and redirect, a Gateway + HTTPRoute per platform host (S3, Keycloak…),
+    // and per bundle one or two Gateways (a listener per host) for its routes (office, pads…).
     expect(gateways.length).toBeGreaterThan(10);
-    expect(routes.length).toBe(gateways.length);
+    expect(routes.length).toBeGreaterThan(gateways.length);
+    expect(gateways.some((g) => spec(g).listeners.length >= 3)).toBe(true);
     for (const r of ours) expect(errors(crds, manifest(r)), r.urn).toEqual([]);
     // The validator does refuse what the API server would: a wrong enum, a missing field, an unknown field.
     const route = manifest(routes[0]) as any;
@@ -213,6 +215,27 @@ describe("routes of the prod plan", () => {
     const tls = ev.resources.find((r) => r.type === `${GW}BackendTLSPolicy` && meta(r).namespace === meta(s3).namespace)!;
     expect(spec(tls).targetRefs).toEqual([{ group: "", kind: "Service", name: "minio" }]);
     expect(spec(tls).validation).toEqual({ caCertificateRefs: [{ group: "", kind: "ConfigMap", name: "kube-root-ca.crt" }], hostname: "minio.minio.svc.cluster.local" });
+  });
+
+  it("a dedicated organisation's routes share one Gateway with a listener per host, each keeping its host's certificate Secret", () => {
+    const ns = "fcso-occitanie";
+    const own = gateways.filter((g) => meta(g).namespace === ns);
+    // office, collabora and pad issue their certificates from one Gateway; the Matrix well-known
+    // route reuses the chart's Synapse certificate, so it sits on the second, unannotated one.
+    expect(own.map((g) => meta(g).name).sort()).toEqual(["bundle", "bundle-chart-tls"]);
+    const issuing = own.find((g) => meta(g).name === "bundle")!;
+    expect(meta(issuing).annotations?.["cert-manager.io/cluster-issuer"]).toBe(PLATFORM.clusterIssuer);
+    const hosts = ["office", "collabora", "pad"].map((p) => `${p}.fcso-occitanie.org`);
+    for (const h of hosts) {
+      const l = spec(issuing).listeners.find((x: any) => x.hostname === h);
+      // The Secret name before the merge (one Gateway per host): cert-manager's shim names the
+      // Certificate after the Secret, so the same Certificates and Secrets, no new issuance.
+      expect(l?.tls.certificateRefs, h).toEqual([{ group: "", kind: "Secret", name: tlsSecretName(h) }]);
+    }
+    const reuse = own.find((g) => meta(g).name === "bundle-chart-tls")!;
+    expect(meta(reuse).annotations?.["cert-manager.io/cluster-issuer"]).toBeUndefined();
+    // Every route of the namespace attaches to one of them.
+    for (const r of routes.filter((x) => meta(x).namespace === ns)) expect(["bundle", "bundle-chart-tls"]).toContain(spec(r).parentRefs[0].name);
   });
 
   it("Jitsi's `/oidc/` goes to the Keycloak adapter, beside the chart's Ingress for `/` of the same host", () => {

@@ -11,7 +11,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { opaqueSecret, password } from "../kit";
 import { coopHosts, type Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
 import { liveSlots } from "../hetzner/nodes";
@@ -224,20 +224,16 @@ export class Monitoring extends pulumi.ComponentResource {
     const { provider, estate } = args;
     const ns = platformNamespace(PLATFORM_NAMESPACES.monitoring, this, provider, { retainOnDelete: true });
 
-    const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
-    const admin = new k8s.core.v1.Secret(
+    const grafanaAdmin = password(`${name}-grafana-admin`, { parent: this });
+    const admin = opaqueSecret(
       `${name}-grafana-admin`,
-      {
-        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns.metadata.name },
-        type: "Opaque",
-        stringData: { "admin-user": "admin", "admin-password": password.result },
-      },
+      { name: GRAFANA_ADMIN_SECRET, namespace: ns.metadata.name, stringData: { "admin-user": "admin", "admin-password": grafanaAdmin.result } },
       { parent: this, provider },
     );
     // The relay password Alertmanager reads from a mounted file (alertmanagerSpec.secrets).
     const relay = mailRelay(estate);
     const smtp = relay
-      ? [new k8s.core.v1.Secret(`${name}-alertmanager-smtp`, { metadata: { name: ALERTMANAGER_SMTP_SECRET, namespace: ns.metadata.name }, type: "Opaque", stringData: { password: mailPassword() } }, { parent: this, provider })]
+      ? [opaqueSecret(`${name}-alertmanager-smtp`, { name: ALERTMANAGER_SMTP_SECRET, namespace: ns.metadata.name, stringData: { password: mailPassword() } }, { parent: this, provider })]
       : [];
     this.stack = release("kube-prometheus-stack", { pin: CHARTS.kubePrometheusStack, namespace: ns.metadata.name, values: kubePrometheusStackValues(estate) }, { parent: this, provider, dependsOn: [admin, ...smtp] });
     // Alert rules and dashboards need the stack's CRDs and sidecar.
