@@ -41,6 +41,8 @@ export const ANNOTATIONS = {
   quotaExemption: `${PREFIX}/quota-exemption`,
   /** Tenant plan: "dedicated" | "shared" (on the tenant namespace). */
   plan: `${PREFIX}/plan`,
+  /** Which keys of a Secret are derived, and from which purpose label (on the Secret and the pods reading it; components/kit/secrets.ts). */
+  derivedSecretKeys: `${PREFIX}/derived-secret-keys`,
 } as const;
 
 /** Hetzner Cloud label keys (hcloud labels accept the same prefixed keys). */

@@ -103,7 +103,7 @@ export function sharedGatewayManifest(a: { name: string; namespace: string; labe
       name: a.name,
       namespace: a.namespace,
       ...(a.labels ? { labels: a.labels } : {}),
-      ...(a.issue ? { annotations: { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer } } : {}),
+      ...(a.issue ? { annotations: { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer } } : {}),
     },
     spec: {
       gatewayClassName: PLATFORM.gatewayClass,

@@ -15,6 +15,7 @@ import { createHmac } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
+import { ANNOTATIONS } from "../conventions";
 
 /** A random password (a Pulumi secret: `result` is in the provider's secret outputs). */
 export function password(name: string, opts: pulumi.CustomResourceOptions, length = 32): random.RandomPassword {
@@ -52,7 +53,7 @@ export function derivedSecret(key: pulumi.Input<string>, purpose: string): pulum
  * from which purpose label: not secret, so the offline diff shows when a value starts or stops
  * being derived or changes label (a rotation), and a changed label restarts the pods reading it.
  */
-export const DERIVED_ANNOTATION = "liiibre.org/derived-secret-keys";
+export const DERIVED_ANNOTATION = ANNOTATIONS.derivedSecretKeys;
 
 /** The annotation's value: `KEY=purpose` pairs, sorted. */
 export const derivedAnnotation = (keys: Record<string, string>): string =>
