@@ -14,9 +14,12 @@
  * Plain HTTP (port 80) is the platform Gateway's business: one redirect to HTTPS for every host,
  * and cert-manager's HTTP-01 solver routes (components/platform/edge.ts).
  *
- * Why one Gateway per host: a Gateway holds at most 64 listeners (Gateway API CRD) and each
- * HTTPS host needs its own listener and certificate; a Gateway beside its route also needs no
- * ReferenceGrant for the certificate Secret.
+ * A bundle's routes share its Gateways instead (`BundleGateways`): one Gateway per organisation
+ * with a listener per host (each listener keeps its host's certificate Secret, so cert-manager's
+ * gateway-shim, which names each Certificate after its Secret, issues the same certificates), and
+ * a second one, not annotated, for the hosts whose certificate a chart's Ingress already issues.
+ * A Gateway holds at most 64 listeners (Gateway API CRD): a bundle has fewer than ten hosts. A
+ * Gateway beside its routes needs no ReferenceGrant for the certificate Secrets.
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -68,6 +71,52 @@ export interface PublicRouteArgs {
   issueCertificate?: boolean;
   /** The backend speaks HTTPS: verify it with this CA (a ConfigMap key `ca.crt`) and name. Default plain HTTP. */
   backendTls?: { service: string; caConfigMap: string; hostname: string };
+  /**
+   * Attach to this listener of a shared Gateway (a bundle's, `BundleGateways`) instead of creating
+   * a Gateway of its own. Defaults to its own Gateway.
+   */
+  gateway?: GatewayRef;
+}
+
+/** A listener of a Gateway a route attaches to. */
+export interface GatewayRef {
+  name: string;
+  sectionName: string;
+}
+
+/** One HTTPS listener of a shared Gateway: a host and its certificate Secret. */
+export interface Listener {
+  host: string;
+  tlsSecret: string;
+}
+
+/** Name of a host's listener (a DNS label-like section name, unique per host). */
+export const listenerName = (host: string): string => `https-${host.replace(/\./g, "-")}`.slice(0, 253);
+
+/** A Gateway with one HTTPS listener per host (pure); annotated for cert-manager when it issues the certificates. */
+export function sharedGatewayManifest(a: { name: string; namespace: string; labels?: Record<string, string>; issue: boolean; listeners: Listener[] }): Manifest {
+  if (a.listeners.length > 64) throw new Error(`Gateway ${a.namespace}/${a.name}: ${a.listeners.length} listeners, a Gateway holds at most 64`);
+  return {
+    apiVersion: GATEWAY_API_VERSION,
+    kind: "Gateway",
+    metadata: {
+      name: a.name,
+      namespace: a.namespace,
+      ...(a.labels ? { labels: a.labels } : {}),
+      ...(a.issue ? { annotations: { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer } } : {}),
+    },
+    spec: {
+      gatewayClassName: PLATFORM.gatewayClass,
+      listeners: a.listeners.map((l) => ({
+        name: listenerName(l.host),
+        protocol: "HTTPS",
+        port: PLATFORM.edgePorts.https,
+        hostname: l.host,
+        tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: l.tlsSecret }] },
+        allowedRoutes: { namespaces: { from: "Same" } },
+      })),
+    },
+  };
 }
 
 type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
@@ -82,7 +131,7 @@ export function gatewayManifest(a: PublicRouteArgs): Manifest {
       name: a.name,
       namespace: a.namespace,
       ...(a.labels ? { labels: a.labels } : {}),
-      ...(issue ? { annotations: { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer } } : {}),
+      ...(issue ? { annotations: { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer } } : {}),
     },
     spec: {
       gatewayClassName: PLATFORM.gatewayClass,
@@ -108,7 +157,7 @@ export function httpRouteManifest(a: PublicRouteArgs): Manifest {
     kind: "HTTPRoute",
     metadata: { name: a.name, namespace: a.namespace, ...(a.labels ? { labels: a.labels } : {}) },
     spec: {
-      parentRefs: [{ group: GATEWAY_API_GROUP, kind: "Gateway", name: a.name, sectionName: HTTPS_LISTENER }],
+      parentRefs: [{ group: GATEWAY_API_GROUP, kind: "Gateway", name: a.gateway?.name ?? a.name, sectionName: a.gateway?.sectionName ?? HTTPS_LISTENER }],
       hostnames: [a.host],
       rules: a.rules.map((r) => {
         const names = r.middlewares ?? all;
@@ -153,7 +202,7 @@ export function publicRouteManifests(a: PublicRouteArgs): Manifest[] {
   return [
     ...(a.middlewares ?? []).map((m) => middlewareManifest(a.namespace, m, a.labels)),
     ...(tls ? [tls] : []),
-    gatewayManifest(a),
+    ...(a.gateway ? [] : [gatewayManifest(a)]),
     httpRouteManifest(a),
   ];
 }
@@ -193,7 +242,97 @@ export function publicRoute(resourceName: string, a: PublicRouteArgs, opts: pulu
   return out;
 }
 
+/**
+ * `publicRoute` on a shared Gateway when `attacher` is given (a bundle's: the route's listener is
+ * added to it and the route waits for it), else with a Gateway of its own.
+ */
+export function attachedRoute(resourceName: string, a: PublicRouteArgs, opts: pulumi.CustomResourceOptions, attacher?: RouteAttacher): k8s.apiextensions.CustomResource[] {
+  if (!attacher) return publicRoute(resourceName, a, opts);
+  const at = attacher.attach(a);
+  return publicRoute(resourceName, { ...a, gateway: at.gateway }, { ...opts, dependsOn: [...toArray(opts.dependsOn), at.ready] });
+}
+
 function toArray(d: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
   if (!d) return [];
   return Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
+}
+
+/** A route attached to a shared Gateway: its listener, and what the route waits for (that Gateway). */
+export interface Attachment {
+  gateway: GatewayRef;
+  ready: Promise<pulumi.Resource>;
+}
+
+/** Something routes attach to instead of creating their own Gateway (a bundle's `BundleGateways`). */
+export interface RouteAttacher {
+  attach(a: Pick<PublicRouteArgs, "host" | "tlsSecret" | "issueCertificate">): Attachment;
+}
+
+type Kind = "issue" | "reuse";
+
+/**
+ * The Gateways of one bundle: routes attach to a listener (`attach`) while the apps deploy;
+ * `register` then creates the Gateways with every listener asked for, and releases the routes
+ * waiting for them (each route's `dependsOn` holds its Gateway's promise). Two Gateways at most:
+ * `<name>` (annotated: cert-manager issues each listener's certificate) and `<name>-chart-tls`
+ * (hosts whose certificate a chart's Ingress issues: no annotation, or two Certificates would
+ * fight over one Secret).
+ */
+export class BundleGateways implements RouteAttacher {
+  private readonly listeners: Record<Kind, Map<string, Listener>> = { issue: new Map(), reuse: new Map() };
+  private readonly resolvers = {} as Record<Kind, (r: pulumi.Resource) => void>;
+  private readonly ready: Record<Kind, Promise<pulumi.Resource>>;
+  private registered = false;
+
+  constructor(
+    /** Kubernetes name of the issuing Gateway (the other one is `<name>-chart-tls`). */
+    public readonly name: string,
+    public readonly namespace: string,
+    public readonly labels: Record<string, string>,
+  ) {
+    this.ready = {
+      issue: new Promise((r) => (this.resolvers.issue = r)),
+      reuse: new Promise((r) => (this.resolvers.reuse = r)),
+    };
+  }
+
+  private gatewayName = (k: Kind) => (k === "issue" ? this.name : `${this.name}-chart-tls`);
+
+  /** The listener of `host` (added if new: routes for the same host share it). */
+  attach(a: Pick<PublicRouteArgs, "host" | "tlsSecret" | "issueCertificate">): Attachment {
+    if (this.registered) throw new Error(`Gateways of ${this.namespace}: route for ${a.host} attached after they were registered`);
+    const kind: Kind = (a.issueCertificate ?? true) ? "issue" : "reuse";
+    const l = { host: a.host, tlsSecret: a.tlsSecret ?? tlsSecretName(a.host) };
+    if (this.listeners[kind === "issue" ? "reuse" : "issue"].has(a.host)) throw new Error(`Gateways of ${this.namespace}: host ${a.host} both issues its certificate and reuses a chart's`);
+    const had = this.listeners[kind].get(a.host);
+    if (had && had.tlsSecret !== l.tlsSecret) throw new Error(`Gateways of ${this.namespace}: host ${a.host} with two certificate Secrets (${had.tlsSecret}, ${l.tlsSecret})`);
+    this.listeners[kind].set(a.host, l);
+    return { gateway: { name: this.gatewayName(kind), sectionName: listenerName(a.host) }, ready: this.ready[kind] };
+  }
+
+  /** The Gateway manifests (pure), listeners sorted by host (the order routes attach in does not matter). */
+  manifests(): Manifest[] {
+    return (["issue", "reuse"] as const)
+      .filter((k) => this.listeners[k].size)
+      .map((k) =>
+        sharedGatewayManifest({
+          name: this.gatewayName(k),
+          namespace: this.namespace,
+          labels: this.labels,
+          issue: k === "issue",
+          listeners: [...this.listeners[k].values()].sort((x, y) => x.host.localeCompare(y.host)),
+        }),
+      );
+  }
+
+  /** Creates the Gateways (`<resourceName>`, `<resourceName>-chart-tls`) and releases the routes waiting for them. */
+  register(resourceName: string, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource[] {
+    this.registered = true;
+    return this.manifests().map((m) => {
+      const kind: Kind = m.metadata.name === this.name ? "issue" : "reuse";
+      const gw = new k8s.apiextensions.CustomResource(kind === "issue" ? resourceName : `${resourceName}-chart-tls`, { apiVersion: m.apiVersion, kind: m.kind, metadata: m.metadata, spec: m.spec }, opts);
+      this.resolvers[kind](gw);
+      return gw;
+    });
+  }
 }

@@ -33,7 +33,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { ConfigError, EXIT_INVALID_CONFIG, parseEstate, reportConfigError, type Estate } from "../components/config";
+import { ConfigError, EXIT_INVALID_CONFIG, parseEstate, reportConfigError, type Estate } from "../components/estate";
 import { CONFIG_NAMESPACE } from "../components/config/errors";
 import { stackLayout, type LayoutStack, type StackLayer } from "../components/layers/placement";
 import type { Plan } from "./plan-model";

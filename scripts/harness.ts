@@ -19,7 +19,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { readConfigFile } from "../components/config/file";
-import { CONFIG_NAMESPACE, SECRET_KEYS, parseEstate, type Estate, type RawConfig } from "../components/config";
+import { CONFIG_NAMESPACE, SECRET_KEYS, parseEstate, type Estate, type RawConfig } from "../components/estate";
 import { MOCK_SECRET_MARKER, mockOutputs } from "./mock-outputs";
 
 export { MOCK_SECRET_MARKER };
@@ -273,7 +273,9 @@ async function assemble(
     realUrn.set(mock, out);
     return out;
   };
-  const urnOfResource = async (r: pulumi.Resource | pulumi.Input<string> | undefined): Promise<string | null> => {
+  const urnOfResource = async (given: pulumi.Resource | pulumi.Input<string> | Promise<pulumi.Resource> | undefined): Promise<string | null> => {
+    // dependsOn may hold a promise of a resource (pulumi.Input<pulumi.Resource>): await it first.
+    const r = given instanceof Promise ? await given : given;
     if (!r) return null;
     const mock = pulumi.Resource.isInstance(r) ? await resolve(r.urn) : await resolve(pulumi.output(r as pulumi.Input<string>));
     return compute(mock)?.urn ?? mock;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { parseEstate } from "../components/config";
+import { parseEstate } from "../components/estate";
 import { readConfigFile } from "../components/config/file";
 import { shardOf, stackLayout } from "../components/layers/placement";
 import { affectedStacks, gitlabPipeline, parseAffectedArgs, planDifferences, runAffected } from "../scripts/affected-stacks";

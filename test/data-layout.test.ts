@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify, parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { configProblems, parseEstate } from "../components/config";
+import { configProblems, parseEstate } from "../components/estate";
 import { CHARTS } from "../components/versions";
 import { dataLayoutCost, tenantCost } from "../components/layers/cost";
 import { databaseSpec, organisationClusterSpec, rolePassword, ORGANISATION_PG_HBA } from "../components/storage/organisationDatabase";

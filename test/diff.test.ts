@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CHARTS } from "../components/versions";
+import { DERIVED_ANNOTATION } from "../components/kit";
 import { renderComment } from "../scripts/ci-comment";
 import { diffExitCode, diffPlans, type Change, type PlanDiff } from "../scripts/diff/diff";
 import { covers, formatPath, parsePath, rulesFor, touches } from "../scripts/diff/replace-rules";
@@ -175,6 +176,28 @@ describe("pairs of estates", () => {
     expect(x.dangerous[0].why).toMatch(/clusterIdentifier keeps the objects/);
     expect(x.changes.find((c) => c.type === "pulumi:providers:kubernetes")?.action).not.toBe("replace");
     expect(x.changes.filter((c) => c.type.startsWith("kubernetes:") && c.action === "replace")).toEqual([]);
+  });
+});
+
+describe("one-time rotations (derived secrets)", () => {
+  it("a key that becomes derived, or changes purpose, is noted on its Secret although both values show [secret]", () => {
+    // BASE: the same plan before the derivation (no annotation on demo's Synapse Secret), and a
+    // purpose label changed on its OnlyOffice JWT Secret.
+    const before: Plan = structuredClone(base);
+    const find = (p: Plan, name: string) => p.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata?.namespace === "demo" && (r.inputs as any).metadata?.name === name)!;
+    delete (find(before, "synapse-liiibre").inputs as any).metadata.annotations;
+    (find(before, "onlyoffice-jwt").inputs as any).metadata.annotations[DERIVED_ANNOTATION] = "JWT_SECRET=onlyoffice/jwt-0";
+    const diff = diffPlans(before, base);
+    const notes = diff.changes.flatMap((c) => c.notes.filter((n) => n.startsWith("one-time rotation")));
+    expect([...notes].sort()).toEqual([
+      "one-time rotation: demo/onlyoffice-jwt key JWT_SECRET re-derived (onlyoffice/jwt-0 → onlyoffice/jwt): a new value; the pods reading it restart with it",
+      ...["OIDC_CLIENT_SECRET=oidc/matrix", "registration=matrix/registration", "secrets.yaml=matrix/form-secret"].map((kv) => {
+        const [k, p] = kv.split("=");
+        return `one-time rotation: demo/synapse-liiibre key ${k} now derived from the bundle's key (${p}): a new value; the pods reading it restart with it`;
+      }),
+    ].sort());
+    // The same plan on both sides: no rotation.
+    expect(diffPlans(base, base).changes.flatMap((c) => c.notes)).toEqual([]);
   });
 });
 

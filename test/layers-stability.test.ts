@@ -7,7 +7,7 @@
  * changes no other organisation's URNs.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseEstate } from "../components/config";
+import { parseEstate } from "../components/estate";
 import { stackLayout } from "../components/layers/placement";
 import main from "../index";
 import { oneStackProviderUrns, SHARD_RESOURCES } from "../programs/shard";

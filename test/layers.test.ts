@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { configProblems, parseEstate, type Estate } from "../components/config";
+import { configProblems, parseEstate, type Estate } from "../components/estate";
 import { APP_COST, DEDICATED_REALM_COST, TENANT_BASE_COST, estimateStacks, tenantCost } from "../components/layers/cost";
 import { ContractError, PlatformContractSchema, parseContract, platformFacts } from "../components/layers/contract";
 import { defaultShard, shardOf, stackLayout, stackRole } from "../components/layers/placement";

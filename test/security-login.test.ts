@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation, RecordedResource } from "../scripts/harness";
 import { T, evalBundles, ofType, release, values, yaml } from "./bundle-fixtures";
 import { accessRoleName, groupWhitelistRegex, membersOnlyFlow } from "../components/shared/membership";
-import { configProblems } from "../components/config";
+import { configProblems } from "../components/estate";
 import { config } from "./bundle-fixtures";
 
 const CLIENT = "keycloak:openid/client:Client";
@@ -24,6 +24,8 @@ const GROUP = "keycloak:index/group:Group";
 const GROUP_ROLES = "keycloak:index/groupRoles:GroupRoles";
 const ROLE = "keycloak:index/role:Role";
 const REALM_ROLE_MAPPER = "keycloak:openid/userRealmRoleProtocolMapper:UserRealmRoleProtocolMapper";
+const CLIENT_DEFAULT_SCOPES = "keycloak:openid/clientDefaultScopes:ClientDefaultScopes";
+const CLIENT_SCOPE = "keycloak:openid/clientScope:ClientScope";
 
 const suspended = { slug: "club-sommeil", name: "Club en sommeil", domain: "sommeil.example.org", plan: "shared", users: 3, state: "suspended" };
 const open1 = { ...T.small1, crossOrganisationSharing: true };
@@ -74,9 +76,19 @@ describe("every client of an organisation admits only its members (Keycloak)", (
       // The role exists in the client's realm.
       const role = ofType(ev.resources, ROLE).find((r) => r.inputs.name === accessRoleName(bundle) && r.inputs.realmId === c.inputs.realmId);
       expect(role, `${clientId}: role ${accessRoleName(bundle)}`).toBeDefined();
-      // The same roles reach the app (defence in depth).
-      const mapper = ofType(ev.resources, REALM_ROLE_MAPPER).find((m) => m.inputs.clientId === idOf(c));
+      // The same roles reach the app (defence in depth): the client lists its realm's membership
+      // scope as a default scope, whose realm-role mapper fills the claim.
+      const listed = ofType(ev.resources, CLIENT_DEFAULT_SCOPES).find((s) => s.inputs.clientId === idOf(c));
+      expect(listed, `${clientId}: default scopes`).toBeDefined();
+      expect(listed!.inputs.realmId).toBe(c.inputs.realmId);
+      const scope = ofType(ev.resources, CLIENT_SCOPE).find((s) => s.inputs.realmId === c.inputs.realmId && (listed!.inputs.defaultScopes as string[]).includes(String(s.inputs.name)) && s.inputs.name === "liiibre-membership");
+      expect(scope, `${clientId}: the membership scope in its realm`).toBeDefined();
+      const mapper = ofType(ev.resources, REALM_ROLE_MAPPER).find((m) => m.inputs.clientScopeId === idOf(scope!));
       expect(mapper?.inputs).toMatchObject({ claimName: "liiibre_access", multivalued: true, addToUserinfo: true });
+      // Keycloak's own default scopes stay (the list is set as a whole).
+      expect(listed!.inputs.defaultScopes).toEqual(expect.arrayContaining(["profile", "email", "roles", "web-origins", "basic", "acr"]));
+      // Only Nextcloud's clients get the Nextcloud groups.
+      expect((listed!.inputs.defaultScopes as string[]).includes("liiibre-nextcloud-groups"), clientId).toBe(clientId.endsWith("-nextcloud"));
     }
   });
 

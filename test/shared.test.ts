@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { Service } from "kubernetes-models/v1";
-import { ConfigError, parseEstate } from "../components/config";
+import { ConfigError, parseEstate } from "../components/estate";
 import { gbToBytes, storagePoolGB } from "../components/units";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { bundlesProgram, config, ofType, release, values } from "./bundle-fixtures";
@@ -173,11 +173,15 @@ describe("Jitsi", () => {
       expect((route.inputs as any).spec.rules).toEqual([
         { matches: [{ path: { type: "PathPrefix", value: "/oidc/" } }], backendRefs: [{ group: "", kind: "Service", name: "jitsi-keycloak-adapter", port: (svc.inputs as any).spec.ports[0].port }] },
       ]);
-      // Its Gateway reuses the certificate the chart's Ingress asks for (and asks for none itself).
-      const gw = inNs("kubernetes:gateway.networking.k8s.io/v1:Gateway", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
+      // Its Gateway (its own for the shared Jitsi, the bundle's unannotated one for a dedicated
+      // Jitsi) reuses the certificate the chart's Ingress asks for, and asks for none itself.
+      const parent = (route.inputs as any).spec.parentRefs[0];
+      const gw = inNs("kubernetes:gateway.networking.k8s.io/v1:Gateway", site.ns).find((x) => (x.inputs as any).metadata.name === parent.name)!;
       expect((gw.inputs as any).metadata.annotations).toBeUndefined();
       const v = values(jitsiReleases().find((x) => x.inputs.namespace === site.ns)!);
-      expect((gw.inputs as any).spec.listeners[0].tls.certificateRefs[0].name).toBe(v.web.ingress.tls[0].secretName);
+      const listener = (gw.inputs as any).spec.listeners.find((l: any) => l.name === parent.sectionName);
+      expect(listener.hostname).toBe(site.host);
+      expect(listener.tls.certificateRefs[0].name).toBe(v.web.ingress.tls[0].secretName);
       expect(v.web.ingress.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
     }
   });

@@ -10,7 +10,8 @@ import { ConfigMap, Pod } from "kubernetes-models/v1";
 import { resourcesFor } from "../components/apps/sizing";
 import { s3ProviderInstallCommand, s3ProviderRequirements } from "../components/apps/matrix";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../components/versions";
-import { MOCK_SECRET_MARKER, type Evaluation, type RecordedResource } from "../scripts/harness";
+import { MOCK_SECRET_MARKER, isSecretMarker, secretAwareInputs, type Evaluation, type RecordedResource } from "../scripts/harness";
+import { DERIVED_ANNOTATION, deriveFromKey } from "../components/kit";
 import { T, INGRESS, evalBundles, ofType, release, under, values, yaml } from "./bundle-fixtures";
 
 const TENANT = "liiibre:tenant:Tenant";
@@ -73,7 +74,10 @@ describe("Nextcloud values (sample tenant acme)", () => {
     // The secret is read by occ from its environment, never passed on its command line.
     expect(hook).toContain("--clientsecret-env=OIDC_CLIENT_SECRET");
     expect(hook).not.toMatch(/--clientsecret=/);
-    expect(v.nextcloud.extraEnv).toContainEqual({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "nextcloud-oidc", key: "OIDC_CLIENT_SECRET" } } });
+    // From the app's own Secret (one Secret for Nextcloud: admin, Redis, relay, OIDC client).
+    expect(v.nextcloud.extraEnv).toContainEqual({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "OIDC_CLIENT_SECRET" } } });
+    const own = ofType(ev.resources, "kubernetes:core/v1:Secret").filter((r) => (r.inputs as any).metadata.namespace === "acme");
+    expect(own.map((r) => (r.inputs as any).metadata.name)).not.toContain("nextcloud-oidc");
     const client = ofType(ev.resources, "keycloak:openid/client:Client").find((r) => r.name === "acme-nextcloud-oidc")!;
     expect(client.inputs).toMatchObject({ realmId: "liiibre", clientId: "acme-nextcloud", accessType: "CONFIDENTIAL", validRedirectUris: ["https://cloud.acme.example.org/apps/user_oidc/code"] });
     expect(client.inputs.clientSecret).toBe("[secret]");
@@ -176,7 +180,8 @@ describe("Matrix values (sample tenant acme)", () => {
     expect(p).toMatchObject({ issuer: "https://auth.dev.liiibre.coop/realms/liiibre", client_id: "acme-matrix", client_secret_path: "/secrets/oidc/OIDC_CLIENT_SECRET" });
     expect(p).not.toHaveProperty("client_secret");
     const v = values(release(ev.resources, "acme-matrix-release"));
-    expect(v.synapse.extraVolumes).toContainEqual({ name: "oidc", secret: { secretName: "matrix-oidc" } });
+    // Only the client secret of the app's Secret is mounted there (not the macaroon or signing keys).
+    expect(v.synapse.extraVolumes).toContainEqual({ name: "oidc", secret: { secretName: "synapse-liiibre", items: [{ key: "OIDC_CLIENT_SECRET", path: "OIDC_CLIENT_SECRET" }] } });
     expect(v.synapse.postgres.password).toEqual({ secret: "acme-pg-synapse", secretKey: "password" });
   });
 });
@@ -197,10 +202,11 @@ describe("HedgeDoc", () => {
 
 describe("ingress hosts and TLS", () => {
   it("serves every app under the tenant's domain with a cert-manager certificate", () => {
-    // The apps the program deploys itself: Gateway API routes, one Gateway per host.
+    // The apps the program deploys itself: Gateway API routes on the bundle's Gateway, a listener per host.
     const gateways = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway");
-    // The well-known documents on the homeserver host ride on the chart's Synapse certificate (its Gateway asks for none).
-    const wk = gateways.find((r) => (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
+    expect(gateways.map((r) => (r.inputs as any).metadata.name).sort()).toEqual(["bundle", "bundle-chart-tls"]);
+    // The well-known documents on the homeserver host ride on the chart's Synapse certificate (on the Gateway that asks for none).
+    const wk = gateways.find((r) => (r.inputs as any).metadata.name === "bundle-chart-tls")!;
     expect((wk.inputs as any).metadata.annotations?.["cert-manager.io/cluster-issuer"]).toBeUndefined();
     expect((wk.inputs as any).spec.listeners[0]).toMatchObject({ hostname: "matrix.acme.example.org", tls: { certificateRefs: [{ name: "matrix-synapse-certmanager-tls" }] } });
     const wkRoute = under(ev.resources, TENANT, "acme").find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" && (r.inputs as any).metadata.name === "matrix-well-known-homeserver")!;
@@ -212,7 +218,8 @@ describe("ingress hosts and TLS", () => {
     expect(hosts).toEqual(["collabora.acme.example.org", "office.acme.example.org", "pad.acme.example.org"]);
     for (const r of own) {
       expect((r.inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
-      expect((r.inputs as any).spec.listeners[0].tls.certificateRefs[0].name).toBe(`${(r.inputs as any).spec.listeners[0].hostname.replace(/\./g, "-")}-tls`);
+      // Each listener keeps the Secret its host had with a Gateway of its own (same Certificates).
+      for (const l of (r.inputs as any).spec.listeners) expect(l.tls.certificateRefs[0].name).toBe(`${l.hostname.replace(/\./g, "-")}-tls`);
     }
     expect(under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress")).toEqual([]);
     // The charts' Ingresses: the edge's class and the cluster issuer.
@@ -361,9 +368,47 @@ describe("secrets", () => {
     expect(seed.inputs.length).toBe(32);
     expect(seed.protect).toBe(true);
     expect(values(release(ev.resources, "acme-matrix-release")).synapse.signingKey).toEqual({ secret: "synapse-liiibre", secretKey: "signing.key" });
-    for (const n of ["acme-nextcloud-admin-password", "acme-matrix-macaroon", "acme-matrix-registration", "acme-matrix-form-secret", "acme-hedgedoc-session-secret", "acme-onlyoffice-jwt-secret", "acme-nextcloud-oidc-secret"]) {
+    // Bound to data or sessions: their own RandomPassword, protected (docs/security.md, "Generated secrets").
+    const passwords = ofType(ev.resources, "random:index/randomPassword:RandomPassword");
+    for (const n of ["acme-nextcloud-admin-password", "acme-nextcloud-redis-password", "acme-matrix-macaroon", "acme-hedgedoc-session-secret", "acme-derivation-key"]) {
       expect(names).toContain(n);
+      expect(passwords.find((p) => p.name === n)!.protect, n).toBe(true);
     }
+    expect(passwords.find((p) => p.name === "acme-derivation-key")!.inputs).toMatchObject({ length: 64, special: false });
+    // Rotatable: derived from the bundle's key, no resource of their own.
+    for (const n of ["acme-matrix-registration", "acme-matrix-form-secret", "acme-onlyoffice-jwt-secret", "acme-collabora-admin-password", "acme-nextcloud-oidc-secret", "acme-matrix-oidc-secret", "acme-hedgedoc-oidc-secret"]) {
+      expect(names).not.toContain(n);
+    }
+  });
+
+  it("derived secrets stay secret: annotated by purpose on their Secret and pods, the value never in plaintext", () => {
+    const secret = (name: string) => ofType(ev.resources, "kubernetes:core/v1:Secret").find((r) => (r.inputs as any).metadata.namespace === "acme" && (r.inputs as any).metadata.name === name)!;
+    const ann = (r: RecordedResource) => (r.inputs as any).metadata.annotations?.[DERIVED_ANNOTATION];
+    expect(ann(secret("synapse-liiibre"))).toBe("OIDC_CLIENT_SECRET=oidc/matrix,registration=matrix/registration,secrets.yaml=matrix/form-secret");
+    expect(ann(secret("onlyoffice-jwt"))).toBe("JWT_SECRET=onlyoffice/jwt");
+    expect(ann(secret("nextcloud-liiibre"))).toBe("OIDC_CLIENT_SECRET=oidc/nextcloud");
+    // A bound secret is not annotated as derived.
+    expect(ann(secret("synapse-liiibre"))).not.toMatch(/macaroon|signing/);
+    // Both readers of the JWT restart when its derivation changes.
+    const dep = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((d) => d.name === "acme-onlyoffice-deployment")!;
+    expect((dep.inputs as any).spec.template.metadata.annotations[DERIVED_ANNOTATION]).toBe("JWT_SECRET=onlyoffice/jwt");
+    expect(values(release(ev.resources, "acme-nextcloud-release")).podAnnotations[DERIVED_ANNOTATION]).toContain("ONLYOFFICE_JWT_SECRET=onlyoffice/jwt");
+    // The values the mocks derive (the mock key is known) appear in no plaintext input or output.
+    const key = `${MOCK_SECRET_MARKER}-password-acme-derivation-key`;
+    const derived = ["oidc/nextcloud", "oidc/matrix", "oidc/hedgedoc", "onlyoffice/jwt", "collabora/admin", "matrix/registration", "matrix/form-secret"].map((p) => deriveFromKey(key, p));
+    const text = JSON.stringify(ev.resources.map((r) => r.inputs)) + JSON.stringify(ev.outputs);
+    for (const d of derived) expect(text.includes(d)).toBe(false);
+    // Those are the values really sent (so the search above looks for the right strings), and
+    // Keycloak's client and the app's Secret hold the same one.
+    const raw = (r: RecordedResource, ...path: string[]) => {
+      let v: any = secretAwareInputs(r);
+      for (const k of path) v = isSecretMarker(v) ? (v.value as any)[k] : v[k];
+      return isSecretMarker(v) ? v.value : v;
+    };
+    const client = ofType(ev.resources, "keycloak:openid/client:Client").find((r) => r.name === "acme-nextcloud-oidc")!;
+    expect(raw(client, "clientSecret")).toBe(derived[0]);
+    expect(raw(secret("nextcloud-liiibre"), "stringData", "OIDC_CLIENT_SECRET")).toBe(derived[0]);
+    expect(raw(secret("onlyoffice-jwt"), "stringData", "JWT_SECRET")).toBe(derived[3]);
   });
 });
 

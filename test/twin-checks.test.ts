@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { postgresBackupPolicy } from "../components/storage/postgres";
 import { bucketsReadWritePolicy } from "../components/storage/settings";
-import { networkPolicies } from "../components/tenant/networkPolicies";
+import { KUBERNETES_API_PORT, networkPolicies } from "../components/tenant/networkPolicies";
 import { firewallPlan } from "../components/hetzner/firewall-rules";
 import { fakeIpv4 } from "../scripts/mock-outputs";
 import { createHash } from "node:crypto";
@@ -277,7 +277,8 @@ describe("uniqueness", () => {
 describe("network paths", () => {
   const policies = (ns: string, apiRules: boolean) =>
     networkPolicies({ podCIDR: "10.244.0.0/16", serviceCIDR: "10.96.0.0/12", nodeCIDR: "10.0.0.0/16", jitsi: false })
-      .filter((p) => apiRules || !/kubernetes-api/.test(p.name))
+      // Without the API rules: the egress rules to 6443 taken out of the merged objects.
+      .map((p) => (apiRules ? p : { ...p, spec: { ...p.spec, egress: (p.spec.egress as any[] | undefined)?.filter((r) => !r.ports?.some((x: any) => x.port === KUBERNETES_API_PORT)) } }))
       .map((p) => k8s("networking.k8s.io/v1", "NetworkPolicy", ns, p.name, { spec: p.spec }));
   const tenantNs = (slug: string) => namespace(slug, { "liiibre.org/layer": "tenant", "liiibre.org/tenant": slug });
   const cluster = (ns: string) => k8s("postgresql.cnpg.io/v1", "Cluster", ns, `${ns}-nextcloud-pg`, { spec: { instances: 1, bootstrap: { initdb: { database: "nextcloud" } } } });
@@ -321,7 +322,14 @@ describe("network paths", () => {
     const sm = k8s("monitoring.coreos.com/v1", "ServiceMonitor", "acme", "web", { spec: { selector: { matchLabels: { app: "web" } }, endpoints: [{ port: "metrics" }] } });
     const base = [tenantNs("acme"), app, svc, sm];
     expect(await findings(input(estate, [...base, ...policies("acme", true)]), "network-required")).toEqual([]);
-    const noMonitoring = policies("acme", true).filter((p) => (p.inputs.metadata as any).name !== "allow-from-monitoring");
+    // The monitoring namespace taken out of the bundle policy's ingress peers.
+    const noMonitoring = policies("acme", true).map((p) => {
+      const spec = p.inputs.spec as any;
+      if (!spec.ingress) return p;
+      const ingress = spec.ingress.map((r: any) => ({ ...r, from: r.from?.filter((f: any) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] !== "monitoring") }));
+      return { ...p, inputs: { ...p.inputs, spec: { ...spec, ingress } } };
+    });
+    expect(JSON.stringify(noMonitoring)).not.toContain('"monitoring"');
     expect(await findings(input(estate, [...base, ...noMonitoring]), "network-required")).toMatchObject([{ objects: ["ServiceMonitor/acme/web"], message: expect.stringMatching(/Service\/acme\/web port metrics \(scraped\) is dropped \(no ingress rule/) }]);
   });
   it("firewall-legs: workers must reach the controllers' join ports, the Internet must not reach SSH", async () => {

@@ -5,9 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
-import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
+import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
+
+/** Purpose label of the admin console's password (derived from the bundle's key). */
+export const COLLABORA_ADMIN_PURPOSE = "collabora/admin";
 
 export class Collabora extends pulumi.ComponentResource {
   public readonly url: string;
@@ -18,11 +23,16 @@ export class Collabora extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "collabora");
-    this.host = hostOf("collabora", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.collabora, ctx.domain);
     this.url = `https://${this.host}`;
-    const admin = password(`${name}-admin-password`, { parent: this });
-    const secret = opaqueSecret(`${name}-admin`, { name: "collabora-admin", namespace: ctx.namespace, labels, stringData: { username: "admin", password: admin.result } }, child);
-    const nextcloudHost = hostOf("cloud", ctx.domain);
+    // The admin console's password: rotatable (nothing stores it; the pods restart on a new derivation).
+    const derived = { password: COLLABORA_ADMIN_PURPOSE };
+    const secret = opaqueSecret(
+      `${name}-admin`,
+      { name: "collabora-admin", namespace: ctx.namespace, labels, stringData: { username: "admin", password: derivedSecret(ctx.secretKey, COLLABORA_ADMIN_PURPOSE) }, derived },
+      child,
+    );
+    const nextcloudHost = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
     if (ctx.state !== "decommissioned") {
       webApp(
         name,
@@ -45,6 +55,8 @@ export class Collabora extends pulumi.ComponentResource {
           // No body limit and no upstream read timeout at the edge (Traefik's defaults, docs/ingress.md).
           probePath: "/hosting/discovery",
           nodeSelector: APPS_NODE_SELECTOR,
+          gateways: ctx.gateways,
+          podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) },
         },
         { ...child, dependsOn: [secret] },
       );

@@ -1,14 +1,12 @@
 /**
- * Building blocks shared by the app modules: labels, pinned Helm releases, Secrets, and the
+ * Building blocks shared by the app modules: labels, ingress annotations, and the
  * Deployment + Service + public route (Gateway API, components/routes.ts) of apps this project
- * deploys without a chart.
+ * deploys without a chart. Helm releases, passwords and Secrets: the kit (components/kit).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
 import { LABELS, PLATFORM } from "../conventions";
-import { bodyLimit, publicRoute, tlsSecretName, type RouteMiddleware } from "../routes";
-import { chartArgs, type ChartPin } from "../versions";
+import { attachedRoute, bodyLimit, tlsSecretName, type RouteAttacher, type RouteMiddleware } from "../routes";
 import type { Resources } from "./sizing";
 
 export { tlsSecretName };
@@ -25,7 +23,7 @@ export function appLabels(slug: string, app: string): Record<string, string> {
 }
 
 /** `<prefix>.<domain>`. */
-export const hostOf = (prefix: string, domain: string): string => `${prefix}.${domain}`;
+export { hostOf } from "../config/hosts";
 
 /**
  * Annotations of every chart-rendered Ingress: TLS certificate from cert-manager. Traefik needs
@@ -33,49 +31,7 @@ export const hostOf = (prefix: string, domain: string): string => `${prefix}.${d
  * and the error pages set there (components/platform/edge.ts).
  */
 export function ingressAnnotations(extra: Record<string, string> = {}): Record<string, string> {
-  return { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer, ...extra };
-}
-
-/** A Helm release of a pinned chart. Release name = `releaseName` (stable, not auto-suffixed). */
-export function helmRelease(
-  name: string,
-  pin: ChartPin,
-  args: { releaseName: string; namespace: pulumi.Input<string>; values: pulumi.Input<Record<string, unknown>> },
-  opts: pulumi.CustomResourceOptions,
-): k8s.helm.v3.Release {
-  return new k8s.helm.v3.Release(
-    name,
-    {
-      name: args.releaseName,
-      namespace: args.namespace,
-      ...chartArgs(pin),
-      values: args.values,
-      // Charts create their own objects; a failed upgrade is rolled back, never left half-applied.
-      atomic: true,
-      timeout: 900,
-    },
-    opts,
-  );
-}
-
-/** A random password (a Pulumi secret: `result` is in the provider's secret outputs). */
-export function password(name: string, opts: pulumi.CustomResourceOptions, length = 32): random.RandomPassword {
-  return new random.RandomPassword(name, { length, special: false }, opts);
-}
-
-/** A Secret with `stringData` (values stay Pulumi secrets). */
-export function opaqueSecret(
-  name: string,
-  args: { name: string; namespace: string; labels: Record<string, string>; stringData: Record<string, pulumi.Input<string>> },
-  opts: pulumi.CustomResourceOptions,
-): k8s.core.v1.Secret {
-  const stringData: Record<string, pulumi.Output<string>> = {};
-  for (const [k, v] of Object.entries(args.stringData)) stringData[k] = pulumi.secret(pulumi.output(v));
-  return new k8s.core.v1.Secret(
-    name,
-    { metadata: { name: args.name, namespace: args.namespace, labels: args.labels }, type: "Opaque", stringData },
-    opts,
-  );
+  return { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer, ...extra };
 }
 
 export interface WebAppArgs {
@@ -98,6 +54,13 @@ export interface WebAppArgs {
   volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
   /** Node selector (e.g. apps pool). */
   nodeSelector?: Record<string, string>;
+  /**
+   * Pod annotations, e.g. `DERIVED_ANNOTATION` (components/kit/secrets.ts) naming the derived
+   * secrets the pods read: a change of derivation restarts them. Defaults to none.
+   */
+  podAnnotations?: Record<string, string>;
+  /** The bundle's Gateways the public route attaches to (`AppContext.gateways`). Defaults to a Gateway of its own. */
+  gateways?: RouteAttacher;
 }
 
 /** Deployment + ClusterIP Service (+ a public route with TLS when `host` is set). */
@@ -116,7 +79,7 @@ export function webApp(
         replicas: a.replicas,
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels: podLabels },
+          metadata: { labels: podLabels, ...(a.podAnnotations ? { annotations: a.podAnnotations } : {}) },
           spec: {
             automountServiceAccountToken: false,
             nodeSelector: a.nodeSelector,
@@ -150,10 +113,11 @@ export function webApp(
   let route: k8s.apiextensions.CustomResource[] = [];
   if (a.host) {
     const middlewares: RouteMiddleware[] = a.maxBodyBytes ? [bodyLimit(`${a.name}-body-limit`, a.maxBodyBytes)] : [];
-    route = publicRoute(
+    route = attachedRoute(
       `${resourceName}-route`,
       { name: a.name, namespace: a.namespace, host: a.host, labels: podLabels, middlewares, rules: [{ service: a.name, port: 80 }] },
       { ...opts, dependsOn: [...(Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn as pulumi.Input<pulumi.Resource>] : []), service] },
+      a.gateways,
     );
   }
   return { deployment, service, route };

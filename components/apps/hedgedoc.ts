@@ -4,9 +4,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
-import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
+import { DERIVED_ANNOTATION, boundPassword, derivedAnnotation, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import type { AppContext, AppInstance, AppModule } from "./types";
+import { OIDC_SECRET_KEY, oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
+
+/** The app's Secret (session secret, OIDC client secret). */
+export const HEDGEDOC_SECRET = "hedgedoc-liiibre";
 
 export class HedgeDoc extends pulumi.ComponentResource {
   public readonly url: string;
@@ -17,10 +22,15 @@ export class HedgeDoc extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "hedgedoc");
-    this.host = hostOf("pad", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.hedgedoc, ctx.domain);
     this.url = `https://${this.host}`;
-    const session = password(`${name}-session-secret`, { parent: this }, 48);
-    const secret = opaqueSecret(`${name}-secret`, { name: "hedgedoc-liiibre", namespace: ctx.namespace, labels, stringData: { CMD_SESSION_SECRET: session.result } }, child);
+    // Bound to sessions (a new one logs everyone out): its own protected password.
+    const session = boundPassword(`${name}-session-secret`, { parent: this }, 48);
+    // One Secret for the app: its session secret and its OIDC client secret (the bundle's client, derived).
+    const data: Record<string, pulumi.Input<string>> = { CMD_SESSION_SECRET: session.result };
+    if (ctx.oidcClientSecret) data[OIDC_SECRET_KEY] = ctx.oidcClientSecret;
+    const derived = ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: oidcPurpose("hedgedoc") } : undefined;
+    const secret = opaqueSecret(`${name}-secret`, { name: HEDGEDOC_SECRET, namespace: ctx.namespace, labels, stringData: data, derived }, child);
     const db = ctx.databases.hedgedoc;
     if (!db) throw new Error(`hedgedoc of ${ctx.slug}: the bundle did not create the "hedgedoc" database`);
     if (ctx.state !== "decommissioned") {
@@ -29,7 +39,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
         { name: "CMD_DOMAIN", value: this.host },
         { name: "CMD_PROTOCOL_USESSL", value: "true" },
         { name: "CMD_URL_ADDPORT", value: "false" },
-        { name: "CMD_SESSION_SECRET", valueFrom: fromSecret("hedgedoc-liiibre", "CMD_SESSION_SECRET") },
+        { name: "CMD_SESSION_SECRET", valueFrom: fromSecret(HEDGEDOC_SECRET, "CMD_SESSION_SECRET") },
         { name: "CMD_DB_DIALECT", value: "postgres" },
         { name: "CMD_DB_HOST", value: db.host },
         { name: "CMD_DB_PORT", value: String(db.port) },
@@ -83,6 +93,8 @@ export class HedgeDoc extends pulumi.ComponentResource {
           host: this.host,
           probePath: "/_health",
           nodeSelector: APPS_NODE_SELECTOR,
+          gateways: ctx.gateways,
+          ...(derived ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) } } : {}),
         },
         { ...child, dependsOn: [secret] },
       );
@@ -96,7 +108,8 @@ export const hedgedocModule: AppModule = {
   workloads: ["hedgedoc"],
   databases: ["hedgedoc"],
   oidc: true,
-  redirectUris: (domain) => [`https://${hostOf("pad", domain)}/auth/oauth2/callback`],
+  oidcSecret: HEDGEDOC_SECRET,
+  redirectUris: (domain) => [`https://${hostOf(HOST_PREFIXES.hedgedoc, domain)}/auth/oauth2/callback`],
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const h = new HedgeDoc(`${ctx.slug}-hedgedoc`, { ctx }, { parent });
     return { urls: { hedgedoc: h.url }, hosts: [h.host] };

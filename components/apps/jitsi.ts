@@ -22,11 +22,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
-import { publicRoute } from "../routes";
-import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName, webApp } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
+import { attachedRoute, type RouteAttacher } from "../routes";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor, tlsSecretName, webApp } from "./common";
+import { DERIVED_ANNOTATION, derivedAnnotation, helmRelease, opaqueSecret, password } from "../kit";
 import { resourcesFor } from "./sizing";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
-import type { AppContext, AppInstance, AppModule } from "./types";
+import { oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
 
 export interface JitsiArgs {
   /** Namespace of the release (exists: pass it in dependsOn). */
@@ -52,6 +54,8 @@ export interface JitsiArgs {
    * chart runs them as single instances (docs/operations.md). Default: `adapterReplicas` / 1.
    */
   frontReplicas?: number;
+  /** A bundle's Gateways the adapter's route attaches to (a dedicated Jitsi). Defaults to a Gateway of its own (the shared Jitsi). */
+  gateways?: RouteAttacher;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -66,6 +70,11 @@ export interface JitsiAuth {
   clientId: string;
   /** Secret in the release's namespace holding the client secret under `OIDC_CLIENT_SECRET`. */
   clientSecretName: string;
+  /**
+   * Purpose label when the client secret derives from a bundle's key (a dedicated Jitsi): the
+   * adapter's pods are annotated with it, so a new derivation restarts them. Defaults to none (random).
+   */
+  clientSecretPurpose?: string;
 }
 
 /** Pod selector of the chart's web Deployment (release `jitsi`). */
@@ -210,6 +219,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         resources: resourcesFor("jitsi-adapter", 0),
         probePath: "/health",
         nodeSelector: APPS_NODE_SELECTOR,
+        ...(args.auth.clientSecretPurpose ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation({ OIDC_CLIENT_SECRET: args.auth.clientSecretPurpose }) } } : {}),
         env: [
           { name: "KEYCLOAK_ORIGIN", value: args.auth.keycloakUrl },
           { name: "KEYCLOAK_ORIGIN_INTERNAL", value: args.auth.keycloakInternalUrl },
@@ -229,7 +239,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     // `/oidc/` of the Jitsi host goes to the adapter: a Gateway API route beside the chart's
     // Ingress for `/` (Traefik ranks the HTTPRoute's path prefix above the Ingress router). The
     // chart's Ingress owns the certificate; this Gateway reuses its Secret.
-    publicRoute(
+    attachedRoute(
       `${name}-adapter`,
       {
         name: "jitsi-keycloak-adapter",
@@ -240,6 +250,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         rules: [{ path: `${ADAPTER_PATH}/`, service: "jitsi-keycloak-adapter", port: 80 }],
       },
       { ...child, dependsOn: [adapter.service] },
+      args.gateways,
     );
     this.release = helmRelease(`${name}-release`, CHARTS.jitsiMeet, { releaseName: "jitsi", namespace: args.namespace, values }, { ...child, dependsOn: secrets });
     this.registerOutputs({ url: this.url, realm: args.auth.realm, clientId: args.auth.clientId });
@@ -253,9 +264,9 @@ export const jitsiDedicatedModule: AppModule = {
   // The bundle registers the adapter's client (`<slug>-jitsi-dedicated`, Secret `jitsi-dedicated-oidc`).
   oidc: true,
   oidcPkce: false,
-  redirectUris: (domain) => adapterRedirectUris(hostOf("meet", domain)),
+  redirectUris: (domain) => adapterRedirectUris(hostOf(HOST_PREFIXES.jitsi, domain)),
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
-    const host = hostOf("meet", ctx.domain);
+    const host = hostOf(HOST_PREFIXES.jitsi, ctx.domain);
     if (!ctx.oidc) throw new Error(`jitsi of ${ctx.slug}: the bundle registered no OIDC client for the Keycloak adapter`);
     const j = new JitsiMeet(
       `${ctx.slug}-jitsi`,
@@ -270,11 +281,13 @@ export const jitsiDedicatedModule: AppModule = {
           realm: ctx.jitsi.keycloak.realm,
           clientId: ctx.oidc.clientId,
           clientSecretName: ctx.oidc.secretName,
+          clientSecretPurpose: oidcPurpose("jitsi-dedicated"),
         },
         labels: appLabels(ctx.slug, "jitsi"),
         provider: ctx.provider,
         enabled: ctx.state !== "decommissioned",
         adapterReplicas: replicasFor(ctx.state),
+        gateways: ctx.gateways,
       },
       { parent },
     );

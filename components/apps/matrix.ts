@@ -19,11 +19,13 @@ import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
 import { PLATFORM } from "../conventions";
-import { publicRoute, type PublicRouteArgs } from "../routes";
+import { HOST_PREFIXES } from "../config/hosts";
+import { attachedRoute, type PublicRouteArgs } from "../routes";
 import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
-import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor } from "./common";
+import { boundPassword, derivedSecret, helmRelease, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import type { AppContext, AppInstance, AppModule } from "./types";
+import { OIDC_SECRET_KEY, oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
 import { synapseEmailConfig } from "../ops/mail";
 import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 
@@ -54,12 +56,14 @@ export const ELEMENT_WEB_SELECTOR = { "app.kubernetes.io/instance": "matrix-elem
 /** ConfigMap holding the provider's requirements file (mounted in the init container). */
 export const S3_PROVIDER_REQUIREMENTS = "synapse-s3-provider-requirements";
 
+/** The app's Secret: macaroon key, registration secret, signing key, form secret, OIDC client secret, mail section. */
+export const SYNAPSE_SECRET = "synapse-liiibre";
 /** Key id of the Synapse signing key (`ed25519 <id> <unpadded-compatible base64 seed>`). */
 export const SIGNING_KEY_ID = "a_liiibre";
 
 /** The `/.well-known/matrix/*` documents of a domain whose homeserver is `matrix.<domain>`. */
 export function matrixWellKnown(domain: string): { client: Record<string, unknown>; server: Record<string, unknown> } {
-  const hs = hostOf("matrix", domain);
+  const hs = hostOf(HOST_PREFIXES.matrix, domain);
   return {
     client: { "m.homeserver": { base_url: `https://${hs}` }, "io.element.e2ee": { default: false } },
     server: { "m.server": `${hs}:443` },
@@ -133,7 +137,7 @@ export interface MatrixValuesInput {
 /** The `matrix-stack` chart values of a bundle. */
 export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
   const { ctx } = i;
-  const hs = hostOf("matrix", ctx.domain);
+  const hs = hostOf(HOST_PREFIXES.matrix, ctx.domain);
   const wk = matrixWellKnown(ctx.domain);
   const webReplicas = ctx.instances ?? 1;
   return {
@@ -165,14 +169,14 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
         sslMode: "prefer",
         password: { secret: i.database.appSecretName, secretKey: "password" },
       },
-      macaroon: { secret: "synapse-liiibre", secretKey: "macaroon" },
-      registrationSharedSecret: { secret: "synapse-liiibre", secretKey: "registration" },
-      signingKey: { secret: "synapse-liiibre", secretKey: "signing.key" },
+      macaroon: { secret: SYNAPSE_SECRET, secretKey: "macaroon" },
+      registrationSharedSecret: { secret: SYNAPSE_SECRET, secretKey: "registration" },
+      signingKey: { secret: SYNAPSE_SECRET, secretKey: "signing.key" },
       additional: {
         "10-liiibre.yaml": { config: toYaml(synapseConfig(ctx, i.bucket)) },
-        "20-liiibre-secrets.yaml": { configSecret: "synapse-liiibre", configSecretKey: "secrets.yaml" },
+        "20-liiibre-secrets.yaml": { configSecret: SYNAPSE_SECRET, configSecretKey: "secrets.yaml" },
         // Notifications through the relay (liiibre:mail): the section holds smtp_pass, so a Secret key.
-        ...(ctx.mail ? { "30-liiibre-mail.yaml": { configSecret: "synapse-liiibre", configSecretKey: "mail.yaml" } } : {}),
+        ...(ctx.mail ? { "30-liiibre-mail.yaml": { configSecret: SYNAPSE_SECRET, configSecretKey: "mail.yaml" } } : {}),
       },
       extraEnv: [
         // boto3 reads the credentials from this file (its default chain); the chart takes no secretKeyRef env.
@@ -195,7 +199,8 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
         { name: "s3-storage-provider", emptyDir: {} },
         { name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } },
         { name: "s3-credentials", secret: { secretName: i.credentialsSecretName, items: [{ key: S3_CREDENTIALS_FILE_KEY, path: S3_CREDENTIALS_FILE_KEY }] } },
-        ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName } }] : []),
+        // Only the client secret of the app's Secret (its other keys reach Synapse through the chart).
+        ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName, items: [{ key: OIDC_SECRET_KEY, path: OIDC_SECRET_KEY }] } }] : []),
       ],
       extraVolumeMounts: [
         { name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true },
@@ -210,7 +215,7 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
       // Stateless: with `ha`, two replicas spread over nodes, with a budget (Matrix); suspended: 0.
       replicas: replicasFor(ctx.state, webReplicas),
       ...(webReplicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(ELEMENT_WEB_SELECTOR) } : {}),
-      ingress: { host: hostOf("chat", ctx.domain) },
+      ingress: { host: hostOf(HOST_PREFIXES.element, ctx.domain) },
       resources: resourcesFor("element-web", ctx.users),
       nodeSelector: APPS_NODE_SELECTOR,
     },
@@ -243,7 +248,7 @@ export function matrixWellKnownRoute(domain: string, namespace: string, labels: 
   return {
     name: `${MATRIX_RELEASE}-well-known-homeserver`,
     namespace,
-    host: hostOf("matrix", domain),
+    host: hostOf(HOST_PREFIXES.matrix, domain),
     labels,
     tlsSecret: SYNAPSE_TLS_SECRET,
     issueCertificate: false,
@@ -261,29 +266,36 @@ export class Matrix extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "matrix");
-    const hs = hostOf("matrix", ctx.domain);
-    const chat = hostOf("chat", ctx.domain);
+    const hs = hostOf(HOST_PREFIXES.matrix, ctx.domain);
+    const chat = hostOf(HOST_PREFIXES.element, ctx.domain);
     this.hosts = [hs, chat];
     this.homeserverUrl = `https://${hs}`;
     this.elementUrl = `https://${chat}`;
 
-    const macaroon = password(`${name}-macaroon`, { parent: this }, 64);
-    const registration = password(`${name}-registration`, { parent: this }, 64);
-    const form = password(`${name}-form-secret`, { parent: this }, 64);
+    // Bound: the macaroon key signs access tokens (a new one logs everyone out). Rotatable, so
+    // derived from the bundle's key: the admin registration secret, the consent forms' HMAC key
+    // and the OIDC client secret (Keycloak and this Secret change together).
+    const macaroon = boundPassword(`${name}-macaroon`, { parent: this }, 64);
+    const registration = derivedSecret(ctx.secretKey, "matrix/registration");
+    const form = derivedSecret(ctx.secretKey, "matrix/form-secret");
+    const derived: Record<string, string> = { registration: "matrix/registration", "secrets.yaml": "matrix/form-secret" };
+    if (ctx.oidcClientSecret) derived[OIDC_SECRET_KEY] = oidcPurpose("matrix");
     // The server's federation identity: other servers pin it. Protected; its Secret is kept
     // in every state.
     const signingSeed = new random.RandomBytes(`${name}-signing-key`, { length: 32 }, { parent: this, protect: true });
     const secret = opaqueSecret(
       `${name}-secrets`,
       {
-        name: "synapse-liiibre",
+        name: SYNAPSE_SECRET,
         namespace: ctx.namespace,
         labels,
+        derived,
         stringData: {
           macaroon: macaroon.result,
-          registration: registration.result,
+          registration,
           "signing.key": pulumi.interpolate`ed25519 ${SIGNING_KEY_ID} ${signingSeed.base64}`,
-          "secrets.yaml": pulumi.interpolate`form_secret: "${form.result}"\n`,
+          "secrets.yaml": pulumi.interpolate`form_secret: "${form}"\n`,
+          ...(ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: ctx.oidcClientSecret } : {}),
           // Notifications through the relay (liiibre:mail): the section holds smtp_pass.
           ...(ctx.mail && ctx.mailPassword ? { "mail.yaml": ctx.mailPassword.apply((p) => toYaml(synapseEmailConfig(ctx.mail!, p))) } : {}),
         },
@@ -311,7 +323,7 @@ export class Matrix extends pulumi.ComponentResource {
       podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
     }
     const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
-    publicRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] });
+    attachedRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] }, ctx.gateways);
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }
@@ -321,7 +333,8 @@ export const matrixModule: AppModule = {
   workloads: ["synapse", "element-web", "matrix-haproxy"],
   databases: ["synapse"],
   oidc: true,
-  redirectUris: (domain) => [`https://${hostOf("matrix", domain)}/_synapse/client/oidc/callback`],
+  oidcSecret: SYNAPSE_SECRET,
+  redirectUris: (domain) => [`https://${hostOf(HOST_PREFIXES.matrix, domain)}/_synapse/client/oidc/callback`],
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const m = new Matrix(`${ctx.slug}-matrix`, { ctx }, { parent });
     return { urls: { matrix: m.homeserverUrl, element: m.elementUrl }, hosts: m.hosts };

@@ -14,10 +14,12 @@ import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, imageRef, chartPin } from "../versions";
 import { nextcloudQuota } from "../units";
 import { PLATFORM } from "../conventions";
-import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor, tlsSecretName } from "./common";
+import { DERIVED_ANNOTATION, boundPassword, derivedAnnotation, helmRelease, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
-import { ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
+import { OIDC_SECRET_KEY, oidcPurpose, type AppContext, type AppInstance, type AppModule, type SharedGroup } from "./types";
+import { ONLYOFFICE_JWT_PURPOSE, ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
 import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
@@ -69,7 +71,7 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
     const def = Object.fromEntries([...OFFICE_FORMATS.onlyoffice.map((f) => [f, "true"]), ...OFFICE_FORMATS.collabora.map((f) => [f, ctx.apps.includes("collabora") ? "false" : "true"])]);
     lines.push(
       "app onlyoffice",
-      `occ config:app:set onlyoffice DocumentServerUrl --value ${q(`https://${hostOf("office", ctx.domain)}/`)}`,
+      `occ config:app:set onlyoffice DocumentServerUrl --value ${q(`https://${hostOf(HOST_PREFIXES.onlyoffice, ctx.domain)}/`)}`,
       // jwt_secret: from config.php (onlyoffice.config.php reads the environment), never argv;
       // the app value is cleared so that the system value applies.
       "occ config:app:delete onlyoffice jwt_secret",
@@ -80,8 +82,8 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
   if (ctx.apps.includes("collabora")) {
     lines.push(
       "app richdocuments",
-      `occ config:app:set richdocuments wopi_url --value ${q(`https://${hostOf("collabora", ctx.domain)}/`)}`,
-      `occ config:app:set richdocuments public_wopi_url --value ${q(`https://${hostOf("collabora", ctx.domain)}/`)}`,
+      `occ config:app:set richdocuments wopi_url --value ${q(`https://${hostOf(HOST_PREFIXES.collabora, ctx.domain)}/`)}`,
+      `occ config:app:set richdocuments public_wopi_url --value ${q(`https://${hostOf(HOST_PREFIXES.collabora, ctx.domain)}/`)}`,
       "occ richdocuments:activate-config || true",
     );
   }
@@ -118,7 +120,7 @@ export const ONLYOFFICE_CONFIG_PHP = "<?php\n$CONFIG = array('onlyoffice' => arr
 
 /** Name of the bundle's Redis (Deployment and Service beside the release). */
 export const NEXTCLOUD_REDIS = "nextcloud-redis";
-/** Secret of the admin login and the Redis password. */
+/** Secret of the admin login, the Redis password, the relay and the OIDC client secret. */
 export const NEXTCLOUD_SECRET = "nextcloud-liiibre";
 
 /** What the `nextcloud` values of a bundle are computed from (plain data). */
@@ -134,7 +136,7 @@ export interface NextcloudValuesInput {
 /** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
 export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
   const { ctx } = i;
-  const host = hostOf("cloud", ctx.domain);
+  const host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
   const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
     { name: "REDIS_HOST", value: `${NEXTCLOUD_REDIS}.${ctx.namespace}.svc` },
     { name: "REDIS_HOST_PORT", value: "6379" },
@@ -142,8 +144,14 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
   ];
   if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: ctx.oidc.secretName, key: "OIDC_CLIENT_SECRET" } } });
   if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } } });
+  // The derived secrets the pods read (components/kit/secrets.ts): a new derivation restarts them.
+  const derived: Record<string, string> = {
+    ...(ctx.oidc ? { [OIDC_SECRET_KEY]: oidcPurpose("nextcloud") } : {}),
+    ...(ctx.apps.includes("onlyoffice") ? { ONLYOFFICE_JWT_SECRET: ONLYOFFICE_JWT_PURPOSE } : {}),
+  };
   return {
     replicaCount: replicasFor(ctx.state),
+    ...(Object.keys(derived).length ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) } } : {}),
     nextcloud: {
       host,
       trustedDomains: [host],
@@ -216,19 +224,25 @@ export class Nextcloud extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "nextcloud");
-    this.host = hostOf("cloud", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
     this.url = `https://${this.host}`;
 
-    const admin = password(`${name}-admin-password`, { parent: this });
-    const redisPassword = password(`${name}-redis-password`, { parent: this });
+    // Bound: the admin password is stored in Nextcloud's database at install (a new value in the
+    // Secret would not change it); the Redis password guards the sessions Redis holds (a new one
+    // restarts Redis: everyone logged out). Both keep their own protected password.
+    const admin = boundPassword(`${name}-admin-password`, { parent: this });
+    const redisPassword = boundPassword(`${name}-redis-password`, { parent: this });
     const secretData: Record<string, pulumi.Input<string>> = {
       "nextcloud-username": "admin",
       "nextcloud-password": admin.result,
       "redis-password": redisPassword.result,
     };
+    // The bundle's OIDC client secret (derived from its key) in the same Secret.
+    if (ctx.oidcClientSecret) secretData[OIDC_SECRET_KEY] = ctx.oidcClientSecret;
     // The relay (liiibre:mail): the chart reads host, user and password from this Secret.
     if (ctx.mail && ctx.mailPassword) Object.assign(secretData, { "smtp-host": ctx.mail.host, "smtp-username": ctx.mail.user, "smtp-password": ctx.mailPassword });
-    const secret = opaqueSecret(`${name}-secret`, { name: NEXTCLOUD_SECRET, namespace: ctx.namespace, labels, stringData: secretData }, child);
+    const derived = ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: oidcPurpose("nextcloud") } : undefined;
+    const secret = opaqueSecret(`${name}-secret`, { name: NEXTCLOUD_SECRET, namespace: ctx.namespace, labels, stringData: secretData, derived }, child);
 
     const db = ctx.databases.nextcloud;
     if (!db) throw new Error(`nextcloud of ${ctx.slug}: the bundle did not create the "nextcloud" database`);
@@ -354,7 +368,8 @@ export const nextcloudModule: AppModule = {
   workloads: ["nextcloud", "nextcloud-cron", "redis"],
   databases: ["nextcloud"],
   oidc: true,
-  redirectUris: (domain) => [`https://${hostOf("cloud", domain)}/apps/user_oidc/code`],
+  oidcSecret: NEXTCLOUD_SECRET,
+  redirectUris: (domain) => [`https://${hostOf(HOST_PREFIXES.nextcloud, domain)}/apps/user_oidc/code`],
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const nc = new Nextcloud(`${ctx.slug}-nextcloud`, { ctx }, { parent });
     return { urls: { nextcloud: nc.url }, hosts: [nc.host] };

@@ -1,16 +1,23 @@
 /**
  * OnlyOffice Document Server (pinned image), editing OOXML files (docx/xlsx/pptx) from
  * Nextcloud through the `onlyoffice` Nextcloud app. Requests between Nextcloud and the
- * Document Server are signed with a JWT secret from @pulumi/random.
+ * Document Server are signed with a JWT secret derived from the bundle's key (rotatable: both
+ * ends read it from one Secret and restart when its derivation changes).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
-import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
+import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
 /** Secret (key `JWT_SECRET`) shared by the Document Server and Nextcloud's onlyoffice app. */
 export const ONLYOFFICE_JWT_SECRET = "onlyoffice-jwt";
+/** Purpose label of the JWT secret (derived from the bundle's key). */
+export const ONLYOFFICE_JWT_PURPOSE = "onlyoffice/jwt";
+/** What the pods reading the JWT secret are annotated with (the Document Server's and Nextcloud's). */
+export const ONLYOFFICE_JWT_DERIVATION = { JWT_SECRET: ONLYOFFICE_JWT_PURPOSE };
 
 export class OnlyOffice extends pulumi.ComponentResource {
   public readonly url: string;
@@ -21,10 +28,13 @@ export class OnlyOffice extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "onlyoffice");
-    this.host = hostOf("office", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.onlyoffice, ctx.domain);
     this.url = `https://${this.host}`;
-    const jwt = password(`${name}-jwt-secret`, { parent: this }, 48);
-    const secret = opaqueSecret(`${name}-jwt`, { name: ONLYOFFICE_JWT_SECRET, namespace: ctx.namespace, labels, stringData: { JWT_SECRET: jwt.result } }, child);
+    const secret = opaqueSecret(
+      `${name}-jwt`,
+      { name: ONLYOFFICE_JWT_SECRET, namespace: ctx.namespace, labels, stringData: { JWT_SECRET: derivedSecret(ctx.secretKey, ONLYOFFICE_JWT_PURPOSE) }, derived: ONLYOFFICE_JWT_DERIVATION },
+      child,
+    );
     if (ctx.state !== "decommissioned") {
       webApp(
         name,
@@ -47,6 +57,8 @@ export class OnlyOffice extends pulumi.ComponentResource {
           maxBodyBytes: 100 * 1024 ** 2,
           probePath: "/healthcheck",
           nodeSelector: APPS_NODE_SELECTOR,
+          gateways: ctx.gateways,
+          podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(ONLYOFFICE_JWT_DERIVATION) },
         },
         { ...child, dependsOn: [secret] },
       );

@@ -10,14 +10,23 @@ import type { AppName, Tenant } from "../config";
 import type { Workload } from "./sizing";
 import type { MailRelay } from "../ops/mail";
 import type { Channel } from "../versions";
+import type { RouteAttacher } from "../routes";
 import type { PostgresClusterOutputs, S3Endpoint, TenantStorageOutputs } from "../storage/contracts";
+
+/** Key of the OIDC client secret in the Secret an app reads it from. */
+export const OIDC_SECRET_KEY = "OIDC_CLIENT_SECRET";
+/** Purpose label of an app's OIDC client secret, derived from the bundle's key (components/kit/secrets.ts). */
+export const oidcPurpose = (app: string): string => `oidc/${app}`;
 
 /** An OIDC client registered in Keycloak for one app of one bundle. */
 export interface OidcClient {
   /** Issuer URL, e.g. `https://auth.liiibre.coop/realms/liiibre`. */
   issuer: string;
   clientId: string;
-  /** Secret (in the bundle's namespace) holding the client secret under `OIDC_CLIENT_SECRET`. */
+  /**
+   * Secret (in the bundle's namespace) holding the client secret under `OIDC_CLIENT_SECRET`: the
+   * app's own Secret when its module names one (`AppModule.oidcSecret`), else `<app>-oidc`.
+   */
   secretName: string;
   /** Realm role a user needs to log in (components/shared/membership.ts); apps check it too. */
   accessRole: string;
@@ -63,6 +72,11 @@ export interface AppContext {
   databases: Record<string, PostgresClusterOutputs>;
   /** The app's OIDC client, when the module asked for one (`oidc: true`). */
   oidc?: OidcClient;
+  /**
+   * Its client secret (derived from the bundle's key, purpose `oidc/<app>`), set with `oidc`: an
+   * app whose module names `oidcSecret` puts it in that Secret under `OIDC_CLIENT_SECRET`.
+   */
+  oidcClientSecret?: pulumi.Output<string>;
   /** Shared instance only: the organisations hosted as groups. */
   groups?: SharedGroup[];
   /** Provision Nextcloud accounts over SCIM from Keycloak (`sharedServices.keycloak.scim`). */
@@ -83,8 +97,18 @@ export interface AppContext {
   instances?: number;
   /** The transactional-mail relay (`liiibre:mail`), when configured; apps that send mail use it. */
   mail?: MailRelay;
+  /**
+   * The bundle's Gateways (components/routes.ts `BundleGateways`): the app's public routes attach
+   * a listener there instead of creating a Gateway each. Defaults to a Gateway per route.
+   */
+  gateways?: RouteAttacher;
   /** The relay password (secret config `liiibre:mailPassword`), set with `mail`. */
   mailPassword?: pulumi.Output<string>;
+  /**
+   * The bundle's protected secret key (components/kit/secrets.ts): the app derives its rotatable
+   * secrets from it (`derivedSecret(ctx.secretKey, "<app>/<purpose>")`) instead of generating them.
+   */
+  secretKey: pulumi.Output<string>;
 }
 
 export interface AppInstance {
@@ -105,6 +129,11 @@ export interface AppModule {
   oidc: boolean;
   /** Whether the client requires PKCE (default true; false for a client that sends no code challenge). */
   oidcPkce?: boolean;
+  /**
+   * The app's own Secret that holds its OIDC client secret (key `OIDC_CLIENT_SECRET`, from
+   * `ctx.oidc.clientSecret`). Defaults to none: the bundle creates a Secret `<app>-oidc`.
+   */
+  oidcSecret?: string;
   /** OIDC redirect URIs for the bundle's domain. */
   redirectUris?: (domain: string) => string[];
   /** Deploys the app as a child of `parent`. */

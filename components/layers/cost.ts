@@ -4,14 +4,17 @@
  * one stack is refused (exit 2) instead of producing a stack too large to preview.
  *
  * The model is additive: a dedicated organisation costs a base (its Tenant, namespace, quota,
- * limits, 13 NetworkPolicies, TenantStorage with its k8up bucket and user, the members-only
- * login — 1 flow, 4 subflows, 6 executions, 2 configs, a role —, the organisation and its group)
- * plus a fixed cost per app (its Helm release or Deployment, Secrets, generated passwords, OIDC
- * client with its 3 mappers, PostgreSQL cluster with its backup user, buckets and their Helsinki
- * twins). The figures were counted app by app on the prod plan of 2026-12-01 (matrix 30 since
- * the matrix-stack 26.8.1 values), in the `per-app` data layout every prod organisation has;
- * the `lean` layout (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one
- * per organisation (DATA_LAYOUT_COST below): the five default apps = 161 per-app, 142 lean.
+ * limits, 4 NetworkPolicies, its derivation key, its two Gateways, TenantStorage with its k8up
+ * bucket and user, the members-only login — 1 flow, 4 subflows, 6 executions, 2 configs, a
+ * role —, the organisation and its group) plus a fixed cost per app (its Helm release or
+ * Deployment, Secrets, bound passwords, OIDC client with its default scopes, HTTPRoute,
+ * PostgreSQL cluster with its backup user, buckets and their Helsinki twins). The figures were
+ * counted app by app on the prod plan of 2026-12-01 (matrix 30 since the matrix-stack 26.8.1
+ * values): e.g. nextcloud+collabora = 86, the five default apps = 149, with a dedicated Jitsi =
+ * 166; after the lean-tenant changes (docs/scaling.md) the five default apps = 137.
+ * Those figures are the `per-app` data layout every prod organisation has; the `lean` layout
+ * (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one per organisation
+ * (DATA_LAYOUT_COST below).
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
@@ -21,18 +24,27 @@ import type { DataLayout } from "../config/schema";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
-// Counted on the prod plan of 2026-12-01 after the ops, twin and edge merges.
-export const TENANT_BASE_COST = 58;
+// Counted on the prod plan of 2026-12-01 after the ops, twin and edge merges (58), less the 9
+// NetworkPolicies merged into allow-bundle, allow-cnpg and allow-k8up (13 → 4), plus the
+// bundle's derivation key (+1) and its two Gateways (+2, an upper bound: a bundle without a
+// route issuing its own certificate, or without a chart-certified host, has one or none).
+export const TENANT_BASE_COST = 52;
 /** Resources each app adds to a dedicated organisation. Apps not deployable yet cost nothing (config refuses them). */
+// Lean tenants (docs/scaling.md), from the counts before: the app's Gateway joins the bundle's
+// (−1 for onlyoffice, collabora, matrix, hedgedoc, jitsi-dedicated); its OIDC client's mappers
+// become one ClientDefaultScopes (nextcloud 3 → 1, matrix and hedgedoc 2 → 1, jitsi 2 → 1); its
+// OIDC secret is derived and kept in the app's own Secret (−1 password, −1 Secret; the dedicated
+// Jitsi keeps its Secret); rotatable passwords are derived (onlyoffice jwt, collabora admin,
+// matrix registration and form secret: −1 each).
 export const APP_COST: Record<AppName, number> = {
-  nextcloud: 29,
-  // The edge (docs/ingress.md): a program-declared Ingress became a Gateway + HTTPRoute (+1 each;
-  // OnlyOffice's route also has its body-limit Middleware, +2).
-  onlyoffice: 8,
-  collabora: 7,
-  matrix: 31,
-  hedgedoc: 28,
-  "jitsi-dedicated": 18,
+  nextcloud: 25,
+  // The edge (docs/ingress.md): a program-declared Ingress became an HTTPRoute on the bundle's
+  // Gateway (OnlyOffice's route also has its body-limit Middleware).
+  onlyoffice: 6,
+  collabora: 5,
+  matrix: 25,
+  hedgedoc: 24,
+  "jitsi-dedicated": 15,
   etherpad: 0,
   discourse: 0,
   mobilizon: 0,
@@ -51,8 +63,11 @@ export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, m
  *   (its backups use the Helsinki user the organisation has anyway, the k8up one).
  */
 export const DATA_LAYOUT_COST = { perAppCluster: 10, leanCluster: 5, leanDatabase: 2 } as const;
-/** An own realm replaces the Organization with a Realm and adds DefaultGroups. */
-export const DEDICATED_REALM_COST = 1;
+/**
+ * An own realm replaces the Organization with a Realm and adds DefaultGroups (+1) and its own
+ * membership scopes (MembershipScopes: the component, 2 client scopes, 3 mappers: +6).
+ */
+export const DEDICATED_REALM_COST = 7;
 /** An organisation of the shared instance: its Keycloak Organization, group and group roles. */
 export const SHARED_MEMBER_COST = 3;
 /**
@@ -63,8 +78,11 @@ export const SHARED_MEMBER_COST = 3;
  */
 // 608: counted on the prod plan of 2026-12-01 (platform stack 710 resources less its 34 shared
 // organisations' 102) after the edge (Traefik, Gateway API CRDs, Teapot, the platform's
-// Gateways/HTTPRoutes/Middlewares), ops (alerts, kured, budgets) and twin (default class) merges.
-export const PLATFORM_BASE_COST = 608;
+// Gateways/HTTPRoutes/Middlewares), ops (alerts, kured, budgets) and twin (default class) merges;
+// 589 after the lean-tenant changes (platform stack 691 less 102): the shared instance's bundle
+// lost 9 NetworkPolicies, 2 Gateways, its per-client mappers and rotatable passwords, the estate
+// realm gained its MembershipScopes (6).
+export const PLATFORM_BASE_COST = 589;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 

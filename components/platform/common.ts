@@ -1,25 +1,24 @@
 /**
- * Shared bits of the platform add-ons: namespaces, Helm release helper, node placement.
+ * Shared bits of the platform add-ons: namespace names, node placement, and the kit's namespace
+ * and Helm release (components/kit) with the platform's conventions.
  */
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS, PLATFORM } from "../conventions";
-import { chartArgs, type ChartPin } from "../versions";
+import { LABELS, NAMESPACES, PLATFORM } from "../conventions";
+import type { ChartPin } from "../versions";
+import { helmRelease, namespace } from "../kit";
 
-/** Namespaces of the platform layer. */
+/** Namespaces of the platform layer (names: conventions.ts NAMESPACES). */
 export const PLATFORM_NAMESPACES = {
   /** The edge controller (Traefik) and its error pages. */
   ingress: PLATFORM.ingressNamespace,
-  certManager: "cert-manager",
-  monitoring: "monitoring",
+  certManager: NAMESPACES.certManager,
+  monitoring: NAMESPACES.monitoring,
   /** Cluster-wide helpers without their own namespace (local volume provisioner). */
-  platform: "platform",
+  platform: NAMESPACES.platform,
   /** hcloud CCM and CSI live with the other cluster components. */
-  system: "kube-system",
+  system: NAMESPACES.system,
 } as const;
-
-/** The IngressClass every chart-rendered Ingress uses (one home: conventions.ts). */
-export const INGRESS_CLASS = PLATFORM.ingressClass;
 
 /** Toleration for a pool taint `<label>=true:NoSchedule` (the convention of Pulumi.prod.yaml). */
 export const tolerate = (labelKey: string) => ({ key: labelKey, operator: "Equal", value: "true", effect: "NoSchedule" });
@@ -32,11 +31,7 @@ export function platformNamespace(
   provider: k8s.Provider,
   opts: pulumi.CustomResourceOptions = {},
 ): k8s.core.v1.Namespace {
-  return new k8s.core.v1.Namespace(
-    name,
-    { metadata: { name, labels: { [LABELS.layer]: "platform" } } },
-    { parent, provider, ...opts },
-  );
+  return namespace(name, { name, labels: { [LABELS.layer]: "platform" } }, { parent, provider, ...opts });
 }
 
 export interface ReleaseSpec {
@@ -45,20 +40,7 @@ export interface ReleaseSpec {
   values: pulumi.Input<Record<string, unknown>>;
 }
 
-/** A Helm release with the pinned chart, version and repository (values visible to tests and policies). */
+/** A platform add-on's Helm release (the kit's defaults), its release name the resource name. */
 export function release(name: string, spec: ReleaseSpec, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-  return new k8s.helm.v3.Release(
-    name,
-    {
-      name,
-      ...chartArgs(spec.pin),
-      namespace: spec.namespace,
-      values: spec.values,
-      // Fail the apply if the release does not become ready, and roll back.
-      atomic: true,
-      timeout: 600,
-      maxHistory: 5,
-    },
-    opts,
-  );
+  return helmRelease(name, spec.pin, { releaseName: name, namespace: spec.namespace, values: spec.values }, opts);
 }

@@ -13,6 +13,7 @@ import type { Estate } from "../config";
 import { NODE_LABELS } from "../hetzner/nodes";
 import { CHARTS } from "../versions";
 import { PLATFORM_NAMESPACES, release, TOLERATE_ALL } from "./common";
+import { opaqueSecret } from "../kit";
 
 /** k0s keeps the kubelet's state here, not in /var/lib/kubelet. */
 export const K0S_KUBELET_DIR = "/var/lib/k0s/kubelet";
@@ -66,13 +67,9 @@ export class HcloudIntegration extends pulumi.ComponentResource {
   constructor(name: string, args: HcloudIntegrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:platform:HcloudIntegration", name, {}, opts);
     const { provider, estate } = args;
-    const secret = new k8s.core.v1.Secret(
+    const secret = opaqueSecret(
       `${name}-token`,
-      {
-        metadata: { name: HCLOUD_SECRET, namespace: PLATFORM_NAMESPACES.system },
-        type: "Opaque",
-        stringData: { token: pulumi.secret(args.token), network: pulumi.output(args.networkId).apply(String) },
-      },
+      { name: HCLOUD_SECRET, namespace: PLATFORM_NAMESPACES.system, stringData: { token: args.token, network: pulumi.output(args.networkId).apply(String) } },
       { parent: this, provider },
     );
     this.ccm = release("hcloud-ccm", { pin: CHARTS.hcloudCcm, namespace: PLATFORM_NAMESPACES.system, values: hcloudCcmValues(estate) }, { parent: this, provider, dependsOn: [secret] });

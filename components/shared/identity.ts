@@ -9,9 +9,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as keycloak from "@pulumi/keycloak";
-import * as random from "@pulumi/random";
-import { opaqueSecret } from "../apps/common";
-import { ACCESS_CLAIM, NEXTCLOUD_GROUPS_ATTRIBUTE, NEXTCLOUD_GROUPS_CLAIM } from "./membership";
+import { opaqueSecret, password } from "../kit";
+import { OIDC_SECRET_KEY } from "../apps/types";
+import { clientDefaultScopes } from "./membership";
 
 /** What Keycloak hands to the bundles. */
 export interface IdentityContext {
@@ -33,6 +33,11 @@ export interface IdentityContext {
    * may use (the shared Jitsi); SharedServices fills it. Default none.
    */
   estateServiceRoleIds?: pulumi.Input<string>[];
+  /**
+   * The estate realm's membership client scopes (components/shared/membership.ts), which the
+   * bundles' clients list. Absent in a tenant-shard stack (the platform stack holds them, by name).
+   */
+  clientScopes?: pulumi.Resource[];
 }
 
 /** The identity as the platform stack holds it: with the estate realm resource. */
@@ -48,25 +53,39 @@ export interface OidcClientArgs {
   redirectUris: string[];
   /** Origin of the app (web origins). */
   rootUrl: string;
-  /** The Secret receiving the client secret (key `OIDC_CLIENT_SECRET`). */
-  secret: { name: string; namespace: string; labels: Record<string, string> };
+  /**
+   * The Secret receiving the client secret (key `OIDC_CLIENT_SECRET`). Defaults to none: the
+   * caller puts `clientSecret` in a Secret of its own.
+   */
+  secret?: { name: string; namespace: string; labels: Record<string, string> };
+  /**
+   * The client secret. Defaults to a RandomPassword `<name>-secret` (48 characters); a bundle
+   * passes one derived from its key (purpose `oidc/<app>`, rotatable: Keycloak and the app's
+   * Secret change together).
+   */
+  clientSecret?: pulumi.Output<string>;
+  /** Purpose label of a derived `clientSecret` (annotated on the Secret, components/kit/secrets.ts). Defaults to none. */
+  derivedPurpose?: string;
   keycloakProvider: keycloak.Provider;
   k8sProvider: k8s.Provider;
   /** Require PKCE (S256). Default true; false for clients that send no code challenge (the Jitsi adapter). */
   pkce?: boolean;
   /** The bundle's members-only flow (components/shared/membership.ts): bound as the client's browser flow. */
   membersOnly: { flowId: pulumi.Input<string> };
-  /** Also map the `nextcloud_groups` claim (the organisation groups' attribute). Default false. */
+  /** Also list the `nextcloud_groups` scope (the organisation groups' attribute). Default false. */
   nextcloudGroups?: boolean;
+  /** The realm's membership scopes (`MembershipScopes.ready`) the client waits for. Defaults to none (they exist: another stack holds them). */
+  clientScopes?: pulumi.Input<pulumi.Resource>[];
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
- * A confidential OIDC client with a random secret, a `groups` claim (group names, not
- * paths) and the Secret the app reads the client secret from.
+ * A confidential OIDC client with a random (or given) secret, the realm's membership scopes as its
+ * default scopes (`groups` claim with group names, not paths; `liiibre_access`; `nextcloud_groups`
+ * for Nextcloud) and, when asked, the Secret the app reads the client secret from.
  */
-export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resource): { client: keycloak.openid.Client; secret: k8s.core.v1.Secret } {
-  const secretValue = new random.RandomPassword(`${name}-secret`, { length: 48, special: false }, { parent });
+export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resource): { client: keycloak.openid.Client; secret?: k8s.core.v1.Secret } {
+  const secretValue = { result: a.clientSecret ?? password(`${name}-secret`, { parent }, 48).result };
   const client = new keycloak.openid.Client(
     name,
     {
@@ -88,40 +107,25 @@ export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resou
     },
     { parent, provider: a.keycloakProvider, dependsOn: a.dependsOn },
   );
-  new keycloak.openid.GroupMembershipProtocolMapper(
-    `${name}-groups`,
-    { realmId: a.realm, clientId: client.id, name: "groups", claimName: "groups", fullPath: false, addToIdToken: true, addToAccessToken: true, addToUserinfo: true },
-    { parent, provider: a.keycloakProvider },
+  // Claims from the realm's membership scopes (components/shared/membership.ts), not per-client mappers.
+  new keycloak.openid.ClientDefaultScopes(
+    `${name}-scopes`,
+    { realmId: a.realm, clientId: client.id, defaultScopes: clientDefaultScopes(a.nextcloudGroups ?? false) },
+    { parent, provider: a.keycloakProvider, dependsOn: [client, ...(a.clientScopes ?? [])] },
   );
-  // The user's realm roles (the apps check their bundle's access role in it: defence in depth).
-  new keycloak.openid.UserRealmRoleProtocolMapper(
-    `${name}-access`,
-    { realmId: a.realm, clientId: client.id, name: ACCESS_CLAIM, claimName: ACCESS_CLAIM, multivalued: true, addToIdToken: true, addToAccessToken: true, addToUserinfo: true },
-    { parent, provider: a.keycloakProvider },
-  );
-  if (a.nextcloudGroups) {
-    new keycloak.openid.UserAttributeProtocolMapper(
-      `${name}-nextcloud-groups`,
-      {
-        realmId: a.realm,
-        clientId: client.id,
-        name: NEXTCLOUD_GROUPS_CLAIM,
-        claimName: NEXTCLOUD_GROUPS_CLAIM,
-        userAttribute: NEXTCLOUD_GROUPS_ATTRIBUTE,
-        multivalued: true,
-        aggregateAttributes: true,
-        addToIdToken: true,
-        addToAccessToken: true,
-        addToUserinfo: true,
-      },
-      { parent, provider: a.keycloakProvider },
-    );
-  }
-  const secret = opaqueSecret(
-    `${name}-k8s-secret`,
-    { name: a.secret.name, namespace: a.secret.namespace, labels: a.secret.labels, stringData: { OIDC_CLIENT_SECRET: secretValue.result } },
-    { parent, provider: a.k8sProvider, dependsOn: a.dependsOn },
-  );
+  const secret = a.secret
+    ? opaqueSecret(
+        `${name}-k8s-secret`,
+        {
+          name: a.secret.name,
+          namespace: a.secret.namespace,
+          labels: a.secret.labels,
+          stringData: { [OIDC_SECRET_KEY]: secretValue.result },
+          ...(a.derivedPurpose ? { derived: { [OIDC_SECRET_KEY]: a.derivedPurpose } } : {}),
+        },
+        { parent, provider: a.k8sProvider, dependsOn: a.dependsOn },
+      )
+    : undefined;
   return { client, secret };
 }
 

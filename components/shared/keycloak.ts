@@ -7,15 +7,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as keycloak from "@pulumi/keycloak";
 import { stringify as toYaml } from "yaml";
-import type { Estate } from "../config";
+import { coopHosts, type Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
 import { CHARTS } from "../versions";
-import { APPS_NODE_SELECTOR, helmRelease, ingressAnnotations, opaqueSecret, password, tlsSecretName } from "../apps/common";
+import { APPS_NODE_SELECTOR, ingressAnnotations, tlsSecretName } from "../apps/common";
+import { helmRelease, namespace as kitNamespace, opaqueSecret, password } from "../kit";
 import { databaseStorageGB, resourcesFor } from "../apps/sizing";
 import type { StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { VolumeBackup } from "../storage/volumeBackup";
 import type { PlatformIdentity } from "./identity";
+import { MembershipScopes } from "./membership";
 import { keycloakSmtpServer, mailPassword, mailRelay } from "../ops/mail";
 import { SHARED_REPLICAS } from "../ops/availability";
 import { adminOnlyMiddleware } from "../platform/access";
@@ -36,7 +38,7 @@ export interface KeycloakArgs {
 /** Where the estate's Keycloak answers (one home: the component and the platform contract read it). */
 export function keycloakEndpoints(estate: Estate): { host: string; url: string; internalUrl: string; estateRealm: string } {
   const cfg = estate.sharedServices;
-  const host = cfg.keycloak.host ?? `auth.${cfg.baseDomain}`;
+  const host = coopHosts(cfg).keycloak;
   return { host, url: `https://${host}`, internalUrl: `http://keycloak-http.${PLATFORM.keycloakNamespace}.svc`, estateRealm: cfg.keycloak.realm };
 }
 
@@ -67,11 +69,7 @@ export class Keycloak extends pulumi.ComponentResource {
     const ns = PLATFORM.keycloakNamespace;
     const labels = { [LABELS.layer]: "shared", "app.kubernetes.io/name": "keycloak", "app.kubernetes.io/part-of": "liiibre" };
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: ns, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "true" } } },
-      { parent: this, provider, protect: true, retainOnDelete: true },
-    );
+    const namespace = kitNamespace(`${name}-namespace`, { name: ns, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "true" } }, { parent: this, provider, protect: true, retainOnDelete: true });
     const db = new PostgresCluster(
       `${name}-pg`,
       { namespace: ns, database: "keycloak", owner: "keycloak", instances: 2, storageGB: databaseStorageGB("keycloak", args.users), backupPath: "shared/keycloak", resources: resourcesFor("keycloak-postgres", args.users), context: args.storage },
@@ -170,7 +168,9 @@ export class Keycloak extends pulumi.ComponentResource {
       // Every account of the estate lives in it.
       { parent: this, provider: kc, protect: true, retainOnDelete: true },
     );
-    this.identity = { provider: kc, url, internalUrl: endpoints.internalUrl, estateRealm: cfg.keycloak.realm, estateRealmResource: realm };
+    // The membership claims every client of the estate realm lists (components/shared/membership.ts).
+    const scopes = new MembershipScopes(`${name}-membership-scopes`, { realm: cfg.keycloak.realm, provider: kc, dependsOn: [realm] }, { parent: this });
+    this.identity = { provider: kc, url, internalUrl: endpoints.internalUrl, estateRealm: cfg.keycloak.realm, estateRealmResource: realm, clientScopes: scopes.ready };
     this.registerOutputs({ url, realm: cfg.keycloak.realm });
   }
 }

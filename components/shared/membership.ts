@@ -165,3 +165,78 @@ export function organisationGroup(name: string, a: OrganisationGroupArgs, parent
 
 /** The Nextcloud whitelist regex (user_oidc `--group-whitelist-regex`) for a set of group ids. */
 export const groupWhitelistRegex = (groups: string[]): string => `/^(${[...groups].sort().map((g) => g.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$/`;
+
+/** Client scope carrying membership to the apps: `groups` (names) and `liiibre_access` (realm roles). */
+export const MEMBERSHIP_SCOPE = "liiibre-membership";
+/** Client scope carrying the `nextcloud_groups` claim (the Nextcloud clients only). */
+export const NEXTCLOUD_GROUPS_SCOPE = "liiibre-nextcloud-groups";
+/**
+ * Keycloak's own default client scopes of an OpenID Connect client (Keycloak 26: `acr`, `basic`,
+ * `email`, `profile`, `roles`, `web-origins`), kept beside ours: a client's default scopes are
+ * set as a whole (`ClientDefaultScopes` is authoritative).
+ */
+export const KEYCLOAK_DEFAULT_SCOPES = ["acr", "basic", "email", "profile", "roles", "web-origins"] as const;
+
+/** The default scopes of a bundle's client. */
+export const clientDefaultScopes = (nextcloudGroups: boolean): string[] => [...KEYCLOAK_DEFAULT_SCOPES, MEMBERSHIP_SCOPE, ...(nextcloudGroups ? [NEXTCLOUD_GROUPS_SCOPE] : [])];
+
+export interface MembershipScopesArgs {
+  /** Realm name (= id for @pulumi/keycloak). */
+  realm: pulumi.Input<string>;
+  provider: keycloak.Provider;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * The realm's two client scopes and their mappers, once per realm (the estate realm, or a tenant's
+ * own): what each client of each bundle had as its own protocol mappers. A default client scope's
+ * mappers apply to every token of the clients listing it (`ClientDefaultScopes`), like the
+ * client's own mappers; the realm-role mapper still sees only the roles in the client's scope
+ * (every realm role: the clients keep `fullScopeAllowed`). Membership is still enforced by each
+ * bundle's own flow and role (`MembersOnly`): the claims are the apps' second check.
+ */
+export class MembershipScopes extends pulumi.ComponentResource {
+  /** What a client listing the scopes waits for. */
+  public readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: MembershipScopesArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:shared:MembershipScopes", name, {}, opts);
+    const o = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+    const scope = (id: string, scopeName: string, description: string) =>
+      new keycloak.openid.ClientScope(`${name}-${id}`, { realmId: args.realm, name: scopeName, description, includeInTokenScope: false }, o);
+    const membership = scope("membership", MEMBERSHIP_SCOPE, "Organisation groups and access roles (liiibre)");
+    const nextcloud = scope("nextcloud-groups", NEXTCLOUD_GROUPS_SCOPE, "Nextcloud groups set by the estate (liiibre)");
+    const inScope = (s: keycloak.openid.ClientScope) => ({ ...o, dependsOn: [s] });
+    const mappers = [
+      new keycloak.openid.GroupMembershipProtocolMapper(
+        `${name}-groups`,
+        { realmId: args.realm, clientScopeId: membership.id, name: "groups", claimName: "groups", fullPath: false, addToIdToken: true, addToAccessToken: true, addToUserinfo: true },
+        inScope(membership),
+      ),
+      // The user's realm roles (the apps check their bundle's access role in it: defence in depth).
+      new keycloak.openid.UserRealmRoleProtocolMapper(
+        `${name}-access`,
+        { realmId: args.realm, clientScopeId: membership.id, name: ACCESS_CLAIM, claimName: ACCESS_CLAIM, multivalued: true, addToIdToken: true, addToAccessToken: true, addToUserinfo: true },
+        inScope(membership),
+      ),
+      new keycloak.openid.UserAttributeProtocolMapper(
+        `${name}-nextcloud-groups-mapper`,
+        {
+          realmId: args.realm,
+          clientScopeId: nextcloud.id,
+          name: NEXTCLOUD_GROUPS_CLAIM,
+          claimName: NEXTCLOUD_GROUPS_CLAIM,
+          userAttribute: NEXTCLOUD_GROUPS_ATTRIBUTE,
+          multivalued: true,
+          aggregateAttributes: true,
+          addToIdToken: true,
+          addToAccessToken: true,
+          addToUserinfo: true,
+        },
+        inScope(nextcloud),
+      ),
+    ];
+    this.ready = [membership, nextcloud, ...mappers];
+    this.registerOutputs({ scopes: [MEMBERSHIP_SCOPE, NEXTCLOUD_GROUPS_SCOPE] });
+  }
+}

@@ -70,7 +70,7 @@ export class SharedInstance extends pulumi.ComponentResource {
       ha: true,
       storage: args.storage,
       identity,
-      realm: { name: identity.estateRealm, resource: identity.estateRealmResource },
+      realm: { name: identity.estateRealm, resource: identity.estateRealmResource, clientScopes: identity.clientScopes },
     });
     // Each organisation's group `org-<slug>`: its members, its Nextcloud groups (its own, plus the
     // open-sharing group when it allows cross-organisation sharing) and, while it is active, the

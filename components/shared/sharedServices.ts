@@ -4,8 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { Estate } from "../config";
+import { coopHosts, type Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
+import { namespace } from "../kit";
 import { JitsiMeet, adapterRedirectUris } from "../apps/jitsi";
 import type { StorageContext } from "../storage/contracts";
 import type { DnsRecord } from "../tenant/dns";
@@ -48,12 +49,8 @@ export class SharedServices extends pulumi.ComponentResource {
     this.serviceRoleIds = { jitsi: jitsiMembers.role.id };
     this.identity = { ...kc, estateServiceRoleIds: ESTATE_SERVICES.map((s) => this.serviceRoleIds[s]) };
 
-    const jitsiNs = new k8s.core.v1.Namespace(
-      "jitsi-namespace",
-      { metadata: { name: PLATFORM.jitsiNamespace, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "false" } } },
-      { parent: this, provider: storage.k8s },
-    );
-    const jitsiHost = cfg.jitsi.host ?? `meet.${cfg.baseDomain}`;
+    const jitsiNs = namespace("jitsi-namespace", { name: PLATFORM.jitsiNamespace, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "false" } }, { parent: this, provider: storage.k8s });
+    const jitsiHost = coopHosts(cfg).jitsi;
     const jitsiLabels = { [LABELS.layer]: "shared", "app.kubernetes.io/part-of": "liiibre" };
     // The Keycloak adapter's client in the estate realm: members of the estate's organisations may open a room.
     const jitsiClient = { clientId: "jitsi", secretName: "jitsi-oidc" };
@@ -70,6 +67,7 @@ export class SharedServices extends pulumi.ComponentResource {
         pkce: false,
         membersOnly: jitsiMembers,
         dependsOn: [jitsiNs, this.identity.estateRealmResource],
+        clientScopes: this.identity.clientScopes,
       },
       this,
     );
@@ -91,7 +89,7 @@ export class SharedServices extends pulumi.ComponentResource {
         // Every organisation meets here: web front and login adapter twice, spread, with budgets.
         frontReplicas: SHARED_REPLICAS,
         provider: storage.k8s,
-        dependsOn: [jitsiNs, jitsiClientSecret],
+        dependsOn: [jitsiNs, ...(jitsiClientSecret ? [jitsiClientSecret] : [])],
       },
       { parent: this },
     );

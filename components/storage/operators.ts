@@ -7,7 +7,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "../conventions";
-import { CHARTS, K8UP_CRDS_URL, chartArgs, type ChartPin } from "../versions";
+import { CHARTS, K8UP_CRDS_URL, type ChartPin } from "../versions";
+import { helmRelease, namespace as kitNamespace } from "../kit";
 import { CNPG_NAMESPACE, K8UP_NAMESPACE, MINIO_OPERATOR_NAMESPACE } from "./settings";
 
 export interface StorageOperatorsArgs {
@@ -23,14 +24,9 @@ export class StorageOperators extends pulumi.ComponentResource {
   constructor(name: string, args: StorageOperatorsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:storage:StorageOperators", name, {}, opts);
     const o = { parent: this, provider: args.provider };
-    const namespace = (ns: string) =>
-      new k8s.core.v1.Namespace(`${name}-${ns}`, { metadata: { name: ns, labels: { [LABELS.layer]: "platform" } } }, o);
+    const namespace = (ns: string) => kitNamespace(`${name}-${ns}`, { name: ns, labels: { [LABELS.layer]: "platform" } }, o);
     const release = (id: string, pin: ChartPin, ns: k8s.core.v1.Namespace, values: Record<string, unknown>, dependsOn: pulumi.Resource[] = []) =>
-      new k8s.helm.v3.Release(
-        `${name}-${id}`,
-        { name: id, ...chartArgs(pin), namespace: ns.metadata.name, values, atomic: true, maxHistory: 5 },
-        { ...o, dependsOn },
-      );
+      helmRelease(`${name}-${id}`, pin, { releaseName: id, namespace: ns.metadata.name, values }, { ...o, dependsOn });
 
     this.minioOperator = release("minio-operator", CHARTS.minioOperator, namespace(MINIO_OPERATOR_NAMESPACE), { operator: { replicaCount: 2 } });
 

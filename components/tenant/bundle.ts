@@ -12,7 +12,7 @@ import { APPS, type AppName, type DataLayout, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
 import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
-import { DEPLOY_ORDER, MODULES, type AppContext, type OidcClient, type SharedGroup } from "../apps";
+import { DEPLOY_ORDER, MODULES, oidcPurpose, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
 import { databaseStorageGB, organisationPostgresResources, resourcesFor } from "../apps/sizing";
 import type { PostgresClusterOutputs, StorageContext } from "../storage/contracts";
@@ -27,6 +27,11 @@ import { adminsGroup } from "../ops/org-admins";
 import { poolRuleGroup } from "../ops/alert-rules";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
+import { BundleGateways } from "../routes";
+
+/** Kubernetes name of a bundle's Gateway (`<name>-chart-tls` for the hosts a chart's Ingress certifies). */
+export const BUNDLE_GATEWAY = "bundle";
+import { derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
 
 export interface BundleArgs {
   slug: string;
@@ -54,8 +59,11 @@ export interface BundleArgs {
   dataLayout?: DataLayout;
   storage: StorageContext;
   identity: IdentityContext;
-  /** Realm of the bundle's OIDC clients (the estate realm or the tenant's own). */
-  realm: { name: string; resource: pulumi.Resource };
+  /**
+   * Realm of the bundle's OIDC clients (the estate realm or the tenant's own), and its membership
+   * client scopes the clients list (absent when another stack holds them).
+   */
+  realm: { name: string; resource: pulumi.Resource; clientScopes?: pulumi.Resource[] };
 }
 
 export interface Bundle {
@@ -127,15 +135,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     [ANNOTATIONS.plan]: a.plan,
   };
   if (a.exemption) annotations[ANNOTATIONS.quotaExemption] = a.exemption;
-  const namespace = new k8s.core.v1.Namespace(
+  const namespace = kitNamespace(
     `${slug}-namespace`,
-    {
-      metadata: {
-        name: ns,
-        labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", ...podSecurityLabels(a.apps) },
-        annotations,
-      },
-    },
+    { name: ns, labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", ...podSecurityLabels(a.apps) }, annotations },
     // Deleting the namespace would delete its PVCs and databases: never from a config change.
     { parent: owner, provider, protect: true, retainOnDelete: true },
   );
@@ -174,6 +176,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
   const databases = deployDatabases(owner, { ...a, layout, namespace: ns, names: modules.flatMap((m) => m.databases), backupSecretName: storage.backupSecretName, backupCredentials: storage.backupCredentials, dependsOn: [namespace] });
 
+  // The bundle's one protected key: its rotatable secrets (OIDC client secrets, the office JWT,
+  // admin consoles…) derive from it (components/kit/secrets.ts); bound ones keep their own resource.
+  const key = secretKey(`${slug}-derivation-key`, { parent: owner });
   const relay = a.env.mail;
   const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
   const issuer = issuerOf(a.identity.url, a.realm.name);
@@ -188,11 +193,17 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     : [orgGroupName(slug), adminsGroup(slug)];
   const urls: Record<string, string> = {};
   const hosts: string[] = [];
+  // One Gateway for the bundle's own routes (a listener per host), created once the apps have
+  // attached theirs (components/routes.ts).
+  const gateways = new BundleGateways(BUNDLE_GATEWAY, ns, labels);
   for (const m of modules) {
     let oidc: OidcClient | undefined;
+    let oidcClientSecret: pulumi.Output<string> | undefined;
     if (m.oidc) {
       const clientId = `${slug}-${m.app}`;
-      const secretName = `${m.app}-oidc`;
+      const secretName = m.oidcSecret ?? `${m.app}-oidc`;
+      const purpose = oidcPurpose(m.app);
+      const clientSecret = derivedSecret(key.result, purpose);
       oidcClient(
         `${slug}-${m.app}-oidc`,
         {
@@ -200,16 +211,20 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           clientId,
           redirectUris: m.redirectUris?.(a.domain) ?? [],
           rootUrl: `https://${hostOf(APPS[m.app].hosts[0], a.domain)}`,
-          secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) },
+          clientSecret,
+          // The app's own Secret holds it when its module names one; else `<app>-oidc`.
+          ...(m.oidcSecret ? {} : { secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) }, derivedPurpose: purpose }),
           keycloakProvider: a.identity.provider,
           k8sProvider: provider,
           pkce: m.oidcPkce,
           membersOnly: members,
           nextcloudGroups: m.app === "nextcloud",
+          clientScopes: a.realm.clientScopes,
           dependsOn: [namespace, a.realm.resource],
         },
         owner,
       );
+      oidcClientSecret = clientSecret;
       oidc = { issuer, clientId, secretName, accessRole: members.roleName, accessClaim: ACCESS_CLAIM, groupWhitelist };
     }
     const ctx: AppContext = {
@@ -224,6 +239,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       s3: a.storage.primary,
       databases,
       oidc,
+      oidcClientSecret,
       groups: a.groups,
       scim: env.scim,
       jitsi: {
@@ -234,10 +250,13 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       ...mail,
       channel: a.channel ?? "stable",
       instances: a.ha ? 2 : 1,
+      secretKey: key.result,
+      gateways,
     };
     const inst = m.deploy(ctx, owner);
     Object.assign(urls, inst.urls);
     hosts.push(...inst.hosts);
   }
+  gateways.register(`${slug}-gateway`, inNs);
   return { namespace, members, urls, hosts };
 }

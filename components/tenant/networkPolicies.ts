@@ -39,82 +39,57 @@ export interface NetworkPolicyArgs {
 /** Namespaces (other than its own) a bundle may open connections to. */
 export const EGRESS_NAMESPACES = [PLATFORM.ingressNamespace, PLATFORM.minioNamespace, PLATFORM.keycloakNamespace] as const;
 
+/** Selector of a bundle's CloudNativePG instance pods (the operator labels them). */
+const CNPG_PODS = { matchExpressions: [{ key: "cnpg.io/cluster", operator: "Exists" }] };
+
+/**
+ * Names of the merged policies. Each object groups every path of one pod selector: what was
+ * one policy per path (13 objects) says the same in 4 (5 with a dedicated Jitsi), since a pod's
+ * allowed connections are the union of the rules of every policy selecting it, whichever object
+ * holds them (test/tenant-netpol-merge.test.ts evaluates both sets with the twin's evaluator).
+ */
+export const NETPOL = {
+  /** Isolates every pod in both directions; kept alone so the isolation is one plain object (policy tenant-isolation). */
+  defaultDeny: "default-deny",
+  /** What every pod of the bundle may do (same namespace, edge, nodes, monitoring, DNS, MinIO, Keycloak, internet). */
+  bundle: "allow-bundle",
+  /** CloudNativePG instances: the operator's status polls in, the Kubernetes API out. */
+  cnpg: "allow-cnpg",
+  /** k8up's backup pods: the Kubernetes API. */
+  k8up: "allow-k8up-to-kubernetes-api",
+  /** A dedicated Jitsi's videobridge: UDP 10000 from anywhere. */
+  jitsi: "allow-jitsi-media",
+} as const;
+
 export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
   const exceptV4 = [...new Set([a.podCIDR, a.serviceCIDR, ...NON_PUBLIC_V4])].filter((c) => c !== "0.0.0.0/0");
+  const toApi = { to: [{ ipBlock: { cidr: a.nodeCIDR } }], ports: [tcp(KUBERNETES_API_PORT)] };
   const policies: Policy[] = [
-    { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+    { name: NETPOL.defaultDeny, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
     {
-      name: "allow-same-namespace",
-      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] },
-    },
-    {
-      name: "allow-from-ingress-controller",
-      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(PLATFORM.ingressNamespace)] }] },
-    },
-    {
-      name: "allow-from-nodes",
-      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: a.nodeCIDR } }] }] },
-    },
-    {
-      // CloudNativePG's operator polls each instance's status endpoint.
-      name: "allow-from-cnpg-operator",
-      spec: {
-        podSelector: { matchExpressions: [{ key: "cnpg.io/cluster", operator: "Exists" }] },
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [inNamespace(CNPG_NAMESPACE)], ports: [tcp(8000), tcp(5432)] }],
-      },
-    },
-    {
-      name: "allow-from-monitoring",
-      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(MONITORING_NAMESPACE)] }] },
-    },
-    {
-      name: "allow-dns",
+      name: NETPOL.bundle,
       spec: {
         podSelector: {},
-        policyTypes: ["Egress"],
-        egress: [{ to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [udp(53), tcp(53)] }],
-      },
-    },
-    {
-      // Public app URLs (office ↔ Nextcloud callbacks, OIDC discovery) hairpin through the edge.
-      name: "allow-to-ingress-controller",
-      spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.ingressNamespace)], ports: [tcp(80), tcp(443)] }] },
-    },
-    {
-      name: "allow-to-object-store",
-      spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.minioNamespace)], ports: [tcp(9000), tcp(443)] }] },
-    },
-    {
-      name: "allow-to-keycloak",
-      spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(PLATFORM.keycloakNamespace)], ports: [tcp(8080), tcp(443)] }] },
-    },
-    {
-      // The CloudNativePG instance manager and k8up's backup pods talk to the Kubernetes API.
-      // kube-router filters after the Service's DNAT: the packet goes to a controller's address
-      // (in the nodes' network) on 6443, not to the kubernetes Service on 443.
-      name: "allow-cnpg-to-kubernetes-api",
-      spec: {
-        podSelector: { matchExpressions: [{ key: "cnpg.io/cluster", operator: "Exists" }] },
-        policyTypes: ["Egress"],
-        egress: [{ to: [{ ipBlock: { cidr: a.nodeCIDR } }], ports: [tcp(KUBERNETES_API_PORT)] }],
-      },
-    },
-    {
-      name: "allow-k8up-to-kubernetes-api",
-      spec: {
-        podSelector: { matchLabels: { k8upjob: "true" } },
-        policyTypes: ["Egress"],
-        egress: [{ to: [{ ipBlock: { cidr: a.nodeCIDR } }], ports: [tcp(KUBERNETES_API_PORT)] }],
-      },
-    },
-    {
-      // Matrix federation (443 and 8448), app stores, OIDC through public URLs: the internet only.
-      name: "allow-internet-egress",
-      spec: {
-        podSelector: {},
-        policyTypes: ["Egress"],
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          {
+            from: [
+              { podSelector: {} },
+              inNamespace(PLATFORM.ingressNamespace),
+              // The edge (Traefik) runs with hostNetwork: its connections come from node addresses.
+              { ipBlock: { cidr: a.nodeCIDR } },
+              inNamespace(MONITORING_NAMESPACE),
+            ],
+          },
+        ],
         egress: [
+          { to: [{ podSelector: {} }] },
+          { to: [{ ...inNamespace(PLATFORM_NAMESPACES.system), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [udp(53), tcp(53)] },
+          // Public app URLs (office ↔ Nextcloud callbacks, OIDC discovery) hairpin through the edge.
+          { to: [inNamespace(PLATFORM.ingressNamespace)], ports: [tcp(80), tcp(443)] },
+          { to: [inNamespace(PLATFORM.minioNamespace)], ports: [tcp(9000), tcp(443)] },
+          { to: [inNamespace(PLATFORM.keycloakNamespace)], ports: [tcp(8080), tcp(443)] },
+          // Matrix federation (443 and 8448), app stores, OIDC through public URLs: the internet only.
           {
             to: [{ ipBlock: { cidr: "0.0.0.0/0", except: exceptV4 } }, { ipBlock: { cidr: "::/0", except: NON_PUBLIC_V6 } }],
             ports: [tcp(443), tcp(8448)],
@@ -122,10 +97,24 @@ export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
         ],
       },
     },
+    {
+      // CloudNativePG's operator polls each instance's status endpoint; the instance manager talks
+      // to the Kubernetes API. kube-router filters after the Service's DNAT: the packet goes to a
+      // controller's address (in the nodes' network) on 6443, not to the kubernetes Service on 443.
+      name: NETPOL.cnpg,
+      spec: {
+        podSelector: CNPG_PODS,
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [inNamespace(CNPG_NAMESPACE)], ports: [tcp(8000), tcp(5432)] }],
+        egress: [toApi],
+      },
+    },
+    // k8up's backup pods talk to the Kubernetes API too (another pod selector: another object).
+    { name: NETPOL.k8up, spec: { podSelector: { matchLabels: { k8upjob: "true" } }, policyTypes: ["Egress"], egress: [toApi] } },
   ];
   if (a.jitsi) {
     policies.push({
-      name: "allow-jitsi-media",
+      name: NETPOL.jitsi,
       spec: {
         podSelector: { matchLabels: { "app.kubernetes.io/component": "jvb" } },
         policyTypes: ["Ingress"],

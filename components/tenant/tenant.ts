@@ -16,7 +16,7 @@ import type { Tenant as TenantConfig } from "../config";
 import type { TenantEnvironment } from "./environment";
 import type { StorageContext } from "../storage/contracts";
 import { organization, type IdentityContext } from "../shared/identity";
-import { organisationGroup } from "../shared/membership";
+import { MembershipScopes, organisationGroup } from "../shared/membership";
 import { storagePoolGB } from "../units";
 import { keycloakSmtpServer, mailPassword } from "../ops/mail";
 import { organisationAdminsGroup } from "../ops/org-admins";
@@ -60,7 +60,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
     this.slug = t.slug;
 
     // Identity: an organization of the estate realm, or the tenant's own realm (flag).
-    let realm: { name: string; resource: pulumi.Resource };
+    let realm: { name: string; resource: pulumi.Resource; clientScopes?: pulumi.Resource[] };
     const relay = args.env.mail;
     if (t.dedicatedRealm) {
       const r = new keycloak.Realm(
@@ -77,14 +77,16 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
         },
         { parent: this, provider: id.provider, protect: true, retainOnDelete: true },
       );
-      realm = { name: t.slug, resource: r };
+      // Its own realm needs its own membership scopes (the estate realm's are in that realm).
+      const scopes = new MembershipScopes(`${t.slug}-membership-scopes`, { realm: t.slug, provider: id.provider, dependsOn: [r] }, { parent: this });
+      realm = { name: t.slug, resource: r, clientScopes: scopes.ready };
     } else {
       const org = organization(
         `${t.slug}-organization`,
         { realm: id.estateRealm, slug: t.slug, displayName: t.name, domain: t.domain, provider: id.provider, dependsOn: id.estateRealmResource ? [id.estateRealmResource] : [] },
         this,
       );
-      realm = { name: id.estateRealm, resource: org };
+      realm = { name: id.estateRealm, resource: org, clientScopes: id.clientScopes };
     }
 
     const bundle = deployBundle(this, {

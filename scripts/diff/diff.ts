@@ -8,6 +8,7 @@
  */
 import { parse as parseYaml } from "yaml";
 import { SECRET_PLACEHOLDER } from "../harness";
+import { DERIVED_ANNOTATION } from "../../components/kit/secrets";
 import type { DnsRecord, Plan, PlanResource } from "../plan-model";
 import { holdsData } from "./data-holders";
 import { consequences, type Consequences } from "./consequences";
@@ -397,8 +398,31 @@ function dangerOfRemoval(change: Change, old: PlanResource, siblings: (r: PlanRe
   if (neu && change.deleteBeforeReplace && change.danger.length) change.danger.push("delete before replace: the old one is gone before the new one exists");
 }
 
+/** `KEY=purpose,…` of a Secret's derivation annotation (components/kit/secrets.ts). */
+function derivationOf(r: PlanResource): Record<string, string> {
+  const v = ((r.inputs as any)?.metadata?.annotations ?? {})[DERIVED_ANNOTATION];
+  if (typeof v !== "string" || !v) return {};
+  return Object.fromEntries(v.split(",").map((kv) => kv.split("=") as [string, string]));
+}
+
+/**
+ * Secret values the diff cannot compare (both sides "[secret]") but knows change: a key that
+ * starts being derived from the bundle's key, or whose purpose label changes, gets a new value
+ * once (a one-time rotation, docs/security.md).
+ */
+export function rotationNotes(old: PlanResource, neu: PlanResource): string[] {
+  if (neu.type !== "kubernetes:core/v1:Secret") return [];
+  const before = derivationOf(old);
+  const after = derivationOf(neu);
+  const name = `${(neu.inputs as any)?.metadata?.namespace}/${(neu.inputs as any)?.metadata?.name}`;
+  return Object.entries(after)
+    .filter(([k, p]) => before[k] !== p)
+    .map(([k, p]) => `one-time rotation: ${name} key ${k} ${before[k] ? `re-derived (${before[k]} → ${p})` : `now derived from the bundle's key (${p})`}: a new value; the pods reading it restart with it`);
+}
+
 function notesFor(change: Change, old: PlanResource, neu: PlanResource): void {
   const at = (p: string) => change.properties.find((x) => x.path === p);
+  change.notes.push(...rotationNotes(old, neu));
   if (neu.type === "hcloud:index/server:Server" && at("serverType") && change.action === "update") {
     change.notes.push(`resized in place (${at("serverType")!.old} → ${at("serverType")!.new}): Hetzner powers the server off during the resize`);
   }

@@ -1,0 +1,65 @@
+/**
+ * Existing URNs survive the lean-tenant changes (issue 14, item 4): the URNs a dedicated
+ * organisation had at c989fd6 (test/helpers/urns-fcso-occitanie-c989fd6.json, written from that
+ * commit's prod plan) are all still there, except the objects removed on purpose, each named
+ * below with the reason; what is new is only what replaces them. The kit (components/kit) moved
+ * helper functions, not components, so no resource changed name or parent and none needs an
+ * alias: a rename would show here as a lost URN.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Estate } from "../components/config";
+import main from "../index";
+import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
+
+const SLUG = "fcso-occitanie";
+const BEFORE: string[] = JSON.parse(readFileSync(path.join(__dirname, "helpers", "urns-fcso-occitanie-c989fd6.json"), "utf8"));
+const tail = (urn: string) => urn.replace(/^urn:pulumi:[^:]+::liiibre::/, "");
+const nameOf = (u: string) => u.split("::").pop()!;
+const typeOf = (u: string) => u.split("::")[0].split("$").pop()!;
+
+/** Removed on purpose: type → names (after the slug) → why. */
+const REMOVED: Array<{ type: string; names: RegExp; why: string }> = [
+  { type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", names: /-netpol-(allow-same-namespace|allow-from-ingress-controller|allow-from-nodes|allow-from-cnpg-operator|allow-from-monitoring|allow-dns|allow-to-ingress-controller|allow-to-object-store|allow-to-keycloak|allow-cnpg-to-kubernetes-api|allow-internet-egress)$/, why: "merged into allow-bundle / allow-cnpg" },
+  { type: "random:index/randomPassword:RandomPassword", names: /-(nextcloud|matrix|hedgedoc)-oidc-secret$|-onlyoffice-jwt-secret$|-collabora-admin-password$|-matrix-(registration|form-secret)$/, why: "rotatable: derived from the bundle's key" },
+  { type: "kubernetes:core/v1:Secret", names: /-(nextcloud|matrix|hedgedoc)-oidc-k8s-secret$/, why: "the client secret moved into the app's own Secret" },
+  { type: "kubernetes:gateway.networking.k8s.io/v1:Gateway", names: /-(onlyoffice|collabora|hedgedoc)-route-gateway$|-matrix-well-known-gateway$/, why: "one Gateway per organisation" },
+  { type: "keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper", names: /-oidc-groups$/, why: "realm client scope" },
+  { type: "keycloak:openid/userRealmRoleProtocolMapper:UserRealmRoleProtocolMapper", names: /-oidc-access$/, why: "realm client scope" },
+  { type: "keycloak:openid/userAttributeProtocolMapper:UserAttributeProtocolMapper", names: /-oidc-nextcloud-groups$/, why: "realm client scope" },
+];
+/** What replaces them. */
+const ADDED: Array<{ type: string; names: RegExp }> = [
+  { type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", names: /-netpol-(allow-bundle|allow-cnpg)$/ },
+  { type: "random:index/randomPassword:RandomPassword", names: /-derivation-key$/ },
+  { type: "kubernetes:gateway.networking.k8s.io/v1:Gateway", names: /-gateway(-chart-tls)?$/ },
+  { type: "keycloak:openid/clientDefaultScopes:ClientDefaultScopes", names: /-oidc-scopes$/ },
+];
+const matches = (rules: Array<{ type: string; names: RegExp }>, u: string) => rules.some((r) => r.type === typeOf(u) && r.names.test(nameOf(u)));
+
+let ev: Evaluation;
+beforeAll(async () => {
+  ev = await evaluate({ config: readStackConfig(stackConfigFile("prod")), program: (e: Estate) => main(e) });
+}, 180_000);
+
+describe("URNs of a dedicated organisation across the lean-tenant changes", () => {
+  it("every URN it had is still there, but the objects removed on purpose", () => {
+    const now = new Set(ev.resources.filter((r) => r.urn.includes(`liiibre:tenant:Tenant`) && (r.name === SLUG || r.urn.includes(`::${SLUG}-`))).map((r) => tail(r.urn)));
+    const lost = BEFORE.filter((u) => !now.has(u));
+    expect(lost.filter((u) => !matches(REMOVED, u))).toEqual([]);
+    // Every rule removed something (a rule that matches nothing is a stale rule).
+    for (const r of REMOVED) expect(lost.some((u) => r.type === typeOf(u) && r.names.test(nameOf(u))), `${r.type} ${r.names}`).toBe(true);
+    // 11 NetworkPolicies (13 less default-deny and allow-k8up, kept), 7 passwords, 3 Secrets, 4 Gateways, 7 mappers.
+    expect(lost.length).toBe(11 + 7 + 3 + 4 + 3 + 3 + 1);
+    const added = [...now].filter((u) => !BEFORE.includes(u));
+    expect(added.filter((u) => !matches(ADDED, u))).toEqual([]);
+    expect(added.length).toBe(2 + 1 + 2 + 3);
+  });
+
+  it("the comparison notices a renamed resource", () => {
+    const renamed = BEFORE.map((u) => (u.endsWith("::fcso-occitanie-namespace") ? u.replace(/::fcso-occitanie-namespace$/, "::fcso-occitanie-ns") : u));
+    const now = new Set(BEFORE);
+    expect(renamed.filter((u) => !now.has(u) && !matches(REMOVED, u))).toEqual([expect.stringContaining("fcso-occitanie-ns")]);
+  });
+});
