@@ -26,32 +26,9 @@ import { planStacks } from "../scripts/plan-stacks";
 import type { StackStats } from "../scripts/plan-worker";
 import { render } from "../scripts/report";
 import { attachTwin } from "../scripts/twin/plan-twin";
+import { syntheticEstate } from "./synthetic";
 
-/**
- * A synthetic estate: prod's platform, and `n` organisations shaped like prod's (about half
- * dedicated, the rest small ones on the shared instance), scaled to ~71 accounts per
- * organisation on average (50,000 / 700). No sharding settings: the default placement applies.
- */
-export function syntheticEstate(n: number): RawConfig {
-  const raw = readStackConfig(stackConfigFile("prod")) as Record<string, any>;
-  delete raw.sharding;
-  const tenants: unknown[] = [];
-  for (let i = 0; i < n; i++) {
-    const dedicated = i % 2 === 0;
-    const u = dedicated ? 40 + ((i * 37) % 220) : 2 + (i % 8);
-    tenants.push({
-      // `org-` is a reserved slug prefix (the organisation groups' namespace).
-      slug: `co-${String(i).padStart(4, "0")}`,
-      name: `Organisation ${i}`,
-      domain: `co-${i}.example.org`,
-      plan: dedicated ? "dedicated" : "shared",
-      users: u,
-      ...(dedicated && i % 10 === 0 ? { apps: ["nextcloud", "onlyoffice", "matrix"] } : {}),
-    });
-  }
-  raw.tenants = tenants;
-  return raw;
-}
+export { syntheticEstate };
 
 function report(label: string, plan: Plan, seconds: number, stats: StackStats[], jsonMB: number, twinSeconds?: number): void {
   const dedicated = plan.tenants.filter((t) => t.plan === "dedicated");

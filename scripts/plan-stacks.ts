@@ -74,7 +74,8 @@ function runPool(jobs: ShardJob[], n: number, stats?: StackStats[]): Promise<Map
     for (let i = 0; i < n; i++) {
       const w = fork(path.join(__dirname, "plan-worker.ts"), [], {
         // tsx's loader (CommonJS and ESM: the policy pack is loaded with import()).
-        execArgv: ["--import", pathToFileURL(path.join(path.dirname(require.resolve("tsx/package.json")), "dist", "loader.mjs")).href],
+        // Profiling flags of the main process (`node --cpu-prof …`, docs/scaling.md) carry over to the workers.
+        execArgv: ["--import", pathToFileURL(path.join(path.dirname(require.resolve("tsx/package.json")), "dist", "loader.mjs")).href, ...process.execArgv.filter((a) => a.startsWith("--cpu-prof") || a.startsWith("--heap-prof"))],
         serialization: "advanced",
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
