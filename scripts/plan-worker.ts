@@ -10,7 +10,7 @@
 import { parseEstate, type Estate, type RawConfig } from "../components/config";
 import { performance } from "node:perf_hooks";
 import main from "../index";
-import { checkPolicies } from "./check-policies";
+import { checkPolicies, packPolicies } from "./check-policies";
 import { evaluate } from "./harness";
 import { buildPlan, type Plan } from "./plan-model";
 
@@ -61,6 +61,8 @@ export async function planShard(job: ShardJob, estate: Estate = estateOf(job.con
 }
 
 if (require.main === module && process.send) {
+  // Load the policy pack while the platform is being evaluated (the program is loaded already).
+  void packPolicies().catch(() => undefined);
   process.on("message", (job: ShardJob) => {
     const t0 = performance.now();
     planShard(job).then(
