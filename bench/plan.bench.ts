@@ -37,6 +37,9 @@ function report(label: string, plan: Plan, seconds: number, stats: StackStats[],
   const byPid = new Map<number, number>();
   for (const s of stats) byPid.set(s.pid, Math.max(byPid.get(s.pid) ?? 0, s.maxRssMB));
   const workers = [...byPid.entries()].filter(([pid]) => pid !== process.pid).map(([, mb]) => mb);
+  const cpuByPid = new Map<number, number>();
+  for (const s of stats) if (s.pid !== process.pid) cpuByPid.set(s.pid, Math.max(cpuByPid.get(s.pid) ?? 0, s.cpuSeconds ?? 0));
+  const cpu = process.cpuUsage();
   console.log(
     JSON.stringify({
       run: label,
@@ -56,6 +59,11 @@ function report(label: string, plan: Plan, seconds: number, stats: StackStats[],
       twinSeconds: twinSeconds !== undefined ? +twinSeconds.toFixed(2) : undefined,
       twinErrors: plan.summary.twin?.errors,
       mandatoryViolations: plan.summary.mandatoryViolations,
+      // CPU time (user + system), seconds: this process (platform, merge, twin, JSON) and all
+      // workers together (start-up included, up to their last shard). Less sensitive to the
+      // machine's load than wall time: on n idle cores the wall is about max(main, workers / n).
+      mainCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
+      workersCpuSeconds: cpuByPid.size ? +[...cpuByPid.values()].reduce((a, b) => a + b, 0).toFixed(1) : null,
     }),
   );
 }

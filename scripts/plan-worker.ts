@@ -30,6 +30,8 @@ export interface StackStats {
   /** Peak resident set of the process that planned it, MB. */
   maxRssMB: number;
   pid: number;
+  /** CPU time (user + system) of that process so far, seconds: what the machine's load changes least. */
+  cpuSeconds?: number;
 }
 
 export type WorkerReply = { stack: string; plan: Plan; stats: StackStats } | { stack: string; error: string };
@@ -39,6 +41,7 @@ export const processStats = (stack: string, t0: number): StackStats => ({
   seconds: +((performance.now() - t0) / 1000).toFixed(2),
   maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   pid: process.pid,
+  cpuSeconds: +((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(2),
 });
 
 /** The estate of the last config seen: a worker plans many shards of one estate, validated once. */
