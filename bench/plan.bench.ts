@@ -17,7 +17,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseEstate, type RawConfig } from "../components/config";
+import { parseEstate, type RawConfig } from "../components/estate";
 import { stackLayout } from "../components/layers/placement";
 import { checkPolicies } from "../scripts/check-policies";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";

@@ -9,6 +9,7 @@
  * Service's DNAT, the Helsinki backup endpoint as the backup server's public address).
  */
 import type { AppName } from "./config/apps";
+import { HOST_PREFIXES } from "./config/hosts";
 
 export type ConnectionTarget =
   /** The bundle's PostgreSQL database of that name (its CloudNativePG `-rw` Service). */
@@ -42,12 +43,12 @@ export const APP_CONNECTIONS: Partial<Record<AppName, ConnectionNeed[]>> = {
     { from: appPods("nextcloud"), to: { publicHost: "{auth}" }, why: "OIDC login through Keycloak (user_oidc)" },
   ],
   onlyoffice: [
-    { from: appPods("nextcloud"), to: { publicHost: "office.{domain}" }, why: "Nextcloud → OnlyOffice Document Server" },
-    { from: appPods("onlyoffice"), to: { publicHost: "cloud.{domain}" }, why: "OnlyOffice → Nextcloud callbacks (save)" },
+    { from: appPods("nextcloud"), to: { publicHost: `${HOST_PREFIXES.onlyoffice}.{domain}` }, why: "Nextcloud → OnlyOffice Document Server" },
+    { from: appPods("onlyoffice"), to: { publicHost: `${HOST_PREFIXES.nextcloud}.{domain}` }, why: "OnlyOffice → Nextcloud callbacks (save)" },
   ],
   collabora: [
-    { from: appPods("nextcloud"), to: { publicHost: "collabora.{domain}" }, why: "Nextcloud → Collabora (WOPI discovery)" },
-    { from: appPods("collabora"), to: { publicHost: "cloud.{domain}" }, why: "Collabora → Nextcloud WOPI" },
+    { from: appPods("nextcloud"), to: { publicHost: `${HOST_PREFIXES.collabora}.{domain}` }, why: "Nextcloud → Collabora (WOPI discovery)" },
+    { from: appPods("collabora"), to: { publicHost: `${HOST_PREFIXES.nextcloud}.{domain}` }, why: "Collabora → Nextcloud WOPI" },
   ],
   matrix: [
     { from: appPods("synapse"), to: { database: "synapse" }, why: "Synapse's database" },

@@ -20,11 +20,16 @@ export const LABELS = {
   layer: `${PREFIX}/layer`,
   /** "canary" | "stable" on a tenant namespace: its upgrade wave (components/versions.ts CANARY). */
   channel: `${PREFIX}/channel`,
+  /** Kubernetes node labels every node gets: its pool and its kind (`cloud` | `dedicated`). */
+  nodePool: `${PREFIX}/pool`,
+  nodeKind: `${PREFIX}/node-kind`,
   /** Kubernetes node labels selecting pools. */
   nodeStorage: `${PREFIX}/storage`,
   nodeMedia: `${PREFIX}/media`,
   nodeIngress: `${PREFIX}/ingress`,
   nodeApps: `${PREFIX}/apps`,
+  /** The pool(s) monitoring runs on (components/platform/monitoring.ts); none: anywhere. */
+  nodeMonitoring: `${PREFIX}/monitoring`,
 } as const;
 
 export const ANNOTATIONS = {
@@ -41,6 +46,7 @@ export const ANNOTATIONS = {
 /** Hetzner Cloud label keys (hcloud labels accept the same prefixed keys). */
 export const HCLOUD_LABELS = {
   role: `${PREFIX}/role`,
+  /** The same key as the node label `LABELS.nodePool`. */
   pool: `${PREFIX}/pool`,
   location: `${PREFIX}/location`,
   cluster: `${PREFIX}/cluster`,
@@ -53,6 +59,56 @@ export const tenantNamespace = (slug: string): string => slug;
 export const bucketName = (slug: string, suffix: string): string => `${slug}-${suffix}`;
 
 /**
+ * Every namespace the platform layer creates or uses, by owner: the one home of these names.
+ * Tenant slugs may not take any of them (`RESERVED_SLUGS` below); the modules that create them
+ * (components/platform/common.ts, components/storage/settings.ts, components/ops/reboots.ts,
+ * components/shared) read them from here.
+ */
+export const NAMESPACES = {
+  /** The edge controller (Traefik) and its error pages. */
+  ingress: "traefik",
+  certManager: "cert-manager",
+  monitoring: "monitoring",
+  /** Cluster-wide helpers without their own namespace (local volume provisioner). */
+  platform: "platform",
+  /** Kubernetes' own (hcloud CCM and CSI, CoreDNS). */
+  system: "kube-system",
+  /** The primary MinIO tenant. */
+  minio: "minio",
+  minioOperator: "minio-operator",
+  k8up: "k8up",
+  /** CloudNativePG's operator. */
+  cnpg: "cnpg-system",
+  /** The shared Keycloak. */
+  keycloak: "keycloak",
+  /** The shared Jitsi Meet. */
+  jitsi: "jitsi",
+  /** Node reboots (kured). */
+  kured: "kured",
+} as const;
+
+/**
+ * Names a tenant slug (or the shared instance's slug) may not take: every namespace the platform
+ * uses or may use (test/security-plan.test.ts checks the plan's namespaces are all here), Keycloak's
+ * and the estate's own names, and names apps treat specially (Nextcloud's `admin` group…).
+ * Slugs become namespaces, bucket prefixes, Keycloak client ids and group names (`org-<slug>`).
+ * The order is the one the config error lists them in.
+ */
+export const RESERVED_SLUGS: string[] = [
+  "default", NAMESPACES.system, "kube-public", "kube-node-lease", NAMESPACES.platform, "ingress-nginx", NAMESPACES.certManager,
+  NAMESPACES.monitoring, NAMESPACES.minio, NAMESPACES.minioOperator, NAMESPACES.keycloak, NAMESPACES.jitsi, NAMESPACES.k8up, NAMESPACES.cnpg, "backup", "shared",
+  NAMESPACES.kured,
+  // Ingress controllers and gateways (Traefik is the edge, docs/ingress.md; ingress-nginx lingers during its migration).
+  NAMESPACES.ingress, "gateway", "envoy-gateway-system", "gateway-system",
+  // Names with a meaning in Keycloak, Nextcloud, Synapse or the estate.
+  "admin", "admins", "administrator", "root", "master", "system", "liiibre", "everyone", "guest", "guests", "users", "org",
+];
+/** Prefixes no slug may start with (Kubernetes reserves `kube-`; `org-` is the group namespace). */
+export const RESERVED_SLUG_PREFIXES = ["kube-", "org-", "liiibre-"];
+export const isReservedSlug = (slug: string, extra: string[] = []): boolean =>
+  RESERVED_SLUGS.includes(slug) || extra.includes(slug) || RESERVED_SLUG_PREFIXES.some((p) => slug.startsWith(p));
+
+/**
  * Platform objects other layers refer to by name (the platform layer creates them; tenant
  * bundles and shared services only reference them). The edge is Traefik (docs/ingress.md):
  * charts' Ingress objects use the IngressClass, the program's own routes are Gateway API
@@ -62,6 +118,8 @@ export const bucketName = (slug: string, suffix: string): string => `${slug}-${s
 export const PLATFORM = {
   /** cert-manager ClusterIssuer every certificate uses (`cert-manager.io/cluster-issuer`). */
   clusterIssuer: "letsencrypt",
+  /** The annotation naming an object's ClusterIssuer (cert-manager's ingress- and gateway-shim read it). */
+  clusterIssuerAnnotation: "cert-manager.io/cluster-issuer",
   /** Staging ClusterIssuer (untrusted certificates, generous rate limits) for trials. */
   clusterIssuerStaging: "letsencrypt-staging",
   /** IngressClass of the edge controller (Traefik), for the Ingress objects charts render. */
@@ -69,7 +127,7 @@ export const PLATFORM = {
   /** GatewayClass of the edge controller (Traefik's Gateway API provider), for the program's own routes. */
   gatewayClass: "traefik",
   /** Namespace of the edge controller (tenant NetworkPolicies admit traffic from it). */
-  ingressNamespace: "traefik",
+  ingressNamespace: NAMESPACES.ingress,
   /** The platform Gateway (in `ingressNamespace`): HTTP listener for the HTTPS redirect and ACME HTTP-01. */
   gateway: "edge",
   /** Name of that Gateway's plain-HTTP listener (cert-manager's solver routes attach to it). */
@@ -80,9 +138,9 @@ export const PLATFORM = {
    */
   edgePorts: { http: 80, https: 443 },
   /** Namespace of the primary MinIO (tenant NetworkPolicies allow egress to it). */
-  minioNamespace: "minio",
+  minioNamespace: NAMESPACES.minio,
   /** Namespace of the shared Keycloak. */
-  keycloakNamespace: "keycloak",
+  keycloakNamespace: NAMESPACES.keycloak,
   /** Namespace of the shared Jitsi Meet. */
-  jitsiNamespace: "jitsi",
+  jitsiNamespace: NAMESPACES.jitsi,
 } as const;

@@ -82,7 +82,7 @@ export function gatewayManifest(a: PublicRouteArgs): Manifest {
       name: a.name,
       namespace: a.namespace,
       ...(a.labels ? { labels: a.labels } : {}),
-      ...(issue ? { annotations: { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer } } : {}),
+      ...(issue ? { annotations: { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer } } : {}),
     },
     spec: {
       gatewayClassName: PLATFORM.gatewayClass,

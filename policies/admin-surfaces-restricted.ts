@@ -16,6 +16,7 @@
  * Ingress resources; the render step (scripts/render) feeds it the Ingresses charts render.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { NAMESPACES } from "../components/conventions";
 import { restrictionOf, routeRuleRestriction, type ObjectLike } from "../components/platform/access";
 import { tooWide, FIREWALL_DEFAULTS } from "./firewall-no-public-admin";
 import { config, eachResource, isObject } from "./lib";
@@ -38,13 +39,13 @@ export interface AdminSurfacesConfig {
 export const ADMIN_SURFACES_DEFAULTS: AdminSurfacesConfig = {
   surfaces: [
     // Grafana: every tenant's logs and the estate's metrics.
-    { service: "monitoring/*grafana", paths: ["/"] },
+    { service: `${NAMESPACES.monitoring}/*grafana`, paths: ["/"] },
     // Keycloak: the admin console/API of every realm, and the master realm.
-    { service: "keycloak/keycloak-http", paths: ["/admin", "/realms/master"] },
+    { service: `${NAMESPACES.keycloak}/keycloak-http`, paths: ["/admin", "/realms/master"] },
     // MinIO: admin API (users, policies, replication) and metrics.
-    { service: "minio/minio", paths: ["/minio/admin", "/minio/v2/metrics", "/minio/metrics"] },
+    { service: `${NAMESPACES.minio}/minio`, paths: ["/minio/admin", "/minio/v2/metrics", "/minio/metrics"] },
     // Prometheus, Alertmanager, Loki: should never have an Ingress at all.
-    { service: "monitoring/*", paths: ["/"] },
+    { service: `${NAMESPACES.monitoring}/*`, paths: ["/"] },
   ],
   minIpv4Prefix: FIREWALL_DEFAULTS.minIpv4Prefix,
   minIpv6Prefix: FIREWALL_DEFAULTS.minIpv6Prefix,

@@ -12,6 +12,7 @@
  * `hel`) is known and differs from the primary location.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { LABELS } from "../components/conventions";
 import { TYPES, WORKLOAD_TYPES, config, eachResource, endpointLocation, get, hostOf, leaves, metadata, namespaceOf, strings } from "./lib";
 import { SITE_DEFAULTS, SITE_SCHEMA, bucketLocation, tenantNamespaces, tenantOfBucket, type SiteConfig } from "./tenants";
 
@@ -66,7 +67,7 @@ export const backupsOffsite: StackValidationPolicy = {
     const statefulNamespaces = new Map<string, string>(); // name → urn
     eachResource(report, of(TYPES.namespace), (r) => {
       const ns = namespaces.get(metadata(r.props).name);
-      const stateful = (r.props.metadata?.labels ?? {})["liiibre.org/stateful"] === "true";
+      const stateful = (r.props.metadata?.labels ?? {})[LABELS.stateful] === "true";
       if (stateful || (ns && c.tenantNamespacesAreStateful)) statefulNamespaces.set(metadata(r.props).name, r.urn);
     });
     for (const [name, urn] of statefulNamespaces) {

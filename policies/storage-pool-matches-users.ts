@@ -6,6 +6,7 @@
  * set for it (`occ groupquota:set`) equals it. Off-site copies carry no quota and are skipped.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { ANNOTATIONS } from "../components/conventions";
 import { TYPES, WORKLOAD_TYPES, config, eachResource, formatGB, parseSize, strings, type TenantNamespace } from "./lib";
 import { SITE_DEFAULTS, SITE_SCHEMA, bucketLocation, tenantNamespaces, tenantOfBucket, tenantOfObject, type SiteConfig } from "./tenants";
 
@@ -51,7 +52,7 @@ export const storagePoolMatchesUsers: StackValidationPolicy = {
       if (!ns || bucketLocation(r, c).offsite) return;
       const want = expected(ns);
       if (want === undefined) {
-        report(`bucket ${name}: the namespace of ${ns.tenant} does not declare liiibre.org/users and liiibre.org/quota-per-user-gb, so its pool cannot be checked`, r.urn);
+        report(`bucket ${name}: the namespace of ${ns.tenant} does not declare ${ANNOTATIONS.users} and ${ANNOTATIONS.quotaPerUserGB}, so its pool cannot be checked`, r.urn);
         return;
       }
       const quota = r.props.quota;

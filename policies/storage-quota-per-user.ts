@@ -8,6 +8,7 @@
  *   (occ user:setting). "none" (unlimited) counts as above the cap.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { ANNOTATIONS } from "../components/conventions";
 import { TYPES, WORKLOAD_TYPES, config, eachResource, formatGB, objects, parseSize, strings } from "./lib";
 import { tenantNamespaces, tenantOfObject } from "./tenants";
 
@@ -65,7 +66,7 @@ export const storageQuotaPerUser: StackValidationPolicy = {
     for (const ns of namespaces.values()) {
       if (ns.quotaPerUserGB !== undefined && ns.quotaPerUserGB > maxPerUserGB && !ns.exemption) {
         reported.add(ns.name);
-        report(`${ns.tenant}: ${ns.quotaPerUserGB} GB per user exceeds the ${maxPerUserGB} GB cap and the namespace has no liiibre.org/quota-exemption reason`, ns.urn);
+        report(`${ns.tenant}: ${ns.quotaPerUserGB} GB per user exceeds the ${maxPerUserGB} GB cap and the namespace has no ${ANNOTATIONS.quotaExemption} reason`, ns.urn);
       }
     }
     eachResource(report, args.resources.filter((r) => CARRIERS.includes(r.type)), (r) => {

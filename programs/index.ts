@@ -8,7 +8,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigError, EXIT_INVALID_CONFIG, loadEstateOrExit, parseEstate, reportConfigError, type Estate } from "../components/config";
+import { CONFIG_NAMESPACE, ConfigError, EXIT_INVALID_CONFIG, loadEstateOrExit, parseEstate, reportConfigError, type Estate } from "../components/estate";
 import { readConfigFile } from "../components/config/file";
 import { stackRole } from "../components/layers/placement";
 import { platformProgram } from "./platform";

@@ -23,6 +23,7 @@ import * as path from "node:path";
 import type { Policies, Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import type { OfflineFacts } from "../policies/lib";
+import { POLICIES } from "../policies/list";
 import type { Evaluation, RecordedResource } from "./harness";
 import { REPO_ROOT, isSecretMarker, secretAwareInputs } from "./harness";
 import { tenantResolver } from "./plan-model";
@@ -54,27 +55,12 @@ export interface CheckOptions {
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /**
- * The pack's policies, in the pack's order: read from policies/index.ts's source (its
- * `import { x } from "./file";` lines and its `policies: [...]` array), each loaded from its own
- * file. Importing index.ts itself would create the PolicyPack, which starts the analyzer server.
+ * The pack's policies, in the pack's order: the data list policies/list.ts exports (the one
+ * policies/index.ts builds the PolicyPack from; importing index.ts itself would create the
+ * pack, which starts the analyzer server).
  */
 export async function packPolicies(): Promise<Policies> {
-  const file = path.join(REPO_ROOT, "policies", "index.ts");
-  const src = fs.readFileSync(file, "utf8");
-  const from = new Map<string, string>();
-  for (const m of src.matchAll(/^import\s*\{\s*(\w+)\s*\}\s*from\s*"\.\/([\w-]+)";/gm)) from.set(m[1], m[2]);
-  const list = /new PolicyPack\([\s\S]*?policies:\s*\[([^\]]*)\]/.exec(src);
-  if (!list) throw new Error(`${file}: no "policies: [...]" array in new PolicyPack(...)`);
-  const names = list[1].split(",").map((x) => x.trim()).filter(Boolean);
-  const out: Policies = [];
-  for (const id of names) {
-    const mod = from.get(id);
-    if (!mod) throw new Error(`${file}: policy ${id} is not imported as import { ${id} } from "./<file>"`);
-    const policy = ((await import(path.join(REPO_ROOT, "policies", `${mod}.ts`))) as Record<string, unknown>)[id] as Policies[number] | undefined;
-    if (!policy) throw new Error(`policies/${mod}.ts does not export ${id}`);
-    out.push(policy);
-  }
-  return out;
+  return [...POLICIES];
 }
 
 /** `policies/<stack>.json` if it exists. */

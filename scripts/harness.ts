@@ -19,7 +19,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { readConfigFile } from "../components/config/file";
-import { CONFIG_NAMESPACE, SECRET_KEYS, parseEstate, type Estate, type RawConfig } from "../components/config";
+import { CONFIG_NAMESPACE, SECRET_KEYS, parseEstate, type Estate, type RawConfig } from "../components/estate";
 import { MOCK_SECRET_MARKER, mockOutputs } from "./mock-outputs";
 
 export { MOCK_SECRET_MARKER };

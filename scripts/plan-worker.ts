@@ -7,7 +7,7 @@
  * Messages in: `ShardJob`; out: `{ stack, plan }` or `{ stack, error }`. Nothing secret travels:
  * the platform outputs of an offline evaluation hold only the harness's fake secrets.
  */
-import { parseEstate, type Estate, type RawConfig } from "../components/config";
+import { parseEstate, type Estate, type RawConfig } from "../components/estate";
 import { performance } from "node:perf_hooks";
 import main from "../index";
 import { checkPolicies, packPolicies } from "./check-policies";

@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, EXIT_INVALID_CONFIG, parseEstate, reportConfigError, type RawConfig } from "../components/config";
+import { ConfigError, EXIT_INVALID_CONFIG, parseEstate, reportConfigError, type RawConfig } from "../components/estate";
 import { stackLayout } from "../components/layers/placement";
 import { checkPolicies } from "./check-policies";
 import { REPO_ROOT, readStackConfig, stackConfigFile } from "./harness";

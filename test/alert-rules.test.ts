@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { alertRuleGroups, type PoolInput } from "../components/ops/alert-rules";
 import { alertmanagerConfig } from "../components/ops/alerting";
-import { parseEstate } from "../components/config";
+import { parseEstate } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
 import { amtool, amtoolAvailable, promtool, promtoolAvailable } from "./helpers/prometheus-tools";
 

@@ -3,7 +3,7 @@
  * validation; sizing follows the table; every chart and image is pinned.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { APPS, APP_NAMES, ConfigError, parseEstate } from "../components/config";
+import { APPS, APP_NAMES, ConfigError, parseEstate } from "../components/estate";
 import { MODULES } from "../components/apps";
 import { nextcloudSetupScript, nextcloudValues, OFFICE_FORMATS } from "../components/apps/nextcloud";
 import { JITSI_WEB_SELECTOR, jitsiCustomConfig, jitsiValues, widthFor } from "../components/apps/jitsi";

@@ -3,7 +3,7 @@
  * address space of a list. Expected sizes are powers of two worked out by hand.
  */
 import { describe, expect, it } from "vitest";
-import { addressSpace, formatAddress, parseCidr, parseIpv6 } from "../components/cidr";
+import { addressSpace, cidrBlock, formatAddress, parseCidr, parseIpv6 } from "../components/cidr";
 
 describe("parseCidr", () => {
   it.each([
@@ -56,5 +56,14 @@ describe("addressSpace", () => {
     expect(addressSpace(["203.0.113.5"]).ipv4).toBe(1n);
     expect(addressSpace(["::ffff:0:0/96"]).ipv4).toBe(2n ** 32n);
     expect(addressSpace(["bogus"]).invalid).toEqual(["bogus"]);
+  });
+});
+
+describe("cidrBlock (validated config)", () => {
+  it("parses a block, takes a bare address as its own block, and names what it refuses", () => {
+    expect(cidrBlock("10.0.0.0/16")).toMatchObject({ family: 4, prefix: 16, network: 10n << 24n });
+    expect(cidrBlock("10.0.0.5")).toMatchObject({ family: 4, prefix: 32, network: (10n << 24n) + 5n });
+    expect(cidrBlock("2001:db8::1")).toMatchObject({ family: 6, prefix: 128 });
+    expect(() => cidrBlock("10.0.0.1/8")).toThrow(/^10\.0\.0\.1\/8: host bits set/);
   });
 });

@@ -3,7 +3,7 @@
  * path, before anything is registered (exit 2 in the program and in `npm run plan`).
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, configProblems, parseEstate, type RawConfig } from "../components/config";
+import { ConfigError, configProblems, parseEstate, type RawConfig } from "../components/estate";
 import { cidrContains, cidrsOverlap, parseCidr } from "../components/hetzner/limits";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";
 

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseEstate, sshPrivateKey, type Estate } from "../components/config";
+import { parseEstate, sshPrivateKey, type Estate } from "../components/estate";
 import { HetznerCompute, cloudNodes, dedicatedNodes } from "../components/hetzner";
 import { K0sCluster, SSH_KEY_PATH_VAR, k0sctlConfig, type K0sctlHost, type K0sctlInput } from "../components/k0s";
 import { APPLY_SCRIPT, KUBECONFIG_SCRIPT } from "../components/k0s/scripts";

@@ -7,7 +7,7 @@
  * changes no other organisation's URNs.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseEstate } from "../components/config";
+import { parseEstate } from "../components/estate";
 import { stackLayout } from "../components/layers/placement";
 import main from "../index";
 import { oneStackProviderUrns, SHARD_RESOURCES } from "../programs/shard";
@@ -85,6 +85,14 @@ describe("one stack and sharded layouts", () => {
     expect(p(SHARD_RESOURCES.backupMinio).inputs.minioPassword).toBe("[secret]");
     expect(p(SHARD_RESOURCES.keycloak).inputs.password).toBe("[secret]");
     expect(p(SHARD_RESOURCES.keycloak).inputs.url).toBe("https://auth.liiibre.coop");
+  });
+
+  it("every stack's Kubernetes provider is pinned to the same cluster (clusterIdentifier from the cluster's name in Pulumi.prod.yaml)", () => {
+    const providers = split.resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+    expect(new Set(providers.map((r) => r.stack))).toEqual(new Set(split.stacks.map((s) => s.name)));
+    // cluster.name of Pulumi.prod.yaml is ada-lovelace: a kubeconfig change on any stack is an update, never a replacement.
+    expect(prodRaw().cluster.name).toBe("ada-lovelace");
+    for (const r of providers) expect(r.inputs.clusterIdentifier, r.stack).toBe("k0s/ada-lovelace");
   });
 
   it("adding, removing and reordering other organisations moves nobody and changes no other URN", () => {

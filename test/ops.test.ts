@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { configProblems, parseEstate } from "../components/config";
+import { configProblems, parseEstate } from "../components/estate";
 import { REPO_ROOT, evaluateStack, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { checkPolicies } from "../scripts/check-policies";
 import { k8upSchedules, baseBackupSchedule, parseWindow, slotOf, stableHash } from "../components/ops/schedules";

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
-import { parseEstate, sshPrivateKey, type Estate } from "../components/config";
+import { parseEstate, sshPrivateKey, type Estate } from "../components/estate";
 import { LABELS, PLATFORM } from "../components/conventions";
 import { HetznerCompute } from "../components/hetzner";
 import { VOLUME_MOUNT_DIR } from "../components/hetzner/cloud-init";
@@ -279,7 +279,7 @@ describe("pure values", () => {
   it("during the move from ingress-nginx only, Traefik also serves the Ingresses still on class nginx", () => {
     expect((traefikValues(estate()) as any).providers.kubernetesIngressNGINX).toBeUndefined();
     const e = estate();
-    e.cluster.edgeMigration = true;
+    e.cluster.edgeMigration = "serve-nginx";
     expect((traefikValues(e) as any).providers.kubernetesIngressNGINX).toEqual({ enabled: true, ingressClass: "nginx" });
   });
 

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { stringify as toYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { configProblems } from "../components/config";
+import { configProblems } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
 import { runPlan } from "../scripts/plan";
 import { errorPage } from "../components/platform/error-pages";

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation, RecordedResource } from "../scripts/harness";
 import { T, evalBundles, ofType, release, values, yaml } from "./bundle-fixtures";
 import { accessRoleName, groupWhitelistRegex, membersOnlyFlow } from "../components/shared/membership";
-import { configProblems } from "../components/config";
+import { configProblems } from "../components/estate";
 import { config } from "./bundle-fixtures";
 
 const CLIENT = "keycloak:openid/client:Client";

@@ -19,7 +19,7 @@ import { nextcloudSetupScript, REDIS_START } from "../components/apps/nextcloud"
 import { adminSurfaceProblems, ADMIN_SURFACES_DEFAULTS, HTTP_ROUTE_TYPE, INGRESS_TYPE, renderedIngresses } from "../policies/admin-surfaces-restricted";
 import { adminAllowListMiddleware, adminOnly, restrictionOf, routeRuleRestriction } from "../components/platform/access";
 import { kubePrometheusStackValues } from "../components/platform/monitoring";
-import { isReservedSlug } from "../components/config/rules";
+import { isReservedSlug } from "../components/conventions";
 import { LABELS } from "../components/conventions";
 import { repositoryPassword } from "../components/storage/settings";
 

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { Service } from "kubernetes-models/v1";
-import { ConfigError, parseEstate } from "../components/config";
+import { ConfigError, parseEstate } from "../components/estate";
 import { gbToBytes, storagePoolGB } from "../components/units";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { bundlesProgram, config, ofType, release, values } from "./bundle-fixtures";

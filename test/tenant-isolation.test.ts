@@ -12,7 +12,7 @@ import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
-import { ConfigError, parseEstate } from "../components/config";
+import { ConfigError, parseEstate } from "../components/estate";
 import { LABELS, PLATFORM } from "../components/conventions";
 import type { Evaluation, RecordedResource } from "../scripts/harness";
 import { T, config, evalBundles, ofType } from "./bundle-fixtures";

@@ -3,7 +3,7 @@
  * configuration (no evaluation: the twin's input is plain data).
  */
 import { describe, expect, it } from "vitest";
-import { parseEstate } from "../components/config";
+import { parseEstate } from "../components/estate";
 import { estimateMonthlyCost } from "../components/hetzner/cost";
 import { cloudNodes } from "../components/hetzner/nodes";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";

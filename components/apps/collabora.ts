@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
@@ -18,11 +19,11 @@ export class Collabora extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "collabora");
-    this.host = hostOf("collabora", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.collabora, ctx.domain);
     this.url = `https://${this.host}`;
     const admin = password(`${name}-admin-password`, { parent: this });
     const secret = opaqueSecret(`${name}-admin`, { name: "collabora-admin", namespace: ctx.namespace, labels, stringData: { username: "admin", password: admin.result } }, child);
-    const nextcloudHost = hostOf("cloud", ctx.domain);
+    const nextcloudHost = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
     if (ctx.state !== "decommissioned") {
       webApp(
         name,

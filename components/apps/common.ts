@@ -25,7 +25,7 @@ export function appLabels(slug: string, app: string): Record<string, string> {
 }
 
 /** `<prefix>.<domain>`. */
-export const hostOf = (prefix: string, domain: string): string => `${prefix}.${domain}`;
+export { hostOf } from "../config/hosts";
 
 /**
  * Annotations of every chart-rendered Ingress: TLS certificate from cert-manager. Traefik needs
@@ -33,7 +33,7 @@ export const hostOf = (prefix: string, domain: string): string => `${prefix}.${d
  * and the error pages set there (components/platform/edge.ts).
  */
 export function ingressAnnotations(extra: Record<string, string> = {}): Record<string, string> {
-  return { "cert-manager.io/cluster-issuer": PLATFORM.clusterIssuer, ...extra };
+  return { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer, ...extra };
 }
 
 /** A Helm release of a pinned chart. Release name = `releaseName` (stable, not auto-suffixed). */

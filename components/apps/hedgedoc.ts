@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
@@ -17,7 +18,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "hedgedoc");
-    this.host = hostOf("pad", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.hedgedoc, ctx.domain);
     this.url = `https://${this.host}`;
     const session = password(`${name}-session-secret`, { parent: this }, 48);
     const secret = opaqueSecret(`${name}-secret`, { name: "hedgedoc-liiibre", namespace: ctx.namespace, labels, stringData: { CMD_SESSION_SECRET: session.result } }, child);
@@ -96,7 +97,7 @@ export const hedgedocModule: AppModule = {
   workloads: ["hedgedoc"],
   databases: ["hedgedoc"],
   oidc: true,
-  redirectUris: (domain) => [`https://${hostOf("pad", domain)}/auth/oauth2/callback`],
+  redirectUris: (domain) => [`https://${hostOf(HOST_PREFIXES.hedgedoc, domain)}/auth/oauth2/callback`],
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const h = new HedgeDoc(`${ctx.slug}-hedgedoc`, { ctx }, { parent });
     return { urls: { hedgedoc: h.url }, hosts: [h.host] };

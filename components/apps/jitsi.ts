@@ -22,6 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
+import { HOST_PREFIXES } from "../config/hosts";
 import { publicRoute } from "../routes";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName, webApp } from "./common";
 import { resourcesFor } from "./sizing";
@@ -253,9 +254,9 @@ export const jitsiDedicatedModule: AppModule = {
   // The bundle registers the adapter's client (`<slug>-jitsi-dedicated`, Secret `jitsi-dedicated-oidc`).
   oidc: true,
   oidcPkce: false,
-  redirectUris: (domain) => adapterRedirectUris(hostOf("meet", domain)),
+  redirectUris: (domain) => adapterRedirectUris(hostOf(HOST_PREFIXES.jitsi, domain)),
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
-    const host = hostOf("meet", ctx.domain);
+    const host = hostOf(HOST_PREFIXES.jitsi, ctx.domain);
     if (!ctx.oidc) throw new Error(`jitsi of ${ctx.slug}: the bundle registered no OIDC client for the Keycloak adapter`);
     const j = new JitsiMeet(
       `${ctx.slug}-jitsi`,

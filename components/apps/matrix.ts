@@ -19,6 +19,7 @@ import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
 import { PLATFORM } from "../conventions";
+import { HOST_PREFIXES } from "../config/hosts";
 import { publicRoute, type PublicRouteArgs } from "../routes";
 import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, opaqueSecret, password, replicasFor } from "./common";
@@ -59,7 +60,7 @@ export const SIGNING_KEY_ID = "a_liiibre";
 
 /** The `/.well-known/matrix/*` documents of a domain whose homeserver is `matrix.<domain>`. */
 export function matrixWellKnown(domain: string): { client: Record<string, unknown>; server: Record<string, unknown> } {
-  const hs = hostOf("matrix", domain);
+  const hs = hostOf(HOST_PREFIXES.matrix, domain);
   return {
     client: { "m.homeserver": { base_url: `https://${hs}` }, "io.element.e2ee": { default: false } },
     server: { "m.server": `${hs}:443` },
@@ -133,7 +134,7 @@ export interface MatrixValuesInput {
 /** The `matrix-stack` chart values of a bundle. */
 export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
   const { ctx } = i;
-  const hs = hostOf("matrix", ctx.domain);
+  const hs = hostOf(HOST_PREFIXES.matrix, ctx.domain);
   const wk = matrixWellKnown(ctx.domain);
   const webReplicas = ctx.instances ?? 1;
   return {
@@ -210,7 +211,7 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
       // Stateless: with `ha`, two replicas spread over nodes, with a budget (Matrix); suspended: 0.
       replicas: replicasFor(ctx.state, webReplicas),
       ...(webReplicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(ELEMENT_WEB_SELECTOR) } : {}),
-      ingress: { host: hostOf("chat", ctx.domain) },
+      ingress: { host: hostOf(HOST_PREFIXES.element, ctx.domain) },
       resources: resourcesFor("element-web", ctx.users),
       nodeSelector: APPS_NODE_SELECTOR,
     },
@@ -243,7 +244,7 @@ export function matrixWellKnownRoute(domain: string, namespace: string, labels: 
   return {
     name: `${MATRIX_RELEASE}-well-known-homeserver`,
     namespace,
-    host: hostOf("matrix", domain),
+    host: hostOf(HOST_PREFIXES.matrix, domain),
     labels,
     tlsSecret: SYNAPSE_TLS_SECRET,
     issueCertificate: false,
@@ -261,8 +262,8 @@ export class Matrix extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "matrix");
-    const hs = hostOf("matrix", ctx.domain);
-    const chat = hostOf("chat", ctx.domain);
+    const hs = hostOf(HOST_PREFIXES.matrix, ctx.domain);
+    const chat = hostOf(HOST_PREFIXES.element, ctx.domain);
     this.hosts = [hs, chat];
     this.homeserverUrl = `https://${hs}`;
     this.elementUrl = `https://${chat}`;
@@ -321,7 +322,7 @@ export const matrixModule: AppModule = {
   workloads: ["synapse", "element-web", "matrix-haproxy"],
   databases: ["synapse"],
   oidc: true,
-  redirectUris: (domain) => [`https://${hostOf("matrix", domain)}/_synapse/client/oidc/callback`],
+  redirectUris: (domain) => [`https://${hostOf(HOST_PREFIXES.matrix, domain)}/_synapse/client/oidc/callback`],
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const m = new Matrix(`${ctx.slug}-matrix`, { ctx }, { parent });
     return { urls: { matrix: m.homeserverUrl, element: m.elementUrl }, hosts: m.hosts };

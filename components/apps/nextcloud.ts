@@ -14,6 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, imageRef, chartPin } from "../versions";
 import { nextcloudQuota } from "../units";
 import { PLATFORM } from "../conventions";
+import { HOST_PREFIXES } from "../config/hosts";
 import { APPS_NODE_SELECTOR, appLabels, helmRelease, hostOf, ingressAnnotations, opaqueSecret, password, replicasFor, tlsSecretName } from "./common";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule, SharedGroup } from "./types";
@@ -69,7 +70,7 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
     const def = Object.fromEntries([...OFFICE_FORMATS.onlyoffice.map((f) => [f, "true"]), ...OFFICE_FORMATS.collabora.map((f) => [f, ctx.apps.includes("collabora") ? "false" : "true"])]);
     lines.push(
       "app onlyoffice",
-      `occ config:app:set onlyoffice DocumentServerUrl --value ${q(`https://${hostOf("office", ctx.domain)}/`)}`,
+      `occ config:app:set onlyoffice DocumentServerUrl --value ${q(`https://${hostOf(HOST_PREFIXES.onlyoffice, ctx.domain)}/`)}`,
       // jwt_secret: from config.php (onlyoffice.config.php reads the environment), never argv;
       // the app value is cleared so that the system value applies.
       "occ config:app:delete onlyoffice jwt_secret",
@@ -80,8 +81,8 @@ export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "
   if (ctx.apps.includes("collabora")) {
     lines.push(
       "app richdocuments",
-      `occ config:app:set richdocuments wopi_url --value ${q(`https://${hostOf("collabora", ctx.domain)}/`)}`,
-      `occ config:app:set richdocuments public_wopi_url --value ${q(`https://${hostOf("collabora", ctx.domain)}/`)}`,
+      `occ config:app:set richdocuments wopi_url --value ${q(`https://${hostOf(HOST_PREFIXES.collabora, ctx.domain)}/`)}`,
+      `occ config:app:set richdocuments public_wopi_url --value ${q(`https://${hostOf(HOST_PREFIXES.collabora, ctx.domain)}/`)}`,
       "occ richdocuments:activate-config || true",
     );
   }
@@ -134,7 +135,7 @@ export interface NextcloudValuesInput {
 /** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
 export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
   const { ctx } = i;
-  const host = hostOf("cloud", ctx.domain);
+  const host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
   const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
     { name: "REDIS_HOST", value: `${NEXTCLOUD_REDIS}.${ctx.namespace}.svc` },
     { name: "REDIS_HOST_PORT", value: "6379" },
@@ -216,7 +217,7 @@ export class Nextcloud extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "nextcloud");
-    this.host = hostOf("cloud", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
     this.url = `https://${this.host}`;
 
     const admin = password(`${name}-admin-password`, { parent: this });
@@ -354,7 +355,7 @@ export const nextcloudModule: AppModule = {
   workloads: ["nextcloud", "nextcloud-cron", "redis"],
   databases: ["nextcloud"],
   oidc: true,
-  redirectUris: (domain) => [`https://${hostOf("cloud", domain)}/apps/user_oidc/code`],
+  redirectUris: (domain) => [`https://${hostOf(HOST_PREFIXES.nextcloud, domain)}/apps/user_oidc/code`],
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const nc = new Nextcloud(`${ctx.slug}-nextcloud`, { ctx }, { parent });
     return { urls: { nextcloud: nc.url }, hosts: [nc.host] };

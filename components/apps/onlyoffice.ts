@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, opaqueSecret, password, replicasFor, webApp } from "./common";
+import { HOST_PREFIXES } from "../config/hosts";
 import { resourcesFor } from "./sizing";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
@@ -21,7 +22,7 @@ export class OnlyOffice extends pulumi.ComponentResource {
     const { ctx } = args;
     const child = { parent: this, provider: ctx.provider };
     const labels = appLabels(ctx.slug, "onlyoffice");
-    this.host = hostOf("office", ctx.domain);
+    this.host = hostOf(HOST_PREFIXES.onlyoffice, ctx.domain);
     this.url = `https://${this.host}`;
     const jwt = password(`${name}-jwt-secret`, { parent: this }, 48);
     const secret = opaqueSecret(`${name}-jwt`, { name: ONLYOFFICE_JWT_SECRET, namespace: ctx.namespace, labels, stringData: { JWT_SECRET: jwt.result } }, child);

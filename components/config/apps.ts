@@ -7,6 +7,8 @@
  * the DNS guide and the reports all read it from here.
  */
 
+import { HOST_PREFIXES as H } from "./hosts";
+
 /** Every app name the config accepts (the enum of `tenants[].apps`). */
 export const APP_NAMES = [
   "nextcloud",
@@ -41,17 +43,17 @@ export interface AppSpec {
 }
 
 export const APPS: Record<AppName, AppSpec> = {
-  nextcloud: { title: "Nextcloud", requires: [], available: true, buckets: ["nextcloud"], hosts: ["cloud"] },
-  onlyoffice: { title: "OnlyOffice Document Server", requires: ["nextcloud"], available: true, buckets: [], hosts: ["office"] },
-  collabora: { title: "Collabora Online", requires: ["nextcloud"], available: true, buckets: [], hosts: ["collabora"] },
-  matrix: { title: "Matrix (Synapse + Element)", requires: [], available: true, buckets: ["matrix-media"], hosts: ["matrix", "chat"] },
-  hedgedoc: { title: "HedgeDoc", requires: [], available: true, buckets: ["hedgedoc"], hosts: ["pad"] },
-  etherpad: { title: "Etherpad", requires: [], available: false, buckets: [], hosts: ["etherpad"] },
-  discourse: { title: "Discourse", requires: [], available: false, buckets: ["discourse"], hosts: ["forum"] },
-  mobilizon: { title: "Mobilizon", requires: [], available: false, buckets: ["mobilizon"], hosts: ["events"] },
-  decidim: { title: "Decidim", requires: [], available: false, buckets: ["decidim"], hosts: ["participer"] },
-  grist: { title: "Grist", requires: [], available: false, buckets: ["grist"], hosts: ["grist"] },
-  "jitsi-dedicated": { title: "Dedicated Jitsi Meet", requires: [], available: true, buckets: [], hosts: ["meet"] },
+  nextcloud: { title: "Nextcloud", requires: [], available: true, buckets: ["nextcloud"], hosts: [H.nextcloud] },
+  onlyoffice: { title: "OnlyOffice Document Server", requires: ["nextcloud"], available: true, buckets: [], hosts: [H.onlyoffice] },
+  collabora: { title: "Collabora Online", requires: ["nextcloud"], available: true, buckets: [], hosts: [H.collabora] },
+  matrix: { title: "Matrix (Synapse + Element)", requires: [], available: true, buckets: ["matrix-media"], hosts: [H.matrix, H.element] },
+  hedgedoc: { title: "HedgeDoc", requires: [], available: true, buckets: ["hedgedoc"], hosts: [H.hedgedoc] },
+  etherpad: { title: "Etherpad", requires: [], available: false, buckets: [], hosts: [H.etherpad] },
+  discourse: { title: "Discourse", requires: [], available: false, buckets: ["discourse"], hosts: [H.discourse] },
+  mobilizon: { title: "Mobilizon", requires: [], available: false, buckets: ["mobilizon"], hosts: [H.mobilizon] },
+  decidim: { title: "Decidim", requires: [], available: false, buckets: ["decidim"], hosts: [H.decidim] },
+  grist: { title: "Grist", requires: [], available: false, buckets: ["grist"], hosts: [H.grist] },
+  "jitsi-dedicated": { title: "Dedicated Jitsi Meet", requires: [], available: true, buckets: [], hosts: [H.jitsi] },
 };
 
 /** Apps a `plan: shared` organisation can use: those of the shared instance. */

@@ -1,30 +1,36 @@
 /**
  * Loading the estate configuration: raw `liiibre:*` keys → validated, defaulted `Estate`.
  *
- * `parseEstate` is pure (used by the program, the offline plan and the tests);
- * `loadEstateOrExit` reads the Pulumi config of the running stack and, on bad input,
- * prints one line per problem and exits with code 2 before any resource is registered.
+ * This folder is a leaf: the schema, the errors and what a rule is, nothing of any domain.
+ * `parseEstateWith(raw, rules)` is pure; the estate's rules (each domain's, assembled) and the
+ * entry points that use them (`parseEstate`, `configProblems`, `loadEstateOrExit`) are in
+ * components/estate.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, formatProblem, problemsFromZod, type ConfigProblem } from "./errors";
-import { RULES, type ParsedEstate } from "./rules";
+import type { ParsedEstate, Rule } from "./rules";
 import { EstateSchema, SECRET_KEYS, type Estate } from "./schema";
 
 export * from "./apps";
+export * from "./hosts";
 export * from "./errors";
 export * from "./schema";
+export * from "./rules";
 
 /** Raw config: keys without the `liiibre:` prefix, values as found (objects already parsed). */
 export type RawConfig = Record<string, unknown>;
 
-/** Validates raw config. Returns the estate, or throws `ConfigError` with every problem. */
-export function parseEstate(raw: RawConfig): Estate {
+/**
+ * Validates raw config against the schema, then runs `rules` (components/estate.ts assembles
+ * the estate's). Returns the estate, or throws `ConfigError` with every problem.
+ */
+export function parseEstateWith(raw: RawConfig, rules: readonly Rule[]): Estate {
   const input: RawConfig = {};
   for (const [k, v] of Object.entries(raw)) if (!(SECRET_KEYS as readonly string[]).includes(k)) input[k] = v;
   const result = EstateSchema.safeParse(input, { reportInput: true });
   if (!result.success) throw new ConfigError(problemsFromZod(result.error.issues, EstateSchema));
   const parsed = result.data as ParsedEstate;
-  const problems: ConfigProblem[] = RULES.flatMap((rule) => rule(parsed));
+  const problems: ConfigProblem[] = rules.flatMap((rule) => rule(parsed));
   if (problems.length) throw new ConfigError(problems);
   return {
     ...parsed,
@@ -36,10 +42,10 @@ export function parseEstate(raw: RawConfig): Estate {
   };
 }
 
-/** Every problem of a raw config, formatted `liiibre:<path>: <message>`; [] when it is valid. */
-export function configProblems(raw: RawConfig): string[] {
+/** Every problem of a raw config under `rules`, formatted `liiibre:<path>: <message>`; [] when it is valid. */
+export function configProblemsWith(raw: RawConfig, rules: readonly Rule[]): string[] {
   try {
-    parseEstate(raw);
+    parseEstateWith(raw, rules);
     return [];
   } catch (err) {
     if (err instanceof ConfigError) return err.problems.map(formatProblem);
@@ -83,10 +89,10 @@ export function reportConfigError(err: ConfigError, write: (s: string) => void =
 /** Exit code for invalid configuration, shared by the program and every command. */
 export const EXIT_INVALID_CONFIG = 2;
 
-/** The program's entry: validated estate, or exit 2 with the problems (never a stack trace). */
-export function loadEstateOrExit(raw: RawConfig = readPulumiConfig()): Estate {
+/** Validated estate under `rules`, or exit 2 with the problems on stderr (never a stack trace). */
+export function parseEstateOrExit(raw: RawConfig, rules: readonly Rule[]): Estate {
   try {
-    return parseEstate(raw);
+    return parseEstateWith(raw, rules);
   } catch (err) {
     if (err instanceof ConfigError) {
       reportConfigError(err);

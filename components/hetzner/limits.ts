@@ -1,7 +1,8 @@
 /**
  * Config-time checks of Hetzner's limits and of the compute section's consistency, run by
- * the config loader (components/config/rules.ts) before any resource is registered, so that
- * a plan fails with exit 2 and a key path instead of an apply failing halfway.
+ * the config loader (components/estate.ts assembles them with the other domains' rules) before
+ * any resource is registered, so that a plan fails with exit 2 and a key path instead of an
+ * apply failing halfway.
  *
  * What is split automatically is not an error: a pool of 25 servers gets 3 spread placement
  * groups. What cannot be split is: a controller pool above 10 (etcd members must sit in ONE
@@ -11,7 +12,7 @@
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { ParsedEstate, Rule } from "../config/rules";
 import { CATALOG, HETZNER_LIMITS, locationsOf, serverTypeInfo } from "./catalog";
-import { cloudNodeName } from "./nodes";
+import { cloudNodeName, liveSlots } from "./nodes";
 
 /** "10.0.1.0/24" → [first address as uint32, size]. */
 export function parseCidr(cidr: string): { start: number; size: number } {
@@ -81,7 +82,7 @@ export const hetznerRules: Rule = (e: ParsedEstate) => {
   });
 
   // Servers attached to the one private network.
-  const cloudServers = e.nodePools.reduce((n, p) => n + (p.cloud ? p.cloud.count - new Set(p.cloud.retired.filter((s) => s <= p.cloud!.count)).size : 0), 0);
+  const cloudServers = e.nodePools.reduce((n, p) => n + (p.cloud ? liveSlots(p.cloud).length : 0), 0);
   if (cloudServers > HETZNER_LIMITS.serversPerNetwork) {
     out.push({
       path: keyPath(["nodePools"]),
@@ -133,7 +134,7 @@ export const hetznerRules: Rule = (e: ParsedEstate) => {
     if (longest.length > 63) {
       out.push({ path: keyPath(["nodePools", i, "name"]), message: `expected a pool name short enough for node names (<cluster>-<pool>-NN) of at most 63 characters, got ${describe(p.name)} (${longest.length} characters)` });
     }
-    for (let slot = 1; slot <= p.cloud.count; slot++) if (!p.cloud.retired.includes(slot)) cloudNames.set(cloudNodeName(e.cluster.name, p.name, slot), i);
+    for (const slot of liveSlots(p.cloud)) cloudNames.set(cloudNodeName(e.cluster.name, p.name, slot), i);
     const seen = new Set<number>();
     for (const key of ["reset", "retired"] as const) {
       p.cloud[key].forEach((slot, j) => {

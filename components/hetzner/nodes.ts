@@ -8,7 +8,7 @@
  * pool appends a name; removing one retires its slot; nothing else moves.
  */
 import type { DedicatedServer, Estate, Location, NodePool } from "../config";
-import { PREFIX } from "../conventions";
+import { LABELS } from "../conventions";
 import { HETZNER_LIMITS } from "./catalog";
 
 export type NodeRole = NodePool["role"];
@@ -16,8 +16,8 @@ export type Taint = NodePool["taints"][number];
 
 /** Kubernetes node labels every node gets (besides its pool's labels). */
 export const NODE_LABELS = {
-  pool: `${PREFIX}/pool`,
-  kind: `${PREFIX}/node-kind`,
+  pool: LABELS.nodePool,
+  kind: LABELS.nodeKind,
   region: "topology.kubernetes.io/region",
 } as const;
 
@@ -43,6 +43,18 @@ export interface CloudNodeSpec {
 export const cloudNodeName = (cluster: string, pool: string, slot: number): string =>
   `${cluster}-${pool}-${String(slot).padStart(2, "0")}`;
 
+/**
+ * The slots of a cloud pool that have a server: 1..count without the retired ones (a retired
+ * slot's server is deleted and never created again). Slots being reset still have theirs.
+ * The one place every count of a pool's servers starts from (config rules, limits, cloudNodes).
+ */
+export function liveSlots(cloud: { count: number; retired?: readonly number[] }): number[] {
+  const retired = new Set(cloud.retired ?? []);
+  const out: number[] = [];
+  for (let slot = 1; slot <= cloud.count; slot++) if (!retired.has(slot)) out.push(slot);
+  return out;
+}
+
 /** Placement group index of the `slot`-th server (1-based) of a pool: groups of at most 10. */
 export const placementGroupOf = (slot: number): number => Math.floor((slot - 1) / HETZNER_LIMITS.serversPerPlacementGroup);
 
@@ -62,9 +74,7 @@ export function cloudNodes(estate: Pick<Estate, "nodePools" | "cluster" | "hetzn
     if (!pool.cloud) continue;
     const location = pool.cloud.location ?? estate.hetzner.locations.primary;
     const reset = new Set(pool.cloud.reset ?? []);
-    const retired = new Set(pool.cloud.retired ?? []);
-    for (let slot = 1; slot <= pool.cloud.count; slot++) {
-      if (retired.has(slot)) continue;
+    for (const slot of liveSlots(pool.cloud)) {
       const name = cloudNodeName(estate.cluster.name, pool.name, slot);
       out.push({
         name,

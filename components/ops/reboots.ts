@@ -16,7 +16,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Estate } from "../config";
-import { LABELS } from "../conventions";
+import { LABELS, NAMESPACES } from "../conventions";
 import { IMAGES } from "../versions";
 import { PLATFORM_NAMESPACES, TOLERATE_ALL } from "../platform/common";
 import { alertRuleGroups } from "./alert-rules";
@@ -25,7 +25,7 @@ import { alertRuleGroups } from "./alert-rules";
 export const PROMETHEUS_URL = `http://kube-prometheus-stack-prometheus.${PLATFORM_NAMESPACES.monitoring}.svc:9090`;
 
 /** Namespace of kured (Pod Security `privileged`, nothing else in it). */
-export const KURED_NAMESPACE = "kured";
+export const KURED_NAMESPACE = NAMESPACES.kured;
 /** Name of kured's ServiceAccount, roles and DaemonSet (the lock is on this DaemonSet: `--ds-name`). */
 export const KURED_NAME = "kured";
 /** Where the container sees the host's `/var/run` (the sentinel `reboot-required` is there). */

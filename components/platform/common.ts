@@ -3,23 +3,20 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS, PLATFORM } from "../conventions";
+import { LABELS, NAMESPACES, PLATFORM } from "../conventions";
 import { chartArgs, type ChartPin } from "../versions";
 
-/** Namespaces of the platform layer. */
+/** Namespaces of the platform layer (names: conventions.ts NAMESPACES). */
 export const PLATFORM_NAMESPACES = {
   /** The edge controller (Traefik) and its error pages. */
   ingress: PLATFORM.ingressNamespace,
-  certManager: "cert-manager",
-  monitoring: "monitoring",
+  certManager: NAMESPACES.certManager,
+  monitoring: NAMESPACES.monitoring,
   /** Cluster-wide helpers without their own namespace (local volume provisioner). */
-  platform: "platform",
+  platform: NAMESPACES.platform,
   /** hcloud CCM and CSI live with the other cluster components. */
-  system: "kube-system",
+  system: NAMESPACES.system,
 } as const;
-
-/** The IngressClass every chart-rendered Ingress uses (one home: conventions.ts). */
-export const INGRESS_CLASS = PLATFORM.ingressClass;
 
 /** Toleration for a pool taint `<label>=true:NoSchedule` (the convention of Pulumi.prod.yaml). */
 export const tolerate = (labelKey: string) => ({ key: labelKey, operator: "Equal", value: "true", effect: "NoSchedule" });

@@ -12,12 +12,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { Estate } from "../config";
-import { PREFIX } from "../conventions";
+import { coopHosts, type Estate } from "../config";
+import { LABELS, PLATFORM } from "../conventions";
+import { liveSlots } from "../hetzner/nodes";
 import { CHARTS } from "../versions";
-import { CLUSTER_ISSUER } from "./cert-manager";
 import { adminOnly } from "./access";
-import { INGRESS_CLASS, PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
+import { PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
 import { HCLOUD_STORAGE_CLASS } from "./hcloud";
 import { LOCAL_STORAGE_CLASS } from "./local-volumes";
 import { Alerting, alertmanagerConfig, minioScrapeConfigs } from "../ops/alerting";
@@ -25,7 +25,7 @@ import { SHARED_REPLICAS, nodesIn } from "../ops/availability";
 import { ALERTMANAGER_SMTP_SECRET, mailPassword, mailRelay } from "../ops/mail";
 
 /** Node label of the pool(s) monitoring runs on. */
-export const MONITORING_NODE_LABEL = `${PREFIX}/monitoring`;
+export const MONITORING_NODE_LABEL = LABELS.nodeMonitoring;
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 export const LOKI_URL = `http://loki.${PLATFORM_NAMESPACES.monitoring}.svc.cluster.local:3100`;
 
@@ -38,7 +38,7 @@ export interface MonitoringPlacement {
 export function monitoringPlacement(estate: Estate): MonitoringPlacement {
   const pools = estate.nodePools.filter((p) => p.labels[MONITORING_NODE_LABEL] === "true");
   const candidates = pools.length ? pools : estate.nodePools;
-  const cloud = candidates.some((p) => (p.cloud?.count ?? 0) > 0);
+  const cloud = candidates.some((p) => p.cloud !== undefined && liveSlots(p.cloud).length > 0);
   return {
     nodeSelector: pools.length ? { [MONITORING_NODE_LABEL]: "true" } : {},
     storageClass: cloud ? HCLOUD_STORAGE_CLASS : LOCAL_STORAGE_CLASS,
@@ -85,7 +85,7 @@ function operationsValues(estate: Estate): { prometheus: Record<string, unknown>
 
 export function kubePrometheusStackValues(estate: Estate): Record<string, unknown> {
   const { nodeSelector, storageClass } = monitoringPlacement(estate);
-  const grafanaHost = `grafana.${estate.sharedServices.baseDomain}`;
+  const grafanaHost = coopHosts(estate.sharedServices).grafana;
   const ops = operationsValues(estate);
   const n = monitoringReplicas(estate);
   return {
@@ -119,9 +119,9 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
       persistence: { enabled: true, storageClassName: storageClass, size: "10Gi" },
       ingress: {
         enabled: true,
-        ingressClassName: INGRESS_CLASS,
+        ingressClassName: PLATFORM.ingressClass,
         // Every tenant's logs and the estate's metrics: the admin CIDRs only.
-        annotations: { "cert-manager.io/cluster-issuer": CLUSTER_ISSUER, ...adminOnly(estate.hetzner.adminCidrs).annotations },
+        annotations: { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer, ...adminOnly(estate.hetzner.adminCidrs).annotations },
         hosts: [grafanaHost],
         tls: [{ secretName: "grafana-tls", hosts: [grafanaHost] }],
       },

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as keycloak from "@pulumi/keycloak";
 import { stringify as toYaml } from "yaml";
-import type { Estate } from "../config";
+import { coopHosts, type Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
 import { CHARTS } from "../versions";
 import { APPS_NODE_SELECTOR, helmRelease, ingressAnnotations, opaqueSecret, password, tlsSecretName } from "../apps/common";
@@ -36,7 +36,7 @@ export interface KeycloakArgs {
 /** Where the estate's Keycloak answers (one home: the component and the platform contract read it). */
 export function keycloakEndpoints(estate: Estate): { host: string; url: string; internalUrl: string; estateRealm: string } {
   const cfg = estate.sharedServices;
-  const host = cfg.keycloak.host ?? `auth.${cfg.baseDomain}`;
+  const host = coopHosts(cfg).keycloak;
   return { host, url: `https://${host}`, internalUrl: `http://keycloak-http.${PLATFORM.keycloakNamespace}.svc`, estateRealm: cfg.keycloak.realm };
 }
 

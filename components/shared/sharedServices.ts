@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { Estate } from "../config";
+import { coopHosts, type Estate } from "../config";
 import { LABELS, PLATFORM } from "../conventions";
 import { JitsiMeet, adapterRedirectUris } from "../apps/jitsi";
 import type { StorageContext } from "../storage/contracts";
@@ -53,7 +53,7 @@ export class SharedServices extends pulumi.ComponentResource {
       { metadata: { name: PLATFORM.jitsiNamespace, labels: { [LABELS.layer]: "shared", [LABELS.stateful]: "false" } } },
       { parent: this, provider: storage.k8s },
     );
-    const jitsiHost = cfg.jitsi.host ?? `meet.${cfg.baseDomain}`;
+    const jitsiHost = coopHosts(cfg).jitsi;
     const jitsiLabels = { [LABELS.layer]: "shared", "app.kubernetes.io/part-of": "liiibre" };
     // The Keycloak adapter's client in the estate realm: members of the estate's organisations may open a room.
     const jitsiClient = { clientId: "jitsi", secretName: "jitsi-oidc" };

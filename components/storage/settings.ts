@@ -3,17 +3,18 @@
  */
 import { createHmac } from "node:crypto";
 import type { Estate } from "../config";
+import { NAMESPACES } from "../conventions";
 import type { StorageContext, StorageSettings } from "./contracts";
 import { DEFAULT_WINDOWS } from "../ops/schedules";
 
 /** Namespace of the primary MinIO Tenant, its root credentials and the replication Jobs. */
-export const STORAGE_NAMESPACE = "minio";
+export const STORAGE_NAMESPACE = NAMESPACES.minio;
 /** Namespace of the MinIO Operator. */
-export const MINIO_OPERATOR_NAMESPACE = "minio-operator";
+export const MINIO_OPERATOR_NAMESPACE = NAMESPACES.minioOperator;
 /** Namespace of the k8up operator. */
-export const K8UP_NAMESPACE = "k8up";
+export const K8UP_NAMESPACE = NAMESPACES.k8up;
 /** Namespace of the CloudNativePG operator and its Barman Cloud plugin (the plugin must share it). */
-export const CNPG_NAMESPACE = "cnpg-system";
+export const CNPG_NAMESPACE = NAMESPACES.cnpg;
 /** Name of the MinIO Tenant (its in-cluster Service is `minio` in STORAGE_NAMESPACE). */
 export const MINIO_TENANT_NAME = "primary";
 /**

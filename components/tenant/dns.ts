@@ -3,7 +3,7 @@
  * dedicated bundle, and the URLs of its apps. `npm run plan` prints them per tenant
  * (scripts/plan-model.ts `DnsRecord`); docs/dns.md explains them to the organisation.
  */
-import { APPS, type AppName } from "../config";
+import { APPS, HOST_PREFIXES, hostOf, type AppName } from "../config";
 import { matrixWellKnown } from "../apps/matrix";
 
 export interface DnsRecord {
@@ -22,7 +22,7 @@ export interface IngressTarget {
 /** Host names a set of apps serves under `domain` (catalogue order, no duplicates). */
 export function appHosts(apps: AppName[], domain: string): string[] {
   const out: string[] = [];
-  for (const a of apps) for (const p of APPS[a].hosts) if (!out.includes(`${p}.${domain}`)) out.push(`${p}.${domain}`);
+  for (const a of apps) for (const p of APPS[a].hosts) if (!out.includes(hostOf(p, domain))) out.push(hostOf(p, domain));
   return out;
 }
 
@@ -34,7 +34,7 @@ export function appHosts(apps: AppName[], domain: string): string[] {
 export function dnsRecords(apps: AppName[], domain: string, target: IngressTarget): DnsRecord[] {
   const records: DnsRecord[] = [];
   for (const host of appHosts(apps, domain)) {
-    const app = apps.find((a) => APPS[a].hosts.some((p) => `${p}.${domain}` === host));
+    const app = apps.find((a) => APPS[a].hosts.some((p) => hostOf(p, domain) === host));
     const purpose = app ? `${APPS[app].title}` : undefined;
     for (const ip of [...target.ipv4].sort()) records.push({ name: host, type: "A", value: ip, purpose });
     for (const ip of [...target.ipv6].sort()) records.push({ name: host, type: "AAAA", value: ip, purpose });
@@ -43,7 +43,7 @@ export function dnsRecords(apps: AppName[], domain: string, target: IngressTarge
     records.push({
       name: `_matrix-fed._tcp.${domain}`,
       type: "SRV",
-      value: `10 0 443 matrix.${domain}.`,
+      value: `10 0 443 ${hostOf(HOST_PREFIXES.matrix, domain)}.`,
       purpose: `Matrix federation delegation for @user:${domain} (unless https://${domain}/.well-known/matrix/server is served, see docs/dns.md)`,
     });
   }

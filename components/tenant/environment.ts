@@ -4,7 +4,7 @@
  * receives this instead of the whole `Estate`, so that a tenant-shard stack (docs/scaling.md)
  * depends on a small, explicit part of the configuration.
  */
-import type { Estate } from "../config";
+import { coopHosts, type Estate } from "../config";
 import { mailRelay, type MailRelay } from "../ops/mail";
 
 export interface TenantEnvironment {
@@ -24,7 +24,7 @@ export function tenantEnvironment(estate: Estate): TenantEnvironment {
   return {
     network: { podCIDR: estate.cluster.network.podCIDR, serviceCIDR: estate.cluster.network.serviceCIDR, nodeCIDR: estate.hetzner.network.ipRange },
     scim: s.keycloak.scim,
-    jitsi: { sharedHost: s.jitsi.host ?? `meet.${s.baseDomain}`, resolution: s.jitsi.resolution, maxBitratesVideo: s.jitsi.maxBitratesVideo },
+    jitsi: { sharedHost: coopHosts(s).jitsi, resolution: s.jitsi.resolution, maxBitratesVideo: s.jitsi.maxBitratesVideo },
     ...(mailRelay(estate) ? { mail: mailRelay(estate) } : {}),
   };
 }

@@ -73,7 +73,7 @@ export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
       spec: {
         podSelector: {},
         policyTypes: ["Egress"],
-        egress: [{ to: [{ ...inNamespace("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [udp(53), tcp(53)] }],
+        egress: [{ to: [{ ...inNamespace(PLATFORM_NAMESPACES.system), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [udp(53), tcp(53)] }],
       },
     },
     {

@@ -14,6 +14,7 @@
  *   upgrades, replaced workloads).
  */
 import { parse as parseYaml } from "yaml";
+import { HCLOUD_LABELS } from "../../components/conventions";
 import { CATALOG, monthlyPrice, serverTypeInfo } from "../../components/hetzner/catalog";
 import type { DnsRecord, Plan, PlanResource } from "../plan-model";
 import type { Change } from "./diff";
@@ -93,7 +94,7 @@ export function figures(plan: Plan): EstateFigures {
     const info = serverTypeInfo(String(s.inputs.serverType));
     const labels = (s.inputs.labels ?? {}) as Record<string, string>;
     // Capacity for workloads: cluster nodes only (not the backup server).
-    if (info && labels["liiibre.org/cluster"] && labels["liiibre.org/role"]) {
+    if (info && labels[HCLOUD_LABELS.cluster] && labels[HCLOUD_LABELS.role]) {
       cores += info.cores;
       ram += info.ramGB;
     }

@@ -3,6 +3,7 @@
  * anything `protect`ed or `retainOnDelete`, the resource types that hold data or identity,
  * with why. Data, read by scripts/diff/diff.ts.
  */
+import { HCLOUD_LABELS } from "../../components/conventions";
 import type { PlanResource } from "../plan-model";
 
 export interface DataHolder {
@@ -33,7 +34,7 @@ export function holdsData(r: PlanResource, siblings: (r: PlanResource) => PlanRe
   if (r.type === "hcloud:index/server:Server") {
     const labels = (r.inputs.labels ?? {}) as Record<string, string>;
     if (siblings(r).some((s) => s.type === "hcloud:index/volume:Volume")) return "a server with an attached volume";
-    if (labels["liiibre.org/role"] === "controller") return "a controller: it holds the cluster's etcd";
+    if (labels[HCLOUD_LABELS.role] === "controller") return "a controller: it holds the cluster's etcd";
     return null;
   }
   const h = DATA_HOLDERS.find((d) => d.type === r.type && (!d.name || d.name.test(r.name)));

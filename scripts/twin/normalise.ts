@@ -5,7 +5,8 @@
  * addresses from the k0sctl document.
  */
 import { parse as parseYaml } from "yaml";
-import { cloudNodes, dedicatedNodes } from "../../components/hetzner/nodes";
+import { HCLOUD_LABELS } from "../../components/conventions";
+import { NODE_LABELS, cloudNodes, dedicatedNodes } from "../../components/hetzner/nodes";
 import { CATALOG, serverTypeInfo } from "../../components/hetzner/catalog";
 import { GATEWAY_API_CRDS, K8UP_CRDS_URL } from "../../components/versions";
 import { chartFacts } from "./chart-facts";
@@ -397,7 +398,7 @@ export function perNamespaceObjects(objects: KObject[]): KObject[] {
  * nodes only (components/platform/hcloud.ts), so the scheduler (VolumeBinding, CSI topology)
  * places their consumers on cloud nodes.
  */
-const PROVISIONER_TOPOLOGY: Record<string, Record<string, string>> = { "csi.hetzner.cloud": { "liiibre.org/node-kind": "cloud" } };
+const PROVISIONER_TOPOLOGY: Record<string, Record<string, string>> = { "csi.hetzner.cloud": { [NODE_LABELS.kind]: "cloud" } };
 
 function volumeTopology(workloads: Workload[], byKind: Map<string, KObject[]>, byRef: Map<string, KObject>): void {
   const classes = byKind.get("StorageClass") ?? [];
@@ -433,7 +434,7 @@ export function normalise(input: TwinInput): TwinEstate {
   }
   const k0sctl = k0sctlDoc(input);
   const { users, buckets } = minioOf(input);
-  const backup = input.resources.find((r) => r.type === "hcloud:index/server:Server" && (r.inputs.labels as Record<string, string> | undefined)?.["liiibre.org/role"] === "backup");
+  const backup = input.resources.find((r) => r.type === "hcloud:index/server:Server" && (r.inputs.labels as Record<string, string> | undefined)?.[HCLOUD_LABELS.role] === "backup");
   const backupIp = input.resources.find((r) => r.type === "hcloud:index/primaryIp:PrimaryIp" && /backup/.test(r.name) && r.inputs.type !== "ipv6");
   const workloads = workloadsOf(objects);
   volumeTopology(workloads, byKind, byRef);

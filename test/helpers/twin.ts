@@ -4,7 +4,7 @@
  * and k0sctl document each test declares. Nothing is evaluated: the twin's input is plain data.
  */
 import { stringify } from "yaml";
-import { parseEstate, type Estate } from "../../components/config";
+import { parseEstate, type Estate } from "../../components/estate";
 import { cloudNodes } from "../../components/hetzner/nodes";
 import { readStackConfig, stackConfigFile } from "../../scripts/harness";
 import { TWIN_CHECKS, runTwin } from "../../scripts/twin";

@@ -5,7 +5,8 @@
  * every inbound packet no rule allows). Required connections must be allowed; tenant → other
  * tenant and Internet → administration ports must be denied.
  */
-import { PLATFORM } from "../../../components/conventions";
+import { LABELS, PLATFORM } from "../../../components/conventions";
+import { coopHosts } from "../../../components/config/hosts";
 import { PLATFORM_NAMESPACES } from "../../../components/platform/common";
 import { APP_CONNECTIONS, FORBIDDEN, PLATFORM_CONNECTIONS, type ConnectionTarget } from "../../../components/connections";
 import { inCidr, intToIpv4, ipv4ToInt, matchesSelector, unfitReason } from "../kube";
@@ -74,7 +75,7 @@ function net(e: TwinEstate): Net {
     const w = workloadsIn(e, ns).find((x) => matchesSelector({ matchLabels: labels }, x.labels));
     return w ? podOf(w) : { namespace: ns, name: `(pods ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",")})`, labels, ip: intToIpv4(next++) };
   };
-  const ingressNodes = e.nodes.filter((n) => n.kubelet && n.labels["liiibre.org/ingress"] === "true");
+  const ingressNodes = e.nodes.filter((n) => n.kubelet && n.labels[LABELS.nodeIngress] === "true");
   const ingressNs = PLATFORM.ingressNamespace;
   // The controller: its hostNetwork pods, else (ingressMode loadBalancer) any pod of its namespace.
   const ctrlWorkload = e.workloads.find((w) => w.namespace === ingressNs && w.spec.hostNetwork) ?? e.workloads.find((w) => w.namespace === ingressNs && w.kind !== "Job");
@@ -161,7 +162,7 @@ function legs(e: TwinEstate, n: Net, from: NetPod, to: ConnectionTarget, ns: str
   const host = to.publicHost
     .replace("{domain}", domain)
     .replace("{s3}", e.input.estate.storage.s3Domain)
-    .replace("{auth}", e.input.estate.sharedServices.keycloak?.host ?? `auth.${e.input.estate.sharedServices.baseDomain}`);
+    .replace("{auth}", coopHosts(e.input.estate.sharedServices).keycloak);
   const out: Leg[] = n.ingressNodes.slice(0, 1).map((node) => ({ from: { pod: from }, to: { ip: node.publicIpv4, label: `ingress node ${node.name}` }, port: 443, what: `https://${host} (ingress node ${node.name}:443)` }));
   const ing = ingressFor(e, host);
   if (ing) {
@@ -255,7 +256,7 @@ const forbidden: TwinCheck = {
     const n = net(e);
     const out: TwinFinding[] = [];
     // Every tenant-layer namespace: dedicated bundles and the shared instance.
-    const bs = (e.byKind.get("Namespace") ?? []).filter((x) => x.object.metadata?.labels?.["liiibre.org/layer"] === "tenant").map((x) => ({ ns: x.name }));
+    const bs = (e.byKind.get("Namespace") ?? []).filter((x) => x.object.metadata?.labels?.[LABELS.layer] === "tenant").map((x) => ({ ns: x.name }));
     // Pairs to test: every bundle against its next SAMPLE bundles (a broad rule — an open
     // namespaceSelector, an ipBlock over the pod range — shows on any pair), plus every pair a
     // namespaceSelector of some policy names (a rule aimed at one tenant shows on that pair).
@@ -320,7 +321,7 @@ const firewalls: TwinCheck = {
       for (const w of workers)
         if (w.publicIpv4 && !firewallAllows(e, backup, "tcp", 443, w.publicIpv4))
           out.push({ check: this.name, level: "error", objects: [backup, w.name], message: `${w.name} (${w.publicIpv4}) cannot reach the Helsinki backup server on 443: WAL archiving and k8up backups from pods on that node fail` });
-    for (const node of cloud.filter((x) => x.labels["liiibre.org/ingress"] === "true"))
+    for (const node of cloud.filter((x) => x.labels[LABELS.nodeIngress] === "true"))
       for (const port of [80, 443])
         if (!firewallAllows(e, node.name, "tcp", port, INTERNET_HOST))
           out.push({ check: this.name, level: "error", objects: [node.name], message: `the Internet cannot reach ingress node ${node.name} on ${port}: the sites are unreachable (and HTTP-01 fails)` });
