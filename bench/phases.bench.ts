@@ -22,7 +22,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
-import { parseEstate } from "../components/config";
+import { parseEstate } from "../components/estate";
 import { stackLayout } from "../components/layers/placement";
 import main from "../index";
 import { checkPolicies } from "../scripts/check-policies";

@@ -1,5 +1,5 @@
 /** The synthetic estate of the benchmarks (bench/plan.bench.ts, bench/phases.bench.ts). */
-import type { RawConfig } from "../components/config";
+import type { RawConfig } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
 
 /**
