@@ -26,32 +26,9 @@ import { planStacks } from "../scripts/plan-stacks";
 import type { StackStats } from "../scripts/plan-worker";
 import { render } from "../scripts/report";
 import { attachTwin } from "../scripts/twin/plan-twin";
+import { syntheticEstate } from "./synthetic";
 
-/**
- * A synthetic estate: prod's platform, and `n` organisations shaped like prod's (about half
- * dedicated, the rest small ones on the shared instance), scaled to ~71 accounts per
- * organisation on average (50,000 / 700). No sharding settings: the default placement applies.
- */
-export function syntheticEstate(n: number): RawConfig {
-  const raw = readStackConfig(stackConfigFile("prod")) as Record<string, any>;
-  delete raw.sharding;
-  const tenants: unknown[] = [];
-  for (let i = 0; i < n; i++) {
-    const dedicated = i % 2 === 0;
-    const u = dedicated ? 40 + ((i * 37) % 220) : 2 + (i % 8);
-    tenants.push({
-      // `org-` is a reserved slug prefix (the organisation groups' namespace).
-      slug: `co-${String(i).padStart(4, "0")}`,
-      name: `Organisation ${i}`,
-      domain: `co-${i}.example.org`,
-      plan: dedicated ? "dedicated" : "shared",
-      users: u,
-      ...(dedicated && i % 10 === 0 ? { apps: ["nextcloud", "onlyoffice", "matrix"] } : {}),
-    });
-  }
-  raw.tenants = tenants;
-  return raw;
-}
+export { syntheticEstate };
 
 function report(label: string, plan: Plan, seconds: number, stats: StackStats[], jsonMB: number, twinSeconds?: number): void {
   const dedicated = plan.tenants.filter((t) => t.plan === "dedicated");
@@ -60,6 +37,9 @@ function report(label: string, plan: Plan, seconds: number, stats: StackStats[],
   const byPid = new Map<number, number>();
   for (const s of stats) byPid.set(s.pid, Math.max(byPid.get(s.pid) ?? 0, s.maxRssMB));
   const workers = [...byPid.entries()].filter(([pid]) => pid !== process.pid).map(([, mb]) => mb);
+  const cpuByPid = new Map<number, number>();
+  for (const s of stats) if (s.pid !== process.pid) cpuByPid.set(s.pid, Math.max(cpuByPid.get(s.pid) ?? 0, s.cpuSeconds ?? 0));
+  const cpu = process.cpuUsage();
   console.log(
     JSON.stringify({
       run: label,
@@ -79,6 +59,11 @@ function report(label: string, plan: Plan, seconds: number, stats: StackStats[],
       twinSeconds: twinSeconds !== undefined ? +twinSeconds.toFixed(2) : undefined,
       twinErrors: plan.summary.twin?.errors,
       mandatoryViolations: plan.summary.mandatoryViolations,
+      // CPU time (user + system), seconds: this process (platform, merge, twin, JSON) and all
+      // workers together (start-up included, up to their last shard). Less sensitive to the
+      // machine's load than wall time: on n idle cores the wall is about max(main, workers / n).
+      mainCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
+      workersCpuSeconds: cpuByPid.size ? +[...cpuByPid.values()].reduce((a, b) => a + b, 0).toFixed(1) : null,
     }),
   );
 }

@@ -75,22 +75,24 @@ export function stackPolicyConfig(stack: string): PolicyPackConfig | undefined {
  */
 export function analyzerProps(inputs: Record<string, unknown>): { props: Record<string, unknown>; secretPaths: Set<string> } {
   const secretPaths = new Set<string>();
-  const conv = (v: unknown, p: Array<string | number>): unknown => {
+  // `p` is the path joined with "." (as `path.join(".")` gives it), `root` whether it is empty.
+  const step = (p: string, root: boolean, k: string | number) => (root ? String(k) : `${p}.${k}`);
+  const conv = (v: unknown, p: string, root: boolean): unknown => {
     if (isSecretMarker(v)) {
-      secretPaths.add(p.join("."));
-      return conv(v.value, p);
+      secretPaths.add(p);
+      return conv(v.value, p, root);
     }
-    if (Array.isArray(v)) return v.map((x, i) => conv(x, [...p, i]));
+    if (Array.isArray(v)) return v.map((x, i) => conv(x, step(p, root, i), false));
     if (v && typeof v === "object") {
       // The SDK's Unknown (its only own field is this marker) after the harness copied it.
       if ((v as Record<string, unknown>).__pulumiUnknown === true) return UNKNOWN;
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = conv(x, [...p, k]);
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = conv(x, step(p, root, k), false);
       return out;
     }
     return v;
   };
-  const props = conv(inputs, []) as Record<string, unknown>;
+  const props = conv(inputs, "", true) as Record<string, unknown>;
   return { props, secretPaths };
 }
 
@@ -116,6 +118,27 @@ function policyConfig(p: Policy, config: PolicyPackConfig): { level: string | un
   if (typeof c === "string") return { level: c, props: defaults };
   const { enforcementLevel, ...rest } = c ?? {};
   return { level: enforcementLevel as string | undefined, props: { ...defaults, ...rest } };
+}
+
+/**
+ * `target` with a `props` property holding, from its first read, the analyzer's view of `props`:
+ * a copy of its own (the analyzer deserialises the properties afresh for every policy, so that
+ * what one policy does to them cannot reach another) behind the unknown-checking proxy. The
+ * copy is made on first read: most policies look at the type first and never read the props of
+ * most resources, and copying every resource for every policy was most of the policies' time
+ * and memory (docs/scaling.md). A policy reading `props` twice sees the same object, as with the
+ * analyzer.
+ */
+function withLazyProps<T extends object>(props: Record<string, unknown>, target: T): T & { props: Record<string, unknown> } {
+  let copy: Record<string, unknown> | undefined;
+  return Object.defineProperty(target, "props", {
+    enumerable: true,
+    configurable: true,
+    get: () => (copy ??= unknownCheckingProxy(structuredClone(props))),
+    set: (v: Record<string, unknown>) => {
+      copy = v;
+    },
+  }) as T & { props: Record<string, unknown> };
 }
 
 export async function checkPolicies(evaluation: Evaluation, options: CheckOptions = {}): Promise<Violation[]> {
@@ -180,20 +203,18 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
       for (const r of resources) {
         const view = views.get(r)!;
         for (const validate of validations) {
-          const props = unknownCheckingProxy(structuredClone(view.props));
-          const args: ResourceValidationArgs & { liiibreOffline: OfflineFacts } = {
+          const args = withLazyProps(view.props, {
             type: r.type,
-            props,
             urn: r.urn,
             name: r.name,
             opts: opts(r),
             stackTags: new Map(),
-            isType: (cls) => isTypeOf(r.type, cls),
-            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+            isType: (cls: unknown) => isTypeOf(r.type, cls),
+            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? args.props : undefined)) as ResourceValidationArgs["asType"],
             getConfig,
             notApplicable,
             liiibreOffline: view.facts,
-          };
+          }) as ResourceValidationArgs & { liiibreOffline: OfflineFacts };
           const provider = providerOf(r);
           if (provider) args.provider = provider;
           try {
@@ -207,18 +228,16 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
     }
     if ("validateStack" in p && p.validateStack) {
       const policyResources: PolicyResource[] = resources.map((r) => {
-        const props = unknownCheckingProxy(structuredClone(views.get(r)!.props));
-        const pr: PolicyResource = {
+        const pr = withLazyProps(views.get(r)!.props, {
           type: r.type,
-          props,
           urn: r.urn,
           name: r.name,
           opts: opts(r),
           dependencies: [],
           propertyDependencies: {},
-          isType: (cls) => isTypeOf(r.type, cls),
-          asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
-        };
+          isType: (cls: unknown) => isTypeOf(r.type, cls),
+          asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? pr.props : undefined)) as PolicyResource["asType"],
+        }) as PolicyResource;
         const provider = providerOf(r);
         if (provider) pr.provider = provider;
         return pr;

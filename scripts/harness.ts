@@ -169,9 +169,13 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   // Outputs the provider schema declares secret (`additionalSecretOutputs`, set by the SDK
   // classes): the real engine marks them secret, the mock monitor does not, so we do.
   const secretOutputs = new Map<string, string[]>();
+  // The inputs the mock monitor deserialised for the registration under way (wrapMonitor reads
+  // them instead of deserialising the request a second time).
+  const capture: { inputs?: Record<string, unknown> } = {};
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        capture.inputs = args.inputs;
         if (args.type === "pulumi:pulumi:StackReference") {
           // The engine answers a StackReference with the referenced stack's outputs.
           const outputs = opts.stackOutputs?.[String(args.inputs.name)] ?? {};
@@ -190,7 +194,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     true,
     ORGANIZATION,
   );
-  wrapMonitor(registrations);
+  wrapMonitor(registrations, capture);
 
   const seen: Array<{ resource: pulumi.Resource; opts: pulumi.ResourceOptions }> = [];
   const program = opts.program ?? (await loadProgram());
@@ -199,7 +203,16 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   // evaluation (measured: bench/plan.bench.ts). Errors raised by the program keep their message;
   // set LIIIBRE_STACK_TRACES=1 to keep full stacks while debugging.
   const stackTraceLimit = Error.stackTraceLimit;
-  if (!process.env.LIIIBRE_STACK_TRACES) Error.stackTraceLimit = 0;
+  // Likewise every Resource constructor captures its full call stack (`Resource.stackTrace`,
+  // with Error.stackTraceLimit raised to Infinity) and marshals it into the registration as its
+  // source position, which the mock monitor ignores and no record carries: about a tenth of an
+  // evaluation's time (docs/scaling.md). Offline it is skipped; the real CLI is not affected.
+  const resourceClass = pulumi.Resource as unknown as { stackTrace: (skip: number) => unknown[] };
+  const stackTraceOf = resourceClass.stackTrace;
+  if (!process.env.LIIIBRE_STACK_TRACES) {
+    Error.stackTraceLimit = 0;
+    resourceClass.stackTrace = () => [];
+  }
   let outputs: Record<string, unknown>;
   try {
     outputs = (await stackRuntime.runInPulumiStack(async () => {
@@ -214,6 +227,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     await settings.waitForRPCs();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
+    resourceClass.stackTrace = stackTraceOf;
   }
 
   const resources = await assemble(registrations, seen);
@@ -227,11 +241,15 @@ async function loadProgram(): Promise<(estate: Estate) => unknown> {
   return main as (estate: Estate) => unknown;
 }
 
-function wrapMonitor(registrations: Registration[]): void {
+function wrapMonitor(registrations: Registration[], capture: { inputs?: Record<string, unknown> }): void {
   const monitor = settings.getMonitor();
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
-    const inputs = rpc.deserializeProperties(req.getObject());
+    // The mock monitor deserialises the request's inputs and hands them to `newResource`
+    // synchronously, before its first await: take that object (nothing mutates it) rather than
+    // deserialising the request again; fall back to doing so if it did not.
+    capture.inputs = undefined;
+    const taken: { inputs?: Record<string, unknown> } = {};
     original(req, (err: unknown, resp?: any) => {
       if (!err && resp) {
         registrations.push({
@@ -240,11 +258,13 @@ function wrapMonitor(registrations: Registration[]): void {
           name: req.getName(),
           mockParent: req.getParent(),
           custom: req.getCustom(),
-          inputs,
+          inputs: taken.inputs ?? rpc.deserializeProperties(req.getObject()),
         });
       }
       callback(err, resp);
     });
+    taken.inputs = capture.inputs;
+    capture.inputs = undefined;
   };
 }
 

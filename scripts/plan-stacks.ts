@@ -14,6 +14,7 @@ import type { LayoutStack } from "../components/layers/placement";
 import main from "../index";
 import { checkPolicies } from "./check-policies";
 import { ORGANIZATION, PROJECT, evaluate } from "./harness";
+import { estimateStacks } from "../components/layers/cost";
 import { buildPlan, mergePlans, type Plan } from "./plan-model";
 import { planShard, processStats, type ShardJob, type StackStats, type WorkerReply } from "./plan-worker";
 import { performance } from "node:perf_hooks";
@@ -35,75 +36,99 @@ export async function planStacks(o: StacksPlanOptions): Promise<Plan> {
   const [first, ...shards] = o.stacks;
   const policies = o.policies ?? checkPolicies;
   const layer = first.layer;
-  const t0 = performance.now();
-  const evaluation = await evaluate({ config: o.config, estate: o.estate, stack: first.name, program: (estate) => main(estate, { layer } as { layer: "single" | "platform" }) });
-  const platform = buildPlan(evaluation, await policies(evaluation), { estateName: o.estateName, layer });
-  o.stats?.push(processStats(first.name, t0));
-  if (!shards.length) return platform;
-  const stackOutputs = { [`${ORGANIZATION}/${PROJECT}/${o.estateName}`]: evaluation.outputs };
-  const jobs: ShardJob[] = shards.map((s) => ({ config: o.config, estateName: o.estateName, shard: s.shard!, stack: s.name, stackOutputs }));
-  if (jobs.length === 1 && !o.workers) {
-    // One shard (`--only`): a worker would only add its start-up; evaluate it here, after the
-    // platform (the harness gives each evaluation a fresh runtime).
-    const t1 = performance.now();
-    const plan = await planShard({ ...jobs[0] }, o.estate);
-    o.stats?.push(processStats(jobs[0].stack, t1));
-    return mergePlans(o.estateName, o.estate, [platform, plan]);
+  // The workers start now, so that their start-up (tsx, loading the program, the SDK and the
+  // policy pack: ~1–2 s each) overlaps the platform's evaluation instead of following it. One
+  // shard (`--only`) is evaluated here instead: a worker would only add its start-up.
+  const inProcess = shards.length === 1 && !o.workers;
+  const pool = shards.length && !inProcess ? startPool(o.workers ?? Math.min(shards.length, Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), o.stats) : undefined;
+  try {
+    const t0 = performance.now();
+    const evaluation = await evaluate({ config: o.config, estate: o.estate, stack: first.name, program: (estate) => main(estate, { layer } as { layer: "single" | "platform" }) });
+    const platform = buildPlan(evaluation, await policies(evaluation), { estateName: o.estateName, layer });
+    o.stats?.push(processStats(first.name, t0));
+    if (!shards.length) return platform;
+    const stackOutputs = { [`${ORGANIZATION}/${PROJECT}/${o.estateName}`]: evaluation.outputs };
+    const jobs: ShardJob[] = shards.map((s) => ({ config: o.config, estateName: o.estateName, shard: s.shard!, stack: s.name, stackOutputs }));
+    if (!pool) {
+      // One shard (`--only`): after the platform (the harness gives each evaluation a fresh runtime).
+      const t1 = performance.now();
+      const plan = await planShard({ ...jobs[0] }, o.estate);
+      o.stats?.push(processStats(jobs[0].stack, t1));
+      return mergePlans(o.estateName, o.estate, [platform, plan]);
+    }
+    // Largest shards first (by the cost model's estimate), so that no large shard is left for
+    // the end while the other workers idle; the merge keeps the stacks' order whatever the order
+    // they finish in.
+    const estimate = new Map(estimateStacks(o.estateName, o.estate).map((s) => [s.name, s.resources]));
+    const order = [...jobs].sort((a, b) => (estimate.get(b.stack) ?? 0) - (estimate.get(a.stack) ?? 0));
+    const plans = await pool.run(order);
+    return mergePlans(o.estateName, o.estate, [platform, ...shards.map((s) => plans.get(s.name)!)]);
+  } finally {
+    pool?.stop();
   }
-  const plans = await runPool(jobs, o.workers ?? Math.min(jobs.length, Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), o.stats);
-  return mergePlans(o.estateName, o.estate, [platform, ...shards.map((s) => plans.get(s.name)!)]);
 }
 
-/** Runs the jobs on `n` worker processes (each takes the next job when it is done). */
-function runPool(jobs: ShardJob[], n: number, stats?: StackStats[]): Promise<Map<string, Plan>> {
-  const queue = [...jobs];
-  const done = new Map<string, Plan>();
+interface Pool {
+  /** Runs the jobs (each worker takes the next one when it is done); resolves when all are done. */
+  run(jobs: ShardJob[]): Promise<Map<string, Plan>>;
+  /** Lets every worker exit (they exit when their channel closes). */
+  stop(): void;
+}
+
+/** Starts `n` worker processes; they load everything they need while they wait for jobs. */
+function startPool(n: number, stats?: StackStats[]): Pool {
   const workers: ChildProcess[] = [];
-  return new Promise((resolve, reject) => {
-    let failed = false;
-    const stopAll = () => workers.forEach((w) => w.connected && w.disconnect());
-    const next = (w: ChildProcess) => {
-      const job = queue.shift();
-      if (job) w.send(job);
-      else if (w.connected) w.disconnect();
-      if (done.size === jobs.length) {
-        stopAll();
-        resolve(done);
-      }
-    };
-    for (let i = 0; i < n; i++) {
-      const w = fork(path.join(__dirname, "plan-worker.ts"), [], {
-        // tsx's loader (CommonJS and ESM: the policy pack is loaded with import()).
-        execArgv: ["--import", pathToFileURL(path.join(path.dirname(require.resolve("tsx/package.json")), "dist", "loader.mjs")).href],
-        serialization: "advanced",
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-      });
-      workers.push(w);
-      w.on("error", (err) => {
-        if (failed) return;
-        failed = true;
-        stopAll();
-        reject(err);
-      });
-      w.on("message", (m: WorkerReply) => {
-        if ("error" in m) {
-          failed = true;
-          stopAll();
-          reject(new Error(`stack ${m.stack}: ${m.error}`));
-          return;
-        }
-        done.set(m.stack, m.plan);
-        stats?.push(m.stats);
-        next(w);
-      });
-      w.on("exit", (code) => {
-        if (!failed && code && done.size < jobs.length) {
-          failed = true;
-          stopAll();
-          reject(new Error(`a plan worker exited with code ${code}`));
-        }
-      });
+  const idle: ChildProcess[] = [];
+  let queue: ShardJob[] = [];
+  const done = new Map<string, Plan>();
+  let total = -1;
+  let settle: { resolve: (m: Map<string, Plan>) => void; reject: (e: Error) => void } | undefined;
+  let failure: Error | undefined;
+  const stopAll = () => workers.forEach((w) => w.connected && w.disconnect());
+  const fail = (err: Error) => {
+    if (failure) return;
+    failure = err;
+    stopAll();
+    settle?.reject(err);
+  };
+  const next = (w: ChildProcess) => {
+    if (failure) return;
+    const job = queue.shift();
+    if (job) w.send(job);
+    else idle.push(w);
+    if (done.size === total) settle?.resolve(done);
+  };
+  for (let i = 0; i < n; i++) {
+    const w = fork(path.join(__dirname, "plan-worker.ts"), [], {
+      // tsx's loader (CommonJS and ESM: the policy pack is loaded with import()).
+      // Profiling flags of the main process (`node --cpu-prof …`, docs/scaling.md) carry over to the workers.
+      execArgv: ["--import", pathToFileURL(path.join(path.dirname(require.resolve("tsx/package.json")), "dist", "loader.mjs")).href, ...process.execArgv.filter((a) => a.startsWith("--cpu-prof") || a.startsWith("--heap-prof"))],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    workers.push(w);
+    idle.push(w);
+    w.on("error", (err) => fail(err));
+    w.on("message", (m: WorkerReply) => {
+      if ("error" in m) return fail(new Error(`stack ${m.stack}: ${m.error}`));
+      done.set(m.stack, m.plan);
+      stats?.push(m.stats);
       next(w);
-    }
-  });
+    });
+    w.on("exit", (code) => {
+      if (code && (total < 0 || done.size < total)) fail(new Error(`a plan worker exited with code ${code}`));
+    });
+  }
+  return {
+    run(jobs) {
+      queue = [...jobs];
+      total = jobs.length;
+      return new Promise((resolve, reject) => {
+        if (failure) return reject(failure);
+        settle = { resolve, reject };
+        for (const w of idle.splice(0)) next(w);
+      });
+    },
+    stop: stopAll,
+  };
 }

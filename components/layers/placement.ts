@@ -41,8 +41,24 @@ function score(shard: string, slug: string): number {
   return parseInt(createHash("sha256").update(`${shard}/${slug}`).digest("hex").slice(0, 12), 16);
 }
 
+/**
+ * Default shards already computed, by shard list then slug: a pure function of both, asked for
+ * every organisation by each shard program, the cost model and the rules, i.e. once per shard and
+ * organisation (64 × 700 SHA-256s per stack of the synthetic estate) without this (docs/scaling.md).
+ */
+const placed = new Map<string, Map<string, string>>();
+
 /** The default shard of a slug among `shards` (rendezvous hashing; ties, which SHA-256 makes unlikely, go to the smaller name). */
 export function defaultShard(slug: string, shards: readonly string[]): string {
+  const key = shards.join("\n");
+  let bySlug = placed.get(key);
+  if (!bySlug) placed.set(key, (bySlug = new Map()));
+  let shard = bySlug.get(slug);
+  if (shard === undefined) bySlug.set(slug, (shard = rendezvous(slug, shards)));
+  return shard;
+}
+
+function rendezvous(slug: string, shards: readonly string[]): string {
   let best = "";
   let bestScore = -1;
   for (const s of [...shards].sort()) {

@@ -18,7 +18,7 @@
  * free share first (the scheduler's LeastAllocated scoring, at pool level).
  */
 import { onePerNode, quantity, unfitReason } from "../kube";
-import type { TwinCheck, TwinEstate, TwinFinding, TwinNode, Workload } from "../model";
+import type { KObject, TwinCheck, TwinEstate, TwinFinding, TwinNode, Workload } from "../model";
 
 export interface CapacityRow {
   pool: string;
@@ -68,9 +68,21 @@ export function reservedMemMiB(ramGB: number): number {
 
 export const allocatable = (n: TwinNode) => ({ cpu: n.cores * 1000 - reservedCpuM(n.cores), mem: n.ramGB * 1024 - reservedMemMiB(n.ramGB) });
 
+/** The first LimitRange of each namespace (indexed once per estate). */
+const limitRanges = new WeakMap<TwinEstate, Map<string | null | undefined, KObject>>();
+function limitRangeOf(e: TwinEstate, ns: string | null | undefined): KObject | undefined {
+  let m = limitRanges.get(e);
+  if (!m) {
+    m = new Map();
+    for (const l of e.byKind.get("LimitRange") ?? []) if (!m.has(l.namespace)) m.set(l.namespace, l);
+    limitRanges.set(e, m);
+  }
+  return m.get(ns);
+}
+
 /** Requests of one pod (millicores, MiB), LimitRange defaults filling what containers omit. */
 export function podRequests(e: TwinEstate, w: Pick<Workload, "namespace" | "spec">): { cpu: number; mem: number } {
-  const lr = (e.byKind.get("LimitRange") ?? []).find((l) => l.namespace === w.namespace);
+  const lr = limitRangeOf(e, w.namespace);
   const def = ((lr?.object.spec?.limits ?? []) as any[]).find((x) => x.type === "Container")?.defaultRequest ?? {};
   let cpu = 0;
   let mem = 0;

@@ -31,6 +31,22 @@ interface Net {
   apiAddresses: string[];
 }
 
+/** The workloads of a namespace, in the estate's order (indexed once per estate, not scanned per lookup). */
+const workloadsByNs = new WeakMap<TwinEstate, Map<string, Workload[]>>();
+function workloadsIn(e: TwinEstate, ns: string): Workload[] {
+  let m = workloadsByNs.get(e);
+  if (!m) {
+    m = new Map();
+    for (const w of e.workloads) {
+      const list = m.get(w.namespace);
+      if (list) list.push(w);
+      else m.set(w.namespace, [w]);
+    }
+    workloadsByNs.set(e, m);
+  }
+  return m.get(ns) ?? [];
+}
+
 const netCache = new WeakMap<TwinEstate, Net>();
 function net(e: TwinEstate): Net {
   const known = netCache.get(e);
@@ -56,7 +72,7 @@ function net(e: TwinEstate): Net {
     return p;
   };
   const podLike = (ns: string, labels: Record<string, string>): NetPod => {
-    const w = e.workloads.find((x) => x.namespace === ns && matchesSelector({ matchLabels: labels }, x.labels));
+    const w = workloadsIn(e, ns).find((x) => matchesSelector({ matchLabels: labels }, x.labels));
     return w ? podOf(w) : { namespace: ns, name: `(pods ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",")})`, labels, ip: intToIpv4(next++) };
   };
   const ingressNodes = e.nodes.filter((n) => n.kubelet && n.labels[LABELS.nodeIngress] === "true");
@@ -79,7 +95,7 @@ function serviceBackend(e: TwinEstate, n: Net, ns: string, name: string, port: n
   if (!svc) return undefined;
   const sp = ((svc.object.spec?.ports ?? []) as any[]).find((p) => p.port === port || p.name === port) ?? (svc.object.spec?.ports ?? [])[0];
   const sel = (svc.object.spec?.selector ?? {}) as Record<string, string>;
-  const ws = e.workloads.filter((w) => w.namespace === ns && Object.keys(sel).length && matchesSelector({ matchLabels: sel }, w.labels));
+  const ws = Object.keys(sel).length ? workloadsIn(e, ns).filter((w) => matchesSelector({ matchLabels: sel }, w.labels)) : [];
   const pods = ws.map((w) => n.podOf(w));
   const target = sp?.targetPort ?? sp?.port;
   let tp = typeof target === "number" ? target : Number(target);
@@ -268,8 +284,7 @@ const forbidden: TwinCheck = {
             if (other !== own && matchesSelector(peer.namespaceSelector, nsLabels.get(other) ?? {})) (dir === "out" ? pairs.get(own)! : pairs.get(other)!).add(dir === "out" ? other : own);
         }
     }
-    const podsIn = new Map<string, Workload[]>();
-    for (const w of e.workloads) podsIn.set(w.namespace, [...(podsIn.get(w.namespace) ?? []), w]);
+    const podsIn = { get: (ns: string) => workloadsIn(e, ns) };
     for (const a of bs) {
       // One source per set of egress policies isolating it: the egress verdict depends on those
       // policies only, and another tenant's ingress rules never match by pod labels alone.

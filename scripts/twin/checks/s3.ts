@@ -38,6 +38,8 @@ export async function decide(user: MinioUser, call: keyof typeof S3_ACTION, buck
  */
 export class S3Decider {
   private readonly memo = new Map<string, Promise<string>>();
+  /** Per user and set of markers: the abstracted policies and their JSON text (the same for every call of that user). */
+  private readonly shapes = new WeakMap<MinioUser, Map<string, { policies: Array<{ name: string; policy: Record<string, any> }>; json: string }>>();
   decide(user: MinioUser, call: keyof typeof S3_ACTION, bucket: string, key: string, slugs: string[]): Promise<string> {
     const m = S3_ACTION[call];
     const resource = m.on === "bucket" ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
@@ -49,9 +51,18 @@ export class S3Decider {
     if (!couldAllow) return Promise.resolve("ImplicitlyDenied");
     const marks = [...slugs].filter(Boolean).sort((a, b) => b.length - a.length);
     const abstract = (s: string) => marks.reduce((acc, slug, i) => acc.split(slug).join(`\u00a7${i}`), s);
-    const policies = user.policies.map((p) => ({ name: "p", policy: JSON.parse(abstract(JSON.stringify(p.document))) }));
+    let byMarks = this.shapes.get(user);
+    if (!byMarks) this.shapes.set(user, (byMarks = new Map()));
+    const marksKey = JSON.stringify(marks);
+    let shape = byMarks.get(marksKey);
+    if (!shape) {
+      const policies = user.policies.map((p) => ({ name: "p", policy: JSON.parse(abstract(JSON.stringify(p.document))) }));
+      byMarks.set(marksKey, (shape = { policies, json: JSON.stringify(policies) }));
+    }
+    const policies = shape.policies;
     const args = [abstract(user.name), call, abstract(bucket), abstract(key)] as const;
-    const k = JSON.stringify([policies, args]);
+    // = JSON.stringify([policies, args]), the policies' part serialised once per shape
+    const k = `[${shape.json},${JSON.stringify(args)}]`;
     let d = this.memo.get(k);
     if (!d) {
       d = simulate(policies, ...args);
@@ -63,9 +74,12 @@ export class S3Decider {
 
 /** IAM wildcard match (`*` any run, `?` one character). */
 export function glob(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  let re = globs.get(pattern);
+  if (!re) globs.set(pattern, (re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`)));
   return re.test(value);
 }
+/** Compiled patterns (a few dozen distinct ones in an estate, matched hundreds of thousands of times). */
+const globs = new Map<string, RegExp>();
 
 async function simulate(policies: Array<{ name: string; policy: Record<string, any> }>, userName: string, call: keyof typeof S3_ACTION, bucket: string, key: string): Promise<string> {
   const m = S3_ACTION[call];
@@ -92,8 +106,19 @@ function userOfSecret(e: TwinEstate, secret: KObject | undefined, server: "prima
   if (!secret || secret.origin !== "program") return undefined;
   const byUrn = indexByUrn(e.input);
   const parent = byUrn.get(secret.source)?.parent;
-  return e.minioUsers.find((u) => u.server === server && byUrn.get(u.urn)?.parent === parent);
+  let byParent = usersByParent.get(e);
+  if (!byParent) {
+    // The first user of each server and parent, in the estate's order (indexed once, not scanned per Secret).
+    byParent = new Map();
+    for (const u of e.minioUsers) {
+      const k = `${u.server}\u0000${byUrn.get(u.urn)?.parent}`;
+      if (!byParent.has(k)) byParent.set(k, u);
+    }
+    usersByParent.set(e, byParent);
+  }
+  return byParent.get(`${server}\u0000${parent}`);
 }
+const usersByParent = new WeakMap<TwinEstate, Map<string, MinioUser>>();
 
 const secretIn = (e: TwinEstate, ns: string, name: string) => e.byRef.get(`Secret/${ns}/${name}`);
 
@@ -215,10 +240,30 @@ const crossTenant: TwinCheck = {
     const out: TwinFinding[] = [];
     const decider = new S3Decider();
     const tenantUses = uses.filter((u) => u.tenant && u.consumer !== "replication");
+    // Per server: the tenant uses in order, and by `bucket/prefix` (indexed once, not per use).
+    const onServer = new Map<string, S3Use[]>();
+    const byPlace = new Map<string, S3Use[]>();
+    const place = (o: S3Use) => `${o.bucket}/${o.prefix}`;
+    for (const o of tenantUses) {
+      if (!onServer.has(o.user.server)) onServer.set(o.user.server, []);
+      onServer.get(o.user.server)!.push(o);
+      const k = `${o.user.server}\u0000${place(o)}`;
+      if (!byPlace.has(k)) byPlace.set(k, []);
+      byPlace.get(k)!.push(o);
+    }
     for (const u of tenantUses) {
-      // Every other tenant's use on the same server: its bucket and prefix.
-      const others = tenantUses.filter((o) => o.tenant !== u.tenant && o.user.server === u.user.server);
-      const sample = [...new Map(others.map((o) => [`${o.bucket}/${o.prefix}`, o])).values()].slice(0, 4);
+      // Every other tenant's use on the same server: its bucket and prefix. The sample is the
+      // first 4 distinct places in order, each with the last other-tenant use of that place.
+      const places: string[] = [];
+      for (const o of onServer.get(u.user.server)!) {
+        if (o.tenant === u.tenant || places.includes(place(o))) continue;
+        places.push(place(o));
+        if (places.length === 4) break;
+      }
+      const sample = places.map((pl) => {
+        const at = byPlace.get(`${u.user.server}\u0000${pl}`)!;
+        for (let i = at.length - 1; ; i--) if (at[i].tenant !== u.tenant) return at[i];
+      });
       for (const o of sample)
         for (const call of ["GetObject", "PutObject", "ListObjectsV2", "DeleteObject"] as const) {
           const d = await decider.decide(u.user, call, o.bucket, `${o.prefix}x`, [u.tenant!, o.tenant!]);
