@@ -14,6 +14,7 @@ import { Keycloak } from "./keycloak";
 import { MembersOnly } from "./membership";
 import { SharedInstance } from "./sharedInstance";
 import { SHARED_REPLICAS } from "../ops/availability";
+import { Grafana } from "./grafana";
 
 export interface SharedServicesArgs {
   estate: Estate;
@@ -35,6 +36,8 @@ export class SharedServices extends pulumi.ComponentResource {
   public readonly keycloak: Keycloak;
   public readonly jitsi: JitsiMeet;
   public readonly sharedInstance: SharedInstance;
+  /** Grafana on PostgreSQL, twice (components/shared/grafana.ts: here because its database needs the storage layer). */
+  public readonly grafana: Grafana;
 
   constructor(name: string, args: SharedServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("liiibre:shared:SharedServices", name, {}, opts);
@@ -95,6 +98,7 @@ export class SharedServices extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.grafana = new Grafana("grafana", { estate, storage }, { parent: this });
     this.sharedInstance = new SharedInstance(cfg.sharedInstance.slug, { estate, storage, identity: this.identity }, { parent: this });
     this.registerOutputs({ jitsi: this.jitsi.url, sharedInstance: this.sharedInstance.urls });
   }
