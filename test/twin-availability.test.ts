@@ -165,3 +165,21 @@ describe("what real Helm renders", () => {
     expect(v.haproxy.replicas).toBe(2);
   });
 });
+
+describe("the shared instance's quota counts its Synapse workers", () => {
+  it("8 worker pods (4 types × 2) add 1.5 × 8 × their requests and limits; a dedicated bundle adds nothing", async () => {
+    const { resourceQuotaSpec } = await import("../components/tenant/quota");
+    const { synapseWorkerPods, SYNAPSE_WORKER_RESOURCES } = await import("../components/apps/matrix");
+    const pods = synapseWorkerPods({ groups: [], instances: 2 });
+    expect(pods.reduce((n, p) => n + p.count, 0)).toBe(8);
+    expect(synapseWorkerPods({ groups: undefined, instances: 2 })).toEqual([]);
+    expect(synapseWorkerPods({ groups: [], instances: 1 })).toEqual([]);
+    const m = (q: string) => parseInt(q, 10);
+    const base = resourceQuotaSpec(["nextcloud", "matrix"], 300).hard;
+    const withWorkers = resourceQuotaSpec(["nextcloud", "matrix"], 300, pods).hard;
+    // QUOTA_HEADROOM (1.5) over 8 pods of 200m/512Mi requests and 1000m/1536Mi limits (rounded up once).
+    expect(m(withWorkers["requests.cpu"]) - m(base["requests.cpu"])).toBeCloseTo(1.5 * 8 * m(SYNAPSE_WORKER_RESOURCES.requests.cpu), -1);
+    expect(m(withWorkers["limits.memory"]) - m(base["limits.memory"])).toBeCloseTo(1.5 * 8 * m(SYNAPSE_WORKER_RESOURCES.limits.memory), -1);
+    expect(m(withWorkers.pods) - m(base.pods)).toBe(16);
+  });
+});
