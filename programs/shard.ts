@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as keycloak from "@pulumi/keycloak";
 import * as minio from "@pulumi/minio";
 import type { Estate } from "../components/config";
+import { clusterIdentifierOf } from "../components/k0s/cluster";
 import { PLATFORM_OUTPUT, contractOutputs, platformFacts } from "../components/layers/contract";
 import { shardOf } from "../components/layers/placement";
 import type { IdentityContext } from "../components/shared/identity";
@@ -61,7 +62,7 @@ export function shardProgram(estate: Estate, opts: ShardProgramOptions) {
   const c = contractOutputs(ref.requireOutput(PLATFORM_OUTPUT), facts, opts.estateName);
 
   const moved = oneStackProviderUrns(estate, pulumi.getStack());
-  const k8sProvider = new k8s.Provider(SHARD_RESOURCES.kubernetes, c.kubernetes, { aliases: [moved.kubernetes] });
+  const k8sProvider = new k8s.Provider(SHARD_RESOURCES.kubernetes, { ...c.kubernetes, clusterIdentifier: clusterIdentifierOf(estate) }, { aliases: [moved.kubernetes] });
   const storage: StorageContext = {
     k8s: k8sProvider,
     primaryMinio: new minio.Provider(SHARD_RESOURCES.primaryMinio, c.primaryMinio, { aliases: [moved.primaryMinio] }),

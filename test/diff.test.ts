@@ -169,14 +169,12 @@ describe("pairs of estates", () => {
     expect(x.dangerous).toEqual([]);
   });
 
-  it("a changed apiDomain is dangerous: the kubeconfig changes, so the provider and every object under it are replaced", () => {
+  it("a changed apiDomain is dangerous (the kubeconfig and the API certificate's names change), but the pinned clusterIdentifier keeps every object from being replaced", () => {
     const x = d.apiDomain;
     expect(x.dangerous[0].what).toMatch(/cluster identity: API address/);
-    const provider = x.changes.find((c) => c.type === "pulumi:providers:kubernetes")!;
-    expect(provider.action).toBe("replace");
-    const k8s = x.changes.filter((c) => c.type.startsWith("kubernetes:"));
-    expect(k8s.length).toBeGreaterThan(100);
-    expect(k8s.every((c) => c.action === "replace" && c.replaceReasons.some((r) => r.path === "provider"))).toBe(true);
+    expect(x.dangerous[0].why).toMatch(/clusterIdentifier keeps the objects/);
+    expect(x.changes.find((c) => c.type === "pulumi:providers:kubernetes")?.action).not.toBe("replace");
+    expect(x.changes.filter((c) => c.type.startsWith("kubernetes:") && c.action === "replace")).toEqual([]);
   });
 });
 
@@ -297,27 +295,51 @@ describe("rules and paths", () => {
 });
 
 describe("provider replacement (pulumi-kubernetes DiffConfig)", () => {
-  const withApi = (p: Plan, api: string, clusterIdentifier?: string) => {
+  /** The plan with another API address and the provider's clusterIdentifier set (string) or removed (null). */
+  const withApi = (p: Plan, api: string, clusterIdentifier: string | null) => {
     const c = structuredClone(p);
     for (const r of c.resources) {
       if (typeof r.inputs.stdin === "string") r.inputs.stdin = r.inputs.stdin.replaceAll("api.dev.liiibre.coop", api);
-      if (r.type === "pulumi:providers:kubernetes" && clusterIdentifier) r.inputs.clusterIdentifier = clusterIdentifier;
+      if (r.type === "pulumi:providers:kubernetes") {
+        if (clusterIdentifier === null) delete r.inputs.clusterIdentifier;
+        else r.inputs.clusterIdentifier = clusterIdentifier;
+      }
     }
     return c;
   };
+  const providerAction = (x: ReturnType<typeof diffPlans>) => x.changes.find((c) => c.type === "pulumi:providers:kubernetes")?.action;
+  const anyObjectReplaced = (x: ReturnType<typeof diffPlans>) => x.changes.some((c) => c.type.startsWith("kubernetes:") && c.action === "replace");
 
-  it("a new API address changes the kubeconfig: the provider and everything under it are replaced", () => {
-    const x = diffPlans(base, withApi(base, "api.other.liiibre.coop"));
-    expect(x.changes.find((c) => c.type === "pulumi:providers:kubernetes")!.action).toBe("replace");
+  it("the program pins the identifier to the cluster's name, on the platform stack's provider", () => {
+    const providers = base.resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+    expect(providers.length).toBeGreaterThan(0);
+    for (const p of providers) expect(p.inputs.clusterIdentifier).toBe("k0s/dev");
+  });
+
+  it("without an identifier, a new API address changes the kubeconfig: the provider and everything under it are replaced", () => {
+    const old = withApi(base, "api.dev.liiibre.coop", null);
+    const x = diffPlans(old, withApi(base, "api.other.liiibre.coop", null));
+    expect(providerAction(x)).toBe("replace");
+    expect(anyObjectReplaced(x)).toBe(true);
     expect(x.dangerous.some((g) => /cluster identity/.test(g.what))).toBe(true);
   });
 
-  it("with a fixed clusterIdentifier the provider is only replaced when the identifier changes", () => {
+  it("with the same identifier on both sides the provider is only replaced when the identifier changes", () => {
     const a = withApi(base, "api.dev.liiibre.coop", "dev");
     const same = diffPlans(a, withApi(base, "api.other.liiibre.coop", "dev"));
-    expect(same.changes.some((c) => c.type.startsWith("kubernetes:") && c.action === "replace")).toBe(false);
+    expect(anyObjectReplaced(same)).toBe(false);
+    expect(providerAction(same)).not.toBe("replace");
     const renamed = diffPlans(a, withApi(base, "api.dev.liiibre.coop", "dev-2"));
-    expect(renamed.changes.find((c) => c.type === "pulumi:providers:kubernetes")!.action).toBe("replace");
+    expect(providerAction(renamed)).toBe("replace");
+  });
+
+  it("adding the identifier is an update, but does not shield a kubeconfig change made in the same step", () => {
+    const old = withApi(base, "api.dev.liiibre.coop", null);
+    const added = diffPlans(old, withApi(base, "api.dev.liiibre.coop", "k0s/dev"));
+    expect(providerAction(added)).toBe("update");
+    expect(anyObjectReplaced(added)).toBe(false);
+    const addedAndMoved = diffPlans(old, withApi(base, "api.other.liiibre.coop", "k0s/dev"));
+    expect(providerAction(addedAndMoved)).toBe("replace");
   });
 });
 

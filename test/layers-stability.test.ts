@@ -87,6 +87,14 @@ describe("one stack and sharded layouts", () => {
     expect(p(SHARD_RESOURCES.keycloak).inputs.url).toBe("https://auth.liiibre.coop");
   });
 
+  it("every stack's Kubernetes provider is pinned to the same cluster (clusterIdentifier from the cluster's name in Pulumi.prod.yaml)", () => {
+    const providers = split.resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+    expect(new Set(providers.map((r) => r.stack))).toEqual(new Set(split.stacks.map((s) => s.name)));
+    // cluster.name of Pulumi.prod.yaml is ada-lovelace: a kubeconfig change on any stack is an update, never a replacement.
+    expect(prodRaw().cluster.name).toBe("ada-lovelace");
+    for (const r of providers) expect(r.inputs.clusterIdentifier, r.stack).toBe("k0s/ada-lovelace");
+  });
+
   it("adding, removing and reordering other organisations moves nobody and changes no other URN", () => {
     const stackOf = (plan: Plan) => new Map(plan.stacks.flatMap((s) => s.tenants.map((t) => [t, s.name] as const)));
     const urnsOf = (plan: Plan) => {

@@ -8,6 +8,13 @@
  * batches of `cluster.workerUpgradeConcurrencyPercent`); no server input depends on it.
  * The admin kubeconfig (`k0sctl kubeconfig`) is a secret output and feeds one
  * `kubernetes.Provider` used by everything inside the cluster.
+ *
+ * That provider carries a fixed `clusterIdentifier` (clusterIdentifierOf): pulumi-kubernetes then
+ * replaces it only when the identifier changes, and treats any other kubeconfig change as an
+ * update. Without it, the kubeconfig being re-fetched after a `k0sctl apply` (unknown during the
+ * preview, new client certificates) replaces the provider and with it every object in the
+ * cluster (provider/pkg/provider/provider.go DiffConfig; adding the identifier to an existing
+ * provider is itself an update, never a replacement).
  */
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
@@ -18,6 +25,16 @@ import type { Host } from "../hetzner/hosts";
 import { K0S_VERSION } from "../versions";
 import { k0sctlConfig, type K0sctlHost } from "./k0sctl-config";
 import { APPLY_SCRIPT, KUBECONFIG_SCRIPT } from "./scripts";
+
+/**
+ * The Kubernetes provider's `clusterIdentifier`: the cluster's name, which the estate never
+ * changes for the same cluster (a new name is a new cluster: replacing the provider and
+ * everything under it is then right). Plain and known at preview time on every stack, so the
+ * platform stack and the tenant shards give their providers the same one.
+ */
+export function clusterIdentifierOf(estate: Pick<Estate, "cluster">): string {
+  return `k0s/${estate.cluster.name}`;
+}
 
 export interface K0sClusterArgs {
   /** The validated estate (`cluster.*`). */
@@ -38,7 +55,7 @@ export class K0sCluster extends pulumi.ComponentResource {
   /** The provider every in-cluster resource uses. */
   readonly provider: k8s.Provider;
   /** The arguments of `provider` (the platform contract carries them to tenant shards). */
-  readonly providerArgs: { kubeconfig: pulumi.Output<string>; enableServerSideApply: boolean };
+  readonly providerArgs: { kubeconfig: pulumi.Output<string>; enableServerSideApply: boolean; clusterIdentifier: string };
   readonly apply: command.local.Command;
 
   constructor(name: string, args: K0sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -115,7 +132,7 @@ export class K0sCluster extends pulumi.ComponentResource {
     );
     this.kubeconfig = pulumi.secret(kubeconfigCmd.stdout);
 
-    this.providerArgs = { kubeconfig: this.kubeconfig, enableServerSideApply: true };
+    this.providerArgs = { kubeconfig: this.kubeconfig, enableServerSideApply: true, clusterIdentifier: clusterIdentifierOf(args.estate) };
     this.provider = new k8s.Provider(
       `${name}-provider`,
       this.providerArgs,

@@ -123,7 +123,8 @@ export function platformContract(p: ContractParts): pulumi.Output<PlatformContra
   return pulumi.output({
     version: CONTRACT_VERSION as typeof CONTRACT_VERSION,
     providers: {
-      kubernetes: { ...p.kubernetes, kubeconfig: pulumi.secret(p.kubernetes.kubeconfig) },
+      // The provider's clusterIdentifier is not carried: each stack derives it from the estate (clusterIdentifierOf).
+      kubernetes: { kubeconfig: pulumi.secret(p.kubernetes.kubeconfig), enableServerSideApply: p.kubernetes.enableServerSideApply },
       primaryMinio: { ...p.primaryMinio, minioPassword: pulumi.secret(p.primaryMinio.minioPassword) },
       backupMinio: { ...p.backupMinio, minioPassword: pulumi.secret(p.backupMinio.minioPassword) },
       keycloak: { ...p.keycloak, password: pulumi.secret(p.keycloak.password) },

@@ -223,11 +223,15 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
     if (!rule) continue;
     const changes: Array<{ segs: PathSegment[] }> = [];
     diffValues(old.inputs, neu.inputs, [], changes as never);
+    // pulumi-kubernetes DiffConfig: a changed identifier replaces; an identifier set to the same
+    // value on both sides makes every other change an update; adding or removing it is neither
+    // (the usual rules decide), "to make on- and off-boarding less risky".
     const id = rule.identifier;
-    const idChanged = id !== undefined && neu.inputs[id] !== undefined && JSON.stringify(old.inputs[id]) !== JSON.stringify(neu.inputs[id]);
-    const hit = id !== undefined && neu.inputs[id] !== undefined ? idChanged : changes.some((c) => rule.paths.some((p) => touches(parsePath(p), c.segs)));
+    const pinnedBoth = id !== undefined && old.inputs[id] !== undefined && neu.inputs[id] !== undefined;
+    const idChanged = pinnedBoth && JSON.stringify(old.inputs[id!]) !== JSON.stringify(neu.inputs[id!]);
+    const hit = pinnedBoth ? idChanged : changes.some((c) => rule.paths.some((p) => touches(parsePath(p), c.segs)));
     // The kubeconfig is a secret (compared as "[secret]"): a changed cluster identity changes it for sure.
-    const identityHit = neu.type === "pulumi:providers:kubernetes" && identityChanged.length > 0 && !(id && neu.inputs[id] !== undefined);
+    const identityHit = neu.type === "pulumi:providers:kubernetes" && identityChanged.length > 0 && !pinnedBoth;
     if (hit || identityHit) {
       providerReplaced.set(urn, { path: identityHit && !hit ? "kubeconfig" : (id && idChanged ? id : rule.paths[0]), reason: identityHit ? `${rule.reason} (${identityChanged.join("; ")})` : rule.reason, source: rule.source });
     }
