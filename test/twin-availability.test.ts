@@ -81,7 +81,7 @@ async function renderedInput(chart: string, version: string, values: Record<stri
   expect(result.problems).toEqual([]);
   return input(estate, [res(r.type, r.name, r.inputs as Record<string, unknown>, { urn: r.urn }), ...beside], { rendered: result.releases });
 }
-const objectsOf = async (i: ReturnType<typeof input>, kind: string) => (i.rendered ?? []).flatMap((rr) => rr.objects).filter((o) => o.kind === kind);
+const objectsOf = async (i: ReturnType<typeof input>, kind: string): Promise<any[]> => (i.rendered ?? []).flatMap((rr) => rr.objects).filter((o) => o.kind === kind);
 
 describe("what real Helm renders", () => {
   const s3 = { host: "s3.x.org", url: "https://s3.x.org", region: "eu" };
