@@ -274,3 +274,37 @@ describe("config values as the Pulumi CLI hands them over", () => {
     expect(decodeConfigValue("{not json")).toBe("{not json");
   });
 });
+
+describe("cluster.edgeMigration: the phases of the move from ingress-nginx (docs/operations.md)", () => {
+  const phase = (v: unknown, over: (c: any) => void = () => undefined) => {
+    const c = base();
+    if (v !== undefined) c.cluster.edgeMigration = v;
+    over(c);
+    return parseEstate(c).cluster.edgeMigration;
+  };
+
+  it("defaults to off; the booleans of the first version keep their meaning", () => {
+    expect(phase(undefined)).toBe("off");
+    expect(phase(false)).toBe("off");
+    expect(phase(true)).toBe("serve-nginx");
+    // What `pulumi config set` stores without a type: the string.
+    expect(phase("true")).toBe("serve-nginx");
+    expect(phase("false")).toBe("off");
+    for (const p of ["off", "serve-nginx", "bridge"]) expect(phase(p)).toBe(p);
+  });
+
+  it("an unknown phase names the key and the allowed values", () => {
+    expect(breakWith((c) => (c.cluster.edgeMigration = "reuseport"))).toEqual([
+      'liiibre:cluster.edgeMigration: expected one of off | serve-nginx | bridge, got "reuseport"',
+    ]);
+    expect(breakWith((c) => (c.cluster.edgeMigration = 1))).toEqual(["liiibre:cluster.edgeMigration: expected one of off | serve-nginx | bridge, got 1"]);
+  });
+
+  it("bridge redirects the ingress nodes' own ports: refused behind the load balancer", () => {
+    expect(breakWith((c) => ((c.cluster.edgeMigration = "bridge"), (c.cluster.ingressMode = "hostNetwork")))).toEqual([]);
+    expect(breakWith((c) => ((c.cluster.edgeMigration = "bridge"), (c.cluster.ingressMode = "loadBalancer")))).toEqual([
+      'liiibre:cluster.edgeMigration: expected off | serve-nginx with cluster.ingressMode "loadBalancer" (bridge redirects the ingress nodes\' own ports: hostNetwork only), got "bridge"',
+    ]);
+    expect(breakWith((c) => ((c.cluster.edgeMigration = "serve-nginx"), (c.cluster.ingressMode = "loadBalancer")))).toEqual([]);
+  });
+});

@@ -6,13 +6,13 @@
  * a certificate, and no ingress-nginx dialect is left anywhere in the plan.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Estate } from "../components/config";
+import type { EdgeMigrationPhase, Estate } from "../components/config";
 import { PLATFORM } from "../components/conventions";
 import { tlsSecretName } from "../components/routes";
 import { CHARTS, GATEWAY_API_CRDS } from "../components/versions";
 import main from "../index";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
-import { traefikValues } from "../components/platform";
+import { EDGE_BRIDGE_PORTS, TRAEFIK_BRIDGE_RELEASE, traefikBridgeValues, traefikValues } from "../components/platform";
 import { renderPlan } from "../scripts/render/render";
 import { cachedCrds, itWithCharts } from "./helpers/charts";
 import { HELM, itWithHelm, releaseResource } from "./helpers/render";
@@ -68,29 +68,61 @@ describe("Gateway API objects against the CRDs", () => {
 describe("Traefik through real Helm", () => {
   // prod runs hostNetwork; the loadBalancer mode and the migration provider are rendered here
   // (schema, every values key read, every object valid), the prod values by the render check.
-  itWithHelm("renders clean in both ingress modes and with the ingress-nginx migration provider", async () => {
+  itWithHelm("renders clean in both ingress modes, in every phase of the move from ingress-nginx, and the bridge", async () => {
+    const variant = (mode: "hostNetwork" | "loadBalancer", phase: EdgeMigrationPhase) => {
+      const e = structuredClone(ev.estate);
+      e.cluster.ingressMode = mode;
+      e.cluster.edgeMigration = phase;
+      return e;
+    };
     const variants = (["hostNetwork", "loadBalancer"] as const).flatMap((mode) =>
-      [false, true].map((migration) => {
-        const e = structuredClone(ev.estate);
-        e.cluster.ingressMode = mode;
-        e.cluster.edgeMigration = migration;
-        return releaseResource("traefik", CHARTS.traefik.version, traefikValues(e), `traefik-${mode.toLowerCase()}-${migration}`, PLATFORM.ingressNamespace);
-      }),
+      (["off", "serve-nginx"] as const).map((phase) =>
+        releaseResource("traefik", CHARTS.traefik.version, traefikValues(variant(mode, phase)), `traefik-${mode.toLowerCase()}-${phase}`, PLATFORM.ingressNamespace),
+      ),
     );
+    variants.push(releaseResource("traefik", CHARTS.traefik.version, traefikBridgeValues(variant("hostNetwork", "bridge")), TRAEFIK_BRIDGE_RELEASE, PLATFORM.ingressNamespace));
     const r = await renderPlan(variants, { helm: HELM, programResources: false });
     expect(r.problems).toEqual([]);
     const objects = (name: string) => r.releases.find((x) => x.release === name)!.objects;
-    const lb = objects("traefik-loadbalancer-false");
+    const lb = objects("traefik-loadbalancer-off");
     expect(lb.find((o) => o.kind === "Deployment")).toBeDefined();
     const svc = lb.find((o) => o.kind === "Service" && (o.object as any).spec.type === "LoadBalancer")!.object as any;
     expect(svc.metadata.annotations["load-balancer.hetzner.cloud/name"]).toBe(`${ev.estate.cluster.name}-ingress`);
-    const ds = objects("traefik-hostnetwork-false").find((o) => o.kind === "DaemonSet")!.object as any;
+    const ds = objects("traefik-hostnetwork-off").find((o) => o.kind === "DaemonSet")!.object as any;
     expect(ds.spec.template.spec.hostNetwork).toBe(true);
     const args: string[] = ds.spec.template.spec.containers[0].args;
     expect(args).toEqual(expect.arrayContaining(["--entryPoints.web.address=:80/tcp", "--entryPoints.websecure.address=:443/tcp", "--entryPoints.websecure.asDefault=true", "--providers.kubernetesgateway"]));
-    const migrating = objects("traefik-hostnetwork-true").find((o) => o.kind === "DaemonSet")!.object as any;
+    // Ports 80/443 on the host network: the kernel's unprivileged-port floor (1024) applies, and a
+    // non-root process loses NET_BIND_SERVICE at exec (no ambient capabilities from the runtime,
+    // no file capability on the image's binary: Traefik chart EXAMPLES.md). Root with only that
+    // capability in its bounding set binds them and nothing else privileged.
+    const mainPod = ds.spec.template.spec;
+    expect(mainPod.securityContext).toMatchObject({ runAsUser: 0, runAsNonRoot: false });
+    expect(mainPod.containers[0].securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } });
+    expect(mainPod.containers[0].ports.filter((p: any) => p.containerPort < 1024).map((p: any) => p.containerPort).sort()).toEqual([443, 80].sort());
+    const migrating = objects("traefik-hostnetwork-serve-nginx").find((o) => o.kind === "DaemonSet")!.object as any;
     expect(migrating.spec.template.spec.containers[0].args).toContain("--providers.kubernetesingressnginx.ingressClass=nginx");
     expect(args.some((a) => a.startsWith("--providers.kubernetesingressnginx"))).toBe(false);
+
+    // The bridge: same nodes, host network, its own ports, only the nginx class, no classes or Service of its own.
+    const bridge = objects(TRAEFIK_BRIDGE_RELEASE);
+    const bds = bridge.find((o) => o.kind === "DaemonSet")!.object as any;
+    const pod = bds.spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.nodeSelector).toEqual(ds.spec.template.spec.nodeSelector);
+    const bargs: string[] = pod.containers[0].args;
+    expect(bargs).toEqual(expect.arrayContaining([
+      `--entryPoints.web.address=:${EDGE_BRIDGE_PORTS.http}/tcp`, `--entryPoints.websecure.address=:${EDGE_BRIDGE_PORTS.https}/tcp`,
+      `--entryPoints.traefik.address=:${EDGE_BRIDGE_PORTS.traefik}/tcp`, `--entryPoints.metrics.address=:${EDGE_BRIDGE_PORTS.metrics}/tcp`,
+      "--providers.kubernetesingressnginx.ingressClass=nginx", "--entryPoints.websecure.http.tls=true",
+    ]));
+    expect(bargs.filter((a) => /^--providers\.kubernetes(gateway|ingress|crd)(=|$|\.)/i.test(a) && !a.includes("kubernetesingressnginx"))).toEqual([]);
+    // The host ports the scheduler reserves (hostNetwork: containerPort = hostPort) are the bridge's own.
+    expect(pod.containers[0].ports.map((p: any) => p.containerPort).sort()).toEqual(Object.values(EDGE_BRIDGE_PORTS).sort());
+    expect(bridge.filter((o) => ["IngressClass", "GatewayClass", "Service", "ServiceMonitor"].includes(o.kind)).map((o) => o.kind)).toEqual([]);
+    // Non-root without capabilities: nothing below 1024 to bind.
+    expect(pod.securityContext.runAsUser).toBe(65532);
+    expect(pod.containers[0].securityContext.capabilities).toEqual({ drop: ["ALL"] });
   }, 120_000);
 });
 
@@ -205,5 +237,28 @@ describe("no ingress-nginx left", () => {
     expect(text).not.toMatch(/"controllerType":"ingress-nginx"/);
     // …and the same search does find the dialect when it is there.
     expect(JSON.stringify({ annotations: { [`${NGINX_PREFIX}proxy-body-size`]: "0" } }).includes(NGINX_PREFIX)).toBe(true);
+  });
+});
+
+describe("phases of cluster.edgeMigration (docs/operations.md)", () => {
+  const phase = (p: EdgeMigrationPhase) => {
+    const e = structuredClone(ev.estate);
+    e.cluster.edgeMigration = p;
+    return e;
+  };
+  it("leaving the bridge for serve-nginx changes nothing of the main Traefik (no restart at step 9); off does", () => {
+    expect(traefikValues(phase("bridge"))).toEqual(traefikValues(phase("serve-nginx")));
+    expect(traefikValues(phase("off"))).not.toEqual(traefikValues(phase("serve-nginx")));
+  });
+  it("the bridge serves only the nginx class, on its own ports, with the main Traefik's HTTPS middlewares", () => {
+    const b = traefikBridgeValues(phase("bridge")) as any;
+    const m = traefikValues(phase("bridge")) as any;
+    expect(b.providers.kubernetesIngressNGINX).toEqual({ enabled: true, ingressClass: "nginx" });
+    expect([b.providers.kubernetesIngress.enabled, b.providers.kubernetesGateway.enabled, b.providers.kubernetesCRD.enabled]).toEqual([false, false, false]);
+    expect(b.providers.file).toEqual(m.providers.file);
+    expect(b.ports.websecure.http).toEqual(m.ports.websecure.http);
+    expect([b.ports.web.port, b.ports.websecure.port]).toEqual([EDGE_BRIDGE_PORTS.http, EDGE_BRIDGE_PORTS.https]);
+    expect(b.nodeSelector).toEqual(m.nodeSelector);
+    expect(b.hostNetwork).toBe(true);
   });
 });

@@ -217,6 +217,31 @@ describe("program selection by the real CLI (a shard stack's own config names it
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("every shard of a sharded estate has its stack file, naming that estate and nothing else; no stack file names a shard that does not exist", () => {
+    const fs = require("node:fs") as typeof import("node:fs");
+    const { parse } = require("yaml") as typeof import("yaml");
+    const files = fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f));
+    const stackOf = (f: string) => f.slice("Pulumi.".length, -".yaml".length);
+    const shardFiles = new Map<string, string>();
+    for (const f of files) {
+      const cfg = parse(fs.readFileSync(path.join(REPO_ROOT, f), "utf8"))?.config ?? {};
+      if (cfg["liiibre:estate"] === undefined) continue;
+      // The CLI reads only this file for the shard's stack: anything else here would be ignored by the program.
+      expect(Object.keys(cfg), f).toEqual(["liiibre:estate"]);
+      shardFiles.set(stackOf(f), cfg["liiibre:estate"]);
+    }
+    const expected = new Map<string, string>();
+    for (const f of files) {
+      const stack = stackOf(f);
+      if (shardFiles.has(stack)) continue;
+      const estate = parseEstate(readStackConfig(stackConfigFile(stack)));
+      if (!estate.sharding.enabled) continue;
+      for (const s of stackLayout(stack, estate)) if (stackRole(stack, s.name, estate)?.layer === "shard") expected.set(s.name, stack);
+    }
+    expect(expected.size).toBeGreaterThan(0);
+    expect(new Map([...shardFiles].sort())).toEqual(new Map([...expected].sort()));
+  });
+
   it("2 when the estate file does not exist", () => {
     const r = run("nope-a", "nope");
     expect(r.status).toBe(2);

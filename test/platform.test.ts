@@ -284,7 +284,7 @@ describe("pure values", () => {
   it("during the move from ingress-nginx only, Traefik also serves the Ingresses still on class nginx", () => {
     expect((traefikValues(estate()) as any).providers.kubernetesIngressNGINX).toBeUndefined();
     const e = estate();
-    e.cluster.edgeMigration = true;
+    e.cluster.edgeMigration = "serve-nginx";
     expect((traefikValues(e) as any).providers.kubernetesIngressNGINX).toEqual({ enabled: true, ingressClass: "nginx" });
   });
 

@@ -14,6 +14,13 @@ import { parseCidr } from "../cidr";
 // Building blocks
 // ---------------------------------------------------------------------------------------
 
+/**
+ * Phases of `cluster.edgeMigration`. The booleans of its first version stay accepted (as YAML
+ * booleans or the strings the CLI may store): `true` = `serve-nginx`, `false` = `off`.
+ */
+export const EDGE_MIGRATION_PHASES = ["off", "serve-nginx", "bridge"] as const;
+export type EdgeMigrationPhase = (typeof EDGE_MIGRATION_PHASES)[number];
+
 /** Hetzner Cloud locations this project knows (see components/hetzner/catalog.json). */
 export const HETZNER_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
 /** Hetzner network zones. */
@@ -257,11 +264,17 @@ export const ClusterSchema = z.strictObject({
   /** How the edge (Traefik) is exposed. Default `hostNetwork` on `ingress`-labelled nodes. */
   ingressMode: z.enum(["hostNetwork", "loadBalancer"]).default("hostNetwork"),
   /**
-   * Migration from ingress-nginx only (docs/operations.md): Traefik also serves the Ingresses
-   * still on class `nginx`, with their nginx annotations (its `kubernetesIngressNGINX` provider),
-   * so that every host is served whatever class its Ingress has during the switch. Default false.
+   * Phase of the move from ingress-nginx (docs/operations.md, "Moving the edge from ingress-nginx
+   * to Traefik"). Default `off`.
+   * - `off` (or `false`): Traefik alone, as after the move.
+   * - `serve-nginx` (or `true`): Traefik also serves the Ingresses still on class `nginx`, with
+   *   their nginx annotations (its `kubernetesIngressNGINX` provider).
+   * - `bridge` (`hostNetwork` only): `serve-nginx`, plus a second Traefik (`traefik-bridge`) on the
+   *   ingress nodes' host network at ports EDGE_BRIDGE_PORTS, serving the `nginx`-class Ingresses:
+   *   each node's ports 80/443 are redirected to it while ingress-nginx leaves that node and
+   *   Traefik takes the ports, so no connection is refused (components/platform/edge.ts).
    */
-  edgeMigration: z.boolean().default(false),
+  edgeMigration: z.preprocess((v) => (v === true || v === "true" ? "serve-nginx" : v === false || v === "false" ? "off" : v), z.enum(EDGE_MIGRATION_PHASES).default("off")),
   /** Workers upgraded at once by k0sctl, as a percentage of all workers. Default 10. */
   workerUpgradeConcurrencyPercent: int(1, 100).default(10),
 });

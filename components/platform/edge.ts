@@ -18,6 +18,22 @@
  * the platform Gateway) except cert-manager's HTTP-01 challenge routes, which outrank it.
  * Admin surfaces: an `ipAllowList` middleware of `hetzner.adminCidrs`, which `adminOnly` names
  * (components/platform/access.ts).
+ *
+ * Host ports on the ingress nodes (hostNetwork): Traefik binds 80, 443 (entry points `web`,
+ * `websecure`), 9000 (`traefik`: ping, the probes) and 9101 (`metrics`); node-exporter has 9100,
+ * k0s's kube-router 8080 (the twin's `host-port-collision` check compares every host-network pod's
+ * binds, docs/twin.md). During the move from ingress-nginx (`cluster.edgeMigration: bridge`,
+ * docs/operations.md) a second Traefik, the bridge, binds EDGE_BRIDGE_PORTS on the same nodes.
+ *
+ * Why not both controllers on 80/443 with SO_REUSEPORT (ingress-nginx sets it by default, Traefik
+ * has `entryPoints.<name>.reusePort`)? Linux only lets sockets of the same effective UID share a
+ * TCP port: ingress-nginx runs as uid 101, Traefik as root here, and a non-root Traefik cannot bind
+ * ports below 1024 on the host network (NET_BIND_SERVICE in the container's capabilities is lost
+ * at exec for a non-root user without file capabilities on the binary, which the Traefik image
+ * does not set; Traefik's chart EXAMPLES.md, traefik/traefik-library-image#51). And two pods
+ * declaring the same host port are never placed on one node (the scheduler's NodePorts filter).
+ * The bridge needs neither: each node's 80/443 are redirected (iptables REDIRECT, new connections
+ * only; established ones keep their destination) to it while ingress-nginx drains and leaves.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -38,6 +54,24 @@ export const LEGACY_NGINX_CLASS = "nginx";
 export const TRAEFIK_RELEASE = "traefik";
 /** Labels the Traefik chart selects its pods by (`traefik.labelselector`: name, `<release>-<namespace>`). */
 export const TRAEFIK_SELECTOR = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": `${TRAEFIK_RELEASE}-${PLATFORM.ingressNamespace}` };
+/** Helm release of the migration bridge (`cluster.edgeMigration: bridge`). */
+export const TRAEFIK_BRIDGE_RELEASE = "traefik-bridge";
+
+/** Traefik's internal entry points on the ingress nodes (off 8080, kube-router's metrics on k0s, and 9100, node-exporter's). */
+export const EDGE_INTERNAL_PORTS = { traefik: 9000, metrics: 9101 } as const;
+
+/**
+ * Host ports of the bridge: 10080/10443 take the redirected 80/443 (above 1024, so the bridge
+ * runs as non-root without any capability), 9002/9102 its own ping and metrics, beside the
+ * main Traefik's 9000/9101 (both run on every ingress node while the addresses move), and clear
+ * of ingress-nginx's host ports (80, 443, 8443 webhook, 10254 metrics/health, 8181 default
+ * server, 10245–10247 on the loopback) and node-exporter's 9100. The Hetzner firewall opens
+ * only 80/443 to the Internet: the bridge's ports are reached through the redirect only.
+ */
+export const EDGE_BRIDGE_PORTS = { http: 10080, https: 10443, traefik: 9002, metrics: 9102 } as const;
+
+/** Whether Traefik reads the `nginx` class in this phase of `cluster.edgeMigration`. */
+export const servesNginxClass = (estate: Estate): boolean => estate.cluster.edgeMigration !== "off";
 
 /** Middlewares of Traefik's file provider (`<name>@file`), defined in `edgeDynamicConfig`. */
 export const EDGE_MIDDLEWARES = {
@@ -122,13 +156,13 @@ export function traefikValues(estate: Estate): Record<string, unknown> {
       file: { enabled: true, watch: true, content: edgeDynamicConfig(estate) },
       // During the move from ingress-nginx only: the Ingresses still on class `nginx` are served
       // too, their nginx annotations translated (docs/operations.md).
-      ...(estate.cluster.edgeMigration ? { kubernetesIngressNGINX: { enabled: true, ingressClass: LEGACY_NGINX_CLASS } } : {}),
+      ...(servesNginxClass(estate) ? { kubernetesIngressNGINX: { enabled: true, ingressClass: LEGACY_NGINX_CLASS } } : {}),
     },
     ports: {
       // Internal entry points moved off ports the nodes already use on the host network
       // (8080: kube-router metrics on k0s; 9100: node-exporter).
-      traefik: { port: 9000 },
-      metrics: { port: 9101 },
+      traefik: { port: EDGE_INTERNAL_PORTS.traefik },
+      metrics: { port: EDGE_INTERNAL_PORTS.metrics },
       web: { port: PLATFORM.edgePorts.http, exposedPort: PLATFORM.edgePorts.http, ...proxyProtocol },
       websecure: {
         port: PLATFORM.edgePorts.https,
@@ -164,6 +198,43 @@ export function traefikValues(estate: Estate): Record<string, unknown> {
     // render step passes the estate's CRD API versions to capability-gated charts, but not to
     // charts that define CRDs themselves, as Traefik does.)
     metrics: { prometheus: { service: { enabled: true }, serviceMonitor: { enabled: true }, disableAPICheck: true } },
+  };
+}
+
+/**
+ * Helm values of the migration bridge (pure): a Traefik DaemonSet on the ingress nodes' host
+ * network at EDGE_BRIDGE_PORTS that serves what ingress-nginx served (the `nginx`-class Ingresses
+ * with their annotations, through Traefik's ingress-nginx provider) with the edge's HTTPS
+ * middlewares (HSTS, Teapot's 5xx pages, compression). It creates no IngressClass nor
+ * GatewayClass (the main release owns them), no Service (nothing routes to it but each node's
+ * redirect), and reads no Gateway API routes: the addresses move back to the main Traefik before
+ * any host's routes become Gateway API objects (docs/operations.md, steps 5–7).
+ */
+export function traefikBridgeValues(estate: Estate): Record<string, unknown> {
+  const main = traefikValues(estate) as Record<string, any>;
+  const websecure = main.ports.websecure as Record<string, unknown>;
+  return {
+    ...main,
+    ingressClass: { enabled: false },
+    gatewayClass: { enabled: false },
+    providers: {
+      kubernetesIngress: { enabled: false },
+      kubernetesGateway: { enabled: false },
+      kubernetesCRD: { enabled: false },
+      file: main.providers.file,
+      kubernetesIngressNGINX: { enabled: true, ingressClass: LEGACY_NGINX_CLASS },
+    },
+    ports: {
+      traefik: { port: EDGE_BRIDGE_PORTS.traefik },
+      metrics: { port: EDGE_BRIDGE_PORTS.metrics },
+      web: { port: EDGE_BRIDGE_PORTS.http, exposedPort: PLATFORM.edgePorts.http },
+      websecure: { ...websecure, port: EDGE_BRIDGE_PORTS.https, exposedPort: PLATFORM.edgePorts.https },
+    },
+    // Ports above 1024: the chart's non-root user (65532), no capability at all.
+    podSecurityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+    service: { enabled: false },
+    metrics: { prometheus: { service: { enabled: false }, serviceMonitor: { enabled: false } } },
   };
 }
 
@@ -212,6 +283,8 @@ export class Edge extends pulumi.ComponentResource {
   /** The Gateway API CRDs (standard channel, GATEWAY_API_CRDS). */
   readonly gatewayApiCrds: k8s.yaml.v2.ConfigFile;
   readonly release: k8s.helm.v3.Release;
+  /** The migration bridge (`cluster.edgeMigration: bridge` only). */
+  readonly bridge?: k8s.helm.v3.Release;
   readonly gateway: k8s.apiextensions.CustomResource;
   /** Depend on these before creating routes or certificates. */
   readonly ready: pulumi.Resource[];
@@ -234,6 +307,10 @@ export class Edge extends pulumi.ComponentResource {
       // meanwhile), and during the switch from ingress-nginx every second before Traefik binds counts.
       { parent: this, provider, dependsOn: [this.gatewayApiCrds, ...(args.dependsOn ?? [])] },
     );
+    // Depends on nothing but its namespace: `pulumi up --target` installs it alone, before the
+    // rest of the new version (docs/operations.md, step 3).
+    if (estate.cluster.edgeMigration === "bridge")
+      this.bridge = release(TRAEFIK_BRIDGE_RELEASE, { pin: CHARTS.traefik, namespace: ns.metadata.name, values: traefikBridgeValues(estate) }, { parent: this, provider });
     const gw = edgeGatewayManifest();
     this.gateway = new k8s.apiextensions.CustomResource(
       `${name}-gateway`,

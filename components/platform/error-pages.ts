@@ -25,7 +25,8 @@ export const UPSTREAM_ERROR_CODES = [502, 503, 504] as const;
 export const ERROR_PAGES_CONFIGMAP = "teapot-error-pages";
 /** Service of the page server (port 80), in the edge's namespace. */
 export const ERROR_PAGES_SERVICE = "teapot";
-const PORT = 8080;
+/** Port of the page server inside its pod (unprivileged: it runs as nobody). */
+export const ERROR_PAGES_PORT = 8080;
 
 const TEXTS: Record<number, { fr: string; en: string }> = {
   404: { fr: "Cette page n'existe pas (ou plus).", en: "This page does not exist (any more)." },
@@ -49,8 +50,20 @@ export function errorPage(code: number, contact: string): string {
 `;
 }
 
-/** BusyBox httpd configuration: unknown paths get the 404 page (with status 404). */
-export const HTTPD_CONF = "E404:/www/404.html\n";
+/** Where the server's container mounts the pages (BusyBox httpd's home) and its configuration. */
+export const PAGES_DIR = "/www";
+export const HTTPD_CONF_DIR = "/etc/teapot";
+
+/**
+ * BusyBox httpd configuration: unknown paths get the 404 page with status 404 (`E404:` takes the
+ * page's absolute path). `dir` is only changed by the test that runs the real BusyBox on the
+ * generated files (test/error-pages-httpd.test.ts).
+ */
+export const httpdConf = (dir: string = PAGES_DIR): string => `E404:${dir}/404.html\n`;
+export const HTTPD_CONF = httpdConf();
+
+/** The page server's command line (BusyBox httpd in the foreground). */
+export const httpdCommand = (port: number, dir: string = PAGES_DIR, confDir: string = HTTPD_CONF_DIR): string[] => ["httpd", "-f", "-p", String(port), "-h", dir, "-c", `${confDir}/httpd.conf`];
 
 /** The ConfigMap data: one `<code>.html` per page, and `httpd.conf` (pure). */
 export function errorPagesData(contact: string): Record<string, string> {
@@ -107,15 +120,15 @@ export class ErrorPages extends pulumi.ComponentResource {
                 {
                   name: "httpd",
                   image: `${IMAGES.errorPages.repository}:${IMAGES.errorPages.tag}`,
-                  command: ["httpd", "-f", "-p", String(PORT), "-h", "/www", "-c", "/etc/teapot/httpd.conf"],
-                  ports: [{ name: "http", containerPort: PORT, protocol: "TCP" }],
+                  command: httpdCommand(ERROR_PAGES_PORT),
+                  ports: [{ name: "http", containerPort: ERROR_PAGES_PORT, protocol: "TCP" }],
                   readinessProbe: { httpGet: { path: "/404.html", port: "http" }, periodSeconds: 10 },
                   livenessProbe: { httpGet: { path: "/404.html", port: "http" }, periodSeconds: 20 },
                   resources: { requests: { cpu: "5m", memory: "8Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                   volumeMounts: [
-                    { name: "pages", mountPath: "/www", readOnly: true },
-                    { name: "conf", mountPath: "/etc/teapot", readOnly: true },
+                    { name: "pages", mountPath: PAGES_DIR, readOnly: true },
+                    { name: "conf", mountPath: HTTPD_CONF_DIR, readOnly: true },
                   ],
                 },
               ],

@@ -38,7 +38,8 @@ export const MINIO_SERVICE = "minio";
  * CA, names this Service). In-cluster admin clients (the replication Jobs) use it: the public
  * host serves the admin API to the admin CIDRs only.
  */
-export const MINIO_INTERNAL_URL = `https://${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local`;
+export const MINIO_INTERNAL_HOST = `${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local`;
+export const MINIO_INTERNAL_URL = `https://${MINIO_INTERNAL_HOST}`;
 /** Paths of MinIO's admin API and metrics on the public S3 host (restricted to the admin CIDRs). */
 export const MINIO_ADMIN_PATHS = ["/minio/admin", "/minio/v2/metrics", "/minio/metrics"];
 
@@ -159,7 +160,7 @@ export class PrimaryObjectStore extends pulumi.ComponentResource {
           ...MINIO_ADMIN_PATHS.map((path) => ({ path, service: MINIO_SERVICE, port: 443, middlewares: [admin.name] })),
           { service: MINIO_SERVICE, port: 443, middlewares: [] },
         ],
-        backendTls: { service: MINIO_SERVICE, caConfigMap: "kube-root-ca.crt", hostname: `${MINIO_SERVICE}.${STORAGE_NAMESPACE}.svc.cluster.local` },
+        backendTls: { service: MINIO_SERVICE, caConfigMap: "kube-root-ca.crt", hostname: MINIO_INTERNAL_HOST },
       },
       { ...o, dependsOn: [tenant] },
     );
