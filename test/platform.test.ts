@@ -13,6 +13,7 @@ import { HetznerCompute } from "../components/hetzner";
 import { VOLUME_MOUNT_DIR } from "../components/hetzner/cloud-init";
 import { K0sCluster } from "../components/k0s";
 import {
+  grafanaValues,
   ALLOY_CONFIG, EDGE_MIDDLEWARES, ERROR_CODES, K0S_KUBELET_DIR, LOCAL_DISKS_DIR, LOCAL_STORAGE_CLASS, LOKI_URL, Platform, monitoringPlacement, traefikValues,
 } from "../components/platform";
 import { CHARTS } from "../components/versions";
@@ -246,8 +247,12 @@ describe("Platform (prod)", () => {
     expect(stack.prometheus.prometheusSpec.nodeSelector).toEqual({ "liiibre.org/monitoring": "true" });
     expect(stack.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName).toBe("hcloud-volumes");
     for (const c of ["kubeControllerManager", "kubeScheduler", "kubeEtcd"]) expect(stack[c].enabled).toBe(false);
-    expect(stack.grafana.admin.existingSecret).toBe("grafana-admin");
+    // Grafana is its own release (components/shared/grafana.ts, after the storage layer); the stack keeps its datasources.
+    expect(stack.grafana).toMatchObject({ enabled: false, forceDeployDatasources: true, forceDeployDashboards: true });
     expect(stack.grafana.additionalDataSources[0].url).toBe(LOKI_URL);
+    const grafana = grafanaValues(ev.estate, { host: "grafana-pg-rw.monitoring.svc", port: 5432, database: "grafana", user: "grafana", appSecretName: "grafana-pg-app" }) as any;
+    expect(grafana.grafana.admin.existingSecret).toBe("grafana-admin");
+    expect(grafana.grafana["grafana.ini"].database).toMatchObject({ type: "postgres", host: "grafana-pg-rw.monitoring.svc:5432", name: "grafana", user: "grafana" });
     const loki = platform.find((r) => r.inputs.chart === "loki")!;
     expect(LOKI_URL).toBe(`http://${loki.inputs.name}.${loki.inputs.namespace}.svc.cluster.local:3100`);
     expect(ALLOY_CONFIG).toContain(`url = "${LOKI_URL}/loki/api/v1/push"`);

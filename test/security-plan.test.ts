@@ -18,8 +18,11 @@ import { k0sBackupInstallScript, k0sBackupScript as k0sBackupScriptFor } from ".
 import { nextcloudSetupScript, REDIS_START } from "../components/apps/nextcloud";
 import { adminSurfaceProblems, ADMIN_SURFACES_DEFAULTS, HTTP_ROUTE_TYPE, INGRESS_TYPE, renderedIngresses } from "../policies/admin-surfaces-restricted";
 import { adminAllowListMiddleware, adminOnly, restrictionOf, routeRuleRestriction } from "../components/platform/access";
-import { kubePrometheusStackValues } from "../components/platform/monitoring";
+import { grafanaValues } from "../components/platform/monitoring";
 import { isReservedSlug } from "../components/conventions";
+
+/** Grafana's database as components/shared/grafana.ts passes it (plain data). */
+const GRAFANA_DB = { host: "grafana-pg-rw.monitoring.svc", port: 5432, database: "grafana", user: "grafana", appSecretName: "grafana-pg-app" };
 import { LABELS } from "../components/conventions";
 import { repositoryPassword } from "../components/storage/settings";
 
@@ -106,7 +109,7 @@ describe("admin surfaces are reachable only from the admin CIDRs", () => {
   });
 
   it("Grafana's chart Ingress carries the allow-list (read with the same helper, resolved in the plan's edge)", () => {
-    const g = (kubePrometheusStackValues(ev.estate) as any).grafana.ingress;
+    const g = (grafanaValues(ev.estate, GRAFANA_DB) as any).grafana.ingress;
     expect(restrictionOf({ metadata: { annotations: g.annotations } }, planObjects())).toEqual({ kind: "allowlist", sources: cidrs() });
     // A middleware the edge does not define restricts nothing (and Traefik drops such a router: closed).
     expect(restrictionOf({ metadata: { annotations: adminOnly(["192.0.2.0/24"]).annotations } }, planObjects())).toBeUndefined();
@@ -146,7 +149,7 @@ describe("admin surfaces are reachable only from the admin CIDRs", () => {
         ],
       },
     ];
-    const g = (kubePrometheusStackValues(ev.estate) as any).grafana.ingress;
+    const g = (grafanaValues(ev.estate, GRAFANA_DB) as any).grafana.ingress;
     expect(adminSurfaceProblems(renderedIngresses(grafana(g.annotations)), ADMIN_SURFACES_DEFAULTS, planObjects())).toEqual([]);
     expect(adminSurfaceProblems(renderedIngresses(grafana({})), ADMIN_SURFACES_DEFAULTS, planObjects())).toHaveLength(1);
   });

@@ -52,6 +52,39 @@ export function s3ProviderInstallCommand(lock: typeof SYNAPSE_S3_PROVIDER_LOCK =
 
 /** Pod selector of the chart's Element Web Deployment (release `matrix`). */
 export const ELEMENT_WEB_SELECTOR = { "app.kubernetes.io/instance": "matrix-element-web" };
+/** Pod labels of the chart's HAProxy (in front of Synapse and the well-known documents). */
+export const MATRIX_HAPROXY_SELECTOR = { "app.kubernetes.io/instance": "matrix-haproxy" };
+
+/**
+ * Synapse worker types the shared instance runs twice (matrix-stack 26.8.1: the types its
+ * schema gives no `maximum: 1`, i.e. that Synapse lets run as several instances), those taking
+ * the read and inbound load: `/sync`, client reads, inbound federation, federation reads. The
+ * main process stays one (Synapse runs one main process), and so does the chart's Redis the
+ * workers talk through (a single standalone Redis: two would split the replication stream).
+ */
+export const SYNAPSE_HA_WORKERS = ["synchrotron", "client-reader", "federation-inbound", "federation-reader"] as const;
+/** Requests/limits of each worker pod (by default the chart gives them the main process's). */
+export const SYNAPSE_WORKER_RESOURCES = { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1000m", memory: "1536Mi" } };
+/** Pod labels of a Synapse worker type's StatefulSet (`<release>-synapse-<type>`). */
+export const synapseWorkerSelector = (type: string) => ({ "app.kubernetes.io/instance": `${MATRIX_RELEASE}-synapse-${type}` });
+
+/** Whether a bundle runs Synapse workers: the shared instance (it hosts groups) with 2 instances. */
+export const runsSynapseWorkers = (ctx: Pick<AppContext, "groups" | "instances">): boolean => ctx.groups !== undefined && (ctx.instances ?? 1) >= 2;
+
+/** The worker pods of a bundle (for its ResourceQuota, components/tenant/quota.ts): none unless runsSynapseWorkers. */
+export function synapseWorkerPods(ctx: Pick<AppContext, "groups" | "instances">): Array<{ count: number; requests: { cpuM: number; memMiB: number }; limits: { cpuM: number; memMiB: number } }> {
+  if (!runsSynapseWorkers(ctx)) return [];
+  const n = (q: string) => parseInt(q, 10);
+  const r = SYNAPSE_WORKER_RESOURCES;
+  return [{ count: SYNAPSE_HA_WORKERS.length * 2, requests: { cpuM: n(r.requests.cpu), memMiB: n(r.requests.memory) }, limits: { cpuM: n(r.limits.cpu), memMiB: n(r.limits.memory) } }];
+}
+
+/** `synapse.workers` of the chart: each HA worker type twice, spread over nodes (DoNotSchedule). */
+export function synapseWorkers(): Record<string, unknown> {
+  return Object.fromEntries(
+    SYNAPSE_HA_WORKERS.map((w) => [w, { enabled: true, replicas: 2, resources: SYNAPSE_WORKER_RESOURCES, topologySpreadConstraints: spreadOverNodes(synapseWorkerSelector(w)) }]),
+  );
+}
 
 /** ConfigMap holding the provider's requirements file (mounted in the init container). */
 export const S3_PROVIDER_REQUIREMENTS = "synapse-s3-provider-requirements";
@@ -126,7 +159,7 @@ export const SYNAPSE_TLS_SECRET = `${MATRIX_RELEASE}-synapse-certmanager-tls`;
 
 /** What the `matrix-stack` values of a bundle are computed from (plain data). */
 export interface MatrixValuesInput {
-  ctx: Pick<AppContext, "domain" | "users" | "state" | "s3" | "oidc" | "mail" | "instances">;
+  ctx: Pick<AppContext, "domain" | "users" | "state" | "s3" | "oidc" | "mail" | "instances"> & Partial<Pick<AppContext, "groups">>;
   database: { host: string; port: number; appSecretName: string };
   /** The bundle's media bucket. */
   bucket: string;
@@ -209,6 +242,7 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
       ],
       resources: resourcesFor("synapse", ctx.users),
       nodeSelector: APPS_NODE_SELECTOR,
+      ...(runsSynapseWorkers(ctx) && ctx.state === "active" ? { workers: synapseWorkers() } : {}),
     },
     elementWeb: {
       enabled: true,
@@ -220,7 +254,13 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
       nodeSelector: APPS_NODE_SELECTOR,
     },
     // HAProxy also serves the well-known documents (no pod of their own).
-    haproxy: { resources: resourcesFor("matrix-haproxy", ctx.users), nodeSelector: APPS_NODE_SELECTOR },
+    // With `ha`: twice (stateless), spread, with a budget (Matrix); it routes every Synapse request.
+    haproxy: {
+      replicas: replicasFor(ctx.state, webReplicas),
+      ...(webReplicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(MATRIX_HAPROXY_SELECTOR) } : {}),
+      resources: resourcesFor("matrix-haproxy", ctx.users),
+      nodeSelector: APPS_NODE_SELECTOR,
+    },
     // The chart's well-known Ingress is on the server name: the organisation's apex, where its
     // website lives, not on the cluster. So no certificate there (cert-manager could never
     // validate it) and no redirect of its "/" to Element; the organisation serves or redirects
@@ -321,6 +361,10 @@ export class Matrix extends pulumi.ComponentResource {
     const webReplicas = ctx.instances ?? 1;
     if (ctx.state === "active") {
       podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
+      podDisruptionBudget(`${name}-haproxy-pdb`, { name: "matrix-haproxy", namespace: ctx.namespace, replicas: webReplicas, matchLabels: MATRIX_HAPROXY_SELECTOR, labels }, child);
+      if (runsSynapseWorkers(ctx))
+        for (const w of SYNAPSE_HA_WORKERS)
+          podDisruptionBudget(`${name}-synapse-${w}-pdb`, { name: `synapse-${w}`, namespace: ctx.namespace, replicas: 2, matchLabels: synapseWorkerSelector(w), labels }, child);
     }
     const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
     attachedRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] }, ctx.gateways);

@@ -45,12 +45,15 @@ import { CHARTS, GATEWAY_API_CRDS } from "../versions";
 import { adminAllowListMiddleware } from "./access";
 import { PLATFORM_NAMESPACES, platformNamespace, release, tolerate } from "./common";
 import { ERROR_PAGES_SERVICE, ErrorPages, UPSTREAM_ERROR_CODES } from "./error-pages";
+import { SHARED_REPLICAS, budgetSpec, spreadOverNodes } from "../ops/availability";
 
 /** The class ingress-nginx served, read by Traefik during the migration only (`cluster.edgeMigration`). */
 export const LEGACY_NGINX_CLASS = "nginx";
 
 /** Helm release name of Traefik (its objects are named after it). */
 export const TRAEFIK_RELEASE = "traefik";
+/** Labels the Traefik chart selects its pods by (`traefik.labelselector`: name, `<release>-<namespace>`). */
+export const TRAEFIK_SELECTOR = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": `${TRAEFIK_RELEASE}-${PLATFORM.ingressNamespace}` };
 /** Helm release of the migration bridge (`cluster.edgeMigration: bridge`). */
 export const TRAEFIK_BRIDGE_RELEASE = "traefik-bridge";
 
@@ -121,7 +124,17 @@ export function traefikValues(estate: Estate): Record<string, unknown> {
   // Behind the load balancer, connections come from its private address with a PROXY header.
   const proxyProtocol = hostNetwork ? {} : { proxyProtocol: { trustedIPs: [estate.hetzner.network.ipRange] } };
   return {
-    deployment: hostNetwork ? { kind: "DaemonSet", dnsPolicy: "ClusterFirstWithHostNet" } : { kind: "Deployment", replicas: 2 },
+    deployment: hostNetwork ? { kind: "DaemonSet", dnsPolicy: "ClusterFirstWithHostNet" } : { kind: "Deployment", replicas: SHARED_REPLICAS },
+    // Behind the load balancer: the replicas spread over the ingress nodes, with a budget (a
+    // drain evicts one at a time). A DaemonSet needs neither: drains skip its pods, and kured
+    // reboots one node at a time (components/ops/reboots.ts, docs/operations.md).
+    ...(hostNetwork
+      ? {}
+      : {
+          topologySpreadConstraints: spreadOverNodes(TRAEFIK_SELECTOR),
+          // The chart's budget selects `traefik.labelselector` (TRAEFIK_SELECTOR); minAvailable as budgetSpec's.
+          podDisruptionBudget: { enabled: true, minAvailable: budgetSpec(SHARED_REPLICAS, TRAEFIK_SELECTOR)?.minAvailable },
+        }),
     // A DaemonSet on host ports cannot surge: replace one node's pod at a time.
     updateStrategy: hostNetwork ? { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
     hostNetwork,

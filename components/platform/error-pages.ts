@@ -16,6 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS, PLATFORM } from "../conventions";
 import { IMAGES } from "../versions";
+import { SHARED_REPLICAS, podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 
 /** Status codes Teapot has a page for. */
 export const ERROR_CODES = [404, 502, 503, 504] as const;
@@ -104,7 +105,7 @@ export class ErrorPages extends pulumi.ComponentResource {
       {
         metadata: { name: ERROR_PAGES_SERVICE, namespace: args.namespace, labels },
         spec: {
-          replicas: 2,
+          replicas: SHARED_REPLICAS,
           selector: { matchLabels: selector },
           template: {
             metadata: { labels },
@@ -112,6 +113,8 @@ export class ErrorPages extends pulumi.ComponentResource {
               automountServiceAccountToken: false,
               nodeSelector: args.nodeSelector,
               tolerations: args.tolerations,
+              // One per ingress node, and a budget: a drain never takes both.
+              topologySpreadConstraints: spreadOverNodes(selector),
               securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
               containers: [
                 {
@@ -139,6 +142,7 @@ export class ErrorPages extends pulumi.ComponentResource {
       },
       { ...o, dependsOn: [this.configMap] },
     );
+    podDisruptionBudget(`${name}-budget`, { name: ERROR_PAGES_SERVICE, namespace: args.namespace, replicas: SHARED_REPLICAS, matchLabels: selector, labels }, o);
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {

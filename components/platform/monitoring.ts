@@ -21,7 +21,7 @@ import { PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from ".
 import { HCLOUD_STORAGE_CLASS } from "./hcloud";
 import { LOCAL_STORAGE_CLASS } from "./local-volumes";
 import { Alerting, alertmanagerConfig, minioScrapeConfigs } from "../ops/alerting";
-import { SHARED_REPLICAS, nodesIn } from "../ops/availability";
+import { SHARED_REPLICAS, nodesIn, spreadOverNodes } from "../ops/availability";
 import { ALERTMANAGER_SMTP_SECRET, mailPassword, mailRelay } from "../ops/mail";
 
 /** Node label of the pool(s) monitoring runs on. */
@@ -52,8 +52,7 @@ const pvc = (storageClass: string, size: string) => ({
 /**
  * Replicas of monitoring's essentials (Prometheus, Alertmanager): 2 spread over the
  * monitoring nodes when there are two of them, each with a budget; 1 otherwise (no budget: it
- * would block drains). Grafana stays single (its SQLite volume is ReadWriteOnce; dashboards are
- * code, nothing is lost with it).
+ * would block drains). Grafana: grafanaValues.
  */
 export function monitoringReplicas(estate: Estate): number {
   const pools = estate.nodePools.filter((p) => p.labels[MONITORING_NODE_LABEL] === "true");
@@ -85,7 +84,6 @@ function operationsValues(estate: Estate): { prometheus: Record<string, unknown>
 
 export function kubePrometheusStackValues(estate: Estate): Record<string, unknown> {
   const { nodeSelector, storageClass } = monitoringPlacement(estate);
-  const grafanaHost = coopHosts(estate.sharedServices).grafana;
   const ops = operationsValues(estate);
   const n = monitoringReplicas(estate);
   return {
@@ -112,11 +110,75 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
       ...ops.prometheus,
     },
     alertmanager: { ...ops.alertmanager, alertmanagerSpec: { nodeSelector, storage: pvc(storageClass, "5Gi"), ...ops.alertmanagerSpec } },
+    // Grafana runs in its own release (grafanaValues, after the storage layer: its database is a
+    // CloudNativePG cluster); this one keeps the datasources and the chart's dashboards, which
+    // Grafana's sidecars load from the namespace.
+    grafana: { enabled: false, forceDeployDatasources: true, forceDeployDashboards: true, additionalDataSources: [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }] },
+    "prometheus-node-exporter": { tolerations: TOLERATE_ALL },
+  };
+}
+
+/** Release of Grafana (the kube-prometheus-stack chart with only its Grafana enabled). */
+export const GRAFANA_RELEASE = "grafana";
+/** Labels Grafana's pods carry (`grafana.selectorLabels`: name, release). */
+export const GRAFANA_SELECTOR = { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": GRAFANA_RELEASE };
+
+/** Grafana's PostgreSQL (plain data: a CloudNativePG cluster's read-write host and its app Secret). */
+export interface GrafanaDatabase {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Secret with key `password` (CloudNativePG's `<cluster>-app`). */
+  appSecretName: string;
+}
+
+/** Every part of kube-prometheus-stack but Grafana, off (the Grafana-only release). */
+const ONLY_GRAFANA = {
+  crds: { enabled: false },
+  defaultRules: { create: false },
+  alertmanager: { enabled: false },
+  prometheus: { enabled: false },
+  prometheusOperator: { enabled: false },
+  kubeStateMetrics: { enabled: false },
+  nodeExporter: { enabled: false },
+  windowsMonitoring: { enabled: false },
+  kubeApiServer: { enabled: false },
+  kubelet: { enabled: false },
+  kubeControllerManager: { enabled: false },
+  coreDns: { enabled: false },
+  kubeDns: { enabled: false },
+  kubeEtcd: { enabled: false },
+  kubeScheduler: { enabled: false },
+  kubeProxy: { enabled: false },
+};
+
+/**
+ * Values of the Grafana release: two replicas spread over the monitoring nodes with a budget,
+ * sharing one PostgreSQL database (users, sessions, preferences, annotations) instead of SQLite on
+ * a ReadWriteOnce volume, which one pod only can mount. Grafana's own alerting is off: alerts
+ * are Prometheus rules routed by Alertmanager, and two Grafanas without an alerting cluster
+ * (`ha_peers`) would each evaluate and send.
+ */
+export function grafanaValues(estate: Estate, db: GrafanaDatabase): Record<string, unknown> {
+  const { nodeSelector } = monitoringPlacement(estate);
+  const grafanaHost = `grafana.${estate.sharedServices.baseDomain}`;
+  return {
+    ...ONLY_GRAFANA,
     grafana: {
+      enabled: true,
+      // The release's datasource ConfigMap would point at a Prometheus of this release: the stack's one is used.
+      sidecar: { datasources: { defaultDatasourceEnabled: false } },
+      defaultDashboardsEnabled: false,
+      testFramework: { enabled: false },
       // The chart reads the keys `admin-user` and `admin-password` (its defaults) from this Secret.
       admin: { existingSecret: GRAFANA_ADMIN_SECRET },
+      replicas: SHARED_REPLICAS,
+      topologySpreadConstraints: spreadOverNodes(GRAFANA_SELECTOR),
+      podDisruptionBudget: { minAvailable: 1 },
       nodeSelector,
-      persistence: { enabled: true, storageClassName: storageClass, size: "10Gi" },
+      persistence: { enabled: false },
+      envValueFrom: { GF_DATABASE_PASSWORD: { secretKeyRef: { name: db.appSecretName, key: "password" } } },
       ingress: {
         enabled: true,
         ingressClassName: PLATFORM.ingressClass,
@@ -125,13 +187,13 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
         hosts: [grafanaHost],
         tls: [{ secretName: "grafana-tls", hosts: [grafanaHost] }],
       },
-      additionalDataSources: [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }],
       "grafana.ini": {
         server: { root_url: `https://${grafanaHost}` },
         analytics: { reporting_enabled: false, check_for_updates: false, check_for_plugin_updates: false },
+        database: { type: "postgres", host: `${db.host}:${db.port}`, name: db.database, user: db.user, ssl_mode: "require" },
+        unified_alerting: { enabled: false },
       },
     },
-    "prometheus-node-exporter": { tolerations: TOLERATE_ALL },
   };
 }
 
@@ -206,7 +268,8 @@ export function alloyValues(estate: Estate): Record<string, unknown> {
   const { nodeSelector } = monitoringPlacement(estate);
   return {
     alloy: { configMap: { create: true, content: ALLOY_CONFIG }, clustering: { enabled: true } },
-    controller: { type: "statefulset", replicas: 2, nodeSelector },
+    // Two clustered collectors (the log targets are shared between them), with a budget.
+    controller: { type: "statefulset", replicas: SHARED_REPLICAS, nodeSelector, podDisruptionBudget: { enabled: true, minAvailable: 1 } },
   };
 }
 

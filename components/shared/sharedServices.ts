@@ -15,6 +15,7 @@ import { Keycloak } from "./keycloak";
 import { MembersOnly } from "./membership";
 import { SharedInstance } from "./sharedInstance";
 import { SHARED_REPLICAS } from "../ops/availability";
+import { Grafana } from "./grafana";
 
 export interface SharedServicesArgs {
   estate: Estate;
@@ -36,6 +37,8 @@ export class SharedServices extends pulumi.ComponentResource {
   public readonly keycloak: Keycloak;
   public readonly jitsi: JitsiMeet;
   public readonly sharedInstance: SharedInstance;
+  /** Grafana on PostgreSQL, twice (components/shared/grafana.ts: here because its database needs the storage layer). */
+  public readonly grafana: Grafana;
 
   constructor(name: string, args: SharedServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("liiibre:shared:SharedServices", name, {}, opts);
@@ -93,6 +96,7 @@ export class SharedServices extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.grafana = new Grafana("grafana", { estate, storage }, { parent: this });
     this.sharedInstance = new SharedInstance(cfg.sharedInstance.slug, { estate, storage, identity: this.identity }, { parent: this });
     this.registerOutputs({ jitsi: this.jitsi.url, sharedInstance: this.sharedInstance.urls });
   }

@@ -10,6 +10,10 @@ import { LABELS } from "../conventions";
 import { CHARTS, K8UP_CRDS_URL, type ChartPin } from "../versions";
 import { helmRelease, namespace as kitNamespace } from "../kit";
 import { CNPG_NAMESPACE, K8UP_NAMESPACE, MINIO_OPERATOR_NAMESPACE } from "./settings";
+import { SHARED_REPLICAS, podDisruptionBudget } from "../ops/availability";
+
+/** Labels the MinIO Operator chart selects its pods by (`minio-operator.selectorLabels`: chart name, release). */
+export const MINIO_OPERATOR_SELECTOR = { "app.kubernetes.io/name": "operator", "app.kubernetes.io/instance": "minio-operator" };
 
 export interface StorageOperatorsArgs {
   provider: k8s.Provider;
@@ -28,7 +32,10 @@ export class StorageOperators extends pulumi.ComponentResource {
     const release = (id: string, pin: ChartPin, ns: k8s.core.v1.Namespace, values: Record<string, unknown>, dependsOn: pulumi.Resource[] = []) =>
       helmRelease(`${name}-${id}`, pin, { releaseName: id, namespace: ns.metadata.name, values }, { ...o, dependsOn });
 
-    this.minioOperator = release("minio-operator", CHARTS.minioOperator, namespace(MINIO_OPERATOR_NAMESPACE), { operator: { replicaCount: 2 } });
+    const minioNs = namespace(MINIO_OPERATOR_NAMESPACE);
+    this.minioOperator = release("minio-operator", CHARTS.minioOperator, minioNs, { operator: { replicaCount: SHARED_REPLICAS } });
+    // Its chart (7.1.1) spreads the two replicas (required anti-affinity) but makes no budget.
+    podDisruptionBudget(`${name}-minio-operator-budget`, { name: "minio-operator", namespace: minioNs.metadata.name, replicas: SHARED_REPLICAS, matchLabels: MINIO_OPERATOR_SELECTOR }, o);
 
     const k8upNs = namespace(K8UP_NAMESPACE);
     const k8upCrds = new k8s.yaml.v2.ConfigFile(`${name}-k8up-crds`, { file: K8UP_CRDS_URL }, o);

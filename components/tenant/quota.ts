@@ -34,10 +34,26 @@ export interface QuotaSpec {
   hard: Record<string, string>;
 }
 
-/** The ResourceQuota `spec.hard` of a bundle. */
-export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLayout = "per-app"): QuotaSpec {
+/**
+ * Pods an app runs beyond its sized workloads (e.g. the shared instance's Synapse workers,
+ * components/apps/matrix.ts), with their own requests and limits (millicores, MiB).
+ */
+export interface ExtraPods {
+  count: number;
+  requests: { cpuM: number; memMiB: number };
+  limits: { cpuM: number; memMiB: number };
+}
+
+/** The ResourceQuota `spec.hard` of a bundle (`extra`: pods beyond its sized workloads; default none). */
+export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLayout = "per-app", extra: ExtraPods[] = []): QuotaSpec {
   const items = bundleWorkloads(apps, users, layout);
   const t = totals(items);
+  for (const x of extra) {
+    t.cpuRequest += x.requests.cpuM * x.count;
+    t.memRequest += x.requests.memMiB * x.count;
+    t.cpuLimit += x.limits.cpuM * x.count;
+    t.memLimit += x.limits.memMiB * x.count;
+  }
   const up = (v: number) => Math.ceil(v * QUOTA_HEADROOM);
   const databases = apps.reduce((n, a) => n + (MODULES[a]?.databases.length ?? 0), 0);
   return {
@@ -46,7 +62,7 @@ export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLa
       "requests.memory": `${up(t.memRequest)}Mi`,
       "limits.cpu": `${up(t.cpuLimit)}m`,
       "limits.memory": `${up(t.memLimit)}Mi`,
-      pods: String(Math.ceil(items.length * 2 + 10)),
+      pods: String(Math.ceil((items.length + extra.reduce((n, x) => n + x.count, 0)) * 2 + 10)),
       // Nextcloud's code volume, one per database cluster, a few for chart components.
       persistentvolumeclaims: String(postgresClusters(databases, layout) + 6),
       "services.loadbalancers": "0",
