@@ -162,7 +162,7 @@ const ONLY_GRAFANA = {
  */
 export function grafanaValues(estate: Estate, db: GrafanaDatabase): Record<string, unknown> {
   const { nodeSelector } = monitoringPlacement(estate);
-  const grafanaHost = `grafana.${estate.sharedServices.baseDomain}`;
+  const grafanaHost = coopHosts(estate.sharedServices).grafana;
   return {
     ...ONLY_GRAFANA,
     grafana: {
