@@ -93,9 +93,10 @@ export interface Listener {
 /** Name of a host's listener (a DNS label-like section name, unique per host). */
 export const listenerName = (host: string): string => `https-${host.replace(/\./g, "-")}`.slice(0, 253);
 
-/** A Gateway with one HTTPS listener per host (pure); annotated for cert-manager when it issues the certificates. */
-export function sharedGatewayManifest(a: { name: string; namespace: string; labels?: Record<string, string>; issue: boolean; listeners: Listener[] }): Manifest {
-  if (a.listeners.length > 64) throw new Error(`Gateway ${a.namespace}/${a.name}: ${a.listeners.length} listeners, a Gateway holds at most 64`);
+type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+
+/** A Gateway of HTTPS listeners (pure), annotated for cert-manager's gateway-shim when it issues their certificates. */
+function gateway(a: { name: string; namespace: string; labels?: Record<string, string>; issue: boolean; listeners: Array<Listener & { name: string }> }): Manifest {
   return {
     apiVersion: GATEWAY_API_VERSION,
     kind: "Gateway",
@@ -108,7 +109,7 @@ export function sharedGatewayManifest(a: { name: string; namespace: string; labe
     spec: {
       gatewayClassName: PLATFORM.gatewayClass,
       listeners: a.listeners.map((l) => ({
-        name: listenerName(l.host),
+        name: l.name,
         protocol: "HTTPS",
         port: PLATFORM.edgePorts.https,
         hostname: l.host,
@@ -119,34 +120,21 @@ export function sharedGatewayManifest(a: { name: string; namespace: string; labe
   };
 }
 
-type Manifest = { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+/** A Gateway with one HTTPS listener per host (pure); annotated for cert-manager when it issues the certificates. */
+export function sharedGatewayManifest(a: { name: string; namespace: string; labels?: Record<string, string>; issue: boolean; listeners: Listener[] }): Manifest {
+  if (a.listeners.length > 64) throw new Error(`Gateway ${a.namespace}/${a.name}: ${a.listeners.length} listeners, a Gateway holds at most 64`);
+  return gateway({ ...a, listeners: a.listeners.map((l) => ({ ...l, name: listenerName(l.host) })) });
+}
 
 /** The Gateway of one public host (pure). */
 export function gatewayManifest(a: PublicRouteArgs): Manifest {
-  const issue = a.issueCertificate ?? true;
-  return {
-    apiVersion: GATEWAY_API_VERSION,
-    kind: "Gateway",
-    metadata: {
-      name: a.name,
-      namespace: a.namespace,
-      ...(a.labels ? { labels: a.labels } : {}),
-      ...(issue ? { annotations: { [PLATFORM.clusterIssuerAnnotation]: PLATFORM.clusterIssuer } } : {}),
-    },
-    spec: {
-      gatewayClassName: PLATFORM.gatewayClass,
-      listeners: [
-        {
-          name: HTTPS_LISTENER,
-          protocol: "HTTPS",
-          port: PLATFORM.edgePorts.https,
-          hostname: a.host,
-          tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: a.tlsSecret ?? tlsSecretName(a.host) }] },
-          allowedRoutes: { namespaces: { from: "Same" } },
-        },
-      ],
-    },
-  };
+  return gateway({
+    name: a.name,
+    namespace: a.namespace,
+    labels: a.labels,
+    issue: a.issueCertificate ?? true,
+    listeners: [{ name: HTTPS_LISTENER, host: a.host, tlsSecret: a.tlsSecret ?? tlsSecretName(a.host) }],
+  });
 }
 
 /** The HTTPRoute of one public host (pure). */
