@@ -152,16 +152,32 @@ describe("pairs of estates", () => {
     expect(renderDiff(x, "text")).toMatch(/no changes/);
   });
 
-  it("renaming an organisation's display name replaces its Keycloak organization (name is ForceNew there), nothing else", () => {
-    // keycloak/terraform-provider-keycloak resource_keycloak_organization.go: "name" ForceNew.
+  it("renaming an organisation's display name updates its Keycloak organization's description in place: the ForceNew name is set once and ignored", () => {
+    // keycloak/terraform-provider-keycloak resource_keycloak_organization.go: "name" ForceNew, "description" updatable.
     const x = d.rename;
-    const replaced = x.changes.filter((c) => c.action === "replace");
-    expect(replaced.map((c) => c.type)).toEqual(["keycloak:index/organization:Organization"]);
-    expect(replaced[0].replaceReasons[0].source).toMatch(/terraform-provider-keycloak/);
-    expect(x.changes.filter((c) => c.action === "update").every((c) => !c.replaceReasons.length)).toBe(true);
-    // It is retained on delete: the replacement would orphan the old organization (flagged).
-    expect(x.dangerous.length).toBe(1);
+    expect(x.changes.filter((c) => c.action === "replace")).toEqual([]);
+    const org = x.changes.find((c) => c.type === "keycloak:index/organization:Organization")!;
+    expect(org.action).toBe("update");
+    expect(org.properties.map((p) => p.path)).toEqual(["description"]);
+    expect(x.dangerous).toEqual([]);
     expect(x.consequences.tenants.changed).toEqual([{ slug: "demo", fields: [{ field: "name", old: "Association de démonstration", new: "Démo renommée" }] }]);
+  });
+
+  it("an organization created under the old rule (named after its display name) is kept: its name is ignored, the description added in place", () => {
+    const old = structuredClone(base);
+    const orgOf = (p: Plan) => p.resources.find((r) => r.type === "keycloak:index/organization:Organization" && r.inputs.alias === "demo")!;
+    orgOf(old).inputs.name = "Association de démonstration";
+    delete orgOf(old).inputs.description;
+    orgOf(old).ignoreChanges = [];
+    const x = diffPlans(old, base);
+    const org = x.changes.find((c) => c.type === "keycloak:index/organization:Organization")!;
+    expect(org.action).toBe("update");
+    expect(org.properties.map((p) => p.path)).toEqual(["description"]);
+    expect(org.ignored.length).toBeGreaterThan(0);
+    // Without the ignore, the same step replaces it (the provider's ForceNew rule is live).
+    const head = structuredClone(base);
+    orgOf(head).ignoreChanges = [];
+    expect(diffPlans(old, head).changes.find((c) => c.type === "keycloak:index/organization:Organization")!.action).toBe("replace");
   });
 
   it("renaming an organisation with its own realm updates the realm's displayName in place (only `realm` is ForceNew)", () => {

@@ -129,7 +129,14 @@ export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resou
   return { client, secret };
 }
 
-/** An organisation in the estate realm (alias = slug, its domain attached). */
+/**
+ * An organisation in the estate realm (name and alias = slug, its domain attached, the display
+ * name as its description). Keycloak's `name` is ForceNew in the provider
+ * (terraform-provider-keycloak resource_keycloak_organization.go) and the memberships live in
+ * the organization, so the name is set once at creation and then ignored: a display-name rename
+ * only updates the description, and organizations created before this rule (named after their
+ * display name) keep their name instead of being replaced.
+ */
 export function organization(
   name: string,
   a: { realm: string; slug: string; displayName: string; domain: string; provider: keycloak.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
@@ -137,8 +144,8 @@ export function organization(
 ): keycloak.Organization {
   return new keycloak.Organization(
     name,
-    { realm: a.realm, name: a.displayName, alias: a.slug, enabled: true, domains: [{ name: a.domain, verified: false }], attributes: { "liiibre-slug": a.slug } },
-    // Memberships live in it: removing the tenant from config must not drop them.
-    { parent, provider: a.provider, retainOnDelete: true, dependsOn: a.dependsOn },
+    { realm: a.realm, name: a.slug, alias: a.slug, description: a.displayName, enabled: true, domains: [{ name: a.domain, verified: false }], attributes: { "liiibre-slug": a.slug } },
+    // Memberships live in it: removing the tenant from config must not drop them, nor may a rename.
+    { parent, provider: a.provider, retainOnDelete: true, ignoreChanges: ["name"], dependsOn: a.dependsOn },
   );
 }
