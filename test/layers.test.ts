@@ -4,8 +4,10 @@
  * against one evaluation of the real program.
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
+import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { configProblems, parseEstate, type Estate } from "../components/estate";
 import { APP_COST, DEDICATED_REALM_COST, TENANT_BASE_COST, estimateStacks, tenantCost } from "../components/layers/cost";
@@ -218,8 +220,6 @@ describe("program selection by the real CLI (a shard stack's own config names it
   });
 
   it("every shard of a sharded estate has its stack file, naming that estate and nothing else; no stack file names a shard that does not exist", () => {
-    const fs = require("node:fs") as typeof import("node:fs");
-    const { parse } = require("yaml") as typeof import("yaml");
     const files = fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f));
     const stackOf = (f: string) => f.slice("Pulumi.".length, -".yaml".length);
     const shardFiles = new Map<string, string>();
