@@ -30,6 +30,8 @@ export interface ConnectionNeed {
   from: Record<string, string>;
   to: ConnectionTarget;
   why: string;
+  /** Needed only where such pods run (e.g. a proxy deployed with `ha` only). Default false: the pods must exist. */
+  ifPresent?: boolean;
 }
 
 const appPods = (name: string) => ({ "app.kubernetes.io/name": name });
@@ -49,6 +51,8 @@ export const APP_CONNECTIONS: Partial<Record<AppName, ConnectionNeed[]>> = {
   collabora: [
     { from: appPods("nextcloud"), to: { publicHost: `${HOST_PREFIXES.collabora}.{domain}` }, why: "Nextcloud → Collabora (WOPI discovery)" },
     { from: appPods("collabora"), to: { publicHost: `${HOST_PREFIXES.nextcloud}.{domain}` }, why: "Collabora → Nextcloud WOPI" },
+    // With `ha`, the edge reaches Collabora through its hashing proxy (components/apps/collabora-proxy.ts).
+    { from: appPods("collabora-haproxy"), to: { service: "collabora-pods", port: 9980 }, why: "the hashing proxy → Collabora's pods", ifPresent: true },
   ],
   matrix: [
     { from: appPods("synapse"), to: { database: "synapse" }, why: "Synapse's database" },
@@ -61,6 +65,16 @@ export const APP_CONNECTIONS: Partial<Record<AppName, ConnectionNeed[]>> = {
     { from: appPods("hedgedoc"), to: { publicHost: "{s3}" }, why: "uploads (MinIO)" },
     { from: appPods("hedgedoc"), to: { publicHost: "{auth}" }, why: "OAuth2 login through Keycloak" },
   ],
+};
+
+/**
+ * Apps whose requests of one document must all reach the same pod (document affinity), as data:
+ * their pods and the request parameter that carries the document's key. With several such pods,
+ * the edge may only reach them through a proxy hashing that parameter (the twin's
+ * `document-affinity` check); Traefik balances by round robin, p2c, cookie or client address.
+ */
+export const DOCUMENT_AFFINITY: Partial<Record<AppName, { pods: Record<string, string>; param: string; why: string }>> = {
+  collabora: { pods: appPods("collabora"), param: "WOPISrc", why: "co-editing and the clipboard of a document live in the coolwsd pod that opened it" },
 };
 
 /** Platform components: what every instance needs. */

@@ -95,6 +95,11 @@ export const IMAGES = {
   // apps (components/apps)
   onlyoffice: { repository: "docker.io/onlyoffice/documentserver", tag: "9.0.4" },
   collabora: { repository: "docker.io/collabora/code", tag: "25.04.6.2.1" },
+  /**
+   * Collabora's hashing proxy (components/apps/collabora-proxy.ts): the official image at the
+   * current LTS branch (HAProxy 3.4, Docker Hub tags `3.4`, `lts`; runs as uid 99).
+   */
+  haproxy: { repository: "docker.io/library/haproxy", tag: "3.4.8" },
   hedgedoc: { repository: "quay.io/hedgedoc/hedgedoc", tag: "1.10.3" },
   redis: { repository: "docker.io/library/redis", tag: "7.4.6-alpine" },
   /** Keycloak login → Jitsi JWT (nordeck/jitsi-keycloak-adapter-v2, tokenAuthUrl flow); tags are build dates `vYYYYMMDD`. */

@@ -8,7 +8,9 @@ import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
 import { HOST_PREFIXES } from "../config/hosts";
 import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret, opaqueSecret } from "../kit";
-import { resourcesFor } from "./sizing";
+import { replicaPlan, resourcesFor } from "./sizing";
+import { CollaboraProxy } from "./collabora-proxy";
+import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 import type { AppContext, AppInstance, AppModule } from "./types";
 
 /** Purpose label of the admin console's password (derived from the bundle's key). */
@@ -33,7 +35,18 @@ export class Collabora extends pulumi.ComponentResource {
       child,
     );
     const nextcloudHost = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
+    // With `ha`: two pods sized for half the accounts each, spread over nodes with a budget, behind
+    // the hashing proxy (components/apps/collabora-proxy.ts); without it, one pod routed directly.
+    const instances = ctx.instances ?? 1;
+    const plan = replicaPlan(collaboraModule.replicated?.collabora, ctx.users, instances);
+    const proxyPlan = replicaPlan(collaboraModule.replicated?.["collabora-haproxy"], ctx.users, instances);
+    const selector = { "app.kubernetes.io/instance": labels["app.kubernetes.io/instance"], "app.kubernetes.io/name": "collabora" };
     if (ctx.state !== "decommissioned") {
+      const proxied = proxyPlan.replicas > 0 && ctx.state === "active";
+      const proxy = proxied
+        ? new CollaboraProxy(`${name}-proxy`, { namespace: ctx.namespace, labels, collaboraSelector: selector, collaboraReplicas: plan.replicas, replicas: proxyPlan.replicas, users: proxyPlan.users, provider: ctx.provider }, { parent: this })
+        : undefined;
+      if (ctx.state === "active") podDisruptionBudget(`${name}-pdb`, { name: "collabora", namespace: ctx.namespace, replicas: plan.replicas, matchLabels: selector, labels }, child);
       webApp(
         name,
         {
@@ -42,8 +55,12 @@ export class Collabora extends pulumi.ComponentResource {
           labels,
           image: imageRef("collabora", ctx.channel),
           containerPort: 9980,
-          replicas: replicasFor(ctx.state),
-          resources: resourcesFor("collabora", ctx.users),
+          replicas: replicasFor(ctx.state, plan.replicas),
+          resources: resourcesFor("collabora", plan.users),
+          ...(plan.replicas >= 2 ? { topologySpreadConstraints: spreadOverNodes(selector) } : {}),
+          // On SIGTERM coolwsd tells its clients ("close: recycling"), saves every modified document and stops (wsd/DocumentBroker.cpp).
+          terminationGracePeriodSeconds: 120,
+          ...(proxy ? { routeService: proxy.serviceName } : {}),
           env: [
             { name: "aliasgroup1", value: `https://${nextcloudHost.replace(/\./g, "\\.")}:443` },
             { name: "server_name", value: this.host },
@@ -58,7 +75,7 @@ export class Collabora extends pulumi.ComponentResource {
           gateways: ctx.gateways,
           podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) },
         },
-        { ...child, dependsOn: [secret] },
+        { ...child, dependsOn: [secret, ...(proxy ? [proxy] : [])] },
       );
     }
     this.registerOutputs({ url: this.url });
@@ -67,7 +84,9 @@ export class Collabora extends pulumi.ComponentResource {
 
 export const collaboraModule: AppModule = {
   app: "collabora",
-  workloads: ["collabora"],
+  workloads: ["collabora", "collabora-haproxy"],
+  // With `ha`: two Collabora pods sharing the documents (hashed by the proxy), and the proxy twice.
+  replicated: { collabora: "split", "collabora-haproxy": "ha-only" },
   databases: [],
   oidc: false,
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {

@@ -61,6 +61,12 @@ export interface WebAppArgs {
   podAnnotations?: Record<string, string>;
   /** The bundle's Gateways the public route attaches to (`AppContext.gateways`). Defaults to a Gateway of its own. */
   gateways?: RouteAttacher;
+  /** Spread of the pods over nodes (components/ops/availability.ts `spreadOverNodes`). Defaults to none. */
+  topologySpreadConstraints?: k8s.types.input.core.v1.TopologySpreadConstraint[];
+  /** Seconds a pod has to stop after SIGTERM. Defaults to Kubernetes' 30. */
+  terminationGracePeriodSeconds?: number;
+  /** The Service (same namespace, port 80) the public route sends to, e.g. a proxy in front of the app. Defaults to the app's own. */
+  routeService?: string;
 }
 
 /** Deployment + ClusterIP Service (+ a public route with TLS when `host` is set). */
@@ -83,6 +89,8 @@ export function webApp(
           spec: {
             automountServiceAccountToken: false,
             nodeSelector: a.nodeSelector,
+            ...(a.topologySpreadConstraints ? { topologySpreadConstraints: a.topologySpreadConstraints } : {}),
+            ...(a.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: a.terminationGracePeriodSeconds } : {}),
             containers: [
               {
                 name: a.name,
@@ -115,7 +123,7 @@ export function webApp(
     const middlewares: RouteMiddleware[] = a.maxBodyBytes ? [bodyLimit(`${a.name}-body-limit`, a.maxBodyBytes)] : [];
     route = attachedRoute(
       `${resourceName}-route`,
-      { name: a.name, namespace: a.namespace, host: a.host, labels: podLabels, middlewares, rules: [{ service: a.name, port: 80 }] },
+      { name: a.name, namespace: a.namespace, host: a.host, labels: podLabels, middlewares, rules: [{ service: a.routeService ?? a.name, port: 80 }] },
       { ...opts, dependsOn: [...(Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn as pulumi.Input<pulumi.Resource>] : []), service] },
       a.gateways,
     );

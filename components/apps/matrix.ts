@@ -375,6 +375,8 @@ export class Matrix extends pulumi.ComponentResource {
 export const matrixModule: AppModule = {
   app: "matrix",
   workloads: ["synapse", "element-web", "matrix-haproxy"],
+  // With `ha`: Element Web and the chart's HAProxy twice, each full size (matrixValues).
+  replicated: { "element-web": "full", "matrix-haproxy": "full" },
   databases: ["synapse"],
   oidc: true,
   oidcSecret: SYNAPSE_SECRET,

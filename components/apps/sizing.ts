@@ -31,6 +31,7 @@ export const PROFILES = {
   redis: { covers: "Redis (Nextcloud file locking and cache), no persistence", cpuBase: 50, cpuPer100Users: 5, memBase: 64, memPer100Users: 16, cpuMax: 500, memMax: 1024 },
   onlyoffice: { covers: "OnlyOffice Document Server (all-in-one image)", cpuBase: 500, cpuPer100Users: 100, memBase: 2048, memPer100Users: 256, cpuMax: 4000, memMax: 8192 },
   collabora: { covers: "Collabora Online (CODE)", cpuBase: 300, cpuPer100Users: 100, memBase: 768, memPer100Users: 256, cpuMax: 4000, memMax: 8192 },
+  "collabora-haproxy": { covers: "HAProxy hashing each document to one Collabora pod (with `ha`)", cpuBase: 50, cpuPer100Users: 5, memBase: 64, memPer100Users: 8, cpuMax: 500, memMax: 512 },
   synapse: { covers: "Synapse homeserver (main process)", cpuBase: 200, cpuPer100Users: 50, memBase: 512, memPer100Users: 128, cpuMax: 4000, memMax: 8192 },
   "element-web": { covers: "Element Web (static files behind nginx)", cpuBase: 10, cpuPer100Users: 0, memBase: 32, memPer100Users: 0 },
   "matrix-haproxy": { covers: "ESS chart's HAProxy in front of Synapse (also serves the well-known documents)", cpuBase: 50, cpuPer100Users: 5, memBase: 64, memPer100Users: 8, cpuMax: 500, memMax: 512 },
@@ -87,6 +88,23 @@ export function organisationPostgresResources(databases: number, users: number):
     requests: { cpu: `${r.cpu}m`, memory: `${r.mem}Mi` },
     limits: { cpu: `${r.cpu * LIMIT_CPU_FACTOR}m`, memory: `${r.mem * LIMIT_MEMORY_FACTOR}Mi` },
   };
+}
+
+/**
+ * How a workload runs with `ha` (`AppContext.instances` = 2): `full` — `instances` replicas, each
+ * sized for every account (a stateless front: any replica may get any request); `split` —
+ * `instances` replicas sharing the accounts, each sized for `ceil(users / instances)` (documents
+ * hashed over the pods; the survivor of a pod loss may burst to its limits, ×LIMIT_CPU_FACTOR CPU
+ * and ×LIMIT_MEMORY_FACTOR memory, which are at least what a single pod would request); `ha-only`
+ * — none without `ha`, `instances` full-size replicas with it (a proxy only the replicas need).
+ */
+export type ReplicaSizing = "full" | "split" | "ha-only";
+
+/** Replicas of a workload and the accounts each is sized for, for `instances` (1, or 2 with `ha`). A workload without a mode runs once. */
+export function replicaPlan(mode: ReplicaSizing | undefined, users: number, instances: number): { replicas: number; users: number } {
+  if (mode === "ha-only" && instances < 2) return { replicas: 0, users };
+  if (!mode || instances < 2) return { replicas: 1, users };
+  return { replicas: instances, users: mode === "split" ? Math.ceil(users / instances) : users };
 }
 
 /** Totals of a set of workloads (each with its replica count), requests and limits. */

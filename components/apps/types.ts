@@ -7,7 +7,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { AppName, Tenant } from "../config";
-import type { Workload } from "./sizing";
+import type { ReplicaSizing, Workload } from "./sizing";
 import type { MailRelay } from "../ops/mail";
 import type { Channel } from "../versions";
 import type { RouteAttacher } from "../routes";
@@ -123,6 +123,12 @@ export interface AppModule {
   app: AppName;
   /** Workloads the app runs (components/apps/sizing.ts), for the bundle's ResourceQuota. */
   workloads: Workload[];
+  /**
+   * How each workload runs with `ha` (components/apps/sizing.ts `replicaPlan`): the module deploys
+   * and the bundle's ResourceQuota counts the same replicas. A workload missing here runs once.
+   * Defaults to none.
+   */
+  replicated?: Partial<Record<Workload, ReplicaSizing>>;
   /** PostgreSQL databases the app needs (the bundle creates one PostgresCluster each). */
   databases: string[];
   /** Whether the app logs in through Keycloak (the bundle registers a client). */

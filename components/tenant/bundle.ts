@@ -146,8 +146,8 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const labels = { [LABELS.tenant]: slug };
   const layout = a.dataLayout ?? "per-app";
 
-  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout, a.apps.includes("matrix") ? synapseWorkerPods({ groups: a.groups, instances: a.ha ? 2 : 1 }) : []) }, inNs);
-  new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users, layout) }, inNs);
+  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout, a.apps.includes("matrix") ? synapseWorkerPods({ groups: a.groups, instances: a.ha ? 2 : 1 }) : [], a.ha ? 2 : 1) }, inNs);
+  new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users, layout, a.ha ? 2 : 1) }, inNs);
   for (const p of networkPolicies({ ...env.network, jitsi: a.apps.includes("jitsi-dedicated") })) {
     new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
   }

@@ -5,25 +5,30 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { AppName, DataLayout } from "../config";
 import { MODULES } from "../apps";
-import { CONTAINER_DEFAULTS, LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, QUOTA_HEADROOM, requestsFor, totals, type Workload } from "../apps/sizing";
+import { CONTAINER_DEFAULTS, LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, QUOTA_HEADROOM, replicaPlan, requestsFor, totals, type Workload } from "../apps/sizing";
 
 /**
- * Workloads of a bundle: each app's, plus its PostgreSQL instances by data layout (`per-app`: one
+ * Workloads of a bundle with their replicas: each app's (as its module runs them for `instances`,
+ * `AppModule.replicated`), plus its PostgreSQL instances by data layout (`per-app`: one cluster
  * per database; `lean`: the organisation's one, sized for all its databases as
- * organisationPostgresRequests; `migrating`: both). Default layout `per-app`.
+ * organisationPostgresRequests; `migrating`: both), each cluster of `instances` instances.
+ * Defaults: layout `per-app`, 1 instance.
  */
-export function bundleWorkloads(apps: AppName[], users: number, layout: DataLayout = "per-app"): Array<{ workload: Workload; users: number }> {
-  const out: Array<{ workload: Workload; users: number }> = [];
+export function bundleWorkloads(apps: AppName[], users: number, layout: DataLayout = "per-app", instances = 1): Array<{ workload: Workload; users: number; replicas: number }> {
+  const out: Array<{ workload: Workload; users: number; replicas: number }> = [];
   let databases = 0;
   for (const app of apps) {
     const m = MODULES[app];
     if (!m) continue;
-    for (const w of m.workloads) out.push({ workload: w, users: w.startsWith("jitsi-") ? 0 : users });
+    for (const w of m.workloads) {
+      const plan = replicaPlan(m.replicated?.[w], w.startsWith("jitsi-") ? 0 : users, instances);
+      if (plan.replicas > 0) out.push({ workload: w, ...plan });
+    }
     databases += m.databases.length;
-    if (layout !== "lean") for (const _db of m.databases) out.push({ workload: "postgres", users });
+    if (layout !== "lean") for (const _db of m.databases) out.push({ workload: "postgres", users, replicas: instances });
   }
   // The same figure as organisationPostgresRequests(databases, users).
-  if (layout !== "per-app" && databases > 0) out.push({ workload: "postgres", users: users * databases });
+  if (layout !== "per-app" && databases > 0) out.push({ workload: "postgres", users: users * databases, replicas: instances });
   return out;
 }
 
@@ -44,9 +49,13 @@ export interface ExtraPods {
   limits: { cpuM: number; memMiB: number };
 }
 
-/** The ResourceQuota `spec.hard` of a bundle (`extra`: pods beyond its sized workloads; default none). */
-export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLayout = "per-app", extra: ExtraPods[] = []): QuotaSpec {
-  const items = bundleWorkloads(apps, users, layout);
+/**
+ * The ResourceQuota `spec.hard` of a bundle, counting every replica its apps and databases run
+ * with `instances` (2 with `ha`) before the headroom (`extra`: pods beyond its sized workloads).
+ * Defaults: no extra pods, 1 instance.
+ */
+export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLayout = "per-app", extra: ExtraPods[] = [], instances = 1): QuotaSpec {
+  const items = bundleWorkloads(apps, users, layout, instances);
   const t = totals(items);
   for (const x of extra) {
     t.cpuRequest += x.requests.cpuM * x.count;
@@ -62,7 +71,7 @@ export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLa
       "requests.memory": `${up(t.memRequest)}Mi`,
       "limits.cpu": `${up(t.cpuLimit)}m`,
       "limits.memory": `${up(t.memLimit)}Mi`,
-      pods: String(Math.ceil((items.length + extra.reduce((n, x) => n + x.count, 0)) * 2 + 10)),
+      pods: String(Math.ceil((items.reduce((n, i) => n + i.replicas, 0) + extra.reduce((n, x) => n + x.count, 0)) * 2 + 10)),
       // Nextcloud's code volume, one per database cluster, a few for chart components.
       persistentvolumeclaims: String(postgresClusters(databases, layout) + 6),
       "services.loadbalancers": "0",
@@ -76,9 +85,9 @@ export function resourceQuotaSpec(apps: AppName[], users: number, layout: DataLa
  * chart hooks and init containers) get the PostgreSQL profile of the bundle's size; no
  * container may exceed the largest limit of the bundle's workloads.
  */
-export function limitRangeSpec(apps: AppName[], users: number, layout: DataLayout = "per-app"): k8s.types.input.core.v1.LimitRangeSpec {
+export function limitRangeSpec(apps: AppName[], users: number, layout: DataLayout = "per-app", instances = 1): k8s.types.input.core.v1.LimitRangeSpec {
   const pg = requestsFor("postgres", users);
-  const items = bundleWorkloads(apps, users, layout);
+  const items = bundleWorkloads(apps, users, layout, instances);
   let maxCpu = pg.cpu * LIMIT_CPU_FACTOR;
   let maxMem = pg.mem * LIMIT_MEMORY_FACTOR;
   for (const i of items) {

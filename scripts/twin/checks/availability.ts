@@ -23,6 +23,8 @@
 import { matchesSelector, unfitReason } from "../kube";
 import type { KObject, TwinCheck, TwinEstate, TwinFinding, Workload } from "../model";
 import { ref } from "../model";
+import { routeBackends } from "../routes";
+import { DOCUMENT_AFFINITY } from "../../../components/connections";
 
 const BUDGETED_KINDS = new Set(["Deployment", "StatefulSet", "ReplicaSet"]);
 
@@ -134,4 +136,80 @@ const budgetBlocksDrain: TwinCheck = {
   },
 };
 
-export const AVAILABILITY_CHECKS: TwinCheck[] = [rwoClaimShared, budgetCoversReplicas, budgetBlocksDrain];
+/** One section of an haproxy.cfg: its keyword line (`backend collabora`) and its lines. */
+interface HaproxySection {
+  kind: string;
+  name: string;
+  lines: string[];
+}
+
+/** The sections of an haproxy.cfg (a section starts at a line without indentation; comments dropped). */
+export function haproxySections(cfg: string): HaproxySection[] {
+  const out: HaproxySection[] = [];
+  for (const raw of cfg.split("\n")) {
+    const line = raw.replace(/(^|\s)#.*$/, "").trimEnd();
+    if (!line.trim()) continue;
+    if (!/^\s/.test(line)) {
+      const [kind, name = ""] = line.trim().split(/\s+/);
+      out.push({ kind, name, lines: [] });
+    } else out.at(-1)?.lines.push(line.trim());
+  }
+  return out;
+}
+
+/** Host names a proxy section sends to (`server NAME ADDR`, `server-template PREFIX N ADDR`), SRV prefixes removed. */
+function serverHosts(sec: HaproxySection): string[] {
+  return sec.lines.flatMap((l) => {
+    const t = l.split(/\s+/);
+    const addr = t[0] === "server" ? t[2] : t[0] === "server-template" ? t[3] : undefined;
+    return addr ? [addr.replace(/:\d+$/, "").replace(/^(_[^.]+\.)+/, "")] : [];
+  });
+}
+
+/** Whether a host name is the Service `svc` of namespace `ns` (short, namespaced or cluster name). */
+const namesService = (host: string, svc: string, ns: string): boolean => host === svc || host === `${svc}.${ns}` || host.startsWith(`${svc}.${ns}.svc`);
+
+/** The setting of `keyword` in a proxy section, else in the last `defaults` before it. */
+function setting(sections: HaproxySection[], sec: HaproxySection, keyword: string): string | undefined {
+  const own = sec.lines.find((l) => l.split(/\s+/)[0] === keyword);
+  if (own) return own;
+  const before = sections.slice(0, sections.indexOf(sec)).filter((x) => x.kind === "defaults").at(-1);
+  return before?.lines.find((l) => l.split(/\s+/)[0] === keyword);
+}
+
+const documentAffinity: TwinCheck = {
+  name: "document-affinity",
+  family: "availability",
+  models: "the edge and HAProxy's balancing: the pods of an app needing document affinity (components/connections.ts DOCUMENT_AFFINITY) must get every request of a document on one pod, so with several pods only a proxy hashing the document key (`balance url_param <key>`, `hash-type consistent`) may reach them",
+  run(e) {
+    const out: TwinFinding[] = [];
+    const backends = routeBackends(e);
+    for (const [app, aff] of Object.entries(DOCUMENT_AFFINITY)) {
+      if (!aff) continue;
+      for (const w of e.workloads) {
+        if (!BUDGETED_KINDS.has(w.kind) || podCount(e, w) < 2 || !matchesSelector({ matchLabels: aff.pods }, w.labels)) continue;
+        const services = (e.byKind.get("Service") ?? []).filter((s) => s.namespace === w.namespace && Object.keys(s.object.spec?.selector ?? {}).length > 0 && matchesSelector({ matchLabels: s.object.spec.selector }, w.labels));
+        // The edge straight to the pods: it balances each request on its own.
+        for (const rb of backends)
+          if (rb.namespace === w.namespace && services.some((s) => s.name === rb.service))
+            out.push({ check: this.name, level: "error", objects: [ref(rb.route), w.id], message: `sends https://${rb.host}${rb.path} straight to ${w.id} (${w.replicas} replicas of ${app}): the edge balances every request on its own, so the requests of one document (its ${aff.param}) reach different pods — ${aff.why}; route it through a proxy hashing ${aff.param}` });
+        // Proxies of the namespace whose configuration sends to one of those Services.
+        for (const cm of (e.byKind.get("ConfigMap") ?? []).filter((c) => c.namespace === w.namespace && typeof c.object.data?.["haproxy.cfg"] === "string")) {
+          const sections = haproxySections(cm.object.data["haproxy.cfg"]);
+          for (const sec of sections.filter((x) => x.kind === "backend" || x.kind === "listen")) {
+            if (!serverHosts(sec).some((h) => services.some((s) => namesService(h, s.name, w.namespace)))) continue;
+            const balance = setting(sections, sec, "balance")?.split(/\s+/) ?? [];
+            const hashType = setting(sections, sec, "hash-type")?.split(/\s+/) ?? [];
+            const problems: string[] = [];
+            if (!(balance[1] === "url_param" && balance[2] === aff.param)) problems.push(`balances \`${balance.slice(1).join(" ") || "random (the default)"}\` instead of \`url_param ${aff.param}\``);
+            if (hashType[1] !== "consistent") problems.push(`hashes \`${hashType[1] ?? "map-based (the default)"}\` instead of \`consistent\` (a pod that goes would move every document)`);
+            if (problems.length) out.push({ check: this.name, level: "error", objects: [ref(cm), w.id], message: `its ${sec.kind} ${sec.name} sends to ${w.id} (${w.replicas} replicas of ${app}) but ${problems.join(" and ")}: the requests of one document may reach different pods — ${aff.why}` });
+          }
+        }
+      }
+    }
+    return out;
+  },
+};
+
+export const AVAILABILITY_CHECKS: TwinCheck[] = [rwoClaimShared, budgetCoversReplicas, budgetBlocksDrain, documentAffinity];

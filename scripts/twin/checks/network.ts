@@ -206,6 +206,7 @@ const required: TwinCheck = {
     for (const b of bundles(e))
       for (const app of b.apps)
         for (const need of APP_CONNECTIONS[app as keyof typeof APP_CONNECTIONS] ?? []) {
+          if (need.ifPresent && !workloadsIn(e, b.ns).some((w) => matchesSelector({ matchLabels: need.from }, w.labels))) continue;
           const from = n.podLike(b.ns, need.from);
           const ls = legs(e, n, from, need.to, b.ns, b.domain);
           if (typeof ls === "string") {

@@ -1,0 +1,179 @@
+/**
+ * Collabora's hashing proxy: with `ha` a bundle runs two Collabora pods, and every request of one
+ * document must reach the pod that holds it (co-editing and the clipboard live in that pod,
+ * CollaboraOnline/online kubernetes/helm/collabora-online/README.md). Traefik cannot key on a query
+ * parameter (docs/operations.md), so its route goes to two HAProxy pods that hash the document key.
+ *
+ * The key: every request of a document carries it as the `WOPISrc` query parameter, the websocket
+ * included — `/cool/<encoded document URI + access token>/ws?WOPISrc=<encoded document URI>&compat=/ws…`
+ * (wsd/RequestDetails.hpp; the browser builds HTTP and websocket URLs with `makeDocAndWopiSrcUrl`,
+ * browser/js/global.js). The path segment before `/ws` holds the user's access token, so it differs
+ * between co-editors; the query parameter does not. HAProxy's `balance url_param WOPISrc` hashes that
+ * parameter (HAProxy 3.4 configuration manual, "balance": "looked up in the query string of each
+ * HTTP GET request", the first `?` — the path's own `?` is percent-encoded), `check_post` also looks
+ * into a POST body without one (Collabora's chart README uses the same two lines); requests without
+ * it (discovery, static files) are balanced round robin. `hash-type consistent`: a pod that goes
+ * moves only its documents. A local stick table remembers where each document went, so a pod that
+ * comes back does not take back documents still open on the other one (see docs/operations.md).
+ *
+ * Pods are found through a headless Service (`collabora-pods`) resolved by HAProxy at run time
+ * (`server-template`, the pod's resolv.conf), health-checked on `/hosting/discovery`.
+ */
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { IMAGES } from "../versions";
+import { APPS_NODE_SELECTOR } from "./common";
+import { resourcesFor } from "./sizing";
+import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
+
+/** Name of the proxy's Deployment, Service, ConfigMap and budget. */
+export const COLLABORA_PROXY = "collabora-haproxy";
+/** Headless Service listing Collabora's pods (HAProxy resolves it). */
+export const COLLABORA_PODS_SERVICE = "collabora-pods";
+/** Collabora's container port (coolwsd). */
+export const COLLABORA_PORT = 9980;
+/** The proxy's HTTP port (the image runs as uid 99: no port below 1024). */
+export const COLLABORA_PROXY_PORT = 8080;
+/** Path HAProxy answers itself (probes), never forwarded. */
+export const PROXY_HEALTH_PATH = "/haproxy-health";
+/** The document key Collabora puts on every request of a document. */
+export const DOCUMENT_KEY_PARAM = "WOPISrc";
+
+export interface HaproxyConfigInput {
+  namespace: string;
+  /** Collabora replicas (one server slot each). */
+  replicas: number;
+}
+
+/** haproxy.cfg of the proxy (pure; checked by `haproxy -c` in test/collabora-proxy.test.ts). */
+export function collaboraHaproxyConfig(i: HaproxyConfigInput): string {
+  const fqdn = `${COLLABORA_PODS_SERVICE}.${i.namespace}.svc.cluster.local`;
+  return [
+    "global",
+    "  log stdout format raw local0 info",
+    "",
+    "defaults",
+    "  mode http",
+    "  log global",
+    "  option httplog",
+    "  option dontlognull",
+    "  option redispatch",
+    "  retries 2",
+    "  timeout connect 5s",
+    "  timeout http-request 10s",
+    "  timeout client 60s",
+    "  timeout server 60s",
+    // An editing session is one websocket: kept up to an hour idle (Collabora's chart README: timeout-tunnel 3600s).
+    "  timeout tunnel 1h",
+    "",
+    "resolvers cluster",
+    "  parse-resolv-conf",
+    "  resolve_retries 3",
+    "  timeout resolve 1s",
+    "  timeout retry 1s",
+    "  hold valid 10s",
+    "  hold obsolete 10s",
+    "",
+    "frontend collabora",
+    `  bind :${COLLABORA_PROXY_PORT}`,
+    `  monitor-uri ${PROXY_HEALTH_PATH}`,
+    "  default_backend collabora",
+    "",
+    "backend collabora",
+    `  balance url_param ${DOCUMENT_KEY_PARAM} check_post`,
+    "  hash-type consistent",
+    // Where each open document went: kept while it is used (a working day), so that a pod coming back does not split it.
+    "  stick-table type string len 512 size 20k expire 8h",
+    `  stick on url_param(${DOCUMENT_KEY_PARAM})`,
+    "  option httpchk",
+    "  http-check send meth GET uri /hosting/discovery",
+    "  http-check expect status 200",
+    "  default-server check inter 5s fall 3 rise 2 resolvers cluster resolve-prefer ipv4 init-addr none",
+    `  server-template collabora ${i.replicas} ${fqdn}:${COLLABORA_PORT}`,
+    "",
+  ].join("\n");
+}
+
+export interface CollaboraProxyArgs {
+  namespace: string;
+  /** Labels of the bundle's Collabora objects (the proxy's pods get their own `app.kubernetes.io/name`). */
+  labels: Record<string, string>;
+  /** Selector of Collabora's pods (the headless Service's). */
+  collaboraSelector: Record<string, string>;
+  /** Collabora replicas behind the proxy. */
+  collaboraReplicas: number;
+  /** Proxy replicas (spread over nodes, with a budget). */
+  replicas: number;
+  /** Accounts of the bundle (sizing). */
+  users: number;
+  provider: k8s.Provider;
+}
+
+/** Selector of the proxy's pods in a bundle. */
+export const proxySelector = (instance: string) => ({ "app.kubernetes.io/instance": instance, "app.kubernetes.io/name": COLLABORA_PROXY });
+
+export class CollaboraProxy extends pulumi.ComponentResource {
+  /** The Service the public route points at (port 80). */
+  public readonly serviceName = COLLABORA_PROXY;
+
+  constructor(name: string, a: CollaboraProxyArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("liiibre:apps:CollaboraProxy", name, {}, opts);
+    const child = { parent: this, provider: a.provider };
+    const selector = proxySelector(a.labels["app.kubernetes.io/instance"]);
+    const labels = { ...a.labels, ...selector, "app.kubernetes.io/component": "proxy" };
+    const cfg = collaboraHaproxyConfig({ namespace: a.namespace, replicas: a.collaboraReplicas });
+    new k8s.core.v1.Service(
+      `${name}-pods`,
+      {
+        metadata: { name: COLLABORA_PODS_SERVICE, namespace: a.namespace, labels: a.labels },
+        // Headless: DNS answers the ready pods' addresses, which HAProxy's resolvers follow.
+        spec: { clusterIP: "None", selector: a.collaboraSelector, ports: [{ name: "http", port: COLLABORA_PORT, targetPort: "http", protocol: "TCP" }] },
+      },
+      child,
+    );
+    const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: COLLABORA_PROXY, namespace: a.namespace, labels }, data: { "haproxy.cfg": cfg } }, child);
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: COLLABORA_PROXY, namespace: a.namespace, labels },
+        spec: {
+          replicas: a.replicas,
+          selector: { matchLabels: selector },
+          template: {
+            // A new configuration rolls the pods (HAProxy reads it at start).
+            metadata: { labels, annotations: { "liiibre.org/config-sha256": createHash("sha256").update(cfg).digest("hex").slice(0, 16) } },
+            spec: {
+              automountServiceAccountToken: false,
+              nodeSelector: APPS_NODE_SELECTOR,
+              topologySpreadConstraints: spreadOverNodes(selector),
+              containers: [
+                {
+                  name: "haproxy",
+                  image: `${IMAGES.haproxy.repository}:${IMAGES.haproxy.tag}`,
+                  args: ["-f", "/usr/local/etc/haproxy/haproxy.cfg"],
+                  ports: [{ name: "http", containerPort: COLLABORA_PROXY_PORT, protocol: "TCP" }],
+                  resources: resourcesFor("collabora-haproxy", a.users),
+                  readinessProbe: { httpGet: { path: PROXY_HEALTH_PATH, port: "http" }, periodSeconds: 5 },
+                  livenessProbe: { httpGet: { path: PROXY_HEALTH_PATH, port: "http" }, initialDelaySeconds: 10, periodSeconds: 20 },
+                  // The image's user `haproxy` (uid/gid 99), numeric so that the kubelet can check runAsNonRoot.
+                  securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 99, runAsGroup: 99, capabilities: { drop: ["ALL"] } },
+                  volumeMounts: [{ name: "config", mountPath: "/usr/local/etc/haproxy", readOnly: true }],
+                },
+              ],
+              volumes: [{ name: "config", configMap: { name: COLLABORA_PROXY } }],
+            },
+          },
+        },
+      },
+      { ...child, dependsOn: [config] },
+    );
+    new k8s.core.v1.Service(
+      `${name}-service`,
+      { metadata: { name: COLLABORA_PROXY, namespace: a.namespace, labels }, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] } },
+      child,
+    );
+    podDisruptionBudget(`${name}-pdb`, { name: COLLABORA_PROXY, namespace: a.namespace, replicas: a.replicas, matchLabels: selector, labels }, child);
+    this.registerOutputs({ serviceName: this.serviceName });
+  }
+}
