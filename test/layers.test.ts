@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { configProblems, parseEstate, type Estate } from "../components/estate";
-import { APP_COST, DEDICATED_REALM_COST, TENANT_BASE_COST, estimateStacks, tenantCost } from "../components/layers/cost";
+import { APP_COST, DEDICATED_REALM_COST, HA_APP_COST, TENANT_BASE_COST, estimateStacks, tenantCost } from "../components/layers/cost";
 import { ContractError, PlatformContractSchema, parseContract, platformFacts } from "../components/layers/contract";
 import { defaultShard, shardOf, stackLayout, stackRole } from "../components/layers/placement";
 import main from "../index";
@@ -175,6 +175,17 @@ describe("the cost model against the evaluated program", () => {
       if (t.state === "active") expect(tenantCost(t), t.slug).toBeLessThanOrEqual(Math.ceil(actual * 1.1));
     }
     expect(tenantCost({ plan: "dedicated", apps: ["nextcloud"], dedicatedRealm: true })).toBe(TENANT_BASE_COST + APP_COST.nextcloud + DEDICATED_REALM_COST);
+  });
+
+  it("`ha` costs what the program adds under an organisation's Collabora (its budget and hashing proxy), and nothing without it", () => {
+    const tenantOf = tenantResolver(estate, ev.resources);
+    const underCollabora = (slug: string) => ev.resources.filter((r) => tenantOf(r) === slug && r.urn.includes("$liiibre:apps:Collabora")).length;
+    const withCollabora = estate.tenants.filter((t) => t.plan === "dedicated" && t.state === "active" && t.apps.includes("collabora"));
+    const ha = withCollabora.find((t) => t.ha)!;
+    const single = withCollabora.find((t) => !t.ha)!;
+    expect(ha && single).toBeTruthy();
+    expect(underCollabora(ha.slug) - underCollabora(single.slug)).toBe(HA_APP_COST.collabora);
+    expect(tenantCost({ ...single, ha: true }) - tenantCost(single)).toBe(HA_APP_COST.collabora);
   });
 });
 

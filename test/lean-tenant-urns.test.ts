@@ -37,6 +37,12 @@ const ADDED: Array<{ type: string; names: RegExp }> = [
   { type: "keycloak:openid/clientDefaultScopes:ClientDefaultScopes", names: /-oidc-scopes$/ },
   // Not a lean-tenant change: issue 12's budget for Matrix's HAProxy, which runs twice with `ha` (fcso-occitanie has 2,100 accounts).
   { type: "kubernetes:policy/v1:PodDisruptionBudget", names: /-matrix-haproxy-pdb$/ },
+  // Issue 12 too: with `ha`, Collabora's budget and its hashing proxy (components/apps/collabora-proxy.ts).
+  { type: "kubernetes:policy/v1:PodDisruptionBudget", names: /-collabora-(proxy-)?pdb$/ },
+  { type: "liiibre:apps:CollaboraProxy", names: /-collabora-proxy$/ },
+  { type: "kubernetes:core/v1:ConfigMap", names: /-collabora-proxy-config$/ },
+  { type: "kubernetes:core/v1:Service", names: /-collabora-proxy-(pods|service)$/ },
+  { type: "kubernetes:apps/v1:Deployment", names: /-collabora-proxy-deployment$/ },
 ];
 const matches = (rules: Array<{ type: string; names: RegExp }>, u: string) => rules.some((r) => r.type === typeOf(u) && r.names.test(nameOf(u)));
 
@@ -56,7 +62,7 @@ describe("URNs of a dedicated organisation across the lean-tenant changes", () =
     expect(lost.length).toBe(11 + 7 + 3 + 4 + 3 + 3 + 1);
     const added = [...now].filter((u) => !BEFORE.includes(u));
     expect(added.filter((u) => !matches(ADDED, u))).toEqual([]);
-    expect(added.length).toBe(2 + 1 + 2 + 3 + 1);
+    expect(added.length).toBe(2 + 1 + 2 + 3 + 1 + 7);
   });
 
   it("the comparison notices a renamed resource", () => {

@@ -52,6 +52,12 @@ export const APP_COST: Record<AppName, number> = {
   decidim: 0,
   grist: 0,
 };
+/**
+ * Resources `ha` adds to an app (counted on the prod plan of 2026-12-01, fcso-occitanie): Collabora's
+ * budget and its hashing proxy (the CollaboraProxy component, its ConfigMap, Deployment, Service,
+ * budget and the headless Service of Collabora's pods) = 7.
+ */
+export const HA_APP_COST: Partial<Record<AppName, number>> = { collabora: 7 };
 /** PostgreSQL databases each app has (components/apps modules' `databases`): one per-app cluster each, or one Database in the lean layout. */
 export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, matrix: 1, hedgedoc: 1 };
 /**
@@ -84,8 +90,9 @@ export const SHARED_MEMBER_COST = 3;
 // lost 9 NetworkPolicies, 2 Gateways, its per-client mappers and rotatable passwords, the estate
 // realm gained its MembershipScopes (6). +19 with the HA work (issue 12): Grafana's release and
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
-// shared instance's HAProxy and Synapse workers.
-export const PLATFORM_BASE_COST = 608;
+// shared instance's HAProxy and Synapse workers; +7 for the shared instance's Collabora behind its
+// hashing proxy (HA_APP_COST).
+export const PLATFORM_BASE_COST = 615;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -95,6 +102,8 @@ export interface CostTenant {
   dedicatedRealm?: boolean;
   /** Default `per-app` (the larger figure: an estimate must not under-count). */
   dataLayout?: DataLayout;
+  /** Two instances of its apps (HA_APP_COST). Default true (the larger figure). */
+  ha?: boolean;
 }
 
 /** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
@@ -107,7 +116,8 @@ export function dataLayoutCost(apps: readonly AppName[], layout: DataLayout = "p
 
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
-  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout);
+  const ha = (t.ha ?? true) ? t.apps.reduce((n, a) => n + (HA_APP_COST[a] ?? 0), 0) : 0;
+  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout) + ha;
 }
 
 export interface StackEstimate extends LayoutStack {

@@ -1,0 +1,192 @@
+/**
+ * Collabora's hashing proxy checked by the real HAProxy (Debian's `haproxy` package; the image is
+ * the official one at IMAGES.haproxy, 3.4 — every keyword the configuration uses exists in both
+ * Debian's 2.6 and 3.4, and `haproxy -c` refuses unknown ones):
+ * - `haproxy -c` accepts the generated configuration and refuses a broken one;
+ * - run for real on the loopback in front of three stand-in coolwsd servers (the configuration
+ *   with only the server addresses and health-check timings replaced: DNS discovery needs the
+ *   cluster), every request of one document — the page, the websocket upgrade of
+ *   `/cool/<document + the user's access token>/ws?WOPISrc=<document>&compat=/ws`, a POST — reaches
+ *   one server whatever the user's token; a server that goes moves only its documents; when it
+ *   comes back, the documents that moved stay where they are (stick table), new ones use it again.
+ * What is expected follows from HAProxy's manual ("balance url_param", "hash-type consistent",
+ * "stick on") and Collabora's URL format (wsd/RequestDetails.hpp), not from a previous run.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, describe, expect } from "vitest";
+import { COLLABORA_PODS_SERVICE, COLLABORA_PORT, PROXY_HEALTH_PATH, collaboraHaproxyConfig } from "../components/apps/collabora-proxy";
+import { itNeeding, onPath } from "./helpers/tools";
+
+const itWithHaproxy = itNeeding("haproxy", onPath("haproxy"), "apt-get install -y haproxy");
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-haproxy-"));
+function check(cfg: string): { status: number | null; out: string } {
+  const dir = tmp();
+  const file = path.join(dir, "haproxy.cfg");
+  fs.writeFileSync(file, cfg);
+  const r = spawnSync("haproxy", ["-c", "-f", file], { encoding: "utf8", timeout: 20_000 });
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe("haproxy -c", () => {
+  itWithHaproxy("accepts the generated configuration (2 and 3 server slots)", () => {
+    for (const replicas of [2, 3]) {
+      const r = check(collaboraHaproxyConfig({ namespace: "mutualise", replicas }));
+      expect(r.out, r.out).not.toMatch(/\[ALERT\]/);
+      expect(r.status, r.out).toBe(0);
+    }
+  });
+  itWithHaproxy("refuses a broken one (the check can fail)", () => {
+    const broken = collaboraHaproxyConfig({ namespace: "mutualise", replicas: 2 }).replace("balance url_param WOPISrc check_post", "balance url_parm WOPISrc");
+    const r = check(broken);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/\[ALERT\].*balance only supports/);
+  });
+});
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+
+/** A stand-in coolwsd: discovery answers 200, every answer (and websocket upgrade) names the server. */
+function standIn(name: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "x-backend": name, connection: "close" }).end(req.url === "/hosting/discovery" ? "<wopi-discovery/>" : name));
+  });
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (c) => {
+    sockets.add(c);
+    c.on("close", () => sockets.delete(c));
+  });
+  upgraded.set(server, sockets);
+  server.on("upgrade", (req, socket) => {
+    // RFC 6455 §4.2.2: the accept key proves the handshake (HAProxy checks it).
+    const accept = createHash("sha1").update(`${req.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Backend: ${name}\r\n\r\n`);
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+/** Every socket of each stand-in, upgraded ones included (the HTTP server stops tracking those). */
+const upgraded = new Map<http.Server, Set<net.Socket>>();
+const stop = (s: http.Server) =>
+  new Promise<void>((r) => {
+    s.close(() => r());
+    for (const c of upgraded.get(s) ?? []) c.destroy();
+    s.closeAllConnections();
+  });
+
+/** Which server answered a request through the proxy (an upgrade when `ws`). */
+function via(port: number, urlPath: string, opts: { ws?: boolean; body?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: "127.0.0.1", port, path: urlPath, method: opts.body ? "POST" : "GET", agent: false,
+      headers: { host: "collabora.example.org", ...(opts.ws ? { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" } : {}), ...(opts.body ? { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(opts.body) } : {}) },
+    });
+    req.setTimeout(5000, () => req.destroy(new Error(`timeout on ${urlPath}`)));
+    req.on("upgrade", (res, socket) => { socket.destroy(); resolve(String(res.headers["x-backend"])); });
+    req.on("response", (res) => { res.resume(); resolve(String(res.headers["x-backend"] ?? `status ${res.statusCode}`)); });
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+const wopiSrc = (i: number) => encodeURIComponent(`https://cloud.example.org/index.php/apps/richdocuments/wopi/files/${1000 + i}_ocabcdef`);
+/** The websocket URL of document `i` for a user's token (the token is in the path, not in WOPISrc). */
+const wsPath = (i: number, token: string) => `/cool/${encodeURIComponent(`${decodeURIComponent(wopiSrc(i))}?access_token=${token}&access_token_ttl=0`)}/ws?WOPISrc=${wopiSrc(i)}&compat=/ws`;
+const pagePath = (i: number) => `/browser/0123abc/cool.html?WOPISrc=${wopiSrc(i)}&lang=fr`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const running: ChildProcess[] = [];
+const servers: http.Server[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) p.kill("SIGKILL");
+  for (const s of servers.splice(0)) await stop(s);
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("the proxy at work (loopback)", () => {
+  itWithHaproxy("one document, one server; a server that goes moves only its documents; one that comes back keeps what moved away", async () => {
+    const names = ["collabora1", "collabora2", "collabora3"];
+    const ports = await Promise.all(names.map(() => freePort()));
+    for (const [i, n] of names.entries()) servers.push(await standIn(n, ports[i]));
+    const generated = collaboraHaproxyConfig({ namespace: "t", replicas: 3 });
+    // Only what needs the cluster changes: the servers' addresses (no DNS here), the bind address and faster checks.
+    const template = `server-template collabora 3 ${COLLABORA_PODS_SERVICE}.t.svc.cluster.local:${COLLABORA_PORT}`;
+    expect(generated).toContain(template);
+    /** One proxy replica (its own process and stick table, as each pod has), listening on a free port. */
+    const replica = async (): Promise<number> => {
+      const front = await freePort();
+      const cfg = generated
+        .replace(template, names.map((n, i) => `server ${n} 127.0.0.1:${ports[i]}`).join("\n  "))
+        .replace(/default-server check .*/, "default-server check inter 100ms fall 1 rise 1")
+        .replace(/bind :\d+/, `bind 127.0.0.1:${front}`);
+      const dir = tmp();
+      dirs.push(dir);
+      fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
+      running.push(spawn("haproxy", ["-db", "-f", path.join(dir, "haproxy.cfg")], { stdio: "ignore" }));
+      for (let k = 0; k < 50; k++) {
+        if (await via(front, PROXY_HEALTH_PATH).then(() => true, () => false)) break;
+        await sleep(100);
+      }
+      return front;
+    };
+    const front = await replica();
+    const other = await replica();
+    await sleep(400); // every server checked up once
+
+    const docs = Array.from({ length: 24 }, (_, i) => i);
+    const home = new Map<number, string>();
+    for (const d of docs) {
+      const first = await via(front, pagePath(d));
+      home.set(d, first);
+      // Two co-editors (two tokens) on the websocket, a POST without the parameter in the URL: the same server.
+      expect(await via(front, wsPath(d, "tokenA"), { ws: true }), `doc ${d}`).toBe(first);
+      expect(await via(front, wsPath(d, "tokenB"), { ws: true }), `doc ${d}`).toBe(first);
+      expect(await via(front, "/cool/clipboard", { body: `WOPISrc=${wopiSrc(d)}&ViewId=1` }), `doc ${d}`).toBe(first);
+    }
+    // The documents are spread: every server holds some (24 keys over 3 servers).
+    expect(new Set(home.values()).size).toBe(3);
+    // The other proxy replica, sharing nothing with the first, sends the first half to the same servers (same hash).
+    for (const d of docs.slice(0, 12)) expect(await via(other, wsPath(d, "tokenB"), { ws: true }), `doc ${d} on the other replica`).toBe(home.get(d));
+
+    // collabora2 goes: only its documents move; the others stay where they are — also on the other
+    // replica for documents it never saw (no stick entry: the consistent hash alone keeps them).
+    const gone = servers[1];
+    await stop(gone);
+    await sleep(600);
+    for (const d of docs.slice(12)) {
+      const now = await via(other, pagePath(d));
+      if (home.get(d) === "collabora2") expect(now, `doc ${d} moved off the lost server`).not.toBe("collabora2");
+      else expect(now, `doc ${d} stays (other replica, never seen)`).toBe(home.get(d));
+    }
+    for (const d of docs) {
+      const now = await via(front, wsPath(d, "tokenC"), { ws: true });
+      if (home.get(d) === "collabora2") expect(now, `doc ${d} moved off the lost server`).not.toBe("collabora2");
+      else expect(now, `doc ${d} stays`).toBe(home.get(d));
+      home.set(d, now);
+    }
+    // collabora2 comes back: the documents that moved stay on their new server (stick table)…
+    servers[1] = await standIn("collabora2", ports[1]);
+    await sleep(600);
+    for (const d of docs) expect(await via(front, wsPath(d, "tokenD"), { ws: true }), `doc ${d}`).toBe(home.get(d));
+    // …while documents not seen before reach it again.
+    const fresh = Array.from({ length: 24 }, (_, i) => 100 + i);
+    const served = new Set<string>();
+    for (const d of fresh) served.add(await via(front, pagePath(d)));
+    expect(served.has("collabora2")).toBe(true);
+  }, 60_000);
+});
