@@ -272,6 +272,24 @@ describe("quota and limits", () => {
     expect(hard["services.loadbalancers"]).toBe("0");
   });
 
+  it("counts the replicas `ha` runs (worked example): second database instances, Element Web, both HAProxies, Collabora's two half-size pods", () => {
+    const hard = (apps: any[], users: number, instances: number) => resourceQuotaSpec(apps, users, "per-app", [], instances).hard;
+    // nextcloud + matrix, 100 accounts. One instance: nextcloud 350m/704Mi, cron 60m/288Mi, redis 55 → 60m/80Mi,
+    // its postgres 140m/352Mi, synapse 250m/640Mi, element-web 10m/32Mi, matrix-haproxy 55 → 60m/72 → 80Mi,
+    // synapse's postgres 140m/352Mi = 1070m / 2528Mi; × 1.5 = 1605m / 3792Mi; 8 pods × 2 + 10 = 26.
+    expect(hard(["nextcloud", "matrix"], 100, 1)).toMatchObject({ "requests.cpu": "1605m", "requests.memory": "3792Mi", "limits.cpu": `${1605 * 4}m`, "limits.memory": `${3792 * 2}Mi`, pods: "26" });
+    // With ha: + a second instance of each database (2 × 140m/352Mi), Element Web (10m/32Mi) and the
+    // chart's HAProxy (60m/80Mi) = + 350m / 816Mi → 1420m / 3344Mi; × 1.5 = 2130m / 5016Mi; 12 pods → 34.
+    expect(hard(["nextcloud", "matrix"], 100, 2)).toMatchObject({ "requests.cpu": "2130m", "requests.memory": "5016Mi", "limits.cpu": `${2130 * 4}m`, "limits.memory": `${5016 * 2}Mi`, pods: "34" });
+    // Collabora, 200 accounts. One pod sized for 200: 300 + 200 = 500m, 768 + 2 × 256 = 1280Mi → 750m / 1920Mi, 12 pods;
+    // no proxy. With ha: two pods sized for 100 each (400m/1024Mi) and two proxies for 200 (50 + 10 = 60m,
+    // 64 + 16 = 80Mi) = 920m / 2208Mi → 1380m / 3312Mi; 4 pods → 18.
+    expect(hard(["collabora"], 200, 1)).toMatchObject({ "requests.cpu": "750m", "requests.memory": "1920Mi", pods: "12" });
+    expect(hard(["collabora"], 200, 2)).toMatchObject({ "requests.cpu": "1380m", "requests.memory": "3312Mi", pods: "18" });
+    // The default is one instance.
+    expect(resourceQuotaSpec(["collabora"], 200).hard).toEqual(hard(["collabora"], 200, 1));
+  });
+
   it("grows with users and with apps", () => {
     const cpu = (apps: any[], users: number) => parseInt(resourceQuotaSpec(apps, users).hard["requests.cpu"], 10);
     expect(cpu(["nextcloud"], 1000)).toBeGreaterThan(cpu(["nextcloud"], 100));

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { allowedDisruptions } from "../scripts/twin/checks/availability";
+import { collaboraHaproxyConfig } from "../components/apps/collabora-proxy";
 import { renderPlan } from "../scripts/render/render";
 import { CHARTS, chartPin } from "../components/versions";
 import { nextcloudValues } from "../components/apps/nextcloud";
@@ -71,6 +72,41 @@ describe("budgets", () => {
     // The program's own helper makes no budget below two replicas, and one that allows a disruption from two.
     expect(budgetSpec(1, { app: "one" })).toBeUndefined();
     expect(allowedDisruptions(budgetSpec(2, { app: "two" }) as { minAvailable: number }, 2)).toBe(1);
+  });
+});
+
+describe("document-affinity", () => {
+  const COL = { "app.kubernetes.io/name": "collabora" };
+  const col = (replicas: number) => deployment("a", "collabora", { containers: [{ name: "c", image: "x", ports: [{ name: "http", containerPort: 9980 }] }] }, replicas, COL);
+  const svc = (name: string, selector: Record<string, string>, extra: Record<string, unknown> = {}) => k8s("v1", "Service", "a", name, { spec: { selector, ports: [{ name: "http", port: 80, targetPort: "http" }], ...extra } });
+  const route = (service: string) => k8s("gateway.networking.k8s.io/v1", "HTTPRoute", "a", "collabora", { spec: { hostnames: ["collabora.a.org"], rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ group: "", kind: "Service", name: service, port: 80 }] }] } });
+  const PROXY = { "app.kubernetes.io/name": "collabora-haproxy" };
+  const proxy = (cfg: string) => [
+    deployment("a", "collabora-haproxy", { containers: [{ name: "haproxy", image: "haproxy", ports: [{ name: "http", containerPort: 8080 }] }], volumes: [{ name: "config", configMap: { name: "collabora-haproxy" } }] }, 2, PROXY),
+    svc("collabora-haproxy", PROXY),
+    svc("collabora-pods", COL, { clusterIP: "None" }),
+    k8s("v1", "ConfigMap", "a", "collabora-haproxy", { data: { "haproxy.cfg": cfg } }),
+  ];
+  const generated = collaboraHaproxyConfig({ namespace: "a", replicas: 2 });
+
+  it("two Collabora pods straight behind the edge are an error; one pod is not", async () => {
+    const r = await findings(input(estate, [col(2), svc("collabora", COL), route("collabora")]), "document-affinity");
+    expect(r).toMatchObject([{ level: "error", objects: ["HTTPRoute/a/collabora", "Deployment/a/collabora"] }]);
+    expect(r[0].message).toMatch(/WOPISrc/);
+    expect(await findings(input(estate, [col(1), svc("collabora", COL), route("collabora")]), "document-affinity")).toEqual([]);
+  });
+  it("behind the program's proxy (url_param WOPISrc, consistent) there is none; a proxy balancing otherwise, or hashing map-based, is an error", async () => {
+    expect(await findings(input(estate, [col(2), route("collabora-haproxy"), ...proxy(generated)]), "document-affinity")).toEqual([]);
+    const rr = await findings(input(estate, [col(2), route("collabora-haproxy"), ...proxy(generated.replace(/balance url_param .*/, "balance roundrobin"))]), "document-affinity");
+    expect(rr).toMatchObject([{ level: "error", objects: ["ConfigMap/a/collabora-haproxy", "Deployment/a/collabora"] }]);
+    expect(rr[0].message).toMatch(/roundrobin.*url_param WOPISrc/);
+    const mapBased = await findings(input(estate, [col(2), route("collabora-haproxy"), ...proxy(generated.replace("  hash-type consistent\n", ""))]), "document-affinity");
+    expect(mapBased[0].message).toMatch(/map-based/);
+    // Hashing another parameter is no better than round robin.
+    expect(await findings(input(estate, [col(2), route("collabora-haproxy"), ...proxy(generated.replace(/balance url_param WOPISrc/, "balance url_param access_token"))]), "document-affinity")).toHaveLength(1);
+    // A `defaults` section's settings apply to the backend.
+    const inDefaults = generated.replace(/  balance url_param .*\n/, "").replace("  hash-type consistent\n", "").replace("defaults\n", "defaults\n  balance url_param WOPISrc\n  hash-type consistent\n");
+    expect(await findings(input(estate, [col(2), route("collabora-haproxy"), ...proxy(inDefaults)]), "document-affinity")).toEqual([]);
   });
 });
 

@@ -24,7 +24,9 @@ export const shardingRules: Rule = (e: ParsedEstate) => {
     else if (!shards.includes(t.shard)) out.push({ path: keyPath(["tenants", i, "shard"]), message: `expected one of liiibre:sharding.shards (${shards.join(", ")}), got ${describe(t.shard)}` });
   });
   if (out.length) return out;
-  for (const s of estimateStacks(ESTATE, e)) {
+  // `ha` as the estate resolves it (components/config/index.ts): it adds resources (HA_APP_COST).
+  const tenants = e.tenants.map((t) => ({ ...t, ha: t.ha ?? t.users > e.operations.haAboveUsers }));
+  for (const s of estimateStacks(ESTATE, { ...e, tenants })) {
     if (s.resources <= max) continue;
     const what = s.layer === "shard" ? `shard "${s.shard}" (stack ${s.name})` : s.layer === "platform" ? `the platform stack` : `the estate's one stack (sharding disabled)`;
     const fix = enabled ? "add shard names to liiibre:sharding.shards or move organisations with tenants[].shard" : "enable liiibre:sharding";
