@@ -2,6 +2,10 @@
  * Collabora Online (CODE, pinned image), editing ODF files (odt/ods/odp) from Nextcloud
  * through the `richdocuments` app. Only the bundle's Nextcloud may use it (WOPI alias
  * group); TLS ends at the ingress.
+ *
+ * With `ha` (`ctx.instances` 2): two pods, each sized for half the accounts, spread over nodes
+ * with a budget, reached only through the hashing proxy (components/apps/collabora-proxy.ts) that
+ * sends every request of a document to one pod; without it, one pod behind the edge.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
