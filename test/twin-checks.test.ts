@@ -316,6 +316,27 @@ describe("network paths", () => {
     expect(await findings(input(estate, base), "network-forbidden")).toEqual([]);
     expect(await findings(input(estate, [...base, ...aimed]), "network-forbidden")).toMatchObject([{ objects: ["Namespace/t01", "Deployment/t15/redis"] }]);
   }, 60_000);
+  it("network-required: with ha, Collabora's hashing proxy must reach Collabora's pods (same namespace); without the proxy nothing is asked", async () => {
+    const acme = { slug: "acme", name: "Acme", domain: "acme.org", plan: "dedicated", state: "active", users: 600, quotaPerUserGB: 10, storagePoolGB: 6000, exemption: null, apps: ["collabora"], urls: {}, dnsRecords: [] } as any;
+    const COL = { "app.kubernetes.io/name": "collabora" };
+    const col = deployment("acme", "collabora", { containers: [{ name: "c", ports: [{ name: "http", containerPort: 9980 }] }] }, 2, COL);
+    const pods = k8s("v1", "Service", "acme", "collabora-pods", { spec: { clusterIP: "None", selector: COL, ports: [{ name: "http", port: 9980, targetPort: "http" }] } });
+    const proxy = deployment("acme", "collabora-haproxy", { containers: [{ name: "haproxy", ports: [{ name: "http", containerPort: 8080 }] }] }, 2, { "app.kubernetes.io/name": "collabora-haproxy" });
+    const proxyNeed = (f: { message: string }) => /hashing proxy/.test(f.message);
+    const base = [tenantNs("acme"), col, pods, proxy];
+    expect((await findings(input(estate, [...base, ...policies("acme", true)], { tenants: [acme] }), "network-required")).filter(proxyNeed)).toEqual([]);
+    // The same-namespace peer taken out of the bundle policy's ingress rule: the proxy's connections are dropped.
+    const noSameNs = policies("acme", true).map((p) => {
+      const spec = p.inputs.spec as any;
+      if (!spec.ingress) return p;
+      return { ...p, inputs: { ...p.inputs, spec: { ...spec, ingress: spec.ingress.map((r: any) => ({ ...r, from: r.from?.filter((f: any) => !(f.podSelector && !f.namespaceSelector)) })) } } };
+    });
+    const dropped = (await findings(input(estate, [...base, ...noSameNs], { tenants: [acme] }), "network-required")).filter(proxyNeed);
+    expect(dropped).toMatchObject([{ message: expect.stringMatching(/Service\/acme\/collabora-pods port 9980 is dropped \(no ingress rule/) }]);
+    // One Collabora, no proxy and no headless Service (a bundle without ha): the need does not apply.
+    const single = deployment("acme", "collabora", { containers: [{ name: "c", ports: [{ name: "http", containerPort: 9980 }] }] }, 1, COL);
+    expect((await findings(input(estate, [tenantNs("acme"), single, ...policies("acme", true)], { tenants: [acme] }), "network-required")).filter(proxyNeed)).toEqual([]);
+  });
   it("network-required: Prometheus must reach what a ServiceMonitor selects (allow-from-monitoring)", async () => {
     const app = deployment("acme", "web", { containers: [{ name: "c", ports: [{ name: "metrics", containerPort: 9100 }] }] });
     const svc = k8s("v1", "Service", "acme", "web", { metadata: { labels: { app: "web" } }, spec: { selector: { app: "web" }, ports: [{ name: "metrics", port: 9100, targetPort: "metrics" }] } });
