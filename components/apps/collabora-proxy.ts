@@ -63,7 +63,8 @@ export function collaboraHaproxyConfig(i: HaproxyConfigInput): string {
     "  timeout connect 5s",
     "  timeout http-request 10s",
     "  timeout client 60s",
-    "  timeout server 60s",
+    // Inactivity while Collabora answers (a slow export or conversion); Traefik sets no upstream timeout either.
+    "  timeout server 5m",
     // An editing session is one websocket: kept up to an hour idle (Collabora's chart README: timeout-tunnel 3600s).
     "  timeout tunnel 1h",
     "",
