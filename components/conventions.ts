@@ -43,6 +43,8 @@ export const ANNOTATIONS = {
   plan: `${PREFIX}/plan`,
   /** Which keys of a Secret are derived, and from which purpose label (on the Secret and the pods reading it; components/kit/secrets.ts). */
   derivedSecretKeys: `${PREFIX}/derived-secret-keys`,
+  /** Digest of a configuration a pod reads at start (on the pod template: a new one rolls the pods). */
+  configDigest: `${PREFIX}/config-sha256`,
 } as const;
 
 /** Hetzner Cloud label keys (hcloud labels accept the same prefixed keys). */

@@ -23,6 +23,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES } from "../versions";
+import { ANNOTATIONS } from "../conventions";
 import { APPS_NODE_SELECTOR } from "./common";
 import { resourcesFor } from "./sizing";
 import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
@@ -143,7 +144,7 @@ export class CollaboraProxy extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           template: {
             // A new configuration rolls the pods (HAProxy reads it at start).
-            metadata: { labels, annotations: { "liiibre.org/config-sha256": createHash("sha256").update(cfg).digest("hex").slice(0, 16) } },
+            metadata: { labels, annotations: { [ANNOTATIONS.configDigest]: createHash("sha256").update(cfg).digest("hex").slice(0, 16) } },
             spec: {
               automountServiceAccountToken: false,
               nodeSelector: APPS_NODE_SELECTOR,
