@@ -8,7 +8,8 @@
  *   cluster), every request of one document — the page, the websocket upgrade of
  *   `/cool/<document + the user's access token>/ws?WOPISrc=<document>&compat=/ws`, a POST — reaches
  *   one server whatever the user's token; a server that goes moves only its documents; when it
- *   comes back, the documents that moved stay where they are (stick table), new ones use it again.
+ *   comes back, the documents that moved stay where they are (stick table), new ones use it again;
+ *   its access log names method, status and server, never a path (the websocket's holds the token).
  * What is expected follows from HAProxy's manual ("balance url_param", "hash-type consistent",
  * "stick on") and Collabora's URL format (wsd/RequestDetails.hpp), not from a previous run.
  */
@@ -137,13 +138,17 @@ describe("the proxy at work (loopback)", () => {
       const dir = tmp();
       dirs.push(dir);
       fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
-      running.push(spawn("haproxy", ["-db", "-f", path.join(dir, "haproxy.cfg")], { stdio: "ignore" }));
+      const hp = spawn("haproxy", ["-db", "-f", path.join(dir, "haproxy.cfg")], { stdio: ["ignore", "pipe", "pipe"] });
+      hp.stdout!.on("data", (d) => (logs += d));
+      hp.stderr!.on("data", (d) => (logs += d));
+      running.push(hp);
       for (let k = 0; k < 50; k++) {
         if (await via(front, PROXY_HEALTH_PATH).then(() => true, () => false)) break;
         await sleep(100);
       }
       return front;
     };
+    let logs = "";
     const front = await replica();
     const other = await replica();
     await sleep(400); // every server checked up once
@@ -188,5 +193,9 @@ describe("the proxy at work (loopback)", () => {
     const served = new Set<string>();
     for (const d of fresh) served.add(await via(front, pagePath(d)));
     expect(served.has("collabora2")).toBe(true);
+    // The access log names the server of each request, never a path: the websocket's carries the user's token.
+    await sleep(200);
+    expect(logs).not.toMatch(/token[ABCD]|access_token|WOPISrc|cool\.html/);
+    expect(logs).toMatch(/collabora\/collabora[123] .* 101 .* GET/);
   }, 60_000);
 });

@@ -41,6 +41,9 @@ export const PROXY_HEALTH_PATH = "/haproxy-health";
 /** The document key Collabora puts on every request of a document. */
 export const DOCUMENT_KEY_PARAM = "WOPISrc";
 
+/** HAProxy's HTTP log format (configuration manual 8.2.3) less `%r`/`%HU`/`%HP`/`%HQ`: no path, no query. */
+export const PROXY_LOG_FORMAT = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %HM";
+
 export interface HaproxyConfigInput {
   namespace: string;
   /** Collabora replicas (one server slot each). */
@@ -57,7 +60,9 @@ export function collaboraHaproxyConfig(i: HaproxyConfigInput): string {
     "defaults",
     "  mode http",
     "  log global",
-    "  option httplog",
+    // httplog's format without the request line: Collabora's paths carry the user's access token
+    // (`/cool/<document + access_token>/ws`), which must not reach the logs. Method, status, timings only.
+    `  log-format "${PROXY_LOG_FORMAT}"`,
     "  option dontlognull",
     "  option redispatch",
     "  retries 2",
