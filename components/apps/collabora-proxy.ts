@@ -94,7 +94,7 @@ export function collaboraHaproxyConfig(i: HaproxyConfigInput): string {
     "  stick-table type string len 512 size 20k expire 8h",
     `  stick on url_param(${DOCUMENT_KEY_PARAM})`,
     "  option httpchk",
-    "  http-check send meth GET uri /hosting/discovery",
+    "  http-check send meth GET uri /hosting/discovery ver HTTP/1.1 hdr Host localhost",
     "  http-check expect status 200",
     "  default-server check inter 5s fall 3 rise 2 resolvers cluster resolve-prefer ipv4 init-addr none",
     `  server-template collabora ${i.replicas} ${fqdn}:${COLLABORA_PORT}`,
