@@ -49,6 +49,12 @@ export const ANNOTATIONS = {
    * follow it (scripts/twin/checks/s3.ts).
    */
   s3User: `${PREFIX}/s3-user`,
+  /**
+   * On a Secret holding several apps' values (a lean bundle's shared Secret,
+   * components/kit/bundleSecrets.ts): "true". Each reader must take single keys; the estate twin
+   * refuses a pod or an operator reading it whole (scripts/twin/checks/references.ts).
+   */
+  sharedSecret: `${PREFIX}/shared-by-apps`,
 } as const;
 
 /** Hetzner Cloud label keys (hcloud labels accept the same prefixed keys). */

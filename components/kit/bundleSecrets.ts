@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type { BoundSecrets } from "../config/schema";
+import { ANNOTATIONS } from "../conventions";
 import { DERIVED_ANNOTATION, boundPassword, derivedAnnotation, derivedSecret, opaqueSecret, type OpaqueSecretArgs } from "./secrets";
 
 /** Where one value lives: a Secret's name and key. */
@@ -147,7 +148,8 @@ export class BundleSecrets {
     this.registered = true;
     if (!Object.keys(this.entries).length) return undefined;
     const s = this.shared;
-    const secret = opaqueSecret(s.resourceName, { name: s.name, namespace: s.namespace, labels: s.labels, stringData: this.entries, derived: this.derived, annotations: this.annotations }, opts);
+    const annotations = { ...this.annotations, [ANNOTATIONS.sharedSecret]: "true" };
+    const secret = opaqueSecret(s.resourceName, { name: s.name, namespace: s.namespace, labels: s.labels, stringData: this.entries, derived: this.derived, annotations }, opts);
     this.resolve(secret);
     return secret;
   }

@@ -20,7 +20,7 @@
  * a little less; the estimate keeps the active figure (an upper bound).
  */
 import type { AppName } from "../config/apps";
-import type { DataLayout } from "../config/schema";
+import { defaultBoundSecrets, type BoundSecrets, type DataLayout } from "../config/schema";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
@@ -65,6 +65,22 @@ export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, m
  */
 export const DATA_LAYOUT_COST = { perAppCluster: 10, leanCluster: 5, leanDatabase: 2 } as const;
 /**
+ * What the lean layout's secrets save (components/kit/bundleSecrets.ts), counted on the dev plan
+ * of 2026-12-01 (demo, five apps: 104 → 90 custom resources):
+ * - `shared`, per app: its Secret joins the bundle's shared one (nextcloud, onlyoffice, collabora,
+ *   hedgedoc −1; matrix keeps its own: its chart mounts it whole) and its ConfigMap is inlined
+ *   (nextcloud's org-admins script, matrix's S3-provider requirements −1); for the bundle, the
+ *   `s3-credentials` Secret joins too and the shared Secret is one more (`bundle`: 0);
+ * - `derived` (boundSecrets `derived`), per app: its bound passwords are derived (nextcloud admin
+ *   and Redis −2, matrix macaroon and signing key −2, hedgedoc session −1); for the bundle, its
+ *   two S3 users' keys (−2) and, with a database, the organisation cluster's roles key (−1).
+ */
+export const LEAN_SECRETS_COST = {
+  shared: { nextcloud: -2, onlyoffice: -1, collabora: -1, matrix: -1, hedgedoc: -1 } as Partial<Record<AppName, number>>,
+  derived: { nextcloud: -2, matrix: -2, hedgedoc: -1 } as Partial<Record<AppName, number>>,
+  bundle: { shared: 0, derived: -2, derivedRolesKey: -1 },
+} as const;
+/**
  * An own realm replaces the Organization with a Realm and adds DefaultGroups (+1) and its own
  * membership scopes (MembershipScopes: the component, 2 client scopes, 3 mappers: +6).
  */
@@ -95,6 +111,8 @@ export interface CostTenant {
   dedicatedRealm?: boolean;
   /** Default `per-app` (the larger figure: an estimate must not under-count). */
   dataLayout?: DataLayout;
+  /** Default: the layout's (`derived` in lean, else `own`). */
+  boundSecrets?: BoundSecrets;
 }
 
 /** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
@@ -105,9 +123,25 @@ export function dataLayoutCost(apps: readonly AppName[], layout: DataLayout = "p
   return layout === "migrating" ? lean : lean - DATA_LAYOUT_COST.perAppCluster * dbs;
 }
 
+/** Resources the lean layout's secrets remove from the per-app figures (0 in the other layouts). */
+export function leanSecretsCost(apps: readonly AppName[], layout: DataLayout = "per-app", bound: BoundSecrets = defaultBoundSecrets(layout)): number {
+  if (layout !== "lean") return 0;
+  const c = LEAN_SECRETS_COST;
+  const sum = (table: Partial<Record<AppName, number>>) => apps.reduce((n, a) => n + (table[a] ?? 0), 0);
+  if (bound === "own") return c.bundle.shared + sum(c.shared);
+  const dbs = apps.some((a) => (APP_DATABASES[a] ?? 0) > 0);
+  return c.bundle.shared + sum(c.shared) + c.bundle.derived + sum(c.derived) + (dbs ? c.bundle.derivedRolesKey : 0);
+}
+
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
-  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout);
+  return (
+    TENANT_BASE_COST +
+    t.apps.reduce((n, a) => n + APP_COST[a], 0) +
+    (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) +
+    dataLayoutCost(t.apps, t.dataLayout) +
+    leanSecretsCost(t.apps, t.dataLayout, t.boundSecrets)
+  );
 }
 
 export interface StackEstimate extends LayoutStack {
