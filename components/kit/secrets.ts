@@ -4,7 +4,8 @@
  * Two kinds of generated secrets (docs/security.md, "Generated secrets"):
  * - **bound** to data or sessions (changing it loses data, breaks signatures or logs everyone
  *   out: a signing key, a session secret, a password stored at install time): its own
- *   `@pulumi/random` resource, protected (`boundPassword`);
+ *   `@pulumi/random` resource, protected (`boundPassword`), or, in an organisation created in the
+ *   lean layout, derived like the rotatable ones (`boundSecrets: derived`, components/kit/bundleSecrets.ts);
  * - **rotatable** (both ends read it from the same Secret, a restart takes a new one): derived,
  *   HMAC-SHA256 of a purpose label under the bundle's one protected key (`secretKey`,
  *   `derivedSecret`) — the way k8up's restic passwords derive from the estate's backup key
@@ -29,7 +30,9 @@ export function boundPassword(name: string, opts: pulumi.CustomResourceOptions, 
 
 /**
  * A bundle's secret key (64 characters, protected): every rotatable secret of the bundle derives
- * from it. Losing it only rotates those secrets (they are re-derived from a new key).
+ * from it, and in the lean layout its bound ones too. Losing it rotates every secret derived from
+ * it (with derived bound secrets: a new federation identity, everyone logged out): it is
+ * protected state, kept like the estate's backup key (docs/security.md).
  */
 export function secretKey(name: string, opts: pulumi.CustomResourceOptions): random.RandomPassword {
   return boundPassword(name, opts, 64);
