@@ -85,7 +85,8 @@ export const SHARED_MEMBER_COST = 3;
 // realm gained its MembershipScopes (6). +19 with the HA work (issue 12): Grafana's release and
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
-export const PLATFORM_BASE_COST = 608;
+// +1: the estate realm's RealmDefaultClientScopes (the lean layout's clients, docs/scaling.md).
+export const PLATFORM_BASE_COST = 609;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -105,9 +106,24 @@ export function dataLayoutCost(apps: readonly AppName[], layout: DataLayout = "p
   return layout === "migrating" ? lean : lean - DATA_LAYOUT_COST.perAppCluster * dbs;
 }
 
+/** Apps with an OIDC client (components/apps modules' `oidc`): each has its ClientDefaultScopes outside the lean layout. */
+export const OIDC_APPS: ReadonlySet<AppName> = new Set<AppName>(["nextcloud", "matrix", "hedgedoc", "jitsi-dedicated"]);
+
+/**
+ * What the lean layout's Keycloak shape removes (docs/scaling.md#leaner-tenants-keycloak): each
+ * OIDC client's ClientDefaultScopes (−1 per OIDC app: the realm's default client scopes give
+ * them), and in the estate realm the Organization (−1); an own realm gains its
+ * RealmDefaultClientScopes (+1, and has no Organization anyway). 0 for `per-app` and `migrating`.
+ */
+export function keycloakLayoutCost(t: Pick<CostTenant, "apps" | "dedicatedRealm" | "dataLayout">): number {
+  if ((t.dataLayout ?? "per-app") !== "lean") return 0;
+  const clients = t.apps.filter((a) => OIDC_APPS.has(a)).length;
+  return -clients + (t.dedicatedRealm ? 1 : -1);
+}
+
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
-  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout);
+  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout) + keycloakLayoutCost(t);
 }
 
 export interface StackEstimate extends LayoutStack {
