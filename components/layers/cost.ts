@@ -14,7 +14,7 @@
  * 166; after the lean-tenant changes (docs/scaling.md) the five default apps = 137.
  * Those figures are the `per-app` data layout every prod organisation has; the `lean` layout
  * (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one per organisation
- * (DATA_LAYOUT_COST below).
+ * (DATA_LAYOUT_COST below) and has a leaner Keycloak shape (keycloakLayoutCost below).
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
