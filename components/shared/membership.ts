@@ -183,8 +183,10 @@ export const clientDefaultScopes = (nextcloudGroups: boolean): string[] => [...K
 /**
  * The realm's default client scopes (`RealmDefaultClientScopes`, authoritative over the realm's
  * list): Keycloak's own OpenID Connect defaults, SAML's `role_list` (Keycloak creates it with
- * every realm; no SAML client exists here, it is kept so nothing else changes), and both
- * membership scopes. Keycloak links a realm's default scopes of a protocol to every client of
+ * every realm), and both membership scopes. A name the realm lacks fails the update (the
+ * provider resolves names among the realm's client scopes), so Keycloak 26's SAML
+ * `saml_organization` is left out — a realm created before 26 has none; where it exists it
+ * stops being a default, which only matters to SAML clients (the estate has none). Keycloak links a realm's default scopes of a protocol to every client of
  * that protocol when the client is created (Server Administration Guide, *Realm default client
  * scopes*; keycloak `AbstractLoginProtocolFactory.addDefaultClientScopes`), and the provider
  * creates clients without a scope list, so a client created after this resource carries the
