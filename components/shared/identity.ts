@@ -1,10 +1,10 @@
 /**
  * Identity: how bundles and shared services use the estate's Keycloak.
  *
- * One estate realm holds every organisation as a Keycloak Organization (and, for the shared
- * instance, a group named after its slug, which Nextcloud maps to the organisation's group
- * and group quota). A tenant with `dedicatedRealm: true` gets its own realm instead; keep
- * those few: Keycloak's admin degrades past ~300 realms (keycloak#31956).
+ * One estate realm holds every organisation as a group `org-<slug>` (components/shared/membership.ts)
+ * and, outside the `lean` layout, a Keycloak Organization. A tenant with `dedicatedRealm: true`
+ * gets its own realm instead; keep those few: Keycloak's admin degrades past ~300 realms
+ * (keycloak#31956).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
