@@ -107,6 +107,15 @@ describe("keycloak-members-only", () => {
     expect((await loginFindings(rs)).some((x) => /no CONDITIONAL subflow denying/.test(x.message))).toBe(true);
   });
 
+  it("warns when a client may be created before its gate's configurations (the gate matches nobody meanwhile)", async () => {
+    const rs = copy();
+    const c = named(rs, "keycloak:openid/client:Client", "alpha-hedgedoc-oidc");
+    c.dependsOn = c.dependsOn.filter((u) => !u.endsWith("liiibre:shared:MembersOnly::alpha-members"));
+    const f = await loginFindings(rs);
+    expect(f).toMatchObject([{ level: "warning", objects: ["keycloak client liiibre/alpha-hedgedoc"] }]);
+    expect(f[0].message).toMatch(/before alpha-members-09-config, alpha-members-10-config/);
+  });
+
   it("fails when a client binds no flow, or another realm's", async () => {
     let rs = copy();
     delete named(rs, "keycloak:openid/client:Client", "alpha-nextcloud-oidc").inputs.authenticationFlowBindingOverrides;

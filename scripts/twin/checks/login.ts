@@ -58,6 +58,8 @@ export interface LoginVerdict {
   open: string[];
   /** The access role the gate requires (when one was found). */
   role?: string;
+  /** The configurations the gate needs (its conditions' and its deny's), when one was found. */
+  gateConfigs?: Res[];
 }
 
 /** Index of the Keycloak objects of a plan, for the verdicts below. */
@@ -71,9 +73,10 @@ export function keycloakIndex(resources: Res[]) {
     children.set(key, [...(children.get(key) ?? []), step]);
   }
   for (const list of children.values()) list.sort((a, b) => a.priority - b.priority);
-  const configOf = new Map(of(T.config).map((c) => [str(c.inputs.executionId), (c.inputs.config ?? {}) as Record<string, string>]));
+  const configRes = new Map(of(T.config).map((c) => [str(c.inputs.executionId), c]));
+  const configOf = new Map([...configRes].map(([id, c]) => [id, (c.inputs.config ?? {}) as Record<string, string>]));
   const roles = new Map(of(T.role).map((r) => [`${realmOf(r)}/${str(r.inputs.name)}`, r]));
-  return { of, byId, children, configOf, roles };
+  return { of, byId, children, configOf, configRes, roles };
 }
 type Index = ReturnType<typeof keycloakIndex>;
 
@@ -89,6 +92,7 @@ export function loginVerdict(client: Res, ix: Index): LoginVerdict {
   const open: string[] = [];
   let role: string | undefined;
   let gated = false;
+  let gateConfigs: Res[] | undefined;
   for (const s of required.filter((x) => x.requirement === "CONDITIONAL" && x.alias)) {
     const inner = (ix.children.get(`${realm}/${s.alias}`) ?? []).filter((x) => x.requirement !== "DISABLED");
     const conditions = inner.filter((x) => CONDITIONS.has(x.authenticator ?? ""));
@@ -105,11 +109,20 @@ export function loginVerdict(client: Res, ix: Index): LoginVerdict {
       else role = cfg.condUserRole;
     }
     if (!login || login.priority >= s.priority) why.push(`the gate ${s.alias} runs before any REQUIRED login step: with no user yet its condition matches nobody`);
-    if (!why.length) gated = true;
-    else open.push(...why);
+    if (!why.length) {
+      gated = true;
+      gateConfigs = inner.map((x) => ix.configRes.get(mockId(x.res.type, x.res.name))).filter((c): c is Res => !!c);
+    } else open.push(...why);
   }
   if (!gated && !open.length) open.push(`flow ${str(flow.inputs.alias)} has no CONDITIONAL subflow denying accounts without an access role`);
-  return gated ? { open: [], role } : { open, role };
+  return gated ? { open: [], role, gateConfigs } : { open, role };
+}
+
+/** Does `r` wait for `target` (dependsOn it, or a component holding it)? */
+function waitsFor(r: Res, target: Res, parentOf: Map<string, string | null>): boolean {
+  const deps = new Set(r.dependsOn);
+  for (let u: string | null | undefined = target.urn; u; u = parentOf.get(u)) if (deps.has(u)) return true;
+  return false;
 }
 
 /** Groups holding a realm role (through GroupRoles), by group name. */
@@ -152,10 +165,15 @@ const membersOnly: TwinCheck = {
     const ix = keycloakIndex(e.input.resources as Res[]);
     const out: TwinFinding[] = [];
     const groupsById = new Map(ix.of(T.group).map((g) => [mockId(g.type, g.name), g]));
+    const parentOf = new Map((e.input.resources as Res[]).map((r) => [r.urn, r.parent]));
     for (const client of ix.of(T.client)) {
       const label = `keycloak client ${realmOf(client)}/${str(client.inputs.clientId)}`;
       const v = loginVerdict(client, ix);
       for (const why of v.open) out.push({ check: this.name, level: "error", objects: [label], message: `an account outside the organisation logs in: ${why}` });
+      // Created before its gate's configuration, the client binds a flow whose gate matches nobody for that while.
+      const early = (v.gateConfigs ?? []).filter((c) => !waitsFor(client, c, parentOf));
+      if (early.length)
+        out.push({ check: this.name, level: "warning", objects: [label], message: `may be created before ${early.map((c) => c.name).join(", ")}: until then its gate's condition has no configuration, matches nobody, and anyone logs in` });
       const role = v.role ? ix.roles.get(`${realmOf(client)}/${v.role}`) : undefined;
       if (role) {
         for (const g of ix.of(T.groupRoles).filter((x) => ((x.inputs.roleIds as string[]) ?? []).includes(mockId(role.type, role.name)))) {
