@@ -28,6 +28,7 @@ const of = (d: PlanDiff, type: string) => d.changes.filter((c) => c.type === typ
 const actions = (cs: Change[]) => [...new Set(cs.map((c) => c.action))].sort();
 
 let base: Plan;
+let basePerApp: Plan;
 const d: Record<string, PlanDiff> = {};
 
 beforeAll(async () => {
@@ -45,6 +46,10 @@ beforeAll(async () => {
     controllers: (c) => (c.nodePools.find((p: any) => p.name === "controllers").cloud.count = 3),
   };
   for (const [k, mutate] of Object.entries(pairs)) d[k] = diffPlans(base, await devPlan(mutate));
+  // A per-app organisation (prod's): the lean layout has no Keycloak Organization (docs/scaling.md).
+  const perApp = (c: any) => (demo(c).dataLayout = "per-app");
+  basePerApp = await devPlan(perApp);
+  d.renamePerApp = diffPlans(basePerApp, await devPlan((c) => (perApp(c), (demo(c).name = "Démo renommée"))));
   // An organisation with its own realm, renamed.
   const ownRealm = (c: any) => (demo(c).dedicatedRealm = true);
   d.renameOwnRealm = diffPlans(await devPlan(ownRealm), await devPlan((c) => (ownRealm(c), (demo(c).name = "Démo renommée"))));
@@ -154,7 +159,9 @@ describe("pairs of estates", () => {
 
   it("renaming an organisation's display name updates its Keycloak organization's description in place: the ForceNew name is set once and ignored", () => {
     // keycloak/terraform-provider-keycloak resource_keycloak_organization.go: "name" ForceNew, "description" updatable.
-    const x = d.rename;
+    // Lean (dev's demo): no Organization, nothing in Keycloak to rename.
+    expect(d.rename.changes.filter((c) => c.type.startsWith("keycloak:"))).toEqual([]);
+    const x = d.renamePerApp;
     expect(x.changes.filter((c) => c.action === "replace")).toEqual([]);
     const org = x.changes.find((c) => c.type === "keycloak:index/organization:Organization")!;
     expect(org.action).toBe("update");
@@ -164,18 +171,18 @@ describe("pairs of estates", () => {
   });
 
   it("an organization created under the old rule (named after its display name) is kept: its name is ignored, the description added in place", () => {
-    const old = structuredClone(base);
+    const old = structuredClone(basePerApp);
     const orgOf = (p: Plan) => p.resources.find((r) => r.type === "keycloak:index/organization:Organization" && r.inputs.alias === "demo")!;
     orgOf(old).inputs.name = "Association de démonstration";
     delete orgOf(old).inputs.description;
     orgOf(old).ignoreChanges = [];
-    const x = diffPlans(old, base);
+    const x = diffPlans(old, basePerApp);
     const org = x.changes.find((c) => c.type === "keycloak:index/organization:Organization")!;
     expect(org.action).toBe("update");
     expect(org.properties.map((p) => p.path)).toEqual(["description"]);
     expect(org.ignored.length).toBeGreaterThan(0);
     // Without the ignore, the same step replaces it (the provider's ForceNew rule is live).
-    const head = structuredClone(base);
+    const head = structuredClone(basePerApp);
     orgOf(head).ignoreChanges = [];
     expect(diffPlans(old, head).changes.find((c) => c.type === "keycloak:index/organization:Organization")!.action).toBe("replace");
   });

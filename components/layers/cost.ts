@@ -14,7 +14,8 @@
  * 166; after the lean-tenant changes (docs/scaling.md) the five default apps = 137.
  * Those figures are the `per-app` data layout every prod organisation has; the `lean` layout
  * (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one per organisation
- * (DATA_LAYOUT_COST below) and keeps its secrets leaner (LEAN_SECRETS_COST below).
+ * (DATA_LAYOUT_COST below), has a leaner Keycloak shape (keycloakLayoutCost below) and keeps its
+ * secrets leaner (LEAN_SECRETS_COST below).
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
@@ -101,7 +102,8 @@ export const SHARED_MEMBER_COST = 3;
 // realm gained its MembershipScopes (6). +19 with the HA work (issue 12): Grafana's release and
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
-export const PLATFORM_BASE_COST = 608;
+// +1: the estate realm's RealmDefaultClientScopes (the lean layout's clients, docs/scaling.md).
+export const PLATFORM_BASE_COST = 609;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -133,6 +135,21 @@ export function leanSecretsCost(apps: readonly AppName[], layout: DataLayout = "
   return c.bundle.shared + sum(c.shared) + c.bundle.derived + sum(c.derived) + (dbs ? c.bundle.derivedRolesKey : 0);
 }
 
+/** Apps with an OIDC client (components/apps modules' `oidc`): each has its ClientDefaultScopes outside the lean layout. */
+export const OIDC_APPS: ReadonlySet<AppName> = new Set<AppName>(["nextcloud", "matrix", "hedgedoc", "jitsi-dedicated"]);
+
+/**
+ * What the lean layout's Keycloak shape removes (docs/scaling.md#leaner-tenants-keycloak): each
+ * OIDC client's ClientDefaultScopes (−1 per OIDC app: the realm's default client scopes give
+ * them), and in the estate realm the Organization (−1); an own realm gains its
+ * RealmDefaultClientScopes (+1, and has no Organization anyway). 0 for `per-app` and `migrating`.
+ */
+export function keycloakLayoutCost(t: Pick<CostTenant, "apps" | "dedicatedRealm" | "dataLayout">): number {
+  if ((t.dataLayout ?? "per-app") !== "lean") return 0;
+  const clients = t.apps.filter((a) => OIDC_APPS.has(a)).length;
+  return -clients + (t.dedicatedRealm ? 1 : -1);
+}
+
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
   return (
@@ -140,6 +157,7 @@ export function tenantCost(t: CostTenant): number {
     t.apps.reduce((n, a) => n + APP_COST[a], 0) +
     (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) +
     dataLayoutCost(t.apps, t.dataLayout) +
+    keycloakLayoutCost(t) +
     leanSecretsCost(t.apps, t.dataLayout, t.boundSecrets)
   );
 }

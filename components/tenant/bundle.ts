@@ -70,7 +70,7 @@ export interface BundleArgs {
    * Realm of the bundle's OIDC clients (the estate realm or the tenant's own), and its membership
    * client scopes the clients list (absent when another stack holds them).
    */
-  realm: { name: string; resource: pulumi.Resource; clientScopes?: pulumi.Resource[] };
+  realm: { name: string; resource?: pulumi.Resource; clientScopes?: pulumi.Resource[] };
 }
 
 export interface Bundle {
@@ -228,7 +228,8 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
   const issuer = issuerOf(a.identity.url, a.realm.name);
   // Members only: every client of the bundle binds this flow (components/shared/membership.ts).
-  const members = new MembersOnly(`${slug}-members`, { realm: a.realm.name, bundle: slug, provider: a.identity.provider, dependsOn: [a.realm.resource] }, { parent: owner });
+  const realmDeps = a.realm.resource ? [a.realm.resource] : [];
+  const members = new MembersOnly(`${slug}-members`, { realm: a.realm.name, bundle: slug, provider: a.identity.provider, dependsOn: realmDeps }, { parent: owner });
   // Members' and admins' groups (components/ops/org-admins.ts) of the organisations served.
   const groupWhitelist = a.groups
     ? [
@@ -267,7 +268,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           membersOnly: members,
           nextcloudGroups: m.app === "nextcloud",
           clientScopes: a.realm.clientScopes,
-          dependsOn: [namespace, a.realm.resource],
+          // Lean: the membership scopes come from the realm's defaults (docs/scaling.md#leaner-tenants-keycloak).
+          scopesFromRealmDefaults: layout === "lean",
+          dependsOn: [namespace, ...realmDeps],
         },
         owner,
       );
