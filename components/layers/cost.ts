@@ -67,7 +67,7 @@ export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, m
 export const DATA_LAYOUT_COST = { perAppCluster: 10, leanCluster: 5, leanDatabase: 2 } as const;
 /**
  * What the lean layout's secrets save (components/kit/bundleSecrets.ts), counted on the dev plan
- * of 2026-12-01 (demo, five apps: 104 → 90 custom resources):
+ * of 2026-12-01 (demo, five apps: 104 → 90 custom resources; 100 → 86 after the Keycloak shape):
  * - `shared`, per app: its Secret joins the bundle's shared one (nextcloud, onlyoffice, collabora,
  *   hedgedoc −1; matrix keeps its own: its chart mounts it whole) and its ConfigMap is inlined
  *   (nextcloud's org-admins script, matrix's S3-provider requirements −1); for the bundle, the
