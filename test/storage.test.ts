@@ -88,7 +88,7 @@ describe("bucket hard quotas", () => {
         fc.integer({ min: 1, max: 25 }),
         // At most 9 organisations: dev is one unsharded stack, and 10 of the heaviest (4 apps, `ha`
         // above 500 accounts: 139 resources each, components/layers/cost.ts) beside the platform's
-        // 615 would exceed the 2,000-resource limit, which the config refuses (exit 2).
+        // 616 would exceed the 2,000-resource limit, which the config refuses (exit 2).
         fc.uniqueArray(slugArb, { minLength: 1, maxLength: 9 }),
         fc.array(tenantArb, { minLength: 12, maxLength: 12 }),
         async (offerQuota, slugs, specs) => {
