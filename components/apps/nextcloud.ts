@@ -23,6 +23,7 @@ import { ONLYOFFICE_JWT_PURPOSE, ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
 import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
+import { STATELESS, deployStatelessNextcloud, pinnedApps, statelessConfigPhp, statelessEnv, statelessValues } from "./nextcloud-stateless";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -33,15 +34,16 @@ export const OFFICE_FORMATS = {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The `before-starting` hook: idempotent occ settings (no secret inline: env vars only). */
-export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim"> & { slug?: string }): string {
+export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim"> & { slug?: string }, mode: { stateless?: boolean } = {}): string {
   const lines = [
     "#!/bin/sh",
     "set -eu",
     "occ() { php /var/www/html/occ \"$@\"; }",
-    "app() { occ app:install \"$1\" >/dev/null 2>&1 || true; occ app:enable \"$1\"; }",
+    // Stateless (components/apps/nextcloud-stateless.ts): the apps are pinned and already in
+    // custom_apps (the app store is off), and system settings are in its config file (read-only).
+    mode.stateless ? "app() { occ app:enable \"$1\"; }" : "app() { occ app:install \"$1\" >/dev/null 2>&1 || true; occ app:enable \"$1\"; }",
     `occ config:app:set files default_quota --value ${q(nextcloudQuota(ctx.quotaPerUserGB))}`,
-    "occ config:system:set overwriteprotocol --value https",
-    "occ config:system:set maintenance_window_start --type integer --value 1",
+    ...(mode.stateless ? [] : ["occ config:system:set overwriteprotocol --value https", "occ config:system:set maintenance_window_start --type integer --value 1"]),
   ];
   if (ctx.oidc) {
     lines.push(
@@ -125,7 +127,7 @@ export const NEXTCLOUD_SECRET = "nextcloud-liiibre";
 
 /** What the `nextcloud` values of a bundle are computed from (plain data). */
 export interface NextcloudValuesInput {
-  ctx: Pick<AppContext, "apps" | "domain" | "namespace" | "quotaPerUserGB" | "oidc" | "groups" | "scim" | "users" | "state" | "s3" | "mail"> & { slug?: string };
+  ctx: Pick<AppContext, "apps" | "domain" | "namespace" | "quotaPerUserGB" | "oidc" | "groups" | "scim" | "users" | "state" | "s3" | "mail" | "instances" | "nextcloud"> & { slug?: string };
   database: { host: string; port: number; appSecretName: string };
   /** The bundle's Nextcloud bucket (primary storage). */
   bucket: string;
@@ -133,10 +135,8 @@ export interface NextcloudValuesInput {
   credentialsSecretName: string;
 }
 
-/** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
-export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
-  const { ctx } = i;
-  const host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
+/** The bundle's extra environment of Nextcloud: Redis, and the OIDC and OnlyOffice secrets. */
+export function nextcloudExtraEnv(ctx: Pick<AppContext, "apps" | "namespace" | "oidc">): k8s.types.input.core.v1.EnvVar[] {
   const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
     { name: "REDIS_HOST", value: `${NEXTCLOUD_REDIS}.${ctx.namespace}.svc` },
     { name: "REDIS_HOST_PORT", value: "6379" },
@@ -144,12 +144,28 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
   ];
   if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: ctx.oidc.secretName, key: "OIDC_CLIENT_SECRET" } } });
   if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } } });
+  return extraEnv;
+}
+
+/** The config files the chart mounts (`nextcloud.configs`) that a stateless Nextcloud's init container and Job copy too. */
+export function statelessConfigs(ctx: Pick<AppContext, "apps">, host: string): Record<string, string> {
+  return { ...(ctx.apps.includes("onlyoffice") ? { "onlyoffice.config.php": ONLYOFFICE_CONFIG_PHP } : {}), [STATELESS.configFile]: statelessConfigPhp({ host }) };
+}
+
+/** The pinned apps of a bundle's stateless Nextcloud (the same switches as its setup script). */
+export const bundlePinnedApps = (ctx: Pick<AppContext, "apps" | "oidc" | "scim" | "groups">) => pinnedApps({ apps: ctx.apps, oidc: !!ctx.oidc, scim: ctx.scim, groups: !!ctx.groups?.length });
+
+/** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
+export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
+  const { ctx } = i;
+  const host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
+  const extraEnv = nextcloudExtraEnv(ctx);
   // The derived secrets the pods read (components/kit/secrets.ts): a new derivation restarts them.
   const derived: Record<string, string> = {
     ...(ctx.oidc ? { [OIDC_SECRET_KEY]: oidcPurpose("nextcloud") } : {}),
     ...(ctx.apps.includes("onlyoffice") ? { ONLYOFFICE_JWT_SECRET: ONLYOFFICE_JWT_PURPOSE } : {}),
   };
-  return {
+  const base: Record<string, unknown> = {
     replicaCount: replicasFor(ctx.state),
     ...(Object.keys(derived).length ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) } } : {}),
     nextcloud: {
@@ -208,6 +224,13 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
     },
     metrics: { enabled: false },
   };
+  if (!ctx.nextcloud?.stateless) return base;
+  return statelessValues(base, {
+    replicas: replicasFor(ctx.state, ctx.instances ?? 1),
+    apps: bundlePinnedApps(ctx),
+    host,
+    env: statelessEnv({ database: i.database, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket: i.bucket, credentialsSecretName: i.credentialsSecretName }, extraEnv }),
+  });
 }
 
 export interface NextcloudArgs {
@@ -353,11 +376,35 @@ export class Nextcloud extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [secret, syncScript] },
     );
+    // Stateless mode (components/apps/nextcloud-stateless.ts): the instance Secret, scripts, budget and upgrade Job.
+    const stateless = ctx.nextcloud?.stateless
+      ? deployStatelessNextcloud(
+          name,
+          {
+            slug: ctx.slug,
+            namespace: ctx.namespace,
+            labels,
+            replicas: replicasFor(ctx.state, ctx.instances ?? 1),
+            apps: bundlePinnedApps(ctx),
+            env: pulumi
+              .all([db.host, db.appSecretName, ctx.storage.buckets.nextcloud, ctx.storage.credentialsSecretName])
+              .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
+                statelessEnv({ database: { host, port: db.port, appSecretName }, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket, credentialsSecretName }, extraEnv: nextcloudExtraEnv(ctx) }),
+              ),
+            setupScript: nextcloudSetupScript(ctx, { stateless: true }),
+            configs: statelessConfigs(ctx, this.host),
+            resources: resourcesFor("nextcloud", ctx.users),
+            provider: ctx.provider,
+            active: ctx.state === "active",
+          },
+          this,
+        )
+      : undefined;
     this.release = helmRelease(
       `${name}-release`,
       chartPin("nextcloud", ctx.channel),
       { releaseName: "nextcloud", namespace: ctx.namespace, values },
-      { ...child, dependsOn: [secret] },
+      { ...child, dependsOn: [secret, ...(stateless?.dependsOn ?? [])] },
     );
     this.registerOutputs({ url: this.url });
   }

@@ -102,6 +102,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       env: args.env,
       channel: t.channel,
       ha: t.ha,
+      nextcloud: t.nextcloud,
       dataLayout: t.dataLayout,
       storage: args.storage,
       identity: id,
