@@ -328,7 +328,7 @@ describe("what real Helm renders (nextcloud 8.6.0)", () => {
   itWithHelm("stateless: no claim, the code in an emptyDir, the init container before the app, two spread replicas; rwo-claim-shared passes, and the budget covers them", async () => {
     const r = await rendered(values());
     expect(r.objects.filter((o) => o.kind === "PersistentVolumeClaim")).toEqual([]);
-    const dep = r.objects.find((o) => o.kind === "Deployment")!.object;
+    const dep = r.objects.find((o) => o.kind === "Deployment")!.object as any;
     expect(dep.spec.replicas).toBe(2);
     expect(dep.spec.strategy).toEqual({ type: "Recreate" });
     const pod = dep.spec.template.spec;

@@ -52,6 +52,13 @@ export const APP_COST: Record<AppName, number> = {
   decidim: 0,
   grist: 0,
 };
+/**
+ * A stateless Nextcloud (components/apps/nextcloud-stateless.ts) adds to its bundle: three random
+ * values, the instance Secret, the scripts ConfigMap, the budget, the upgrade Job with its
+ * ServiceAccount, Role and RoleBinding, and the Job's NetworkPolicy = 11 (a suspended bundle has
+ * no Job and no budget: 9; the estimate keeps the active figure).
+ */
+export const STATELESS_NEXTCLOUD_COST = 11;
 /** PostgreSQL databases each app has (components/apps modules' `databases`): one per-app cluster each, or one Database in the lean layout. */
 export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, matrix: 1, hedgedoc: 1 };
 /**
@@ -85,7 +92,8 @@ export const SHARED_MEMBER_COST = 3;
 // realm gained its MembershipScopes (6). +19 with the HA work (issue 12): Grafana's release and
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
-export const PLATFORM_BASE_COST = 608;
+// +11 with the shared instance's stateless Nextcloud (prod; STATELESS_NEXTCLOUD_COST).
+export const PLATFORM_BASE_COST = 619;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -95,6 +103,8 @@ export interface CostTenant {
   dedicatedRealm?: boolean;
   /** Default `per-app` (the larger figure: an estimate must not under-count). */
   dataLayout?: DataLayout;
+  /** Its Nextcloud's mode; stateless adds STATELESS_NEXTCLOUD_COST. Default volume mode. */
+  nextcloud?: { stateless: boolean };
 }
 
 /** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
@@ -107,7 +117,8 @@ export function dataLayoutCost(apps: readonly AppName[], layout: DataLayout = "p
 
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
-  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout);
+  const stateless = t.nextcloud?.stateless && t.apps.includes("nextcloud") ? STATELESS_NEXTCLOUD_COST : 0;
+  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout) + stateless;
 }
 
 export interface StackEstimate extends LayoutStack {
