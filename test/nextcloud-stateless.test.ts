@@ -235,15 +235,27 @@ describe("scripts", () => {
     }
     expect(run("shellcheck", ["-s", "sh", "-S", "warning", write(dir, "bad.sh", 'cd $1\nrm -rf "$dir/"*\n')]).code).not.toBe(0);
   });
-  it("the claim is given back on failure until the upgrade starts; an upgrade cut halfway blocks", () => {
-    const claim = UPGRADE_SH.indexOf('mark stateless_state "claimed:');
-    const trap = UPGRADE_SH.indexOf("trap give_back EXIT");
-    const upgrading = UPGRADE_SH.indexOf('mark stateless_state "upgrading:');
-    const untrap = UPGRADE_SH.indexOf("trap - EXIT");
-    const upgrade = UPGRADE_SH.indexOf("occ upgrade");
-    expect(claim).toBeGreaterThan(0);
-    expect([claim < trap, trap < upgrading, upgrading < untrap, untrap < upgrade]).toEqual([true, true, true, true]);
-    expect(UPGRADE_SH).toMatch(/case "\$state" in upgrading:\*\)/);
+  it("the Job: code first, no Nextcloud process before the old pods are gone; the claim is given back until the upgrade starts", () => {
+    const at = (needle: string) => {
+      const i = UPGRADE_SH.indexOf(needle);
+      expect(i, needle).toBeGreaterThan(0);
+      return i;
+    };
+    const order = [
+      at("prepare code"),
+      at('gate cas stateless_state "$state" "claimed:$state"'),
+      at("trap give_back EXIT"),
+      at('while [ "$(php "$lib/pods.php")" != 0 ]'),
+      UPGRADE_SH.indexOf("prepare apps", at("pods.php")),
+      at('"upgrading:$LIIIBRE_STATE"'),
+      at("trap - EXIT"),
+      at("occ upgrade --no-interaction"),
+      at('gate cas stateless_version "$db" "$image"'),
+    ];
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // No occ (a Nextcloud process of the new code) before the claim and the wait.
+    expect(UPGRADE_SH.slice(0, order[3])).not.toMatch(/\bocc [a-z]/);
+    expect(UPGRADE_SH).toMatch(/case "\$state" in upgrading:\*\|claimed:\*\)/);
   });
 });
 
@@ -309,9 +321,18 @@ describe("the gate (gate.php) against PostgreSQL", () => {
     expect([low.code, low.out]).toEqual([1, expect.stringMatching(/user_oidc is pinned at 8\.6\.9, the database has 8\.7\.0/)]);
     expect(gate(["check"], "user_oidc 8.7.1 https://x\ngroupquota 0.3.0 https://y").code).toBe(0);
   });
-  itWithPg("markers: get prints the recorded state, empty when unset", () => {
+  itWithPg("markers: get prints the recorded state, empty when unset; cas moves it only from the value expected", () => {
     expect(gate(["get", "stateless_state"]).stdout.trim()).toBe("32.0.2-apache+user_oidc@8.7.0");
     expect(gate(["get", "stateless_version"]).stdout).toBe("\n");
+    const claim = gate(["cas", "stateless_state", "32.0.2-apache+user_oidc@8.7.0", "claimed:32.0.2-apache+user_oidc@8.7.0"]);
+    expect(claim.code, claim.out).toBe(0);
+    // A second Job expecting the old value loses: one claim at a time.
+    const second = gate(["cas", "stateless_state", "32.0.2-apache+user_oidc@8.7.0", "claimed:x"]);
+    expect([second.code, second.out]).toEqual([1, expect.stringMatching(/stateless_state is not '32\.0\.2-apache\+user_oidc@8\.7\.0' any more/)]);
+    expect(gate(["get", "stateless_state"]).stdout.trim()).toBe("claimed:32.0.2-apache+user_oidc@8.7.0");
+    // A marker row that the adoption step never created is never made up.
+    expect(gate(["cas", "stateless_version", "", "32.0.2.2"]).code).toBe(1);
+    expect(gate(["cas", "stateless_state", "claimed:32.0.2-apache+user_oidc@8.7.0", "32.0.2-apache+user_oidc@8.7.0"]).code).toBe(0);
   });
 });
 

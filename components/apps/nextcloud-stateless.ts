@@ -45,9 +45,15 @@ export const STATELESS = {
   apiLabel: { "liiibre.org/kubernetes-api": "nextcloud-upgrade" },
   /** Nextcloud app config of the markers (`oc_appconfig`): the state and the version the database is at. */
   markerApp: "liiibre",
-  /** Image's server root and data directory (the chart's `nextcloud.datadir` default). */
+  /** Image's server root, and where the chart mounts the data subPath (its `nextcloud.datadir` default). */
   root: "/var/www/html",
-  dataDir: "/var/www/html/data",
+  dataMount: "/var/www/html/data",
+  /**
+   * Nextcloud's data directory: a directory of its own under the mount, made by prepare.sh as
+   * www-data (the kubelet creates subPath directories as root, and Nextcloud wants its data
+   * directory 0770, which only its owner can set).
+   */
+  dataDir: "/var/www/html/data/nextcloud",
 } as const;
 
 /** The chart's selector labels of the Nextcloud app pods (release `nextcloud`, component `app`). */
@@ -165,7 +171,10 @@ set -eu
 html=${STATELESS.root}
 lib=${STATELESS.mount}
 occ() { php "$html/occ" "$@"; }
+# Phases: code (no Nextcloud process runs), apps (occ runs), all (default).
+phase=\${1:-all}
 
+if [ "$phase" != apps ]; then
 # Code: what the image's entrypoint copies onto a new volume, version.php last.
 rsync -rlD --delete --exclude-from=/upgrade.exclude /usr/src/nextcloud/ "$html/"
 mkdir -p "$html/config" "$html/custom_apps" "$html/themes" "$NEXTCLOUD_DATA_DIR"
@@ -189,6 +198,8 @@ chmod 0640 "$html/config/config.php"
 printf '# Nextcloud data directory\\n# Do not change this file\\n' > "$NEXTCLOUD_DATA_DIR/.ncdata"
 : > "$NEXTCLOUD_DATA_DIR/.ocdata"
 chmod 0770 "$NEXTCLOUD_DATA_DIR"
+fi
+[ "$phase" = code ] && exit 0
 
 # Pinned apps, each verified by Nextcloud's code signing check (never from the app store).
 printf '%s\\n' "$LIIIBRE_APPS" | while read -r id want url; do
@@ -233,11 +244,13 @@ LIIIBRE_CONFIG_READ_ONLY=true sh "$lib/prepare.sh"
 `;
 
 /**
- * upgrade.sh (the one-off Job): checks, then — when the recorded state differs — claims it (no web
- * pod passes its gate), waits until no app pod has a running container, runs `occ upgrade` and
- * records the new version; then enables the pinned apps, applies the bundle's settings and records
- * the state. A claim not yet acted on is given back on any failure; an upgrade that stopped
- * halfway stays recorded (`upgrading:…`) and blocks every pod until a person decides.
+ * upgrade.sh (the one-off Job): checks; copies the code (no Nextcloud process yet); when the
+ * recorded state differs, claims it by compare-and-set (no web pod passes its gate any more),
+ * waits until no app pod has a running container, verifies the apps, moves the state to
+ * `upgrading:…`, runs `occ upgrade` and records the new version; then enables the pinned apps,
+ * applies the bundle's settings and records the state. A claim not yet acted on is given back on
+ * any failure; an upgrade that stopped halfway stays recorded and blocks every pod and Job until a
+ * person decides (docs/operations.md#stateless-nextcloud).
  */
 export const UPGRADE_SH = `#!/bin/sh
 set -eu
@@ -245,23 +258,24 @@ html=${STATELESS.root}
 lib=${STATELESS.mount}
 occ() { php "$html/occ" "$@"; }
 gate() { php "$lib/gate.php" "$@"; }
-mark() { occ config:app:set ${STATELESS.markerApp} "$1" --value "$2"; }
+prepare() { LIIIBRE_DB_VERSION=$db LIIIBRE_CONFIG_READ_ONLY=false sh "$lib/prepare.sh" "$1"; }
 
 gate check
 state=$(gate get stateless_state)
 db=$(gate get stateless_version)
-if [ -z "$db" ]; then
-  echo "liiibre: no stateless_version recorded in the database: adopt the instance first (docs/operations.md#stateless-nextcloud)" >&2; exit 1
+if [ -z "$db" ] || [ -z "$state" ]; then
+  echo "liiibre: no stateless_state/stateless_version recorded in the database: adopt the instance first (docs/operations.md#stateless-nextcloud)" >&2; exit 1
 fi
-case "$state" in upgrading:*)
-  echo "liiibre: a previous upgrade stopped halfway ('$state'): see docs/operations.md#stateless-nextcloud" >&2; exit 1 ;;
+case "$state" in upgrading:*|claimed:*)
+  echo "liiibre: the database is '$state' (another Job, or one that stopped): see docs/operations.md#stateless-nextcloud" >&2; exit 1 ;;
 esac
-LIIIBRE_DB_VERSION=$db LIIIBRE_CONFIG_READ_ONLY=false sh "$lib/prepare.sh"
+# The code only: no Nextcloud process of the new version runs before the old ones are gone.
+prepare code
 image=$(php -r 'require "/usr/src/nextcloud/version.php"; echo implode(".", $OC_Version);')
 
 if [ "$state" != "$LIIIBRE_STATE" ]; then
-  mark stateless_state "claimed:$state"
-  give_back() { if [ "$(gate get stateless_state)" = "claimed:$state" ]; then mark stateless_state "$state"; fi; }
+  gate cas stateless_state "$state" "claimed:$state"
+  give_back() { gate cas stateless_state "claimed:$state" "$state" || true; }
   trap give_back EXIT
   deadline=$(( $(date +%s) + \${LIIIBRE_WAIT_SECONDS:-1200} ))
   while [ "$(php "$lib/pods.php")" != 0 ]; do
@@ -271,32 +285,39 @@ if [ "$state" != "$LIIIBRE_STATE" ]; then
     echo "liiibre: waiting for Nextcloud's app pods to stop"
     sleep 10
   done
-  mark stateless_state "upgrading:$LIIIBRE_STATE"
+  prepare apps
+  gate cas stateless_state "claimed:$state" "upgrading:$LIIIBRE_STATE"
   trap - EXIT
   occ upgrade --no-interaction
   now=$(occ config:system:get version)
   if [ "$now" != "$image" ]; then
     echo "liiibre: after occ upgrade the version is '$now', the image's $image: the state stays 'upgrading'" >&2; exit 1
   fi
-  mark stateless_version "$image"
+  gate cas stateless_version "$db" "$image"
+  current="upgrading:$LIIIBRE_STATE"
+else
+  prepare apps
+  current=$state
 fi
 printf '%s\\n' "$LIIIBRE_APPS" | while read -r id _; do
   [ -n "$id" ] || continue
   occ app:enable "$id"
 done
 sh "$lib/setup.sh"
-mark stateless_state "$LIIIBRE_STATE"
+gate cas stateless_state "$current" "$LIIIBRE_STATE"
 echo "liiibre: database at '$LIIIBRE_STATE'"
 `;
 
 /**
- * gate.php: reads the database (PDO, the chart's POSTGRES_* variables), never writes it.
+ * gate.php (PDO, the chart's POSTGRES_* variables):
  * `check`: refuse (exit 1) an instance whose instanceid has no app data folder in the object store,
- * a missing object store configuration, or a pinned app below the version the database has.
- * `get KEY`: print the marker KEY (empty when unset).
+ * a missing object store configuration, or a pinned app below the version the database has;
+ * `get KEY`: print the marker KEY (empty when unset);
+ * `cas KEY OLD NEW`: set the marker KEY to NEW only if it is OLD (exit 1 otherwise) — the only
+ * write, to the rows the adoption step created.
  */
 export const GATE_PHP = `<?php
-// Stateless Nextcloud gate (docs/operations.md#stateless-nextcloud). Reads, never writes.
+// Stateless Nextcloud gate (docs/operations.md#stateless-nextcloud). Writes only the two markers, by compare-and-set.
 declare(strict_types=1);
 
 function fail(string $m): never { fwrite(STDERR, "liiibre gate: $m\\n"); exit(1); }
@@ -330,7 +351,17 @@ try {
     echo appValue($db, '${STATELESS.markerApp}', $argv[2] ?? fail('get needs a key')) ?? '', "\\n";
     exit(0);
   }
-  if ($cmd !== 'check') fail('usage: gate.php check | get KEY');
+  if ($cmd === 'cas') {
+    // Compare-and-set of a marker row (the adoption step creates them): one Job moves the state at a time.
+    [, , $key, $old, $new] = $argv + [4 => null];
+    if ($key === null || $old === null || $new === null) fail('usage: gate.php cas KEY OLD NEW');
+    $q = $db->prepare('UPDATE oc_appconfig SET configvalue = :n WHERE appid = :a AND configkey = :k AND configvalue = :o');
+    $q->execute(['n' => $new, 'a' => '${STATELESS.markerApp}', 'k' => $key, 'o' => $old]);
+    if ($q->rowCount() !== 1) fail("$key is not '$old' any more: not set to '$new'");
+    echo "liiibre gate: $key = $new\\n";
+    exit(0);
+  }
+  if ($cmd !== 'check') fail('usage: gate.php check | get KEY | cas KEY OLD NEW');
   if ((string) getenv('OBJECTSTORE_S3_BUCKET') === '') fail('no primary object store configured (OBJECTSTORE_S3_BUCKET): refusing to run on local storage');
   // The instanceid names the app data folder at the root of the object store's storage.
   $path = 'appdata_' . instanceId();
@@ -429,7 +460,7 @@ export function codeMounts(volume = "nextcloud-main"): k8s.types.input.core.v1.V
   return [
     { name: volume, mountPath: "/var/www/", subPath: "root" },
     { name: volume, mountPath: STATELESS.root, subPath: "html" },
-    { name: volume, mountPath: STATELESS.dataDir, subPath: "data" },
+    { name: volume, mountPath: STATELESS.dataMount, subPath: "data" },
     { name: volume, mountPath: `${STATELESS.root}/config`, subPath: "config" },
     { name: volume, mountPath: `${STATELESS.root}/custom_apps`, subPath: "custom_apps" },
     { name: volume, mountPath: "/var/www/tmp", subPath: "tmp" },
