@@ -30,7 +30,7 @@ import {
 import { nextcloudSetupScript, nextcloudValues } from "../components/apps/nextcloud";
 import { CHARTS, IMAGES, NEXTCLOUD_APPS, chartPin } from "../components/versions";
 import { configProblems } from "../components/estate";
-import { readStackConfig, stackConfigFile } from "../scripts/harness";
+import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { renderPlan } from "../scripts/render/render";
 import { devEstate, findings, input, res } from "./helpers/twin";
 import { HELM, itWithHelm, releaseResource } from "./helpers/render";
@@ -256,6 +256,39 @@ describe("scripts", () => {
     // No occ (a Nextcloud process of the new code) before the claim and the wait.
     expect(UPGRADE_SH.slice(0, order[3])).not.toMatch(/\bocc [a-z]/);
     expect(UPGRADE_SH).toMatch(/case "\$state" in upgrading:\*\|claimed:\*\)/);
+  });
+});
+
+describe("the evaluated program (dev, three stateless organisations)", () => {
+  let ev: Evaluation;
+  beforeAll(async () => {
+    const c = structuredClone(readStackConfig(stackConfigFile("dev"))) as any;
+    const org = (slug: string, state: string) => ({ slug, name: slug, domain: `${slug}.example.org`, plan: "dedicated", users: 30, ha: true, state, apps: ["nextcloud"], nextcloud: { stateless: true, secretsImported: true } });
+    c.tenants.push(org("live", "active"), org("paused", "suspended"), org("gone", "decommissioned"));
+    ev = await evaluate({ config: c, stack: "dev" });
+  }, 180_000);
+  const named = (n: string) => ev.resources.filter((r) => r.name === n);
+  it("active: values, Secret, scripts, budget, Job with its RBAC and network policy; the release waits for the Secret and scripts only", () => {
+    for (const n of ["live-nextcloud-instanceid", "live-nextcloud-passwordsalt", "live-nextcloud-serversecret", "live-nextcloud-instance", "live-nextcloud-stateless", "live-nextcloud-budget", "live-nextcloud-upgrade", "live-nextcloud-upgrade-sa", "live-nextcloud-upgrade-role", "live-nextcloud-upgrade-binding", "live-netpol-allow-nextcloud-upgrade-to-kubernetes-api"]) {
+      expect(named(n), n).toHaveLength(1);
+    }
+    const budget = named("live-nextcloud-budget")[0].inputs as any;
+    expect(budget.spec).toMatchObject({ minAvailable: 1, selector: { matchLabels: NEXTCLOUD_POD_LABELS } });
+    const job = named("live-nextcloud-upgrade")[0].inputs as any;
+    expect(job.metadata.name).toMatch(/^nextcloud-upgrade-[0-9a-f]{10}$/);
+    expect(job.spec.template.spec.serviceAccountName).toBe(STATELESS.serviceAccount);
+    expect((named("live-nextcloud-upgrade-role")[0].inputs as any).rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }]);
+    // The instance values stay secret end to end.
+    const secret = named("live-nextcloud-instance")[0];
+    const data = (secretAwareInputs(secret) as any).stringData;
+    expect(isSecretMarker(data) || Object.values(data ?? {}).every(isSecretMarker)).toBe(true);
+  });
+  it("suspended: no Job and no budget (no replica); decommissioned: only the values and their Secret remain", () => {
+    expect(named("paused-nextcloud-upgrade")).toEqual([]);
+    expect(named("paused-nextcloud-budget")).toEqual([]);
+    expect(named("paused-nextcloud-instance")).toHaveLength(1);
+    for (const n of ["gone-nextcloud-instanceid", "gone-nextcloud-passwordsalt", "gone-nextcloud-serversecret", "gone-nextcloud-instance"]) expect(named(n), n).toHaveLength(1);
+    for (const n of ["gone-nextcloud-release", "gone-nextcloud-upgrade", "gone-nextcloud-stateless"]) expect(named(n), n).toEqual([]);
   });
 });
 

@@ -621,15 +621,17 @@ export function instanceValues(slug: string, opts: pulumi.CustomResourceOptions)
   const all = ["length", "lower", "upper", "numeric", "number", "special", "overrideSpecial", "minLower", "minUpper", "minNumeric", "minSpecial", "keepers"];
   const id = new random.RandomString(`${slug}-nextcloud-instanceid`, { length: 10, upper: false, special: false }, { ...keep, ignoreChanges: all });
   const salt = new random.RandomPassword(`${slug}-nextcloud-passwordsalt`, { length: 30 }, { ...keep, ignoreChanges: all });
-  const secret = new random.RandomPassword(`${slug}-nextcloud-secret`, { length: 48 }, { ...keep, ignoreChanges: all });
+  const secret = new random.RandomPassword(`${slug}-nextcloud-serversecret`, { length: 48 }, { ...keep, ignoreChanges: all });
   return { instanceid: pulumi.secret(id.result), passwordsalt: salt.result, secret: secret.result };
 }
 
-/** Registers the stateless mode's objects beside the chart release: Secret, scripts, budget, RBAC and Job. */
-export function deployStatelessNextcloud(name: string, a: StatelessArgs, parent: pulumi.Resource): { dependsOn: pulumi.Resource[] } {
-  const child = { parent, provider: a.provider };
+/**
+ * The instance's values and their Secret. Registered in every state, decommissioned included: like
+ * the bundle's other Secrets, they open the data that is kept.
+ */
+export function statelessInstance(name: string, a: Pick<StatelessArgs, "slug" | "namespace" | "labels" | "provider">, parent: pulumi.Resource): k8s.core.v1.Secret {
   const v = instanceValues(a.slug, { parent });
-  const instance = new k8s.core.v1.Secret(
+  return new k8s.core.v1.Secret(
     `${name}-instance`,
     {
       metadata: { name: STATELESS.instanceSecret, namespace: a.namespace, labels: a.labels },
@@ -637,8 +639,13 @@ export function deployStatelessNextcloud(name: string, a: StatelessArgs, parent:
       stringData: pulumi.secret(pulumi.all([v.instanceid, v.passwordsalt, v.secret]).apply(([instanceid, passwordsalt, secret]) => ({ [STATELESS.instanceFile]: instanceConfigPhp({ instanceid, passwordsalt, secret }) }))),
     },
     // The Secret holds what opens the instance's data: kept if the program ever drops it.
-    { ...child, retainOnDelete: true },
+    { parent, provider: a.provider, retainOnDelete: true },
   );
+}
+
+/** Registers the stateless mode's objects beside the chart release: scripts, budget, RBAC and Job (`instance`: statelessInstance's Secret). */
+export function deployStatelessNextcloud(name: string, a: StatelessArgs, instance: k8s.core.v1.Secret, parent: pulumi.Resource): { dependsOn: pulumi.Resource[] } {
+  const child = { parent, provider: a.provider };
   const data = scriptsData({ setupScript: a.setupScript, configs: a.configs });
   const scripts = new k8s.core.v1.ConfigMap(`${name}-stateless`, { metadata: { name: STATELESS.scripts, namespace: a.namespace, labels: a.labels }, data }, child);
   podDisruptionBudget(`${name}-budget`, { name: "nextcloud", namespace: a.namespace, replicas: a.replicas, matchLabels: { ...NEXTCLOUD_POD_LABELS }, labels: a.labels }, child);

@@ -23,7 +23,7 @@ import { ONLYOFFICE_JWT_PURPOSE, ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
 import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
-import { STATELESS, deployStatelessNextcloud, pinnedApps, statelessConfigPhp, statelessEnv, statelessValues } from "./nextcloud-stateless";
+import { STATELESS, deployStatelessNextcloud, pinnedApps, statelessInstance, statelessConfigPhp, statelessEnv, statelessValues } from "./nextcloud-stateless";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -270,6 +270,9 @@ export class Nextcloud extends pulumi.ComponentResource {
     const db = ctx.databases.nextcloud;
     if (!db) throw new Error(`nextcloud of ${ctx.slug}: the bundle did not create the "nextcloud" database`);
 
+    // A stateless Nextcloud's instanceid, passwordsalt and secret (components/apps/nextcloud-stateless.ts).
+    const instance = ctx.nextcloud?.stateless ? statelessInstance(name, { slug: ctx.slug, namespace: ctx.namespace, labels, provider: ctx.provider }, this) : undefined;
+
     // Secrets persist while the tenant is decommissioned: they open the data that is kept.
     if (ctx.state === "decommissioned") {
       this.registerOutputs({ url: this.url });
@@ -377,7 +380,7 @@ export class Nextcloud extends pulumi.ComponentResource {
       { ...child, dependsOn: [secret, syncScript] },
     );
     // Stateless mode (components/apps/nextcloud-stateless.ts): the instance Secret, scripts, budget and upgrade Job.
-    const stateless = ctx.nextcloud?.stateless
+    const stateless = instance
       ? deployStatelessNextcloud(
           name,
           {
@@ -397,6 +400,7 @@ export class Nextcloud extends pulumi.ComponentResource {
             provider: ctx.provider,
             active: ctx.state === "active",
           },
+          instance,
           this,
         )
       : undefined;

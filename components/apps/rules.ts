@@ -58,7 +58,7 @@ export function nextcloudModeRules(i: NextcloudModeInput, path: PropertyKey[]): 
     out.push({
       path: keyPath([...path, "secretsImported"]),
       message:
-        "expected true with stateless: import the running instance's instanceid, passwordsalt and secret first (pulumi import random:index/randomString:RandomString <slug>-nextcloud-instanceid <value>, then randomPassword …-passwordsalt and …-secret; docs/operations.md#stateless-nextcloud), got false: new values would not open its data",
+        "expected true with stateless: import the running instance's instanceid, passwordsalt and secret first (pulumi import random:index/randomString:RandomString <slug>-nextcloud-instanceid <value>, then randomPassword …-passwordsalt and …-serversecret; docs/operations.md#stateless-nextcloud), got false: new values would not open its data",
     });
   }
   return out;
