@@ -247,6 +247,7 @@ describe("scripts", () => {
       at("trap give_back EXIT"),
       at('while [ "$(php "$lib/pods.php")" != 0 ]'),
       UPGRADE_SH.indexOf("prepare apps", at("pods.php")),
+      at("gate apps-present"),
       at('"upgrading:$LIIIBRE_STATE"'),
       at("trap - EXIT"),
       at("occ upgrade --no-interaction"),
@@ -304,7 +305,7 @@ describe("the gate (gate.php) against PostgreSQL", () => {
   const root = tmp();
   // gate.php reads the instance file under the server root: a copy with this test's root.
   const gate = (args: string[], apps = "") => {
-    const g = write(root, "gate.php", GATE_PHP.replace(`${STATELESS.root}/config/`, `${root}/`));
+    const g = write(root, "gate.php", GATE_PHP.replace(`${STATELESS.root}/config/`, `${root}/`).replaceAll(`'${STATELESS.root}/`, `'${root}/`));
     return run("php", [g, ...args], { env: { POSTGRES_HOST: `127.0.0.1:${port}`, POSTGRES_DB: "nextcloud", POSTGRES_USER: "nc", POSTGRES_PASSWORD: "pw-nc", OBJECTSTORE_S3_BUCKET: "a-nextcloud", LIIIBRE_APPS: apps } });
   };
   beforeAll(() => {
@@ -353,6 +354,16 @@ describe("the gate (gate.php) against PostgreSQL", () => {
     const low = gate(["check"], "user_oidc 8.6.9 https://x");
     expect([low.code, low.out]).toEqual([1, expect.stringMatching(/user_oidc is pinned at 8\.6\.9, the database has 8\.7\.0/)]);
     expect(gate(["check"], "user_oidc 8.7.1 https://x\ngroupquota 0.3.0 https://y").code).toBe(0);
+  });
+  itWithPg("apps-present: an app the database has enabled without its code here is refused (an upgrade would disable it)", () => {
+    const add = (q: string) => expect(runv(asServer(["psql", "-X", "-At", "-h", dir, "-p", String(port), "-U", "postgres", "-d", "nextcloud", "-v", "ON_ERROR_STOP=1", "-c", q])).code).toBe(0);
+    add("insert into oc_appconfig values ('files', 'enabled', 'yes'), ('user_oidc', 'enabled', 'yes'), ('deck', 'enabled', '[\"org-a\"]'), ('old', 'enabled', 'no')");
+    fs.mkdirSync(path.join(root, "apps", "files"), { recursive: true });
+    fs.mkdirSync(path.join(root, "custom_apps", "user_oidc"), { recursive: true });
+    const r = gate(["apps-present"]);
+    expect([r.code, r.out]).toEqual([1, expect.stringMatching(/neither shipped with the image nor pinned: deck \(/)]);
+    fs.mkdirSync(path.join(root, "custom_apps", "deck"), { recursive: true });
+    expect(gate(["apps-present"]).code).toBe(0);
   });
   itWithPg("markers: get prints the recorded state, empty when unset; cas moves it only from the value expected", () => {
     expect(gate(["get", "stateless_state"]).stdout.trim()).toBe("32.0.2-apache+user_oidc@8.7.0");

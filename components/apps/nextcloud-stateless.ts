@@ -286,6 +286,7 @@ if [ "$state" != "$LIIIBRE_STATE" ]; then
     sleep 10
   done
   prepare apps
+  gate apps-present
   gate cas stateless_state "claimed:$state" "upgrading:$LIIIBRE_STATE"
   trap - EXIT
   occ upgrade --no-interaction
@@ -314,7 +315,9 @@ echo "liiibre: database at '$LIIIBRE_STATE'"
  * a missing object store configuration, or a pinned app below the version the database has;
  * `get KEY`: print the marker KEY (empty when unset);
  * `cas KEY OLD NEW`: set the marker KEY to NEW only if it is OLD (exit 1 otherwise) — the only
- * write, to the rows the adoption step created.
+ * write, to the rows the adoption step created;
+ * `apps-present` (Job, after the code and apps are in place): refuse when an app the database has
+ * enabled has no code here (Nextcloud's upgrade would disable it).
  */
 export const GATE_PHP = `<?php
 // Stateless Nextcloud gate (docs/operations.md#stateless-nextcloud). Writes only the two markers, by compare-and-set.
@@ -361,7 +364,19 @@ try {
     echo "liiibre gate: $key = $new\\n";
     exit(0);
   }
-  if ($cmd !== 'check') fail('usage: gate.php check | get KEY | cas KEY OLD NEW');
+  if ($cmd === 'apps-present') {
+    // Every app the database has enabled must have its code here: Nextcloud's upgrade disables an
+    // enabled app whose code is missing (Updater::checkAppsRequirements).
+    $missing = [];
+    foreach ($db->query("SELECT appid FROM oc_appconfig WHERE configkey = 'enabled' AND configvalue <> 'no' ORDER BY appid") as $row) {
+      $id = (string) $row['appid'];
+      if (!is_dir('${STATELESS.root}/apps/' . $id) && !is_dir('${STATELESS.root}/custom_apps/' . $id)) $missing[] = $id;
+    }
+    if ($missing) fail('enabled in the database but neither shipped with the image nor pinned: ' . implode(', ', $missing) . ' (pin them in NEXTCLOUD_APPS, or disable them first)');
+    echo "liiibre gate: every enabled app has its code\\n";
+    exit(0);
+  }
+  if ($cmd !== 'check') fail('usage: gate.php check | get KEY | cas KEY OLD NEW | apps-present');
   if ((string) getenv('OBJECTSTORE_S3_BUCKET') === '') fail('no primary object store configured (OBJECTSTORE_S3_BUCKET): refusing to run on local storage');
   // The instanceid names the app data folder at the root of the object store's storage.
   $path = 'appdata_' . instanceId();
