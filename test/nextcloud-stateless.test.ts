@@ -30,6 +30,7 @@ import {
 import { nextcloudSetupScript, nextcloudValues } from "../components/apps/nextcloud";
 import { CHARTS, IMAGES, NEXTCLOUD_APPS, chartPin } from "../components/versions";
 import { configProblems } from "../components/estate";
+import { PLATFORM_BASE_COST, STATELESS_NEXTCLOUD_COST, estimateStacks } from "../components/layers/cost";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { renderPlan } from "../scripts/render/render";
 import { devEstate, findings, input, res } from "./helpers/twin";
@@ -133,6 +134,13 @@ describe("chart values", () => {
       { count: 1, requests: { cpuM: 410, memMiB: 992 }, limits: { cpuM: 1640, memMiB: 1984 } },
       { count: 1, requests: { cpuM: 350, memMiB: 704 }, limits: { cpuM: 1400, memMiB: 1408 } },
     ]);
+  });
+});
+
+describe("cost model", () => {
+  it("the platform stack's estimate counts the shared instance's stateless Nextcloud only when it is on", () => {
+    const e = (stateless: boolean) => estimateStacks("x", { sharding: { enabled: false, shards: ["a"] }, tenants: [], sharedServices: { sharedInstance: { apps: ["nextcloud"], nextcloud: { stateless } } } })[0].resources;
+    expect([e(false), e(true)]).toEqual([PLATFORM_BASE_COST, PLATFORM_BASE_COST + STATELESS_NEXTCLOUD_COST]);
   });
 });
 

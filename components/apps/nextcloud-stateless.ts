@@ -25,6 +25,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type { AppName } from "../config";
 import { IMAGES, NEXTCLOUD_APPS } from "../versions";
+import { LABELS } from "../conventions";
 import { APPS_NODE_SELECTOR } from "./common";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
 import type { Resources } from "./sizing";
@@ -42,7 +43,7 @@ export const STATELESS = {
   /** ServiceAccount (and Role) of the upgrade Job: list pods, nothing else. */
   serviceAccount: "nextcloud-upgrade",
   /** Label of the upgrade Job's pod; the bundle's NetworkPolicy lets it reach the Kubernetes API. */
-  apiLabel: { "liiibre.org/kubernetes-api": "nextcloud-upgrade" },
+  apiLabel: { [LABELS.kubernetesApi]: "nextcloud-upgrade" },
   /** Nextcloud app config of the markers (`oc_appconfig`): the state and the version the database is at. */
   markerApp: "liiibre",
   /** Image's server root, and where the chart mounts the data subPath (its `nextcloud.datadir` default). */

@@ -92,8 +92,8 @@ export const SHARED_MEMBER_COST = 3;
 // realm gained its MembershipScopes (6). +19 with the HA work (issue 12): Grafana's release and
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
-// +11 with the shared instance's stateless Nextcloud (prod; STATELESS_NEXTCLOUD_COST).
-export const PLATFORM_BASE_COST = 619;
+// The shared instance's stateless Nextcloud (prod) adds STATELESS_NEXTCLOUD_COST (estimateStacks).
+export const PLATFORM_BASE_COST = 608;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -129,13 +129,17 @@ export interface StackEstimate extends LayoutStack {
 /** Every stack of the estate with its estimated resource count. */
 export interface EstimateInput extends PlacementInput {
   tenants: ReadonlyArray<PlacementInput["tenants"][number] & CostTenant>;
+  /** The shared instance's Nextcloud mode (stateless adds STATELESS_NEXTCLOUD_COST to the platform). Default volume mode. */
+  sharedServices?: { sharedInstance: { apps: readonly AppName[]; nextcloud?: { stateless: boolean } } };
 }
 
 export function estimateStacks(estate: string, e: EstimateInput): StackEstimate[] {
   const bySlug = new Map<string, CostTenant>(e.tenants.map((t) => [t.slug, t]));
   const sum = (slugs: string[]) => slugs.reduce((n, s) => n + tenantCost(bySlug.get(s)!), 0);
+  const si = e.sharedServices?.sharedInstance;
+  const platform = PLATFORM_BASE_COST + (si?.nextcloud?.stateless && si.apps.includes("nextcloud") ? STATELESS_NEXTCLOUD_COST : 0);
   return stackLayout(estate, e).map((s) => ({
     ...s,
-    resources: s.layer === "shard" ? SHARD_OVERHEAD + sum(s.tenants) : PLATFORM_BASE_COST + sum(s.tenants),
+    resources: s.layer === "shard" ? SHARD_OVERHEAD + sum(s.tenants) : platform + sum(s.tenants),
   }));
 }
