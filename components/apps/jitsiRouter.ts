@@ -78,7 +78,8 @@ export function jitsiRouterConfig(a: RouterConfigArgs): string {
   const dns = a.clusterDns !== false;
   const resolve = dns ? ["resolvers cluster", "init-addr last,libc,none", "resolve-prefer ipv4"] : [];
   const sections: HaproxySection[] = [
-    { header: "global", lines: ["log stdout format raw local0 info", "maxconn 20000", 'localpeer "${HOSTNAME}"'] },
+    // 8,000 connections per replica (a participant holds two websockets: XMPP and colibri).
+    { header: "global", lines: ["log stdout format raw local0 info", "maxconn 8000", 'localpeer "${HOSTNAME}"'] },
     {
       header: "defaults",
       lines: [
@@ -102,7 +103,9 @@ export function jitsiRouterConfig(a: RouterConfigArgs): string {
     statefulPeers({ name: "jitsi", podNames: a.podNames, port: ports.peers }),
     {
       header: "frontend health",
-      lines: [`bind :${ports.health}`, "monitor-uri /healthz", `monitor fail if { nbsrv(${ROOM_BACKEND}) lt 1 }`],
+      // Ready as soon as HAProxy runs, shards or not (a first install creates the router before
+      // the shards; with every shard down the router answers 503 and the edge shows its page).
+      lines: [`bind :${ports.health}`, "monitor-uri /healthz"],
     },
     {
       header: "frontend jitsi",
@@ -223,7 +226,7 @@ export class JitsiRouter extends pulumi.ComponentResource {
                     { name: "health", containerPort: JITSI_ROUTER_PORTS.health, protocol: "TCP" },
                     { name: "peers", containerPort: JITSI_ROUTER_PORTS.peers, protocol: "TCP" },
                   ],
-                  // Ready while one shard at least is healthy (`monitor fail`); alive while it listens.
+                  // Ready and alive while HAProxy answers on its health port.
                   readinessProbe: { httpGet: { path: "/healthz", port: "health" }, periodSeconds: 5, failureThreshold: 2 },
                   livenessProbe: { tcpSocket: { port: "health" }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
                   resources: resourcesFor("jitsi-haproxy", 0),
