@@ -106,6 +106,8 @@ describe("Jitsi", () => {
     }
     // Shard one's release waits for the router and its route (its Ingress goes only once they serve the host).
     expect(one.dependsOn.some((u) => u.includes("JitsiRouter"))).toBe(true);
+    // Shard two after shard one: an upgrade restarts them in turn.
+    expect(two.dependsOn).toContain(one.urn);
   });
 
   it("budgets: each shard's web, and Prosody, Jicofo, videobridges and the router across shards", () => {

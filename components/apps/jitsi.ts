@@ -347,8 +347,10 @@ export class JitsiMeet extends pulumi.ComponentResource {
     for (const n of shardNumbers) {
       const values = jitsiValues({ ...args, shard: n });
       const releaseName = shardRelease(n);
-      // Shard one's Ingress (single-shard layout) goes only once the router and its route serve the host.
-      const after = n === 1 && this.router ? [this.router, ...route] : [];
+      // Shard one's Ingress (single-shard layout) goes only once the router and its route serve
+      // the host; each further shard waits for the one before it (Helm waits for its pods): a
+      // chart bump restarts the shards one after the other, never all at once.
+      const after = n === 1 ? (this.router ? [this.router, ...route] : []) : [this.releases[n - 2]];
       this.releases.push(
         helmRelease(n === 1 ? `${name}-release` : `${name}-shard-${n}-release`, CHARTS.jitsiMeet, { releaseName, namespace: args.namespace, values }, { ...child, dependsOn: [...secrets, ...after] }),
       );
