@@ -43,6 +43,8 @@ export const ANNOTATIONS = {
   plan: `${PREFIX}/plan`,
   /** Which keys of a Secret are derived, and from which purpose label (on the Secret and the pods reading it; components/kit/secrets.ts). */
   derivedSecretKeys: `${PREFIX}/derived-secret-keys`,
+  /** Digest of the config file a pod reads from a ConfigMap (on its pod template: a new config rolls the pods). */
+  configSha256: `${PREFIX}/config-sha256`,
 } as const;
 
 /** Hetzner Cloud label keys (hcloud labels accept the same prefixed keys). */

@@ -32,6 +32,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES } from "../versions";
+import { ANNOTATIONS } from "../conventions";
 import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, clusterResolvers, renderHaproxyConfig, serverLine, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
 import { SHARED_REPLICAS, podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 import { APPS_NODE_SELECTOR } from "./common";
@@ -205,7 +206,7 @@ export class JitsiRouter extends pulumi.ComponentResource {
           podManagementPolicy: "Parallel",
           selector: { matchLabels: JITSI_ROUTER_SELECTOR },
           template: {
-            metadata: { labels, annotations: { "liiibre.org/config-sha256": createHash("sha256").update(cfg).digest("hex") } },
+            metadata: { labels, annotations: { [ANNOTATIONS.configSha256]: createHash("sha256").update(cfg).digest("hex") } },
             spec: {
               automountServiceAccountToken: false,
               // The peers' addresses come from service links.
