@@ -195,6 +195,17 @@ describe("the router at work (haproxy, two stand-in shards)", () => {
     for (const r of moved) expect(await via(`/xmpp-websocket?room=${r}`), `${r} moved during the outage`).toBe("shard-2");
     for (const r of untouched) expect(await via(`/http-bind?room=${r}`, "POST"), r).toBe("shard-1");
 
+    // Its metrics say which shard is up (haproxy_server_status, per backend and server).
+    const metrics = await new Promise<string>((resolve, reject) =>
+      http.get({ host: "127.0.0.1", port: health[0], path: "/metrics", agent: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve(body));
+      }).on("error", reject),
+    );
+    expect(metrics).toMatch(/haproxy_server_status\{proxy="rooms",server="shard-1"(,state="UP")?\} 1/);
+
     // A replica started now learns the table from its peer: it sends the moved rooms to shard 2 as well.
     const b = startHaproxy(config(1), env(1));
     procs.push(b);

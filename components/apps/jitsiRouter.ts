@@ -26,7 +26,7 @@
  *
  * Objects: ConfigMap, StatefulSet (stable pod names, the peers' names) of `replicas` spread over
  * nodes with a budget, a Service per pod (the peers' addresses, `<POD>_SERVICE_HOST`), the Service
- * the edge routes to.
+ * the edge routes to, a PodMonitor (HAProxy's Prometheus exporter on the health port).
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -92,8 +92,9 @@ export function jitsiRouterConfig(a: RouterConfigArgs): string {
         "option redispatch",
         "retries 2",
         "timeout connect 5s",
-        "timeout client 60s",
-        "timeout server 60s",
+        // BOSH long-polls: jitsi-meet waits up to 60 s, Prosody allows 120 s (bosh_max_wait).
+        "timeout client 130s",
+        "timeout server 130s",
         "timeout http-request 10s",
         "timeout http-keep-alive 10s",
         // XMPP and colibri websockets: jitsi-meet pings far more often than this.
@@ -106,7 +107,8 @@ export function jitsiRouterConfig(a: RouterConfigArgs): string {
       header: "frontend health",
       // Ready as soon as HAProxy runs, shards or not (a first install creates the router before
       // the shards; with every shard down the router answers 503 and the edge shows its page).
-      lines: [`bind :${ports.health}`, "monitor-uri /healthz"],
+      // `/metrics`: HAProxy's Prometheus exporter (built into Debian's and the official image), per shard server.
+      lines: [`bind :${ports.health}`, "monitor-uri /healthz", "http-request use-service prometheus-exporter if { path /metrics }"],
     },
     {
       header: "frontend jitsi",
@@ -242,6 +244,17 @@ export class JitsiRouter extends pulumi.ComponentResource {
       },
       // After the peers' Services: their ClusterIPs are in the pods' environment only if they exist first.
       { ...child, dependsOn: [config, ...peers] },
+    );
+    // Prometheus scrapes each replica: requests, errors and each shard's state (`haproxy_server_status`).
+    new k8s.apiextensions.CustomResource(
+      `${name}-podmonitor`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PodMonitor",
+        metadata: { name: JITSI_ROUTER, namespace: args.namespace, labels },
+        spec: { selector: { matchLabels: JITSI_ROUTER_SELECTOR }, podMetricsEndpoints: [{ port: "health", path: "/metrics" }] },
+      },
+      { ...child, dependsOn: args.dependsOn },
     );
     this.registerOutputs({ service: JITSI_ROUTER });
   }

@@ -84,12 +84,12 @@ export const SHARED_MEMBER_COST = 3;
 // lost 9 NetworkPolicies, 2 Gateways, its per-client mappers and rotatable passwords, the estate
 // realm gained its MembershipScopes (6). +19 with the HA work (issue 12): Grafana's release and
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
-// shared instance's HAProxy and Synapse workers. +19 with the shared Jitsi's second shard (issue
-// 12): its release, the shard router (component, ConfigMap, StatefulSet, 3 Services, budget), the
-// budgets of shard two's web and of Prosody, Jicofo and the videobridges across shards (12), and
-// prod's fifth media node for its videobridge (CloudServer, Server, ServerNetwork, 2 PrimaryIps,
-// 2 Rdns: 7).
-export const PLATFORM_BASE_COST = 627;
+// shared instance's HAProxy and Synapse workers. +20 with the shared Jitsi's second shard (issue
+// 12): its release, the shard router (component, ConfigMap, StatefulSet, 3 Services, budget,
+// PodMonitor), the budgets of shard two's web and of Prosody, Jicofo and the videobridges across
+// shards (13), and prod's fifth media node for its videobridge (CloudServer, Server,
+// ServerNetwork, 2 PrimaryIps, 2 Rdns: 7).
+export const PLATFORM_BASE_COST = 628;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
