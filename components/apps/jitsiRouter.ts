@@ -44,6 +44,13 @@ export const JITSI_ROUTER = "jitsi-haproxy";
 export const JITSI_ROUTER_SERVICE_PORT = 80;
 /** Container ports: traffic, health (`/healthz`), stick-table peers. */
 export const JITSI_ROUTER_PORTS = { http: 8080, health: 8404, peers: 10000 } as const;
+/**
+ * Seconds a new replica waits before it is Ready (gets traffic): long enough to connect to its
+ * peer and learn the stick table (milliseconds once connected; HAProxy retries a peer within
+ * 5 s). A room asked of a replica that has not learned it would be hashed afresh, and the new
+ * entry taught back to the peer.
+ */
+export const JITSI_ROUTER_READY_AFTER_SECONDS = 6;
 /** Name of the backend whose servers are picked by room. */
 export const ROOM_BACKEND = "rooms";
 /** How long a room stays on its shard after its last request. */
@@ -230,7 +237,7 @@ export class JitsiRouter extends pulumi.ComponentResource {
                     { name: "peers", containerPort: JITSI_ROUTER_PORTS.peers, protocol: "TCP" },
                   ],
                   // Ready and alive while HAProxy answers on its health port.
-                  readinessProbe: { httpGet: { path: "/healthz", port: "health" }, periodSeconds: 5, failureThreshold: 2 },
+                  readinessProbe: { httpGet: { path: "/healthz", port: "health" }, initialDelaySeconds: JITSI_ROUTER_READY_AFTER_SECONDS, periodSeconds: 5, failureThreshold: 2 },
                   livenessProbe: { tcpSocket: { port: "health" }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
                   resources: resourcesFor("jitsi-haproxy", 0),
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
