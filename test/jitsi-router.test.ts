@@ -128,7 +128,7 @@ async function until(what: string, f: () => Promise<boolean>, ms = 8000): Promis
 const procs: ChildProcess[] = [];
 const servers: http.Server[] = [];
 afterAll(() => {
-  for (const p of procs) p.kill();
+  for (const p of procs) p.kill("SIGKILL");
   for (const s of servers) s.close();
 });
 
