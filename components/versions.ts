@@ -105,6 +105,11 @@ export const IMAGES = {
    * init container and upgrade Job must run exactly the code of the chart's container.
    */
   nextcloud: { repository: "docker.io/library/nextcloud", tag: "32.0.2-apache" },
+  /**
+   * HAProxy (official image, the LTS line: 3.4, docker-library/haproxy `lts`): routes each
+   * conference of the shared Jitsi to one shard (components/apps/jitsiRouter.ts).
+   */
+  haproxy: { repository: "docker.io/library/haproxy", tag: "3.4.2-alpine" },
   /** Installs synapse-s3-storage-provider (pure Python) into a volume Synapse imports from. */
   python: { repository: "docker.io/library/python", tag: "3.12.12-slim" },
 } satisfies Record<string, { repository: string; tag: string }>;
