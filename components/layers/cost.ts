@@ -44,7 +44,8 @@ export const APP_COST: Record<AppName, number> = {
   collabora: 5,
   // +1 with `ha`'s HAProxy budget (issue 12; the estimate is the upper bound).
   matrix: 26,
-  hedgedoc: 24,
+  // +1: the anonymous-read S3BucketPolicy on its bucket's uploads/ (pad images, docs/apps.md#hedgedoc-images).
+  hedgedoc: 25,
   "jitsi-dedicated": 15,
   etherpad: 0,
   discourse: 0,
@@ -86,7 +87,8 @@ export const SHARED_MEMBER_COST = 3;
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
 // +1: the estate realm's RealmDefaultClientScopes (the lean layout's clients, docs/scaling.md).
-export const PLATFORM_BASE_COST = 609;
+// +1: the shared instance's HedgeDoc bucket policy (anonymous GetObject on uploads/*).
+export const PLATFORM_BASE_COST = 610;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
