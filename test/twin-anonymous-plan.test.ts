@@ -45,4 +45,15 @@ describe("s3-anonymous on dev's plan", () => {
     expect(f.some((x) => /may ListObjectsV2/.test(x.message))).toBe(true);
     expect(f.some((x) => /may GetObject [a-z-]+-hedgedoc\/urn:oid:1/.test(x.message))).toBe(true);
   });
+  it("fails when the S3 host's catch-all rule is behind the admin allow-list (browsers on the Internet cannot reach the images)", async () => {
+    const closed = structuredClone(plan.resources).map((r) => {
+      if (r.type !== "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" || (r.inputs as any).metadata?.namespace !== "minio") return r;
+      const spec = (r.inputs as any).spec;
+      for (const rule of spec.rules) if (rule.matches?.[0]?.path?.value === "/") rule.filters = spec.rules[0].filters;
+      return r;
+    });
+    const f = await anonymous(closed);
+    expect(f.length).toBeGreaterThanOrEqual(2);
+    expect(f.every((x) => /browsers cannot reach hedgedoc's images at https:\/\/s3\.dev\.liiibre\.coop\/.*behind a middleware \(\["s3-admin-allowlist"\]\)/.test(x.message))).toBe(true);
+  });
 });

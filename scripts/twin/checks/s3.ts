@@ -8,11 +8,14 @@ import { anonymousPrincipal, runSimulation } from "@cloud-copilot/iam-simulate";
 import { APPS } from "../../../components/config/apps";
 import { ANNOTATIONS } from "../../../components/conventions";
 import { ANONYMOUS_CALLS, ANONYMOUS_REFUSED, BUCKET_CONSUMER, S3_ACTION, S3_CALLS, type S3CallSpec, type S3Consumer } from "../../../components/storage/s3-calls";
+import { STORAGE_NAMESPACE as MINIO_NAMESPACE } from "../../../components/storage/settings";
 import { indexByUrn } from "../normalise";
 import type { KObject, MinioUser, TwinCheck, TwinEstate, TwinFinding } from "../model";
 import { ref } from "../model";
 
 const ACCOUNT = "123456789012";
+/** The MinIO Operator's S3 Service (components/storage/primaryObjectStore.ts MINIO_SERVICE; not imported: that module loads the providers). */
+const MINIO_SERVICE_NAME = "minio";
 
 export interface S3Use {
   consumer: S3Consumer;
@@ -318,6 +321,30 @@ async function simulateAnonymous(policy: Record<string, any>, call: keyof typeof
   return (res as any).overallResult as string;
 }
 
+/**
+ * Why a path of the public S3 host would not reach MinIO from the Internet ("" when it does): the
+ * HTTPRoutes for `storage.s3Domain`, Gateway API's longest PathPrefix match (by path elements),
+ * the matched rule's backend the MinIO Service and no ExtensionRef filter (the admin allow-list).
+ * Only judged when the input holds the primary object store (a platform or single-stack plan).
+ */
+function publicS3Path(e: TwinEstate): (path: string) => string {
+  if (!e.input.resources.some((r) => r.type === "liiibre:storage:PrimaryObjectStore")) return () => "";
+  const host = e.input.estate.storage.s3Domain;
+  const rules = (e.byKind.get("HTTPRoute") ?? [])
+    .filter((r) => ((r.object.spec as any)?.hostnames ?? []).includes(host))
+    .flatMap((r) => (((r.object.spec as any)?.rules ?? []) as any[]).flatMap((rule) => ((rule.matches ?? [{}]) as any[]).map((m) => ({ route: r, rule, prefix: String(m.path?.value ?? "/") }))));
+  return (path) => {
+    const under = (prefix: string) => prefix === "/" || path === prefix || path.startsWith(`${prefix.replace(/\/$/, "")}/`);
+    const hit = rules.filter((x) => under(x.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    if (!hit) return `no HTTPRoute for ${host} matches ${path}`;
+    const backends = (hit.rule.backendRefs ?? []) as any[];
+    if (!backends.some((b) => (b.kind ?? "Service") === "Service" && b.name === MINIO_SERVICE_NAME && (b.namespace ?? hit.route.namespace) === MINIO_NAMESPACE))
+      return `the rule of ${ref(hit.route)} for ${hit.prefix} does not lead to Service ${MINIO_NAMESPACE}/${MINIO_SERVICE_NAME}`;
+    if (((hit.rule.filters ?? []) as any[]).some((f) => f.type === "ExtensionRef")) return `the rule of ${ref(hit.route)} for ${hit.prefix} is behind a middleware (${JSON.stringify((hit.rule.filters as any[]).map((f) => f.extensionRef?.name))})`;
+    return "";
+  };
+}
+
 const callText = (c: S3CallSpec, bucket: string) =>
   `${c.call} ${S3_ACTION[c.call].on === "object" || (S3_ACTION[c.call].withPrefix && c.key) ? `${bucket}/${c.key ?? ""}` : bucket} (${S3_ACTION[c.call].action})`;
 
@@ -333,7 +360,10 @@ const anonymous: TwinCheck = {
     // Buckets browsers must read: every HedgeDoc the estate runs, on the bucket it uploads to.
     const mustRead = new Map<string, S3Use>();
     for (const u of s3Uses(e).uses) if (ANONYMOUS_CALLS[u.consumer] && u.user.server === "primary") mustRead.set(u.bucket, u);
+    const unrouted = publicS3Path(e);
     for (const [bucket, u] of mustRead) {
+      const why = unrouted(`/${bucket}/${ANONYMOUS_CALLS[u.consumer]![0].key ?? ""}`);
+      if (why) out.push({ check: this.name, level: "error", objects: [u.by, `bucket primary/${bucket}`], message: `browsers cannot reach ${u.consumer}'s images at https://${e.input.estate.storage.s3Domain}/${bucket}/…: ${why}` });
       const policy = policyOf.get(`primary/${bucket}`)?.document;
       for (const c of ANONYMOUS_CALLS[u.consumer]!) {
         const d = await decider.decide(policy, c.call, bucket, c.key);
