@@ -205,6 +205,8 @@ describe("S3 anonymous access (iam-simulate, unsigned requests: the bucket polic
     expect(await d.decide(doc, "GetObject", "acme-hedgedoc", "notes/x.png")).toBe("ImplicitlyDenied");
     expect(await d.decide(doc, "GetObject", "bravo-hedgedoc", "uploads/x.png")).toBe("ImplicitlyDenied");
     expect(await d.decide(undefined, "GetObject", "acme-nextcloud", "urn:oid:1")).toBe("ImplicitlyDenied");
+    // The builder takes a literal folder only: a wildcard or the whole bucket is refused before any resource exists.
+    for (const bad of ["*", "", "uploads", "up*/"]) expect(() => anonymousReadPolicy("acme-hedgedoc", bad)).toThrow(/prefix must be a literal folder ending with "\/"/);
   });
   it("fails: a HedgeDoc bucket without the policy (images do not display)", async () => {
     const p = pad("acme");
