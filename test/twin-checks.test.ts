@@ -305,6 +305,40 @@ describe("references", () => {
   });
 });
 
+describe("HAProxy configs and StatefulSet pods", () => {
+  // A router like the shared Jitsi's (components/apps/jitsiRouter.ts): a StatefulSet mounting a
+  // ConfigMap whose backends name the shards' web Services.
+  const cfg = (backend: string, port = 80) => `frontend f\n  bind :8080\n  default_backend rooms\n\nbackend rooms\n  server shard-1 ${backend}.jitsi.svc.cluster.local:${port} id 1\n`;
+  const configMap = (text: string) => k8s("v1", "ConfigMap", "jitsi", "router", { data: { "haproxy.cfg": text } });
+  const router = k8s("apps/v1", "StatefulSet", "jitsi", "router", {
+    spec: { replicas: 2, serviceName: "router", selector: { matchLabels: { app: "router" } }, template: { metadata: { labels: { app: "router" } }, spec: { volumes: [{ name: "config", configMap: { name: "router" } }], containers: [{ name: "haproxy", volumeMounts: [{ name: "config", mountPath: "/usr/local/etc/haproxy" }] }] } } },
+  });
+  const web = deployment("jitsi", "web", { containers: [{ name: "nginx", ports: [{ name: "http", containerPort: 80 }] }] }, 2, { app: "web" });
+  const webSvc = k8s("v1", "Service", "jitsi", "web", { spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] } });
+
+  it("haproxy-backend: every server names an existing Service and one of its ports", async () => {
+    expect(await findings(input(estate, [router, configMap(cfg("web")), web, webSvc]), "haproxy-backend")).toEqual([]);
+    expect(await findings(input(estate, [router, configMap(cfg("webb")), web, webSvc]), "haproxy-backend")).toMatchObject([{ objects: ["ConfigMap/jitsi/router"], message: expect.stringMatching(/names Service jitsi\/webb, which does not exist/) }]);
+    expect(await findings(input(estate, [router, configMap(cfg("web", 8080)), web, webSvc]), "haproxy-backend")).toMatchObject([{ message: expect.stringMatching(/port 8080, not a port of Service web/) }]);
+  });
+
+  it("network-required: the pods mounting a config reach its backends, unless a policy drops it", async () => {
+    const base = [namespace("jitsi"), router, configMap(cfg("web")), web, webSvc];
+    expect(await findings(input(estate, base), "network-required")).toEqual([]);
+    const deny = k8s("networking.k8s.io/v1", "NetworkPolicy", "jitsi", "web-from-edge-only", { spec: { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } } }] }] } });
+    const f = await findings(input(estate, [...base, deny]), "network-required");
+    expect(f).toHaveLength(1); // the web pods (one template), from the router
+    expect(f[0]).toMatchObject({ objects: ["StatefulSet/jitsi/router"], message: expect.stringMatching(/HAProxy forwards to this backend: connection to Service\/jitsi\/web \(server shard-1 of HAProxy backend rooms\) is dropped \(no ingress rule/) });
+  });
+
+  it("service-selects-pods: a per-pod Service selects a StatefulSet's pod by its pod-name label, within its replicas", async () => {
+    const peer = (pod: string) => k8s("v1", "Service", "jitsi", pod, { spec: { selector: { "statefulset.kubernetes.io/pod-name": pod }, ports: [{ name: "peers", port: 10000 }] } });
+    expect(await findings(input(estate, [router, peer("router-0"), peer("router-1")]), "service-selects-pods")).toEqual([]);
+    expect(await findings(input(estate, [router, peer("router-2")]), "service-selects-pods")).toHaveLength(1);
+    expect(await findings(input(estate, [web, peer("web-0")]), "service-selects-pods")).toHaveLength(1); // a Deployment's pods carry no such label
+  });
+});
+
 describe("uniqueness", () => {
   it("unique-node-address: k0sctl refuses two hosts with one address", async () => {
     const i = input(estate, []);
