@@ -10,7 +10,8 @@ import { KUBERNETES_API_PORT, networkPolicies } from "../components/tenant/netwo
 import { firewallPlan } from "../components/hetzner/firewall-rules";
 import { fakeIpv4 } from "../scripts/mock-outputs";
 import { createHash } from "node:crypto";
-import { decide } from "../scripts/twin/checks/s3";
+import { AnonymousDecider, decide } from "../scripts/twin/checks/s3";
+import { ANONYMOUS_READ_PREFIXES, anonymousReadPolicy } from "../components/storage/anonymousRead";
 import { bucket, deployment, devEstate, findings, input, k0sctl, k8s, namespace, prodEstate, res, s3User } from "./helpers/twin";
 
 const estate = devEstate();
@@ -179,6 +180,54 @@ describe("S3 permissions (iam-simulate, MinIO action mapping)", () => {
     const f = await findings(bad, "s3-cross-tenant");
     expect(f.length).toBeGreaterThan(0);
     expect(f.every((x) => /acme's user may .* in bravo's bravo-k8up/.test(x.message))).toBe(true);
+  });
+});
+
+describe("S3 anonymous access (iam-simulate, unsigned requests: the bucket policy alone)", () => {
+  const minioProvider = "urn:pulumi:test::liiibre::pulumi:providers:minio::storage-primary-minio";
+  const bucketPolicy = (name: string, policy: object) => res("minio:index/s3BucketPolicy:S3BucketPolicy", `${name}-anonymous-read`, { bucket: name, policy: JSON.stringify(policy) }, { provider: minioProvider });
+  // A HedgeDoc as the program declares it: its bucket and the bundle's credentials.
+  const pad = (slug: string) => {
+    const u = s3User("primary", `${slug}-s3`, bucketsReadWritePolicy([`${slug}-hedgedoc`, `${slug}-nextcloud`]), { namespace: slug, name: "s3-credentials", keys: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] });
+    const env = [{ name: "CMD_S3_BUCKET", value: `${slug}-hedgedoc` }, { name: "CMD_MINIO_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "s3-credentials", key: "AWS_ACCESS_KEY_ID" } } }];
+    return { resources: [...u.resources, deployment(slug, "hedgedoc", { containers: [{ name: "hedgedoc", env }] }), bucket("primary", `${slug}-hedgedoc`), bucket("primary", `${slug}-nextcloud`), bucket("backup", `${slug}-hedgedoc`)], secretKeys: u.secretKeys };
+  };
+  const run = (resources: ReturnType<typeof res>[], secretKeys: Record<string, string[]>) => findings(input(estate, resources, { secretKeys }), "s3-anonymous");
+  it("the program's policy: browsers GET and HEAD an uploaded image; listing, writing, other prefixes and other buckets stay refused", async () => {
+    const p = pad("acme");
+    expect(await run([...p.resources, bucketPolicy("acme-hedgedoc", anonymousReadPolicy("acme-hedgedoc", ANONYMOUS_READ_PREFIXES.hedgedoc))], p.secretKeys)).toEqual([]);
+    // The decisions themselves, through the evaluator.
+    const d = new AnonymousDecider();
+    const doc = anonymousReadPolicy("acme-hedgedoc", "uploads/");
+    expect(await d.decide(doc, "GetObject", "acme-hedgedoc", "uploads/0f8fad5b-d9cb-469f-a165-70867728950e.png")).toBe("Allowed");
+    expect(await d.decide(doc, "ListObjectsV2", "acme-hedgedoc", "uploads/")).toBe("ImplicitlyDenied");
+    expect(await d.decide(doc, "PutObject", "acme-hedgedoc", "uploads/x.png")).toBe("ImplicitlyDenied");
+    expect(await d.decide(doc, "GetObject", "acme-hedgedoc", "notes/x.png")).toBe("ImplicitlyDenied");
+    expect(await d.decide(doc, "GetObject", "bravo-hedgedoc", "uploads/x.png")).toBe("ImplicitlyDenied");
+    expect(await d.decide(undefined, "GetObject", "acme-nextcloud", "urn:oid:1")).toBe("ImplicitlyDenied");
+    // The builder takes a literal folder only: a wildcard or the whole bucket is refused before any resource exists.
+    for (const bad of ["*", "", "uploads", "up*/"]) expect(() => anonymousReadPolicy("acme-hedgedoc", bad)).toThrow(/prefix must be a literal folder ending with "\/"/);
+  });
+  it("fails: a HedgeDoc bucket without the policy (images do not display)", async () => {
+    const p = pad("acme");
+    const f = await run(p.resources, p.secretKeys);
+    expect(f).toHaveLength(2); // GET and HEAD
+    expect(f[0]).toMatchObject({ level: "error", objects: ["Deployment/acme/hedgedoc", "bucket primary/acme-hedgedoc"] });
+    expect(f[0].message).toMatch(/browsers are refused GetObject acme-hedgedoc\/uploads\/.*ImplicitlyDenied \(the bucket has no policy\); hedgedoc's images do not display/);
+  });
+  it("fails: a policy granting listing, the whole bucket or another bucket's objects to anyone", async () => {
+    const p = pad("acme");
+    const wide = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: ["*"] }, Action: ["s3:GetObject", "s3:ListBucket"], Resource: ["arn:aws:s3:::acme-hedgedoc", "arn:aws:s3:::acme-hedgedoc/*"] }] };
+    const f = await run([...p.resources, bucketPolicy("acme-hedgedoc", wide)], p.secretKeys);
+    const said = f.map((x) => x.message).join("\n");
+    expect(said).toMatch(/may HeadBucket acme-hedgedoc \(s3:ListBucket\)/);
+    expect(said).toMatch(/may ListObjectsV2 acme-hedgedoc\/uploads\/ \(s3:ListBucket\)/);
+    expect(said).toMatch(/may GetObject acme-hedgedoc\/urn:oid:1/);
+    expect(said).not.toMatch(/PutObject/);
+    // The exact HedgeDoc grant on the organisation's Nextcloud bucket: its files' names are not in uploads/, but anything put there would be public.
+    const g = await run([...p.resources, bucketPolicy("acme-hedgedoc", anonymousReadPolicy("acme-hedgedoc", "uploads/")), bucketPolicy("acme-nextcloud", anonymousReadPolicy("acme-nextcloud", "uploads/"))], p.secretKeys);
+    expect(g.map((x) => x.objects[0])).toEqual(["bucket primary/acme-nextcloud", "bucket primary/acme-nextcloud"]);
+    expect(g[0].message).toMatch(/may GetObject acme-nextcloud\/uploads\//);
   });
 });
 
