@@ -108,14 +108,14 @@ describe("pairs of estates", () => {
   it("a cloud node's server type is resized in place (hcloud server_type is not ForceNew)", () => {
     const x = d.serverType;
     const servers = of(x, "hcloud:index/server:Server");
-    expect(servers.length).toBe(3); // dev's three workers
+    expect(servers.length).toBe(4); // dev's four workers
     for (const s of servers) {
       expect(s.action).toBe("update");
       expect(s.properties.map((p) => p.path)).toEqual(["serverType"]);
       expect(s.notes.join(" ")).toMatch(/powers the server off/);
     }
     expect(x.dangerous).toEqual([]);
-    expect(x.consequences.machines.resized.map((m) => m.new)).toEqual(["cpx51", "cpx51", "cpx51"]);
+    expect(x.consequences.machines.resized.map((m) => m.new)).toEqual(["cpx51", "cpx51", "cpx51", "cpx51"]);
     // Catalogue list prices: cpx51 costs more than cpx41 in fsn1.
     expect(x.consequences.figures.head.cloudMonthlyEUR).toBeGreaterThan(x.consequences.figures.base.cloudMonthlyEUR);
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { configProblems } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
 
-/** dev (one pool `workers` of 3 cpx41, all storage-labelled) with MinIO spread across nodes. */
+/** dev (one pool `workers` of cpx41, all storage-labelled) with MinIO spread across nodes. */
 function dev(servers: number, cloud: { count: number; reset?: number[]; retired?: number[] }): any {
   const c: any = structuredClone(readStackConfig(stackConfigFile("dev")));
   c.storage.minio.servers = servers;

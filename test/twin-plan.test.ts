@@ -25,7 +25,7 @@ describe("the twin in the plan", () => {
     expect(p.twin.filter((f: any) => f.level === "error")).toEqual([]);
     expect(code).toBe(0);
     expect(p.capacity.map((r: any) => r.pool)).toEqual(["workers"]);
-    expect(p.footprint.machines.total).toBe(1 + 3 + 1); // controller, workers, backup server
+    expect(p.footprint.machines.total).toBe(1 + 4 + 1); // controller, workers, backup server
     const text = (await plan({ format: "text" })).out;
     expect(text).toMatch(/Estate twin .*: 0 errors/);
     expect(text).toMatch(/Capacity per pool/);
