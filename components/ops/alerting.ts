@@ -102,8 +102,8 @@ export class Alerting extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: "liiibre-alerts", namespace, labels },
-        // Estate-wide rules; each bundle declares its pool rule beside it (components/tenant/bundle.ts).
-        spec: { groups: alertRuleGroups([]) },
+        // Estate-wide rules, the organisations' pool alert included (one rule for all, no per-organisation data).
+        spec: { groups: alertRuleGroups() },
       },
       { parent: this, provider },
     );

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { APPS, type AppName, type DataLayout, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
-import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
+import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, oidcPurpose, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
@@ -25,7 +25,6 @@ import { limitRangeSpec, resourceQuotaSpec } from "./quota";
 import { synapseWorkerPods } from "../apps/matrix";
 import { mailPassword } from "../ops/mail";
 import { adminsGroup } from "../ops/org-admins";
-import { poolRuleGroup } from "../ops/alert-rules";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
 import { BundleGateways } from "../routes";
@@ -159,20 +158,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     { parent: owner, dependsOn: [namespace] },
   );
 
-  // Its pool alert (components/ops/alert-rules.ts), in its own namespace: Prometheus reads rules
-  // of every namespace; adding or removing an organisation touches no other bundle's rules.
-  if (suffixes.length && a.state !== "decommissioned") {
-    new k8s.apiextensions.CustomResource(
-      `${slug}-pool-alert`,
-      {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata: { name: "liiibre-storage-pool", namespace: ns, labels },
-        spec: { groups: [poolRuleGroup({ slug, buckets: suffixes.map((s) => bucketName(slug, s)), poolBytes: gbToBytes(a.poolGB) })] },
-      },
-      inNs,
-    );
-  }
+  // Its pool alert is the estate's one rule (components/ops/alert-rules.ts poolRule): nothing here.
 
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
   const databases = deployDatabases(owner, { ...a, layout, namespace: ns, names: modules.flatMap((m) => m.databases), backupSecretName: storage.backupSecretName, backupCredentials: storage.backupCredentials, dependsOn: [namespace] });
