@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { BUCKET_SUFFIXES, alertRuleGroups, poolBucketRegex } from "../components/ops/alert-rules";
+import { BUCKET_SUFFIXES, alertRuleGroups, ksmLabel, poolBucketRegex } from "../components/ops/alert-rules";
+import { LABELS } from "../components/conventions";
 import { alertmanagerConfig } from "../components/ops/alerting";
 import { parseEstate } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
@@ -94,6 +95,11 @@ function pool(bucket: string, used: number, quota: number) {
   return [...usage(bucket, used), s(`minio_bucket_quota_total_bytes{job="minio-primary",bucket="${bucket}",server="primary-pool-0-0"}`, `${quota}x90`)];
 }
 
+/** A tenant namespace as kube-state-metrics exports it (its ServiceMonitor honours labels: `namespace` is the object's). */
+function lifecycle(slug: string, state: string) {
+  return [s(`kube_namespace_labels{job="kube-state-metrics",namespace="${slug}",${ksmLabel(LABELS.tenant)}="${slug}",${ksmLabel(LABELS.state)}="${state}"}`, "1x90")];
+}
+
 /**
  * Group D: the pool alert's bucket → organisation mapping (label_replace on the suffix set).
  * Every bucket of an organisation carries the whole pool as its quota.
@@ -107,6 +113,10 @@ function pool(bucket: string, used: number, quota: number) {
  * - `mutualise`, the shared instance: its buckets' quota is its three members' pools summed
  *   (3 × 1000); 2600 + 140 = 2740 of 3000 = 91.3 %: fires.
  * - `zen` at 50 %, quiet; a bucket of another scrape job (10⁶ bytes) is ignored.
+ * - Lifecycle (kube-state-metrics' `kube_namespace_labels`, labels allowed by
+ *   NAMESPACE_LABELS_FOR_METRICS): `gone`, decommissioned, at 95 %: quiet; `nap`, suspended, at
+ *   95 %: fires (Synapse still writes); `ada-lab` is labelled active and fires; `calm` has no
+ *   namespace series at all and still fires (a missing metric silences nobody).
  */
 const inputD = [
   ...pool("ada-nextcloud", 400, 1000),
@@ -122,8 +132,14 @@ const inputD = [
   ...pool("mutualise-matrix-media", 140, 3000),
   ...pool("zen-nextcloud", 500, 1000),
   s('minio_bucket_usage_total_bytes{job="elsewhere",bucket="zen-hedgedoc"}', "1000000x90"),
+  ...pool("gone-nextcloud", 950, 1000),
+  ...pool("nap-nextcloud", 950, 1000),
+  ...lifecycle("gone", "decommissioned"),
+  ...lifecycle("nap", "suspended"),
+  ...lifecycle("ada-lab", "active"),
+  ...lifecycle("ada", "active"),
 ];
-const POOL_FIRING_D = ["ada-lab", "calm", "mutualise"];
+const POOL_FIRING_D = ["ada-lab", "calm", "mutualise", "nap"];
 
 type Labels = Record<string, string>;
 const expect1 = (evalTime: string, alertname: string, labels: Labels[]) => ({ eval_time: evalTime, alertname, exp_alerts: labels.map((l) => ({ exp_labels: l })) });
@@ -221,6 +237,11 @@ describe("the pool alert's bucket → organisation mapping", () => {
     expect(pools[0].labels).toEqual({ severity: "warning" }); // `tenant` comes from the series
     expect(pools[0].expr).not.toMatch(/\d{4,}/);
     expect(pools[0].expr).toContain("minio_bucket_quota_total_bytes");
+  });
+
+  it("reads the namespace labels under kube-state-metrics' names", () => {
+    expect(ksmLabel("liiibre.org/state")).toBe("label_liiibre_org_state");
+    expect(ksmLabel(LABELS.tenant)).toBe("label_liiibre_org_tenant");
   });
 
   it("refuses suffixes that would need escaping or make bucket names ambiguous", () => {

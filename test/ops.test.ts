@@ -135,6 +135,14 @@ describe("the prod plan", () => {
     expect(primary.length).toBeGreaterThan(ev.estate.tenants.filter((t) => t.plan === "dedicated").length);
     for (const b of primary) expect([(b.inputs as any).bucket, (b.inputs as any).bucket.match(re)?.[1]]).toEqual([(b.inputs as any).bucket, owner.bundleOf(b)]);
     expect(new Set(primary.map((b) => owner.bundleOf(b)))).toContain("mutualise");
+    // Decommissioned organisations are silenced through their namespace's state label, which
+    // kube-state-metrics is allowed to export (the rule reads label_liiibre_org_state).
+    expect(pool[0].expr).toContain('unless on (tenant) label_replace(kube_namespace_labels{label_liiibre_org_state="decommissioned"}');
+    const kps = named("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").inputs as any;
+    expect(kps.values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["namespaces=[liiibre.org/tenant,liiibre.org/state]"]);
+    const nsState = new Map(of("kubernetes:core/v1:Namespace").map((n) => [(n.inputs as any).metadata.name, (n.inputs as any).metadata.labels?.["liiibre.org/state"]]));
+    for (const t of ev.estate.tenants.filter((x) => x.plan === "dedicated")) expect([t.slug, nsState.get(t.slug)]).toEqual([t.slug, t.state]);
+    expect(ev.estate.tenants.some((t) => t.plan === "dedicated" && t.state === "decommissioned")).toBe(true);
   });
 
   it("routes alerts by severity: critical to e-mail (through the relay) and the Matrix webhook, warning to the webhook", () => {

@@ -15,6 +15,7 @@
  */
 
 import { APPS } from "../config/apps";
+import { LABELS } from "../conventions";
 
 /** Scrape job of the primary MinIO's bucket metrics (additionalScrapeConfigs, components/ops/alerting.ts). */
 export const PRIMARY_MINIO_JOB = "minio-primary";
@@ -72,6 +73,15 @@ export function poolBucketRegex(suffixes: readonly string[] = BUCKET_SUFFIXES): 
 }
 
 /**
+ * Name of a Kubernetes label in kube-state-metrics' `kube_<kind>_labels` (`label_` and the key
+ * with every character outside `[a-zA-Z0-9_]` replaced by `_`: kube-state-metrics'
+ * internal/store/utils.go), for the keys `NAMESPACE_LABELS_FOR_METRICS` allows.
+ */
+export const ksmLabel = (key: string): string => `label_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+/** Namespace labels kube-state-metrics exports in `kube_namespace_labels` (its `metricLabelsAllowlist`, components/ops/alerting.ts). */
+export const NAMESPACE_LABELS_FOR_METRICS = [LABELS.tenant, LABELS.state] as const;
+
+/**
  * The pool alert of every organisation, in one estate-wide rule with no per-organisation data:
  * adding, suspending or removing an organisation changes nothing here. Both sides come from the
  * primary MinIO's `/minio/v2/metrics/bucket` (job PRIMARY_MINIO_JOB): per bucket
@@ -81,8 +91,10 @@ export function poolBucketRegex(suffixes: readonly string[] = BUCKET_SUFFIXES): 
  * bucket → `tenant` (= slug) mapping is poolBucketRegex's; usage = the sum of the organisation's
  * buckets, pool = their quota (max: they are equal, and during a resize the larger one is the
  * new pool). The shared instance is one `tenant` (its slug): its buckets' quota is the sum of its
- * members' pools. A decommissioned organisation keeps its buckets with their quota and no app
- * writes to them: the alert can only persist from before, not start.
+ * members' pools. A suspended organisation stays watched (Synapse still writes media). A
+ * decommissioned one keeps its buckets and their quota but nobody can act on its pool: its
+ * namespace's `LABELS.state` (through kube-state-metrics' `kube_namespace_labels`) silences it;
+ * without that metric nothing is silenced (the rule errs on the side of alerting).
  */
 export function poolRule(): AlertRule {
   const t = THRESHOLDS;
@@ -91,7 +103,9 @@ export function poolRule(): AlertRule {
     `${agg} by (tenant) (label_replace(max by (bucket) (${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}), "tenant", "$1", "bucket", "${re}"))`;
   return {
     alert: "LiiibreStoragePoolFull",
-    expr: `${byTenant("sum", "minio_bucket_usage_total_bytes")} / ${byTenant("max", "minio_bucket_quota_total_bytes")} > ${t.poolRatio}`,
+    expr:
+      `${byTenant("sum", "minio_bucket_usage_total_bytes")} / ${byTenant("max", "minio_bucket_quota_total_bytes")} > ${t.poolRatio}` +
+      ` unless on (tenant) label_replace(kube_namespace_labels{${ksmLabel(LABELS.state)}="decommissioned"}, "tenant", "$1", "${ksmLabel(LABELS.tenant)}", "(.+)")`,
     for: "1h",
     labels: { severity: "warning" },
     annotations: {

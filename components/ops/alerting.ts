@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Estate } from "../config";
 import { LABELS } from "../conventions";
 import { PLATFORM_NAMESPACES } from "../platform/common";
-import { HELSINKI_MINIO_JOB, PRIMARY_MINIO_JOB, alertRuleGroups, type Severity } from "./alert-rules";
+import { HELSINKI_MINIO_JOB, NAMESPACE_LABELS_FOR_METRICS, PRIMARY_MINIO_JOB, alertRuleGroups, type Severity } from "./alert-rules";
 import { DASHBOARD_LABEL, dashboards } from "./dashboards";
 import { alertmanagerSmtpGlobal, mailRelay } from "./mail";
 
@@ -82,6 +82,11 @@ export function minioScrapeConfigs(estate: Estate): Array<Record<string, unknown
       static_configs: [{ targets: [`${estate.backup.s3Domain}:443`] }],
     },
   ];
+}
+
+/** kube-state-metrics values (kube-prometheus-stack subchart): the namespace labels the pool alert reads. */
+export function kubeStateMetricsValues(): Record<string, unknown> {
+  return { metricLabelsAllowlist: [`namespaces=[${NAMESPACE_LABELS_FOR_METRICS.join(",")}]`] };
 }
 
 export interface AlertingArgs {

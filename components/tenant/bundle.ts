@@ -137,7 +137,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   if (a.exemption) annotations[ANNOTATIONS.quotaExemption] = a.exemption;
   const namespace = kitNamespace(
     `${slug}-namespace`,
-    { name: ns, labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", ...podSecurityLabels(a.apps) }, annotations },
+    { name: ns, labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", [LABELS.state]: a.state, ...podSecurityLabels(a.apps) }, annotations },
     // Deleting the namespace would delete its PVCs and databases: never from a config change.
     { parent: owner, provider, protect: true, retainOnDelete: true },
   );
