@@ -205,16 +205,19 @@ describe("pairs of estates", () => {
 describe("one-time rotations (derived secrets)", () => {
   it("a key that becomes derived, or changes purpose, is noted on its Secret although both values show [secret]", () => {
     // BASE: the same plan before the derivation (no annotation on demo's Synapse Secret), and a
-    // purpose label changed on its OnlyOffice JWT Secret.
+    // purpose label changed on the OnlyOffice JWT of its bundle's Secret (demo is lean: its
+    // apps' values are in `bundle-liiibre`, Synapse's bound keys are derived too).
     const before: Plan = structuredClone(base);
     const find = (p: Plan, name: string) => p.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata?.namespace === "demo" && (r.inputs as any).metadata?.name === name)!;
     delete (find(before, "synapse-liiibre").inputs as any).metadata.annotations;
-    (find(before, "onlyoffice-jwt").inputs as any).metadata.annotations[DERIVED_ANNOTATION] = "JWT_SECRET=onlyoffice/jwt-0";
+    const shared = (find(before, "bundle-liiibre").inputs as any).metadata.annotations;
+    expect(shared[DERIVED_ANNOTATION].split(",")).toContain("onlyoffice.JWT_SECRET=onlyoffice/jwt");
+    shared[DERIVED_ANNOTATION] = shared[DERIVED_ANNOTATION].split(",").map((kv: string) => (kv === "onlyoffice.JWT_SECRET=onlyoffice/jwt" ? `${kv}-0` : kv)).join(",");
     const diff = diffPlans(before, base);
     const notes = diff.changes.flatMap((c) => c.notes.filter((n) => n.startsWith("one-time rotation")));
     expect([...notes].sort()).toEqual([
-      "one-time rotation: demo/onlyoffice-jwt key JWT_SECRET re-derived (onlyoffice/jwt-0 → onlyoffice/jwt): a new value; the pods reading it restart with it",
-      ...["OIDC_CLIENT_SECRET=oidc/matrix", "registration=matrix/registration", "secrets.yaml=matrix/form-secret"].map((kv) => {
+      "one-time rotation: demo/bundle-liiibre key onlyoffice.JWT_SECRET re-derived (onlyoffice/jwt-0 → onlyoffice/jwt): a new value; the pods reading it restart with it",
+      ...["OIDC_CLIENT_SECRET=oidc/matrix", "registration=matrix/registration", "secrets.yaml=matrix/form-secret", "macaroon=matrix/macaroon", "signing.key=matrix/signing-key"].map((kv) => {
         const [k, p] = kv.split("=");
         return `one-time rotation: demo/synapse-liiibre key ${k} now derived from the bundle's key (${p}): a new value; the pods reading it restart with it`;
       }),

@@ -109,6 +109,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       channel: t.channel,
       ha: t.ha,
       dataLayout: t.dataLayout,
+      boundSecrets: t.boundSecrets,
       storage: args.storage,
       identity: id,
       realm,
