@@ -9,7 +9,7 @@
  * - MinIO v2 metrics (`/minio/v2/metrics/bucket` of the primary, `/minio/v2/metrics/node` of Helsinki);
  * - cert-manager (`certmanager_certificate_expiration_timestamp_seconds`);
  * - kubelet (`kubelet_volume_stats_*`), kube-state-metrics (`kube_node_status_condition`,
- *   `kube_pod_container_status_waiting_reason`).
+ *   `kube_pod_container_status_waiting_reason`, `kube_namespace_labels` for the pool alert's lifecycle).
  * Tested with `promtool test rules` (test/alert-rules.test.ts): each alert fires on a sample
  * series and stays quiet on a healthy one.
  */
@@ -95,6 +95,8 @@ export const NAMESPACE_LABELS_FOR_METRICS = [LABELS.tenant, LABELS.state] as con
  * decommissioned one keeps its buckets and their quota but nobody can act on its pool: its
  * namespace's `LABELS.state` (through kube-state-metrics' `kube_namespace_labels`) silences it;
  * without that metric nothing is silenced (the rule errs on the side of alerting).
+ * MinIO's v2 endpoints report at most 100 buckets (`v2MetricsMaxBuckets`, cmd/metrics-v2.go of
+ * the pinned release): see docs/operations.md#alerts.
  */
 export function poolRule(): AlertRule {
   const t = THRESHOLDS;
