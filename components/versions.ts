@@ -99,6 +99,11 @@ export const IMAGES = {
   redis: { repository: "docker.io/library/redis", tag: "7.4.6-alpine" },
   /** Keycloak login → Jitsi JWT (nordeck/jitsi-keycloak-adapter-v2, tokenAuthUrl flow); tags are build dates `vYYYYMMDD`. */
   jitsiKeycloakAdapter: { repository: "ghcr.io/nordeck/jitsi-keycloak-adapter-v2", tag: "v20260206" },
+  /**
+   * HAProxy (official image, the LTS line: 3.4, docker-library/haproxy `lts`): routes each
+   * conference of the shared Jitsi to one shard (components/apps/jitsiRouter.ts).
+   */
+  haproxy: { repository: "docker.io/library/haproxy", tag: "3.4.2-alpine" },
   /** Installs synapse-s3-storage-provider (pure Python) into a volume Synapse imports from. */
   python: { repository: "docker.io/library/python", tag: "3.12.12-slim" },
 } satisfies Record<string, { repository: string; tag: string }>;

@@ -48,7 +48,8 @@ export const APP_COST: Record<AppName, number> = {
   collabora: 5,
   // +1 with `ha`'s HAProxy budget (issue 12; the estimate is the upper bound).
   matrix: 26,
-  hedgedoc: 24,
+  // +1: the anonymous-read S3BucketPolicy on its bucket's uploads/ (pad images, docs/apps.md#hedgedoc-images).
+  hedgedoc: 25,
   "jitsi-dedicated": 15,
   etherpad: 0,
   discourse: 0,
@@ -106,7 +107,12 @@ export const SHARED_MEMBER_COST = 3;
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
 // +1: the estate realm's RealmDefaultClientScopes (the lean layout's clients, docs/scaling.md).
-export const PLATFORM_BASE_COST = 609;
+// +20 with the shared Jitsi's second shard (issue 12): its release, the shard router (component,
+// ConfigMap, StatefulSet, 3 Services, budget, PodMonitor), the budgets of shard two's web and of
+// Prosody, Jicofo and the videobridges across shards (13), and prod's fifth media node for its
+// videobridge (CloudServer, Server, ServerNetwork, 2 PrimaryIps, 2 Rdns: 7).
+// +1: the shared instance's HedgeDoc bucket policy (anonymous GetObject on uploads/*).
+export const PLATFORM_BASE_COST = 630;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
