@@ -32,6 +32,8 @@ export const LABELS = {
   nodeApps: `${PREFIX}/apps`,
   /** The pool(s) monitoring runs on (components/platform/monitoring.ts); none: anywhere. */
   nodeMonitoring: `${PREFIX}/monitoring`,
+  /** On a bundle's pods that may reach the Kubernetes API (a stateless Nextcloud's upgrade Job; components/tenant/networkPolicies.ts). */
+  kubernetesApi: `${PREFIX}/kubernetes-api`,
 } as const;
 
 export const ANNOTATIONS = {

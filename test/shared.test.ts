@@ -9,7 +9,7 @@ import { ConfigError, parseEstate } from "../components/estate";
 import { gbToBytes, storagePoolGB } from "../components/units";
 import { haproxyServerTargets, serviceHostEnv } from "../components/kit/haproxy";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
-import { bundlesProgram, config, ofType, release, values } from "./bundle-fixtures";
+import { bundlesProgram, config, nextcloudSettings, ofType, release, values } from "./bundle-fixtures";
 
 let ev: Evaluation;
 beforeAll(async () => {
@@ -289,7 +289,8 @@ describe("Jitsi", () => {
 });
 
 describe("the shared instance", () => {
-  const hook = () => values(release(ev.resources, "mutualise-nextcloud-release")).nextcloud.hooks["before-starting"] as string;
+  // The shared instance's Nextcloud is stateless (prod): its settings run in the upgrade Job.
+  const hook = () => nextcloudSettings(ev.resources, "mutualise");
 
   it("sets one group quota per shared organisation, equal to its pool", () => {
     const lines = [...hook().matchAll(/^occ groupquota:set '([^']+)' '(\d+) GB'$/gm)].map((m) => [m[1], Number(m[2])]);
