@@ -146,9 +146,11 @@ describe("cost model", () => {
 
 describe("config rules (exit 2 before anything is registered)", () => {
   const prod = () => structuredClone(readStackConfig(stackConfigFile("prod"))) as any;
-  it("prod as committed: the shared instance is stateless with its secrets imported, and valid", () => {
+  it("prod as committed: the shared instance stays on its volume until the switch's routine has run (no import is claimed), and valid", () => {
     const c = prod();
-    expect(c.sharedServices.sharedInstance.nextcloud).toEqual({ stateless: true, secretsImported: true });
+    expect(c.sharedServices.sharedInstance.nextcloud).toEqual({ stateless: false });
+    expect(configProblems(c)).toEqual([]);
+    c.sharedServices.sharedInstance.nextcloud = { stateless: true, secretsImported: true };
     expect(configProblems(c)).toEqual([]);
   });
   it("switching an existing instance without its imported values is refused, naming the key", () => {
