@@ -32,7 +32,9 @@ type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
 type StructCtor = { new (): StructLike; fromJavaScript(obj: Record<string, unknown>): StructLike };
 interface StructLike {
   toJavaScript(): Record<string, Json>;
-  getFieldsMap(...args: unknown[]): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  getFieldsMap(...args: unknown[]): any;
+  serializeBinary(): Uint8Array;
 }
 
 const Struct = structPb.Struct as StructCtor;
@@ -91,7 +93,8 @@ export class ValueStruct extends Struct {
     }
     return structCopy(this.#source);
   }
-  override getFieldsMap(...args: unknown[]): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override getFieldsMap(...args: unknown[]): any {
     this.#real ??= structFromJavaScript.call(Struct, this.#source);
     return this.#real.getFieldsMap(...args);
   }
