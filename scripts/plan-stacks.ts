@@ -69,8 +69,9 @@ export async function planStacks(o: StacksPlanOptions): Promise<Plan> {
 
 /**
  * How a worker's Node.js starts (docs/scaling.md, "What changed"):
- * - tsx's CommonJS hooks only: everything a worker loads is required (no `import()`), and the
- *   ESM hooks run on a thread of their own that every require consulted;
+ * - scripts/plan-worker-boot.cjs: the SDK and the providers loaded before tsx's hooks, then tsx's
+ *   CommonJS hooks only — everything a worker loads is required (no `import()`), and the ESM
+ *   hooks ran on a thread of their own that every require consulted;
  * - a young generation of 128–256 MB per semi-space instead of V8's default (which stays near
  *   16 MB here): an evaluation allocates Outputs and promises that live until their resource's
  *   registration completes, a few MB later, so most of them survived each small scavenge and were
@@ -80,7 +81,7 @@ export async function planStacks(o: StacksPlanOptions): Promise<Plan> {
  * unless set): the second and later runs skip compiling the program's and the SDK's code.
  * Profiling flags of the main process (`node --cpu-prof …`) carry over to the workers.
  */
-const WORKER_NODE_FLAGS = ["--require", require.resolve("tsx/cjs"), "--min-semi-space-size=128", "--max-semi-space-size=256"];
+const WORKER_NODE_FLAGS = ["--min-semi-space-size=128", "--max-semi-space-size=256"];
 
 interface Pool {
   /** Runs the jobs (each worker takes the next one when it is done); resolves when all are done. */
@@ -113,7 +114,7 @@ function startPool(n: number, stats?: StackStats[]): Pool {
     if (done.size === total) settle?.resolve(done);
   };
   for (let i = 0; i < n; i++) {
-    const w = fork(path.join(__dirname, "plan-worker.ts"), [], {
+    const w = fork(path.join(__dirname, "plan-worker-boot.cjs"), [], {
       execArgv: [...WORKER_NODE_FLAGS, ...process.execArgv.filter((a) => a.startsWith("--cpu-prof") || a.startsWith("--heap-prof"))],
       env: { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(os.tmpdir(), "node-compile-cache") },
       serialization: "advanced",
