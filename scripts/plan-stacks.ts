@@ -43,13 +43,17 @@ export async function planStacks(o: StacksPlanOptions): Promise<Plan> {
   try {
     const t0 = performance.now();
     const evaluation = await evaluate({ config: o.config, estate: o.estate, stack: first.name, program: (estate) => main(estate, { layer } as { layer: "single" | "platform" }) });
-    const platform = buildPlan(evaluation, await policies(evaluation), { estateName: o.estateName, layer });
-    o.stats?.push(processStats(first.name, t0));
-    if (!shards.length) return platform;
+    const platformPlan = async () => {
+      const plan = buildPlan(evaluation, await policies(evaluation), { estateName: o.estateName, layer });
+      o.stats?.push(processStats(first.name, t0));
+      return plan;
+    };
+    if (!shards.length) return await platformPlan();
     const stackOutputs = { [`${ORGANIZATION}/${PROJECT}/${o.estateName}`]: evaluation.outputs };
     const jobs: ShardJob[] = shards.map((s) => ({ config: o.config, estateName: o.estateName, shard: s.shard!, stack: s.name, stackOutputs }));
     if (!pool) {
       // One shard (`--only`): after the platform (the harness gives each evaluation a fresh runtime).
+      const platform = await platformPlan();
       const t1 = performance.now();
       const plan = await planShard({ ...jobs[0] }, o.estate);
       o.stats?.push(processStats(jobs[0].stack, t1));
@@ -57,10 +61,14 @@ export async function planStacks(o: StacksPlanOptions): Promise<Plan> {
     }
     // Largest shards first (by the cost model's estimate), so that no large shard is left for
     // the end while the other workers idle; the merge keeps the stacks' order whatever the order
-    // they finish in.
+    // they finish in. The shards need only the platform's outputs: they go to the workers now,
+    // and the platform's policies and plan are made here meanwhile.
     const estimate = new Map(estimateStacks(o.estateName, o.estate).map((s) => [s.name, s.resources]));
     const order = [...jobs].sort((a, b) => (estimate.get(b.stack) ?? 0) - (estimate.get(a.stack) ?? 0));
-    const plans = await pool.run(order);
+    const running = pool.run(order);
+    running.catch(() => undefined); // awaited below; a failure while the platform's policies run is not unhandled
+    const platform = await platformPlan();
+    const plans = await running;
     return mergePlans(o.estateName, o.estate, [platform, ...shards.map((s) => plans.get(s.name)!)]);
   } finally {
     pool?.stop();
