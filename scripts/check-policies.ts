@@ -167,16 +167,31 @@ function policyConfig(p: Policy, config: PolicyPackConfig): { level: string | un
  * analyzer.
  */
 function withLazyProps<T extends object>(props: Record<string, unknown>, target: T): T & { props: Record<string, unknown> } {
-  let copy: Record<string, unknown> | undefined;
-  return Object.defineProperty(target, "props", {
-    enumerable: true,
-    configurable: true,
-    get: () => (copy ??= unknownCheckingProxy(plainClone(props))),
-    set: (v: Record<string, unknown>) => {
-      copy = v;
-    },
-  }) as T & { props: Record<string, unknown> };
+  (target as { [LAZY]?: LazyProps })[LAZY] = { source: props };
+  return Object.defineProperty(target, "props", LAZY_PROPS) as T & { props: Record<string, unknown> };
 }
+/**
+ * Where `withLazyProps` keeps a target's props (a symbol: no policy sees it among the keys), and
+ * the one accessor pair every target shares: with a getter and a setter of its own per target,
+ * each of the runner's ~17 objects per resource got a hidden class of its own, slow to make and
+ * slow for the policies to read.
+ */
+const LAZY = Symbol("liiibre.lazyProps");
+interface LazyProps {
+  source: Record<string, unknown>;
+  copy?: Record<string, unknown>;
+}
+const LAZY_PROPS: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: { [LAZY]: LazyProps }) {
+    const lazy = this[LAZY];
+    return (lazy.copy ??= unknownCheckingProxy(plainClone(lazy.source)) as Record<string, unknown>);
+  },
+  set(this: { [LAZY]: LazyProps }, v: Record<string, unknown>) {
+    this[LAZY].copy = v;
+  },
+};
 
 export async function checkPolicies(evaluation: Evaluation, options: CheckOptions = {}): Promise<Violation[]> {
   const policies = options.policies ?? (await packPolicies());
