@@ -43,6 +43,18 @@ export const ANNOTATIONS = {
   plan: `${PREFIX}/plan`,
   /** Which keys of a Secret are derived, and from which purpose label (on the Secret and the pods reading it; components/kit/secrets.ts). */
   derivedSecretKeys: `${PREFIX}/derived-secret-keys`,
+  /**
+   * The primary MinIO user whose credentials (`AWS_ACCESS_KEY_ID`…) a Secret holds when that
+   * Secret is not the user's own (a lean bundle's shared Secret): the estate twin's S3 checks
+   * follow it (scripts/twin/checks/s3.ts).
+   */
+  s3User: `${PREFIX}/s3-user`,
+  /**
+   * On a Secret holding several apps' values (a lean bundle's shared Secret,
+   * components/kit/bundleSecrets.ts): "true". Each reader must take single keys; the estate twin
+   * refuses a pod or an operator reading it whole (scripts/twin/checks/references.ts).
+   */
+  sharedSecret: `${PREFIX}/shared-by-apps`,
 } as const;
 
 /** Hetzner Cloud label keys (hcloud labels accept the same prefixed keys). */

@@ -93,6 +93,8 @@ export const PROVIDER_OUTPUTS: Record<string, Outputs> = {
 /** Numeric ids for hcloud resources (the provider's ids are integers as strings). */
 const fakeId = (type: string, name: string) =>
   type.startsWith("hcloud:") ? String(100000 + (hash(`${type}/${name}`).readUInt32BE(0) % 900000)) : `${name}-id`;
+/** The id the mocks give a resource: what another resource's input holds when it references it (the estate twin resolves references with it). */
+export const mockId = fakeId;
 
 export function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
   const extra = PROVIDER_OUTPUTS[type]?.(name, inputs) ?? {};

@@ -12,7 +12,7 @@ import { stringify, parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { configProblems, parseEstate } from "../components/estate";
 import { CHARTS } from "../components/versions";
-import { dataLayoutCost, tenantCost } from "../components/layers/cost";
+import { dataLayoutCost, leanSecretsCost, tenantCost } from "../components/layers/cost";
 import { databaseSpec, organisationClusterSpec, rolePassword, ORGANISATION_PG_HBA } from "../components/storage/organisationDatabase";
 import { DEFAULT_STORAGE_SETTINGS } from "../components/storage/settings";
 import { diffPlans, type PlanDiff } from "../scripts/diff/diff";
@@ -135,7 +135,7 @@ describe("prod with one more organisation per layout, planned with policies and 
   beforeAll(async () => {
     // Prod's estate (its policy configuration and capacity) with four small organisations more.
     const doc = parse(fs.readFileSync(stackConfigFile("prod"), "utf8"));
-    doc.config["liiibre:tenants"].push(org("alpha", { ha: true }), org("bravo"), org("legacy", { dataLayout: "per-app" }), org("moving", { dataLayout: "migrating" }));
+    doc.config["liiibre:tenants"].push(org("alpha", { ha: true }), org("bravo"), org("legacy", { dataLayout: "per-app" }), org("moving", { dataLayout: "migrating" }), org("kept", { dataLayout: "lean", boundSecrets: "own" }));
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-layout-")), "Pulumi.layouts.yaml");
     fs.writeFileSync(file, stringify(doc));
     let out = "";
@@ -193,11 +193,11 @@ describe("prod with one more organisation per layout, planned with policies and 
   });
 
   it("the cost model holds for each layout (never under, within 10 %)", () => {
-    const estate = parseEstate({ ...devConfig(), tenants: [org("alpha", { ha: true }), org("bravo"), org("legacy", { dataLayout: "per-app" }), org("moving", { dataLayout: "migrating" })] });
+    const estate = parseEstate({ ...devConfig(), tenants: [org("alpha", { ha: true }), org("bravo"), org("legacy", { dataLayout: "per-app" }), org("moving", { dataLayout: "migrating" }), org("kept", { dataLayout: "lean", boundSecrets: "own" })] });
     const counts = new Map<string, number>();
     // The plan's resources are custom resources; the estimate also counts the components around them.
     for (const r of rs()) if (r.tenant) counts.set(r.tenant, (counts.get(r.tenant) ?? 0) + 1);
-    for (const slug of ["alpha", "bravo", "legacy", "moving"]) {
+    for (const slug of ["alpha", "bravo", "legacy", "moving", "kept"]) {
       const t = estate.tenants.find((x) => x.slug === slug)!;
       expect(tenantCost(t), slug).toBeGreaterThanOrEqual(counts.get(slug)!);
       expect(tenantCost(t), slug).toBeLessThanOrEqual(Math.ceil(counts.get(slug)! * 1.1));
@@ -205,6 +205,12 @@ describe("prod with one more organisation per layout, planned with policies and 
     expect(dataLayoutCost(["nextcloud", "matrix", "hedgedoc"], "lean")).toBe(5 + 3 * 2 - 3 * 10);
     expect(dataLayoutCost(["jitsi-dedicated"], "lean")).toBe(0);
     expect(counts.get("legacy")! - counts.get("bravo")!).toBeGreaterThan(0);
+    // The lean secrets (five apps): Secrets and ConfigMaps merged or inlined (−6), and with derived
+    // bound secrets 5 passwords/bytes of the apps, 2 S3 keys and the roles key (−8 more).
+    expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"], "lean", "own")).toBe(-6);
+    expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"], "lean")).toBe(-14);
+    expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"], "migrating")).toBe(0);
+    expect(counts.get("kept")! - counts.get("bravo")!).toBe(8);
   });
 });
 

@@ -28,6 +28,7 @@ const of = (d: PlanDiff, type: string) => d.changes.filter((c) => c.type === typ
 const actions = (cs: Change[]) => [...new Set(cs.map((c) => c.action))].sort();
 
 let base: Plan;
+let basePerApp: Plan;
 const d: Record<string, PlanDiff> = {};
 
 beforeAll(async () => {
@@ -45,6 +46,10 @@ beforeAll(async () => {
     controllers: (c) => (c.nodePools.find((p: any) => p.name === "controllers").cloud.count = 3),
   };
   for (const [k, mutate] of Object.entries(pairs)) d[k] = diffPlans(base, await devPlan(mutate));
+  // A per-app organisation (prod's): the lean layout has no Keycloak Organization (docs/scaling.md).
+  const perApp = (c: any) => (demo(c).dataLayout = "per-app");
+  basePerApp = await devPlan(perApp);
+  d.renamePerApp = diffPlans(basePerApp, await devPlan((c) => (perApp(c), (demo(c).name = "Démo renommée"))));
   // An organisation with its own realm, renamed.
   const ownRealm = (c: any) => (demo(c).dedicatedRealm = true);
   d.renameOwnRealm = diffPlans(await devPlan(ownRealm), await devPlan((c) => (ownRealm(c), (demo(c).name = "Démo renommée"))));
@@ -154,7 +159,9 @@ describe("pairs of estates", () => {
 
   it("renaming an organisation's display name updates its Keycloak organization's description in place: the ForceNew name is set once and ignored", () => {
     // keycloak/terraform-provider-keycloak resource_keycloak_organization.go: "name" ForceNew, "description" updatable.
-    const x = d.rename;
+    // Lean (dev's demo): no Organization, nothing in Keycloak to rename.
+    expect(d.rename.changes.filter((c) => c.type.startsWith("keycloak:"))).toEqual([]);
+    const x = d.renamePerApp;
     expect(x.changes.filter((c) => c.action === "replace")).toEqual([]);
     const org = x.changes.find((c) => c.type === "keycloak:index/organization:Organization")!;
     expect(org.action).toBe("update");
@@ -164,18 +171,18 @@ describe("pairs of estates", () => {
   });
 
   it("an organization created under the old rule (named after its display name) is kept: its name is ignored, the description added in place", () => {
-    const old = structuredClone(base);
+    const old = structuredClone(basePerApp);
     const orgOf = (p: Plan) => p.resources.find((r) => r.type === "keycloak:index/organization:Organization" && r.inputs.alias === "demo")!;
     orgOf(old).inputs.name = "Association de démonstration";
     delete orgOf(old).inputs.description;
     orgOf(old).ignoreChanges = [];
-    const x = diffPlans(old, base);
+    const x = diffPlans(old, basePerApp);
     const org = x.changes.find((c) => c.type === "keycloak:index/organization:Organization")!;
     expect(org.action).toBe("update");
     expect(org.properties.map((p) => p.path)).toEqual(["description"]);
     expect(org.ignored.length).toBeGreaterThan(0);
     // Without the ignore, the same step replaces it (the provider's ForceNew rule is live).
-    const head = structuredClone(base);
+    const head = structuredClone(basePerApp);
     orgOf(head).ignoreChanges = [];
     expect(diffPlans(old, head).changes.find((c) => c.type === "keycloak:index/organization:Organization")!.action).toBe("replace");
   });
@@ -198,16 +205,19 @@ describe("pairs of estates", () => {
 describe("one-time rotations (derived secrets)", () => {
   it("a key that becomes derived, or changes purpose, is noted on its Secret although both values show [secret]", () => {
     // BASE: the same plan before the derivation (no annotation on demo's Synapse Secret), and a
-    // purpose label changed on its OnlyOffice JWT Secret.
+    // purpose label changed on the OnlyOffice JWT of its bundle's Secret (demo is lean: its
+    // apps' values are in `bundle-liiibre`, Synapse's bound keys are derived too).
     const before: Plan = structuredClone(base);
     const find = (p: Plan, name: string) => p.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata?.namespace === "demo" && (r.inputs as any).metadata?.name === name)!;
     delete (find(before, "synapse-liiibre").inputs as any).metadata.annotations;
-    (find(before, "onlyoffice-jwt").inputs as any).metadata.annotations[DERIVED_ANNOTATION] = "JWT_SECRET=onlyoffice/jwt-0";
+    const shared = (find(before, "bundle-liiibre").inputs as any).metadata.annotations;
+    expect(shared[DERIVED_ANNOTATION].split(",")).toContain("onlyoffice.JWT_SECRET=onlyoffice/jwt");
+    shared[DERIVED_ANNOTATION] = shared[DERIVED_ANNOTATION].split(",").map((kv: string) => (kv === "onlyoffice.JWT_SECRET=onlyoffice/jwt" ? `${kv}-0` : kv)).join(",");
     const diff = diffPlans(before, base);
     const notes = diff.changes.flatMap((c) => c.notes.filter((n) => n.startsWith("one-time rotation")));
     expect([...notes].sort()).toEqual([
-      "one-time rotation: demo/onlyoffice-jwt key JWT_SECRET re-derived (onlyoffice/jwt-0 → onlyoffice/jwt): a new value; the pods reading it restart with it",
-      ...["OIDC_CLIENT_SECRET=oidc/matrix", "registration=matrix/registration", "secrets.yaml=matrix/form-secret"].map((kv) => {
+      "one-time rotation: demo/bundle-liiibre key onlyoffice.JWT_SECRET re-derived (onlyoffice/jwt-0 → onlyoffice/jwt): a new value; the pods reading it restart with it",
+      ...["OIDC_CLIENT_SECRET=oidc/matrix", "registration=matrix/registration", "secrets.yaml=matrix/form-secret", "macaroon=matrix/macaroon", "signing.key=matrix/signing-key"].map((kv) => {
         const [k, p] = kv.split("=");
         return `one-time rotation: demo/synapse-liiibre key ${k} now derived from the bundle's key (${p}): a new value; the pods reading it restart with it`;
       }),

@@ -26,6 +26,7 @@ const ROLE = "keycloak:index/role:Role";
 const REALM_ROLE_MAPPER = "keycloak:openid/userRealmRoleProtocolMapper:UserRealmRoleProtocolMapper";
 const CLIENT_DEFAULT_SCOPES = "keycloak:openid/clientDefaultScopes:ClientDefaultScopes";
 const CLIENT_SCOPE = "keycloak:openid/clientScope:ClientScope";
+const REALM_DEFAULT_SCOPES = "keycloak:index/realmDefaultClientScopes:RealmDefaultClientScopes";
 
 const suspended = { slug: "club-sommeil", name: "Club en sommeil", domain: "sommeil.example.org", plan: "shared", users: 3, state: "suspended" };
 const open1 = { ...T.small1, crossOrganisationSharing: true };
@@ -77,8 +78,16 @@ describe("every client of an organisation admits only its members (Keycloak)", (
       const role = ofType(ev.resources, ROLE).find((r) => r.inputs.name === accessRoleName(bundle) && r.inputs.realmId === c.inputs.realmId);
       expect(role, `${clientId}: role ${accessRoleName(bundle)}`).toBeDefined();
       // The same roles reach the app (defence in depth): the client lists its realm's membership
-      // scope as a default scope, whose realm-role mapper fills the claim.
-      const listed = ofType(ev.resources, CLIENT_DEFAULT_SCOPES).find((s) => s.inputs.clientId === idOf(c));
+      // scope as a default scope, whose realm-role mapper fills the claim — its own
+      // ClientDefaultScopes (the shared instance, Jitsi, per-app organisations), or, for the lean
+      // layout's clients (every dedicated fixture here), the realm's default client scopes,
+      // which Keycloak links to a client at its creation: the client waits for them.
+      const own = ofType(ev.resources, CLIENT_DEFAULT_SCOPES).find((s) => s.inputs.clientId === idOf(c));
+      const realmDefaults = ofType(ev.resources, REALM_DEFAULT_SCOPES).find((s) => s.inputs.realmId === c.inputs.realmId);
+      const lean = bundle !== "jitsi" && bundle !== "mutualise";
+      expect(!!own, `${clientId}: its own default scopes`).toBe(!lean);
+      if (lean) expect(c.dependsOn, `${clientId} waits for its realm's default scopes`).toContain(realmDefaults!.urn);
+      const listed = own ?? realmDefaults;
       expect(listed, `${clientId}: default scopes`).toBeDefined();
       expect(listed!.inputs.realmId).toBe(c.inputs.realmId);
       const scope = ofType(ev.resources, CLIENT_SCOPE).find((s) => s.inputs.realmId === c.inputs.realmId && (listed!.inputs.defaultScopes as string[]).includes(String(s.inputs.name)) && s.inputs.name === "liiibre-membership");
@@ -87,8 +96,10 @@ describe("every client of an organisation admits only its members (Keycloak)", (
       expect(mapper?.inputs).toMatchObject({ claimName: "liiibre_access", multivalued: true, addToUserinfo: true });
       // Keycloak's own default scopes stay (the list is set as a whole).
       expect(listed!.inputs.defaultScopes).toEqual(expect.arrayContaining(["profile", "email", "roles", "web-origins", "basic", "acr"]));
-      // Only Nextcloud's clients get the Nextcloud groups.
-      expect((listed!.inputs.defaultScopes as string[]).includes("liiibre-nextcloud-groups"), clientId).toBe(clientId.endsWith("-nextcloud"));
+      // Only Nextcloud's clients get the Nextcloud groups from their own list (a realm's defaults
+      // give every new client both scopes: the Nextcloud claim repeats names `groups` carries).
+      if (own) expect((listed!.inputs.defaultScopes as string[]).includes("liiibre-nextcloud-groups"), clientId).toBe(clientId.endsWith("-nextcloud"));
+      else expect(listed!.inputs.defaultScopes, clientId).toEqual(expect.arrayContaining(["liiibre-membership", "liiibre-nextcloud-groups"]));
     }
   });
 

@@ -15,9 +15,15 @@ import { DERIVED_ANNOTATION, deriveFromKey } from "../components/kit";
 import { T, INGRESS, evalBundles, ofType, release, under, values, yaml } from "./bundle-fixtures";
 
 const TENANT = "liiibre:tenant:Tenant";
+/**
+ * acme is in the lean layout (the default: one Secret `bundle-liiibre` for the apps reading single
+ * keys, bound secrets derived); legacy-coop is an organisation created before it (`per-app`: a
+ * Secret per app, `s3-credentials`, bound secrets each their own resource).
+ */
+const LEGACY = { slug: "legacy-coop", name: "Legacy Coop", domain: "legacy.example.org", plan: "dedicated", users: 30, dataLayout: "per-app" };
 let ev: Evaluation;
 beforeAll(async () => {
-  ev = await evalBundles([T.acme, T.exempt, T.realm, T.small1, T.small2]);
+  ev = await evalBundles([T.acme, T.exempt, T.realm, T.small1, T.small2, LEGACY]);
 }, 120_000);
 
 const nsOf = (slug: string) => ev.resources.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.name === `${slug}-namespace`)!;
@@ -43,8 +49,11 @@ describe("namespace", () => {
 describe("Nextcloud values (sample tenant acme)", () => {
   it("stores files in the tenant's bucket with the storage layer's credentials Secret", () => {
     const s3 = values(release(ev.resources, "acme-nextcloud-release")).nextcloud.objectStore.s3;
-    expect(s3).toMatchObject({ enabled: true, bucket: "acme-nextcloud", existingSecret: "s3-credentials", host: "s3.dev.liiibre.coop", usePathStyle: true });
+    // Lean: the storage layer's keys are in the bundle's Secret (same key names).
+    expect(s3).toMatchObject({ enabled: true, bucket: "acme-nextcloud", existingSecret: "bundle-liiibre", host: "s3.dev.liiibre.coop", usePathStyle: true });
     expect(s3.secretKeys).toEqual({ accessKey: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" });
+    const legacy = values(release(ev.resources, "legacy-coop-nextcloud-release")).nextcloud.objectStore.s3;
+    expect(legacy).toMatchObject({ bucket: "legacy-coop-nextcloud", existingSecret: "s3-credentials", secretKeys: s3.secretKeys });
   });
 
   it("uses the CloudNativePG database through its app Secret", () => {
@@ -74,8 +83,11 @@ describe("Nextcloud values (sample tenant acme)", () => {
     // The secret is read by occ from its environment, never passed on its command line.
     expect(hook).toContain("--clientsecret-env=OIDC_CLIENT_SECRET");
     expect(hook).not.toMatch(/--clientsecret=/);
-    // From the app's own Secret (one Secret for Nextcloud: admin, Redis, relay, OIDC client).
-    expect(v.nextcloud.extraEnv).toContainEqual({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "OIDC_CLIENT_SECRET" } } });
+    // From the app's entry of the bundle's Secret (lean), or its own Secret (per-app: one Secret for
+    // Nextcloud: admin, Redis, relay, OIDC client).
+    expect(v.nextcloud.extraEnv).toContainEqual({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "bundle-liiibre", key: "nextcloud.OIDC_CLIENT_SECRET" } } });
+    const legacy = values(release(ev.resources, "legacy-coop-nextcloud-release"));
+    expect(legacy.nextcloud.extraEnv).toContainEqual({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "nextcloud-liiibre", key: "OIDC_CLIENT_SECRET" } } });
     const own = ofType(ev.resources, "kubernetes:core/v1:Secret").filter((r) => (r.inputs as any).metadata.namespace === "acme");
     expect(own.map((r) => (r.inputs as any).metadata.name)).not.toContain("nextcloud-oidc");
     const client = ofType(ev.resources, "keycloak:openid/client:Client").find((r) => r.name === "acme-nextcloud-oidc")!;
@@ -136,12 +148,30 @@ describe("Matrix values (sample tenant acme)", () => {
     // The chart's schema takes name/value env entries only (no valueFrom).
     for (const e of v.extraEnv) expect(Object.keys(e).sort()).toEqual(["name", "value"]);
     expect(v.extraEnv).toContainEqual({ name: "AWS_SHARED_CREDENTIALS_FILE", value: "/secrets/s3/credentials" });
-    expect(v.extraVolumes).toContainEqual({ name: "s3-credentials", secret: { secretName: "s3-credentials", items: [{ key: "credentials", path: "credentials" }] } });
+    // Only the `credentials` item: from the bundle's Secret (lean) Synapse sees nothing else.
+    expect(v.extraVolumes).toContainEqual({ name: "s3-credentials", secret: { secretName: "bundle-liiibre", items: [{ key: "credentials", path: "credentials" }] } });
     expect(v.extraVolumeMounts).toContainEqual({ name: "s3-credentials", mountPath: "/secrets/s3", readOnly: true });
+    expect(values(release(ev.resources, "legacy-coop-matrix-release")).synapse.extraVolumes).toContainEqual({ name: "s3-credentials", secret: { secretName: "s3-credentials", items: [{ key: "credentials", path: "credentials" }] } });
+  });
+
+  it("lean: the same install with the lock's file inline (piped to pip's -r /dev/stdin), no ConfigMap", () => {
+    const v = values(release(ev.resources, "acme-matrix-release")).synapse;
+    const init = v.extraInitContainers.find((c: any) => c.name === "s3-storage-provider");
+    expect(init.command).toEqual(["sh", "-c", `printf '%s' "$S3_PROVIDER_REQUIREMENTS" | ${s3ProviderInstallCommand(SYNAPSE_S3_PROVIDER_LOCK, "/dev/stdin").join(" ")}`]);
+    expect(init.env).toEqual([{ name: "S3_PROVIDER_REQUIREMENTS", value: s3ProviderRequirements() }]);
+    expect(init.volumeMounts).toEqual([{ name: "s3-storage-provider", mountPath: "/s3-storage-provider" }]);
+    expect(v.extraVolumes.map((x: any) => x.name)).not.toContain("s3-storage-provider-requirements");
+    expect(under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:core/v1:ConfigMap")).toEqual([]);
+    // The CronJob's sync script likewise: `python3 -c`, nothing mounted.
+    const cron = under(ev.resources, TENANT, "acme").find((r) => r.type === "kubernetes:batch/v1:CronJob")!;
+    const pod = (cron.inputs as any).spec.jobTemplate.spec.template.spec;
+    expect(pod.containers[0].command.slice(0, 2)).toEqual(["python3", "-c"]);
+    expect(pod.volumes).toBeUndefined();
   });
 
   it("installs the S3 provider from an exact lock: no resolver, no build, the lock's file mounted, the module on PYTHONPATH", () => {
-    const v = values(release(ev.resources, "acme-matrix-release")).synapse;
+    // The per-app layout (organisations created before the lean one) mounts it from a ConfigMap.
+    const v = values(release(ev.resources, "legacy-coop-matrix-release")).synapse;
     const init = v.extraInitContainers.find((c: any) => c.name === "s3-storage-provider");
     expect(init.image).toBe(`${IMAGES.python.repository}:${IMAGES.python.tag}`);
     expect(init.command).toEqual(s3ProviderInstallCommand());
@@ -152,9 +182,9 @@ describe("Matrix values (sample tenant acme)", () => {
     expect(v.extraVolumes).toContainEqual({ name: "s3-storage-provider-requirements", configMap: { name: "synapse-s3-provider-requirements" } });
     expect(v.extraVolumeMounts).toContainEqual({ name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true });
     expect(v.extraEnv).toContainEqual({ name: "PYTHONPATH", value: "/s3-storage-provider" });
-    const cm = ev.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "acme-matrix-s3-provider-requirements")!;
+    const cm = ev.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name === "legacy-coop-matrix-s3-provider-requirements")!;
     expect(() => new ConfigMap(cm.inputs as any).validate()).not.toThrow();
-    expect((cm.inputs as any).metadata).toMatchObject({ name: "synapse-s3-provider-requirements", namespace: "acme" });
+    expect((cm.inputs as any).metadata).toMatchObject({ name: "synapse-s3-provider-requirements", namespace: "legacy-coop" });
     const lines = (cm.inputs as any).data["requirements.txt"].trim().split("\n");
     expect(lines.map((l: string) => l.split("==")[0]).sort()).toEqual(SYNAPSE_S3_PROVIDER_LOCK.map((p) => p.name).sort());
     expect(lines).toContain("synapse-s3-storage-provider==1.5.0");
@@ -193,7 +223,12 @@ describe("HedgeDoc", () => {
     expect(env.CMD_IMAGE_UPLOAD_TYPE).toBe("minio");
     expect(env.CMD_S3_BUCKET).toBe("acme-hedgedoc");
     expect([env.CMD_MINIO_ENDPOINT, env.CMD_MINIO_PORT, env.CMD_MINIO_SECURE]).toEqual(["s3.dev.liiibre.coop", "443", "true"]);
-    expect(env.CMD_MINIO_SECRET_KEY).toEqual({ secretKeyRef: { name: "s3-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
+    expect(env.CMD_MINIO_SECRET_KEY).toEqual({ secretKeyRef: { name: "bundle-liiibre", key: "AWS_SECRET_ACCESS_KEY" } });
+    expect(env.CMD_SESSION_SECRET).toEqual({ secretKeyRef: { name: "bundle-liiibre", key: "hedgedoc.CMD_SESSION_SECRET" } });
+    const legacy = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((r) => r.name === "legacy-coop-hedgedoc-deployment")!;
+    const legacyEnv = Object.fromEntries(((legacy.inputs as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(legacyEnv.CMD_MINIO_SECRET_KEY).toEqual({ secretKeyRef: { name: "s3-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
+    expect(legacyEnv.CMD_SESSION_SECRET).toEqual({ secretKeyRef: { name: "hedgedoc-liiibre", key: "CMD_SESSION_SECRET" } });
     expect(env.CMD_OAUTH2_CLIENT_ID).toBe("acme-hedgedoc");
     expect(env.CMD_OAUTH2_AUTHORIZATION_URL).toBe("https://auth.dev.liiibre.coop/realms/liiibre/protocol/openid-connect/auth");
     expect(env.CMD_ALLOW_ANONYMOUS).toBe("false");
@@ -341,8 +376,11 @@ describe("states", () => {
     expect(rs.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster").map((r) => [r.name, r.protect, r.retainOnDelete])).toEqual([["studio-son-db-cluster", true, true]]);
     const buckets = rs.filter((r) => r.type === "minio:index/s3Bucket:S3Bucket" && r.protect);
     expect(buckets.map((b) => b.inputs.bucket)).toContain("studio-son-nextcloud");
-    // Credentials that open the kept data stay too.
-    expect(rs.some((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata.name === "nextcloud-liiibre")).toBe(true);
+    // Credentials that open the kept data stay too: Nextcloud's entries of the bundle's Secret
+    // (lean), re-derivable from the protected key.
+    const shared = rs.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata.name === "bundle-liiibre")!;
+    expect((shared.inputs as any).metadata.annotations[DERIVED_ANNOTATION]).toContain("nextcloud.nextcloud-password=nextcloud/admin");
+    expect(rs.find((r) => r.name === "studio-son-derivation-key")!.protect).toBe(true);
   });
 });
 
@@ -364,38 +402,45 @@ describe("secrets", () => {
 
   it("every password of the bundles comes from @pulumi/random", () => {
     const names = ofType(ev.resources, "random:index/randomPassword:RandomPassword").map((r) => r.name);
-    const seed = ev.resources.find((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name === "acme-matrix-signing-key")!;
+    const passwords = ofType(ev.resources, "random:index/randomPassword:RandomPassword");
+    // Per-app (legacy-coop): bound to data or sessions, their own RandomPassword/RandomBytes, protected (docs/security.md, "Generated secrets").
+    const seed = ev.resources.find((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name === "legacy-coop-matrix-signing-key")!;
     expect(seed.inputs.length).toBe(32);
     expect(seed.protect).toBe(true);
-    expect(values(release(ev.resources, "acme-matrix-release")).synapse.signingKey).toEqual({ secret: "synapse-liiibre", secretKey: "signing.key" });
-    // Bound to data or sessions: their own RandomPassword, protected (docs/security.md, "Generated secrets").
-    const passwords = ofType(ev.resources, "random:index/randomPassword:RandomPassword");
-    for (const n of ["acme-nextcloud-admin-password", "acme-nextcloud-redis-password", "acme-matrix-macaroon", "acme-hedgedoc-session-secret", "acme-derivation-key"]) {
+    for (const n of ["legacy-coop-nextcloud-admin-password", "legacy-coop-nextcloud-redis-password", "legacy-coop-matrix-macaroon", "legacy-coop-hedgedoc-session-secret", "legacy-coop-derivation-key"]) {
       expect(names).toContain(n);
       expect(passwords.find((p) => p.name === n)!.protect, n).toBe(true);
     }
-    expect(passwords.find((p) => p.name === "acme-derivation-key")!.inputs).toMatchObject({ length: 64, special: false });
-    // Rotatable: derived from the bundle's key, no resource of their own.
-    for (const n of ["acme-matrix-registration", "acme-matrix-form-secret", "acme-onlyoffice-jwt-secret", "acme-collabora-admin-password", "acme-nextcloud-oidc-secret", "acme-matrix-oidc-secret", "acme-hedgedoc-oidc-secret"]) {
-      expect(names).not.toContain(n);
-    }
+    // Lean (acme): the bundle's protected key is the only generated value; every other derives from it.
+    expect(passwords.filter((p) => p.name.startsWith("acme-")).map((p) => p.name)).toEqual(["acme-derivation-key"]);
+    expect(ev.resources.filter((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name.startsWith("acme-"))).toEqual([]);
+    expect(passwords.find((p) => p.name === "acme-derivation-key")!).toMatchObject({ protect: true, inputs: { length: 64, special: false } });
+    for (const slug of ["acme", "legacy-coop"]) expect(values(release(ev.resources, `${slug}-matrix-release`)).synapse.signingKey).toEqual({ secret: "synapse-liiibre", secretKey: "signing.key" });
+    // Rotatable: derived from the bundle's key in every layout, no resource of their own.
+    for (const slug of ["acme", "legacy-coop"])
+      for (const n of ["matrix-registration", "matrix-form-secret", "onlyoffice-jwt-secret", "collabora-admin-password", "nextcloud-oidc-secret", "matrix-oidc-secret", "hedgedoc-oidc-secret"]) {
+        expect(names).not.toContain(`${slug}-${n}`);
+      }
   });
 
   it("derived secrets stay secret: annotated by purpose on their Secret and pods, the value never in plaintext", () => {
     const secret = (name: string) => ofType(ev.resources, "kubernetes:core/v1:Secret").find((r) => (r.inputs as any).metadata.namespace === "acme" && (r.inputs as any).metadata.name === name)!;
     const ann = (r: RecordedResource) => (r.inputs as any).metadata.annotations?.[DERIVED_ANNOTATION];
-    expect(ann(secret("synapse-liiibre"))).toBe("OIDC_CLIENT_SECRET=oidc/matrix,registration=matrix/registration,secrets.yaml=matrix/form-secret");
-    expect(ann(secret("onlyoffice-jwt"))).toBe("JWT_SECRET=onlyoffice/jwt");
-    expect(ann(secret("nextcloud-liiibre"))).toBe("OIDC_CLIENT_SECRET=oidc/nextcloud");
-    // A bound secret is not annotated as derived.
-    expect(ann(secret("synapse-liiibre"))).not.toMatch(/macaroon|signing/);
+    const legacy = (name: string) => ofType(ev.resources, "kubernetes:core/v1:Secret").find((r) => (r.inputs as any).metadata.namespace === "legacy-coop" && (r.inputs as any).metadata.name === name)!;
+    // Per-app: each app's Secret; a bound secret (its own resource) is not annotated as derived.
+    expect(ann(legacy("synapse-liiibre"))).toBe("OIDC_CLIENT_SECRET=oidc/matrix,registration=matrix/registration,secrets.yaml=matrix/form-secret");
+    expect(ann(legacy("onlyoffice-jwt"))).toBe("JWT_SECRET=onlyoffice/jwt");
+    expect(ann(legacy("nextcloud-liiibre"))).toBe("OIDC_CLIENT_SECRET=oidc/nextcloud");
+    // Lean: Synapse's own Secret names its bound keys too (derived now); the others' entries are in the bundle's.
+    expect(ann(secret("synapse-liiibre"))).toBe("macaroon=matrix/macaroon,OIDC_CLIENT_SECRET=oidc/matrix,registration=matrix/registration,secrets.yaml=matrix/form-secret,signing.key=matrix/signing-key");
+    expect(ann(secret("bundle-liiibre")).split(",")).toEqual(expect.arrayContaining(["onlyoffice.JWT_SECRET=onlyoffice/jwt", "nextcloud.OIDC_CLIENT_SECRET=oidc/nextcloud", "nextcloud.nextcloud-password=nextcloud/admin"]));
     // Both readers of the JWT restart when its derivation changes.
     const dep = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((d) => d.name === "acme-onlyoffice-deployment")!;
     expect((dep.inputs as any).spec.template.metadata.annotations[DERIVED_ANNOTATION]).toBe("JWT_SECRET=onlyoffice/jwt");
     expect(values(release(ev.resources, "acme-nextcloud-release")).podAnnotations[DERIVED_ANNOTATION]).toContain("ONLYOFFICE_JWT_SECRET=onlyoffice/jwt");
     // The values the mocks derive (the mock key is known) appear in no plaintext input or output.
     const key = `${MOCK_SECRET_MARKER}-password-acme-derivation-key`;
-    const derived = ["oidc/nextcloud", "oidc/matrix", "oidc/hedgedoc", "onlyoffice/jwt", "collabora/admin", "matrix/registration", "matrix/form-secret"].map((p) => deriveFromKey(key, p));
+    const derived = ["oidc/nextcloud", "oidc/matrix", "oidc/hedgedoc", "onlyoffice/jwt", "collabora/admin", "matrix/registration", "matrix/form-secret", "nextcloud/admin", "nextcloud/redis", "matrix/macaroon", "hedgedoc/session"].map((p) => deriveFromKey(key, p));
     const text = JSON.stringify(ev.resources.map((r) => r.inputs)) + JSON.stringify(ev.outputs);
     for (const d of derived) expect(text.includes(d)).toBe(false);
     // Those are the values really sent (so the search above looks for the right strings), and
@@ -407,8 +452,9 @@ describe("secrets", () => {
     };
     const client = ofType(ev.resources, "keycloak:openid/client:Client").find((r) => r.name === "acme-nextcloud-oidc")!;
     expect(raw(client, "clientSecret")).toBe(derived[0]);
-    expect(raw(secret("nextcloud-liiibre"), "stringData", "OIDC_CLIENT_SECRET")).toBe(derived[0]);
-    expect(raw(secret("onlyoffice-jwt"), "stringData", "JWT_SECRET")).toBe(derived[3]);
+    expect(raw(secret("bundle-liiibre"), "stringData", "nextcloud.OIDC_CLIENT_SECRET")).toBe(derived[0]);
+    expect(raw(secret("bundle-liiibre"), "stringData", "onlyoffice.JWT_SECRET")).toBe(derived[3]);
+    expect(raw(secret("bundle-liiibre"), "stringData", "nextcloud.nextcloud-password")).toBe(derived[7]);
   });
 });
 

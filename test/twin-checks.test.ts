@@ -207,6 +207,23 @@ describe("references", () => {
     expect(await findings(input(estate, [s.s, rel("password")], { secretKeys: s.keys }), "references-resolve")).toEqual([]);
     expect(await findings(input(estate, [s.s, rel("pass")], { secretKeys: s.keys }), "references-resolve")).toHaveLength(1);
   });
+  it("shared-secret-by-key: a Secret several apps share is read by key only; a whole mount, envFrom or an ObjectStore would see every app's values", async () => {
+    const bundle = (sharedFlag: boolean) => k8s("v1", "Secret", "a", "bundle-liiibre", { metadata: { annotations: sharedFlag ? { "liiibre.org/shared-by-apps": "true" } : {} }, stringData: "[secret]" });
+    const keys = (s: ReturnType<typeof bundle>) => ({ [s.urn]: ["nextcloud.redis-password", "credentials"] });
+    const byKey = deployment("a", "x", {
+      volumes: [{ name: "s3", secret: { secretName: "bundle-liiibre", items: [{ key: "credentials", path: "credentials" }] } }],
+      containers: [{ name: "c", env: [{ name: "P", valueFrom: { secretKeyRef: { name: "bundle-liiibre", key: "nextcloud.redis-password" } } }], volumeMounts: [{ name: "s3", mountPath: "/s3" }] }],
+    });
+    const whole = deployment("a", "y", { volumes: [{ name: "all", secret: { secretName: "bundle-liiibre" } }], containers: [{ name: "c", volumeMounts: [{ name: "all", mountPath: "/all" }] }] });
+    const envFrom = deployment("a", "z", { containers: [{ name: "c", envFrom: [{ secretRef: { name: "bundle-liiibre" } }] }] });
+    const store = k8s("barmancloud.cnpg.io/v1", "ObjectStore", "a", "pg-helsinki", { spec: { configuration: { s3Credentials: { accessKeyId: { name: "bundle-liiibre", key: "credentials" } } } } });
+    const s = bundle(true);
+    expect(await findings(input(estate, [s, byKey], { secretKeys: keys(s) }), "shared-secret-by-key")).toEqual([]);
+    for (const reader of [whole, envFrom, store]) expect(await findings(input(estate, [s, reader], { secretKeys: keys(s) }), "shared-secret-by-key"), JSON.stringify(reader.name)).toHaveLength(1);
+    // An app's own Secret may be mounted whole (Synapse's is).
+    const own = bundle(false);
+    expect(await findings(input(estate, [own, whole], { secretKeys: keys(own) }), "shared-secret-by-key")).toEqual([]);
+  });
   it("service-selects-pods: a selector matching no pod template leaves the Service without endpoints", async () => {
     const svc = (sel: Record<string, string>) => k8s("v1", "Service", "a", "web", { spec: { selector: sel, ports: [{ name: "http", port: 80, targetPort: "http" }] } });
     const web = deployment("a", "web", { containers: [{ name: "c", ports: [{ name: "http", containerPort: 8080 }] }] });

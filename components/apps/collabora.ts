@@ -7,9 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
 import { HOST_PREFIXES } from "../config/hosts";
-import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret, opaqueSecret } from "../kit";
+import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import type { AppContext, AppInstance, AppModule } from "./types";
+import { secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 
 /** Purpose label of the admin console's password (derived from the bundle's key). */
 export const COLLABORA_ADMIN_PURPOSE = "collabora/admin";
@@ -27,11 +27,14 @@ export class Collabora extends pulumi.ComponentResource {
     this.url = `https://${this.host}`;
     // The admin console's password: rotatable (nothing stores it; the pods restart on a new derivation).
     const derived = { password: COLLABORA_ADMIN_PURPOSE };
-    const secret = opaqueSecret(
+    // Its own Secret, or (lean) its entries in the bundle's shared one (components/kit/bundleSecrets.ts).
+    const held = secretsOf(ctx).appSecret(
+      "collabora",
       `${name}-admin`,
       { name: "collabora-admin", namespace: ctx.namespace, labels, stringData: { username: "admin", password: derivedSecret(ctx.secretKey, COLLABORA_ADMIN_PURPOSE) }, derived },
       child,
     );
+    const secret = held.ready;
     const nextcloudHost = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
     if (ctx.state !== "decommissioned") {
       webApp(
@@ -48,8 +51,8 @@ export class Collabora extends pulumi.ComponentResource {
             { name: "aliasgroup1", value: `https://${nextcloudHost.replace(/\./g, "\\.")}:443` },
             { name: "server_name", value: this.host },
             { name: "extra_params", value: "--o:ssl.enable=false --o:ssl.termination=true --o:welcome.enable=false" },
-            { name: "username", valueFrom: { secretKeyRef: { name: "collabora-admin", key: "username" } } },
-            { name: "password", valueFrom: { secretKeyRef: { name: "collabora-admin", key: "password" } } },
+            { name: "username", valueFrom: { secretKeyRef: { name: held.name, key: held.key("username") } } },
+            { name: "password", valueFrom: { secretKeyRef: { name: held.name, key: held.key("password") } } },
           ],
           host: this.host,
           // No body limit and no upstream read timeout at the edge (Traefik's defaults, docs/ingress.md).

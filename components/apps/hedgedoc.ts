@@ -6,9 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
 import { HOST_PREFIXES } from "../config/hosts";
-import { DERIVED_ANNOTATION, boundPassword, derivedAnnotation, opaqueSecret } from "../kit";
+import { DERIVED_ANNOTATION, derivedAnnotation } from "../kit";
 import { resourcesFor } from "./sizing";
-import { OIDC_SECRET_KEY, oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
+import { S3_KEY_PURPOSES } from "../storage/settings";
+import { OIDC_SECRET_KEY, oidcPurpose, oidcSecretRef, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 
 /** The app's Secret (session secret, OIDC client secret). */
 export const HEDGEDOC_SECRET = "hedgedoc-liiibre";
@@ -24,13 +25,18 @@ export class HedgeDoc extends pulumi.ComponentResource {
     const labels = appLabels(ctx.slug, "hedgedoc");
     this.host = hostOf(HOST_PREFIXES.hedgedoc, ctx.domain);
     this.url = `https://${this.host}`;
-    // Bound to sessions (a new one logs everyone out): its own protected password.
-    const session = boundPassword(`${name}-session-secret`, { parent: this }, 48);
-    // One Secret for the app: its session secret and its OIDC client secret (the bundle's client, derived).
-    const data: Record<string, pulumi.Input<string>> = { CMD_SESSION_SECRET: session.result };
+    // Bound to sessions (a new one logs everyone out): its own protected password, or (a lean
+    // bundle created so) derived from the bundle's key (components/kit/bundleSecrets.ts).
+    const secrets = secretsOf(ctx);
+    const session = secrets.boundPassword("hedgedoc/session", `${name}-session-secret`, { parent: this }, 48);
+    // One Secret for the app (or, lean, its entries in the bundle's): its session secret and its OIDC client secret (the bundle's client, derived).
+    const data: Record<string, pulumi.Input<string>> = { CMD_SESSION_SECRET: session.value };
     if (ctx.oidcClientSecret) data[OIDC_SECRET_KEY] = ctx.oidcClientSecret;
-    const derived = ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: oidcPurpose("hedgedoc") } : undefined;
-    const secret = opaqueSecret(`${name}-secret`, { name: HEDGEDOC_SECRET, namespace: ctx.namespace, labels, stringData: data, derived }, child);
+    const derived = ctx.oidcClientSecret || session.derived ? { ...(ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: oidcPurpose("hedgedoc") } : {}), ...(session.derived ? { CMD_SESSION_SECRET: session.derived } : {}) } : undefined;
+    const held = secrets.appSecret("hedgedoc", `${name}-secret`, { name: HEDGEDOC_SECRET, namespace: ctx.namespace, labels, stringData: data, derived }, child);
+    const secret = held.ready;
+    // What the pods read that is derived (a lean bundle's S3 key too): a new derivation restarts them.
+    const podDerived = derived && secrets.bound === "derived" ? { ...derived, CMD_MINIO_SECRET_KEY: S3_KEY_PURPOSES.primary } : derived;
     const db = ctx.databases.hedgedoc;
     if (!db) throw new Error(`hedgedoc of ${ctx.slug}: the bundle did not create the "hedgedoc" database`);
     if (ctx.state !== "decommissioned") {
@@ -39,7 +45,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
         { name: "CMD_DOMAIN", value: this.host },
         { name: "CMD_PROTOCOL_USESSL", value: "true" },
         { name: "CMD_URL_ADDPORT", value: "false" },
-        { name: "CMD_SESSION_SECRET", valueFrom: fromSecret(HEDGEDOC_SECRET, "CMD_SESSION_SECRET") },
+        { name: "CMD_SESSION_SECRET", valueFrom: fromSecret(held.name, held.key("CMD_SESSION_SECRET")) },
         { name: "CMD_DB_DIALECT", value: "postgres" },
         { name: "CMD_DB_HOST", value: db.host },
         { name: "CMD_DB_PORT", value: String(db.port) },
@@ -66,7 +72,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
         env.push(
           { name: "CMD_OAUTH2_PROVIDERNAME", value: "Liiibre" },
           { name: "CMD_OAUTH2_CLIENT_ID", value: ctx.oidc.clientId },
-          { name: "CMD_OAUTH2_CLIENT_SECRET", valueFrom: fromSecret(ctx.oidc.secretName, "OIDC_CLIENT_SECRET") },
+          { name: "CMD_OAUTH2_CLIENT_SECRET", valueFrom: { secretKeyRef: oidcSecretRef(ctx.oidc) } },
           { name: "CMD_OAUTH2_AUTHORIZATION_URL", value: `${base}/auth` },
           { name: "CMD_OAUTH2_TOKEN_URL", value: `${base}/token` },
           { name: "CMD_OAUTH2_USER_PROFILE_URL", value: `${base}/userinfo` },
@@ -94,7 +100,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
           probePath: "/_health",
           nodeSelector: APPS_NODE_SELECTOR,
           gateways: ctx.gateways,
-          ...(derived ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) } } : {}),
+          ...(podDerived ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(podDerived) } } : {}),
         },
         { ...child, dependsOn: [secret] },
       );

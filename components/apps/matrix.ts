@@ -14,7 +14,6 @@
  * key `credentials` of the storage layer's Secret), never as values.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { stringify as toYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK, chartPin } from "../versions";
@@ -23,9 +22,9 @@ import { HOST_PREFIXES } from "../config/hosts";
 import { attachedRoute, type PublicRouteArgs } from "../routes";
 import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor } from "./common";
-import { boundPassword, derivedSecret, helmRelease, opaqueSecret } from "../kit";
+import { derivedSecret, helmRelease, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import { OIDC_SECRET_KEY, oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
+import { OIDC_SECRET_KEY, oidcPurpose, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 import { synapseEmailConfig } from "../ops/mail";
 import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 
@@ -41,13 +40,28 @@ export function s3ProviderRequirements(lock: typeof SYNAPSE_S3_PROVIDER_LOCK = S
  * The init container's pip command: exactly the lock's wheels (`--no-deps`: no resolver,
  * `--only-binary=:all:`: nothing built at pod start), hash-checked once every pin has a hash.
  */
-export function s3ProviderInstallCommand(lock: typeof SYNAPSE_S3_PROVIDER_LOCK = SYNAPSE_S3_PROVIDER_LOCK): string[] {
+export function s3ProviderInstallCommand(lock: typeof SYNAPSE_S3_PROVIDER_LOCK = SYNAPSE_S3_PROVIDER_LOCK, requirements = "/requirements/requirements.txt"): string[] {
   const hashed = lock.length > 0 && lock.every((p) => p.sha256);
   return [
     "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:",
     ...(hashed ? ["--require-hashes"] : []),
-    "--target", "/s3-storage-provider", "-r", "/requirements/requirements.txt",
+    "--target", "/s3-storage-provider", "-r", requirements,
   ];
+}
+
+/** Environment variable holding the requirements file when it is inline (lean bundles). */
+export const S3_PROVIDER_REQUIREMENTS_ENV = "S3_PROVIDER_REQUIREMENTS";
+
+/**
+ * The same install with the requirements file inline (lean bundles: no ConfigMap): the file's
+ * text in `S3_PROVIDER_REQUIREMENTS_ENV`, piped to pip, which reads `-r /dev/stdin` as a
+ * requirements file (pins and `--hash` options alike; the pipeline's status is pip's).
+ */
+export function s3ProviderInlineInstall(lock: typeof SYNAPSE_S3_PROVIDER_LOCK = SYNAPSE_S3_PROVIDER_LOCK): { command: string[]; env: Array<{ name: string; value: string }> } {
+  return {
+    command: ["sh", "-c", `printf '%s' "$${S3_PROVIDER_REQUIREMENTS_ENV}" | ${s3ProviderInstallCommand(lock, "/dev/stdin").join(" ")}`],
+    env: [{ name: S3_PROVIDER_REQUIREMENTS_ENV, value: s3ProviderRequirements(lock) }],
+  };
 }
 
 /** Pod selector of the chart's Element Web Deployment (release `matrix`). */
@@ -165,6 +179,8 @@ export interface MatrixValuesInput {
   bucket: string;
   /** The storage layer's credentials Secret (has `S3_CREDENTIALS_FILE_KEY`). */
   credentialsSecretName: string;
+  /** Lean bundles: the provider's requirements inline in its init container (no ConfigMap). Default false. */
+  inlineRequirements?: boolean;
 }
 
 /** The `matrix-stack` chart values of a bundle. */
@@ -220,20 +236,24 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
         {
           name: "s3-storage-provider",
           image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
-          command: s3ProviderInstallCommand(),
-          volumeMounts: [
-            { name: "s3-storage-provider", mountPath: "/s3-storage-provider" },
-            { name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true },
-          ],
+          ...(i.inlineRequirements
+            ? { ...s3ProviderInlineInstall(), volumeMounts: [{ name: "s3-storage-provider", mountPath: "/s3-storage-provider" }] }
+            : {
+                command: s3ProviderInstallCommand(),
+                volumeMounts: [
+                  { name: "s3-storage-provider", mountPath: "/s3-storage-provider" },
+                  { name: "s3-storage-provider-requirements", mountPath: "/requirements", readOnly: true },
+                ],
+              }),
           resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
         },
       ],
       extraVolumes: [
         { name: "s3-storage-provider", emptyDir: {} },
-        { name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } },
+        ...(i.inlineRequirements ? [] : [{ name: "s3-storage-provider-requirements", configMap: { name: S3_PROVIDER_REQUIREMENTS } }]),
         { name: "s3-credentials", secret: { secretName: i.credentialsSecretName, items: [{ key: S3_CREDENTIALS_FILE_KEY, path: S3_CREDENTIALS_FILE_KEY }] } },
         // Only the client secret of the app's Secret (its other keys reach Synapse through the chart).
-        ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName, items: [{ key: OIDC_SECRET_KEY, path: OIDC_SECRET_KEY }] } }] : []),
+        ...(ctx.oidc ? [{ name: "oidc", secret: { secretName: ctx.oidc.secretName, items: [{ key: ctx.oidc.secretKey ?? OIDC_SECRET_KEY, path: OIDC_SECRET_KEY }] } }] : []),
       ],
       extraVolumeMounts: [
         { name: "s3-storage-provider", mountPath: "/s3-storage-provider", readOnly: true },
@@ -315,14 +335,22 @@ export class Matrix extends pulumi.ComponentResource {
     // Bound: the macaroon key signs access tokens (a new one logs everyone out). Rotatable, so
     // derived from the bundle's key: the admin registration secret, the consent forms' HMAC key
     // and the OIDC client secret (Keycloak and this Secret change together).
-    const macaroon = boundPassword(`${name}-macaroon`, { parent: this }, 64);
+    // Bound ones are each their own protected resource, or (a lean bundle created so) derived
+    // from the bundle's key (components/kit/bundleSecrets.ts).
+    const secrets = secretsOf(ctx);
+    const macaroon = secrets.boundPassword("matrix/macaroon", `${name}-macaroon`, { parent: this }, 64);
     const registration = derivedSecret(ctx.secretKey, "matrix/registration");
     const form = derivedSecret(ctx.secretKey, "matrix/form-secret");
     const derived: Record<string, string> = { registration: "matrix/registration", "secrets.yaml": "matrix/form-secret" };
     if (ctx.oidcClientSecret) derived[OIDC_SECRET_KEY] = oidcPurpose("matrix");
     // The server's federation identity: other servers pin it. Protected; its Secret is kept
     // in every state.
-    const signingSeed = new random.RandomBytes(`${name}-signing-key`, { length: 32 }, { parent: this, protect: true });
+    // Derived: the HMAC's 32 bytes are the ed25519 seed (any 32 bytes are one), unpadded base64.
+    const signingSeed = secrets.boundSeed("matrix/signing-key", `${name}-signing-key`, { parent: this });
+    if (macaroon.derived) derived.macaroon = macaroon.derived;
+    if (signingSeed.derived) derived["signing.key"] = signingSeed.derived;
+    // Its own Secret in every layout: matrix-stack mounts every Secret it is given whole, so a
+    // shared one would show Synapse the other apps' values.
     const secret = opaqueSecret(
       `${name}-secrets`,
       {
@@ -331,9 +359,9 @@ export class Matrix extends pulumi.ComponentResource {
         labels,
         derived,
         stringData: {
-          macaroon: macaroon.result,
+          macaroon: macaroon.value,
           registration,
-          "signing.key": pulumi.interpolate`ed25519 ${SIGNING_KEY_ID} ${signingSeed.base64}`,
+          "signing.key": pulumi.interpolate`ed25519 ${SIGNING_KEY_ID} ${signingSeed.value}`,
           "secrets.yaml": pulumi.interpolate`form_secret: "${form}"\n`,
           ...(ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: ctx.oidcClientSecret } : {}),
           // Notifications through the relay (liiibre:mail): the section holds smtp_pass.
@@ -348,15 +376,19 @@ export class Matrix extends pulumi.ComponentResource {
       this.registerOutputs({ homeserverUrl: this.homeserverUrl });
       return;
     }
-    const requirements = new k8s.core.v1.ConfigMap(
-      `${name}-s3-provider-requirements`,
-      { metadata: { name: S3_PROVIDER_REQUIREMENTS, namespace: ctx.namespace, labels }, data: { "requirements.txt": s3ProviderRequirements() } },
-      child,
-    );
+    // Lean bundles inline the requirements in the init container (no ConfigMap).
+    const inlineRequirements = ctx.dataLayout === "lean";
+    const requirements = inlineRequirements
+      ? undefined
+      : new k8s.core.v1.ConfigMap(
+          `${name}-s3-provider-requirements`,
+          { metadata: { name: S3_PROVIDER_REQUIREMENTS, namespace: ctx.namespace, labels }, data: { "requirements.txt": s3ProviderRequirements() } },
+          child,
+        );
     const values = pulumi
       .all([db.host, db.appSecretName, ctx.storage.buckets["matrix-media"], ctx.storage.credentialsSecretName])
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
-        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName }),
+        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName, ...(inlineRequirements ? { inlineRequirements } : {}) }),
       );
     const webReplicas = ctx.instances ?? 1;
     if (ctx.state === "active") {
@@ -366,7 +398,7 @@ export class Matrix extends pulumi.ComponentResource {
         for (const w of SYNAPSE_HA_WORKERS)
           podDisruptionBudget(`${name}-synapse-${w}-pdb`, { name: `synapse-${w}`, namespace: ctx.namespace, replicas: 2, matchLabels: synapseWorkerSelector(w), labels }, child);
     }
-    const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: [secret, requirements] });
+    const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: requirements ? [secret, requirements] : [secret] });
     attachedRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] }, ctx.gateways);
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
@@ -378,6 +410,8 @@ export const matrixModule: AppModule = {
   databases: ["synapse"],
   oidc: true,
   oidcSecret: SYNAPSE_SECRET,
+  // matrix-stack mounts its Secrets whole: never the bundle's shared one.
+  ownSecret: true,
   redirectUris: (domain) => [`https://${hostOf(HOST_PREFIXES.matrix, domain)}/_synapse/client/oidc/callback`],
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const m = new Matrix(`${ctx.slug}-matrix`, { ctx }, { parent });

@@ -16,9 +16,10 @@ import { nextcloudQuota } from "../units";
 import { PLATFORM } from "../conventions";
 import { HOST_PREFIXES } from "../config/hosts";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor, tlsSecretName } from "./common";
-import { DERIVED_ANNOTATION, boundPassword, derivedAnnotation, helmRelease, opaqueSecret } from "../kit";
+import { DERIVED_ANNOTATION, derivedAnnotation, derivedPodAnnotations, helmRelease, type SecretRef } from "../kit";
 import { resourcesFor } from "./sizing";
-import { OIDC_SECRET_KEY, oidcPurpose, type AppContext, type AppInstance, type AppModule, type SharedGroup } from "./types";
+import { S3_KEY_PURPOSES } from "../storage/settings";
+import { OIDC_SECRET_KEY, oidcPurpose, oidcSecretRef, secretsOf, type AppContext, type AppInstance, type AppModule, type SharedGroup } from "./types";
 import { ONLYOFFICE_JWT_PURPOSE, ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
@@ -131,23 +132,32 @@ export interface NextcloudValuesInput {
   bucket: string;
   /** The storage layer's credentials Secret. */
   credentialsSecretName: string;
+  /**
+   * Lean bundles (components/kit/bundleSecrets.ts): where the app's values and the OnlyOffice JWT
+   * are, and the derived values its pods read beyond the OIDC secret and the JWT (env name →
+   * purpose). Default: the Secret `NEXTCLOUD_SECRET` with its plain keys, `ONLYOFFICE_JWT_SECRET`.
+   */
+  secrets?: { app: { name: string; key: (k: string) => string }; jwt: SecretRef; derived?: Record<string, string> };
 }
 
 /** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
 export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
   const { ctx } = i;
   const host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
+  const app = i.secrets?.app ?? { name: NEXTCLOUD_SECRET, key: (k: string) => k };
+  const jwt = i.secrets?.jwt ?? { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" };
   const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
     { name: "REDIS_HOST", value: `${NEXTCLOUD_REDIS}.${ctx.namespace}.svc` },
     { name: "REDIS_HOST_PORT", value: "6379" },
-    { name: "REDIS_HOST_PASSWORD", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "redis-password" } } },
+    { name: "REDIS_HOST_PASSWORD", valueFrom: { secretKeyRef: { name: app.name, key: app.key("redis-password") } } },
   ];
-  if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: ctx.oidc.secretName, key: "OIDC_CLIENT_SECRET" } } });
-  if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } } });
+  if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: oidcSecretRef(ctx.oidc) } });
+  if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: jwt } });
   // The derived secrets the pods read (components/kit/secrets.ts): a new derivation restarts them.
   const derived: Record<string, string> = {
     ...(ctx.oidc ? { [OIDC_SECRET_KEY]: oidcPurpose("nextcloud") } : {}),
     ...(ctx.apps.includes("onlyoffice") ? { ONLYOFFICE_JWT_SECRET: ONLYOFFICE_JWT_PURPOSE } : {}),
+    ...(i.secrets?.derived ?? {}),
   };
   return {
     replicaCount: replicasFor(ctx.state),
@@ -157,11 +167,11 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
       trustedDomains: [host],
       existingSecret: {
         enabled: true,
-        secretName: NEXTCLOUD_SECRET,
-        usernameKey: "nextcloud-username",
-        passwordKey: "nextcloud-password",
+        secretName: app.name,
+        usernameKey: app.key("nextcloud-username"),
+        passwordKey: app.key("nextcloud-password"),
         // The relay (liiibre:mail): host, user and password from the same Secret (Nextcloud sets them).
-        ...(ctx.mail ? { smtpHostKey: "smtp-host", smtpUsernameKey: "smtp-username", smtpPasswordKey: "smtp-password" } : {}),
+        ...(ctx.mail ? { smtpHostKey: app.key("smtp-host"), smtpUsernameKey: app.key("smtp-username"), smtpPasswordKey: app.key("smtp-password") } : {}),
       },
       ...(ctx.mail ? { mail: nextcloudMailValues(ctx.mail) } : {}),
       objectStore: {
@@ -229,20 +239,25 @@ export class Nextcloud extends pulumi.ComponentResource {
 
     // Bound: the admin password is stored in Nextcloud's database at install (a new value in the
     // Secret would not change it); the Redis password guards the sessions Redis holds (a new one
-    // restarts Redis: everyone logged out). Both keep their own protected password.
-    const admin = boundPassword(`${name}-admin-password`, { parent: this });
-    const redisPassword = boundPassword(`${name}-redis-password`, { parent: this });
+    // restarts Redis: everyone logged out). Each its own protected password, or (a lean bundle
+    // created so) derived from the bundle's key (components/kit/bundleSecrets.ts).
+    const secrets = secretsOf(ctx);
+    const admin = secrets.boundPassword("nextcloud/admin", `${name}-admin-password`, { parent: this });
+    const redisPassword = secrets.boundPassword("nextcloud/redis", `${name}-redis-password`, { parent: this });
     const secretData: Record<string, pulumi.Input<string>> = {
       "nextcloud-username": "admin",
-      "nextcloud-password": admin.result,
-      "redis-password": redisPassword.result,
+      "nextcloud-password": admin.value,
+      "redis-password": redisPassword.value,
     };
     // The bundle's OIDC client secret (derived from its key) in the same Secret.
     if (ctx.oidcClientSecret) secretData[OIDC_SECRET_KEY] = ctx.oidcClientSecret;
     // The relay (liiibre:mail): the chart reads host, user and password from this Secret.
     if (ctx.mail && ctx.mailPassword) Object.assign(secretData, { "smtp-host": ctx.mail.host, "smtp-username": ctx.mail.user, "smtp-password": ctx.mailPassword });
-    const derived = ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: oidcPurpose("nextcloud") } : undefined;
-    const secret = opaqueSecret(`${name}-secret`, { name: NEXTCLOUD_SECRET, namespace: ctx.namespace, labels, stringData: secretData, derived }, child);
+    const boundDerived = { ...(admin.derived ? { "nextcloud-password": admin.derived } : {}), ...(redisPassword.derived ? { "redis-password": redisPassword.derived } : {}) };
+    const derived = ctx.oidcClientSecret || admin.derived ? { ...(ctx.oidcClientSecret ? { [OIDC_SECRET_KEY]: oidcPurpose("nextcloud") } : {}), ...boundDerived } : undefined;
+    const held = secrets.appSecret("nextcloud", `${name}-secret`, { name: NEXTCLOUD_SECRET, namespace: ctx.namespace, labels, stringData: secretData, derived }, child);
+    const secret = held.ready;
+    const ref = (k: string) => ({ name: held.name, key: held.key(k) });
 
     const db = ctx.databases.nextcloud;
     if (!db) throw new Error(`nextcloud of ${ctx.slug}: the bundle did not create the "nextcloud" database`);
@@ -264,7 +279,8 @@ export class Nextcloud extends pulumi.ComponentResource {
           replicas: replicasFor(ctx.state),
           selector: { matchLabels: redisSelector },
           template: {
-            metadata: { labels: { ...labels, ...redisSelector } },
+            // A derived password (lean) restarts Redis only when its own derivation changes.
+            metadata: { labels: { ...labels, ...redisSelector }, ...(redisPassword.derived ? { annotations: derivedPodAnnotations({ REDIS_PASSWORD: redisPassword.derived }) } : {}) },
             spec: {
               automountServiceAccountToken: false,
               nodeSelector: APPS_NODE_SELECTOR,
@@ -274,7 +290,7 @@ export class Nextcloud extends pulumi.ComponentResource {
                   image: imageRef("redis", ctx.channel),
                   // The password reaches redis as configuration on stdin (a here-document), never argv.
                   args: ["sh", "-c", REDIS_START],
-                  env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "redis-password" } } }],
+                  env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: ref("redis-password") } }],
                   ports: [{ name: "redis", containerPort: 6379, protocol: "TCP" }],
                   resources: redisRes,
                   readinessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10 },
@@ -298,15 +314,38 @@ export class Nextcloud extends pulumi.ComponentResource {
     const values = pulumi
       .all([db.host, db.appSecretName, ctx.storage.buckets.nextcloud, ctx.storage.credentialsSecretName])
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
-        nextcloudValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName }),
+        nextcloudValues({
+          ctx,
+          database: { host, port: db.port, appSecretName },
+          bucket,
+          credentialsSecretName,
+          ...(secrets.isShared || admin.derived
+            ? {
+                secrets: {
+                  app: { name: held.name, key: held.key },
+                  jwt: secrets.refOf("onlyoffice", ONLYOFFICE_JWT_SECRET, "JWT_SECRET"),
+                  derived: {
+                    ...(admin.derived ? { NEXTCLOUD_ADMIN_PASSWORD: admin.derived } : {}),
+                    ...(redisPassword.derived ? { REDIS_HOST_PASSWORD: redisPassword.derived } : {}),
+                    ...(secrets.bound === "derived" ? { OBJECTSTORE_S3_SECRET: S3_KEY_PURPOSES.primary } : {}),
+                  },
+                },
+              }
+            : {}),
+        }),
       );
     // Organisation admins (components/ops/org-admins.ts): members of `<slug>-admins` become group admins.
     const grants = adminGrants(ctx.slug, ctx.groups?.filter((g) => g.active).map((g) => g.slug));
-    const syncScript = new k8s.core.v1.ConfigMap(
-      `${name}-org-admins-script`,
-      { metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels }, data: { "sync.py": ORG_ADMINS_SCRIPT } },
-      child,
-    );
+    // Lean bundles run the script inline (`python3 -c`: no ConfigMap; it holds no secret, and
+    // changes reach the next run either way); the others mount it from a ConfigMap.
+    const inline = ctx.dataLayout === "lean";
+    const syncScript = inline
+      ? undefined
+      : new k8s.core.v1.ConfigMap(
+          `${name}-org-admins-script`,
+          { metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels }, data: { "sync.py": ORG_ADMINS_SCRIPT } },
+          child,
+        );
     new k8s.batch.v1.CronJob(
       `${name}-org-admins`,
       {
@@ -332,26 +371,26 @@ export class Nextcloud extends pulumi.ComponentResource {
                     {
                       name: "sync",
                       image: `${IMAGES.python.repository}:${IMAGES.python.tag}`,
-                      command: ["python3", "/script/sync.py"],
+                      command: inline ? ["python3", "-c", ORG_ADMINS_SCRIPT] : ["python3", "/script/sync.py"],
                       env: [
                         { name: "NC_URL", value: `http://nextcloud.${ctx.namespace}.svc:8080` },
                         { name: "NC_HOST", value: this.host },
-                        { name: "NC_USER", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "nextcloud-username" } } },
-                        { name: "NC_PASSWORD", valueFrom: { secretKeyRef: { name: NEXTCLOUD_SECRET, key: "nextcloud-password" } } },
+                        { name: "NC_USER", valueFrom: { secretKeyRef: ref("nextcloud-username") } },
+                        { name: "NC_PASSWORD", valueFrom: { secretKeyRef: ref("nextcloud-password") } },
                         { name: "GRANTS", value: JSON.stringify(grants) },
                       ],
                       resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-                      volumeMounts: [{ name: "script", mountPath: "/script", readOnly: true }],
+                      ...(inline ? {} : { volumeMounts: [{ name: "script", mountPath: "/script", readOnly: true }] }),
                     },
                   ],
-                  volumes: [{ name: "script", configMap: { name: "nextcloud-org-admins" } }],
+                  ...(inline ? {} : { volumes: [{ name: "script", configMap: { name: "nextcloud-org-admins" } }] }),
                 },
               },
             },
           },
         },
       },
-      { ...child, dependsOn: [secret, syncScript] },
+      { ...child, dependsOn: syncScript ? [secret, syncScript] : [secret] },
     );
     this.release = helmRelease(
       `${name}-release`,

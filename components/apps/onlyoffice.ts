@@ -8,9 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { imageRef } from "../versions";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./common";
 import { HOST_PREFIXES } from "../config/hosts";
-import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret, opaqueSecret } from "../kit";
+import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import type { AppContext, AppInstance, AppModule } from "./types";
+import { secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 
 /** Secret (key `JWT_SECRET`) shared by the Document Server and Nextcloud's onlyoffice app. */
 export const ONLYOFFICE_JWT_SECRET = "onlyoffice-jwt";
@@ -30,11 +30,14 @@ export class OnlyOffice extends pulumi.ComponentResource {
     const labels = appLabels(ctx.slug, "onlyoffice");
     this.host = hostOf(HOST_PREFIXES.onlyoffice, ctx.domain);
     this.url = `https://${this.host}`;
-    const secret = opaqueSecret(
+    // Its own Secret, or (lean) its entry in the bundle's shared one (components/kit/bundleSecrets.ts).
+    const held = secretsOf(ctx).appSecret(
+      "onlyoffice",
       `${name}-jwt`,
       { name: ONLYOFFICE_JWT_SECRET, namespace: ctx.namespace, labels, stringData: { JWT_SECRET: derivedSecret(ctx.secretKey, ONLYOFFICE_JWT_PURPOSE) }, derived: ONLYOFFICE_JWT_DERIVATION },
       child,
     );
+    const secret = held.ready;
     if (ctx.state !== "decommissioned") {
       webApp(
         name,
@@ -48,7 +51,7 @@ export class OnlyOffice extends pulumi.ComponentResource {
           resources: resourcesFor("onlyoffice", ctx.users),
           env: [
             { name: "JWT_ENABLED", value: "true" },
-            { name: "JWT_SECRET", valueFrom: { secretKeyRef: { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } } },
+            { name: "JWT_SECRET", valueFrom: { secretKeyRef: { name: held.name, key: held.key("JWT_SECRET") } } },
             { name: "WOPI_ENABLED", value: "false" },
           ],
           host: this.host,

@@ -4,9 +4,10 @@
  * reaches into another app. Swapping Nextcloud for something else means writing one module
  * against this interface and changing the catalogue (components/config/apps.ts).
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { AppName, Tenant } from "../config";
+import type { AppName, DataLayout, Tenant } from "../config";
+import { BundleSecrets } from "../kit/bundleSecrets";
 import type { Workload } from "./sizing";
 import type { MailRelay } from "../ops/mail";
 import type { Channel } from "../versions";
@@ -28,6 +29,8 @@ export interface OidcClient {
    * app's own Secret when its module names one (`AppModule.oidcSecret`), else `<app>-oidc`.
    */
   secretName: string;
+  /** Its key in that Secret. Defaults to `OIDC_CLIENT_SECRET` (the shared Secret of a lean bundle: `<app>.OIDC_CLIENT_SECRET`). */
+  secretKey?: string;
   /** Realm role a user needs to log in (components/shared/membership.ts); apps check it too. */
   accessRole: string;
   /** Claim listing the user's realm roles. */
@@ -109,7 +112,19 @@ export interface AppContext {
    * secrets from it (`derivedSecret(ctx.secretKey, "<app>/<purpose>")`) instead of generating them.
    */
   secretKey: pulumi.Output<string>;
+  /**
+   * How the bundle keeps its secrets (components/kit/bundleSecrets.ts): bound values own or
+   * derived, one Secret per app or one shared. Defaults to own values, a Secret per app.
+   */
+  secrets?: BundleSecrets;
+  /** The bundle's data layout: `lean` bundles also inline their small scripts (no ConfigMap). Defaults to `per-app`. */
+  dataLayout?: DataLayout;
 }
+
+/** The bundle's secrets of a context (own values and a Secret per app when the bundle set none). */
+export const secretsOf = (ctx: Pick<AppContext, "secrets" | "secretKey">): BundleSecrets => ctx.secrets ?? new BundleSecrets({ key: ctx.secretKey, bound: "own" });
+/** The Secret and key of a context's OIDC client secret. */
+export const oidcSecretRef = (oidc: OidcClient): { name: string; key: string } => ({ name: oidc.secretName, key: oidc.secretKey ?? OIDC_SECRET_KEY });
 
 export interface AppInstance {
   /** Public URLs by purpose (e.g. `nextcloud`, `element`). */
@@ -134,6 +149,12 @@ export interface AppModule {
    * `ctx.oidc.clientSecret`). Defaults to none: the bundle creates a Secret `<app>-oidc`.
    */
   oidcSecret?: string;
+  /**
+   * The app's Secret stays its own in every layout (its chart mounts it whole, so a Secret
+   * shared with the other apps would show it their values). Defaults to false: a lean bundle
+   * keeps its values in the bundle's shared Secret (components/kit/bundleSecrets.ts).
+   */
+  ownSecret?: boolean;
   /** OIDC redirect URIs for the bundle's domain. */
   redirectUris?: (domain: string) => string[];
   /** Deploys the app as a child of `parent`. */

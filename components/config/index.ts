@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, formatProblem, problemsFromZod, type ConfigProblem } from "./errors";
 import type { ParsedEstate, Rule } from "./rules";
-import { DEFAULT_DATA_LAYOUT, EstateSchema, SECRET_KEYS, type Estate } from "./schema";
+import { DEFAULT_DATA_LAYOUT, EstateSchema, SECRET_KEYS, defaultBoundSecrets, type Estate } from "./schema";
 
 export * from "./apps";
 export * from "./hosts";
@@ -34,12 +34,16 @@ export function parseEstateWith(raw: RawConfig, rules: readonly Rule[]): Estate 
   if (problems.length) throw new ConfigError(problems);
   return {
     ...parsed,
-    tenants: parsed.tenants.map((t) => ({
-      ...t,
-      quotaPerUserGB: t.quotaPerUserGB ?? parsed.offer.quotaPerUserGB,
-      ha: t.ha ?? t.users > parsed.operations.haAboveUsers,
-      dataLayout: t.dataLayout ?? DEFAULT_DATA_LAYOUT,
-    })),
+    tenants: parsed.tenants.map((t) => {
+      const dataLayout = t.dataLayout ?? DEFAULT_DATA_LAYOUT;
+      return {
+        ...t,
+        quotaPerUserGB: t.quotaPerUserGB ?? parsed.offer.quotaPerUserGB,
+        ha: t.ha ?? t.users > parsed.operations.haAboveUsers,
+        dataLayout,
+        boundSecrets: t.boundSecrets ?? defaultBoundSecrets(dataLayout),
+      };
+    }),
   };
 }
 

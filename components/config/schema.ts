@@ -432,6 +432,19 @@ export const DATA_LAYOUTS = ["lean", "migrating", "per-app"] as const;
 export type DataLayout = (typeof DATA_LAYOUTS)[number];
 /** The layout of an organisation that does not say: the lean one (new organisations). */
 export const DEFAULT_DATA_LAYOUT: DataLayout = "lean";
+/**
+ * Where a dedicated organisation's bound secrets (values tied to existing data or sessions:
+ * signing and session keys, passwords stored at install, S3 and database keys) come from
+ * (docs/security.md#generated-secrets-bound-or-rotatable):
+ * - `derived`: from the bundle's one protected key, like its rotatable secrets (organisations
+ *   created in the lean layout);
+ * - `own`: each its own protected generated resource (organisations created before: `per-app`
+ *   and `migrating` always; a migrated organisation in `lean` keeps them with `own`).
+ */
+export const BOUND_SECRETS = ["own", "derived"] as const;
+export type BoundSecrets = (typeof BOUND_SECRETS)[number];
+/** The default of a layout: derived for lean organisations, own for the others. */
+export const defaultBoundSecrets = (layout: DataLayout): BoundSecrets => (layout === "lean" ? "derived" : "own");
 export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
 
 export const TenantSchema = z.strictObject({
@@ -465,6 +478,12 @@ export const TenantSchema = z.strictObject({
    * data is a migration (docs/storage.md#migrating-to-the-lean-layout), never a side effect.
    */
   dataLayout: z.enum(DATA_LAYOUTS).optional(),
+  /**
+   * Dedicated organisations only: where its bound secrets come from (BOUND_SECRETS: `own` or
+   * `derived`). Default `derived` in the lean layout, `own` in the others; `derived` needs
+   * `dataLayout: lean`. An organisation migrated to lean says `own`: its values are kept.
+   */
+  boundSecrets: z.enum(BOUND_SECRETS).optional(),
   /**
    * Shared instance only: its members may find and share with the members of the other
    * organisations that allow it too (by default an organisation of the shared instance sees only
@@ -613,8 +632,8 @@ export const SECRET_KEYS = ["sshPrivateKey", "mailPassword"] as const;
 export type EstateInput = z.input<typeof EstateSchema>;
 type ParsedEstate = z.output<typeof EstateSchema>;
 export type ParsedTenant = ParsedEstate["tenants"][number];
-/** A tenant after normalisation: its per-user quota, its `ha` and its `dataLayout` defaults resolved. */
-export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha" | "dataLayout"> & { quotaPerUserGB: number; ha: boolean; dataLayout: DataLayout };
+/** A tenant after normalisation: its per-user quota, its `ha`, `dataLayout` and `boundSecrets` defaults resolved. */
+export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha" | "dataLayout" | "boundSecrets"> & { quotaPerUserGB: number; ha: boolean; dataLayout: DataLayout; boundSecrets: BoundSecrets };
 /** The validated estate, with every default applied. */
 export type Estate = Omit<ParsedEstate, "tenants"> & { tenants: Tenant[] };
 export type NodePool = Estate["nodePools"][number];

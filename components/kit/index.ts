@@ -5,13 +5,19 @@
 export { namespace, type NamespaceArgs } from "./namespace";
 export { HELM_DEFAULTS, helmRelease, type HelmReleaseArgs } from "./helm";
 export {
+  BOUND_SECRETS,
   DERIVED_ANNOTATION,
   boundPassword,
+  deriveBytesFromKey,
+  deriveFormatted,
   deriveFromKey,
   derivedAnnotation,
   derivedSecret,
   opaqueSecret,
   password,
   secretKey,
+  type BoundSecrets,
+  type DerivedFormat,
   type OpaqueSecretArgs,
 } from "./secrets";
+export { BUNDLE_SECRET, BundleSecrets, derivedPodAnnotations, type BoundValue, type BundleSecretsArgs, type SecretHandle, type SecretRef } from "./bundleSecrets";

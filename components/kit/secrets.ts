@@ -4,7 +4,8 @@
  * Two kinds of generated secrets (docs/security.md, "Generated secrets"):
  * - **bound** to data or sessions (changing it loses data, breaks signatures or logs everyone
  *   out: a signing key, a session secret, a password stored at install time): its own
- *   `@pulumi/random` resource, protected (`boundPassword`);
+ *   `@pulumi/random` resource, protected (`boundPassword`), or, in an organisation created in the
+ *   lean layout, derived like the rotatable ones (`boundSecrets: derived`, components/kit/bundleSecrets.ts);
  * - **rotatable** (both ends read it from the same Secret, a restart takes a new one): derived,
  *   HMAC-SHA256 of a purpose label under the bundle's one protected key (`secretKey`,
  *   `derivedSecret`) — the way k8up's restic passwords derive from the estate's backup key
@@ -29,24 +30,54 @@ export function boundPassword(name: string, opts: pulumi.CustomResourceOptions, 
 
 /**
  * A bundle's secret key (64 characters, protected): every rotatable secret of the bundle derives
- * from it. Losing it only rotates those secrets (they are re-derived from a new key).
+ * from it, and in the lean layout its bound ones too. Losing it rotates every secret derived from
+ * it (with derived bound secrets: a new federation identity, everyone logged out): it is
+ * protected state, kept like the estate's backup key (docs/security.md).
  */
 export function secretKey(name: string, opts: pulumi.CustomResourceOptions): random.RandomPassword {
   return boundPassword(name, opts, 64);
 }
 
-/** The derivation (pure): HMAC-SHA256 of `derived-secret:<purpose>` under `key`, hex (64 characters). */
-export function deriveFromKey(key: string, purpose: string): string {
+/** The derivation (pure): HMAC-SHA256 of `derived-secret:<purpose>` under `key`, the 32 bytes. */
+export function deriveBytesFromKey(key: string, purpose: string): Buffer {
   if (!/^[a-z0-9][a-z0-9.:/-]*$/.test(purpose)) throw new Error(`derived secret: purpose label "${purpose}" must be lower-case letters, digits and . : / -`);
-  return createHmac("sha256", key).update(`derived-secret:${purpose}`).digest("hex");
+  return createHmac("sha256", key).update(`derived-secret:${purpose}`).digest();
 }
 
-/** A rotatable secret derived from a bundle's key (a Pulumi secret). */
-export function derivedSecret(key: pulumi.Input<string>, purpose: string): pulumi.Output<string> {
-  // Validate now (before any resource is registered), not inside the apply.
-  deriveFromKey("check", purpose);
-  return pulumi.secret(pulumi.output(key).apply((k) => deriveFromKey(k, purpose)));
+/** The derivation (pure), hex (64 characters). */
+export function deriveFromKey(key: string, purpose: string): string {
+  return deriveBytesFromKey(key, purpose).toString("hex");
 }
+
+/**
+ * How a derived value is written: `hex` (64 characters, or the first `length` of them: MinIO
+ * takes secret keys of 8 to 40 characters), or `base64` (the 32 bytes, unpadded standard base64:
+ * an ed25519 seed as Synapse writes its signing key). Defaults to the 64 hex characters.
+ */
+export interface DerivedFormat {
+  encoding?: "hex" | "base64";
+  /** hex only: keep the first `length` characters (8 to 64). */
+  length?: number;
+}
+
+/** The derivation (pure), written as `format` says. */
+export function deriveFormatted(key: string, purpose: string, format: DerivedFormat = {}): string {
+  const bytes = deriveBytesFromKey(key, purpose);
+  if (format.encoding === "base64") return bytes.toString("base64").replace(/=+$/, "");
+  return bytes.toString("hex").slice(0, format.length ?? 64);
+}
+
+/** A secret derived from a bundle's key (a Pulumi secret). */
+export function derivedSecret(key: pulumi.Input<string>, purpose: string, format: DerivedFormat = {}): pulumi.Output<string> {
+  // Validate now (before any resource is registered), not inside the apply.
+  deriveBytesFromKey("check", purpose);
+  if (format.length !== undefined && (format.encoding === "base64" || !Number.isInteger(format.length) || format.length < 8 || format.length > 64))
+    throw new Error(`derived secret ${purpose}: length ${format.length} must be an integer from 8 to 64, hex only`);
+  return pulumi.secret(pulumi.output(key).apply((k) => deriveFormatted(k, purpose, format)));
+}
+
+/** Where a bundle's bound secrets come from: its own resources or derived (components/config/schema.ts). */
+export { BOUND_SECRETS, type BoundSecrets } from "../config/schema";
 
 /**
  * Annotation on a Secret (and on the pods reading it) naming which of its keys are derived and
@@ -71,6 +102,8 @@ export interface OpaqueSecretArgs {
   stringData: Record<string, pulumi.Input<string>>;
   /** Keys of `stringData` derived from the bundle's key → purpose label (`DERIVED_ANNOTATION`). Defaults to none. */
   derived?: Record<string, string>;
+  /** Other annotations (not secret). Defaults to none. */
+  annotations?: Record<string, string>;
 }
 
 /** A Secret with `stringData` (values stay Pulumi secrets). */
@@ -78,7 +111,8 @@ export function opaqueSecret(name: string, args: OpaqueSecretArgs, opts: pulumi.
   for (const k of Object.keys(args.derived ?? {})) if (!(k in args.stringData)) throw new Error(`Secret ${args.name}: derived key ${k} is not in stringData`);
   const stringData: Record<string, pulumi.Output<string>> = {};
   for (const [k, v] of Object.entries(args.stringData)) stringData[k] = pulumi.secret(pulumi.output(v));
-  const derived = args.derived && Object.keys(args.derived).length ? { annotations: { [DERIVED_ANNOTATION]: derivedAnnotation(args.derived) } } : {};
+  const annotations = { ...(args.annotations ?? {}), ...(args.derived && Object.keys(args.derived).length ? { [DERIVED_ANNOTATION]: derivedAnnotation(args.derived) } : {}) };
+  const derived = Object.keys(annotations).length ? { annotations } : {};
   return new k8s.core.v1.Secret(
     name,
     { metadata: { name: args.name, namespace: args.namespace, ...(args.labels ? { labels: args.labels } : {}), ...derived }, type: "Opaque", stringData },

@@ -14,13 +14,14 @@
  * 166; after the lean-tenant changes (docs/scaling.md) the five default apps = 137.
  * Those figures are the `per-app` data layout every prod organisation has; the `lean` layout
  * (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one per organisation
- * (DATA_LAYOUT_COST below).
+ * (DATA_LAYOUT_COST below), has a leaner Keycloak shape (keycloakLayoutCost below) and keeps its
+ * secrets leaner (LEAN_SECRETS_COST below).
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
  */
 import type { AppName } from "../config/apps";
-import type { DataLayout } from "../config/schema";
+import { defaultBoundSecrets, type BoundSecrets, type DataLayout } from "../config/schema";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
@@ -65,6 +66,22 @@ export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, m
  */
 export const DATA_LAYOUT_COST = { perAppCluster: 10, leanCluster: 5, leanDatabase: 2 } as const;
 /**
+ * What the lean layout's secrets save (components/kit/bundleSecrets.ts), counted on the dev plan
+ * of 2026-12-01 (demo, five apps: 104 → 90 custom resources; 100 → 86 after the Keycloak shape):
+ * - `shared`, per app: its Secret joins the bundle's shared one (nextcloud, onlyoffice, collabora,
+ *   hedgedoc −1; matrix keeps its own: its chart mounts it whole) and its ConfigMap is inlined
+ *   (nextcloud's org-admins script, matrix's S3-provider requirements −1); for the bundle, the
+ *   `s3-credentials` Secret joins too and the shared Secret is one more (`bundle`: 0);
+ * - `derived` (boundSecrets `derived`), per app: its bound passwords are derived (nextcloud admin
+ *   and Redis −2, matrix macaroon and signing key −2, hedgedoc session −1); for the bundle, its
+ *   two S3 users' keys (−2) and, with a database, the organisation cluster's roles key (−1).
+ */
+export const LEAN_SECRETS_COST = {
+  shared: { nextcloud: -2, onlyoffice: -1, collabora: -1, matrix: -1, hedgedoc: -1 } as Partial<Record<AppName, number>>,
+  derived: { nextcloud: -2, matrix: -2, hedgedoc: -1 } as Partial<Record<AppName, number>>,
+  bundle: { shared: 0, derived: -2, derivedRolesKey: -1 },
+} as const;
+/**
  * An own realm replaces the Organization with a Realm and adds DefaultGroups (+1) and its own
  * membership scopes (MembershipScopes: the component, 2 client scopes, 3 mappers: +6).
  */
@@ -85,7 +102,8 @@ export const SHARED_MEMBER_COST = 3;
 // realm gained its MembershipScopes (6). +19 with the HA work (issue 12): Grafana's release and
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
-export const PLATFORM_BASE_COST = 608;
+// +1: the estate realm's RealmDefaultClientScopes (the lean layout's clients, docs/scaling.md).
+export const PLATFORM_BASE_COST = 609;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -95,6 +113,8 @@ export interface CostTenant {
   dedicatedRealm?: boolean;
   /** Default `per-app` (the larger figure: an estimate must not under-count). */
   dataLayout?: DataLayout;
+  /** Default: the layout's (`derived` in lean, else `own`). */
+  boundSecrets?: BoundSecrets;
 }
 
 /** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
@@ -105,9 +125,41 @@ export function dataLayoutCost(apps: readonly AppName[], layout: DataLayout = "p
   return layout === "migrating" ? lean : lean - DATA_LAYOUT_COST.perAppCluster * dbs;
 }
 
+/** Resources the lean layout's secrets remove from the per-app figures (0 in the other layouts). */
+export function leanSecretsCost(apps: readonly AppName[], layout: DataLayout = "per-app", bound: BoundSecrets = defaultBoundSecrets(layout)): number {
+  if (layout !== "lean") return 0;
+  const c = LEAN_SECRETS_COST;
+  const sum = (table: Partial<Record<AppName, number>>) => apps.reduce((n, a) => n + (table[a] ?? 0), 0);
+  if (bound === "own") return c.bundle.shared + sum(c.shared);
+  const dbs = apps.some((a) => (APP_DATABASES[a] ?? 0) > 0);
+  return c.bundle.shared + sum(c.shared) + c.bundle.derived + sum(c.derived) + (dbs ? c.bundle.derivedRolesKey : 0);
+}
+
+/** Apps with an OIDC client (components/apps modules' `oidc`): each has its ClientDefaultScopes outside the lean layout. */
+export const OIDC_APPS: ReadonlySet<AppName> = new Set<AppName>(["nextcloud", "matrix", "hedgedoc", "jitsi-dedicated"]);
+
+/**
+ * What the lean layout's Keycloak shape removes (docs/scaling.md#leaner-tenants-keycloak): each
+ * OIDC client's ClientDefaultScopes (−1 per OIDC app: the realm's default client scopes give
+ * them), and in the estate realm the Organization (−1); an own realm gains its
+ * RealmDefaultClientScopes (+1, and has no Organization anyway). 0 for `per-app` and `migrating`.
+ */
+export function keycloakLayoutCost(t: Pick<CostTenant, "apps" | "dedicatedRealm" | "dataLayout">): number {
+  if ((t.dataLayout ?? "per-app") !== "lean") return 0;
+  const clients = t.apps.filter((a) => OIDC_APPS.has(a)).length;
+  return -clients + (t.dedicatedRealm ? 1 : -1);
+}
+
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
-  return TENANT_BASE_COST + t.apps.reduce((n, a) => n + APP_COST[a], 0) + (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) + dataLayoutCost(t.apps, t.dataLayout);
+  return (
+    TENANT_BASE_COST +
+    t.apps.reduce((n, a) => n + APP_COST[a], 0) +
+    (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) +
+    dataLayoutCost(t.apps, t.dataLayout) +
+    keycloakLayoutCost(t) +
+    leanSecretsCost(t.apps, t.dataLayout, t.boundSecrets)
+  );
 }
 
 export interface StackEstimate extends LayoutStack {

@@ -1,10 +1,10 @@
 /**
  * Identity: how bundles and shared services use the estate's Keycloak.
  *
- * One estate realm holds every organisation as a Keycloak Organization (and, for the shared
- * instance, a group named after its slug, which Nextcloud maps to the organisation's group
- * and group quota). A tenant with `dedicatedRealm: true` gets its own realm instead; keep
- * those few: Keycloak's admin degrades past ~300 realms (keycloak#31956).
+ * One estate realm holds every organisation as a group `org-<slug>` (components/shared/membership.ts)
+ * and, outside the `lean` layout, a Keycloak Organization. A tenant with `dedicatedRealm: true`
+ * gets its own realm instead; keep those few: Keycloak's admin degrades past ~300 realms
+ * (keycloak#31956).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -70,10 +70,23 @@ export interface OidcClientArgs {
   k8sProvider: k8s.Provider;
   /** Require PKCE (S256). Default true; false for clients that send no code challenge (the Jitsi adapter). */
   pkce?: boolean;
-  /** The bundle's members-only flow (components/shared/membership.ts): bound as the client's browser flow. */
-  membersOnly: { flowId: pulumi.Input<string> };
+  /**
+   * The bundle's members-only flow (components/shared/membership.ts): bound as the client's
+   * browser flow. The client waits for the whole component (its gate's condition and deny
+   * configurations too): a role condition without its configuration matches nobody, which
+   * disables the gate (keycloak ConditionalRoleAuthenticator), so no client may bind the flow
+   * before the configuration exists.
+   */
+  membersOnly: { flowId: pulumi.Input<string> } & pulumi.Resource;
   /** Also list the `nextcloud_groups` scope (the organisation groups' attribute). Default false. */
   nextcloudGroups?: boolean;
+  /**
+   * The client's membership scopes come from its realm's default client scopes
+   * (`MembershipScopes` with `realmDefaults`, linked by Keycloak at the client's creation): no
+   * `ClientDefaultScopes` of its own. Only for clients created after the realm's defaults (the
+   * `lean` layout's, docs/scaling.md#leaner-tenants-keycloak). Default false.
+   */
+  scopesFromRealmDefaults?: boolean;
   /** The realm's membership scopes (`MembershipScopes.ready`) the client waits for. Defaults to none (they exist: another stack holds them). */
   clientScopes?: pulumi.Input<pulumi.Resource>[];
   dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -105,14 +118,20 @@ export function oidcClient(name: string, a: OidcClientArgs, parent: pulumi.Resou
       // Members only: the bundle's flow denies users without its access role.
       authenticationFlowBindingOverrides: { browserId: a.membersOnly.flowId },
     },
-    { parent, provider: a.keycloakProvider, dependsOn: a.dependsOn },
+    // After the realm's scopes: a client created from realm defaults gets them at creation.
+    { parent, provider: a.keycloakProvider, dependsOn: [...(a.dependsOn ?? []), a.membersOnly, ...(a.scopesFromRealmDefaults ? (a.clientScopes ?? []) : [])] },
   );
   // Claims from the realm's membership scopes (components/shared/membership.ts), not per-client mappers.
-  new keycloak.openid.ClientDefaultScopes(
-    `${name}-scopes`,
-    { realmId: a.realm, clientId: client.id, defaultScopes: clientDefaultScopes(a.nextcloudGroups ?? false) },
-    { parent, provider: a.keycloakProvider, dependsOn: [client, ...(a.clientScopes ?? [])] },
-  );
+  if (!a.scopesFromRealmDefaults) {
+    new keycloak.openid.ClientDefaultScopes(
+      `${name}-scopes`,
+      { realmId: a.realm, clientId: client.id, defaultScopes: clientDefaultScopes(a.nextcloudGroups ?? false) },
+      // Retained: deleting it detaches every listed scope from the client (provider
+      // resource_keycloak_openid_client_default_scopes.go, Delete), Keycloak's own included; an
+      // organisation moving to the lean layout drops it and its client keeps its scopes.
+      { parent, provider: a.keycloakProvider, dependsOn: [client, ...(a.clientScopes ?? [])], retainOnDelete: true },
+    );
+  }
   const secret = a.secret
     ? opaqueSecret(
         `${name}-k8s-secret`,

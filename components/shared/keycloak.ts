@@ -168,8 +168,9 @@ export class Keycloak extends pulumi.ComponentResource {
       // Every account of the estate lives in it.
       { parent: this, provider: kc, protect: true, retainOnDelete: true },
     );
-    // The membership claims every client of the estate realm lists (components/shared/membership.ts).
-    const scopes = new MembershipScopes(`${name}-membership-scopes`, { realm: cfg.keycloak.realm, provider: kc, dependsOn: [realm] }, { parent: this });
+    // The membership claims every client of the estate realm lists (components/shared/membership.ts),
+    // also as the realm's default client scopes: the lean layout's clients get them at creation.
+    const scopes = new MembershipScopes(`${name}-membership-scopes`, { realm: cfg.keycloak.realm, realmDefaults: true, provider: kc, dependsOn: [realm] }, { parent: this });
     this.identity = { provider: kc, url, internalUrl: endpoints.internalUrl, estateRealm: cfg.keycloak.realm, estateRealmResource: realm, clientScopes: scopes.ready };
     this.registerOutputs({ url, realm: cfg.keycloak.realm });
   }

@@ -180,9 +180,30 @@ export const KEYCLOAK_DEFAULT_SCOPES = ["acr", "basic", "email", "profile", "rol
 /** The default scopes of a bundle's client. */
 export const clientDefaultScopes = (nextcloudGroups: boolean): string[] => [...KEYCLOAK_DEFAULT_SCOPES, MEMBERSHIP_SCOPE, ...(nextcloudGroups ? [NEXTCLOUD_GROUPS_SCOPE] : [])];
 
+/**
+ * The realm's default client scopes (`RealmDefaultClientScopes`, authoritative over the realm's
+ * list): Keycloak's own OpenID Connect defaults, SAML's `role_list` (Keycloak creates it with
+ * every realm), and both membership scopes. A name the realm lacks fails the update (the
+ * provider resolves names among the realm's client scopes), so Keycloak 26's SAML
+ * `saml_organization` is left out — a realm created before 26 has none; where it exists it
+ * stops being a default, which only matters to SAML clients (the estate has none). Keycloak links a realm's default scopes of a protocol to every client of
+ * that protocol when the client is created (Server Administration Guide, *Realm default client
+ * scopes*; keycloak `AbstractLoginProtocolFactory.addDefaultClientScopes`), and the provider
+ * creates clients without a scope list, so a client created after this resource carries the
+ * membership claims without a `ClientDefaultScopes` of its own (the `lean` layout's clients:
+ * docs/scaling.md#leaner-tenants-keycloak). The Nextcloud scope is then on every new client:
+ * its claim repeats group names the `groups` claim already carries.
+ */
+export const REALM_DEFAULT_SCOPES = [...KEYCLOAK_DEFAULT_SCOPES, "role_list", MEMBERSHIP_SCOPE, NEXTCLOUD_GROUPS_SCOPE] as const;
+
 export interface MembershipScopesArgs {
   /** Realm name (= id for @pulumi/keycloak). */
   realm: pulumi.Input<string>;
+  /**
+   * Also make both scopes realm default client scopes (REALM_DEFAULT_SCOPES), so that clients
+   * created afterwards list them with no `ClientDefaultScopes` of their own. Default false.
+   */
+  realmDefaults?: boolean;
   provider: keycloak.Provider;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -236,7 +257,11 @@ export class MembershipScopes extends pulumi.ComponentResource {
         inScope(nextcloud),
       ),
     ];
-    this.ready = [membership, nextcloud, ...mappers];
-    this.registerOutputs({ scopes: [MEMBERSHIP_SCOPE, NEXTCLOUD_GROUPS_SCOPE] });
+    // New clients of the realm get both scopes (and their mappers) from the realm's defaults.
+    const defaults = args.realmDefaults
+      ? [new keycloak.RealmDefaultClientScopes(`${name}-realm-defaults`, { realmId: args.realm, defaultScopes: [...REALM_DEFAULT_SCOPES] }, { ...o, dependsOn: [membership, nextcloud] })]
+      : [];
+    this.ready = [membership, nextcloud, ...mappers, ...defaults];
+    this.registerOutputs({ scopes: [MEMBERSHIP_SCOPE, NEXTCLOUD_GROUPS_SCOPE], realmDefaults: args.realmDefaults ?? false });
   }
 }

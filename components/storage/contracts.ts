@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as minio from "@pulumi/minio";
+import type { BundleSecrets } from "../kit/bundleSecrets";
 
 /** An S3 service as clients see it. */
 export interface S3Endpoint {
@@ -76,6 +77,21 @@ export interface TenantStorageArgs {
    * Default: none (per-app layout: each cluster has its own Helsinki user).
    */
   postgresBackupPath?: string;
+  /**
+   * Lean bundles (docs/security.md): the secret keys of the organisation's primary and Helsinki
+   * S3 users (derived from the bundle's key). Default: each user's generated RandomPassword.
+   */
+  secretKeys?: {
+    primary: pulumi.Input<string>;
+    backup: pulumi.Input<string>;
+    /** Their purpose labels (`DERIVED_ANNOTATION` on the Secrets holding them). Default: none. */
+    purposes?: { primary: string; backup: string };
+  };
+  /**
+   * Lean bundles: the Secret the primary credentials go to, instead of `s3-credentials` (the
+   * bundle's shared Secret, components/kit/bundleSecrets.ts; same keys). Default: `s3-credentials`.
+   */
+  credentialsStore?: BundleSecrets;
   context: StorageContext;
 }
 

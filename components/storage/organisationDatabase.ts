@@ -42,6 +42,8 @@ export const roleSecretName = (cluster: string, database: string): string => `${
  * has its declarative database); a login as `app` reaches only the `app` database (pg_hba).
  */
 export const BOOTSTRAP_DATABASE = "app";
+/** Purpose label (components/kit/secrets.ts) of the roles' key when a lean bundle derives it from its key. */
+export const POSTGRES_ROLES_PURPOSE = "postgres/roles";
 
 /**
  * pg_hba rules of an organisation cluster, inserted by CloudNativePG between its fixed rules and
@@ -81,6 +83,11 @@ export interface OrganisationDatabaseArgs {
    * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `REGION` (VolumeBackup's, with `postgresBackupPath`).
    */
   backupSecretName: pulumi.Input<string>;
+  /**
+   * The key the roles' passwords derive from (`rolePassword`): a lean bundle's, itself derived
+   * from the bundle's protected key. Default: a generated RandomPassword `<name>-roles-key`.
+   */
+  rolesKey?: pulumi.Input<string>;
   context: StorageContext;
 }
 
@@ -154,7 +161,7 @@ export class OrganisationDatabase extends pulumi.ComponentResource {
     const labels = { [LABELS.tenant]: args.slug };
 
     // The roles' passwords derive from this key (rolePassword); it is a secret output of the provider.
-    const key = new random.RandomPassword(`${name}-roles-key`, { length: 48, special: false }, { parent: this });
+    const key = { result: args.rolesKey !== undefined ? pulumi.secret(pulumi.output(args.rolesKey)) : new random.RandomPassword(`${name}-roles-key`, { length: 48, special: false }, { parent: this }).result };
     const secrets = args.databases.map(
       (db) =>
         new k8s.core.v1.Secret(

@@ -6,6 +6,7 @@
 import { APPS, type AppName } from "../config/apps";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { Rule } from "../config/rules";
+import { DEFAULT_DATA_LAYOUT } from "../config/schema";
 import { LABELS, bucketName } from "../conventions";
 import { liveSlots } from "../hetzner/nodes";
 import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, k8upBucketName } from "./settings";
@@ -38,6 +39,15 @@ export const storageRules: Rule = (e) => {
   e.tenants.forEach((t, i) => {
     if (t.plan === "shared" && t.dataLayout !== undefined) {
       out.push({ path: keyPath(["tenants", i, "dataLayout"]), message: `expected no dataLayout for plan "shared" (its data lives in the shared instance's databases and buckets), got ${describe(t.dataLayout)}` });
+    }
+    // Bound secrets derived from the bundle's key only where nothing holds the generated ones yet (docs/security.md).
+    if (t.plan === "shared" && t.boundSecrets !== undefined) {
+      out.push({ path: keyPath(["tenants", i, "boundSecrets"]), message: `expected no boundSecrets for plan "shared" (its apps' secrets are the shared instance's), got ${describe(t.boundSecrets)}` });
+    } else if (t.boundSecrets === "derived" && (t.dataLayout ?? DEFAULT_DATA_LAYOUT) !== "lean") {
+      out.push({
+        path: keyPath(["tenants", i, "boundSecrets"]),
+        message: `expected own (or no boundSecrets) with dataLayout ${describe(t.dataLayout)}: its bound secrets hold existing data and sessions; derived needs dataLayout lean, got "derived"`,
+      });
     }
   });
   return out;

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as random from "@pulumi/random";
 import type { PolicyDocument } from "./settings";
+import { DERIVED_ANNOTATION, derivedAnnotation } from "../kit/secrets";
 
 export interface S3UserArgs {
   /** MinIO user name (its access key); >= 3 characters. */
@@ -31,9 +32,16 @@ export interface S3UserArgs {
     credentialsFileKey?: string;
     /** Extra secret entries (e.g. a restic repository password). */
     extra?: Record<string, pulumi.Input<string>>;
+    /** Keys derived from a bundle's key → purpose label (`DERIVED_ANNOTATION`). Default: none. */
+    derived?: Record<string, string>;
   };
   /** Provider of the cluster; required when `secret` is given. */
   k8sProvider?: k8s.Provider;
+  /**
+   * The user's secret key (8 to 40 characters, MinIO's limits), e.g. derived from a lean
+   * bundle's key. Default: a generated RandomPassword `<name>-secret-key` of 40 characters.
+   */
+  secretKey?: pulumi.Input<string>;
 }
 
 /** An AWS shared credentials file (the format boto3, the AWS CLI and SDKs read) with one `[default]` profile. */
@@ -51,7 +59,7 @@ export class S3User extends pulumi.ComponentResource {
   constructor(name: string, args: S3UserArgs, opts?: pulumi.ComponentResourceOptions) {
     if (args.userName.length < 3) throw new Error(`S3User ${name}: a MinIO user name needs at least 3 characters, got "${args.userName}"`);
     super("liiibre:storage:S3User", name, {}, opts);
-    const password = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this });
+    const password = { result: args.secretKey !== undefined ? pulumi.secret(pulumi.output(args.secretKey)) : new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this }).result };
     const user = new minio.IamUser(
       name,
       { name: args.userName, secret: password.result, forceDestroy: false },
@@ -75,7 +83,7 @@ export class S3User extends pulumi.ComponentResource {
       const secret = new k8s.core.v1.Secret(
         name,
         {
-          metadata: { name: s.name, namespace: s.namespace, labels: s.labels },
+          metadata: { name: s.name, namespace: s.namespace, labels: s.labels, ...(s.derived ? { annotations: { [DERIVED_ANNOTATION]: derivedAnnotation(s.derived) } } : {}) },
           type: "Opaque",
           stringData: pulumi.secret(
             pulumi.all([user.name, password.result, s.extra ?? {}]).apply(([id, key, extra]) => ({

@@ -42,6 +42,12 @@ export function repositoryPassword(key: string, slug: string): string {
   return createHmac("sha256", key).update(`k8up-repository:${slug}`).digest("hex");
 }
 
+/**
+ * Purpose labels (components/kit/secrets.ts) of a lean bundle's S3 users' secret keys, derived
+ * from the bundle's key: `primary` (its apps' buckets), `backup` (Helsinki: k8up and PostgreSQL).
+ */
+export const S3_KEY_PURPOSES = { primary: "s3/primary", backup: "s3/backup" } as const;
+
 /** Helsinki bucket of a tenant's k8up (restic) repository. */
 export const k8upBucketName = (slug: string): string => `${slug}-k8up`;
 

@@ -19,10 +19,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as minio from "@pulumi/minio";
-import { LABELS, bucketName } from "../conventions";
+import { ANNOTATIONS, LABELS, bucketName } from "../conventions";
 import { S3_CREDENTIALS_FILE_KEY, type TenantStorageArgs, type TenantStorageOutputs } from "./contracts";
 import { OffsiteCopy } from "./offsiteCopy";
-import { S3User } from "./s3User";
+import { S3User, sharedCredentialsFile } from "./s3User";
 import { bucketsReadWritePolicy, settingsOf } from "./settings";
 import { VolumeBackup } from "./volumeBackup";
 
@@ -76,6 +76,7 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
     });
 
     if (names.length > 0) {
+      const store = args.credentialsStore;
       const user = new S3User(
         `${slug}-s3`,
         {
@@ -83,16 +84,43 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
           policy: bucketsReadWritePolicy(names),
           minioProvider: context.primaryMinio,
           k8sProvider: context.k8s,
-          secret: { name: S3_CREDENTIALS_SECRET, namespace: args.namespace, labels: { [LABELS.tenant]: slug }, credentialsFileKey: S3_CREDENTIALS_FILE_KEY },
+          ...(store ? {} : { secret: { name: S3_CREDENTIALS_SECRET, namespace: args.namespace, labels: { [LABELS.tenant]: slug }, credentialsFileKey: S3_CREDENTIALS_FILE_KEY } }),
+          ...(args.secretKeys ? { secretKey: args.secretKeys.primary } : {}),
         },
         { parent: this, dependsOn: primaryResources },
       );
-      this.credentialsSecretName = user.secretName;
+      if (store) {
+        // The same keys in the bundle's shared Secret (lean layout): its readers name only the Secret.
+        const purpose = args.secretKeys?.purposes?.primary;
+        const held = store.put(
+          {
+            AWS_ACCESS_KEY_ID: user.userName,
+            AWS_SECRET_ACCESS_KEY: user.secretKey,
+            [S3_CREDENTIALS_FILE_KEY]: pulumi.secret(pulumi.all([user.userName, user.secretKey]).apply(([id, key]) => sharedCredentialsFile(id, key))),
+          },
+          purpose ? { AWS_SECRET_ACCESS_KEY: purpose, [S3_CREDENTIALS_FILE_KEY]: purpose } : {},
+          // Whose credentials these are (the Secret is not the user's own): the twin's S3 checks follow it.
+          { [ANNOTATIONS.s3User]: `${slug}-s3` },
+        );
+        this.credentialsSecretName = pulumi.output(held.name);
+      } else {
+        this.credentialsSecretName = user.secretName;
+      }
       new OffsiteCopy(`${slug}-offsite`, { slug, buckets: names, primaryResources, context }, { parent: this });
     } else {
       this.credentialsSecretName = pulumi.output("");
     }
-    const volumes = new VolumeBackup(`${slug}-volumes`, { slug, namespace: args.namespace, postgresBackupPath: args.postgresBackupPath, context }, { parent: this });
+    const volumes = new VolumeBackup(
+      `${slug}-volumes`,
+      {
+        slug,
+        namespace: args.namespace,
+        postgresBackupPath: args.postgresBackupPath,
+        ...(args.secretKeys ? { secretKey: args.secretKeys.backup, ...(args.secretKeys.purposes ? { secretKeyPurpose: args.secretKeys.purposes.backup } : {}) } : {}),
+        context,
+      },
+      { parent: this },
+    );
     this.backupSecretName = volumes.secretName;
     this.backupCredentials = volumes.credentials;
     this.registerOutputs({ buckets: this.buckets, credentialsSecretName: this.credentialsSecretName });

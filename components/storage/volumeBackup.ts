@@ -26,6 +26,10 @@ export interface VolumeBackupArgs {
    * reaches the k8up bucket only.
    */
   postgresBackupPath?: string;
+  /** The Helsinki user's secret key (a lean bundle's, derived). Default: generated (S3User). */
+  secretKey?: pulumi.Input<string>;
+  /** Its purpose label when derived (`DERIVED_ANNOTATION` on the Secret). Default: none. */
+  secretKeyPurpose?: string;
   context: StorageContext;
 }
 
@@ -73,10 +77,12 @@ export class VolumeBackup extends pulumi.ComponentResource {
           : bucketsReadWritePolicy([bucketName]),
         minioProvider: context.backupMinio,
         k8sProvider: context.k8s,
+        ...(args.secretKey !== undefined ? { secretKey: args.secretKey } : {}),
         secret: {
           name: K8UP_SECRET_NAME,
           namespace: args.namespace,
           labels,
+          ...(args.secretKeyPurpose ? { derived: { AWS_SECRET_ACCESS_KEY: args.secretKeyPurpose } } : {}),
           extra: { RESTIC_PASSWORD: repoPassword, ...(args.postgresBackupPath ? { REGION: context.backup.region } : {}) },
         },
       },

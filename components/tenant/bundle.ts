@@ -8,16 +8,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { APPS, type AppName, type DataLayout, type Tenant } from "../config";
+import { APPS, defaultBoundSecrets, type AppName, type BoundSecrets, type DataLayout, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
 import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
-import { DEPLOY_ORDER, MODULES, oidcPurpose, type AppContext, type OidcClient, type SharedGroup } from "../apps";
+import { DEPLOY_ORDER, MODULES, OIDC_SECRET_KEY, oidcPurpose, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
 import { databaseStorageGB, organisationPostgresResources, resourcesFor } from "../apps/sizing";
 import type { PostgresClusterOutputs, StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
-import { OrganisationDatabase, organisationBackupPath } from "../storage/organisationDatabase";
+import { OrganisationDatabase, POSTGRES_ROLES_PURPOSE, organisationBackupPath } from "../storage/organisationDatabase";
+import { S3_KEY_PURPOSES } from "../storage/settings";
 import { TenantStorage } from "../storage/tenantStorage";
 import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
 import { ACCESS_CLAIM, MembersOnly, OPEN_SHARING_GROUP, orgGroupName } from "../shared/membership";
@@ -32,7 +33,7 @@ import { BundleGateways } from "../routes";
 
 /** Kubernetes name of a bundle's Gateway (`<name>-chart-tls` for the hosts a chart's Ingress certifies). */
 export const BUNDLE_GATEWAY = "bundle";
-import { derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
+import { BUNDLE_SECRET, BundleSecrets, derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
 
 export interface BundleArgs {
   slug: string;
@@ -58,13 +59,18 @@ export interface BundleArgs {
    * `per-app` (the shared instance's: its data lives in per-app clusters).
    */
   dataLayout?: DataLayout;
+  /**
+   * Where the bundle's bound secrets come from (components/config/schema.ts BOUND_SECRETS).
+   * Default: derived in the lean layout, own in the others.
+   */
+  boundSecrets?: BoundSecrets;
   storage: StorageContext;
   identity: IdentityContext;
   /**
    * Realm of the bundle's OIDC clients (the estate realm or the tenant's own), and its membership
    * client scopes the clients list (absent when another stack holds them).
    */
-  realm: { name: string; resource: pulumi.Resource; clientScopes?: pulumi.Resource[] };
+  realm: { name: string; resource?: pulumi.Resource; clientScopes?: pulumi.Resource[] };
 }
 
 export interface Bundle {
@@ -93,7 +99,16 @@ export function podSecurityLabels(apps: readonly string[]): Record<string, strin
  */
 function deployDatabases(
   owner: pulumi.ComponentResource,
-  a: Pick<BundleArgs, "slug" | "users" | "ha" | "storage"> & { layout: DataLayout; namespace: string; names: string[]; backupSecretName: string; backupCredentials: pulumi.Resource; dependsOn: pulumi.Resource[] },
+  a: Pick<BundleArgs, "slug" | "users" | "ha" | "storage"> & {
+    layout: DataLayout;
+    namespace: string;
+    names: string[];
+    backupSecretName: string;
+    backupCredentials: pulumi.Resource;
+    dependsOn: pulumi.Resource[];
+    /** The roles' key when the bound secrets are derived (else the cluster generates its own). */
+    rolesKey?: pulumi.Output<string>;
+  },
 ): Record<string, PostgresClusterOutputs> {
   const { slug } = a;
   const instances = a.ha ? 2 : 1;
@@ -118,6 +133,7 @@ function deployDatabases(
       storageGB: a.names.reduce((n, db) => n + databaseStorageGB(db, a.users), 0),
       resources: organisationPostgresResources(a.names.length, a.users),
       backupSecretName: a.backupSecretName,
+      ...(a.rolesKey ? { rolesKey: a.rolesKey } : {}),
       context: a.storage,
     },
     // Its ObjectStore reads the organisation's Helsinki credentials: created first.
@@ -152,10 +168,33 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
   }
 
+  // The bundle's one protected key: its rotatable secrets (OIDC client secrets, the office JWT,
+  // admin consoles…) derive from it (components/kit/secrets.ts), and in the lean layout its bound
+  // ones too (boundSecrets `derived`); `own` bound ones keep their own resource.
+  const key = secretKey(`${slug}-derivation-key`, { parent: owner });
+  const bound = a.boundSecrets ?? defaultBoundSecrets(layout);
+  if (bound === "derived" && layout !== "lean") throw new Error(`bundle ${slug}: derived bound secrets need the lean data layout, got ${layout}`);
+  // Lean: one Secret for the apps whose consumers read single keys (components/kit/bundleSecrets.ts).
+  const secrets = new BundleSecrets({ key: key.result, bound, ...(layout === "lean" ? { shared: { resourceName: `${slug}-bundle-secret`, name: BUNDLE_SECRET, namespace: ns, labels } } : {}) });
+  // MinIO's secret keys: 8 to 40 characters (40 hex: 160 bits).
+  const derivedKeys =
+    bound === "derived"
+      ? { primary: derivedSecret(key.result, S3_KEY_PURPOSES.primary, { length: 40 }), backup: derivedSecret(key.result, S3_KEY_PURPOSES.backup, { length: 40 }), purposes: S3_KEY_PURPOSES }
+      : undefined;
+
   const suffixes = [...new Set(a.apps.flatMap((app) => APPS[app].buckets))];
   const storage = new TenantStorage(
     `${slug}-storage`,
-    { slug, namespace: ns, bucketSuffixes: suffixes, quotaBytes: gbToBytes(a.poolGB), context: a.storage, ...(layout === "per-app" ? {} : { postgresBackupPath: organisationBackupPath(slug) }) },
+    {
+      slug,
+      namespace: ns,
+      bucketSuffixes: suffixes,
+      quotaBytes: gbToBytes(a.poolGB),
+      context: a.storage,
+      ...(layout === "per-app" ? {} : { postgresBackupPath: organisationBackupPath(slug) }),
+      ...(derivedKeys ? { secretKeys: derivedKeys } : {}),
+      ...(secrets.isShared ? { credentialsStore: secrets } : {}),
+    },
     { parent: owner, dependsOn: [namespace] },
   );
 
@@ -175,16 +214,22 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   }
 
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
-  const databases = deployDatabases(owner, { ...a, layout, namespace: ns, names: modules.flatMap((m) => m.databases), backupSecretName: storage.backupSecretName, backupCredentials: storage.backupCredentials, dependsOn: [namespace] });
-
-  // The bundle's one protected key: its rotatable secrets (OIDC client secrets, the office JWT,
-  // admin consoles…) derive from it (components/kit/secrets.ts); bound ones keep their own resource.
-  const key = secretKey(`${slug}-derivation-key`, { parent: owner });
+  const databases = deployDatabases(owner, {
+    ...a,
+    layout,
+    namespace: ns,
+    names: modules.flatMap((m) => m.databases),
+    backupSecretName: storage.backupSecretName,
+    backupCredentials: storage.backupCredentials,
+    dependsOn: [namespace],
+    ...(bound === "derived" ? { rolesKey: derivedSecret(key.result, POSTGRES_ROLES_PURPOSE) } : {}),
+  });
   const relay = a.env.mail;
   const mail = relay ? { mail: relay, mailPassword: mailPassword() } : {};
   const issuer = issuerOf(a.identity.url, a.realm.name);
   // Members only: every client of the bundle binds this flow (components/shared/membership.ts).
-  const members = new MembersOnly(`${slug}-members`, { realm: a.realm.name, bundle: slug, provider: a.identity.provider, dependsOn: [a.realm.resource] }, { parent: owner });
+  const realmDeps = a.realm.resource ? [a.realm.resource] : [];
+  const members = new MembersOnly(`${slug}-members`, { realm: a.realm.name, bundle: slug, provider: a.identity.provider, dependsOn: realmDeps }, { parent: owner });
   // Members' and admins' groups (components/ops/org-admins.ts) of the organisations served.
   const groupWhitelist = a.groups
     ? [
@@ -202,7 +247,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     let oidcClientSecret: pulumi.Output<string> | undefined;
     if (m.oidc) {
       const clientId = `${slug}-${m.app}`;
-      const secretName = m.oidcSecret ?? `${m.app}-oidc`;
+      // The app's own Secret (or, lean, its entry in the shared one) when its module names one.
+      const ref = m.oidcSecret ? (m.ownSecret ? { name: m.oidcSecret, key: OIDC_SECRET_KEY } : secrets.refOf(m.app, m.oidcSecret, OIDC_SECRET_KEY)) : undefined;
+      const secretName = ref?.name ?? `${m.app}-oidc`;
       const purpose = oidcPurpose(m.app);
       const clientSecret = derivedSecret(key.result, purpose);
       oidcClient(
@@ -221,12 +268,14 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           membersOnly: members,
           nextcloudGroups: m.app === "nextcloud",
           clientScopes: a.realm.clientScopes,
-          dependsOn: [namespace, a.realm.resource],
+          // Lean: the membership scopes come from the realm's defaults (docs/scaling.md#leaner-tenants-keycloak).
+          scopesFromRealmDefaults: layout === "lean",
+          dependsOn: [namespace, ...realmDeps],
         },
         owner,
       );
       oidcClientSecret = clientSecret;
-      oidc = { issuer, clientId, secretName, accessRole: members.roleName, accessClaim: ACCESS_CLAIM, groupWhitelist };
+      oidc = { issuer, clientId, secretName, ...(ref && ref.key !== OIDC_SECRET_KEY ? { secretKey: ref.key } : {}), accessRole: members.roleName, accessClaim: ACCESS_CLAIM, groupWhitelist };
     }
     const ctx: AppContext = {
       slug,
@@ -252,6 +301,8 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       channel: a.channel ?? "stable",
       instances: a.ha ? 2 : 1,
       secretKey: key.result,
+      secrets,
+      ...(layout === "per-app" ? {} : { dataLayout: layout }),
       gateways,
     };
     const inst = m.deploy(ctx, owner);
@@ -259,5 +310,6 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     hosts.push(...inst.hosts);
   }
   gateways.register(`${slug}-gateway`, inNs);
+  secrets.register(inNs);
   return { namespace, members, urls, hosts };
 }

@@ -60,7 +60,11 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
     this.slug = t.slug;
 
     // Identity: an organization of the estate realm, or the tenant's own realm (flag).
-    let realm: { name: string; resource: pulumi.Resource; clientScopes?: pulumi.Resource[] };
+    let realm: { name: string; resource?: pulumi.Resource; clientScopes?: pulumi.Resource[] };
+    // The lean layout's Keycloak shape (docs/scaling.md#leaner-tenants-keycloak): clients take the
+    // membership scopes from the realm's defaults, and no Keycloak Organization (membership is
+    // the group `org-<slug>`; nothing in the estate reads the Organization).
+    const lean = t.dataLayout === "lean";
     const relay = args.env.mail;
     if (t.dedicatedRealm) {
       const r = new keycloak.Realm(
@@ -78,8 +82,10 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
         { parent: this, provider: id.provider, protect: true, retainOnDelete: true },
       );
       // Its own realm needs its own membership scopes (the estate realm's are in that realm).
-      const scopes = new MembershipScopes(`${t.slug}-membership-scopes`, { realm: t.slug, provider: id.provider, dependsOn: [r] }, { parent: this });
+      const scopes = new MembershipScopes(`${t.slug}-membership-scopes`, { realm: t.slug, realmDefaults: lean, provider: id.provider, dependsOn: [r] }, { parent: this });
       realm = { name: t.slug, resource: r, clientScopes: scopes.ready };
+    } else if (lean) {
+      realm = { name: id.estateRealm, resource: id.estateRealmResource, clientScopes: id.clientScopes };
     } else {
       const org = organization(
         `${t.slug}-organization`,
@@ -103,6 +109,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       channel: t.channel,
       ha: t.ha,
       dataLayout: t.dataLayout,
+      boundSecrets: t.boundSecrets,
       storage: args.storage,
       identity: id,
       realm,
@@ -118,14 +125,14 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
         slug: t.slug,
         roleIds: active ? [bundle.members.role.id, ...(t.dedicatedRealm ? [] : (id.estateServiceRoleIds ?? []))] : [],
         provider: id.provider,
-        dependsOn: [realm.resource],
+        dependsOn: realm.resource ? [realm.resource] : [],
       },
       this,
     );
     // Its admins (components/ops/org-admins.ts), also members of org-<slug>: admins of its Nextcloud.
     organisationAdminsGroup(
       `${t.slug}-admins-group`,
-      { realm: realm.name, slug: t.slug, provider: id.provider, dependsOn: [realm.resource] },
+      { realm: realm.name, slug: t.slug, provider: id.provider, dependsOn: realm.resource ? [realm.resource] : [] },
       this,
     );
     if (t.dedicatedRealm) new keycloak.DefaultGroups(`${t.slug}-default-groups`, { realmId: realm.name, groupIds: [group.id] }, { parent: this, provider: id.provider });

@@ -15,11 +15,12 @@ import { ORDERING_CHECKS } from "./checks/ordering";
 import { SCHEDULING_CHECKS } from "./checks/scheduling";
 import { HOST_PORT_CHECKS } from "./checks/host-ports";
 import { AVAILABILITY_CHECKS } from "./checks/availability";
+import { LOGIN_CHECKS } from "./checks/login";
 
 export type { TwinFinding, TwinInput } from "./model";
 
 /** Every check, family by family (one file each under checks/). */
-export const TWIN_CHECKS: TwinCheck[] = [...STORAGE_CHECKS, ...SCHEDULING_CHECKS, ...S3_CHECKS, ...REFERENCE_CHECKS, ...UNIQUENESS_CHECKS, ...HOST_PORT_CHECKS, ...NETWORK_CHECKS, ...CAPACITY_CHECKS, ...ORDERING_CHECKS, ...AVAILABILITY_CHECKS];
+export const TWIN_CHECKS: TwinCheck[] = [...STORAGE_CHECKS, ...SCHEDULING_CHECKS, ...S3_CHECKS, ...REFERENCE_CHECKS, ...UNIQUENESS_CHECKS, ...HOST_PORT_CHECKS, ...NETWORK_CHECKS, ...CAPACITY_CHECKS, ...ORDERING_CHECKS, ...AVAILABILITY_CHECKS, ...LOGIN_CHECKS];
 
 export interface TwinReport {
   findings: TwinFinding[];

@@ -9,6 +9,7 @@
 import { matchesSelector } from "../kube";
 import type { KObject, TwinCheck, TwinEstate, TwinFinding, Workload } from "../model";
 import { ref } from "../model";
+import { ANNOTATIONS } from "../../../components/conventions";
 import { routeBackends } from "../routes";
 
 const keysOf = (o: KObject): string[] | null => {
@@ -97,7 +98,8 @@ function otherRefs(e: TwinEstate): Ref[] {
       if (v.secretKeyRef?.name && typeof v.secretKeyRef.name === "string") out.push({ kind: "Secret", namespace: r.namespace, name: v.secretKeyRef.name, key: v.secretKeyRef.key, optional: v.secretKeyRef.optional, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}` });
       for (const [k, x] of Object.entries(v)) {
         if (/^existingSecret$/.test(k)) {
-          if (typeof x === "string" && x) out.push({ kind: "Secret", namespace: r.namespace, name: x, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}.${k}` });
+          // A name alone (its keys, when given, are in secretKeys beside it: below).
+          if (typeof x === "string" && x && !(v.secretKeys && typeof v.secretKeys === "object")) out.push({ kind: "Secret", namespace: r.namespace, name: x, from: `Release/${r.namespace}/${r.name}`, where: `values ${path}.${k}` });
           else if (x && typeof x === "object" && (x as any).secretName && (x as any).enabled !== false) {
             const es = x as Record<string, any>;
             const keys = Object.entries(es).filter(([kk, vv]) => /Key$/.test(kk) && typeof vv === "string").map(([, vv]) => vv as string);
@@ -221,5 +223,31 @@ const ingressHosts: TwinCheck = {
   },
 };
 
-export const REFERENCE_CHECKS: TwinCheck[] = [resolves, servicesSelect, ingressBackends, ingressHosts];
+/**
+ * A Secret several apps share (a lean bundle's, annotated `liiibre.org/shared-by-apps`) is read by
+ * key only: a pod that mounts it without `items`, takes it with `envFrom` or as a projected
+ * source, a chart value naming it without keys, or an operator reading it through the API for a
+ * pod (Barman's ObjectStore: the plugin grants the PostgreSQL pods `get` on the Secrets it
+ * names) would see every app's values.
+ */
+const sharedSecretByKey: TwinCheck = {
+  name: "shared-secret-by-key",
+  family: "references",
+  models: "the kubelet projecting a whole Secret into a pod (a volume without items, envFrom, a projected source) and the API server answering a `get` with every key: such a reader of a Secret shared by several apps would see all their values",
+  run(e) {
+    const out: TwinFinding[] = [];
+    const shared = (r: Ref) => r.kind === "Secret" && e.byRef.get(`Secret/${r.namespace}/${r.name}`)?.object.metadata?.annotations?.[ANNOTATIONS.sharedSecret] === "true";
+    const seen = new Set<string>();
+    for (const r of [...e.workloads.flatMap(podRefs), ...otherRefs(e)]) {
+      const whole = r.key === undefined || r.where.startsWith("s3Credentials.");
+      const id = `${r.from}|${r.namespace}/${r.name}`;
+      if (!whole || !shared(r) || seen.has(id)) continue;
+      seen.add(id);
+      out.push({ check: this.name, level: "error", objects: [r.from, `Secret/${r.namespace}/${r.name}`], message: `${r.where} reads Secret ${r.name}, which several apps share, whole: it would see every app's values (read single keys: secretKeyRef, a volume with items)` });
+    }
+    return out;
+  },
+};
+
+export const REFERENCE_CHECKS: TwinCheck[] = [resolves, servicesSelect, ingressBackends, ingressHosts, sharedSecretByKey];
 export { podRefs };

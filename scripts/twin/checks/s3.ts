@@ -6,6 +6,7 @@
  */
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { APPS } from "../../../components/config/apps";
+import { ANNOTATIONS } from "../../../components/conventions";
 import { BUCKET_CONSUMER, S3_ACTION, S3_CALLS, type S3Consumer } from "../../../components/storage/s3-calls";
 import { indexByUrn } from "../normalise";
 import type { KObject, MinioUser, TwinCheck, TwinEstate, TwinFinding } from "../model";
@@ -104,6 +105,9 @@ async function simulate(policies: Array<{ name: string; policy: Record<string, a
 /** The MinIO user whose credentials a Secret holds (S3User puts both under one parent). */
 function userOfSecret(e: TwinEstate, secret: KObject | undefined, server: "primary" | "backup"): MinioUser | undefined {
   if (!secret || secret.origin !== "program") return undefined;
+  // A Secret holding another component's user's credentials names it (a lean bundle's shared Secret).
+  const named = secret.object.metadata?.annotations?.[ANNOTATIONS.s3User];
+  if (typeof named === "string") return e.minioUsers.find((u) => u.server === server && u.name === named);
   const byUrn = indexByUrn(e.input);
   const parent = byUrn.get(secret.source)?.parent;
   let byParent = usersByParent.get(e);
