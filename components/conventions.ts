@@ -30,6 +30,8 @@ export const LABELS = {
   nodeApps: `${PREFIX}/apps`,
   /** The pool(s) monitoring runs on (components/platform/monitoring.ts); none: anywhere. */
   nodeMonitoring: `${PREFIX}/monitoring`,
+  /** On a bundle's pods that may reach the Kubernetes API (a stateless Nextcloud's upgrade Job; components/tenant/networkPolicies.ts). */
+  kubernetesApi: `${PREFIX}/kubernetes-api`,
 } as const;
 
 export const ANNOTATIONS = {
@@ -43,6 +45,8 @@ export const ANNOTATIONS = {
   plan: `${PREFIX}/plan`,
   /** Which keys of a Secret are derived, and from which purpose label (on the Secret and the pods reading it; components/kit/secrets.ts). */
   derivedSecretKeys: `${PREFIX}/derived-secret-keys`,
+  /** Digest of the config file a pod reads from a ConfigMap (on its pod template: a new config rolls the pods). */
+  configSha256: `${PREFIX}/config-sha256`,
   /**
    * The primary MinIO user whose credentials (`AWS_ACCESS_KEY_ID`…) a Secret holds when that
    * Secret is not the user's own (a lean bundle's shared Secret): the estate twin's S3 checks

@@ -99,6 +99,17 @@ export const IMAGES = {
   redis: { repository: "docker.io/library/redis", tag: "7.4.6-alpine" },
   /** Keycloak login → Jitsi JWT (nordeck/jitsi-keycloak-adapter-v2, tokenAuthUrl flow); tags are build dates `vYYYYMMDD`. */
   jitsiKeycloakAdapter: { repository: "ghcr.io/nordeck/jitsi-keycloak-adapter-v2", tag: "v20260206" },
+  /**
+   * Nextcloud's image, as the pinned chart names it (`<appVersion>-apache` of CHARTS.nextcloud,
+   * checked by test/nextcloud-stateless.test.ts). Only the stateless mode sets it explicitly: its
+   * init container and upgrade Job must run exactly the code of the chart's container.
+   */
+  nextcloud: { repository: "docker.io/library/nextcloud", tag: "32.0.2-apache" },
+  /**
+   * HAProxy (official image, the LTS line: 3.4, docker-library/haproxy `lts`): routes each
+   * conference of the shared Jitsi to one shard (components/apps/jitsiRouter.ts).
+   */
+  haproxy: { repository: "docker.io/library/haproxy", tag: "3.4.2-alpine" },
   /** Installs synapse-s3-storage-provider (pure Python) into a volume Synapse imports from. */
   python: { repository: "docker.io/library/python", tag: "3.12.12-slim" },
 } satisfies Record<string, { repository: string; tag: string }>;
@@ -124,6 +135,25 @@ export const SYNAPSE_S3_PROVIDER_LOCK: ReadonlyArray<{ name: string; version: st
   { name: "six", version: "1.16.0" },
   { name: "urllib3", version: "2.2.3" },
 ];
+
+// --- Nextcloud stateless mode (components/apps/nextcloud-stateless.ts) -------------------
+/**
+ * Nextcloud apps a stateless Nextcloud installs from these release tarballs (never from the app
+ * store, which that mode turns off), in its init container and upgrade Job. No checksum: each
+ * tarball carries Nextcloud's code signature (`appinfo/signature.json`, a certificate for the app
+ * id issued by Nextcloud's code-signing root), which `occ integrity:check-app` verifies against
+ * the root certificate in the image; a tarball without a signature is refused too.
+ * Versions known where this was written; before switching an instance, compare them with
+ * `occ app:list` of the running instance (docs/operations.md): a pin below the installed
+ * version is refused (Nextcloud does not downgrade apps).
+ */
+export const NEXTCLOUD_APPS: Readonly<Record<"user_oidc" | "onlyoffice" | "richdocuments" | "groupquota" | "scimserviceprovider", { version: string; url: string }>> = {
+  user_oidc: { version: "8.7.0", url: "https://github.com/nextcloud-releases/user_oidc/releases/download/v8.7.0/user_oidc-v8.7.0.tar.gz" },
+  onlyoffice: { version: "9.11.0", url: "https://github.com/ONLYOFFICE/onlyoffice-nextcloud/releases/download/v9.11.0/onlyoffice.tar.gz" },
+  richdocuments: { version: "9.0.1", url: "https://github.com/nextcloud-releases/richdocuments/releases/download/v9.0.1/richdocuments-v9.0.1.tar.gz" },
+  groupquota: { version: "0.3.0", url: "https://github.com/nextcloud-releases/groupquota/releases/download/v0.3.0/groupquota-v0.3.0.tar.gz" },
+  scimserviceprovider: { version: "0.3.2", url: "https://github.com/audriga/scimserviceprovider/releases/download/v0.3.2/scimserviceprovider-v0.3.2.tar.gz" },
+};
 
 // compute / platform add-ons (components/platform)
 /**

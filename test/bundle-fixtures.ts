@@ -81,3 +81,15 @@ export function release(rs: RecordedResource[], name: string): RecordedResource 
 }
 export const values = (r: RecordedResource): any => r.inputs.values as any;
 export const yaml = (s: unknown): any => parseYaml(String(s));
+
+/**
+ * The settings script of a bundle's Nextcloud: the chart's before-starting hook, or, for a
+ * stateless Nextcloud (components/apps/nextcloud-stateless.ts), the upgrade Job's `setup.sh`.
+ */
+export function nextcloudSettings(rs: RecordedResource[], slug: string): string {
+  const hook = values(release(rs, `${slug}-nextcloud-release`)).nextcloud.hooks?.["before-starting"];
+  if (hook) return hook as string;
+  const cm = rs.find((x) => x.type === "kubernetes:core/v1:ConfigMap" && x.name === `${slug}-nextcloud-stateless`);
+  if (!cm) throw new Error(`${slug}: neither a before-starting hook nor a stateless setup script`);
+  return (cm.inputs as any).data["setup.sh"] as string;
+}

@@ -37,8 +37,8 @@ const hcloudByUrn = (ev: Evaluation) => new Map(ev.resources.filter((r) => r.typ
 function expectServersUnchanged(before: Evaluation, after: Evaluation) {
   const a = servers(before);
   const b = servers(after);
-  // prod: 3 controllers + 2 ingress + 4 media + 16 general + 3 monitoring nodes, and the Helsinki backup server.
-  expect(a.size).toBe(29);
+  // prod: 3 controllers + 2 ingress + 5 media + 16 general + 3 monitoring nodes, and the Helsinki backup server.
+  expect(a.size).toBe(30);
   for (const [urn, s] of a) {
     const t = b.get(urn);
     expect(t, `server ${urn} disappeared`).toBeDefined();

@@ -84,7 +84,7 @@ describe("HetznerCompute (prod)", () => {
     const dedicated = ev.outputs.dedicatedAddresses as string[];
     expect(dedicated).toHaveLength(13);
     for (const r of k0s) {
-      expect(r.sourceIps).toHaveLength(41);
+      expect(r.sourceIps).toHaveLength(42); // 29 cloud servers + 13 dedicated
       for (const ip of dedicated) expect(r.sourceIps).toContain(`${ip}/32`);
       for (const src of r.sourceIps) expect(src).toMatch(/^\d+\.\d+\.\d+\.\d+\/32$/);
     }
@@ -108,7 +108,7 @@ describe("HetznerCompute (prod)", () => {
 
   it("labels servers and turns on Hetzner's delete and rebuild protection; ignores drift that would replace them", () => {
     const servers = ofType(ev, "hcloud:index/server:Server");
-    expect(servers).toHaveLength(28);
+    expect(servers).toHaveLength(29);
     for (const s of servers) {
       expect(s.inputs.deleteProtection).toBe(true);
       expect(s.inputs.rebuildProtection).toBe(true);
@@ -133,11 +133,11 @@ describe("HetznerCompute (prod)", () => {
 
   it("gives each server IPv4 and IPv6 primary IPs that outlive it, with reverse DNS", () => {
     const ips = ofType(ev, "hcloud:index/primaryIp:PrimaryIp");
-    expect(ips).toHaveLength(56);
+    expect(ips).toHaveLength(58);
     for (const ip of ips) expect(ip.inputs).toMatchObject({ assigneeType: "server", autoDelete: false, deleteProtection: true });
     expect(byName(ev, "hcloud:index/primaryIp:PrimaryIp", "ada-lovelace-ingress-01-ipv6").inputs).toMatchObject({ type: "ipv6", location: "fsn1" });
     const rdns = ofType(ev, "hcloud:index/rdns:Rdns");
-    expect(rdns).toHaveLength(56);
+    expect(rdns).toHaveLength(58);
     expect(byName(ev, "hcloud:index/rdns:Rdns", "ada-lovelace-ingress-01-ipv4").inputs.dnsPtr).toBe("ada-lovelace-ingress-01.liiibre.coop");
     for (const r of rdns) expect(r.inputs.primaryIpId).toBeDefined();
   });
@@ -158,11 +158,11 @@ describe("HetznerCompute (prod)", () => {
   });
 
   it("attaches every cloud server to the private network's cloud subnet", () => {
-    expect(ofType(ev, "hcloud:index/serverNetwork:ServerNetwork")).toHaveLength(28);
+    expect(ofType(ev, "hcloud:index/serverNetwork:ServerNetwork")).toHaveLength(29);
   });
 
   it("exposes every node, cloud and dedicated, grouped by role and location, and the ingress addresses", () => {
-    expect(ev.outputs.hostNames as string[]).toHaveLength(41);
+    expect(ev.outputs.hostNames as string[]).toHaveLength(42);
     expect(ev.outputs.hostNames).toContain("dedicated:fsn-storage-04:worker:storage");
     const nodes = ev.outputs.nodes as Record<string, Record<string, Array<{ name: string; kind: string }>>>;
     expect(Object.keys(nodes).sort()).toEqual(["controller", "worker"]);
@@ -199,7 +199,7 @@ describe("HetznerCompute: pools larger than a placement group and nodes being re
     expect(v.inputs.deleteProtection).toBe(true);
     // A leaving node is no longer allowed to reach the controllers.
     const rules = byName(ev, "hcloud:index/firewall:Firewall", "estate-controllers").inputs.rules as any[];
-    expect(rules[1].sourceIps).toHaveLength(40);
+    expect(rules[1].sourceIps).toHaveLength(41);
   });
 });
 

@@ -58,13 +58,13 @@ describe("k0sctl document (prod)", () => {
     expect(K0S_VERSION).toMatch(/^v\d+\.\d+\.\d+\+k0s\.\d+$/);
   });
 
-  it("lists every host exactly once: 28 cloud servers and the 13 dedicated ones", () => {
+  it("lists every host exactly once: 29 cloud servers and the 13 dedicated ones", () => {
     const cloudCount = estate.nodePools.reduce((n, p) => n + (p.cloud?.count ?? 0), 0);
-    expect(cloudCount).toBe(28);
+    expect(cloudCount).toBe(29);
     expect(estate.dedicatedServers).toHaveLength(13);
     const names = hosts.map((h) => h.hostname);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toHaveLength(41);
+    expect(names).toHaveLength(42);
     for (const d of estate.dedicatedServers) expect(names).toContain(d.name);
     const addresses = hosts.map((h) => h.ssh.address);
     expect(new Set(addresses).size).toBe(addresses.length);
@@ -147,7 +147,7 @@ describe("k0sctl document (prod)", () => {
     const d = k0sctlConfig(inputOf(e));
     const reset = d.spec.hosts.filter((h) => h.reset === true).map((h) => h.hostname);
     expect(reset.sort()).toEqual(["ada-lovelace-general-12", "fsn-apps-09"]);
-    expect(d.spec.hosts).toHaveLength(41); // still listed: k0sctl drains and resets them
+    expect(d.spec.hosts).toHaveLength(42); // still listed: k0sctl drains and resets them
   });
 
   it("serialises to YAML without any `$` other than the key path variable (k0sctl substitutes the whole file)", async () => {
@@ -272,7 +272,7 @@ describe("K0sCluster", () => {
     expect(apply.urn).toBe("urn:pulumi:prod::liiibre::liiibre:k0s:K0sCluster$command:local:Command::ada-lovelace-apply");
     const doc = parseYaml(apply.inputs.stdin as string);
     expect(doc.kind).toBe("Cluster");
-    expect(doc.spec.hosts).toHaveLength(41);
+    expect(doc.spec.hosts).toHaveLength(42);
     expect(doc.spec.k0s.version).toBe(K0S_VERSION);
     expect(apply.inputs.create).toBe(APPLY_SCRIPT);
     expect(apply.inputs.update).toBe(APPLY_SCRIPT);
@@ -281,7 +281,7 @@ describe("K0sCluster", () => {
     // k0sctl runs once the servers exist and are attached to the private network.
     expect(apply.dependsOn).toContain("urn:pulumi:prod::liiibre::liiibre:hetzner:HetznerCompute$liiibre:hetzner:CloudServer$hcloud:index/server:Server::ada-lovelace-general-12");
     expect(apply.dependsOn).toContain("urn:pulumi:prod::liiibre::liiibre:hetzner:HetznerCompute$liiibre:hetzner:CloudServer$hcloud:index/serverNetwork:ServerNetwork::ada-lovelace-general-12-private");
-    expect(apply.dependsOn).toHaveLength(28 * 2 + 19);
+    expect(apply.dependsOn).toHaveLength(29 * 2 + 19);
     const raw = secretAwareInputs(apply);
     expect(isSecretMarker(raw.environment)).toBe(true);
     expect(JSON.stringify(apply.inputs)).not.toContain(MOCK_SECRET_MARKER);

@@ -134,7 +134,9 @@ describe("the cost model against the evaluated program", () => {
   beforeAll(async () => {
     // Two organisations whose valid slugs prefix platform names (the cluster ada-lovelace, the storage platform).
     const raw = prodRaw();
-    raw.tenants.push({ slug: "ada", name: "Ada", domain: "ada.example.org", plan: "dedicated", users: 30 }, { slug: "storage", name: "Storage", domain: "storage.example.org", plan: "dedicated", users: 30, apps: ["nextcloud"] });
+    raw.tenants.push({ slug: "ada", name: "Ada", domain: "ada.example.org", plan: "dedicated", users: 30 }, { slug: "storage", name: "Storage", domain: "storage.example.org", plan: "dedicated", users: 30, apps: ["nextcloud"] },
+      // A stateless Nextcloud (STATELESS_NEXTCLOUD_COST): its Secret, scripts, budget, Job and RBAC count.
+      { slug: "haven", name: "Haven", domain: "haven.example.org", plan: "dedicated", users: 30, ha: true, apps: ["nextcloud"], nextcloud: { stateless: true, secretsImported: true } });
     ev = await evaluate({ config: raw, program: (e) => main(e) });
     estate = ev.estate;
   });

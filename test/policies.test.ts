@@ -16,6 +16,7 @@ import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../
 import { checkPolicies, packPolicies, type Violation, type PolicyPackConfig } from "../scripts/check-policies";
 import { ANNOTATIONS, LABELS } from "../components/conventions";
 import { isSensitiveKey } from "../policies/secrets-are-secret";
+import { ANONYMOUS_READ_PREFIXES, anonymousReadPolicy } from "../components/storage/anonymousRead";
 
 const CONFIG = readStackConfig(stackConfigFile("dev"));
 const GB = 1024 ** 3;
@@ -209,6 +210,51 @@ describe("no-public-buckets", () => {
     expect(v.public[0].message).toMatch(/public ACL "public-read"/);
     expect(v.anon[0].message).toMatch(/anonymous principal/);
     expect(v.unknown[0].level).toBe("advisory");
+  });
+});
+
+describe("no-public-buckets: the HedgeDoc exception is judged by meaning", () => {
+  const anon = (over: Record<string, unknown>) => ({ Effect: "Allow", Principal: { AWS: ["*"] }, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::acme-hedgedoc/uploads/*"], ...over });
+  const doc = (...Statement: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement });
+  it("passes exactly anonymous GetObject on uploads/* of the HedgeDoc bucket (the program's own document too), and anything narrower", async () => {
+    const { violations } = await run(() => {
+      new minio.S3BucketPolicy("program", { bucket: "acme-hedgedoc", policy: JSON.stringify(anonymousReadPolicy("acme-hedgedoc", ANONYMOUS_READ_PREFIXES.hedgedoc)) });
+      new minio.S3BucketPolicy("one-object", { bucket: "acme-hedgedoc", policy: doc(anon({ Resource: "arn:aws:s3:::acme-hedgedoc/uploads/logo.png", Principal: "*", Action: "S3:getobject" })) });
+      new minio.S3BucketPolicy("deep-wildcard", { bucket: "acme-hedgedoc", policy: doc(anon({ Resource: ["arn:aws:s3:::acme-hedgedoc/uploads/*.png"] })) });
+      // Deny statements and named principals are not anonymous grants.
+      new minio.S3BucketPolicy("deny", { bucket: "acme-nextcloud", policy: doc(anon({ Effect: "Deny", Action: ["s3:*"], Resource: ["arn:aws:s3:::acme-nextcloud/*"] })) });
+    });
+    expect(byName(violations, "no-public-buckets")).toEqual({});
+  });
+  it("fails listing, a wider prefix, other actions (wildcards by what they reach), Not* forms and other buckets", async () => {
+    const { violations } = await run(() => {
+      const cases: Record<string, unknown[]> = {
+        list: [anon({}), anon({ Action: ["s3:ListBucket"], Resource: ["arn:aws:s3:::acme-hedgedoc"] })],
+        "whole-bucket": [anon({ Resource: ["arn:aws:s3:::acme-hedgedoc/*"] })],
+        "sibling-prefix": [anon({ Resource: ["arn:aws:s3:::acme-hedgedoc/uploads*"] })],
+        "other-prefix": [anon({ Resource: ["arn:aws:s3:::acme-hedgedoc/private/*"] })],
+        "any-bucket": [anon({ Resource: ["arn:aws:s3:::*/uploads/*"] })],
+        put: [anon({ Action: ["s3:GetObject", "s3:PutObject"] })],
+        "get-star": [anon({ Action: ["s3:Get*"] })],
+        "s3-star": [anon({ Action: "s3:*" })],
+        versions: [anon({ Action: ["s3:GetObjectVersion"] })],
+        "not-action": [anon({ Action: undefined, NotAction: ["s3:DeleteObject"] })],
+        // NotPrincipal (everyone but one user) reaches the anonymous caller too.
+        "not-principal": [anon({ Principal: undefined, NotPrincipal: { AWS: ["arn:aws:iam:::user/acme-s3"] }, Resource: ["arn:aws:s3:::acme-hedgedoc/*"] })],
+      };
+      for (const [name, statements] of Object.entries(cases)) new minio.S3BucketPolicy(name, { bucket: "acme-hedgedoc", policy: doc(...statements) });
+      // The exact HedgeDoc grant, on a bucket that is not HedgeDoc's.
+      new minio.S3BucketPolicy("nextcloud", { bucket: "acme-nextcloud", policy: JSON.stringify(anonymousReadPolicy("acme-nextcloud", "uploads/")) });
+      // A HedgeDoc bucket's policy naming another tenant's HedgeDoc bucket.
+      new minio.S3BucketPolicy("other-tenant", { bucket: "acme-hedgedoc", policy: doc(anon({ Resource: ["arn:aws:s3:::beta-hedgedoc/uploads/*"] })) });
+    });
+    const v = byName(violations, "no-public-buckets");
+    expect(Object.keys(v).sort()).toEqual(["any-bucket", "get-star", "list", "not-action", "not-principal", "nextcloud", "other-prefix", "other-tenant", "put", "s3-star", "sibling-prefix", "versions", "whole-bucket"].sort());
+    expect(v.list).toHaveLength(1);
+    expect(v.list[0].message).toMatch(/^Statement\[1\] .*"s3:ListBucket"/);
+    expect(v["get-star"][0].message).toMatch(/also grants .*GetBucket/);
+    expect(v.nextcloud[0].message).toMatch(/not a HedgeDoc bucket/);
+    expect(Object.values(v).flat().every((x) => x.level === "mandatory")).toBe(true);
   });
 });
 

@@ -10,7 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation, RecordedResource } from "../scripts/harness";
-import { T, evalBundles, ofType, release, values, yaml } from "./bundle-fixtures";
+import { T, evalBundles, nextcloudSettings, ofType, release, values, yaml } from "./bundle-fixtures";
 import { accessRoleName, groupWhitelistRegex, membersOnlyFlow } from "../components/shared/membership";
 import { configProblems } from "../components/estate";
 import { config } from "./bundle-fixtures";
@@ -163,7 +163,7 @@ describe("the apps check membership again (defence in depth)", () => {
 
 describe("the shared instance keeps its organisations apart", () => {
   it("sharing and user search are limited to one's own groups", () => {
-    const hook = values(release(ev.resources, "mutualise-nextcloud-release")).nextcloud.hooks["before-starting"] as string;
+    const hook = nextcloudSettings(ev.resources, "mutualise");
     expect(hook).toContain("occ config:app:set core shareapi_only_share_with_group_members --value yes");
     expect(hook).toContain("occ config:app:set core shareapi_restrict_user_enumeration_to_group --value yes");
     expect(hook).toContain("occ config:app:set core shareapi_restrict_user_enumeration_full_match --value no");

@@ -3,12 +3,13 @@
  * realm, every Jitsi release capped, the shared instance's groups and quotas.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { Deployment } from "kubernetes-models/apps/v1";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Service } from "kubernetes-models/v1";
 import { ConfigError, parseEstate } from "../components/estate";
 import { gbToBytes, storagePoolGB } from "../components/units";
+import { haproxyServerTargets, serviceHostEnv } from "../components/kit/haproxy";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
-import { bundlesProgram, config, ofType, release, values } from "./bundle-fixtures";
+import { bundlesProgram, config, nextcloudSettings, ofType, release, values } from "./bundle-fixtures";
 
 let ev: Evaluation;
 beforeAll(async () => {
@@ -67,10 +68,74 @@ describe("Keycloak", () => {
 describe("Jitsi", () => {
   const jitsiReleases = () => ofType(ev.resources, "kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "jitsi-meet");
 
-  it("one shared release, plus one per tenant with jitsi-dedicated", () => {
+  it("two shared releases (the shards), plus one per tenant with jitsi-dedicated", () => {
     const withOwn = dedicated().filter((t) => t.apps.includes("jitsi-dedicated"));
     expect(withOwn.length).toBeGreaterThan(0);
-    expect(jitsiReleases().map((r) => r.inputs.namespace).sort()).toEqual(["jitsi", ...withOwn.map((t) => t.slug)].sort());
+    expect(jitsiReleases().map((r) => r.inputs.namespace).sort()).toEqual(["jitsi", "jitsi", ...withOwn.map((t) => t.slug)].sort());
+    expect(jitsiReleases().filter((r) => r.inputs.namespace === "jitsi").map((r) => r.inputs.name).sort()).toEqual(["jitsi", "jitsi-2"]);
+  });
+
+  it("shard one keeps the single-shard release, URN and pod specs; shard two keeps its signalling off shard one's nodes", () => {
+    const shard = (name: string) => jitsiReleases().find((r) => r.inputs.namespace === "jitsi" && r.inputs.name === name)!;
+    const [one, two] = [shard("jitsi"), shard("jitsi-2")];
+    // Same Pulumi name (hence URN) as the single-shard release: no replacement, no new install.
+    expect(one.name).toBe("jitsi-release");
+    expect(one.urn).toMatch(/liiibre:apps:JitsiMeet\$kubernetes:helm\.sh\/v3:Release::jitsi-release$/);
+    const v1 = values(one);
+    const v2 = values(two);
+    // Shard one: no scheduling term added to Prosody or Jicofo (their pods do not restart); no Ingress (the router serves the host).
+    expect(v1.prosody.affinity).toBeUndefined();
+    expect(v1.jicofo.affinity).toBeUndefined();
+    expect(v1.web.ingress).toEqual({ enabled: false });
+    expect(v2.web.ingress).toEqual({ enabled: false });
+    // Shard two: its Prosody and Jicofo never share a node with another shard's.
+    for (const c of ["prosody", "jicofo"]) {
+      const term = v2[c].affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+      expect(term.topologyKey).toBe("kubernetes.io/hostname");
+      expect(term.labelSelector.matchExpressions).toEqual([
+        { key: "app.kubernetes.io/component", operator: "In", values: ["prosody", "jicofo"] },
+        { key: "app.kubernetes.io/instance", operator: "NotIn", values: ["jitsi-2"] },
+      ]);
+    }
+    // Each shard's web replicas spread among themselves.
+    expect(v2.web.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels["app.kubernetes.io/instance"]).toBe("jitsi-2");
+    // One JWT secret and one set of XMPP passwords: the adapter's tokens open rooms on every shard.
+    for (const v of [v1, v2]) {
+      expect(v.prosody.jwt).toEqual({ existingSecretName: "jitsi-jwt" });
+      expect(v.jvb).toMatchObject({ UDPPort: 10000, useHostPort: true });
+    }
+    // Shard one's release waits for the router and its route (its Ingress goes only once they serve the host).
+    expect(one.dependsOn.some((u) => u.includes("JitsiRouter"))).toBe(true);
+    // Shard two after shard one: an upgrade restarts them in turn.
+    expect(two.dependsOn).toContain(one.urn);
+  });
+
+  it("budgets: each shard's web, and Prosody, Jicofo, videobridges and the router across shards", () => {
+    const pdbs = inNs("kubernetes:policy/v1:PodDisruptionBudget", "jitsi").map((x) => x.inputs as any);
+    const byName = Object.fromEntries(pdbs.map((p) => [p.metadata.name, p.spec]));
+    expect(Object.keys(byName).sort()).toEqual(["jitsi-2-web", "jitsi-haproxy", "jitsi-jicofo", "jitsi-jvb", "jitsi-keycloak-adapter", "jitsi-prosody", "jitsi-web"]);
+    for (const spec of Object.values(byName) as any[]) expect(spec.minAvailable).toBe(1);
+    expect(byName["jitsi-prosody"].selector.matchLabels).toEqual({ "app.kubernetes.io/name": "jitsi-meet", "app.kubernetes.io/component": "prosody" });
+    expect(byName["jitsi-web"].selector.matchLabels["app.kubernetes.io/instance"]).toBe("jitsi");
+    expect(byName["jitsi-2-web"].selector.matchLabels["app.kubernetes.io/instance"]).toBe("jitsi-2");
+  });
+
+  it("the shard router: pinned HAProxy ×2 spread over nodes, its config naming both shards' web Services, its peers' Services first", () => {
+    const sts = inNs("kubernetes:apps/v1:StatefulSet", "jitsi").find((x) => (x.inputs as any).metadata.name === "jitsi-haproxy")!;
+    const obj = sts.inputs as any;
+    expect(() => new StatefulSet(obj).validate()).not.toThrow();
+    expect(obj.spec.replicas).toBe(2);
+    expect(obj.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule" });
+    const c = obj.spec.template.spec.containers[0];
+    expect(c.image).toMatch(/^docker\.io\/library\/haproxy:3\.4\.\d+-alpine$/);
+    const cm = inNs("kubernetes:core/v1:ConfigMap", "jitsi").find((x) => (x.inputs as any).metadata.name === "jitsi-haproxy")!;
+    const cfg = (cm.inputs as any).data["haproxy.cfg"];
+    expect(haproxyServerTargets(cfg).filter((t) => t.backend === "rooms").map((t) => t.service)).toEqual(["jitsi-jitsi-meet-web", "jitsi-2-jitsi-meet-web"]);
+    // The pods read the peers' ClusterIPs from service links: the per-pod Services exist before them.
+    const peers = inNs("kubernetes:core/v1:Service", "jitsi").filter((x) => /^jitsi-haproxy-\d$/.test((x.inputs as any).metadata.name));
+    expect(peers).toHaveLength(2);
+    for (const p of peers) expect(sts.dependsOn).toContain(p.urn);
+    for (const pod of ["jitsi-haproxy-0", "jitsi-haproxy-1"]) expect(cfg).toContain(`\${${serviceHostEnv(pod)}}`);
   });
 
   it("every release (shared and dedicated) is capped at 720p with bitrate caps", () => {
@@ -103,7 +168,7 @@ describe("Jitsi", () => {
 
   it("rooms need an estate login: JWT auth with the app id as issuer/audience, token URL on the adapter, JWT secret from a Secret", () => {
     const sites = jitsiSites();
-    expect(sites.length).toBe(jitsiReleases().length);
+    expect(sites.length).toBe(new Set(jitsiReleases().map((r) => r.inputs.namespace)).size);
     for (const site of sites) {
       const r = jitsiReleases().find((x) => x.inputs.namespace === site.ns)!;
       const v = values(r);
@@ -166,23 +231,31 @@ describe("Jitsi", () => {
       const svc = inNs("kubernetes:core/v1:Service", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
       expect(() => new Service(svc.inputs as any).validate()).not.toThrow();
       expect((svc.inputs as any).spec.selector).toEqual(obj.spec.selector.matchLabels);
-      // The login paths of the Jitsi host reach the adapter; the rest stays with Jitsi web.
-      // A Gateway API route beside the chart's Ingress (test/edge.test.ts validates it against the CRDs).
+      // The login paths of the Jitsi host reach the adapter; the rest goes to Jitsi web (a
+      // dedicated Jitsi: the chart's Ingress) or to the shard router (the shared Jitsi: the same
+      // route). test/edge.test.ts validates the route against the CRDs.
       const route = inNs("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", site.ns).find((x) => (x.inputs as any).metadata.name === "jitsi-keycloak-adapter")!;
       expect((route.inputs as any).spec.hostnames).toEqual([site.host]);
+      const sharded = site.ns === "jitsi";
       expect((route.inputs as any).spec.rules).toEqual([
         { matches: [{ path: { type: "PathPrefix", value: "/oidc/" } }], backendRefs: [{ group: "", kind: "Service", name: "jitsi-keycloak-adapter", port: (svc.inputs as any).spec.ports[0].port }] },
+        ...(sharded ? [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ group: "", kind: "Service", name: "jitsi-haproxy", port: 80 }] }] : []),
       ]);
-      // Its Gateway (its own for the shared Jitsi, the bundle's unannotated one for a dedicated
-      // Jitsi) reuses the certificate the chart's Ingress asks for, and asks for none itself.
+      // Its Gateway: a dedicated Jitsi's is the bundle's unannotated one, reusing the certificate
+      // the chart's Ingress asks for; the shared Jitsi's (no chart Ingress) asks for it itself.
       const parent = (route.inputs as any).spec.parentRefs[0];
       const gw = inNs("kubernetes:gateway.networking.k8s.io/v1:Gateway", site.ns).find((x) => (x.inputs as any).metadata.name === parent.name)!;
-      expect((gw.inputs as any).metadata.annotations).toBeUndefined();
       const v = values(jitsiReleases().find((x) => x.inputs.namespace === site.ns)!);
       const listener = (gw.inputs as any).spec.listeners.find((l: any) => l.name === parent.sectionName);
       expect(listener.hostname).toBe(site.host);
-      expect(listener.tls.certificateRefs[0].name).toBe(v.web.ingress.tls[0].secretName);
-      expect(v.web.ingress.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+      if (sharded) {
+        expect((gw.inputs as any).metadata.annotations).toEqual({ "cert-manager.io/cluster-issuer": "letsencrypt" });
+        expect(listener.tls.certificateRefs[0].name).toBe("meet-liiibre-coop-tls");
+      } else {
+        expect((gw.inputs as any).metadata.annotations).toBeUndefined();
+        expect(listener.tls.certificateRefs[0].name).toBe(v.web.ingress.tls[0].secretName);
+        expect(v.web.ingress.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
+      }
     }
   });
 
@@ -216,7 +289,8 @@ describe("Jitsi", () => {
 });
 
 describe("the shared instance", () => {
-  const hook = () => values(release(ev.resources, "mutualise-nextcloud-release")).nextcloud.hooks["before-starting"] as string;
+  // The shared instance's Nextcloud is stateless (prod): its settings run in the upgrade Job.
+  const hook = () => nextcloudSettings(ev.resources, "mutualise");
 
   it("sets one group quota per shared organisation, equal to its pool", () => {
     const lines = [...hook().matchAll(/^occ groupquota:set '([^']+)' '(\d+) GB'$/gm)].map((m) => [m[1], Number(m[2])]);

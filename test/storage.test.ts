@@ -196,6 +196,20 @@ describe("per-tenant storage (dev stack)", async () => {
     }
   });
 
+  it("gives exactly the HedgeDoc buckets a bucket policy (anonymous GetObject on uploads/*), on the primary only", () => {
+    const policies = ofType(rs, "minio:index/s3BucketPolicy:S3BucketPolicy");
+    const hedgedoc = primaryBuckets(rs).map((b) => String(b.inputs.bucket)).filter((n) => n.endsWith("-hedgedoc"));
+    expect(hedgedoc.length).toBeGreaterThan(0);
+    expect(policies.map((p) => String(p.inputs.bucket)).sort()).toEqual(hedgedoc.sort());
+    for (const p of policies) {
+      expect(providerName(rs, p)).toBe("test-primary-minio");
+      // Read back as MinIO would: one Allow for the anonymous principal, one action, one prefix of its own bucket.
+      expect(JSON.parse(String(p.inputs.policy)).Statement).toEqual([
+        { Sid: "AnonymousReadOfPadImages", Effect: "Allow", Principal: { AWS: ["*"] }, Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${p.inputs.bucket}/uploads/*`] },
+      ]);
+    }
+  });
+
   it("gives every primary bucket a versioned twin in Helsinki keeping noncurrent versions >= 30 days", () => {
     const primaries = primaryBuckets(rs);
     expect(primaries.length).toBe(slugs.length * 3); // nextcloud, matrix-media, hedgedoc each

@@ -10,7 +10,8 @@ import { KUBERNETES_API_PORT, networkPolicies } from "../components/tenant/netwo
 import { firewallPlan } from "../components/hetzner/firewall-rules";
 import { fakeIpv4 } from "../scripts/mock-outputs";
 import { createHash } from "node:crypto";
-import { decide } from "../scripts/twin/checks/s3";
+import { AnonymousDecider, decide } from "../scripts/twin/checks/s3";
+import { ANONYMOUS_READ_PREFIXES, anonymousReadPolicy } from "../components/storage/anonymousRead";
 import { bucket, deployment, devEstate, findings, input, k0sctl, k8s, namespace, prodEstate, res, s3User } from "./helpers/twin";
 
 const estate = devEstate();
@@ -182,6 +183,54 @@ describe("S3 permissions (iam-simulate, MinIO action mapping)", () => {
   });
 });
 
+describe("S3 anonymous access (iam-simulate, unsigned requests: the bucket policy alone)", () => {
+  const minioProvider = "urn:pulumi:test::liiibre::pulumi:providers:minio::storage-primary-minio";
+  const bucketPolicy = (name: string, policy: object) => res("minio:index/s3BucketPolicy:S3BucketPolicy", `${name}-anonymous-read`, { bucket: name, policy: JSON.stringify(policy) }, { provider: minioProvider });
+  // A HedgeDoc as the program declares it: its bucket and the bundle's credentials.
+  const pad = (slug: string) => {
+    const u = s3User("primary", `${slug}-s3`, bucketsReadWritePolicy([`${slug}-hedgedoc`, `${slug}-nextcloud`]), { namespace: slug, name: "s3-credentials", keys: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] });
+    const env = [{ name: "CMD_S3_BUCKET", value: `${slug}-hedgedoc` }, { name: "CMD_MINIO_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "s3-credentials", key: "AWS_ACCESS_KEY_ID" } } }];
+    return { resources: [...u.resources, deployment(slug, "hedgedoc", { containers: [{ name: "hedgedoc", env }] }), bucket("primary", `${slug}-hedgedoc`), bucket("primary", `${slug}-nextcloud`), bucket("backup", `${slug}-hedgedoc`)], secretKeys: u.secretKeys };
+  };
+  const run = (resources: ReturnType<typeof res>[], secretKeys: Record<string, string[]>) => findings(input(estate, resources, { secretKeys }), "s3-anonymous");
+  it("the program's policy: browsers GET and HEAD an uploaded image; listing, writing, other prefixes and other buckets stay refused", async () => {
+    const p = pad("acme");
+    expect(await run([...p.resources, bucketPolicy("acme-hedgedoc", anonymousReadPolicy("acme-hedgedoc", ANONYMOUS_READ_PREFIXES.hedgedoc))], p.secretKeys)).toEqual([]);
+    // The decisions themselves, through the evaluator.
+    const d = new AnonymousDecider();
+    const doc = anonymousReadPolicy("acme-hedgedoc", "uploads/");
+    expect(await d.decide(doc, "GetObject", "acme-hedgedoc", "uploads/0f8fad5b-d9cb-469f-a165-70867728950e.png")).toBe("Allowed");
+    expect(await d.decide(doc, "ListObjectsV2", "acme-hedgedoc", "uploads/")).toBe("ImplicitlyDenied");
+    expect(await d.decide(doc, "PutObject", "acme-hedgedoc", "uploads/x.png")).toBe("ImplicitlyDenied");
+    expect(await d.decide(doc, "GetObject", "acme-hedgedoc", "notes/x.png")).toBe("ImplicitlyDenied");
+    expect(await d.decide(doc, "GetObject", "bravo-hedgedoc", "uploads/x.png")).toBe("ImplicitlyDenied");
+    expect(await d.decide(undefined, "GetObject", "acme-nextcloud", "urn:oid:1")).toBe("ImplicitlyDenied");
+    // The builder takes a literal folder only: a wildcard or the whole bucket is refused before any resource exists.
+    for (const bad of ["*", "", "uploads", "up*/"]) expect(() => anonymousReadPolicy("acme-hedgedoc", bad)).toThrow(/prefix must be a literal folder ending with "\/"/);
+  });
+  it("fails: a HedgeDoc bucket without the policy (images do not display)", async () => {
+    const p = pad("acme");
+    const f = await run(p.resources, p.secretKeys);
+    expect(f).toHaveLength(2); // GET and HEAD
+    expect(f[0]).toMatchObject({ level: "error", objects: ["Deployment/acme/hedgedoc", "bucket primary/acme-hedgedoc"] });
+    expect(f[0].message).toMatch(/browsers are refused GetObject acme-hedgedoc\/uploads\/.*ImplicitlyDenied \(the bucket has no policy\); hedgedoc's images do not display/);
+  });
+  it("fails: a policy granting listing, the whole bucket or another bucket's objects to anyone", async () => {
+    const p = pad("acme");
+    const wide = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: ["*"] }, Action: ["s3:GetObject", "s3:ListBucket"], Resource: ["arn:aws:s3:::acme-hedgedoc", "arn:aws:s3:::acme-hedgedoc/*"] }] };
+    const f = await run([...p.resources, bucketPolicy("acme-hedgedoc", wide)], p.secretKeys);
+    const said = f.map((x) => x.message).join("\n");
+    expect(said).toMatch(/may HeadBucket acme-hedgedoc \(s3:ListBucket\)/);
+    expect(said).toMatch(/may ListObjectsV2 acme-hedgedoc\/uploads\/ \(s3:ListBucket\)/);
+    expect(said).toMatch(/may GetObject acme-hedgedoc\/urn:oid:1/);
+    expect(said).not.toMatch(/PutObject/);
+    // The exact HedgeDoc grant on the organisation's Nextcloud bucket: its files' names are not in uploads/, but anything put there would be public.
+    const g = await run([...p.resources, bucketPolicy("acme-hedgedoc", anonymousReadPolicy("acme-hedgedoc", "uploads/")), bucketPolicy("acme-nextcloud", anonymousReadPolicy("acme-nextcloud", "uploads/"))], p.secretKeys);
+    expect(g.map((x) => x.objects[0])).toEqual(["bucket primary/acme-nextcloud", "bucket primary/acme-nextcloud"]);
+    expect(g[0].message).toMatch(/may GetObject acme-nextcloud\/uploads\//);
+  });
+});
+
 describe("references", () => {
   const secret = (keys: string[]) => {
     const s = k8s("v1", "Secret", "a", "creds", { stringData: "[secret]" });
@@ -253,6 +302,40 @@ describe("references", () => {
     expect(await findings(input(estate, [svc, ingress("acme.org", { name: "http" }, false)]), "ingress-host-dns")).toMatchObject([{ level: "warning" }]);
     const tenants = [{ slug: "acme", dnsRecords: [{ name: "cloud.acme.org", type: "CNAME", value: "x" }] }] as any;
     expect(await findings(input(estate, [svc, ingress("cloud.acme.org", { name: "http" })], { tenants }), "ingress-host-dns")).toEqual([]);
+  });
+});
+
+describe("HAProxy configs and StatefulSet pods", () => {
+  // A router like the shared Jitsi's (components/apps/jitsiRouter.ts): a StatefulSet mounting a
+  // ConfigMap whose backends name the shards' web Services.
+  const cfg = (backend: string, port = 80) => `frontend f\n  bind :8080\n  default_backend rooms\n\nbackend rooms\n  server shard-1 ${backend}.jitsi.svc.cluster.local:${port} id 1\n`;
+  const configMap = (text: string) => k8s("v1", "ConfigMap", "jitsi", "router", { data: { "haproxy.cfg": text } });
+  const router = k8s("apps/v1", "StatefulSet", "jitsi", "router", {
+    spec: { replicas: 2, serviceName: "router", selector: { matchLabels: { app: "router" } }, template: { metadata: { labels: { app: "router" } }, spec: { volumes: [{ name: "config", configMap: { name: "router" } }], containers: [{ name: "haproxy", volumeMounts: [{ name: "config", mountPath: "/usr/local/etc/haproxy" }] }] } } },
+  });
+  const web = deployment("jitsi", "web", { containers: [{ name: "nginx", ports: [{ name: "http", containerPort: 80 }] }] }, 2, { app: "web" });
+  const webSvc = k8s("v1", "Service", "jitsi", "web", { spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }] } });
+
+  it("haproxy-backend: every server names an existing Service and one of its ports", async () => {
+    expect(await findings(input(estate, [router, configMap(cfg("web")), web, webSvc]), "haproxy-backend")).toEqual([]);
+    expect(await findings(input(estate, [router, configMap(cfg("webb")), web, webSvc]), "haproxy-backend")).toMatchObject([{ objects: ["ConfigMap/jitsi/router"], message: expect.stringMatching(/names Service jitsi\/webb, which does not exist/) }]);
+    expect(await findings(input(estate, [router, configMap(cfg("web", 8080)), web, webSvc]), "haproxy-backend")).toMatchObject([{ message: expect.stringMatching(/port 8080, not a port of Service web/) }]);
+  });
+
+  it("network-required: the pods mounting a config reach its backends, unless a policy drops it", async () => {
+    const base = [namespace("jitsi"), router, configMap(cfg("web")), web, webSvc];
+    expect(await findings(input(estate, base), "network-required")).toEqual([]);
+    const deny = k8s("networking.k8s.io/v1", "NetworkPolicy", "jitsi", "web-from-edge-only", { spec: { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } } }] }] } });
+    const f = await findings(input(estate, [...base, deny]), "network-required");
+    expect(f).toHaveLength(1); // the web pods (one template), from the router
+    expect(f[0]).toMatchObject({ objects: ["StatefulSet/jitsi/router"], message: expect.stringMatching(/HAProxy forwards to this backend: connection to Service\/jitsi\/web \(server shard-1 of HAProxy backend rooms\) is dropped \(no ingress rule/) });
+  });
+
+  it("service-selects-pods: a per-pod Service selects a StatefulSet's pod by its pod-name label, within its replicas", async () => {
+    const peer = (pod: string) => k8s("v1", "Service", "jitsi", pod, { spec: { selector: { "statefulset.kubernetes.io/pod-name": pod }, ports: [{ name: "peers", port: 10000 }] } });
+    expect(await findings(input(estate, [router, peer("router-0"), peer("router-1")]), "service-selects-pods")).toEqual([]);
+    expect(await findings(input(estate, [router, peer("router-2")]), "service-selects-pods")).toHaveLength(1);
+    expect(await findings(input(estate, [web, peer("web-0")]), "service-selects-pods")).toHaveLength(1); // a Deployment's pods carry no such label
   });
 });
 

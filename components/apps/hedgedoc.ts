@@ -54,6 +54,9 @@ export class HedgeDoc extends pulumi.ComponentResource {
         { name: "CMD_DB_PASSWORD", valueFrom: fromSecret(db.appSecretName, "password") },
         // The `minio` uploader speaks plain S3 with path-style URLs (any S3 service, no
         // wildcard DNS); the bucket name is read from CMD_S3_BUCKET by both uploaders.
+        // Pad images: browsers GET https://<s3Domain>/<bucket>/uploads/<uuid>.<ext> without
+        // credentials; TenantStorage gives the bucket its anonymous-read policy on uploads/*
+        // only (components/storage/anonymousRead.ts). CSP: HedgeDoc's default img-src is `*`.
         { name: "CMD_IMAGE_UPLOAD_TYPE", value: "minio" },
         { name: "CMD_MINIO_ENDPOINT", value: ctx.s3.host.replace(/:\d+$/, "") },
         { name: "CMD_MINIO_PORT", value: /:(\d+)$/.exec(ctx.s3.host)?.[1] ?? (ctx.s3.url.startsWith("https://") ? "443" : "80") },

@@ -17,6 +17,17 @@
  *   adapter through Secrets, never Helm values; the XMPP passwords of Jicofo and the
  *   videobridge too (`*.existingSecretName`, chart ≥ 2.0), so they stay the same across upgrades. Guests without an account may join a room
  *   once an authenticated user (the host) is in it (`ENABLE_GUESTS`, `muc_wait_for_host`).
+ * - Shards (`shards` ≥ 2, the shared Jitsi): Prosody and Jicofo run one replica each in the chart
+ *   (hard-coded), so redundancy is Jitsi's shard model: several releases of the chart, each a full
+ *   Prosody/Jicofo/videobridge/web set (`jitsi`, `jitsi-2`…), and a shard router (HAProxy,
+ *   jitsiRouter.ts) that sends every request of a conference to one shard. Shard one keeps the
+ *   release, names and URNs of the single-shard layout. The JWT secret and the XMPP passwords
+ *   are shared (one adapter mints tokens every shard's Prosody accepts). Signalling pods of two
+ *   shards never share a node (required anti-affinity on shards ≥ 2; the scheduler honours an
+ *   existing pod's required anti-affinity too), videobridges never do (all bind UDP 10000 as a
+ *   host port), and budgets across shards keep a drain from taking every shard's Prosody, Jicofo
+ *   or videobridge at once. The edge routes the host to the router (an HTTPRoute beside the
+ *   adapter's path, issuing the certificate) instead of the chart's Ingress.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -29,6 +40,7 @@ import { DERIVED_ANNOTATION, derivedAnnotation, helmRelease, opaqueSecret, passw
 import { resourcesFor } from "./sizing";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
 import { oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
+import { JITSI_ROUTER, JITSI_ROUTER_SERVICE_PORT, JitsiRouter } from "./jitsiRouter";
 
 export interface JitsiArgs {
   /** Namespace of the release (exists: pass it in dependsOn). */
@@ -54,6 +66,11 @@ export interface JitsiArgs {
    * chart runs them as single instances (docs/operations.md). Default: `adapterReplicas` / 1.
    */
   frontReplicas?: number;
+  /**
+   * Shards: releases of the chart, each a full Prosody/Jicofo/videobridge/web set, behind the
+   * shard router (jitsiRouter.ts). Default 1: one release and the chart's Ingress, no router.
+   */
+  shards?: number;
   /** A bundle's Gateways the adapter's route attaches to (a dedicated Jitsi). Defaults to a Gateway of its own (the shared Jitsi). */
   gateways?: RouteAttacher;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -77,8 +94,24 @@ export interface JitsiAuth {
   clientSecretPurpose?: string;
 }
 
+/** Helm release of shard `n` (1-based): shard one keeps the single-shard name `jitsi`. */
+export const shardRelease = (n: number): string => (n === 1 ? "jitsi" : `jitsi-${n}`);
+
+/** Pod selector of a chart component (`web`, `prosody`, `jicofo`, `jvb`) of one release. */
+export const jitsiSelector = (component: string, release = "jitsi"): Record<string, string> => ({
+  "app.kubernetes.io/name": "jitsi-meet",
+  "app.kubernetes.io/instance": release,
+  "app.kubernetes.io/component": component,
+});
+
 /** Pod selector of the chart's web Deployment (release `jitsi`). */
-export const JITSI_WEB_SELECTOR = { "app.kubernetes.io/name": "jitsi-meet", "app.kubernetes.io/instance": "jitsi", "app.kubernetes.io/component": "web" };
+export const JITSI_WEB_SELECTOR = jitsiSelector("web");
+
+/** The chart's web Service of a release (port 80). */
+export const webServiceOf = (release: string): string => `${release}-jitsi-meet-web`;
+
+/** Pods of a chart component in every shard of the namespace (the cross-shard budgets). */
+export const allShards = (component: string): Record<string, string> => ({ "app.kubernetes.io/name": "jitsi-meet", "app.kubernetes.io/component": component });
 
 /** JWT app id: `iss`/`aud` of the tokens the adapter mints and Prosody accepts. */
 export const JWT_APP_ID = "liiibre";
@@ -114,10 +147,48 @@ export const JITSI_SECRETS = { jwt: "jitsi-jwt", jicofo: "jitsi-jicofo", jvb: "j
  * `jicofo.xmpp.existingSecretName`, `jvb.xmpp.existingSecretName`, so no upgrade ever
  * generates new XMPP passwords). Only Prosody gets the JWT secret.
  */
-export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo" | "frontReplicas">): Record<string, unknown> {
+export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo" | "frontReplicas" | "shards"> & { shard?: number }): Record<string, unknown> {
   const front = args.frontReplicas ?? 1;
+  const shards = args.shards ?? 1;
+  const shard = args.shard ?? 1;
+  const release = shardRelease(shard);
   const media = { [LABELS.nodeMedia]: "true" };
   const mediaToleration = [{ key: LABELS.nodeMedia, operator: "Equal", value: "true", effect: "NoSchedule" }];
+  // Shards after the first keep their Prosody and Jicofo off the nodes of every other shard's
+  // (the scheduler also applies an existing pod's required anti-affinity to newcomers, so shard
+  // one's pods need no term of their own and keep their single-shard spec).
+  const apartFromOtherShards =
+    shard > 1
+      ? {
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  labelSelector: {
+                    matchLabels: { "app.kubernetes.io/name": "jitsi-meet" },
+                    matchExpressions: [
+                      { key: "app.kubernetes.io/component", operator: "In", values: ["prosody", "jicofo"] },
+                      { key: "app.kubernetes.io/instance", operator: "NotIn", values: [release] },
+                    ],
+                  },
+                  topologyKey: HOSTNAME_TOPOLOGY,
+                },
+              ],
+            },
+          },
+        }
+      : {};
+  const ingress =
+    shards >= 2
+      ? // The host goes to the shard router (an HTTPRoute of JitsiMeet), not to one shard's web.
+        { enabled: false }
+      : {
+          enabled: true,
+          ingressClassName: PLATFORM.ingressClass,
+          annotations: ingressAnnotations(),
+          hosts: [{ host: args.host, paths: ["/"] }],
+          tls: [{ secretName: tlsSecretName(args.host), hosts: [args.host] }],
+        };
   return {
     publicURL: `https://${args.host}`,
     enableAuth: true,
@@ -138,7 +209,7 @@ export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBi
     web: {
       // Stateless front: with 2+ replicas, one per node (a budget in JitsiMeet keeps one up).
       replicaCount: front,
-      ...(front >= 2 ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: JITSI_WEB_SELECTOR }, topologyKey: HOSTNAME_TOPOLOGY }] } } } : {}),
+      ...(front >= 2 ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: jitsiSelector("web", release) }, topologyKey: HOSTNAME_TOPOLOGY }] } } } : {}),
       extraEnvs: {
         RESOLUTION: String(args.resolution),
         RESOLUTION_MIN: String(Math.min(RESOLUTION_MIN, args.resolution)),
@@ -146,20 +217,15 @@ export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBi
         RESOLUTION_WIDTH_MIN: String(widthFor(Math.min(RESOLUTION_MIN, args.resolution))),
       },
       custom: { configs: { _custom_config_js: jitsiCustomConfig(args.maxBitratesVideo) } },
-      ingress: {
-        enabled: true,
-        ingressClassName: PLATFORM.ingressClass,
-        annotations: ingressAnnotations(),
-        hosts: [{ host: args.host, paths: ["/"] }],
-        tls: [{ secretName: tlsSecretName(args.host), hosts: [args.host] }],
-      },
+      ingress,
       resources: resourcesFor("jitsi-web", 0),
     },
     prosody: {
       jwt: { existingSecretName: JITSI_SECRETS.jwt },
       resources: resourcesFor("jitsi-prosody", 0),
+      ...apartFromOtherShards,
     },
-    jicofo: { xmpp: { existingSecretName: JITSI_SECRETS.jicofo }, resources: resourcesFor("jitsi-jicofo", 0) },
+    jicofo: { xmpp: { existingSecretName: JITSI_SECRETS.jicofo }, resources: resourcesFor("jitsi-jicofo", 0), ...apartFromOtherShards },
     jvb: {
       xmpp: { existingSecretName: JITSI_SECRETS.jvb },
       UDPPort: 10000,
@@ -176,6 +242,10 @@ export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBi
 export class JitsiMeet extends pulumi.ComponentResource {
   public readonly url: string;
   public readonly release?: k8s.helm.v3.Release;
+  /** Every shard's release, shard one first. */
+  public readonly releases: k8s.helm.v3.Release[] = [];
+  /** The shard router, with 2 shards or more. */
+  public readonly router?: JitsiRouter;
 
   constructor(name: string, args: JitsiArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("liiibre:apps:JitsiMeet", name, {}, opts);
@@ -199,13 +269,30 @@ export class JitsiMeet extends pulumi.ComponentResource {
       return;
     }
     const front = args.frontReplicas ?? 1;
-    podDisruptionBudget(`${name}-web-pdb`, { name: "jitsi-web", namespace: args.namespace, replicas: front, matchLabels: JITSI_WEB_SELECTOR, labels: args.labels }, { ...child, dependsOn: args.dependsOn });
+    const shards = args.shards ?? 1;
+    if (!Number.isInteger(shards) || shards < 1) throw new Error(`${name}: shards must be a positive integer, got ${shards}`);
+    const shardNumbers = Array.from({ length: shards }, (_, i) => i + 1);
+    // Each shard's web front: replicas spread over nodes, a budget per shard (shard one's keeps its name).
+    for (const n of shardNumbers)
+      podDisruptionBudget(
+        n === 1 ? `${name}-web-pdb` : `${name}-shard-${n}-web-pdb`,
+        { name: n === 1 ? "jitsi-web" : `${shardRelease(n)}-web`, namespace: args.namespace, replicas: front, matchLabels: jitsiSelector("web", shardRelease(n)), labels: args.labels },
+        { ...child, dependsOn: args.dependsOn },
+      );
+    // One Prosody, Jicofo and videobridge per shard: a budget across shards keeps one of each up through drains.
+    for (const component of ["prosody", "jicofo", "jvb"])
+      podDisruptionBudget(`${name}-${component}-pdb`, { name: `jitsi-${component}`, namespace: args.namespace, replicas: shards, matchLabels: allShards(component), labels: args.labels }, { ...child, dependsOn: args.dependsOn });
+    if (shards >= 2)
+      this.router = new JitsiRouter(
+        `${name}-router`,
+        { namespace: args.namespace, shards: shardNumbers.map((n) => ({ service: webServiceOf(shardRelease(n)), port: 80 })), labels: args.labels, provider: args.provider, dependsOn: args.dependsOn },
+        { parent: this },
+      );
     podDisruptionBudget(
       `${name}-adapter-pdb`,
       { name: "jitsi-keycloak-adapter", namespace: args.namespace, replicas: front, matchLabels: { "app.kubernetes.io/name": "jitsi-keycloak-adapter", "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` }, labels: args.labels },
       { ...child, dependsOn: args.dependsOn },
     );
-    const values = jitsiValues(args);
     const labels = { ...args.labels, "app.kubernetes.io/component": "jitsi-keycloak-adapter" };
     const adapter = webApp(
       `${name}-adapter`,
@@ -238,21 +325,37 @@ export class JitsiMeet extends pulumi.ComponentResource {
     );
     // `/oidc/` of the Jitsi host goes to the adapter: a Gateway API route beside the chart's
     // Ingress for `/` (Traefik ranks the HTTPRoute's path prefix above the Ingress router). The
-    // chart's Ingress owns the certificate; this Gateway reuses its Secret.
-    attachedRoute(
+    // chart's Ingress owns the certificate; this Gateway reuses its Secret. With shards, the
+    // chart has no Ingress: the same route sends `/` to the shard router and its Gateway issues
+    // the certificate (same Secret).
+    const route = attachedRoute(
       `${name}-adapter`,
       {
         name: "jitsi-keycloak-adapter",
         namespace: args.namespace,
         host: args.host,
         labels,
-        issueCertificate: false,
-        rules: [{ path: `${ADAPTER_PATH}/`, service: "jitsi-keycloak-adapter", port: 80 }],
+        issueCertificate: !!this.router,
+        rules: [
+          { path: `${ADAPTER_PATH}/`, service: "jitsi-keycloak-adapter", port: 80 },
+          ...(this.router ? [{ path: "/", service: JITSI_ROUTER, port: JITSI_ROUTER_SERVICE_PORT }] : []),
+        ],
       },
-      { ...child, dependsOn: [adapter.service] },
+      { ...child, dependsOn: [adapter.service, ...(this.router ? [this.router] : [])] },
       args.gateways,
     );
-    this.release = helmRelease(`${name}-release`, CHARTS.jitsiMeet, { releaseName: "jitsi", namespace: args.namespace, values }, { ...child, dependsOn: secrets });
+    for (const n of shardNumbers) {
+      const values = jitsiValues({ ...args, shard: n });
+      const releaseName = shardRelease(n);
+      // Shard one's Ingress (single-shard layout) goes only once the router and its route serve
+      // the host; each further shard waits for the one before it (Helm waits for its pods): a
+      // chart bump restarts the shards one after the other, never all at once.
+      const after = n === 1 ? (this.router ? [this.router, ...route] : []) : [this.releases[n - 2]];
+      this.releases.push(
+        helmRelease(n === 1 ? `${name}-release` : `${name}-shard-${n}-release`, CHARTS.jitsiMeet, { releaseName, namespace: args.namespace, values }, { ...child, dependsOn: [...secrets, ...after] }),
+      );
+    }
+    this.release = this.releases[0];
     this.registerOutputs({ url: this.url, realm: args.auth.realm, clientId: args.auth.clientId });
   }
 }

@@ -24,6 +24,7 @@ import { ONLYOFFICE_JWT_PURPOSE, ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
 import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
+import { STATELESS, deployStatelessNextcloud, pinnedApps, statelessInstance, statelessConfigPhp, statelessEnv, statelessValues } from "./nextcloud-stateless";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -34,15 +35,16 @@ export const OFFICE_FORMATS = {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The `before-starting` hook: idempotent occ settings (no secret inline: env vars only). */
-export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim"> & { slug?: string }): string {
+export function nextcloudSetupScript(ctx: Pick<AppContext, "apps" | "domain" | "quotaPerUserGB" | "oidc" | "groups" | "scim"> & { slug?: string }, mode: { stateless?: boolean } = {}): string {
   const lines = [
     "#!/bin/sh",
     "set -eu",
     "occ() { php /var/www/html/occ \"$@\"; }",
-    "app() { occ app:install \"$1\" >/dev/null 2>&1 || true; occ app:enable \"$1\"; }",
+    // Stateless (components/apps/nextcloud-stateless.ts): the apps are pinned and already in
+    // custom_apps (the app store is off), and system settings are in its config file (read-only).
+    mode.stateless ? "app() { occ app:enable \"$1\"; }" : "app() { occ app:install \"$1\" >/dev/null 2>&1 || true; occ app:enable \"$1\"; }",
     `occ config:app:set files default_quota --value ${q(nextcloudQuota(ctx.quotaPerUserGB))}`,
-    "occ config:system:set overwriteprotocol --value https",
-    "occ config:system:set maintenance_window_start --type integer --value 1",
+    ...(mode.stateless ? [] : ["occ config:system:set overwriteprotocol --value https", "occ config:system:set maintenance_window_start --type integer --value 1"]),
   ];
   if (ctx.oidc) {
     lines.push(
@@ -126,7 +128,7 @@ export const NEXTCLOUD_SECRET = "nextcloud-liiibre";
 
 /** What the `nextcloud` values of a bundle are computed from (plain data). */
 export interface NextcloudValuesInput {
-  ctx: Pick<AppContext, "apps" | "domain" | "namespace" | "quotaPerUserGB" | "oidc" | "groups" | "scim" | "users" | "state" | "s3" | "mail"> & { slug?: string };
+  ctx: Pick<AppContext, "apps" | "domain" | "namespace" | "quotaPerUserGB" | "oidc" | "groups" | "scim" | "users" | "state" | "s3" | "mail" | "instances" | "nextcloud"> & { slug?: string };
   database: { host: string; port: number; appSecretName: string };
   /** The bundle's Nextcloud bucket (primary storage). */
   bucket: string;
@@ -140,12 +142,14 @@ export interface NextcloudValuesInput {
   secrets?: { app: { name: string; key: (k: string) => string }; jwt: SecretRef; derived?: Record<string, string> };
 }
 
-/** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
-export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
-  const { ctx } = i;
-  const host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
-  const app = i.secrets?.app ?? { name: NEXTCLOUD_SECRET, key: (k: string) => k };
-  const jwt = i.secrets?.jwt ?? { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" };
+/** Where the bundle's Nextcloud reads its app values and the OnlyOffice JWT (NextcloudValuesInput `secrets`; default the plain Secrets). */
+function secretRefs(secrets?: NextcloudValuesInput["secrets"]): { app: { name: string; key: (k: string) => string }; jwt: SecretRef } {
+  return { app: secrets?.app ?? { name: NEXTCLOUD_SECRET, key: (k: string) => k }, jwt: secrets?.jwt ?? { name: ONLYOFFICE_JWT_SECRET, key: "JWT_SECRET" } };
+}
+
+/** The bundle's extra environment of Nextcloud: Redis, and the OIDC and OnlyOffice secrets. */
+export function nextcloudExtraEnv(ctx: Pick<AppContext, "apps" | "namespace" | "oidc">, secrets?: NextcloudValuesInput["secrets"]): k8s.types.input.core.v1.EnvVar[] {
+  const { app, jwt } = secretRefs(secrets);
   const extraEnv: k8s.types.input.core.v1.EnvVar[] = [
     { name: "REDIS_HOST", value: `${NEXTCLOUD_REDIS}.${ctx.namespace}.svc` },
     { name: "REDIS_HOST_PORT", value: "6379" },
@@ -153,13 +157,30 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
   ];
   if (ctx.oidc) extraEnv.push({ name: "OIDC_CLIENT_SECRET", valueFrom: { secretKeyRef: oidcSecretRef(ctx.oidc) } });
   if (ctx.apps.includes("onlyoffice")) extraEnv.push({ name: "ONLYOFFICE_JWT_SECRET", valueFrom: { secretKeyRef: jwt } });
+  return extraEnv;
+}
+
+/** The config files the chart mounts (`nextcloud.configs`) that a stateless Nextcloud's init container and Job copy too. */
+export function statelessConfigs(ctx: Pick<AppContext, "apps">, host: string): Record<string, string> {
+  return { ...(ctx.apps.includes("onlyoffice") ? { "onlyoffice.config.php": ONLYOFFICE_CONFIG_PHP } : {}), [STATELESS.configFile]: statelessConfigPhp({ host }) };
+}
+
+/** The pinned apps of a bundle's stateless Nextcloud (the same switches as its setup script). */
+export const bundlePinnedApps = (ctx: Pick<AppContext, "apps" | "oidc" | "scim" | "groups">) => pinnedApps({ apps: ctx.apps, oidc: !!ctx.oidc, scim: ctx.scim, groups: !!ctx.groups?.length });
+
+/** The `nextcloud` chart values of a bundle: S3 primary storage, external PostgreSQL and Redis, quotas in the hook. */
+export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown> {
+  const { ctx } = i;
+  const host = hostOf(HOST_PREFIXES.nextcloud, ctx.domain);
+  const { app } = secretRefs(i.secrets);
+  const extraEnv = nextcloudExtraEnv(ctx, i.secrets);
   // The derived secrets the pods read (components/kit/secrets.ts): a new derivation restarts them.
   const derived: Record<string, string> = {
     ...(ctx.oidc ? { [OIDC_SECRET_KEY]: oidcPurpose("nextcloud") } : {}),
     ...(ctx.apps.includes("onlyoffice") ? { ONLYOFFICE_JWT_SECRET: ONLYOFFICE_JWT_PURPOSE } : {}),
     ...(i.secrets?.derived ?? {}),
   };
-  return {
+  const base: Record<string, unknown> = {
     replicaCount: replicasFor(ctx.state),
     ...(Object.keys(derived).length ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) } } : {}),
     nextcloud: {
@@ -218,6 +239,13 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
     },
     metrics: { enabled: false },
   };
+  if (!ctx.nextcloud?.stateless) return base;
+  return statelessValues(base, {
+    replicas: replicasFor(ctx.state, ctx.instances ?? 1),
+    apps: bundlePinnedApps(ctx),
+    host,
+    env: statelessEnv({ database: i.database, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket: i.bucket, credentialsSecretName: i.credentialsSecretName }, extraEnv }),
+  });
 }
 
 export interface NextcloudArgs {
@@ -261,6 +289,9 @@ export class Nextcloud extends pulumi.ComponentResource {
 
     const db = ctx.databases.nextcloud;
     if (!db) throw new Error(`nextcloud of ${ctx.slug}: the bundle did not create the "nextcloud" database`);
+
+    // A stateless Nextcloud's instanceid, passwordsalt and secret (components/apps/nextcloud-stateless.ts).
+    const instance = ctx.nextcloud?.stateless ? statelessInstance(name, { slug: ctx.slug, namespace: ctx.namespace, labels, provider: ctx.provider }, this) : undefined;
 
     // Secrets persist while the tenant is decommissioned: they open the data that is kept.
     if (ctx.state === "decommissioned") {
@@ -311,28 +342,24 @@ export class Nextcloud extends pulumi.ComponentResource {
       child,
     );
 
+    // Where the pods read their secrets (lean bundles: components/kit/bundleSecrets.ts); the
+    // stateless mode's init container and Job read the same.
+    const valueSecrets: NextcloudValuesInput["secrets"] =
+      secrets.isShared || admin.derived
+        ? {
+            app: { name: held.name, key: held.key },
+            jwt: secrets.refOf("onlyoffice", ONLYOFFICE_JWT_SECRET, "JWT_SECRET"),
+            derived: {
+              ...(admin.derived ? { NEXTCLOUD_ADMIN_PASSWORD: admin.derived } : {}),
+              ...(redisPassword.derived ? { REDIS_HOST_PASSWORD: redisPassword.derived } : {}),
+              ...(secrets.bound === "derived" ? { OBJECTSTORE_S3_SECRET: S3_KEY_PURPOSES.primary } : {}),
+            },
+          }
+        : undefined;
     const values = pulumi
       .all([db.host, db.appSecretName, ctx.storage.buckets.nextcloud, ctx.storage.credentialsSecretName])
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
-        nextcloudValues({
-          ctx,
-          database: { host, port: db.port, appSecretName },
-          bucket,
-          credentialsSecretName,
-          ...(secrets.isShared || admin.derived
-            ? {
-                secrets: {
-                  app: { name: held.name, key: held.key },
-                  jwt: secrets.refOf("onlyoffice", ONLYOFFICE_JWT_SECRET, "JWT_SECRET"),
-                  derived: {
-                    ...(admin.derived ? { NEXTCLOUD_ADMIN_PASSWORD: admin.derived } : {}),
-                    ...(redisPassword.derived ? { REDIS_HOST_PASSWORD: redisPassword.derived } : {}),
-                    ...(secrets.bound === "derived" ? { OBJECTSTORE_S3_SECRET: S3_KEY_PURPOSES.primary } : {}),
-                  },
-                },
-              }
-            : {}),
-        }),
+        nextcloudValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName, ...(valueSecrets ? { secrets: valueSecrets } : {}) }),
       );
     // Organisation admins (components/ops/org-admins.ts): members of `<slug>-admins` become group admins.
     const grants = adminGrants(ctx.slug, ctx.groups?.filter((g) => g.active).map((g) => g.slug));
@@ -392,11 +419,36 @@ export class Nextcloud extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: syncScript ? [secret, syncScript] : [secret] },
     );
+    // Stateless mode (components/apps/nextcloud-stateless.ts): the instance Secret, scripts, budget and upgrade Job.
+    const stateless = instance
+      ? deployStatelessNextcloud(
+          name,
+          {
+            slug: ctx.slug,
+            namespace: ctx.namespace,
+            labels,
+            replicas: replicasFor(ctx.state, ctx.instances ?? 1),
+            apps: bundlePinnedApps(ctx),
+            env: pulumi
+              .all([db.host, db.appSecretName, ctx.storage.buckets.nextcloud, ctx.storage.credentialsSecretName])
+              .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
+                statelessEnv({ database: { host, port: db.port, appSecretName }, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket, credentialsSecretName }, extraEnv: nextcloudExtraEnv(ctx, valueSecrets) }),
+              ),
+            setupScript: nextcloudSetupScript(ctx, { stateless: true }),
+            configs: statelessConfigs(ctx, this.host),
+            resources: resourcesFor("nextcloud", ctx.users),
+            provider: ctx.provider,
+            active: ctx.state === "active",
+          },
+          instance,
+          this,
+        )
+      : undefined;
     this.release = helmRelease(
       `${name}-release`,
       chartPin("nextcloud", ctx.channel),
       { releaseName: "nextcloud", namespace: ctx.namespace, values },
-      { ...child, dependsOn: [secret] },
+      { ...child, dependsOn: [secret, ...(stateless?.dependsOn ?? [])] },
     );
     this.registerOutputs({ url: this.url });
   }

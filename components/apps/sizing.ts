@@ -42,6 +42,7 @@ export const PROFILES = {
   "jitsi-prosody": { covers: "Prosody (XMPP signalling)", cpuBase: 100, cpuPer100Users: 0, memBase: 256, memPer100Users: 0 },
   "jitsi-jicofo": { covers: "Jicofo (conference focus)", cpuBase: 100, cpuPer100Users: 0, memBase: 512, memPer100Users: 0 },
   "jitsi-adapter": { covers: "nordeck jitsi-keycloak-adapter-v2 (Deno; turns a Keycloak login into a Jitsi JWT)", cpuBase: 10, cpuPer100Users: 0, memBase: 64, memPer100Users: 0 },
+  "jitsi-haproxy": { covers: "HAProxy routing each conference of the shared Jitsi to one shard (signalling only: media goes to the videobridges)", cpuBase: 50, cpuPer100Users: 0, memBase: 64, memPer100Users: 0 },
   "jitsi-jvb": { covers: "Jitsi Videobridge (media relay; sized for ~100 concurrent 720p participants)", cpuBase: 2000, cpuPer100Users: 0, memBase: 2048, memPer100Users: 0 },
 } satisfies Record<string, Profile>;
 

@@ -98,6 +98,8 @@ export interface AppContext {
   channel?: Channel;
   /** Replicas of the bundle's stateless app workloads (2 with `ha`). Default 1. */
   instances?: number;
+  /** How the bundle's Nextcloud runs (`nextcloud` of the tenant or shared instance config). Default: one replica on its volume. */
+  nextcloud?: { stateless: boolean; secretsImported: boolean };
   /** The transactional-mail relay (`liiibre:mail`), when configured; apps that send mail use it. */
   mail?: MailRelay;
   /**

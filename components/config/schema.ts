@@ -375,6 +375,24 @@ export const BackupSchema = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * How a bundle's Nextcloud runs (docs/operations.md#stateless-nextcloud). Omitted: one replica on
+ * its chart volume, as before.
+ */
+export const NextcloudModeSchema = z.strictObject({
+  /**
+   * Two replicas spread over nodes with a budget, code from the image in an emptyDir, config from
+   * files, pinned apps, upgrades by a one-off Job. Dedicated organisations need `ha`. Default false.
+   */
+  stateless: bool().default(false),
+  /**
+   * The running instance's `instanceid`, `passwordsalt` and `secret` were imported into the
+   * program's random resources (`pulumi import`, docs/operations.md). Required (true) with
+   * `stateless`: new values would not open the instance's data. Default false.
+   */
+  secretsImported: bool().default(false),
+});
+
 export const SharedServicesSchema = z.strictObject({
   /** The co-op's own domain; shared services live under it. */
   baseDomain: domain(),
@@ -408,6 +426,8 @@ export const SharedServicesSchema = z.strictObject({
       domain: domain(),
       /** Apps of the shared bundle. Default nextcloud, onlyoffice, collabora, matrix, hedgedoc. */
       apps: z.array(z.enum(APP_NAMES)).default(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"]),
+      /** How its Nextcloud runs (NextcloudModeSchema). Default: one replica on its volume. */
+      nextcloud: NextcloudModeSchema.optional(),
     }),
 });
 
@@ -472,6 +492,8 @@ export const TenantSchema = z.strictObject({
   channel: z.enum(["canary", "stable"]).default("stable"),
   /** Two instances of each app and of each database. Default: true when `users` > `operations.haAboveUsers`. */
   ha: bool().optional(),
+  /** How its Nextcloud runs (NextcloudModeSchema; `stateless` needs `ha`). Default: one replica on its volume. */
+  nextcloud: NextcloudModeSchema.optional(),
   /**
    * Dedicated organisations only: the layout of its databases and backups (DATA_LAYOUTS:
    * `lean`, `migrating` or `per-app`). Default `lean`. Switching an organisation that holds

@@ -45,7 +45,8 @@ export const APP_COST: Record<AppName, number> = {
   collabora: 5,
   // +1 with `ha`'s HAProxy budget (issue 12; the estimate is the upper bound).
   matrix: 26,
-  hedgedoc: 24,
+  // +1: the anonymous-read S3BucketPolicy on its bucket's uploads/ (pad images, docs/apps.md#hedgedoc-images).
+  hedgedoc: 25,
   "jitsi-dedicated": 15,
   etherpad: 0,
   discourse: 0,
@@ -53,6 +54,13 @@ export const APP_COST: Record<AppName, number> = {
   decidim: 0,
   grist: 0,
 };
+/**
+ * A stateless Nextcloud (components/apps/nextcloud-stateless.ts) adds to its bundle: three random
+ * values, the instance Secret, the scripts ConfigMap, the budget, the upgrade Job with its
+ * ServiceAccount, Role and RoleBinding, and the Job's NetworkPolicy = 11 (a suspended bundle has
+ * no Job and no budget: 9; the estimate keeps the active figure).
+ */
+export const STATELESS_NEXTCLOUD_COST = 11;
 /** PostgreSQL databases each app has (components/apps modules' `databases`): one per-app cluster each, or one Database in the lean layout. */
 export const APP_DATABASES: Partial<Record<AppName, number>> = { nextcloud: 1, matrix: 1, hedgedoc: 1 };
 /**
@@ -103,7 +111,13 @@ export const SHARED_MEMBER_COST = 3;
 // CloudNativePG cluster with its backup user, the budgets of Teapot, the MinIO Operator, the
 // shared instance's HAProxy and Synapse workers.
 // +1: the estate realm's RealmDefaultClientScopes (the lean layout's clients, docs/scaling.md).
-export const PLATFORM_BASE_COST = 609;
+// +20 with the shared Jitsi's second shard (issue 12): its release, the shard router (component,
+// ConfigMap, StatefulSet, 3 Services, budget, PodMonitor), the budgets of shard two's web and of
+// Prosody, Jicofo and the videobridges across shards (13), and prod's fifth media node for its
+// videobridge (CloudServer, Server, ServerNetwork, 2 PrimaryIps, 2 Rdns: 7).
+// +1: the shared instance's HedgeDoc bucket policy (anonymous GetObject on uploads/*).
+// The shared instance's stateless Nextcloud (prod) adds STATELESS_NEXTCLOUD_COST (estimateStacks).
+export const PLATFORM_BASE_COST = 630;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -115,6 +129,8 @@ export interface CostTenant {
   dataLayout?: DataLayout;
   /** Default: the layout's (`derived` in lean, else `own`). */
   boundSecrets?: BoundSecrets;
+  /** Its Nextcloud's mode; stateless adds STATELESS_NEXTCLOUD_COST. Default volume mode. */
+  nextcloud?: { stateless: boolean };
 }
 
 /** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
@@ -152,13 +168,15 @@ export function keycloakLayoutCost(t: Pick<CostTenant, "apps" | "dedicatedRealm"
 
 export function tenantCost(t: CostTenant): number {
   if (t.plan === "shared") return SHARED_MEMBER_COST;
+  const stateless = t.nextcloud?.stateless && t.apps.includes("nextcloud") ? STATELESS_NEXTCLOUD_COST : 0;
   return (
     TENANT_BASE_COST +
     t.apps.reduce((n, a) => n + APP_COST[a], 0) +
     (t.dedicatedRealm ? DEDICATED_REALM_COST : 0) +
     dataLayoutCost(t.apps, t.dataLayout) +
     keycloakLayoutCost(t) +
-    leanSecretsCost(t.apps, t.dataLayout, t.boundSecrets)
+    leanSecretsCost(t.apps, t.dataLayout, t.boundSecrets) +
+    stateless
   );
 }
 
@@ -170,13 +188,17 @@ export interface StackEstimate extends LayoutStack {
 /** Every stack of the estate with its estimated resource count. */
 export interface EstimateInput extends PlacementInput {
   tenants: ReadonlyArray<PlacementInput["tenants"][number] & CostTenant>;
+  /** The shared instance's Nextcloud mode (stateless adds STATELESS_NEXTCLOUD_COST to the platform). Default volume mode. */
+  sharedServices?: { sharedInstance: { apps: readonly AppName[]; nextcloud?: { stateless: boolean } } };
 }
 
 export function estimateStacks(estate: string, e: EstimateInput): StackEstimate[] {
   const bySlug = new Map<string, CostTenant>(e.tenants.map((t) => [t.slug, t]));
   const sum = (slugs: string[]) => slugs.reduce((n, s) => n + tenantCost(bySlug.get(s)!), 0);
+  const si = e.sharedServices?.sharedInstance;
+  const platform = PLATFORM_BASE_COST + (si?.nextcloud?.stateless && si.apps.includes("nextcloud") ? STATELESS_NEXTCLOUD_COST : 0);
   return stackLayout(estate, e).map((s) => ({
     ...s,
-    resources: s.layer === "shard" ? SHARD_OVERHEAD + sum(s.tenants) : PLATFORM_BASE_COST + sum(s.tenants),
+    resources: s.layer === "shard" ? SHARD_OVERHEAD + sum(s.tenants) : platform + sum(s.tenants),
   }));
 }

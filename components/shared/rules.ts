@@ -6,10 +6,12 @@
 import { describe, keyPath } from "../config/errors";
 import type { Rule } from "../config/rules";
 import { RESERVED_SLUGS, RESERVED_SLUG_PREFIXES, isReservedSlug } from "../conventions";
-import { appRules } from "../apps/rules";
+import { appRules, nextcloudModeRules } from "../apps/rules";
 
 export const sharedInstanceRules: Rule = (e) => {
   const out = appRules(e.sharedServices.sharedInstance.apps, ["sharedServices", "sharedInstance", "apps"]);
+  // The shared instance always runs its stateless workloads twice (components/shared/sharedInstance.ts: ha).
+  out.push(...nextcloudModeRules({ mode: e.sharedServices.sharedInstance.nextcloud, apps: e.sharedServices.sharedInstance.apps, ha: true }, ["sharedServices", "sharedInstance", "nextcloud"]));
   const slug = e.sharedServices.sharedInstance.slug;
   if (isReservedSlug(slug)) {
     out.push({ path: keyPath(["sharedServices", "sharedInstance", "slug"]), message: `expected a slug not reserved by the platform (${RESERVED_SLUGS.join(", ")}; nor starting with ${RESERVED_SLUG_PREFIXES.join(", ")}), got ${describe(slug)}` });

@@ -68,6 +68,7 @@ export class SharedInstance extends pulumi.ComponentResource {
       // ~30 organisations depend on it: its databases and stateless workloads run twice, on stable pins.
       channel: "stable",
       ha: true,
+      nextcloud: si.nextcloud,
       storage: args.storage,
       identity,
       realm: { name: identity.estateRealm, resource: identity.estateRealmResource, clientScopes: identity.clientScopes },

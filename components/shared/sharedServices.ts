@@ -89,8 +89,10 @@ export class SharedServices extends pulumi.ComponentResource {
           clientSecretName: jitsiClient.secretName,
         },
         labels: jitsiLabels,
-        // Every organisation meets here: web front and login adapter twice, spread, with budgets.
+        // Every organisation meets here: web front and login adapter twice, spread, with budgets;
+        // two shards (Prosody, Jicofo, videobridge, web each) behind the shard router (issue 12).
         frontReplicas: SHARED_REPLICAS,
+        shards: SHARED_REPLICAS,
         provider: storage.k8s,
         dependsOn: [jitsiNs, ...(jitsiClientSecret ? [jitsiClientSecret] : [])],
       },

@@ -12,7 +12,8 @@
  * - Nextcloud primary object storage: HeadBucket at start (autocreate off), objects `urn:oid:*`,
  *   multipart uploads for large files.
  * - synapse-s3-storage-provider: put, get, head objects of the media store.
- * - HedgeDoc (minio uploader): put objects under `uploads/`, public URLs are served through it.
+ * - HedgeDoc (minio uploader): put objects under `uploads/<uuid v4>.<ext>`; browsers then GET
+ *   those URLs without credentials (ANONYMOUS_CALLS).
  * - the replication target user (`mc replicate add`, server-side replication into Helsinki):
  *   bucket versioning read, objects replicated (put, delete markers).
  */
@@ -111,3 +112,32 @@ export const S3_CALLS: Record<S3Consumer, S3CallSpec[]> = {
 
 /** Which consumer uses an app's bucket (components/config/apps.ts `buckets`). */
 export const BUCKET_CONSUMER: Record<string, S3Consumer> = { nextcloud: "nextcloud", "matrix-media": "synapse", hedgedoc: "hedgedoc" };
+
+/**
+ * What browsers do without credentials, per consumer whose bucket they read directly: HedgeDoc
+ * 1.x's pad images are `<img src="https://<s3>/<bucket>/uploads/<uuid>.<ext>">` (GET, and HEAD
+ * by caches). Allowed by the bucket's policy alone (components/storage/anonymousRead.ts).
+ */
+export const ANONYMOUS_CALLS: Partial<Record<S3Consumer, S3CallSpec[]>> = {
+  hedgedoc: [
+    { call: "GetObject", key: "uploads/0f8fad5b-d9cb-469f-a165-70867728950e.png" },
+    { call: "HeadObject", key: "uploads/0f8fad5b-d9cb-469f-a165-70867728950e.png" },
+  ],
+};
+
+/**
+ * What an anonymous caller must be refused on EVERY bucket (a HedgeDoc bucket included): listing
+ * (with and without a prefix: the image names stay unguessable), writing, deleting, reading
+ * another prefix or a neighbour of `uploads/`, reading the bucket's versioning.
+ */
+export const ANONYMOUS_REFUSED: S3CallSpec[] = [
+  { call: "HeadBucket" },
+  { call: "ListObjectsV2" },
+  { call: "ListObjectsV2", key: "uploads/" },
+  { call: "PutObject", key: "uploads/0f8fad5b-d9cb-469f-a165-70867728950e.png" },
+  { call: "DeleteObject", key: "uploads/0f8fad5b-d9cb-469f-a165-70867728950e.png" },
+  { call: "CreateMultipartUpload", key: "uploads/big.png" },
+  { call: "GetObject", key: "urn:oid:1" },
+  { call: "GetObject", key: "uploads-private/x.png" },
+  { call: "GetBucketVersioning" },
+];

@@ -7,7 +7,9 @@
  *   `s3-credentials` of the tenant namespace (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
  *   and `credentials`: the same pair as an AWS shared credentials file);
  * - their Helsinki twins and the replication towards them (OffsiteCopy);
- * - the k8up Schedule of the namespace's volumes (VolumeBackup).
+ * - the k8up Schedule of the namespace's volumes (VolumeBackup);
+ * - on a HedgeDoc bucket only, the bucket policy letting browsers GET `uploads/*` without
+ *   credentials (anonymousRead.ts: the pad's image URLs point there; nothing else is public).
  *
  * The pool is one quota per organisation: EVERY bucket of the tenant carries the whole pool
  * as its hard quota (no app can exceed the pool on its own), and Nextcloud's group and user
@@ -23,6 +25,7 @@ import { ANNOTATIONS, LABELS, bucketName } from "../conventions";
 import { S3_CREDENTIALS_FILE_KEY, type TenantStorageArgs, type TenantStorageOutputs } from "./contracts";
 import { OffsiteCopy } from "./offsiteCopy";
 import { S3User, sharedCredentialsFile } from "./s3User";
+import { ANONYMOUS_READ_PREFIXES, anonymousReadPolicy } from "./anonymousRead";
 import { bucketsReadWritePolicy, settingsOf } from "./settings";
 import { VolumeBackup } from "./volumeBackup";
 
@@ -71,6 +74,15 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
         },
         { parent: this, provider: context.primaryMinio, retainOnDelete: true },
       );
+      const readable = ANONYMOUS_READ_PREFIXES[suffix];
+      if (readable) {
+        // Not stateful: the policy is re-applied from here (the Helsinki twin has none: replication copies objects, not policies).
+        new minio.S3BucketPolicy(
+          `${b}-anonymous-read`,
+          { bucket: bucket.bucket, policy: JSON.stringify(anonymousReadPolicy(b, readable)) },
+          { parent: this, provider: context.primaryMinio },
+        );
+      }
       primaryResources.push(bucket, versioning);
       this.buckets[suffix] = bucket.bucket;
     });

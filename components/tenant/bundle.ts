@@ -14,7 +14,7 @@ import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, OIDC_SECRET_KEY, oidcPurpose, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
-import { databaseStorageGB, organisationPostgresResources, resourcesFor } from "../apps/sizing";
+import { LIMIT_CPU_FACTOR, LIMIT_MEMORY_FACTOR, databaseStorageGB, organisationPostgresResources, requestsFor, resourcesFor } from "../apps/sizing";
 import type { PostgresClusterOutputs, StorageContext } from "../storage/contracts";
 import { PostgresCluster } from "../storage/postgres";
 import { OrganisationDatabase, POSTGRES_ROLES_PURPOSE, organisationBackupPath } from "../storage/organisationDatabase";
@@ -24,6 +24,7 @@ import { issuerOf, oidcClient, type IdentityContext } from "../shared/identity";
 import { ACCESS_CLAIM, MembersOnly, OPEN_SHARING_GROUP, orgGroupName } from "../shared/membership";
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
 import { synapseWorkerPods } from "../apps/matrix";
+import { statelessNextcloudPods } from "../apps/nextcloud-stateless";
 import { mailPassword } from "../ops/mail";
 import { adminsGroup } from "../ops/org-admins";
 import { poolRuleGroup } from "../ops/alert-rules";
@@ -54,6 +55,8 @@ export interface BundleArgs {
   channel?: Channel;
   /** Two instances of each database and of the stateless app workloads (docs/operations.md). Default false. */
   ha?: boolean;
+  /** How its Nextcloud runs (docs/operations.md#stateless-nextcloud). Default: one replica on its volume. */
+  nextcloud?: AppContext["nextcloud"];
   /**
    * Layout of the bundle's databases and backups (docs/storage.md#data-layouts). Default
    * `per-app` (the shared instance's: its data lives in per-app clusters).
@@ -162,9 +165,15 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const labels = { [LABELS.tenant]: slug };
   const layout = a.dataLayout ?? "per-app";
 
-  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout, a.apps.includes("matrix") ? synapseWorkerPods({ groups: a.groups, instances: a.ha ? 2 : 1 }) : []) }, inNs);
+  // A stateless Nextcloud (components/apps/nextcloud-stateless.ts): its second replica and upgrade Job count in the quota.
+  const statelessNextcloud = !!a.nextcloud?.stateless && a.apps.includes("nextcloud");
+  const extraPods = [
+    ...(a.apps.includes("matrix") ? synapseWorkerPods({ groups: a.groups, instances: a.ha ? 2 : 1 }) : []),
+    ...(statelessNextcloud ? statelessNextcloudPods({ replicas: a.ha ? 2 : 1, users: a.users, requestsFor, limitFactors: { cpu: LIMIT_CPU_FACTOR, mem: LIMIT_MEMORY_FACTOR } }) : []),
+  ];
+  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout, extraPods) }, inNs);
   new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users, layout) }, inNs);
-  for (const p of networkPolicies({ ...env.network, jitsi: a.apps.includes("jitsi-dedicated") })) {
+  for (const p of networkPolicies({ ...env.network, jitsi: a.apps.includes("jitsi-dedicated"), nextcloudUpgrade: statelessNextcloud })) {
     new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
   }
 
@@ -300,6 +309,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       ...mail,
       channel: a.channel ?? "stable",
       instances: a.ha ? 2 : 1,
+      nextcloud: a.nextcloud,
       secretKey: key.result,
       secrets,
       ...(layout === "per-app" ? {} : { dataLayout: layout }),

@@ -8,6 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { PLATFORM } from "../conventions";
 import { PLATFORM_NAMESPACES } from "../platform/common";
 import { CNPG_NAMESPACE } from "../storage/settings";
+import { STATELESS } from "../apps/nextcloud-stateless";
 
 type Policy = { name: string; spec: k8s.types.input.networking.v1.NetworkPolicySpec };
 
@@ -34,6 +35,8 @@ export interface NetworkPolicyArgs {
   nodeCIDR: string;
   /** The bundle runs a dedicated Jitsi: its videobridge takes UDP 10000 from anywhere. */
   jitsi: boolean;
+  /** The bundle runs a stateless Nextcloud: its upgrade Job lists pods through the Kubernetes API. Default false. */
+  nextcloudUpgrade?: boolean;
 }
 
 /** Namespaces (other than its own) a bundle may open connections to. */
@@ -59,6 +62,8 @@ export const NETPOL = {
   k8up: "allow-k8up-to-kubernetes-api",
   /** A dedicated Jitsi's videobridge: UDP 10000 from anywhere. */
   jitsi: "allow-jitsi-media",
+  /** A stateless Nextcloud's upgrade Job: the Kubernetes API (it waits until no app pod runs). */
+  nextcloudUpgrade: "allow-nextcloud-upgrade-to-kubernetes-api",
 } as const;
 
 export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
@@ -112,6 +117,9 @@ export function networkPolicies(a: NetworkPolicyArgs): Policy[] {
     // k8up's backup pods talk to the Kubernetes API too (another pod selector: another object).
     { name: NETPOL.k8up, spec: { podSelector: { matchLabels: { k8upjob: "true" } }, policyTypes: ["Egress"], egress: [toApi] } },
   ];
+  if (a.nextcloudUpgrade) {
+    policies.push({ name: NETPOL.nextcloudUpgrade, spec: { podSelector: { matchLabels: { ...STATELESS.apiLabel } }, policyTypes: ["Egress"], egress: [toApi] } });
+  }
   if (a.jitsi) {
     policies.push({
       name: NETPOL.jitsi,

@@ -8,7 +8,7 @@ import { coopHosts, hostOf } from "../config/hosts";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import { duplicates, within, type Rule } from "../config/rules";
 import { RESERVED_SLUGS, RESERVED_SLUG_PREFIXES, isReservedSlug } from "../conventions";
-import { appRules } from "../apps/rules";
+import { appRules, nextcloudModeRules } from "../apps/rules";
 
 export const tenantRules: Rule = (e) => {
   const out: ConfigProblem[] = [];
@@ -22,6 +22,7 @@ export const tenantRules: Rule = (e) => {
       out.push({ path: keyPath(["tenants", i, "slug"]), message: `expected a slug not reserved by the platform (${[...reserved].join(", ")}; nor starting with ${RESERVED_SLUG_PREFIXES.join(", ")}), got ${describe(t.slug)}` });
     }
     out.push(...appRules(t.apps, ["tenants", i, "apps"]));
+    out.push(...nextcloudModeRules({ mode: t.nextcloud, apps: t.apps, ha: t.ha ?? t.users > e.operations.haAboveUsers, plan: t.plan }, ["tenants", i, "nextcloud"]));
     if (t.plan === "shared") {
       t.apps.forEach((a, j) => {
         if (!shared.apps.includes(a)) {

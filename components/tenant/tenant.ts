@@ -108,6 +108,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       env: args.env,
       channel: t.channel,
       ha: t.ha,
+      nextcloud: t.nextcloud,
       dataLayout: t.dataLayout,
       boundSecrets: t.boundSecrets,
       storage: args.storage,

@@ -9,6 +9,24 @@ export interface LabelSelector {
 }
 
 /** Whether `labels` match a LabelSelector (an empty selector matches everything; apimachinery semantics). */
+/** The label the StatefulSet controller puts on each of its pods (`<set>-<ordinal>`). */
+export const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
+
+/**
+ * Whether a Service-style selector (equality only) selects pods of a workload: its template
+ * labels, plus, for a StatefulSet, the pod-name label the controller adds to each pod
+ * (`<name>-0` … `<name>-<replicas-1>`), which no template carries.
+ */
+export function selectsPodsOf(sel: Record<string, string>, w: { kind: string; name: string; replicas: number; labels: Record<string, string> }): boolean {
+  const { [POD_NAME_LABEL]: pod, ...rest } = sel;
+  if (pod !== undefined) {
+    if (w.kind !== "StatefulSet") return false;
+    const m = /^(.*)-(\d+)$/.exec(pod);
+    if (!m || m[1] !== w.name || Number(m[2]) >= w.replicas) return false;
+  }
+  return matchesSelector({ matchLabels: rest }, w.labels);
+}
+
 export function matchesSelector(sel: LabelSelector | undefined | null, labels: Record<string, string>): boolean {
   if (!sel) return false;
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;

@@ -161,6 +161,8 @@ export interface TwinEstate {
   backupServer: { name: string; publicIpv4: string; location: string; country: string } | null;
   minioUsers: MinioUser[];
   buckets: Array<{ server: "primary" | "backup"; name: string; urn: string; tenant: string | null }>;
+  /** Bucket policies (what MinIO decides anonymous requests with), by server and bucket. */
+  bucketPolicies: Array<{ server: "primary" | "backup"; bucket: string; document: Record<string, any>; urn: string }>;
   releases: HelmRelease[];
   /** The k0sctl document (hosts) as the program hands it to k0sctl. */
   k0sctl: { hosts: Array<{ role: string; hostname: string; ssh: { address: string }; privateAddress?: string; installFlags?: string[] }> } | null;

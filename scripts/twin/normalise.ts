@@ -201,7 +201,7 @@ function firewallsOf(input: TwinInput): TwinFirewall[] {
 
 const minioServer = (provider: string | null): "primary" | "backup" => (provider && /backup/.test(provider.split("::").pop() ?? "") ? "backup" : "primary");
 
-function minioOf(input: TwinInput): { users: MinioUser[]; buckets: TwinEstate["buckets"] } {
+function minioOf(input: TwinInput): { users: MinioUser[]; buckets: TwinEstate["buckets"]; bucketPolicies: TwinEstate["bucketPolicies"] } {
   const users = input.resources.filter((r) => r.type === "minio:index/iamUser:IamUser");
   const policies = input.resources.filter((r) => r.type === "minio:index/iamPolicy:IamPolicy");
   const attachments = input.resources.filter((r) => r.type === "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment");
@@ -231,7 +231,10 @@ function minioOf(input: TwinInput): { users: MinioUser[]; buckets: TwinEstate["b
   const buckets = input.resources
     .filter((r) => r.type === "minio:index/s3Bucket:S3Bucket")
     .map((r) => ({ server: minioServer(r.provider), name: String(r.inputs.bucket), urn: r.urn, tenant: r.tenant ?? null }));
-  return { users: out, buckets };
+  const bucketPolicies = input.resources
+    .filter((r) => r.type === "minio:index/s3BucketPolicy:S3BucketPolicy")
+    .map((r) => ({ server: minioServer(r.provider), bucket: String(r.inputs.bucket), urn: r.urn, document: typeof r.inputs.policy === "string" ? JSON.parse(r.inputs.policy) : (r.inputs.policy as Record<string, any>) }));
+  return { users: out, buckets, bucketPolicies };
 }
 
 // --- workloads --------------------------------------------------------------------------
@@ -433,7 +436,7 @@ export function normalise(input: TwinInput): TwinEstate {
     byRef.set(ref(o), o);
   }
   const k0sctl = k0sctlDoc(input);
-  const { users, buckets } = minioOf(input);
+  const { users, buckets, bucketPolicies } = minioOf(input);
   const backup = input.resources.find((r) => r.type === "hcloud:index/server:Server" && (r.inputs.labels as Record<string, string> | undefined)?.[HCLOUD_LABELS.role] === "backup");
   const backupIp = input.resources.find((r) => r.type === "hcloud:index/primaryIp:PrimaryIp" && /backup/.test(r.name) && r.inputs.type !== "ipv6");
   const workloads = workloadsOf(objects);
@@ -451,6 +454,7 @@ export function normalise(input: TwinInput): TwinEstate {
       : null,
     minioUsers: users,
     buckets,
+    bucketPolicies,
     releases,
     k0sctl,
     keycloakClients: input.resources

@@ -9,11 +9,12 @@ import { LABELS, PLATFORM } from "../../../components/conventions";
 import { coopHosts } from "../../../components/config/hosts";
 import { PLATFORM_NAMESPACES } from "../../../components/platform/common";
 import { APP_CONNECTIONS, FORBIDDEN, PLATFORM_CONNECTIONS, type ConnectionTarget } from "../../../components/connections";
-import { inCidr, intToIpv4, ipv4ToInt, matchesSelector, unfitReason } from "../kube";
+import { inCidr, intToIpv4, ipv4ToInt, matchesSelector, selectsPodsOf, unfitReason } from "../kube";
 import type { TwinCheck, TwinEstate, TwinFinding, TwinNode, Workload } from "../model";
 import { ref } from "../model";
 import { NetworkModel, type Endpoint, type NetPod, type Verdict } from "../netpol";
 import { routeBackends } from "../routes";
+import { haproxyConfigs } from "./references";
 
 /** A public address standing for "somewhere on the Internet" (TEST-NET-1, outside every allow-list of the estate). */
 export const INTERNET_HOST = "192.0.2.77";
@@ -95,7 +96,7 @@ function serviceBackend(e: TwinEstate, n: Net, ns: string, name: string, port: n
   if (!svc) return undefined;
   const sp = ((svc.object.spec?.ports ?? []) as any[]).find((p) => p.port === port || p.name === port) ?? (svc.object.spec?.ports ?? [])[0];
   const sel = (svc.object.spec?.selector ?? {}) as Record<string, string>;
-  const ws = Object.keys(sel).length ? workloadsIn(e, ns).filter((w) => matchesSelector({ matchLabels: sel }, w.labels)) : [];
+  const ws = Object.keys(sel).length ? workloadsIn(e, ns).filter((w) => selectsPodsOf(sel, w)) : [];
   const pods = ws.map((w) => n.podOf(w));
   const target = sp?.targetPort ?? sp?.port;
   let tp = typeof target === "number" ? target : Number(target);
@@ -225,6 +226,14 @@ const required: TwinCheck = {
     for (const rb of routeBackends(e)) {
       const b = serviceBackend(e, n, rb.namespace, rb.service, rb.port as number | string);
       if (b) for (const pod of b.pods) check(ref(rb.route), { from: { pod: n.ingressController }, to: { pod }, port: b.port, what: `${b.svc} (backend of https://${rb.host}${rb.path})` }, "the ingress controller serves this host");
+    }
+    // HAProxy (components/kit/haproxy.ts) → every Service its backends name, from the pods mounting the config.
+    for (const { cm, targets } of haproxyConfigs(e)) {
+      const users = workloadsIn(e, cm.namespace!).filter((w) => ((w.spec.volumes ?? []) as any[]).some((v) => v.configMap?.name === cm.name));
+      for (const t of targets) {
+        const b = serviceBackend(e, n, t.namespace, t.service, t.port);
+        if (b) for (const w of users) for (const pod of b.pods) check(w.id, { from: { pod: n.podOf(w) }, to: { pod }, port: b.port, what: `${b.svc} (server ${t.server} of HAProxy backend ${t.backend})` }, "HAProxy forwards to this backend");
+      }
     }
     // Prometheus → scrape targets: the declared ones, and every ServiceMonitor / PodMonitor of the estate.
     const prom = n.podLike(PLATFORM_NAMESPACES.monitoring, { "app.kubernetes.io/name": "prometheus" });

@@ -3,10 +3,12 @@
  * Secrets and ConfigMaps (env `secretKeyRef`/`configMapKeyRef`, `envFrom`, volumes, custom
  * resources' secret references, `existingSecret`-style chart values) must exist in the same
  * namespace with the key; service accounts and image pull secrets must exist; every Service
- * selects pods; every Ingress backend is a Service with that port; every Ingress host is a
+ * selects pods; every Ingress backend is a Service with that port; every backend server of an
+ * HAProxy config names an existing Service and port; every Ingress host is a
  * co-op host or one the organisation points at the cluster (its DNS records).
  */
-import { matchesSelector } from "../kube";
+import { HAPROXY_CONFIG_KEY, haproxyServerTargets, type HaproxyTarget } from "../../../components/kit/haproxy";
+import { matchesSelector, selectsPodsOf } from "../kube";
 import type { KObject, TwinCheck, TwinEstate, TwinFinding, Workload } from "../model";
 import { ref } from "../model";
 import { ANNOTATIONS } from "../../../components/conventions";
@@ -163,7 +165,7 @@ const servicesSelect: TwinCheck = {
       if (s.origin === "values" || !sel || !Object.keys(sel).length || s.object.spec?.type === "ExternalName") continue;
       const ns = s.namespace!;
       const static_ = Object.fromEntries(Object.entries(sel).filter(([k]) => !RUNTIME_LABELS.has(k)));
-      const pods = e.workloads.filter((w) => w.namespace === ns && matchesSelector({ matchLabels: static_ }, w.labels));
+      const pods = e.workloads.filter((w) => w.namespace === ns && selectsPodsOf(static_, w));
       if (!pods.length && !unknown.has(ns))
         out.push({ check: this.name, level: "error", objects: [ref(s)], message: `selector ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",")} matches no pod template in ${ns}: the Service has no endpoints` });
     }
@@ -192,6 +194,36 @@ const ingressBackends: TwinCheck = {
       if (!ports.some((p) => (typeof rb.port === "string" ? p.name === rb.port : p.port === rb.port)))
         out.push({ check: this.name, level: "error", objects: [ref(rb.route), ref(svc)], message: `backend port ${rb.port} is not a port of Service ${svc.name} (${ports.map((p) => p.name ?? p.port).join(", ")}): requests get 503` });
     }
+    return out;
+  },
+};
+
+/** HAProxy configs of the estate (components/kit/haproxy.ts): each ConfigMap key `haproxy.cfg`. */
+export function haproxyConfigs(e: TwinEstate): Array<{ cm: KObject; targets: HaproxyTarget[] }> {
+  return (e.byKind.get("ConfigMap") ?? []).flatMap((cm) => {
+    const cfg = cm.object.data?.[HAPROXY_CONFIG_KEY];
+    return typeof cfg === "string" ? [{ cm, targets: haproxyServerTargets(cfg) }] : [];
+  });
+}
+
+const haproxyBackends: TwinCheck = {
+  name: "haproxy-backend",
+  family: "references",
+  models: "HAProxy resolving each backend server's Service name (an unknown name leaves the server without address: its requests get 503) and the Service's port",
+  run(e) {
+    const out: TwinFinding[] = [];
+    const unknown = unknownNamespaces(e);
+    for (const { cm, targets } of haproxyConfigs(e))
+      for (const t of targets) {
+        const svc = e.byRef.get(`Service/${t.namespace}/${t.service}`);
+        if (!svc) {
+          if (!unknown.has(t.namespace)) out.push({ check: this.name, level: "error", objects: [ref(cm)], message: `server ${t.server} of backend ${t.backend} names Service ${t.namespace}/${t.service}, which does not exist: HAProxy never resolves it and that server gets no traffic` });
+          continue;
+        }
+        const ports = (svc.object.spec?.ports ?? []) as any[];
+        if (!ports.some((p) => p.port === t.port))
+          out.push({ check: this.name, level: "error", objects: [ref(cm), ref(svc)], message: `server ${t.server} of backend ${t.backend} uses port ${t.port}, not a port of Service ${svc.name} (${ports.map((p) => p.port).join(", ")}): connections are refused` });
+      }
     return out;
   },
 };
@@ -249,5 +281,5 @@ const sharedSecretByKey: TwinCheck = {
   },
 };
 
-export const REFERENCE_CHECKS: TwinCheck[] = [resolves, servicesSelect, ingressBackends, ingressHosts, sharedSecretByKey];
+export const REFERENCE_CHECKS: TwinCheck[] = [resolves, servicesSelect, ingressBackends, haproxyBackends, ingressHosts, sharedSecretByKey];
 export { podRefs };

@@ -4,15 +4,18 @@
  * @cloud-copilot/iam-simulate (an AWS IAM policy evaluator: MinIO implements the same policy
  * language for identity policies). Calls into another tenant's buckets must be denied.
  */
-import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { anonymousPrincipal, runSimulation } from "@cloud-copilot/iam-simulate";
 import { APPS } from "../../../components/config/apps";
 import { ANNOTATIONS } from "../../../components/conventions";
-import { BUCKET_CONSUMER, S3_ACTION, S3_CALLS, type S3Consumer } from "../../../components/storage/s3-calls";
+import { ANONYMOUS_CALLS, ANONYMOUS_REFUSED, BUCKET_CONSUMER, S3_ACTION, S3_CALLS, type S3CallSpec, type S3Consumer } from "../../../components/storage/s3-calls";
+import { STORAGE_NAMESPACE as MINIO_NAMESPACE } from "../../../components/storage/settings";
 import { indexByUrn } from "../normalise";
 import type { KObject, MinioUser, TwinCheck, TwinEstate, TwinFinding } from "../model";
 import { ref } from "../model";
 
 const ACCOUNT = "123456789012";
+/** The MinIO Operator's S3 Service (components/storage/primaryObjectStore.ts MINIO_SERVICE; not imported: that module loads the providers). */
+const MINIO_SERVICE_NAME = "minio";
 
 export interface S3Use {
   consumer: S3Consumer;
@@ -279,4 +282,113 @@ const crossTenant: TwinCheck = {
   },
 };
 
-export const S3_CHECKS: TwinCheck[] = [permissions, crossTenant];
+/**
+ * MinIO's decision for an unsigned request: the bucket policy alone (no identity policy; no
+ * bucket policy = denied). Memoised per policy shape, the bucket's name abstracted.
+ */
+export class AnonymousDecider {
+  private readonly memo = new Map<string, Promise<string>>();
+  decide(policy: Record<string, any> | undefined, call: keyof typeof S3_ACTION, bucket: string, key = ""): Promise<string> {
+    if (!policy) return Promise.resolve("ImplicitlyDenied");
+    const abstract = (x: string) => x.split(bucket).join("\u00a7b");
+    const doc = abstract(JSON.stringify(policy));
+    const k = JSON.stringify([doc, call, abstract(key)]);
+    let d = this.memo.get(k);
+    if (!d) {
+      d = simulateAnonymous(JSON.parse(doc), call, "\u00a7b", abstract(key));
+      this.memo.set(k, d);
+    }
+    return d;
+  }
+}
+
+async function simulateAnonymous(policy: Record<string, any>, call: keyof typeof S3_ACTION, bucket: string, key: string): Promise<string> {
+  const m = S3_ACTION[call];
+  const resource = m.on === "bucket" ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
+  const contextVariables: Record<string, string> = {};
+  if (m.withPrefix && key !== "") contextVariables["s3:prefix"] = key;
+  const res = await runSimulation(
+    {
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: policy,
+      request: { principal: anonymousPrincipal, action: m.action, resource: { resource, accountId: ACCOUNT }, contextVariables },
+    } as any,
+    {},
+  );
+  if (res.resultType === "error") return `simulation error: ${JSON.stringify((res as any).errors).slice(0, 200)}`;
+  return (res as any).overallResult as string;
+}
+
+/**
+ * Why a path of the public S3 host would not reach MinIO from the Internet ("" when it does): the
+ * HTTPRoutes for `storage.s3Domain`, Gateway API's longest PathPrefix match (by path elements),
+ * the matched rule's backend the MinIO Service and no ExtensionRef filter (the admin allow-list).
+ * Only judged when the input holds the primary object store (a platform or single-stack plan).
+ */
+function publicS3Path(e: TwinEstate): (path: string) => string {
+  if (!e.input.resources.some((r) => r.type === "liiibre:storage:PrimaryObjectStore")) return () => "";
+  const host = e.input.estate.storage.s3Domain;
+  const rules = (e.byKind.get("HTTPRoute") ?? [])
+    .filter((r) => ((r.object.spec as any)?.hostnames ?? []).includes(host))
+    .flatMap((r) => (((r.object.spec as any)?.rules ?? []) as any[]).flatMap((rule) => ((rule.matches ?? [{}]) as any[]).map((m) => ({ route: r, rule, prefix: String(m.path?.value ?? "/") }))));
+  return (path) => {
+    const under = (prefix: string) => prefix === "/" || path === prefix || path.startsWith(`${prefix.replace(/\/$/, "")}/`);
+    const hit = rules.filter((x) => under(x.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    if (!hit) return `no HTTPRoute for ${host} matches ${path}`;
+    const backends = (hit.rule.backendRefs ?? []) as any[];
+    if (!backends.some((b) => (b.kind ?? "Service") === "Service" && b.name === MINIO_SERVICE_NAME && (b.namespace ?? hit.route.namespace) === MINIO_NAMESPACE))
+      return `the rule of ${ref(hit.route)} for ${hit.prefix} does not lead to Service ${MINIO_NAMESPACE}/${MINIO_SERVICE_NAME}`;
+    if (((hit.rule.filters ?? []) as any[]).some((f) => f.type === "ExtensionRef")) return `the rule of ${ref(hit.route)} for ${hit.prefix} is behind a middleware (${JSON.stringify((hit.rule.filters as any[]).map((f) => f.extensionRef?.name))})`;
+    return "";
+  };
+}
+
+const callText = (c: S3CallSpec, bucket: string) =>
+  `${c.call} ${S3_ACTION[c.call].on === "object" || (S3_ACTION[c.call].withPrefix && c.key) ? `${bucket}/${c.key ?? ""}` : bucket} (${S3_ACTION[c.call].action})`;
+
+const anonymous: TwinCheck = {
+  name: "s3-anonymous",
+  family: "s3",
+  models: "MinIO's decision for unsigned requests (the bucket policy alone): browsers GET HedgeDoc's uploads/ images; no bucket can be listed, written or read elsewhere anonymously",
+  async run(e) {
+    const out: TwinFinding[] = [];
+    const decider = new AnonymousDecider();
+    const policyOf = new Map<string, { document: Record<string, any>; urn: string }>();
+    for (const p of e.bucketPolicies) policyOf.set(`${p.server}/${p.bucket}`, p);
+    // Buckets browsers must read: every HedgeDoc the estate runs, on the bucket it uploads to.
+    const mustRead = new Map<string, S3Use>();
+    for (const u of s3Uses(e).uses) if (ANONYMOUS_CALLS[u.consumer] && u.user.server === "primary") mustRead.set(u.bucket, u);
+    const unrouted = publicS3Path(e);
+    for (const [bucket, u] of mustRead) {
+      const why = unrouted(`/${bucket}/${ANONYMOUS_CALLS[u.consumer]![0].key ?? ""}`);
+      if (why) out.push({ check: this.name, level: "error", objects: [u.by, `bucket primary/${bucket}`], message: `browsers cannot reach ${u.consumer}'s images at https://${e.input.estate.storage.s3Domain}/${bucket}/…: ${why}` });
+      const policy = policyOf.get(`primary/${bucket}`)?.document;
+      for (const c of ANONYMOUS_CALLS[u.consumer]!) {
+        const d = await decider.decide(policy, c.call, bucket, c.key);
+        if (d !== "Allowed")
+          out.push({ check: this.name, level: "error", objects: [u.by, `bucket primary/${bucket}`], message: `browsers are refused ${callText(c, bucket)}: ${d}${policy ? "" : " (the bucket has no policy)"}; ${u.consumer}'s images do not display` });
+      }
+    }
+    const places = new Map<string, { server: "primary" | "backup"; bucket: string }>();
+    for (const b of e.buckets) places.set(`${b.server}/${b.name}`, { server: b.server, bucket: b.name });
+    for (const p of e.bucketPolicies) places.set(`${p.server}/${p.bucket}`, { server: p.server, bucket: p.bucket });
+    for (const [k, { server, bucket }] of places) {
+      const policy = policyOf.get(k);
+      if (!policy) continue; // no bucket policy: MinIO refuses every unsigned request
+      // A catalogue bucket browsers read (HedgeDoc's, even while its app is decommissioned) may serve those calls; no other may.
+      const suffix = SUFFIXES.find((x) => bucket.endsWith(`-${x}`));
+      const consumer = suffix ? BUCKET_CONSUMER[suffix] : undefined;
+      const readable = server === "primary" && consumer && ANONYMOUS_CALLS[consumer] ? [] : Object.values(ANONYMOUS_CALLS).flat();
+      for (const c of [...ANONYMOUS_REFUSED, ...readable]) {
+        const d = await decider.decide(policy.document, c.call, bucket, c.key);
+        if (d === "Allowed")
+          out.push({ check: this.name, level: "error", objects: [`bucket ${server}/${bucket}`, policy.urn], message: `anyone on the Internet may ${callText(c, bucket)}: the bucket policy grants the anonymous principal more than pad images` });
+      }
+    }
+    return out;
+  },
+};
+
+export const S3_CHECKS: TwinCheck[] = [permissions, crossTenant, anonymous];
