@@ -15,8 +15,8 @@
  *   policies  the policy pack over the evaluation (scripts/check-policies.ts)
  *   plan      the stack's plan (scripts/plan-model.ts: attribution, estimate, secret keys)
  *   merge / twin / json   once, over the merged plan of the stacks measured
- * Worker start-up (tsx, loading the program and the SDK) is measured apart: a fresh process
- * that loads scripts/plan-worker.ts and exits.
+ * Worker start-up (loading the SDK, tsx, the program) is measured apart: a fresh process that
+ * runs scripts/plan-worker-boot.cjs as the pool does and exits.
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -143,7 +143,11 @@ async function run(): Promise<void> {
 
   // Start-up of one worker process: tsx, the program's modules, the SDK (what each worker pays once).
   const w = performance.now();
-  const res = spawnSync(process.execPath, [...process.execArgv, "-e", `require(${JSON.stringify(path.join(__dirname, "..", "scripts", "plan-worker.ts"))})`], { stdio: "inherit" });
+  // As the pool starts one (scripts/plan-stacks.ts): plain Node.js on scripts/plan-worker-boot.cjs, the compile cache shared.
+  const res = spawnSync(process.execPath, [path.join(__dirname, "..", "scripts", "plan-worker-boot.cjs")], {
+    stdio: "inherit",
+    env: { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(require("node:os").tmpdir(), "node-compile-cache") },
+  });
   console.log(JSON.stringify({ workerStartupMs: f(performance.now() - w), status: res.status }));
 
   if (process.argv.includes("--sdk")) {

@@ -20,6 +20,8 @@ export const LABELS = {
   layer: `${PREFIX}/layer`,
   /** "canary" | "stable" on a tenant namespace: its upgrade wave (components/versions.ts CANARY). */
   channel: `${PREFIX}/channel`,
+  /** "active" | "suspended" | "decommissioned" on a tenant namespace: its lifecycle (the pool alert skips decommissioned ones). */
+  state: `${PREFIX}/state`,
   /** Kubernetes node labels every node gets: its pool and its kind (`cloud` | `dedicated`). */
   nodePool: `${PREFIX}/pool`,
   nodeKind: `${PREFIX}/node-kind`,

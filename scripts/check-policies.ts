@@ -75,25 +75,62 @@ export function stackPolicyConfig(stack: string): PolicyPackConfig | undefined {
  */
 export function analyzerProps(inputs: Record<string, unknown>): { props: Record<string, unknown>; secretPaths: Set<string> } {
   const secretPaths = new Set<string>();
-  // `p` is the path joined with "." (as `path.join(".")` gives it), `root` whether it is empty.
-  const step = (p: string, root: boolean, k: string | number) => (root ? String(k) : `${p}.${k}`);
-  const conv = (v: unknown, p: string, root: boolean): unknown => {
+  // The path of the value being converted, joined with "." only when a secret is found (as
+  // `path.join(".")` gives it): most values are not secret, and a string per visited value was
+  // much of this function's time.
+  const path: Array<string | number> = [];
+  const conv = (v: unknown): unknown => {
     if (isSecretMarker(v)) {
-      secretPaths.add(p);
-      return conv(v.value, p, root);
+      secretPaths.add(path.join("."));
+      return conv(v.value);
     }
-    if (Array.isArray(v)) return v.map((x, i) => conv(x, step(p, root, i), false));
+    if (Array.isArray(v)) {
+      const out = new Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) continue; // a hole stays a hole, as with Array.prototype.map
+        path.push(i);
+        out[i] = conv(v[i]);
+        path.pop();
+      }
+      return out;
+    }
     if (v && typeof v === "object") {
       // The SDK's Unknown (its only own field is this marker) after the harness copied it.
       if ((v as Record<string, unknown>).__pulumiUnknown === true) return UNKNOWN;
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = conv(x, step(p, root, k), false);
+      for (const [k, x] of Object.entries(v)) {
+        if (x === undefined) continue;
+        path.push(k);
+        out[k] = conv(x);
+        path.pop();
+      }
       return out;
     }
     return v;
   };
-  const props = conv(inputs, "", true) as Record<string, unknown>;
+  const props = conv(inputs) as Record<string, unknown>;
   return { props, secretPaths };
+}
+
+/**
+ * A copy of a props value or a policy's config, as `structuredClone` gives it for such values
+ * (plain objects, arrays, strings, numbers, booleans, null: what the analyzer's deserialisation
+ * and a JSON pack config hold), several times faster: each policy reading a resource's props
+ * gets its own copy (see `withLazyProps`), which was most of the runner's time.
+ */
+export function plainClone<T>(v: T): T {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) if (i in v) out[i] = plainClone(v[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(v);
+  // Anything but a plain object (none expected) is left to structuredClone.
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = plainClone((v as Record<string, unknown>)[k]);
+  return out as T;
 }
 
 function isTypeOf(type: string, cls: unknown): boolean {
@@ -130,16 +167,31 @@ function policyConfig(p: Policy, config: PolicyPackConfig): { level: string | un
  * analyzer.
  */
 function withLazyProps<T extends object>(props: Record<string, unknown>, target: T): T & { props: Record<string, unknown> } {
-  let copy: Record<string, unknown> | undefined;
-  return Object.defineProperty(target, "props", {
-    enumerable: true,
-    configurable: true,
-    get: () => (copy ??= unknownCheckingProxy(structuredClone(props))),
-    set: (v: Record<string, unknown>) => {
-      copy = v;
-    },
-  }) as T & { props: Record<string, unknown> };
+  (target as { [LAZY]?: LazyProps })[LAZY] = { source: props };
+  return Object.defineProperty(target, "props", LAZY_PROPS) as T & { props: Record<string, unknown> };
 }
+/**
+ * Where `withLazyProps` keeps a target's props (a symbol: no policy sees it among the keys), and
+ * the one accessor pair every target shares: with a getter and a setter of its own per target,
+ * each of the runner's ~17 objects per resource got a hidden class of its own, slow to make and
+ * slow for the policies to read.
+ */
+const LAZY = Symbol("liiibre.lazyProps");
+interface LazyProps {
+  source: Record<string, unknown>;
+  copy?: Record<string, unknown>;
+}
+const LAZY_PROPS: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: { [LAZY]: LazyProps }) {
+    const lazy = this[LAZY];
+    return (lazy.copy ??= unknownCheckingProxy(plainClone(lazy.source)) as Record<string, unknown>);
+  },
+  set(this: { [LAZY]: LazyProps }, v: Record<string, unknown>) {
+    this[LAZY].copy = v;
+  },
+};
 
 export async function checkPolicies(evaluation: Evaluation, options: CheckOptions = {}): Promise<Violation[]> {
   const policies = options.policies ?? (await packPolicies());
@@ -164,10 +216,18 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
     ...(r.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
     ...(r.parent ? { parent: r.parent } : {}),
   });
+  // The proxy over a provider's props, made once per provider (the props are not copied: each
+  // policy gets a fresh `provider` object over the same props, as before).
+  const providerProps = new Map<RecordedResource, Record<string, unknown>>();
   const providerOf = (r: RecordedResource) => {
     const p = r.provider ? byUrn.get(r.provider) : undefined;
     if (!p) return undefined;
-    return { type: p.type, props: unknownCheckingProxy(views.get(p)!.props), urn: p.urn, name: p.name };
+    let props = providerProps.get(p);
+    if (!props) {
+      props = unknownCheckingProxy(views.get(p)!.props) as Record<string, unknown>;
+      providerProps.set(p, props);
+    }
+    return { type: p.type, props, urn: p.urn, name: p.name };
   };
   // The tenant of a violation's resource: components/attribution.ts (ancestry, tenant label, namespace label).
   const tenantOfUrn = (urn: string | null): string | null => {
@@ -180,7 +240,7 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
     const level = (configured ?? p.enforcementLevel ?? "advisory") as string;
     if (level === "disabled") continue;
     const effective: PolicyLevel = level === "advisory" ? "advisory" : "mandatory"; // remediate → mandatory, as the analyzer does
-    const getConfig = <T extends object>() => structuredClone(cfg) as T;
+    const getConfig = <T extends object>() => plainClone(cfg) as T;
     const push = (message: unknown, urn: string | null | undefined) => {
       if (message && typeof message === "object") {
         const m = message as { message?: string; urn?: string; enforcementLevel?: string };
@@ -219,7 +279,9 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
           if (provider) args.provider = provider;
           try {
             // The analyzer ignores the urn argument for resource policies: the resource's own.
-            await validate(args, (message: string) => push(message, r.urn));
+            // Awaited only when the policy is asynchronous (most return nothing).
+            const pending = validate(args, (message: string) => push(message, r.urn)) as unknown;
+            if (pending && typeof (pending as Promise<void>).then === "function") await pending;
           } catch (e) {
             failed(e, r.urn);
           }

@@ -21,6 +21,7 @@ import { parse as parseYaml } from "yaml";
 import { readConfigFile } from "../components/config/file";
 import { CONFIG_NAMESPACE, SECRET_KEYS, parseEstate, type Estate, type RawConfig } from "../components/estate";
 import { MOCK_SECRET_MARKER, mockOutputs } from "./mock-outputs";
+import { installOfflineShortcuts } from "./offline-runtime";
 
 export { MOCK_SECRET_MARKER };
 
@@ -213,6 +214,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     Error.stackTraceLimit = 0;
     resourceClass.stackTrace = () => [];
   }
+  // No protobuf round trip between the SDK and the mock monitor, no leak bookkeeping per promise
+  // (scripts/offline-runtime.ts); restored below.
+  const restoreSdk = installOfflineShortcuts();
   let outputs: Record<string, unknown>;
   try {
     outputs = (await stackRuntime.runInPulumiStack(async () => {
@@ -228,6 +232,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
     resourceClass.stackTrace = stackTraceOf;
+    restoreSdk();
   }
 
   const resources = await assemble(registrations, seen);

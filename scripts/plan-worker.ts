@@ -63,7 +63,9 @@ export async function planShard(job: ShardJob, estate: Estate = estateOf(job.con
   return buildPlan(evaluation, await checkPolicies(evaluation), { estateName: job.estateName, layer: "shard" });
 }
 
-if (require.main === module && process.send) {
+/** Answers the parent's jobs (scripts/plan-worker-boot.cjs, the worker's entry, calls it). */
+export function serveWorker(): void {
+  if (!process.send) throw new Error("scripts/plan-worker.ts: not a worker process (no IPC channel)");
   // Load the policy pack while the platform is being evaluated (the program is loaded already).
   void packPolicies().catch(() => undefined);
   process.on("message", (job: ShardJob) => {
@@ -75,3 +77,5 @@ if (require.main === module && process.send) {
   });
   process.on("disconnect", () => process.exit(0));
 }
+
+if (require.main === module && process.send) serveWorker();

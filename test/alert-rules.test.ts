@@ -8,18 +8,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { alertRuleGroups, type PoolInput } from "../components/ops/alert-rules";
+import { BUCKET_SUFFIXES, alertRuleGroups, ksmLabel, poolBucketRegex } from "../components/ops/alert-rules";
+import { LABELS } from "../components/conventions";
 import { alertmanagerConfig } from "../components/ops/alerting";
 import { parseEstate } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
 import { amtool, amtoolAvailable, promtool, promtoolAvailable } from "./helpers/prometheus-tools";
 
-const POOLS: PoolInput[] = [
-  { slug: "acme", buckets: ["acme-nextcloud", "acme-matrix-media"], poolBytes: 1000 },
-  { slug: "calm", buckets: ["calm-nextcloud"], poolBytes: 1000 },
-];
-
-const groups = alertRuleGroups(POOLS);
+const groups = alertRuleGroups();
 const withoutAnnotations = { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ annotations: _a, ...r }) => r) })) };
 
 const s = (series: string, values: string) => ({ series, values });
@@ -80,14 +76,70 @@ const inputA = [
   // Containers: one in CrashLoopBackOff, one merely creating.
   s('kube_pod_container_status_waiting_reason{namespace="acme",pod="nextcloud-0",container="nextcloud",reason="CrashLoopBackOff"}', "1x40"),
   s('kube_pod_container_status_waiting_reason{namespace="calm",pod="nextcloud-0",container="nextcloud",reason="ContainerCreating"}', "1x40"),
-  // Pools of 1000 bytes: acme uses 800 + 150 = 950 (> 90 %; the second server's copy of the
-  // same bucket is not counted twice, and acme-nextcloud-old is not one of its buckets); calm 500.
-  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-nextcloud",server="primary-pool-0-0"}', "800x90"),
-  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-nextcloud",server="primary-pool-0-1"}', "800x90"),
-  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-matrix-media",server="primary-pool-0-0"}', "150x90"),
+  // Pools of 1000 bytes (each bucket's quota): acme uses 800 + 150 = 950 (> 90 %; the second
+  // server's copy of the same bucket is not counted twice, and acme-nextcloud-old is no bucket of
+  // an app); calm 500.
+  ...usage("acme-nextcloud", 800, "primary-pool-0-1"),
+  ...pool("acme-nextcloud", 800, 1000),
+  ...pool("acme-matrix-media", 150, 1000),
   s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-nextcloud-old",server="primary-pool-0-0"}', "100000x90"),
-  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="calm-nextcloud",server="primary-pool-0-0"}', "500x90"),
+  ...pool("calm-nextcloud", 500, 1000),
 ];
+
+/** A primary bucket's usage series (one MinIO server's answer). */
+function usage(bucket: string, used: number, server = "primary-pool-0-0") {
+  return [s(`minio_bucket_usage_total_bytes{job="minio-primary",bucket="${bucket}",server="${server}"}`, `${used}x90`)];
+}
+/** A primary bucket's usage and its quota (MinIO exports the quota only for a bucket that has one). */
+function pool(bucket: string, used: number, quota: number) {
+  return [...usage(bucket, used), s(`minio_bucket_quota_total_bytes{job="minio-primary",bucket="${bucket}",server="primary-pool-0-0"}`, `${quota}x90`)];
+}
+
+/** A tenant namespace as kube-state-metrics exports it (its ServiceMonitor honours labels: `namespace` is the object's). */
+function lifecycle(slug: string, state: string) {
+  return [s(`kube_namespace_labels{job="kube-state-metrics",namespace="${slug}",${ksmLabel(LABELS.tenant)}="${slug}",${ksmLabel(LABELS.state)}="${state}"}`, "1x90")];
+}
+
+/**
+ * Group D: the pool alert's bucket → organisation mapping (label_replace on the suffix set).
+ * Every bucket of an organisation carries the whole pool as its quota.
+ * - `ada` (buckets of three apps): 400 + 300 + 190 = 890 of 1000 = 89 %: quiet. Its Nextcloud
+ *   bucket is answered by two servers (counted once: 1290 would fire) and `ada-backup-old` (no
+ *   app's suffix, 100000 bytes) is nobody's.
+ * - `ada-lab` (its slug starts with `ada-`): 600 + 310 = 910 of 1000 = 91 %: fires. Counted
+ *   with `ada`'s it would make `ada` 180 % and `ada-lab` vanish.
+ * - `calm`: a 2000-byte pool, 1000 + 820 = 1820 = 91 %: fires (summing its two buckets' quotas as
+ *   the pool would give 45.5 %: quiet).
+ * - `mutualise`, the shared instance: its buckets' quota is its three members' pools summed
+ *   (3 × 1000); 2600 + 140 = 2740 of 3000 = 91.3 %: fires.
+ * - `zen` at 50 %, quiet; a bucket of another scrape job (10⁶ bytes) is ignored.
+ * - Lifecycle (kube-state-metrics' `kube_namespace_labels`, labels allowed by
+ *   NAMESPACE_LABELS_FOR_METRICS): `gone`, decommissioned, at 95 %: quiet; `nap`, suspended, at
+ *   95 %: fires (Synapse still writes); `ada-lab` is labelled active and fires; `calm` has no
+ *   namespace series at all and still fires (a missing metric silences nobody).
+ */
+const inputD = [
+  ...pool("ada-nextcloud", 400, 1000),
+  ...usage("ada-nextcloud", 400, "primary-pool-0-1"),
+  ...pool("ada-matrix-media", 300, 1000),
+  ...pool("ada-hedgedoc", 190, 1000),
+  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="ada-backup-old",server="primary-pool-0-0"}', "100000x90"),
+  ...pool("ada-lab-nextcloud", 600, 1000),
+  ...pool("ada-lab-matrix-media", 310, 1000),
+  ...pool("calm-nextcloud", 1000, 2000),
+  ...pool("calm-hedgedoc", 820, 2000),
+  ...pool("mutualise-nextcloud", 2600, 3000),
+  ...pool("mutualise-matrix-media", 140, 3000),
+  ...pool("zen-nextcloud", 500, 1000),
+  s('minio_bucket_usage_total_bytes{job="elsewhere",bucket="zen-hedgedoc"}', "1000000x90"),
+  ...pool("gone-nextcloud", 950, 1000),
+  ...pool("nap-nextcloud", 950, 1000),
+  ...lifecycle("gone", "decommissioned"),
+  ...lifecycle("nap", "suspended"),
+  ...lifecycle("ada-lab", "active"),
+  ...lifecycle("ada", "active"),
+];
+const POOL_FIRING_D = ["ada-lab", "calm", "mutualise", "nap"];
 
 type Labels = Record<string, string>;
 const expect1 = (evalTime: string, alertname: string, labels: Labels[]) => ({ eval_time: evalTime, alertname, exp_alerts: labels.map((l) => ({ exp_labels: l })) });
@@ -120,6 +172,12 @@ const testsB = groups.flatMap((g) => g.rules.map((r) => ({ eval_time: "20m", ale
 const inputC = [s('up{job="minio-primary",instance="minio.minio.svc:443"}', "1x30")];
 const testsC = [expect1("10m", "LiiibreHelsinkiDown", [{ severity: "critical", job: "helsinki-minio" }])];
 
+const testsD = [
+  // `for: 1h`: pending at 30 min, firing at 70.
+  expect1("30m", "LiiibreStoragePoolFull", []),
+  expect1("70m", "LiiibreStoragePoolFull", POOL_FIRING_D.map((tenant) => ({ severity: "warning", tenant }))),
+];
+
 const testFile = (tests: Array<{ input: unknown[]; alerts: unknown[] }>) =>
   stringify({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: tests.map((t) => ({ interval: "1m", input_series: t.input, alert_rule_test: t.alerts })) });
 
@@ -143,6 +201,7 @@ describe("alert rules (promtool)", () => {
         { input: inputA, alerts: testsA },
         { input: inputB, alerts: testsB },
         { input: inputC, alerts: testsC },
+        { input: inputD, alerts: testsD },
       ]),
     });
     expect(r.output).toContain("SUCCESS");
@@ -153,6 +212,49 @@ describe("alert rules (promtool)", () => {
     const r = promtool(["test", "rules", "tests.yaml"], {
       "rules.yaml": stringify(withoutAnnotations),
       "tests.yaml": testFile([{ input: inputA, alerts: [expect1("20m", "LiiibreVolumeFull", [{ severity: "warning", namespace: "calm", persistentvolumeclaim: "data-nextcloud" }])] }]),
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/FAILED/);
+  });
+});
+
+describe("the pool alert's bucket → organisation mapping", () => {
+  const re = new RegExp(`^${poolBucketRegex()}$`); // PromQL anchors it the same way
+  const slugOf = (bucket: string) => bucket.match(re)?.[1];
+
+  it("reads the slug of every app's bucket, hyphens included, and nothing else", () => {
+    expect(BUCKET_SUFFIXES).toEqual(expect.arrayContaining(["nextcloud", "matrix-media", "hedgedoc"]));
+    for (const slug of ["ada", "ada-lab", "a-b-c", "matrix", "nextcloud"]) for (const suffix of BUCKET_SUFFIXES) expect(slugOf(`${slug}-${suffix}`)).toBe(slug);
+    expect(slugOf("ada-lab-nextcloud")).toBe("ada-lab");
+    expect(slugOf("ada-nextcloud-old")).toBeUndefined();
+    expect(slugOf("ada-media")).toBeUndefined();
+    expect(slugOf("nextcloud")).toBeUndefined();
+  });
+
+  it("has no slug or size in it: one rule for every organisation", () => {
+    const pools = groups.flatMap((g) => g.rules).filter((r) => r.alert === "LiiibreStoragePoolFull");
+    expect(pools).toHaveLength(1);
+    expect(pools[0].labels).toEqual({ severity: "warning" }); // `tenant` comes from the series
+    expect(pools[0].expr).not.toMatch(/\d{4,}/);
+    expect(pools[0].expr).toContain("minio_bucket_quota_total_bytes");
+  });
+
+  it("reads the namespace labels under kube-state-metrics' names", () => {
+    expect(ksmLabel("liiibre.org/state")).toBe("label_liiibre_org_state");
+    expect(ksmLabel(LABELS.tenant)).toBe("label_liiibre_org_tenant");
+  });
+
+  it("refuses suffixes that would need escaping or make bucket names ambiguous", () => {
+    expect(() => poolBucketRegex(["nextcloud", "media", "matrix-media"])).toThrow(/"matrix-media" ends with "-media"/);
+    expect(() => poolBucketRegex(["next.cloud"])).toThrow(/next\.cloud/);
+    expect(() => poolBucketRegex([])).toThrow(/no bucket suffix/);
+    expect(poolBucketRegex(["hedgedoc", "nextcloud"])).toBe("(.+)-(?:hedgedoc|nextcloud)");
+  });
+
+  it.skipIf(!promtoolAvailable)("is a real check: `ada` at 89 % expected to fire makes promtool fail", () => {
+    const r = promtool(["test", "rules", "tests.yaml"], {
+      "rules.yaml": stringify(withoutAnnotations),
+      "tests.yaml": testFile([{ input: inputD, alerts: [expect1("70m", "LiiibreStoragePoolFull", ["ada", ...POOL_FIRING_D].map((tenant) => ({ severity: "warning", tenant })))] }]),
     });
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);

@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { configProblems, parseEstate } from "../components/estate";
 import { REPO_ROOT, evaluateStack, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { checkPolicies } from "../scripts/check-policies";
+import { attribution } from "../components/attribution";
 import { k8upSchedules, baseBackupSchedule, parseWindow, slotOf, stableHash } from "../components/ops/schedules";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../components/ops/org-admins";
 import { CANARY, CHARTS, IMAGES, chartPin, imagePin } from "../components/versions";
@@ -109,25 +110,39 @@ describe("the prod plan", () => {
     expect(Math.max(...perQuarter.values())).toBeLessThan(16); // 128 jobs over ~17 quarters: ~8 on average
   });
 
-  it("contains the alert rules: every alert of the issue, and one pool rule per dedicated organisation and the shared instance", () => {
+  it("contains the alert rules: every alert of the issue in the estate's one PrometheusRule, the organisations' pool alert included", () => {
     const rules = of("kubernetes:monitoring.coreos.com/v1:PrometheusRule");
-    const estateRule = rules.filter((r) => (r.inputs as any).metadata.namespace === "monitoring");
-    expect(estateRule).toHaveLength(1);
-    const alerts = rules.flatMap((r) => ((r.inputs as any).spec.groups as Array<{ rules: Array<{ alert: string; labels: Record<string, string> }> }>).flatMap((g) => g.rules));
+    // One PrometheusRule, in monitoring: no bundle declares its own (adding an organisation touches no rule).
+    expect(rules.map((r) => `${(r.inputs as any).metadata.namespace}/${(r.inputs as any).metadata.name}`)).toEqual(["monitoring/liiibre-alerts"]);
+    const alerts = rules.flatMap((r) => ((r.inputs as any).spec.groups as Array<{ rules: Array<{ alert: string; expr: string; labels: Record<string, string> }> }>).flatMap((g) => g.rules));
     for (const a of [
       "LiiibreVolumeBackupFailed", "LiiibreVolumeBackupMissing", "LiiibreWalArchivingFailing", "LiiibreWalArchivingLagging",
       "LiiibreBaseBackupTooOld", "LiiibreReplicationFailing", "LiiibreReplicationLagging", "LiiibreHelsinkiDown",
       "LiiibreHelsinkiDiskFull", "LiiibreCertificateExpiring", "LiiibreVolumeFull", "LiiibreNodeNotReady", "LiiibrePodCrashLooping",
+      "LiiibreStoragePoolFull",
     ]) expect(alerts.map((x) => x.alert)).toContain(a);
-    const pools = alerts.filter((a) => a.alert === "LiiibreStoragePoolFull").map((a) => a.labels.tenant);
-    const dedicated = ev.estate.tenants.filter((t) => t.plan === "dedicated" && t.state !== "decommissioned").map((t) => t.slug);
-    expect(pools.sort()).toEqual([...dedicated, "mutualise"].sort());
-    // Each pool rule lives in its organisation's namespace (adding one touches no other rule), and
-    // counts that organisation's buckets against its pool: fcso-occitanie, 2100 users × 10 GB.
-    const fcso = rules.find((r) => (r.inputs as any).metadata.namespace === "fcso-occitanie")!.inputs as any;
-    const expr = fcso.spec.groups[0].rules[0].expr as string;
-    expect(expr).toContain('bucket=~"fcso-occitanie-nextcloud|fcso-occitanie-matrix-media|fcso-occitanie-hedgedoc"');
-    expect(expr).toContain(`/ ${2100 * 10 * 1024 ** 3} > 0.9`);
+    const pool = alerts.filter((a) => a.alert === "LiiibreStoragePoolFull");
+    expect(pool).toHaveLength(1);
+    for (const t of ev.estate.tenants) expect(pool[0].expr).not.toContain(t.slug);
+    // Its bucket → organisation mapping, applied to every primary bucket of the plan (those with a
+    // quota; twins have none), gives the bundle the attribution module gives (by ancestry, not name).
+    const m = pool[0].expr.match(/bucket=~"([^"]+)"/)!;
+    const re = new RegExp(`^${m[1]}$`);
+    const views = new Map(rs.map((r) => [r.urn, { urn: r.urn, type: r.type, parent: r.parent, props: r.inputs }]));
+    const attr = attribution([...views.values()], (v) => (v.parent ? views.get(v.parent) : undefined));
+    const owner = { bundleOf: (r: RecordedResource) => attr.bundleOf(views.get(r.urn)!) };
+    const primary = of("minio:index/s3Bucket:S3Bucket").filter((b) => (b.inputs as any).quota);
+    expect(primary.length).toBeGreaterThan(ev.estate.tenants.filter((t) => t.plan === "dedicated").length);
+    for (const b of primary) expect([(b.inputs as any).bucket, (b.inputs as any).bucket.match(re)?.[1]]).toEqual([(b.inputs as any).bucket, owner.bundleOf(b)]);
+    expect(new Set(primary.map((b) => owner.bundleOf(b)))).toContain("mutualise");
+    // Decommissioned organisations are silenced through their namespace's state label, which
+    // kube-state-metrics is allowed to export (the rule reads label_liiibre_org_state).
+    expect(pool[0].expr).toContain('unless on (tenant) label_replace(kube_namespace_labels{label_liiibre_org_state="decommissioned"}');
+    const kps = named("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").inputs as any;
+    expect(kps.values["kube-state-metrics"].metricLabelsAllowlist).toEqual(["namespaces=[liiibre.org/tenant,liiibre.org/state]"]);
+    const nsState = new Map(of("kubernetes:core/v1:Namespace").map((n) => [(n.inputs as any).metadata.name, (n.inputs as any).metadata.labels?.["liiibre.org/state"]]));
+    for (const t of ev.estate.tenants.filter((x) => x.plan === "dedicated")) expect([t.slug, nsState.get(t.slug)]).toEqual([t.slug, t.state]);
+    expect(ev.estate.tenants.some((t) => t.plan === "dedicated" && t.state === "decommissioned")).toBe(true);
   });
 
   it("routes alerts by severity: critical to e-mail (through the relay) and the Matrix webhook, warning to the webhook", () => {

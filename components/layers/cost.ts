@@ -11,7 +11,8 @@
  * PostgreSQL cluster with its backup user, buckets and their Helsinki twins). The figures were
  * counted app by app on the prod plan of 2026-12-01 (matrix 30 since the matrix-stack 26.8.1
  * values): e.g. nextcloud+collabora = 86, the five default apps = 149, with a dedicated Jitsi =
- * 166; after the lean-tenant changes (docs/scaling.md) the five default apps = 137.
+ * 166; after the lean-tenant changes (docs/scaling.md) the five default apps = 137, 136 since
+ * the pool alert is the estate's one rule.
  * Those figures are the `per-app` data layout every prod organisation has; the `lean` layout
  * (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one per organisation
  * (DATA_LAYOUT_COST below), has a leaner Keycloak shape (keycloakLayoutCost below) and keeps its
@@ -29,7 +30,9 @@ import { stackLayout, type LayoutStack, type PlacementInput } from "./placement"
 // NetworkPolicies merged into allow-bundle, allow-cnpg and allow-k8up (13 → 4), plus the
 // bundle's derivation key (+1) and its two Gateways (+2, an upper bound: a bundle without a
 // route issuing its own certificate, or without a chart-certified host, has one or none).
-export const TENANT_BASE_COST = 52;
+// −1: the pool alert is no longer a PrometheusRule per organisation with buckets but the
+// estate's one rule (components/ops/alert-rules.ts poolRule).
+export const TENANT_BASE_COST = 51;
 /** Resources each app adds to a dedicated organisation. Apps not deployable yet cost nothing (config refuses them). */
 // Lean tenants (docs/scaling.md), from the counts before: the app's Gateway joins the bundle's
 // (−1 for onlyoffice, collabora, matrix, hedgedoc, jitsi-dedicated); its OIDC client's mappers

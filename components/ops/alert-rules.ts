@@ -9,10 +9,13 @@
  * - MinIO v2 metrics (`/minio/v2/metrics/bucket` of the primary, `/minio/v2/metrics/node` of Helsinki);
  * - cert-manager (`certmanager_certificate_expiration_timestamp_seconds`);
  * - kubelet (`kubelet_volume_stats_*`), kube-state-metrics (`kube_node_status_condition`,
- *   `kube_pod_container_status_waiting_reason`).
+ *   `kube_pod_container_status_waiting_reason`, `kube_namespace_labels` for the pool alert's lifecycle).
  * Tested with `promtool test rules` (test/alert-rules.test.ts): each alert fires on a sample
  * series and stays quiet on a healthy one.
  */
+
+import { APPS } from "../config/apps";
+import { LABELS } from "../conventions";
 
 /** Scrape job of the primary MinIO's bucket metrics (additionalScrapeConfigs, components/ops/alerting.ts). */
 export const PRIMARY_MINIO_JOB = "minio-primary";
@@ -33,13 +36,6 @@ export interface RuleGroup {
   rules: AlertRule[];
 }
 
-/** One organisation's storage pool: the buckets it is spread over and its size in bytes. */
-export interface PoolInput {
-  slug: string;
-  buckets: string[];
-  poolBytes: number;
-}
-
 /** Thresholds of the rules (defaults = the issue's figures). */
 export const THRESHOLDS = {
   backupMissingHours: 26,
@@ -53,29 +49,76 @@ export const THRESHOLDS = {
 } as const;
 
 /**
- * The pool alert of one organisation (or of the shared instance: the sum of its members' pools):
- * its buckets' usage against its pool. Each bundle declares its own (a PrometheusRule in its
- * namespace, components/tenant/bundle.ts), so adding an organisation touches nothing else.
+ * Bucket suffixes of every app (APPS[...].buckets, components/config/apps.ts: their one home),
+ * apps not deployable yet included so that enabling one needs no change here.
  */
-export function poolRule(p: PoolInput): AlertRule {
+export const BUCKET_SUFFIXES: readonly string[] = [...new Set(Object.values(APPS).flatMap((a) => a.buckets))].sort();
+
+/**
+ * The anchored regular expression (PromQL matchers and label_replace are fully anchored) that
+ * splits a primary bucket `<slug>-<suffix>` into its organisation: group 1 is the slug. Slugs may
+ * contain hyphens (`ada`, `ada-lab`): the suffix must be one of `suffixes` and end the name, so
+ * `ada-lab-nextcloud` is `ada-lab`'s and never `ada`'s. Refuses a suffix that is not plain
+ * `[a-z0-9-]` (it would need escaping) and a set where one suffix ends with `-<another>`
+ * (`media` beside `matrix-media`): bucket names themselves would then be ambiguous.
+ */
+export function poolBucketRegex(suffixes: readonly string[] = BUCKET_SUFFIXES): string {
+  if (!suffixes.length) throw new Error("poolBucketRegex: no bucket suffix");
+  for (const s of suffixes) {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(s)) throw new Error(`poolBucketRegex: bucket suffix "${s}" must be lowercase letters, digits and inner hyphens`);
+    const clash = suffixes.find((o) => o !== s && s.endsWith(`-${o}`));
+    if (clash) throw new Error(`poolBucketRegex: bucket suffix "${s}" ends with "-${clash}", another suffix: <slug>-${s} and <slug>-${s.slice(0, -clash.length - 1)}-${clash} are the same bucket name`);
+  }
+  return `(.+)-(?:${[...suffixes].sort().join("|")})`;
+}
+
+/**
+ * Name of a Kubernetes label in kube-state-metrics' `kube_<kind>_labels` (`label_` and the key
+ * with every character outside `[a-zA-Z0-9_]` replaced by `_`: kube-state-metrics'
+ * internal/store/utils.go), for the keys `NAMESPACE_LABELS_FOR_METRICS` allows.
+ */
+export const ksmLabel = (key: string): string => `label_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+/** Namespace labels kube-state-metrics exports in `kube_namespace_labels` (its `metricLabelsAllowlist`, components/ops/alerting.ts). */
+export const NAMESPACE_LABELS_FOR_METRICS = [LABELS.tenant, LABELS.state] as const;
+
+/**
+ * The pool alert of every organisation, in one estate-wide rule with no per-organisation data:
+ * adding, suspending or removing an organisation changes nothing here. Both sides come from the
+ * primary MinIO's `/minio/v2/metrics/bucket` (job PRIMARY_MINIO_JOB): per bucket
+ * `minio_bucket_usage_total_bytes` and `minio_bucket_quota_total_bytes` (exported when the bucket
+ * has a quota: every primary bucket carries its organisation's whole pool, components/storage/
+ * tenantStorage.ts). `max by (bucket)` keeps one copy when several MinIO servers answer; the
+ * bucket → `tenant` (= slug) mapping is poolBucketRegex's; usage = the sum of the organisation's
+ * buckets, pool = their quota (max: they are equal, and during a resize the larger one is the
+ * new pool). The shared instance is one `tenant` (its slug): its buckets' quota is the sum of its
+ * members' pools. A suspended organisation stays watched (Synapse still writes media). A
+ * decommissioned one keeps its buckets and their quota but nobody can act on its pool: its
+ * namespace's `LABELS.state` (through kube-state-metrics' `kube_namespace_labels`) silences it;
+ * without that metric nothing is silenced (the rule errs on the side of alerting).
+ * MinIO's v2 endpoints report at most 100 buckets (`v2MetricsMaxBuckets`, cmd/metrics-v2.go of
+ * the pinned release): see docs/operations.md#alerts.
+ */
+export function poolRule(): AlertRule {
   const t = THRESHOLDS;
+  const re = poolBucketRegex();
+  const byTenant = (agg: "sum" | "max", metric: string) =>
+    `${agg} by (tenant) (label_replace(max by (bucket) (${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}), "tenant", "$1", "bucket", "${re}"))`;
   return {
     alert: "LiiibreStoragePoolFull",
-    expr: `sum(max by (bucket) (minio_bucket_usage_total_bytes{job="${PRIMARY_MINIO_JOB}",bucket=~"${p.buckets.join("|")}"})) / ${p.poolBytes} > ${t.poolRatio}`,
+    expr:
+      `${byTenant("sum", "minio_bucket_usage_total_bytes")} / ${byTenant("max", "minio_bucket_quota_total_bytes")} > ${t.poolRatio}` +
+      ` unless on (tenant) label_replace(kube_namespace_labels{${ksmLabel(LABELS.state)}="decommissioned"}, "tenant", "$1", "${ksmLabel(LABELS.tenant)}", "(.+)")`,
     for: "1h",
-    labels: { severity: "warning", tenant: p.slug },
+    labels: { severity: "warning" },
     annotations: {
-      summary: `The storage pool of ${p.slug} is more than ${t.poolRatio * 100} % full`,
+      summary: `The storage pool of {{ $labels.tenant }} is more than ${t.poolRatio * 100} % full`,
       description: "Its admin should redistribute the pool between members (Nextcloud group admin) or ask for more accounts.",
     },
   };
 }
 
-/** The rule group of one bundle's pool. */
-export const poolRuleGroup = (p: PoolInput): RuleGroup => ({ name: `liiibre.pool.${p.slug}`, rules: [poolRule(p)] });
-
-/** Every estate-wide group, plus the pool rules of `pools` (the tests pass sample pools; the program passes none: bundles declare theirs). */
-export function alertRuleGroups(pools: PoolInput[]): RuleGroup[] {
+/** Every estate-wide group (components/ops/alerting.ts puts them in one PrometheusRule). */
+export function alertRuleGroups(): RuleGroup[] {
   const t = THRESHOLDS;
   const backups: AlertRule[] = [
     {
@@ -209,11 +252,10 @@ export function alertRuleGroups(pools: PoolInput[]): RuleGroup[] {
       },
     },
   ];
-  const organisations: AlertRule[] = [...pools].sort((a, b) => a.slug.localeCompare(b.slug)).map(poolRule);
   return [
     { name: "liiibre.backups", rules: backups },
     { name: "liiibre.offsite", rules: offsite },
     { name: "liiibre.cluster", rules: cluster },
-    ...(organisations.length ? [{ name: "liiibre.organisations", rules: organisations }] : []),
+    { name: "liiibre.organisations", rules: [poolRule()] },
   ];
 }

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Estate } from "../config";
 import { LABELS } from "../conventions";
 import { PLATFORM_NAMESPACES } from "../platform/common";
-import { HELSINKI_MINIO_JOB, PRIMARY_MINIO_JOB, alertRuleGroups, type Severity } from "./alert-rules";
+import { HELSINKI_MINIO_JOB, NAMESPACE_LABELS_FOR_METRICS, PRIMARY_MINIO_JOB, alertRuleGroups, type Severity } from "./alert-rules";
 import { DASHBOARD_LABEL, dashboards } from "./dashboards";
 import { alertmanagerSmtpGlobal, mailRelay } from "./mail";
 
@@ -84,6 +84,11 @@ export function minioScrapeConfigs(estate: Estate): Array<Record<string, unknown
   ];
 }
 
+/** kube-state-metrics values (kube-prometheus-stack subchart): the namespace labels the pool alert reads. */
+export function kubeStateMetricsValues(): Record<string, unknown> {
+  return { metricLabelsAllowlist: [`namespaces=[${NAMESPACE_LABELS_FOR_METRICS.join(",")}]`] };
+}
+
 export interface AlertingArgs {
   estate: Estate;
   provider: k8s.Provider;
@@ -102,8 +107,8 @@ export class Alerting extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: "liiibre-alerts", namespace, labels },
-        // Estate-wide rules; each bundle declares its pool rule beside it (components/tenant/bundle.ts).
-        spec: { groups: alertRuleGroups([]) },
+        // Estate-wide rules, the organisations' pool alert included (one rule for all, no per-organisation data).
+        spec: { groups: alertRuleGroups() },
       },
       { parent: this, provider },
     );

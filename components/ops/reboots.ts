@@ -35,7 +35,7 @@ export const KURED_PREFER_NO_SCHEDULE_TAINT = "weave.works/kured-node-reboot";
 
 /** Names of the estate's critical alerts (components/ops/alert-rules.ts), sorted. */
 export function criticalAlerts(): string[] {
-  return [...new Set(alertRuleGroups([]).flatMap((g) => g.rules.filter((r) => r.labels.severity === "critical").map((r) => r.alert)))].sort();
+  return [...new Set(alertRuleGroups().flatMap((g) => g.rules.filter((r) => r.labels.severity === "critical").map((r) => r.alert)))].sort();
 }
 
 /** kured's command line (flags of kured 1.23; nothing secret in it). */

@@ -20,7 +20,7 @@ import { adminOnly } from "./access";
 import { PLATFORM_NAMESPACES, platformNamespace, release, TOLERATE_ALL } from "./common";
 import { HCLOUD_STORAGE_CLASS } from "./hcloud";
 import { LOCAL_STORAGE_CLASS } from "./local-volumes";
-import { Alerting, alertmanagerConfig, minioScrapeConfigs } from "../ops/alerting";
+import { Alerting, alertmanagerConfig, kubeStateMetricsValues, minioScrapeConfigs } from "../ops/alerting";
 import { SHARED_REPLICAS, nodesIn, spreadOverNodes } from "../ops/availability";
 import { ALERTMANAGER_SMTP_SECRET, mailPassword, mailRelay } from "../ops/mail";
 
@@ -115,6 +115,7 @@ export function kubePrometheusStackValues(estate: Estate): Record<string, unknow
     // Grafana's sidecars load from the namespace.
     grafana: { enabled: false, forceDeployDatasources: true, forceDeployDashboards: true, additionalDataSources: [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }] },
     "prometheus-node-exporter": { tolerations: TOLERATE_ALL },
+    "kube-state-metrics": kubeStateMetricsValues(),
   };
 }
 

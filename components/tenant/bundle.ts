@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { APPS, defaultBoundSecrets, type AppName, type BoundSecrets, type DataLayout, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
-import { ANNOTATIONS, LABELS, bucketName, tenantNamespace } from "../conventions";
+import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
 import { DEPLOY_ORDER, MODULES, OIDC_SECRET_KEY, oidcPurpose, type AppContext, type OidcClient, type SharedGroup } from "../apps";
 import { appLabels, hostOf } from "../apps/common";
@@ -27,7 +27,6 @@ import { synapseWorkerPods } from "../apps/matrix";
 import { statelessNextcloudPods } from "../apps/nextcloud-stateless";
 import { mailPassword } from "../ops/mail";
 import { adminsGroup } from "../ops/org-admins";
-import { poolRuleGroup } from "../ops/alert-rules";
 import type { Channel } from "../versions";
 import { networkPolicies } from "./networkPolicies";
 import { BundleGateways } from "../routes";
@@ -157,7 +156,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   if (a.exemption) annotations[ANNOTATIONS.quotaExemption] = a.exemption;
   const namespace = kitNamespace(
     `${slug}-namespace`,
-    { name: ns, labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", ...podSecurityLabels(a.apps) }, annotations },
+    { name: ns, labels: { [LABELS.tenant]: slug, [LABELS.layer]: "tenant", [LABELS.stateful]: "true", [LABELS.channel]: a.channel ?? "stable", [LABELS.state]: a.state, ...podSecurityLabels(a.apps) }, annotations },
     // Deleting the namespace would delete its PVCs and databases: never from a config change.
     { parent: owner, provider, protect: true, retainOnDelete: true },
   );
@@ -207,20 +206,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     { parent: owner, dependsOn: [namespace] },
   );
 
-  // Its pool alert (components/ops/alert-rules.ts), in its own namespace: Prometheus reads rules
-  // of every namespace; adding or removing an organisation touches no other bundle's rules.
-  if (suffixes.length && a.state !== "decommissioned") {
-    new k8s.apiextensions.CustomResource(
-      `${slug}-pool-alert`,
-      {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata: { name: "liiibre-storage-pool", namespace: ns, labels },
-        spec: { groups: [poolRuleGroup({ slug, buckets: suffixes.map((s) => bucketName(slug, s)), poolBytes: gbToBytes(a.poolGB) })] },
-      },
-      inNs,
-    );
-  }
+  // Its pool alert is the estate's one rule (components/ops/alert-rules.ts poolRule): nothing here.
 
   const modules = DEPLOY_ORDER.filter((app) => a.apps.includes(app)).map((app) => MODULES[app]!);
   const databases = deployDatabases(owner, {
