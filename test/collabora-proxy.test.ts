@@ -2,7 +2,9 @@
  * Collabora's hashing proxy checked by the real HAProxy (Debian's `haproxy` package; the image is
  * the official one at IMAGES.haproxy, 3.4 — every keyword the configuration uses exists in both
  * Debian's 2.6 and 3.4, and `haproxy -c` refuses unknown ones):
- * - `haproxy -c` accepts the generated configuration and refuses a broken one;
+ * - `haproxy -c` accepts the generated configuration as each replica's pod sees it (its name, its
+ *   address, the peers' Service addresses), with the shared stick table's `peers` in effect, and
+ *   refuses a broken one;
  * - run for real on the loopback in front of three stand-in coolwsd servers (the configuration
  *   with only the server addresses and health-check timings replaced: DNS discovery needs the
  *   cluster), every request of one document — the page, the websocket upgrade of
@@ -10,10 +12,14 @@
  *   one server whatever the user's token; a server that goes moves only its documents; when it
  *   comes back, the documents that moved stay where they are (stick table), new ones use it again;
  *   its access log names method, status and server, never a path (the websocket's holds the token).
+ *   There the two replicas cannot reach each other (as while a peer's pod is away), so what one
+ *   does without the other's table is seen;
+ * - two replicas connected as peers: a document that moved on one during an outage is sent there
+ *   by the other too, which never saw a request of it (the table is shared, `peers`).
  * What is expected follows from HAProxy's manual ("balance url_param", "hash-type consistent",
- * "stick on") and Collabora's URL format (wsd/RequestDetails.hpp), not from a previous run.
+ * "stick on", "peers") and Collabora's URL format (wsd/RequestDetails.hpp), not from a previous run.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -21,34 +27,34 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect } from "vitest";
-import { COLLABORA_PODS_SERVICE, COLLABORA_PORT, PROXY_HEALTH_PATH, collaboraHaproxyConfig } from "../components/apps/collabora-proxy";
-import { itNeeding, onPath } from "./helpers/tools";
-
-const itWithHaproxy = itNeeding("haproxy", onPath("haproxy"), "apt-get install -y haproxy");
+import { COLLABORA_PODS_SERVICE, COLLABORA_PORT, PROXY_HEALTH_PATH, collaboraHaproxyConfig, collaboraProxyPodNames } from "../components/apps/collabora-proxy";
+import { serviceHostEnv } from "../components/kit/haproxy";
+import { haproxyCheck, itWithHaproxy } from "./helpers/haproxy-tool";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-haproxy-"));
-function check(cfg: string): { status: number | null; out: string } {
-  const dir = tmp();
-  const file = path.join(dir, "haproxy.cfg");
-  fs.writeFileSync(file, cfg);
-  const r = spawnSync("haproxy", ["-c", "-f", file], { encoding: "utf8", timeout: 20_000 });
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
+const PODS = collaboraProxyPodNames(2);
+/** What a replica's pod gives HAProxy: its name, its address, the peers' Service addresses (service links). */
+const podEnv = (pod: string): Record<string, string> => ({ HOSTNAME: pod, POD_IP: "10.244.1.7", [serviceHostEnv(PODS[0])]: "10.96.12.1", [serviceHostEnv(PODS[1])]: "10.96.12.2" });
 
 describe("haproxy -c", () => {
-  itWithHaproxy("accepts the generated configuration (2 and 3 server slots)", () => {
-    for (const replicas of [2, 3]) {
-      const r = check(collaboraHaproxyConfig({ namespace: "mutualise", replicas }));
-      expect(r.out, r.out).not.toMatch(/\[ALERT\]/);
-      expect(r.status, r.out).toBe(0);
-    }
+  itWithHaproxy("accepts the generated configuration on each replica, its peers in effect (2 and 3 server slots)", () => {
+    for (const replicas of [2, 3])
+      for (const pod of PODS) {
+        const cfg = collaboraHaproxyConfig({ namespace: "mutualise", replicas, podNames: PODS });
+        expect(cfg).toContain("peers collabora");
+        const r = haproxyCheck(cfg, podEnv(pod));
+        expect(r.output, r.output).not.toMatch(/\[ALERT\]/);
+        expect(r.output).not.toMatch(/incomplete section 'peers/);
+        expect(r.status, r.output).toBe(0);
+      }
   });
-  itWithHaproxy("refuses a broken one (the check can fail)", () => {
-    const broken = collaboraHaproxyConfig({ namespace: "mutualise", replicas: 2 }).replace("balance url_param WOPISrc check_post", "balance url_parm WOPISrc");
-    const r = check(broken);
+  itWithHaproxy("refuses a broken one, and a pod that is no peer runs without the shared table (the checks can fail)", () => {
+    const cfg = collaboraHaproxyConfig({ namespace: "mutualise", replicas: 2 });
+    const broken = cfg.replace("balance url_param WOPISrc check_post", "balance url_parm WOPISrc");
+    const r = haproxyCheck(broken, podEnv(PODS[0]));
     expect(r.status).not.toBe(0);
-    expect(r.out).toMatch(/\[ALERT\].*balance only supports/);
+    expect(r.output).toMatch(/\[ALERT\].*balance only supports/);
+    expect(haproxyCheck(cfg, podEnv("collabora-haproxy-7")).output).toMatch(/Removing incomplete section 'peers collabora'/);
   });
 });
 
@@ -119,38 +125,46 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/**
+ * Proxy replica `i` (its own process, as each pod has) in front of the stand-ins, listening on a
+ * free port: the generated configuration with only what needs the cluster changed — the servers'
+ * addresses (no DNS here), the bind address and faster checks. Its pod address is 127.0.0.(i+1);
+ * the peers' Service addresses are `peerHost` (or each replica's own address when undefined).
+ */
+async function replica(i: number, names: string[], ports: number[], peersPort: number, peerHost: string | undefined, onLog: (d: string) => void): Promise<number> {
+  const generated = collaboraHaproxyConfig({ namespace: "t", replicas: names.length, podNames: PODS, peersPort });
+  const template = `server-template collabora ${names.length} ${COLLABORA_PODS_SERVICE}.t.svc.cluster.local:${COLLABORA_PORT}`;
+  expect(generated).toContain(template);
+  const front = await freePort();
+  const cfg = generated
+    .replace(template, names.map((n, k) => `server ${n} 127.0.0.1:${ports[k]}`).join("\n  "))
+    .replace(/default-server check .*/, "default-server check inter 100ms fall 1 rise 1")
+    .replace(/bind :\d+/, `bind 127.0.0.1:${front}`);
+  const dir = tmp();
+  dirs.push(dir);
+  fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
+  const env = { PATH: process.env.PATH ?? "", HOSTNAME: PODS[i], POD_IP: `127.0.0.${i + 1}`, [serviceHostEnv(PODS[0])]: peerHost ?? "127.0.0.1", [serviceHostEnv(PODS[1])]: peerHost ?? "127.0.0.2" };
+  const hp = spawn("haproxy", ["-db", "-f", path.join(dir, "haproxy.cfg")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  hp.stdout!.on("data", (d) => onLog(String(d)));
+  hp.stderr!.on("data", (d) => onLog(String(d)));
+  running.push(hp);
+  for (let k = 0; k < 50; k++) {
+    if (await via(front, PROXY_HEALTH_PATH).then(() => true, () => false)) break;
+    await sleep(100);
+  }
+  return front;
+}
+
 describe("the proxy at work (loopback)", () => {
   itWithHaproxy("one document, one server; a server that goes moves only its documents; one that comes back keeps what moved away", async () => {
     const names = ["collabora1", "collabora2", "collabora3"];
     const ports = await Promise.all(names.map(() => freePort()));
     for (const [i, n] of names.entries()) servers.push(await standIn(n, ports[i]));
-    const generated = collaboraHaproxyConfig({ namespace: "t", replicas: 3 });
-    // Only what needs the cluster changes: the servers' addresses (no DNS here), the bind address and faster checks.
-    const template = `server-template collabora 3 ${COLLABORA_PODS_SERVICE}.t.svc.cluster.local:${COLLABORA_PORT}`;
-    expect(generated).toContain(template);
-    /** One proxy replica (its own process and stick table, as each pod has), listening on a free port. */
-    const replica = async (): Promise<number> => {
-      const front = await freePort();
-      const cfg = generated
-        .replace(template, names.map((n, i) => `server ${n} 127.0.0.1:${ports[i]}`).join("\n  "))
-        .replace(/default-server check .*/, "default-server check inter 100ms fall 1 rise 1")
-        .replace(/bind :\d+/, `bind 127.0.0.1:${front}`);
-      const dir = tmp();
-      dirs.push(dir);
-      fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
-      const hp = spawn("haproxy", ["-db", "-f", path.join(dir, "haproxy.cfg")], { stdio: ["ignore", "pipe", "pipe"] });
-      hp.stdout!.on("data", (d) => (logs += d));
-      hp.stderr!.on("data", (d) => (logs += d));
-      running.push(hp);
-      for (let k = 0; k < 50; k++) {
-        if (await via(front, PROXY_HEALTH_PATH).then(() => true, () => false)) break;
-        await sleep(100);
-      }
-      return front;
-    };
+    const peersPort = await freePort();
     let logs = "";
-    const front = await replica();
-    const other = await replica();
+    // Each replica's peer address is one nobody listens on: the two run apart, each with its own table.
+    const front = await replica(0, names, ports, peersPort, "127.0.0.9", (d) => (logs += d));
+    const other = await replica(1, names, ports, peersPort, "127.0.0.9", (d) => (logs += d));
     await sleep(400); // every server checked up once
 
     const docs = Array.from({ length: 24 }, (_, i) => i);
@@ -165,7 +179,7 @@ describe("the proxy at work (loopback)", () => {
     }
     // The documents are spread: every server holds some (24 keys over 3 servers).
     expect(new Set(home.values()).size).toBe(3);
-    // The other proxy replica, sharing nothing with the first, sends the first half to the same servers (same hash).
+    // The other proxy replica, sharing nothing with the first (its peer unreachable), sends the first half to the same servers (same hash).
     for (const d of docs.slice(0, 12)) expect(await via(other, wsPath(d, "tokenB"), { ws: true }), `doc ${d} on the other replica`).toBe(home.get(d));
 
     // collabora2 goes: only its documents move; the others stay where they are — also on the other
@@ -197,5 +211,35 @@ describe("the proxy at work (loopback)", () => {
     await sleep(200);
     expect(logs).not.toMatch(/token[ABCD]|access_token|WOPISrc|cool\.html/);
     expect(logs).toMatch(/collabora\/collabora[123] .* 101 .* GET/);
+  }, 60_000);
+
+  itWithHaproxy("peers: a document that moved on one replica during an outage is sent there by the other, which never saw it", async () => {
+    const names = ["collabora1", "collabora2"];
+    const ports = await Promise.all(names.map(() => freePort()));
+    for (const [i, n] of names.entries()) servers.push(await standIn(n, ports[i]));
+    const peersPort = await freePort();
+    // Replica i listens for its peer on 127.0.0.(i+1); the other's "Service" is the other loopback address.
+    const a = await replica(0, names, ports, peersPort, undefined, () => undefined);
+    const b = await replica(1, names, ports, peersPort, undefined, () => undefined);
+    await sleep(400); // every server checked up once, the peers connected
+
+    // Documents that hash to collabora2, seen on replica a only.
+    const docs = Array.from({ length: 24 }, (_, i) => 200 + i);
+    const onSecond: number[] = [];
+    for (const d of docs) if ((await via(a, pagePath(d))) === "collabora2") onSecond.push(d);
+    expect(onSecond.length).toBeGreaterThan(0);
+    // collabora2 goes: through a, its documents move to collabora1 (a's table, pushed to b).
+    await stop(servers[1]);
+    await sleep(600);
+    for (const d of onSecond) expect(await via(a, wsPath(d, "tokenA"), { ws: true }), `doc ${d}`).toBe("collabora1");
+    // collabora2 comes back: a new editor reaching b (no request of these documents ever) joins the open one on collabora1.
+    servers[1] = await standIn("collabora2", ports[1]);
+    await sleep(600);
+    for (const d of onSecond) expect(await via(b, wsPath(d, "tokenB"), { ws: true }), `doc ${d} through the other replica`).toBe("collabora1");
+    // What b would do without the shared table: the hash sends a document never seen to its pod, collabora2 again.
+    const unseen = Array.from({ length: 24 }, (_, i) => 400 + i);
+    const served = new Set<string>();
+    for (const d of unseen) served.add(await via(b, pagePath(d)));
+    expect(served.has("collabora2")).toBe(true);
   }, 60_000);
 });

@@ -33,7 +33,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES } from "../versions";
 import { ANNOTATIONS } from "../conventions";
-import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, clusterResolvers, renderHaproxyConfig, serverLine, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
+import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, HAPROXY_PEER_SYNC_SECONDS, clusterResolvers, renderHaproxyConfig, serverLine, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
 import { SHARED_REPLICAS, podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 import { APPS_NODE_SELECTOR } from "./common";
 import { resourcesFor } from "./sizing";
@@ -44,13 +44,8 @@ export const JITSI_ROUTER = "jitsi-haproxy";
 export const JITSI_ROUTER_SERVICE_PORT = 80;
 /** Container ports: traffic, health (`/healthz`), stick-table peers. */
 export const JITSI_ROUTER_PORTS = { http: 8080, health: 8404, peers: 10000 } as const;
-/**
- * Seconds a new replica waits before it is Ready (gets traffic): long enough to connect to its
- * peer and learn the stick table (milliseconds once connected; HAProxy retries a peer within
- * 5 s). A room asked of a replica that has not learned it would be hashed afresh, and the new
- * entry taught back to the peer.
- */
-export const JITSI_ROUTER_READY_AFTER_SECONDS = 6;
+/** Seconds a new replica waits before it is Ready: HAPROXY_PEER_SYNC_SECONDS (components/kit/haproxy.ts). */
+export const JITSI_ROUTER_READY_AFTER_SECONDS = HAPROXY_PEER_SYNC_SECONDS;
 /** Name of the backend whose servers are picked by room. */
 export const ROOM_BACKEND = "rooms";
 /** How long a room stays on its shard after its last request. */

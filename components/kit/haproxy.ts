@@ -18,6 +18,14 @@
 export const HAPROXY_CONFIG_KEY = "haproxy.cfg";
 export const HAPROXY_CONFIG_DIR = "/usr/local/etc/haproxy";
 
+/**
+ * Seconds a new replica of a StatefulSet with `peers` waits before it is Ready (gets traffic):
+ * long enough to connect to its peer and learn the stick table (milliseconds once connected;
+ * HAProxy retries a peer within 5 s). A key asked of a replica that has not learned it would be
+ * hashed afresh, and the new entry taught back to the peer.
+ */
+export const HAPROXY_PEER_SYNC_SECONDS = 6;
+
 /** One section: its header (`backend shards`) and its body lines (indented on output; lines starting with `.` are conditional directives, kept at column 0). */
 export interface HaproxySection {
   header: string;
