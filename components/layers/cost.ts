@@ -59,10 +59,11 @@ export const APP_COST: Record<AppName, number> = {
 };
 /**
  * Resources `ha` adds to an app (counted on the prod plan of 2026-12-01, fcso-occitanie): Collabora's
- * budget and its hashing proxy (the CollaboraProxy component, its ConfigMap, Deployment, Service,
- * budget and the headless Service of Collabora's pods) = 7.
+ * budget and its hashing proxy (the CollaboraProxy component, its ConfigMap, StatefulSet, Service,
+ * the Services of its two pods (stick-table peers), budget and the headless Service of Collabora's
+ * pods) = 9.
  */
-export const HA_APP_COST: Partial<Record<AppName, number>> = { collabora: 7 };
+export const HA_APP_COST: Partial<Record<AppName, number>> = { collabora: 9 };
 /**
  * A stateless Nextcloud (components/apps/nextcloud-stateless.ts) adds to its bundle: three random
  * values, the instance Secret, the scripts ConfigMap, the budget, the upgrade Job with its
@@ -126,8 +127,9 @@ export const SHARED_MEMBER_COST = 3;
 // videobridge (CloudServer, Server, ServerNetwork, 2 PrimaryIps, 2 Rdns: 7).
 // +1: the shared instance's HedgeDoc bucket policy (anonymous GetObject on uploads/*).
 // The shared instance's stateless Nextcloud (prod) adds STATELESS_NEXTCLOUD_COST (estimateStacks).
-// +7 for the shared instance's Collabora behind its hashing proxy (HA_APP_COST).
-export const PLATFORM_BASE_COST = 637;
+// +9 for the shared instance's Collabora behind its hashing proxy (HA_APP_COST; 7 before its
+// proxy became a StatefulSet with a Service per pod).
+export const PLATFORM_BASE_COST = 639;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
