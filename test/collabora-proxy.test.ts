@@ -155,6 +155,21 @@ async function replica(i: number, names: string[], ports: number[], peersPort: n
   return front;
 }
 
+async function until(what: string, f: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await f().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+/** Whether requests without a document key (round robin) reach both stand-ins through the replica. */
+async function seesBoth(front: number): Promise<boolean> {
+  const seen = new Set<string>();
+  for (let k = 0; k < 6; k++) seen.add(await via(front, `/browser/0123abc/images/x.svg?k=${k}`));
+  return seen.has("collabora1") && seen.has("collabora2");
+}
+
 describe("the proxy at work (loopback)", () => {
   itWithHaproxy("one document, one server; a server that goes moves only its documents; one that comes back keeps what moved away", async () => {
     const names = ["collabora1", "collabora2", "collabora3"];
@@ -221,7 +236,10 @@ describe("the proxy at work (loopback)", () => {
     // Replica i listens for its peer on 127.0.0.(i+1); the other's "Service" is the other loopback address.
     const a = await replica(0, names, ports, peersPort, undefined, () => undefined);
     const b = await replica(1, names, ports, peersPort, undefined, () => undefined);
-    await sleep(400); // every server checked up once, the peers connected
+    // Every server checked up once; the peers connected (b connects to a as it starts). Only requests
+    // without a document key until then: one with a key would be hashed and stored.
+    await until("both replicas to see both servers", async () => (await seesBoth(a)) && (await seesBoth(b)));
+    await sleep(1000);
 
     // Documents that hash to collabora2, seen on replica a only.
     const docs = Array.from({ length: 24 }, (_, i) => 200 + i);
@@ -230,11 +248,12 @@ describe("the proxy at work (loopback)", () => {
     expect(onSecond.length).toBeGreaterThan(0);
     // collabora2 goes: through a, its documents move to collabora1 (a's table, pushed to b).
     await stop(servers[1]);
-    await sleep(600);
+    await sleep(1000); // a's check marks it down (every 100 ms, down after 1 failure)
     for (const d of onSecond) expect(await via(a, wsPath(d, "tokenA"), { ws: true }), `doc ${d}`).toBe("collabora1");
     // collabora2 comes back: a new editor reaching b (no request of these documents ever) joins the open one on collabora1.
     servers[1] = await standIn("collabora2", ports[1]);
-    await sleep(600);
+    // b sees collabora2 again (static requests only): what b now does with a moved document is its table's doing.
+    await until("b to see collabora2 again", () => seesBoth(b));
     for (const d of onSecond) expect(await via(b, wsPath(d, "tokenB"), { ws: true }), `doc ${d} through the other replica`).toBe("collabora1");
     // What b would do without the shared table: the hash sends a document never seen to its pod, collabora2 again.
     const unseen = Array.from({ length: 24 }, (_, i) => 400 + i);
