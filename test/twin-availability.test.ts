@@ -82,7 +82,8 @@ describe("document-affinity", () => {
   const route = (service: string) => k8s("gateway.networking.k8s.io/v1", "HTTPRoute", "a", "collabora", { spec: { hostnames: ["collabora.a.org"], rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ group: "", kind: "Service", name: service, port: 80 }] }] } });
   const PROXY = { "app.kubernetes.io/name": "collabora-haproxy" };
   const proxy = (cfg: string) => [
-    deployment("a", "collabora-haproxy", { containers: [{ name: "haproxy", image: "haproxy", ports: [{ name: "http", containerPort: 8080 }] }], volumes: [{ name: "config", configMap: { name: "collabora-haproxy" } }] }, 2, PROXY),
+    // A StatefulSet, as the program's (its pods share the stick table).
+    k8s("apps/v1", "StatefulSet", "a", "collabora-haproxy", { spec: { replicas: 2, serviceName: "collabora-haproxy", selector: { matchLabels: PROXY }, template: { metadata: { labels: PROXY }, spec: { containers: [{ name: "haproxy", image: "haproxy", ports: [{ name: "http", containerPort: 8080 }] }], volumes: [{ name: "config", configMap: { name: "collabora-haproxy" } }] } } } }),
     svc("collabora-haproxy", PROXY),
     svc("collabora-pods", COL, { clusterIP: "None" }),
     k8s("v1", "ConfigMap", "a", "collabora-haproxy", { data: { "haproxy.cfg": cfg } }),
