@@ -2,7 +2,7 @@
  * HAProxy configuration files as data: a config is a list of sections (`global`, `defaults`,
  * `resolvers`, `peers`, `frontend`, `backend`), each a keyword line and its body lines, rendered
  * to the text HAProxy reads (`haproxy.cfg`). Pure: tested with Debian's `haproxy -c`
- * (test/haproxy.test.ts) and read back by the estate twin (`haproxyServerTargets`: which Services
+ * (test/jitsi-router.test.ts, test/collabora-proxy.test.ts) and read back by the estate twin (`haproxyServerTargets`: which Services
  * a config sends traffic to).
  *
  * Conventions of every config the program writes:
