@@ -120,11 +120,22 @@ describe("limits as rules", () => {
   it("an estate file without sharding settings plans sharded over the default shards (a 700-organisation estate fits)", () => {
     const raw = prodRaw();
     delete raw.sharding;
-    raw.tenants = Array.from({ length: 700 }, (_, i) => ({ slug: `co-${i}`, name: `Co ${i}`, domain: `co-${i}.example.org`, plan: i % 2 ? "shared" : "dedicated", users: i % 2 ? 5 : 80 }));
+    // 336 of the 700 on the shared instance (every 50th odd one dedicated too, like bench/synthetic.ts).
+    const shared = (i: number) => i % 2 === 1 && i % 50 !== 1;
+    raw.tenants = Array.from({ length: 700 }, (_, i) => ({ slug: `co-${i}`, name: `Co ${i}`, domain: `co-${i}.example.org`, plan: shared(i) ? "shared" : "dedicated", users: shared(i) ? 5 : 80 }));
     expect(configProblems(raw)).toEqual([]);
     const stacks = estimateStacks("synthetic", parseEstate(raw));
     expect(stacks.length).toBeGreaterThan(40);
     expect(Math.max(...stacks.map((s) => s.resources))).toBeLessThanOrEqual(2000);
+  });
+  it("the platform stack holds the shared organisations' Keycloak objects (4 each): 350 of them put it over 2,000 and the estate is refused", () => {
+    const raw = prodRaw();
+    delete raw.sharding;
+    raw.tenants = Array.from({ length: 700 }, (_, i) => ({ slug: `co-${i}`, name: `Co ${i}`, domain: `co-${i}.example.org`, plan: i % 2 ? "shared" : "dedicated", users: i % 2 ? 5 : 80 }));
+    // Base 605 + 350 × 4 = 2,005: the evaluated 700-organisation platform stack had 2,004.
+    const p = configProblems(raw);
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^liiibre:sharding\.maxResourcesPerStack: the platform stack would hold about 2005 resources \(350 organisations\), above the limit of 2000/);
   });
 });
 
