@@ -30,6 +30,7 @@ import { afterEach, describe, expect } from "vitest";
 import { COLLABORA_PODS_SERVICE, COLLABORA_PORT, PROXY_HEALTH_PATH, collaboraHaproxyConfig, collaboraProxyPodNames } from "../components/apps/collabora-proxy";
 import { serviceHostEnv } from "../components/kit/haproxy";
 import { haproxyCheck, itWithHaproxy } from "./helpers/haproxy-tool";
+import { freePort } from "./helpers/ports";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-haproxy-"));
 const PODS = collaboraProxyPodNames(2);
@@ -57,15 +58,6 @@ describe("haproxy -c", () => {
     expect(haproxyCheck(cfg, podEnv("collabora-haproxy-7")).output).toMatch(/Removing incomplete section 'peers collabora'/);
   });
 });
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 
 /** A stand-in coolwsd: discovery answers 200, every answer (and websocket upgrade) names the server. */
 function standIn(name: string, port: number): Promise<http.Server> {

@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect } from "vitest";
 import { ERROR_CODES, errorPage, errorPagesData, HTTPD_CONF, httpdCommand, httpdConf, PAGES_DIR } from "../components/platform/error-pages";
 import { itNeeding, onPath } from "./helpers/tools";
+import { freePort } from "./helpers/ports";
 
 const itWithBusybox = itNeeding("busybox", onPath("busybox"), "apt-get install -y busybox");
 const CONTACT = "contact@liiibre.example";
@@ -29,15 +30,6 @@ function configMapVolume(dir: string, files: Record<string, string>): void {
   fs.symlinkSync(stamp, path.join(dir, "..data"));
   for (const k of Object.keys(files)) fs.symlinkSync(path.join("..data", k), path.join(dir, k));
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 
 function get(port: number, p: string, host: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
