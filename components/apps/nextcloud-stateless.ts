@@ -87,6 +87,15 @@ export function pinnedApps(i: PinnedAppsInput): Array<{ id: PinnedAppId; version
 
 /** `LIIIBRE_APPS`: one `id version url` line per pinned app (read by prepare.sh). */
 export const appsEnv = (apps: ReturnType<typeof pinnedApps>): string => apps.map((a) => `${a.id} ${a.version} ${a.url}`).join("\n");
+/**
+ * What the pods' gate (prepare.sh) and the upgrade Job (upgrade.sh) compare with the state the
+ * database records: the same tag and app list in both, from one place.
+ */
+const gateEnv = (i: { env: k8s.types.input.core.v1.EnvVar[]; apps: ReturnType<typeof pinnedApps> }): k8s.types.input.core.v1.EnvVar[] => [
+  ...i.env,
+  { name: "LIIIBRE_STATE", value: stateTag(i.apps) },
+  { name: "LIIIBRE_APPS", value: appsEnv(i.apps) },
+];
 
 /**
  * The state a web pod needs the database to be at: the image and every pinned app. A change of
@@ -537,12 +546,7 @@ export function statelessValues(base: Record<string, unknown>, i: StatelessValue
           name: "liiibre-prepare",
           image: nextcloudImage(),
           command: ["sh", `${STATELESS.mount}/pod.sh`],
-          env: [
-            ...i.env,
-            { name: "LIIIBRE_STATE", value: stateTag(i.apps) },
-            { name: "LIIIBRE_APPS", value: appsEnv(i.apps) },
-            { name: "LIIIBRE_WAIT_SECONDS", value: String(i.waitSeconds ?? 900) },
-          ],
+          env: [...gateEnv(i), { name: "LIIIBRE_WAIT_SECONDS", value: String(i.waitSeconds ?? 900) }],
           resources: PREPARE_RESOURCES,
           securityContext: WWW_DATA,
           volumeMounts: [...codeMounts(), instanceMount(), scriptsMount()],
@@ -588,12 +592,7 @@ export function upgradeJob(i: UpgradeJobInput): { metadata: Record<string, unkno
               name: "upgrade",
               image: nextcloudImage(),
               command: ["sh", `${STATELESS.mount}/upgrade.sh`],
-              env: [
-                ...i.env,
-                { name: "LIIIBRE_STATE", value: stateTag(i.apps) },
-                { name: "LIIIBRE_APPS", value: appsEnv(i.apps) },
-                { name: "LIIIBRE_POD_SELECTOR", value: podSelector() },
-              ],
+              env: [...gateEnv(i), { name: "LIIIBRE_POD_SELECTOR", value: podSelector() }],
               resources: i.resources,
               securityContext: WWW_DATA,
               volumeMounts: [...codeMounts("code").filter((m) => m.subPath !== "config"), { name: "config", mountPath: `${STATELESS.root}/config` }, instanceMount(), scriptsMount()],
