@@ -10,7 +10,7 @@
  */
 
 /** The objects chart: its name (Chart.yaml) and its path as the release's `chart` input (relative to the project directory, where `pulumi` runs). */
-export const OBJECTS_CHART = { name: "liiibre-objects", path: "./components/kit/objects-chart", version: "1.0.0" } as const;
+export const OBJECTS_CHART = { name: "liiibre-objects", path: "./components/kit/objects-chart", version: "1.0.1" } as const;
 
 /** Helm release name of a bundle's objects release (one per namespace). */
 export const OBJECTS_RELEASE = "liiibre-objects";

