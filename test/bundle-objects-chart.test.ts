@@ -69,7 +69,7 @@ function helmTemplate(values: unknown, namespace = "demo", chartDir = CHART_DIR)
  * merge key, U+0085 a line break), run by Helm itself: a reader chart gives each document to
  * `fromYaml` (that same library) and writes what it read as JSON.
  */
-function asKubernetesReads(rendered: string): unknown[] {
+function asKubernetesReads(rendered: string): Array<Record<string, any>> {
   const docs = rendered.split(/^---$/m).filter((d) => d.replace(/^#.*$/gm, "").trim());
   const files: Record<string, string> = {
     "reader/Chart.yaml": "apiVersion: v2\nname: reader\nversion: 0.0.0\n",
