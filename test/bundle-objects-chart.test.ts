@@ -9,7 +9,8 @@
  * no values file. `helm template -f values.json` is the same path: the CLI reads the file with
  * sigs.k8s.io/yaml (JSON numbers → float64, nulls kept) and merges it into an empty map
  * before the same `Install.Run`. So the test writes the values as JSON, as the Node SDK
- * serialises them.
+ * serialises them, with non-ASCII characters escaped so that the file's YAML reading does not
+ * fold or refuse any (the renderer's `valuesFileText`).
  *
  * What Kubernetes receives is the rendered YAML as Helm's kube client reads it
  * (sigs.k8s.io/yaml, YAML 1.1 rules: `yes`, `on`, `0755` are not strings there), and our
@@ -24,26 +25,11 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { OBJECTS_CHART, OBJECTS_RELEASE, bundledObjects } from "../components/kit/objects";
 import { REPO_ROOT } from "../scripts/render/helm";
-import { parseManifests } from "../scripts/render/render";
+import { parseManifests, valuesFileText } from "../scripts/render/render";
 import { objectsReleaseInputs, trickyManifests } from "./helpers/bundle-objects";
 import { HELM, itWithOwnHelm } from "./helpers/render";
 
 const CHART_DIR = path.resolve(REPO_ROOT, OBJECTS_CHART.path);
-
-/**
- * The values file: JSON with every non-ASCII character escaped. Helm reads `-f` files as YAML
- * 1.1, where a raw U+0085 or U+2028 inside a quoted string is a line break (folded to a space);
- * the provider hands Helm a decoded map and has no such step, so the file must not add one.
- */
-export function valuesFileText(values: unknown): string {
-  return [...JSON.stringify(values)]
-    .map((c) => {
-      const cp = c.codePointAt(0)!;
-      if (cp < 0x7f) return c;
-      return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
-    })
-    .join("");
-}
 
 function helm(args: string[], files: Record<string, string>): { ok: boolean; stdout: string; stderr: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-objects-"));

@@ -24,12 +24,23 @@ export interface ChartRef {
   version: string;
   /** Classic repository URL, or the OCI reference `oci://…/name`; used only by `helm pull`. */
   repo?: string;
+  /**
+   * A chart directory of the program itself (`chart: "./components/…"`, no repository): the
+   * provider loads it from the program's directory, so does the renderer (absolute path).
+   */
+  local?: string;
 }
+
+/** A `chart` input naming a directory (`./…`, `../…`, `/…`) rather than a repository chart. */
+export const isLocalChart = (chart: string) => /^(\.{1,2})?\//.test(chart);
 
 /** The Release inputs' chart reference as a `ChartRef`. */
 export function chartRefOf(inputs: Record<string, unknown>): ChartRef {
   const chart = String(inputs.chart ?? "");
   const version = String(inputs.version ?? "");
+  if (isLocalChart(chart) && !(inputs.repositoryOpts as { repo?: string } | undefined)?.repo) {
+    return { chart: path.basename(chart), version, local: path.resolve(REPO_ROOT, chart) };
+  }
   if (chart.startsWith("oci://")) return { chart: chart.slice(chart.lastIndexOf("/") + 1), version, repo: chart };
   const repo = (inputs.repositoryOpts as { repo?: string } | undefined)?.repo;
   return { chart, version, repo };
@@ -78,8 +89,12 @@ export function repoPackages(dir: string): Array<{ chart: string; version: strin
   return out;
 }
 
-/** The package file of a pinned chart (see the lookup order above). Throws `ChartError`. */
+/** The package file of a pinned chart (see the lookup order above), or a local chart's directory. Throws `ChartError`. */
 export function locateChart(ref: ChartRef, opts: { helm?: () => string; env?: NodeJS.ProcessEnv; cacheDir?: string } = {}): string {
+  if (ref.local) {
+    if (!fs.existsSync(path.join(ref.local, "Chart.yaml"))) throw new ChartError(`chart ${ref.local} is missing: no Chart.yaml in the program's chart directory`);
+    return ref.local;
+  }
   const repoDir = chartRepoDir(opts.env);
   const found = repoDir && findInRepo(repoDir, ref);
   if (found) return found;
@@ -126,12 +141,26 @@ export interface ChartPackage {
 
 const packageCache = new Map<string, ChartPackage>();
 
-/** Reads a chart package (`.tgz`), its subcharts (folders or nested `.tgz`) included. */
+/** Files of a chart directory as archive entries (`<dir name>/<relative path>`), as a package holds them. */
+function dirEntries(dir: string): Array<{ path: string; data: Buffer }> {
+  const out: Array<{ path: string; data: Buffer }> = [];
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push({ path: `${path.basename(dir)}/${p}`, data: fs.readFileSync(path.join(dir, p)) });
+    }
+  };
+  walk("");
+  return out;
+}
+
+/** Reads a chart package (`.tgz`) or a chart directory, its subcharts (folders or nested `.tgz`) included. */
 export function readChart(file: string): ChartPackage {
   const hit = packageCache.get(file);
   if (hit) return hit;
   const parts: ChartPart[] = [];
-  readChartFiles(readTar(fs.readFileSync(file)), [], parts, file);
+  readChartFiles(fs.statSync(file).isDirectory() ? dirEntries(file) : readTar(fs.readFileSync(file)), [], parts, file);
   if (!parts.length) throw new ChartError(`${file} holds no Chart.yaml`);
   const pkg = { file, name: parts[0].name, version: parts[0].version, parts };
   packageCache.set(file, pkg);

@@ -9,6 +9,7 @@
  * | `value-ignored`   | a values key we set that the chart never reads (values-read.ts) |
  * | `object-invalid`  | a built-in object (rendered, or declared by the program) fails its kubernetes-models schema |
  * | `cr-invalid`      | a custom resource (rendered, or declared by the program) fails its CRD's schema |
+ * | `bundle-altered`  | a bundle's objects release renders other objects than its `values.objects` declare |
  *
  * Warnings (listed, never failing): `cr-unvalidated` (no CRD known for a custom resource),
  * `crd-substitute` (a CRD taken from another version of the chart in the cache).
@@ -23,6 +24,8 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseAllDocuments } from "yaml";
 import { GATEWAY_API_CRDS, K0S_VERSION } from "../../components/versions";
+import { bundledObjects, isObjectsRelease } from "../../components/kit/objects";
+import { changedPaths } from "../diff/paths";
 import { ChartError, chartRefOf, chartRepoDir, locateChart, readChart, repoPackages, type ChartPackage, type ChartRef } from "./charts";
 import { ensureHelm } from "./helm";
 import { problemLine, type RenderProblem, type RenderedObject, type RenderedRelease } from "./model";
@@ -100,6 +103,22 @@ function runHelm(helm: string, args: string[]): Promise<HelmRun> {
     child.on("error", (e) => resolve({ ok: false, stdout: "", stderr: `Error: cannot run helm: ${e.message}` }));
     child.on("close", (code) => resolve({ ok: code === 0, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
   });
+}
+
+/**
+ * A release's values as the file given to `helm template -f`: JSON with every character above
+ * ASCII escaped. The provider hands Helm the decoded values map (pulumi-kubernetes
+ * helm_release.go `getValues` → `Install.Run`); Helm reads a `-f` file as YAML 1.1 first, where a
+ * raw U+0085 or U+2028 in a quoted string is a line break folded to a space and DEL or a C1
+ * control is refused. Escaped, the file reads back as exactly the map the provider passes.
+ */
+export function valuesFileText(values: unknown): string {
+  let out = "";
+  for (const c of JSON.stringify(values)) {
+    const cp = c.codePointAt(0)!;
+    out += cp < 0x7f ? c : cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+  }
+  return out;
 }
 
 /** Runs `fn` over `items` with at most `n` in flight; results in input order. */
@@ -237,7 +256,7 @@ class RenderRun {
     const located = new Map<string, string | ChartError>();
     for (const r of this.releases) {
       const ref: ChartRef = chartRefOf(r.inputs);
-      const refKey = `${ref.chart}@${ref.version}`;
+      const refKey = ref.local ?? `${ref.chart}@${ref.version}`;
       if (!located.has(refKey)) {
         try {
           located.set(refKey, locateChart(ref, { helm: this.helm, env: this.options.env }));
@@ -274,7 +293,7 @@ class RenderRun {
     let n = 0;
     const renderJob = async (job: Job, apiVersions: string[]) => {
       const valuesFile = path.join(tmp, `values-${n++}.json`);
-      fs.writeFileSync(valuesFile, JSON.stringify(job.values), { mode: 0o600 });
+      fs.writeFileSync(valuesFile, valuesFileText(job.values), { mode: 0o600 });
       const args = ["template", job.name, job.file, "-f", valuesFile, "--namespace", job.namespace, "--kube-version", kubeVersion, "--include-crds"];
       if (apiVersions.length) args.push("--api-versions", apiVersions.join(","));
       job.run = await runHelm(this.helm(), args);
@@ -404,14 +423,51 @@ class RenderRun {
     return objects;
   }
 
+  /**
+   * A bundle's objects release (components/kit/objects.ts): Helm must render exactly the
+   * objects of `values.objects` (the twin, the policies and the plan read them there), one for
+   * one and field for field. `bundle-altered` names the object and the fields that differ.
+   */
+  private checkBundle(r: ResourceLike, job: Job): void {
+    if (!job.run?.ok || job.parseError) return; // render-fails says why
+    const release = `${job.namespace}/${job.name}`;
+    const key = (o: { apiVersion?: unknown; kind?: unknown; metadata?: unknown }) => {
+      const md = (o.metadata ?? {}) as Obj;
+      return `${o.apiVersion}/${o.kind}/${md.namespace ?? job.namespace}/${md.name}`;
+    };
+    const rendered = new Map<string, Obj[]>();
+    for (const o of job.objects ?? []) rendered.set(key(o), [...(rendered.get(key(o)) ?? []), o]);
+    for (const b of bundledObjects(r.type, r.inputs)) {
+      const id = `${b.kind}/${b.namespace ?? job.namespace}/${b.name}`;
+      const got = rendered.get(key(b.props))?.shift();
+      if (!got) {
+        this.problems.push({ check: "bundle-altered", release, object: id, message: `values.objects[${b.index}] (${b.kind} ${b.name}) is not among the objects Helm rendered: Kubernetes would not receive it` });
+        continue;
+      }
+      const paths = changedPaths(b.props, got);
+      if (paths.length) this.problems.push({ check: "bundle-altered", release, object: id, field: paths[0], message: `Helm rendered values.objects[${b.index}] differently from its declaration at ${paths.slice(0, 5).join(", ")}${paths.length > 5 ? ` (+${paths.length - 5})` : ""}` });
+    }
+    for (const [, left] of rendered) {
+      for (const o of left) {
+        const md = (o.metadata ?? {}) as Obj;
+        this.problems.push({ check: "bundle-altered", release, object: `${o.kind}/${md.namespace ?? job.namespace}/${md.name}`, message: "Helm rendered an object that values.objects does not declare" });
+      }
+    }
+  }
+
   /** 4. Per release, in plan order: its job's checked objects. */
   checkReleases(): void {
+    const bundlesChecked = new Set<Job>();
     for (const r of this.releases) {
       const job = this.jobOf.get(r);
       if (!job) continue; // chart-missing
       job.checked ??= this.checkJob(job);
+      if (isObjectsRelease(r.type, r.inputs) && !bundlesChecked.has(job)) {
+        bundlesChecked.add(job);
+        this.checkBundle(r, job);
+      }
       const ref = chartRefOf(r.inputs);
-      this.rendered.push({ urn: r.urn, release: job.name, namespace: job.namespace, chart: ref.chart, version: ref.version, objects: job.checked });
+      this.rendered.push({ urn: r.urn, release: job.name, namespace: job.namespace, chart: ref.local ? job.pkg.name : ref.chart, version: ref.version, objects: job.checked });
     }
   }
 
