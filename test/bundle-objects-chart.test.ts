@@ -28,6 +28,7 @@ import { REPO_ROOT } from "../scripts/render/helm";
 import { parseManifests, valuesFileText } from "../scripts/render/render";
 import { objectsReleaseInputs, trickyManifests } from "./helpers/bundle-objects";
 import { HELM, itWithOwnHelm } from "./helpers/render";
+import { HELM_INSTALL_ORDER, helmInstallRank } from "../scripts/twin/checks/ordering";
 
 const CHART_DIR = path.resolve(REPO_ROOT, OBJECTS_CHART.path);
 
@@ -91,6 +92,14 @@ describe("the objects chart renders values.objects as they are (real Helm 3.17.3
     // values order is ConfigMap, Deployment, ResourceQuota, NetworkPolicy, CronJob, Probe;
     // Helm's InstallOrder puts NetworkPolicy and ResourceQuota before ConfigMap, workloads after
     expect(parseManifests(r.stdout).map((o) => o.kind)).toEqual(["NetworkPolicy", "ResourceQuota", "ConfigMap", "Deployment", "CronJob", "Probe"]);
+  });
+
+  itWithOwnHelm("the twin's model of Helm's install order (HELM_INSTALL_ORDER) is this Helm's: listed kinds in order, others last by name", () => {
+    const unknown = ["Middleware", "Gateway", "HTTPRoute", "Schedule"];
+    const kinds = [...HELM_INSTALL_ORDER, ...unknown].reverse();
+    const r = helmTemplate({ objects: kinds.map((kind) => ({ apiVersion: "v1", kind, metadata: { name: "x" } })) });
+    expect(parseManifests(r.stdout).map((o) => o.kind)).toEqual([...HELM_INSTALL_ORDER, ...[...unknown].sort()]);
+    expect(helmInstallRank("Deployment")).toBeLessThan(helmInstallRank("HTTPRoute"));
   });
 
   itWithOwnHelm("an empty bundle renders nothing (no stray empty document)", () => {

@@ -51,14 +51,25 @@ export interface KObject {
   /** null for cluster-scoped kinds. */
   namespace: string | null;
   object: Record<string, any>;
-  /** URN of the program's resource, or `release:<namespace>/<name>` for a chart's object. */
+  /** URN of the program's resource, or `release:<namespace>/<name>` for a chart's object (a bundled object's too). */
   source: string;
-  /** Release that installs it (chart objects only). */
+  /** Release that installs it (chart and bundled objects). */
   release?: string;
-  /** URNs this object's resource depends on (the program's objects: dependsOn; chart objects: their release's). */
+  /** URNs this object's resource depends on (the program's objects: dependsOn; chart and bundled objects: their release's). */
   dependsOn: string[];
-  /** `rendered` (helm template), `values` (implied by chart values, no render), `program`. */
-  origin: "program" | "rendered" | "values";
+  /**
+   * `program` (a resource of its own), `bundled` (an entry of a bundle's objects release, read
+   * from its `values.objects`: exactly what Kubernetes receives), `rendered` (helm template;
+   * a bundle's objects too under `--render`), `values` (implied by chart values, no render).
+   */
+  origin: "program" | "bundled" | "rendered" | "values";
+  /**
+   * A bundle's object (components/kit/objects.ts): its stable identity, `bundledObjectUrn` of
+   * its release. Set whether it comes from values or from the render.
+   */
+  bundle?: string;
+  /** The organisation it belongs to (components/attribution.ts; a bundled object: its release's), null for the platform. */
+  tenant?: string | null;
 }
 
 export const ref = (o: { kind: string; namespace: string | null; name: string }): string =>
@@ -144,6 +155,8 @@ export interface HelmRelease {
   version: string;
   values: Record<string, any>;
   dependsOn: string[];
+  /** A bundle's objects release (components/kit/objects.ts `isObjectsRelease`): its objects come from its values. */
+  bundle?: boolean;
 }
 
 /** The estate as the twin sees it. */

@@ -9,9 +9,11 @@ import { HCLOUD_LABELS } from "../../components/conventions";
 import { NODE_LABELS, cloudNodes, dedicatedNodes } from "../../components/hetzner/nodes";
 import { CATALOG, serverTypeInfo } from "../../components/hetzner/catalog";
 import { GATEWAY_API_CRDS, K8UP_CRDS_URL } from "../../components/versions";
+import { bundledObjectUrn, bundledObjects, isObjectsRelease, pulumiTypeOf } from "../../components/kit/objects";
 import { chartFacts } from "./chart-facts";
 import { quantity, GiB } from "./kube";
 import type { HelmRelease, KObject, MinioUser, TwinEstate, TwinFirewall, TwinInput, TwinNode, Workload } from "./model";
+import type { RenderedRelease } from "../render/model";
 import { ref } from "./model";
 
 const CLUSTER_SCOPED = new Set([
@@ -35,7 +37,7 @@ function programObjects(input: TwinInput): KObject[] {
       const keys = input.secretKeys?.[r.urn];
       if (keys && typeof o.stringData === "string") o.stringData = Object.fromEntries(keys.map((k) => [k, "[secret]"]));
     }
-    out.push({ apiVersion, kind, name, namespace, object: o, source: r.urn, dependsOn: effectiveDeps(input, r.urn), origin: "program" });
+    out.push({ apiVersion, kind, name, namespace, object: o, source: r.urn, dependsOn: effectiveDeps(input, r.urn), origin: "program", tenant: r.tenant ?? null });
   }
   return out;
 }
@@ -82,6 +84,7 @@ function helmReleases(input: TwinInput): HelmRelease[] {
       version: String(r.inputs.version ?? ""),
       values: (r.inputs.values ?? {}) as Record<string, any>,
       dependsOn: effectiveDeps(input, r.urn),
+      ...(isObjectsRelease(r.type, r.inputs) ? { bundle: true } : {}),
     }));
 }
 
@@ -105,12 +108,34 @@ const plural = (kind: string): string => {
   return k.endsWith("y") ? `${k.slice(0, -1)}ies` : k.endsWith("s") ? `${k}es` : `${k}s`;
 };
 
+/**
+ * A bundle's objects release (components/kit/objects.ts): its objects are known from its values,
+ * exactly as Kubernetes receives them (test/bundle-objects-chart.test.ts), so no chart facts
+ * are needed; under `--render` the rendered ones (the renderer's `bundle-altered` check says
+ * when they differ). Either way: applied by the release (its source and its dependencies,
+ * Helm applying them together), attributed to the release's organisation.
+ */
+function bundleObjects(input: TwinInput, rel: HelmRelease, rendered: RenderedRelease | undefined): KObject[] {
+  const res = indexByUrn(input).get(rel.urn)!;
+  const common = { source: `release:${rel.namespace}/${rel.name}`, release: rel.urn, dependsOn: [rel.urn, ...rel.dependsOn], tenant: res.tenant ?? null };
+  if (rendered?.objects.length)
+    return rendered.objects.map((o) => ({
+      apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: o.namespace, object: o.object, ...common, origin: "rendered",
+      bundle: bundledObjectUrn(rel.urn, { type: pulumiTypeOf(o.apiVersion, o.kind), namespace: o.namespace ?? undefined, name: o.name }),
+    }));
+  return bundledObjects(res.type, res.inputs).map((b) => ({
+    apiVersion: b.apiVersion, kind: b.kind, name: b.name, namespace: CLUSTER_SCOPED.has(b.kind) ? null : (b.namespace ?? rel.namespace), object: b.props, ...common, origin: "bundled",
+    bundle: bundledObjectUrn(rel.urn, b),
+  }));
+}
+
 function chartObjects(input: TwinInput, releases: HelmRelease[]): KObject[] {
   const rendered = new Map((input.rendered ?? []).map((r) => [r.urn, r]));
   const out: KObject[] = [];
   for (const rel of releases) {
     const r = rendered.get(rel.urn);
-    if (r && r.objects.length) {
+    if (rel.bundle) out.push(...bundleObjects(input, rel, r));
+    else if (r && r.objects.length) {
       for (const o of r.objects)
         out.push({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: o.namespace, object: o.object, source: `release:${rel.namespace}/${rel.name}`, release: rel.urn, dependsOn: [rel.urn, ...rel.dependsOn], origin: "rendered" });
     } else out.push(...chartFacts(rel).map((o) => ({ ...o, dependsOn: [rel.urn, ...rel.dependsOn] })));

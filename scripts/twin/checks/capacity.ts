@@ -103,7 +103,7 @@ function valuesWorkloads(e: TwinEstate): Workload[] {
   const rendered = new Set((e.input.rendered ?? []).filter((r) => r.objects.length).map((r) => r.urn));
   const out: Workload[] = [];
   for (const r of e.releases) {
-    if (rendered.has(r.urn)) continue;
+    if (rendered.has(r.urn) || r.bundle) continue; // a bundle's objects are known as they are (workloads)
     const top = r.values;
     const walk = (v: any, path: string, depth: number) => {
       if (!v || typeof v !== "object" || Array.isArray(v) || depth > 3) return;

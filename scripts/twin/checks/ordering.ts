@@ -6,6 +6,15 @@
  * or an ancestor's (a child registers after its parent, which waits for its dependencies), a
  * component standing for all its children — for the release or manifest installing its CRD,
  * and every object matched by a webhook for the release running the webhook.
+ *
+ * A bundle's objects (components/kit/objects.ts) are applied by their objects release: Helm
+ * creates them together, in one pass, in its install order by kind (helm pkg/releaseutil
+ * kind_sorter.go `InstallOrder`: Namespace, NetworkPolicy, ResourceQuota, LimitRange, …,
+ * Service, workloads, …, kinds it does not list last), without waiting between them. So what
+ * a bundled object must wait for, its release must wait for (their own `dependsOn` is gone),
+ * and between objects of one release only Helm's order counts: a CRD among them is created
+ * before their custom resources but not waited for (only a chart's `crds/` are), so those are
+ * refused on a fresh cluster.
  */
 import type { KObject, TwinCheck, TwinEstate, TwinFinding } from "../model";
 import { ref } from "../model";
@@ -79,8 +88,23 @@ function earlierStack(e: TwinEstate): (before: string, after: string) => boolean
   };
 }
 
-/** The URN of what applies an object: the program's resource, or the release rendering it. */
+/** The URN of what applies an object: the program's resource, or the release rendering it (a bundled object: its objects release). */
 const applier = (o: KObject) => (o.origin === "program" ? o.source : o.release);
+
+/**
+ * Helm's install order (pkg/releaseutil/kind_sorter.go `InstallOrder`, Helm 3.17): the rank of
+ * a kind; kinds it does not list come after every listed one.
+ */
+export const HELM_INSTALL_ORDER = [
+  "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap",
+  "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList",
+  "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler",
+  "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
+] as const;
+export const helmInstallRank = (kind: string): number => {
+  const i = (HELM_INSTALL_ORDER as readonly string[]).indexOf(kind);
+  return i < 0 ? HELM_INSTALL_ORDER.length : i;
+};
 
 const crdBeforeCr: TwinCheck = {
   name: "crd-before-cr",
@@ -105,7 +129,12 @@ const crdBeforeCr: TwinCheck = {
         continue;
       }
       const installers = [...new Set(defs.map(applier).filter((u): u is string => !!u))];
-      if (installers.includes(who)) continue; // the same release installs both (Helm applies CRDs first)
+      const sameBundle = o.bundle ? defs.find((d) => d.bundle && d.release === o.release) : undefined;
+      if (sameBundle) {
+        out.push({ check: this.name, level: "error", objects: [ref(o), ref(sameBundle)], message: `its CRD is an object of the same objects release: Helm creates the CRD (rank ${helmInstallRank("CustomResourceDefinition")} of its install order) and then ${o.kind} (rank ${helmInstallRank(o.kind)}) in one pass without waiting for the CRD to be established: on a fresh cluster it is refused (no matches for kind ${o.kind}); keep CRDs out of the bundle` });
+        continue;
+      }
+      if (installers.includes(who)) continue; // the same release installs both (Helm applies a chart's crds/ first and waits for them)
       if (!installers.some((u) => earlier(u, who) || waits(who, u)))
         out.push({ check: this.name, level: "error", objects: [ref(o), ...installers.map((u) => u.split("::").pop()!)], message: `is applied without waiting for ${installers.map((u) => u.split("::").pop()).join(" or ")}, which installs its CRD: on a fresh cluster it is refused (no matches for kind ${o.kind})` });
     }
@@ -128,13 +157,15 @@ const webhookBefore: TwinCheck = {
         for (const w of (h.object.webhooks ?? []) as any[]) hooks.push({ installer, name: `${h.name}/${w.name}`, rules: w.rules ?? [], fail: (w.failurePolicy ?? "Fail") === "Fail" });
       }
     const out: TwinFinding[] = [];
-    for (const o of e.objects.filter((x) => x.origin === "program")) {
+    // the program's objects, and the bundles' (applied by their objects release)
+    for (const o of e.objects.filter((x) => x.origin === "program" || x.bundle)) {
+      const who = applier(o)!;
       const g = groupOf(o.apiVersion);
       const res = plural(o.kind);
       for (const h of hooks) {
-        if (!h.fail || h.installer === o.source) continue;
+        if (!h.fail || h.installer === who) continue;
         const match = h.rules.some((r) => (r.apiGroups ?? []).some((x) => x === "*" || x === g) && (r.resources ?? []).some((x) => x === "*" || x === "*/*" || x === res || x.split("/")[0] === res));
-        if (match && !earlier(h.installer, o.source) && !waits(o.source, h.installer))
+        if (match && !earlier(h.installer, who) && !waits(who, h.installer))
           out.push({ check: this.name, level: "error", objects: [ref(o), h.installer.split("::").pop()!], message: `is applied without waiting for ${h.installer.split("::").pop()}, whose webhook ${h.name} admits it: on a fresh cluster it is refused (failed calling webhook)` });
       }
     }
