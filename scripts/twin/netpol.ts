@@ -79,6 +79,8 @@ export interface Verdict {
   /** Policies that allowed each direction (empty when the pod is not isolated). */
   egressAllowedBy: string[];
   ingressAllowedBy: string[];
+  /** When refused: the policies (`namespace/name`) isolating the refusing side's pod in that direction. */
+  isolatedBy?: string[];
 }
 
 const typesOf = (p: NetPolicy): string[] => p.spec.policyTypes ?? (p.spec.egress ? ["Ingress", "Egress"] : ["Ingress"]);
@@ -158,7 +160,8 @@ export class NetworkModel {
       }
     }
     let ingressOk = true;
-    if (!egressOk && c.stopAtFirstDenial) return { allowed: false, deniedBy: "egress", egressAllowedBy, ingressAllowedBy };
+    const isolating = (pod: NetPod | undefined, d: "Ingress" | "Egress") => (pod ? this.selecting(pod, d).map((p) => `${p.namespace}/${p.name}`) : []);
+    if (!egressOk && c.stopAtFirstDenial) return { allowed: false, deniedBy: "egress", egressAllowedBy, ingressAllowedBy, isolatedBy: isolating(src, "Egress") };
     if (dst) {
       const pols = this.selecting(dst, "Ingress");
       if (pols.length) {
@@ -168,6 +171,7 @@ export class NetworkModel {
         ingressOk = ingressAllowedBy.length > 0;
       }
     }
-    return { allowed: egressOk && ingressOk, deniedBy: !egressOk ? "egress" : !ingressOk ? "ingress" : undefined, egressAllowedBy, ingressAllowedBy };
+    const deniedBy = !egressOk ? "egress" : !ingressOk ? "ingress" : undefined;
+    return { allowed: egressOk && ingressOk, deniedBy, egressAllowedBy, ingressAllowedBy, ...(deniedBy ? { isolatedBy: deniedBy === "egress" ? isolating(src, "Egress") : isolating(dst, "Ingress") } : {}) };
   }
 }

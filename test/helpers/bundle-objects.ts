@@ -169,3 +169,46 @@ export function objectsReleaseResource(slug: string, namespace: string, objects:
     inputs: objectsReleaseInputs(namespace, objects),
   };
 }
+
+type PlanRes = { urn: string; type: string; name: string; parent: string | null; dependsOn: string[]; inputs: Record<string, any>; tenant?: string | null; custom: boolean } & Record<string, any>;
+
+/**
+ * What BUNDLE_SPEC.md keeps as resources of their own in `kubernetesObjects: bundled`: the
+ * Namespace, Secrets, the CloudNativePG Cluster, Helm releases, Jobs (and what is not a
+ * Kubernetes object). Everything else of the tenant becomes an entry of its objects release.
+ */
+export const STAYS_A_RESOURCE = (type: string) =>
+  !type.startsWith("kubernetes:") ||
+  ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:helm.sh/v3:Release", "kubernetes:batch/v1:Job"].includes(type) ||
+  type.startsWith("kubernetes:yaml/") ||
+  type.startsWith("pulumi:providers:");
+
+/**
+ * A plan's resources with one dedicated organisation's Kubernetes objects moved into its
+ * objects release, as `kubernetesObjects: bundled` declares them: one
+ * `kubernetes:helm.sh/v3:Release` `${slug}-objects` child of the Tenant, its `values.objects`
+ * the objects' inputs in plan order, waiting for everything they waited for (but each other);
+ * whatever waited for one of them waits for the release.
+ */
+export function bundleTenant<R extends PlanRes>(resources: R[], slug: string): { resources: R[]; release: R; moved: R[] } {
+  const tenant = resources.find((r) => r.type === "liiibre:tenant:Tenant" && r.name === slug);
+  if (!tenant) throw new Error(`no Tenant ${slug}`);
+  const ns = resources.find((r) => r.tenant === slug && r.type === "kubernetes:core/v1:Namespace")!.inputs.metadata.name as string;
+  const moved = resources.filter((r) => r.tenant === slug && r.custom && !STAYS_A_RESOURCE(r.type));
+  const movedUrns = new Set(moved.map((r) => r.urn));
+  const stack = /^urn:pulumi:([^:]+)::/.exec(tenant.urn)![1];
+  const releaseUrn = `urn:pulumi:${stack}::liiibre::liiibre:tenant:Tenant$kubernetes:helm.sh/v3:Release::${slug}-objects`;
+  const deps = [...new Set(moved.flatMap((r) => r.dependsOn))].filter((d) => !movedUrns.has(d));
+  const template = moved[0];
+  const release = {
+    ...template, urn: releaseUrn, type: "kubernetes:helm.sh/v3:Release", name: `${slug}-objects`, parent: tenant.urn, dependsOn: deps, tenant: slug,
+    inputs: objectsReleaseInputs(ns, moved.map((r) => r.inputs)), protect: false, retainOnDelete: false, aliases: [], ignoreChanges: [], replaceOnChanges: [],
+  } as R;
+  const out: R[] = [];
+  for (const r of resources) {
+    if (r === moved[0]) out.push(release); // where the first of them was registered
+    if (movedUrns.has(r.urn)) continue;
+    out.push(r.dependsOn.some((d) => movedUrns.has(d)) ? { ...r, dependsOn: [...new Set(r.dependsOn.map((d) => (movedUrns.has(d) ? releaseUrn : d)))] } : r);
+  }
+  return { resources: out, release, moved };
+}

@@ -181,7 +181,8 @@ function legs(e: TwinEstate, n: Net, from: NetPod, to: ConnectionTarget, ns: str
   return out;
 }
 
-const explain = (v: Verdict) => (v.deniedBy === "egress" ? "no egress rule of the source's NetworkPolicies allows it" : "no ingress rule of the destination's NetworkPolicies allows it");
+const explain = (v: Verdict) =>
+  `${v.deniedBy === "egress" ? "no egress rule of the source's NetworkPolicies allows it" : "no ingress rule of the destination's NetworkPolicies allows it"}${v.isolatedBy?.length ? `; isolated by ${v.isolatedBy.map((p) => `NetworkPolicy/${p}`).join(", ")}` : ""}`;
 
 function bundles(e: TwinEstate): Array<{ ns: string; domain: string; apps: string[] }> {
   // Bundles the plan holds (`--only` plans some shards only): their namespace is among the objects.

@@ -24,7 +24,7 @@ const keysOf = (o: KObject): string[] | null => {
 /** A namespace whose chart objects are not all known (a release there was not rendered): absence proves nothing. */
 function unknownNamespaces(e: TwinEstate): Set<string> {
   const rendered = new Set((e.input.rendered ?? []).filter((r) => r.objects.length).map((r) => r.urn));
-  return new Set(e.releases.filter((r) => !rendered.has(r.urn)).map((r) => r.namespace));
+  return new Set(e.releases.filter((r) => !rendered.has(r.urn) && !r.bundle).map((r) => r.namespace)); // a bundle's objects are known from its values
 }
 
 interface Ref {
@@ -94,6 +94,7 @@ function otherRefs(e: TwinEstate): Ref[] {
     if (c) out.push({ kind: "Secret", namespace: o.namespace!, name: c, key: "config.env", from: ref(o), where: "spec.configuration" });
   }
   for (const r of e.releases) {
+    if (r.bundle) continue; // a bundle's objects are objects of the estate: their references are read as such
     const walk = (v: any, path: string) => {
       if (!v || typeof v !== "object") return;
       if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
