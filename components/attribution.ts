@@ -10,10 +10,14 @@
  * (`LABELS.tenant`, on every Kubernetes object of a bundle), or the label of the namespace it is
  * in. Otherwise it belongs to the platform (null).
  *
+ * A bundle's objects release (components/kit/objects.ts) holds Kubernetes objects that are not
+ * resources: each belongs to the release's bundle, whatever its own labels say (`objectsOf`).
+ *
  * Pure, over a minimal shape that recorded resources (scripts/harness.ts) and policy resources
  * (@pulumi/policy) both fit.
  */
 import { LABELS } from "./conventions";
+import { bundledObjects, type BundledObject } from "./kit/objects";
 
 /** Component types that own a bundle; their resource name is the bundle's slug. */
 export const BUNDLE_OWNER_TYPES = ["liiibre:tenant:Tenant", "liiibre:shared:SharedInstance"] as const;
@@ -57,6 +61,8 @@ export function bundleByAncestry<R extends Attributable>(r: R, parentOf: (r: R) 
 export interface Attribution<R extends Attributable> {
   /** The slug of the bundle (a tenant's or the shared instance's) the resource belongs to, or null. */
   bundleOf(r: R): string | null;
+  /** The objects of a bundle's objects release, each with the release's bundle ([] for any other resource). */
+  objectsOf(r: R): Array<BundledObject & { bundle: string | null }>;
 }
 
 /**
@@ -82,14 +88,21 @@ export function attribution<R extends Attributable>(resources: readonly R[], par
     cache.set(r.urn, found);
     return found;
   };
+  const bundleOf = (r: R): string | null => {
+    const own = byAncestry(r);
+    if (own) return own;
+    const label = tenantLabel(r.props);
+    if (label) return label;
+    const ns = namespaceOfProps(r.type, r.props);
+    return (ns && nsLabel.get(ns)) || null;
+  };
   return {
-    bundleOf(r) {
-      const own = byAncestry(r);
-      if (own) return own;
-      const label = tenantLabel(r.props);
-      if (label) return label;
-      const ns = namespaceOfProps(r.type, r.props);
-      return (ns && nsLabel.get(ns)) || null;
+    bundleOf,
+    objectsOf(r) {
+      const objects = bundledObjects(r.type, r.props);
+      if (!objects.length) return [];
+      const bundle = bundleOf(r);
+      return objects.map((o) => ({ ...o, bundle }));
     },
   };
 }

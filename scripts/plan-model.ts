@@ -4,6 +4,7 @@
  */
 import type { Estate, Tenant } from "../components/config";
 import { attribution } from "../components/attribution";
+import { bundledObjectUrn } from "../components/kit/objects";
 import { storagePoolGB } from "../components/units";
 import { estimateStacks } from "../components/layers/cost";
 import type { StackLayer } from "../components/layers/placement";
@@ -42,6 +43,8 @@ export interface PlanTenant {
   urls: Record<string, string>;
   /** Records the organisation must create in its DNS zone. */
   dnsRecords: DnsRecord[];
+  /** Kubernetes objects its objects releases hold (components/kit/objects.ts; not resources). */
+  bundledObjects: number;
 }
 
 /** A recorded resource (scripts/harness.ts) and the tenant it belongs to. */
@@ -54,7 +57,22 @@ export type PlanResource = RecordedResource & {
   rendered?: { chart: string; version: string; objects: RenderedObject[] };
   /** Secrets only: the key names of `data`/`stringData` (never the values), for the estate twin's references. */
   secretKeys?: string[];
+  /**
+   * A bundle's objects release only (components/kit/objects.ts): the Kubernetes objects it
+   * holds (not resources of the stack: Helm applies them), each with its stable identity.
+   */
+  bundledObjects?: PlanBundledObject[];
 };
+
+/** One object of a bundle's objects release, as the plan lists it. */
+export interface PlanBundledObject {
+  /** Pulumi type token it would have as a resource of its own (`kubernetes:apps/v1:Deployment`). */
+  type: string;
+  name: string;
+  namespace?: string;
+  /** `bundledObjectUrn`: the release's URN with the object's type and `<namespace>/<name>`. */
+  urn: string;
+}
 
 /** One stack of the estate in the plan (docs/scaling.md). */
 export interface PlanStack {
@@ -66,6 +84,8 @@ export interface PlanStack {
   estimatedResources: number;
   /** Slugs of the organisations it holds. */
   tenants: string[];
+  /** Kubernetes objects its bundles' objects releases hold (not counted in resourceCount). */
+  bundledObjects: number;
 }
 
 export interface Plan {
@@ -83,6 +103,8 @@ export interface Plan {
     storagePoolGB: number;
     mandatoryViolations: number;
     advisoryViolations: number;
+    /** Kubernetes objects held by objects releases (not counted in resourceCount). */
+    bundledObjects: number;
     /** `--render` only: Helm releases, distinct `helm template` runs, rendered objects, render problems and warnings. */
     render?: { releases: number; distinctRenders: number; objects: number; problems: number; warnings: number; problemsByCheck: Record<string, number> };
     /** The twin's verdict: errors fail the plan like a mandatory violation; `rendered`: whether it saw rendered chart objects. */
@@ -107,13 +129,23 @@ export interface Plan {
  * organisations; null for the platform and the shared instance's own resources.
  */
 export function tenantResolver(estate: Estate, resources: RecordedResource[]): (r: RecordedResource) => string | null {
+  return resolvers(estate, resources).tenantOf;
+}
+
+function resolvers(estate: Estate, resources: RecordedResource[]) {
   const slugs = new Set(estate.tenants.map((t) => t.slug));
   type View = { urn: string; type: string; props: Record<string, unknown>; parent: string | null };
   const views = new Map<string, View>(resources.map((r) => [r.urn, { urn: r.urn, type: r.type, props: r.inputs, parent: r.parent }]));
   const attr = attribution([...views.values()], (v) => (v.parent ? views.get(v.parent) : undefined));
-  return (r) => {
-    const slug = attr.bundleOf(views.get(r.urn) ?? { urn: r.urn, type: r.type, props: r.inputs, parent: r.parent });
-    return slug && slugs.has(slug) ? slug : null;
+  const view = (r: RecordedResource) => views.get(r.urn) ?? { urn: r.urn, type: r.type, props: r.inputs, parent: r.parent };
+  return {
+    tenantOf: (r: RecordedResource): string | null => {
+      const slug = attr.bundleOf(view(r));
+      return slug && slugs.has(slug) ? slug : null;
+    },
+    /** The objects of an objects release (attribution: the release's bundle), as the plan lists them. */
+    bundledOf: (r: RecordedResource): PlanBundledObject[] =>
+      attr.objectsOf(view(r)).map((o) => ({ type: o.type, name: o.name, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), urn: bundledObjectUrn(r.urn, o) })),
   };
 }
 
@@ -131,13 +163,16 @@ export interface StackInfo {
 
 export function buildPlan(evaluation: Evaluation, violations: Violation[], info: StackInfo = {}): Plan {
   const { estate, resources } = evaluation;
-  const tenantOf = tenantResolver(estate, resources);
+  const { tenantOf, bundledOf } = resolvers(estate, resources);
   const outTenants = (evaluation.outputs.tenants ?? {}) as Record<string, TenantOutputs>;
   const layer = info.layer ?? "single";
   const estateName = info.estateName ?? evaluation.stack;
   const estimate = estimateStacks(estateName, layer === "single" ? { ...estate, sharding: { ...estate.sharding, enabled: false } } : estate).find((s) => s.name === evaluation.stack);
   const keys = secretKeysOf(evaluation);
-  const planResources = resources.map((r) => ({ ...r, tenant: tenantOf(r), stack: evaluation.stack, ...(keys[r.urn] ? { secretKeys: keys[r.urn] } : {}) }));
+  const planResources = resources.map((r) => {
+    const bundled = bundledOf(r);
+    return { ...r, tenant: tenantOf(r), stack: evaluation.stack, ...(keys[r.urn] ? { secretKeys: keys[r.urn] } : {}), ...(bundled.length ? { bundledObjects: bundled } : {}) };
+  });
   const held = new Set(Object.keys(outTenants));
   const stack: PlanStack = {
     name: evaluation.stack,
@@ -145,6 +180,7 @@ export function buildPlan(evaluation: Evaluation, violations: Violation[], info:
     resourceCount: resources.length,
     estimatedResources: estimate?.resources ?? 0,
     tenants: estate.tenants.filter((t) => held.has(t.slug)).map((t) => t.slug),
+    bundledObjects: bundledCount(planResources),
   };
   return assemblePlan(estateName, estate, planResources, [outTenants], violations, [stack]);
 }
@@ -161,6 +197,9 @@ export function mergePlans(estateName: string, estate: Estate, plans: Plan[]): P
     plans.flatMap((p) => p.stacks),
   );
 }
+
+/** Objects held by the objects releases among `resources`. */
+export const bundledCount = (resources: Array<Pick<PlanResource, "bundledObjects">>): number => resources.reduce((n, r) => n + (r.bundledObjects?.length ?? 0), 0);
 
 function assemblePlan(estateName: string, estate: Estate, resources: PlanResource[], outputs: Array<Record<string, TenantOutputs>>, violations: Violation[], stacks: PlanStack[]): Plan {
   const out = (slug: string): TenantOutputs => outputs.find((o) => o[slug])?.[slug] ?? {};
@@ -179,6 +218,7 @@ function assemblePlan(estateName: string, estate: Estate, resources: PlanResourc
     apps: [...t.apps],
     urls: { ...(out(t.slug).urls ?? {}) },
     dnsRecords: [...(out(t.slug).dnsRecords ?? [])],
+    bundledObjects: bundledCount(resources.filter((r) => r.tenant === t.slug)),
   }));
   return {
     version: PLAN_FORMAT_VERSION,
@@ -195,6 +235,7 @@ function assemblePlan(estateName: string, estate: Estate, resources: PlanResourc
       storagePoolGB: tenants.reduce((n, t) => n + t.storagePoolGB, 0),
       mandatoryViolations: violations.filter((v) => v.level === "mandatory").length,
       advisoryViolations: violations.filter((v) => v.level === "advisory").length,
+      bundledObjects: bundledCount(resources),
     },
     violations,
     stacks,

@@ -22,9 +22,13 @@ export function render(plan: Plan, format: Format): string {
 }
 
 const flags = (r: PlanResource): string =>
-  [r.protect ? "protect" : "", r.retainOnDelete ? "retain" : "", r.deleteBeforeReplace ? "delete-before-replace" : "", r.aliases.length ? "aliased" : ""]
+  [r.protect ? "protect" : "", r.retainOnDelete ? "retain" : "", r.deleteBeforeReplace ? "delete-before-replace" : "", r.aliases.length ? "aliased" : "", r.bundledObjects?.length ? `${r.bundledObjects.length} bundled objects` : ""]
     .filter(Boolean)
     .join(",");
+
+/** `, N bundled objects` when a section's objects releases hold some (components/kit/objects.ts), else "". */
+const bundledNote = (n: number | undefined, sep = ", ") => (n ? `${sep}${n} bundled objects` : "");
+const objectsReleases = (plan: Plan) => plan.resources.filter((r) => r.bundledObjects?.length).length;
 
 /** The tree of each stack (one section per stack, platform first). */
 function tree(plan: Plan): string[] {
@@ -33,7 +37,7 @@ function tree(plan: Plan): string[] {
   return stacks.flatMap((name, i) => {
     const rs = multi ? plan.resources.filter((r) => (r.stack ?? plan.stack) === name) : plan.resources;
     const info = plan.stacks?.[i];
-    const head = multi && info ? [`Stack ${name} (${info.layer}, ${info.resourceCount} resources${info.tenants.length ? `, ${info.tenants.length} organisations` : ""}):`] : [];
+    const head = multi && info ? [`Stack ${name} (${info.layer}, ${info.resourceCount} resources${info.tenants.length ? `, ${info.tenants.length} organisations` : ""}${bundledNote(info.bundledObjects)}):`] : [];
     return [...head, ...stackTree(name, rs), ...(multi ? [""] : [])];
   });
 }
@@ -85,6 +89,7 @@ function renderText(plan: Plan): string {
   for (const t of plan.tenants) {
     out.push(`  ${tenantLine(t)}`);
     if (t.exemption) out.push(`      exemption: ${t.exemption}`);
+    if (t.bundledObjects) out.push(`      bundled objects: ${t.bundledObjects} (entries of its objects release: Helm applies them; not counted as resources)`);
     for (const [app, url] of Object.entries(t.urls)) out.push(`      ${app.padEnd(16)} ${url}`);
     if (t.dnsRecords.length) {
       out.push("      DNS records to create:");
@@ -104,11 +109,12 @@ function renderText(plan: Plan): string {
   out.push("");
   out.push("Resources:");
   out.push(`    + ${s.resourceCount} to create (${s.protectedCount} protected or retained on delete)`);
+  if (s.bundledObjects) out.push(`      (and ${s.bundledObjects} Kubernetes objects bundled in ${objectsReleases(plan)} objects releases, each release 1 resource)`);
   for (const [type, n] of Object.entries(s.byType)) out.push(`      ${String(n).padStart(6)}  ${type}`);
   out.push(`Tenants: ${s.tenantCount} organisations, ${s.userCount} accounts, ${s.storagePoolGB} GB pooled storage`);
   if ((plan.stacks?.length ?? 0) > 1) {
     out.push(`Stacks: ${plan.stacks.length}`);
-    for (const st of plan.stacks) out.push(`  ${st.name.padEnd(24)} ${st.layer.padEnd(8)} ${String(st.resourceCount).padStart(6)} resources (estimated ${st.estimatedResources})  ${st.tenants.length} organisations`);
+    for (const st of plan.stacks) out.push(`  ${st.name.padEnd(24)} ${st.layer.padEnd(8)} ${String(st.resourceCount).padStart(6)} resources (estimated ${st.estimatedResources})  ${st.tenants.length} organisations${bundledNote(st.bundledObjects, "  ")}`);
   }
   return out.join("\n") + "\n";
 }
@@ -150,7 +156,7 @@ function renderMarkdown(plan: Plan): string {
   const out: string[] = [
     `### Offline plan of \`liiibre/${plan.stack}\``,
     "",
-    `${verdict} · ${s.advisoryViolations} advisory · ${s.resourceCount} resources (${s.protectedCount} protected) · ${s.tenantCount} organisations · ${s.userCount} accounts · ${s.storagePoolGB} GB pooled`,
+    `${verdict} · ${s.advisoryViolations} advisory · ${s.resourceCount} resources (${s.protectedCount} protected)${bundledNote(s.bundledObjects, " · ")} · ${s.tenantCount} organisations · ${s.userCount} accounts · ${s.storagePoolGB} GB pooled`,
     "",
   ];
   if (plan.violations.length) {
@@ -162,14 +168,14 @@ function renderMarkdown(plan: Plan): string {
     }
   }
   if ((plan.stacks?.length ?? 0) > 1) {
-    out.push("<details><summary>Stacks</summary>", "", "| stack | layer | resources | estimated | organisations |", "|---|---|---:|---:|---:|");
-    for (const st of plan.stacks) out.push(`| ${st.name} | ${st.layer} | ${st.resourceCount} | ${st.estimatedResources} | ${st.tenants.length} |`);
+    out.push("<details><summary>Stacks</summary>", "", "| stack | layer | resources | estimated | organisations | bundled objects |", "|---|---|---:|---:|---:|---:|");
+    for (const st of plan.stacks) out.push(`| ${st.name} | ${st.layer} | ${st.resourceCount} | ${st.estimatedResources} | ${st.tenants.length} | ${st.bundledObjects ?? 0} |`);
     out.push("", "</details>", "");
   }
   out.push(...renderMarkdownSection(plan));
   out.push(...twinMarkdown(plan));
-  out.push("<details><summary>Organisations</summary>", "", "| slug | plan | state | users | pool (GB) | apps |", "|---|---|---|---:|---:|---|");
-  for (const t of plan.tenants) out.push(`| ${t.slug} | ${t.plan} | ${t.state} | ${t.users} | ${t.storagePoolGB} | ${t.apps.join(", ")} |`);
+  out.push("<details><summary>Organisations</summary>", "", "| slug | plan | state | users | pool (GB) | bundled objects | apps |", "|---|---|---|---:|---:|---:|---|");
+  for (const t of plan.tenants) out.push(`| ${t.slug} | ${t.plan} | ${t.state} | ${t.users} | ${t.storagePoolGB} | ${t.bundledObjects ?? 0} | ${t.apps.join(", ")} |`);
   out.push("", "</details>", "", "<details><summary>Resources by type</summary>", "", "| type | count |", "|---|---:|");
   for (const [type, n] of Object.entries(s.byType)) out.push(`| \`${type}\` | ${n} |`);
   out.push("", "</details>", "", "Full desired state: `npm run plan -- --stack " + plan.stack + " --format json`.", "");

@@ -56,6 +56,8 @@ const Resource = z.strictObject({
   stack: z.string(),
   // Secrets only: the key names (never the values), for the estate twin (docs/plan.md).
   secretKeys: z.array(z.string()).optional(),
+  // A bundle's objects release only: the Kubernetes objects it holds (docs/plan.md).
+  bundledObjects: z.array(z.strictObject({ type: z.string().startsWith("kubernetes:"), name: z.string(), namespace: z.string().optional(), urn: z.string() })).optional(),
 });
 const Tenant = z.strictObject({
   slug: z.string(),
@@ -70,6 +72,7 @@ const Tenant = z.strictObject({
   apps: z.array(z.string()),
   urls: z.record(z.string(), z.string()),
   dnsRecords: z.array(z.object({ name: z.string(), type: z.enum(["A", "AAAA", "CNAME", "SRV", "TXT"]), value: z.string() })),
+  bundledObjects: z.int().min(0),
 });
 const PlanShape = z.strictObject({
   version: z.literal(1),
@@ -86,12 +89,13 @@ const PlanShape = z.strictObject({
     storagePoolGB: z.int(),
     mandatoryViolations: z.int(),
     advisoryViolations: z.int(),
+    bundledObjects: z.int().min(0),
   }),
   violations: z.array(
     z.strictObject({ policy: z.string(), level: z.enum(["mandatory", "advisory"]), urn: z.string().nullable(), message: z.string(), tenant: z.string().nullable() }),
   ),
   stacks: z.array(
-    z.strictObject({ name: z.string(), layer: z.enum(["platform", "shard", "single"]), resourceCount: z.int(), estimatedResources: z.int(), tenants: z.array(z.string()) }),
+    z.strictObject({ name: z.string(), layer: z.enum(["platform", "shard", "single"]), resourceCount: z.int(), estimatedResources: z.int(), tenants: z.array(z.string()), bundledObjects: z.int().min(0) }),
   ),
 });
 
