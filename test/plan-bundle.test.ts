@@ -9,9 +9,9 @@ import { attribution } from "../components/attribution";
 import { LABELS } from "../components/conventions";
 import { bundledObjectUrn } from "../components/kit/objects";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
-import { buildPlan, tenantResolver, type Plan } from "../scripts/plan-model";
+import { buildPlan, type Plan } from "../scripts/plan-model";
 import { render } from "../scripts/report";
-import { bundleTenant, objectsReleaseResource, trickyManifests } from "./helpers/bundle-objects";
+import { bundledPlan, objectsReleaseResource, trickyManifests } from "./helpers/bundle-objects";
 
 let evaluation: Evaluation;
 let plain: Plan;
@@ -22,11 +22,10 @@ let releaseUrn: string;
 beforeAll(async () => {
   evaluation = await evaluate({ config: readStackConfig(stackConfigFile("dev")), stack: "dev" });
   plain = buildPlan(evaluation, []);
-  const tenantOf = tenantResolver(evaluation.estate, evaluation.resources);
-  const b = bundleTenant(evaluation.resources.map((r) => ({ ...r, tenant: tenantOf(r) })), "demo");
+  const b = bundledPlan(evaluation, "demo");
   moved = b.moved as typeof moved;
   releaseUrn = b.release.urn;
-  bundled = buildPlan({ ...evaluation, resources: b.resources.map(({ tenant: _t, ...r }) => r) }, []);
+  bundled = b.plan;
 }, 120_000);
 
 describe("plan: a bundle's objects release", () => {

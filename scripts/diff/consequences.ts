@@ -132,8 +132,13 @@ function restarts(changes: Change[]): Consequences["restarts"] {
     if (c.action === "update" && WORKLOADS.has(c.type) && c.properties.some((p) => p.path.startsWith("spec.template") || (c.type !== "kubernetes:apps/v1:Deployment" && c.type !== "kubernetes:apps/v1:StatefulSet" && c.type !== "kubernetes:apps/v1:DaemonSet"))) restarts = true;
     // A Helm upgrade re-renders the chart: any values or version change may roll its pods.
     if (c.action === "update" && c.type === "kubernetes:helm.sh/v3:Release" && c.properties.some((p) => /^(values|version|chart)\b/.test(p.path))) restarts = true;
-    if (!restarts) continue;
     const key = c.tenant ?? "(platform)";
+    // A bundle's objects release: its changed workloads, object by object (a pod template change rolls them).
+    for (const o of c.objects ?? []) {
+      if (o.action === "update" && WORKLOADS.has(o.type) && o.properties.some((p) => p.path.startsWith("spec.template") || !["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet"].includes(o.type)))
+        by.set(key, (by.get(key) ?? new Set()).add(`${c.name}: ${o.kind}/${o.name}`));
+    }
+    if (!restarts) continue;
     by.set(key, (by.get(key) ?? new Set()).add(c.name));
   }
   return [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([tenant, w]) => ({ tenant, workloads: [...w].sort() }));

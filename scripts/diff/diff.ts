@@ -12,6 +12,8 @@ import { DERIVED_ANNOTATION } from "../../components/kit/secrets";
 import type { DnsRecord, Plan, PlanResource } from "../plan-model";
 import { holdsData } from "./data-holders";
 import { consequences, type Consequences } from "./consequences";
+import { bundledObjects, isObjectsRelease } from "../../components/kit/objects";
+import { bundledIndex, objectChanges, objectKey, objectLabel, ownedByObjectsRelease, resourceObjectKey, type ObjectChange } from "./bundle";
 import { covers, formatPath, parsePath, providerRuleFor, rulesFor, touches, type PathSegment } from "./replace-rules";
 
 export const DIFF_FORMAT_VERSION = 1;
@@ -59,6 +61,11 @@ export interface Change {
   notes: string[];
   /** The URN in BASE when the resource was matched through an alias. */
   aliasOf?: string;
+  /**
+   * A bundle's objects release (components/kit/objects.ts): what its upgrade does object by
+   * object (scripts/diff/bundle.ts); its `values.objects` paths are not in `properties`.
+   */
+  objects?: ObjectChange[];
 }
 
 export interface Danger {
@@ -89,7 +96,7 @@ export interface PlanDiff {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function diffValues(a: unknown, b: unknown, path: PathSegment[], out: Array<{ segs: PathSegment[]; kind: PropertyChange["kind"]; old?: unknown; new?: unknown }>): void {
+export function diffValues(a: unknown, b: unknown, path: PathSegment[], out: Array<{ segs: PathSegment[]; kind: PropertyChange["kind"]; old?: unknown; new?: unknown }>): void {
   if (a === b) return;
   if (a === SECRET_PLACEHOLDER || b === SECRET_PLACEHOLDER) {
     // Both secret: the values cannot be compared offline (mock secrets are deterministic).
@@ -286,6 +293,12 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
     // Inputs.
     const raw: Array<{ segs: PathSegment[]; kind: PropertyChange["kind"]; old?: unknown; new?: unknown }> = [];
     if (neu.custom || old.custom) diffValues(old.inputs, neu.inputs, [], raw);
+    if (isObjectsRelease(old.type, old.inputs) && isObjectsRelease(neu.type, neu.inputs)) {
+      // object by object (scripts/diff/bundle.ts), never as `values.objects[i]` paths
+      const objects = objectChanges(old.urn, neu.urn, old.inputs, neu.inputs, diffValues);
+      raw.splice(0, raw.length, ...raw.filter((c) => !(c.segs[0] === "values" && c.segs[1] === "objects")));
+      if (objects.length) change.objects = objects;
+    }
     const ignore = (neu.ignoreChanges ?? []).map(parsePath);
     const replaceOn = [...new Set([...(neu.replaceOnChanges ?? [])])].map((p) => ({ segs: parsePath(p), p }));
     const rules = rulesFor(neu.type).filter((rule) => !(rule.unlessProviderFlag && providerFlag(neu, headByUrn, rule.unlessProviderFlag)));
@@ -332,7 +345,7 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
     if (neu.type.startsWith("pulumi:providers:") && providerReplaced.has(neu.urn)) change.replaceReasons.push(providerReplaced.get(neu.urn)!);
 
     if (change.replaceReasons.length) change.action = "replace";
-    else if (!change.properties.length && !change.options.length) {
+    else if (!change.properties.length && !change.options.length && !change.objects?.length) {
       same++;
       if (change.ignored.length) ignoredOnly.push({ urn: change.urn, tenant: change.tenant, paths: change.ignored });
       continue;
@@ -351,6 +364,8 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
     changes.push(change);
   }
 
+  handOver(changes, base, head, baseByUrn, headByUrn);
+  for (const c of changes) for (const o of c.objects ?? []) for (const d of o.danger) c.danger.push(`${objectLabel(o)}: ${d}`);
   for (const c of changes) if (c.danger.length) dangerous.push({ urn: c.urn, tenant: c.tenant, what: `${c.action} ${c.type} ${c.name}`, why: c.danger.join("; ") });
   const summary = { create: 0, update: 0, replace: 0, delete: 0, same, dangerous: dangerous.length } as PlanDiff["changeSummary"];
   for (const c of changes) summary[c.action]++;
@@ -374,6 +389,50 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
       mandatory: head.summary.mandatoryViolations,
     },
   };
+}
+
+/**
+ * Objects changing shape (scripts/diff/bundle.ts): a resource deleted from the stack whose
+ * object HEAD bundles in an objects release, and an object leaving a release for a resource.
+ */
+function handOver(changes: Change[], base: Plan, head: Plan, baseByUrn: Map<string, PlanResource>, headByUrn: Map<string, PlanResource>): void {
+  const inHead = bundledIndex(head.resources);
+  const inBase = bundledIndex(base.resources);
+  for (const c of changes) {
+    if (c.action === "delete" && isObjectsRelease(c.type, baseByUrn.get(c.urn)!.inputs)) {
+      const objects = bundledObjects(c.type, baseByUrn.get(c.urn)!.inputs);
+      const moved = objects.filter((o) => [...headByUrn.values()].some((r) => resourceObjectKey(r) === objectKey(o)));
+      c.notes.push(`helm uninstall deletes its ${objects.length} objects${moved.length ? ` (${moved.length} of them become resources of their own: see their creates)` : ""}`);
+      for (const o of objects) {
+        const data = holdsData({ type: o.type, name: o.name, inputs: o.props } as unknown as PlanResource, () => []);
+        if (data) c.danger.push(`${objectLabel(o)}: holds data — ${data}: helm uninstall deletes it`);
+      }
+    }
+    if (c.action === "delete") {
+      const old = baseByUrn.get(c.urn)!;
+      const key = resourceObjectKey(old);
+      const into = key ? inHead.get(key) : undefined;
+      if (!into || inBase.has(key!)) continue;
+      const what = `moved into the objects release ${into.release.name}`;
+      if (old.retainOnDelete && ownedByObjectsRelease(old)) {
+        // Kept and adopted: neither "orphaned" nor "deleted" happens (its data stays where it is).
+        const data = c.danger.find((d) => d.startsWith("holds data"));
+        c.danger = c.danger.filter((d) => !d.startsWith("retained on delete") && !d.startsWith("holds data"));
+        c.notes.push(`${what}: Pulumi forgets it (retainOnDelete) and Helm adopts it in place (it carries Helm's ownership metadata, \`kubernetesObjects: adopting\`): nothing is recreated${data ? `; it ${data.replace(/: it would be deleted$/, "")} — from now on, removing it from the release deletes it` : ""}`);
+      } else {
+        c.danger.push(
+          `${what} without \`kubernetesObjects: adopting\` first: it exists without Helm's ownership metadata, so Helm's install or upgrade refuses it (invalid ownership metadata) and the atomic release rolls back${old.retainOnDelete ? "" : "; and Pulumi deletes it"}`,
+        );
+      }
+    }
+    if (c.action === "create") {
+      const neu = headByUrn.get(c.urn)!;
+      const key = resourceObjectKey(neu);
+      const from = key ? inBase.get(key) : undefined;
+      if (!from || inHead.has(key!)) continue;
+      c.danger.push(`taken out of the objects release ${from.release.name}: Helm deletes it on the upgrade while Pulumi creates it (Pulumi's create fails if it still exists, or it is gone until Pulumi creates it again)`);
+    }
+  }
 }
 
 function providerFlag(r: PlanResource, byUrn: Map<string, PlanResource>, flag: string): boolean {

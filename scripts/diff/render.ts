@@ -5,6 +5,7 @@
  */
 import type { Format } from "../report";
 import type { Action, Change, PlanDiff, PropertyChange } from "./diff";
+import type { PropertyChangeLike } from "./bundle";
 import type { EstateFigures } from "./consequences";
 
 export const SYMBOL: Record<Action, string> = { create: "+", update: "~", replace: "+-", delete: "-" };
@@ -26,9 +27,9 @@ const short = (v: unknown, max = 160): string => {
 };
 
 /** Lines of a property change, indented; multi-line strings as a line diff. */
-function propertyLines(p: PropertyChange, indent: string): string[] {
+function propertyLines(p: PropertyChange | PropertyChangeLike, indent: string): string[] {
   const mark = p.kind === "add" ? "+" : p.kind === "delete" ? "-" : "~";
-  const tag = p.replaces ? "  [forces replacement]" : "";
+  const tag = "replaces" in p && p.replaces ? "  [forces replacement]" : "";
   if (p.kind === "update" && typeof p.old === "string" && typeof p.new === "string" && (p.old.includes("\n") || p.new.includes("\n"))) {
     const a = p.old.split("\n");
     const b = p.new.split("\n");
@@ -50,6 +51,12 @@ function changeLines(c: Change, indent = "    "): string[] {
   const head = `${SYMBOL[c.action].padEnd(2)} ${c.type}  ${c.name}${c.aliasOf ? `  (was ${c.aliasOf})` : ""}${c.deleteBeforeReplace && c.action === "replace" ? "  [delete before replace]" : ""}`;
   const out = [head];
   for (const p of c.properties) out.push(...propertyLines(p, indent));
+  // a bundle's objects release: object by object (scripts/diff/bundle.ts)
+  for (const o of c.objects ?? []) {
+    out.push(`${indent}${SYMBOL[o.action].padEnd(2)} object ${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}  (${o.type})`);
+    for (const p of o.properties) out.push(...propertyLines(p, `${indent}    `));
+    for (const n of o.notes) out.push(`${indent}    note: ${n}`);
+  }
   for (const o of c.options) out.push(`${indent}~ [${o.path}]: ${short(o.old)} => ${short(o.new)}`);
   for (const r of c.replaceReasons) out.push(`${indent}replaces because ${r.path}: ${r.reason}  (${r.source})`);
   if (c.ignored.length) out.push(`${indent}ignored (ignoreChanges): ${c.ignored.join(", ")}`);

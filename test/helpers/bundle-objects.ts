@@ -5,6 +5,8 @@
  */
 import { OBJECTS_CHART, OBJECTS_RELEASE } from "../../components/kit/objects";
 import { HELM_DEFAULTS } from "../../components/kit/helm";
+import type { Evaluation } from "../../scripts/harness";
+import { buildPlan, tenantResolver, type Plan, type PlanResource } from "../../scripts/plan-model";
 
 type Obj = Record<string, any>;
 
@@ -211,4 +213,13 @@ export function bundleTenant<R extends PlanRes>(resources: R[], slug: string): {
     out.push(r.dependsOn.some((d) => movedUrns.has(d)) ? { ...r, dependsOn: [...new Set(r.dependsOn.map((d) => (movedUrns.has(d) ? releaseUrn : d)))] } : r);
   }
   return { resources: out, release, moved };
+}
+
+/** The plan of an evaluation with one organisation's objects bundled (`bundleTenant`), built as `npm run plan` builds one. */
+export function bundledPlan(evaluation: Evaluation, slug: string): { plan: Plan; release: PlanResource; moved: PlanResource[] } {
+  const tenantOf = tenantResolver(evaluation.estate, evaluation.resources);
+  const b = bundleTenant(evaluation.resources.map((r) => ({ ...r, tenant: tenantOf(r) })), slug);
+  const plan = buildPlan({ ...evaluation, resources: b.resources.map(({ tenant: _t, ...r }) => r) }, []);
+  const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+  return { plan, release: byUrn.get(b.release.urn)!, moved: b.moved.map((m) => ({ ...m, stack: plan.stack }) as unknown as PlanResource) };
 }
