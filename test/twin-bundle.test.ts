@@ -50,6 +50,7 @@ const MUTATIONS: Array<{ what: string; fires: string; edit: (rs: PlanResource[])
   { what: "a Deployment asks for 64 cores", fires: "pool-capacity", edit: (rs) => (byName(rs, "demo-collabora-deployment").inputs.spec.template.spec.containers[0].resources = { requests: { cpu: "64", memory: "1Gi" }, limits: { cpu: "64", memory: "1Gi" } }) },
   { what: "a Deployment selects nodes no pool has", fires: "pod-fits-pool", edit: (rs) => (byName(rs, "demo-onlyoffice-deployment").inputs.spec.template.spec.nodeSelector = { "liiibre.org/pool": "gpu" }) },
   { what: "a Deployment runs 3 replicas without a PodDisruptionBudget", fires: "budget-covers-replicas", edit: (rs) => (byName(rs, "demo-hedgedoc-deployment").inputs.spec.replicas = 3) },
+  { what: "the k8up Schedule backs up into a bucket its user may not write", fires: "s3-permissions", edit: (rs) => (byName(rs, "demo-k8up-schedule").inputs.spec.backend.s3.bucket = "someone-elses-bucket") },
   { what: "a Database of an API group no CRD serves", fires: "crd-before-cr", edit: (rs) => (byName(rs, "demo-db-hedgedoc").inputs.apiVersion = "postgresql.example.org/v1") },
 ];
 
