@@ -123,6 +123,22 @@ describe("twin: a bundle's objects as resources or bundled", () => {
     ]);
   });
 
+  it("an object both a resource and a bundle's entry is an error (unique-object), naming both declarations", async () => {
+    const { resources, release, moved } = bundleTenant(plan.resources, "demo");
+    const kept = moved.find((m) => m.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy")!;
+    const { findings } = await twinOf([...resources, kept]);
+    const md = (kept.inputs as any).metadata;
+    expect(findings.filter((f) => f.check === "unique-object")).toEqual([
+      {
+        check: "unique-object", level: "error",
+        objects: [`NetworkPolicy/demo/${md.name}`, kept.urn, bundledObjectUrn(release.urn, { type: kept.type, namespace: "demo", name: md.name })], // the program's resources come first
+        message: "declared 2 times (a resource, an entry of demo-objects): Kubernetes keeps one object, so the second create is refused (AlreadyExists) or, with Helm, the release refuses an object it does not own",
+      },
+    ]);
+    // dev as evaluated declares every object once
+    expect((await twinOf(plan.resources)).findings.filter((f) => f.check === "unique-object")).toEqual([]);
+  });
+
   itWithOwnHelm("with --render: the rendered objects are the declared ones, and the twin's findings are the same", async () => {
     const rs = structuredClone(plan.resources);
     MUTATIONS[0].edit(rs);

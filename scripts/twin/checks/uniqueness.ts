@@ -2,7 +2,8 @@
  * Uniqueness: what real systems refuse or silently break on when it is duplicated. k0sctl
  * refuses two hosts with the same address or hostname; two pods wanting the same host port
  * cannot share a node; of two Ingresses of one class for the same host and path one is never
- * reached; S3 bucket names are unique per server; Keycloak client ids per realm.
+ * reached; S3 bucket names are unique per server; Keycloak client ids per realm; a Kubernetes
+ * object is declared once (as a resource, or as an entry of a bundle's objects release).
  */
 import { unfitReason } from "../kube";
 import type { TwinCheck, TwinEstate, TwinFinding } from "../model";
@@ -100,4 +101,22 @@ const keycloakClients: TwinCheck = {
   },
 };
 
-export const UNIQUENESS_CHECKS: TwinCheck[] = [nodeAddresses, hostPorts, ingressPaths, buckets, keycloakClients];
+const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0] : "core");
+
+const objects: TwinCheck = {
+  name: "unique-object",
+  family: "uniqueness",
+  models: "the API server and Helm's ownership: an object (group, kind, namespace, name) exists once; a second declaration — two resources, a resource and a bundle's entry, or two entries — is refused (AlreadyExists, or Helm's invalid ownership metadata) or fights the first over its fields",
+  run(e) {
+    // The program's own declarations: its resources (patches excepted) and its bundles' entries.
+    const declared = e.objects.filter((o) => (o.origin === "program" && !/Patch$/.test(o.source.split("::")[2] ?? "")) || o.bundle);
+    return duplicates(declared, (o) => `${groupOf(o.apiVersion)}/${o.kind}/${o.namespace ?? ""}/${o.name}`).map(([, os]) => ({
+      check: this.name,
+      level: "error" as const,
+      objects: [ref(os[0]), ...os.map((o) => o.bundle ?? o.source)],
+      message: `declared ${os.length} times (${os.map((o) => (o.bundle ? `an entry of ${o.release?.split("::").pop()}` : "a resource")).join(", ")}): Kubernetes keeps one object, so the second create is refused (AlreadyExists) or, with Helm, the release refuses an object it does not own`,
+    }));
+  },
+};
+
+export const UNIQUENESS_CHECKS: TwinCheck[] = [nodeAddresses, hostPorts, ingressPaths, buckets, keycloakClients, objects];
