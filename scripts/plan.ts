@@ -150,7 +150,8 @@ export async function runPlan(
       fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
       fs.writeFileSync(args.out, text);
       const rendered = plan.summary.render ? `, ${plan.summary.render.problems} render problems` : "";
-      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources, ${plan.summary.mandatoryViolations} mandatory violations${rendered}, ${plan.summary.twin?.errors ?? 0} twin errors)\n`);
+      const bundled = plan.summary.bundledObjects ? ` + ${plan.summary.bundledObjects} bundled objects` : "";
+      io.error(`plan written to ${args.out} (${plan.summary.resourceCount} resources${bundled}, ${plan.summary.mandatoryViolations} mandatory violations${rendered}, ${plan.summary.twin?.errors ?? 0} twin errors)\n`);
     } else io.write(text);
     return Math.max(planExitCode(plan), renderExit);
   } catch (err) {
