@@ -66,26 +66,75 @@ export function bundleLabel(release: { name: string; namespace: string }, o: Pic
   return `${release.name}/${o.kind}/${where}${o.name}`;
 }
 
-/**
- * The objects an objects release declares, with their facts; [] for any other resource. A value
- * unknown during preview among the objects' identities (apiVersion, kind, name, namespace) makes
- * the whole list unknown: reported advisory once, on the release.
- */
-function objectsOf(type: string, urn: string, props: Record<string, any>, report: ReportViolation | undefined): BundleFacts[] {
-  if (type !== HELM_RELEASE) return [];
+/** A value read through the unknown-checking proxy, or undefined when it is unknown during preview. */
+function known<T>(read: () => T): T | undefined {
   try {
-    if (!isObjectsRelease(type, props)) return [];
-    const release = {
-      urn,
-      name: typeof props.name === "string" ? props.name : OBJECTS_RELEASE,
-      namespace: typeof props.namespace === "string" ? props.namespace : "default",
-    };
-    return bundledObjects(type, props).map((object) => ({ release, object, label: bundleLabel(release, object) }));
+    return read();
+  } catch (e) {
+    if (e instanceof UnknownValueError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Whether a resource is an objects release, and the objects it declares with their facts. An
+ * object whose identity (apiVersion, kind, name, namespace) is unknown during preview is reported
+ * advisory on the release and skipped; the others are judged.
+ */
+function objectsOf(type: string, urn: string, props: Record<string, any>, report: ReportViolation | undefined): { release: boolean; objects: BundleFacts[] } {
+  if (type !== HELM_RELEASE || !known(() => isObjectsRelease(type, props))) return { release: false, objects: [] };
+  const release = {
+    urn,
+    name: known(() => (typeof props.name === "string" ? props.name : undefined)) ?? OBJECTS_RELEASE,
+    namespace: known(() => (typeof props.namespace === "string" ? props.namespace : undefined)) ?? "default",
+  };
+  const advisory = (what: string, e: unknown) =>
+    report?.({ message: `${what} not checked during preview: ${(e as Error).message}`, enforcementLevel: "advisory", urn } as never, urn);
+  const facts = (o: BundledObject): BundleFacts => ({ release, object: o, label: bundleLabel(release, o) });
+  try {
+    return { release: true, objects: bundledObjects(type, props).map(facts) };
   } catch (e) {
     if (!(e instanceof UnknownValueError)) throw e;
-    report?.({ message: `the objects of this release are not checked during preview: ${(e as Error).message}`, enforcementLevel: "advisory", urn } as never, urn);
-    return [];
   }
+  // Some identity is unknown: object by object, so that one unknown name does not hide the others.
+  const list = known(() => props.values?.objects);
+  if (!Array.isArray(list)) {
+    advisory("the objects of this release are", new UnknownValueError(undefined, ["values", "objects"]));
+    return { release: true, objects: [] };
+  }
+  const objects: BundleFacts[] = [];
+  for (let index = 0; index < list.length; index++) {
+    try {
+      const [o] = bundledObjects(type, { chart: props.chart, values: { objects: [list[index]] } });
+      if (o) objects.push(facts({ ...o, index }));
+    } catch (e) {
+      if (!(e instanceof UnknownValueError)) throw e;
+      advisory(`values.objects.${index} is`, e);
+    }
+  }
+  return { release: true, objects };
+}
+
+/**
+ * An objects release's props as its policies see them: without `values.objects`, whose entries
+ * are judged as objects (otherwise a policy scanning the release's values — image tags, quota
+ * commands, credentials — would judge every object a second time, as part of the release).
+ */
+function releaseView(props: Record<string, any>): Record<string, any> {
+  return new Proxy(props, {
+    get(target, key) {
+      const v = Reflect.get(target, key);
+      return key === "values" && v && typeof v === "object" && !Array.isArray(v) ? hideKey(v, "objects") : v;
+    },
+  });
+}
+function hideKey(obj: object, hidden: string): object {
+  return new Proxy(obj, {
+    get: (t, k) => (k === hidden ? undefined : Reflect.get(t, k)),
+    has: (t, k) => k !== hidden && Reflect.has(t, k),
+    ownKeys: (t) => Reflect.ownKeys(t).filter((k) => k !== hidden),
+    getOwnPropertyDescriptor: (t, k) => (k === hidden ? undefined : Reflect.getOwnPropertyDescriptor(t, k)),
+  });
 }
 
 /** `isType` as the analyzer answers it (@pulumi/policy server.js `isTypeOf`). */
@@ -114,14 +163,13 @@ function prefixed(report: ReportViolation, facts: BundleFacts): ReportViolation 
 
 /**
  * The offline runner's facts (lib.ts `OfflineFacts`) of a bundled object, from its release's:
- * the release's retainOnDelete, and the secret input paths under `values.objects.<index>`
- * re-rooted at the object (a secret `values` or `values.objects` covers the whole object).
+ * the release's retainOnDelete, and the secret input paths inside `values.objects.<index>`
+ * re-rooted at the object. A secret `values`, `values.objects` or whole object is a fact of
+ * the release (secrets-are-secret judges it there), not of the object's fields.
  */
 function objectFacts(release: OfflineFacts, o: BundledObject): OfflineFacts {
   const root = `values.objects.${o.index}`;
   const secretPaths = new Set<string>();
-  const whole = ["values", "values.objects", root].some((p) => release.secretPaths.has(p));
-  if (whole) for (const k of Object.keys(o.props)) secretPaths.add(k);
   for (const p of release.secretPaths) if (p.startsWith(`${root}.`)) secretPaths.add(p.slice(root.length + 1));
   return { retainOnDelete: release.retainOnDelete, secretPaths };
 }
@@ -204,9 +252,11 @@ function validateObject(policy: string, validate: ResourceValidation, args: Reso
 function wrapResourceValidation(policy: string, validate: ResourceValidation): ResourceValidation {
   const only = typedFor(validate);
   return (args, report) => {
-    const objects = objectsOf(args.type, args.urn, args.props, report);
-    const own = () => (only && only !== args.type ? undefined : validate(args, report));
-    if (!objects.length) return own();
+    const { release, objects } = objectsOf(args.type, args.urn, args.props, report);
+    if (!release) return only && only !== args.type ? undefined : validate(args, report);
+    const props = releaseView(args.props);
+    const releaseArgs = { ...args, props, asType: (cls: unknown) => (args.isType(cls as never) ? props : undefined) } as ResourceValidationArgs;
+    const own = () => (only && only !== args.type ? undefined : validate(releaseArgs, report));
     return inOrder([own, ...objects.filter((f) => !only || only === f.object.type).map((f) => () => validateObject(policy, validate, args, f, report))]);
   };
 }
@@ -215,13 +265,21 @@ function wrapResourceValidation(policy: string, validate: ResourceValidation): R
  * The PolicyResources of a stack's bundled objects, each placed right after its release, and
  * the report that files violations naming one on its release.
  */
-export function withBundledObjects(resources: PolicyResource[], report: ReportViolation): { resources: PolicyResource[]; report: ReportViolation; objects: number } {
+export function withBundledObjects(resources: PolicyResource[], report: ReportViolation): { resources: PolicyResource[]; report: ReportViolation; objects: number; releases?: number } {
   const real = new Set(resources.map((r) => r.urn));
   const byUrn = new Map<string, BundleFacts>();
   const out: PolicyResource[] = [];
+  let releases = 0;
   for (const r of resources) {
     out.push(r);
-    for (const facts of objectsOf(r.type, r.urn, r.props, report)) {
+    const { release, objects } = objectsOf(r.type, r.urn, r.props, report);
+    if (!release) continue;
+    releases++;
+    // The release as a release; its objects as objects (below). Each policy gets resources of its own: changing them is safe.
+    const props = releaseView(r.props);
+    r.props = props;
+    r.asType = ((cls: unknown) => (r.isType(cls as never) ? props : undefined)) as PolicyResource["asType"];
+    for (const facts of objects) {
       const o = facts.object;
       const urn = bundledObjectUrn(r.urn, o);
       if (real.has(urn) || byUrn.has(urn)) continue; // already a resource of its own (an expanded list): never twice
@@ -243,21 +301,21 @@ export function withBundledObjects(resources: PolicyResource[], report: ReportVi
       } as unknown as PolicyResource);
     }
   }
-  if (!byUrn.size) return { resources, report, objects: 0 };
+  if (!releases) return { resources, report, objects: 0 };
   const rep = ((message: unknown, urn?: string) => {
     const m = message && typeof message === "object" ? (message as { urn?: string }) : undefined;
     const facts = byUrn.get((m?.urn ?? urn) as string);
     if (!facts) return report(message as never, urn);
     prefixed(report, facts)(message as never);
   }) as ReportViolation;
-  return { resources: out, report: rep, objects: byUrn.size };
+  return { resources: out, report: rep, objects: byUrn.size, releases };
 }
 
 function wrapStackValidation(validate: StackValidation): StackValidation {
   const only = typedFor(validate);
   return (args, report) => {
     const x = withBundledObjects(args.resources, report);
-    if (!x.objects) return validate(args, report);
+    if (!x.releases) return validate(args, report);
     // A typed stack validation the analyzer would have skipped (no resource of its type among the real ones) now may apply.
     if (only && !x.resources.some((r) => r.type === only)) args.notApplicable(`Policy only applies to resources of type '${only}'`);
     const wrapped: StackValidationArgs = { ...args, resources: x.resources };

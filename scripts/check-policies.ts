@@ -17,6 +17,12 @@
  * One addition, documented in docs/policies.md: `args.liiibreOffline` carries what only the
  * offline runner knows (retainOnDelete, which input paths are secret); policies use it when
  * present.
+ *
+ * Bundled objects (an objects release's `values.objects`, components/kit/objects.ts) are judged
+ * by the policies themselves (policies/bundled.ts wraps every policy of policies/list.ts), here
+ * as under the analyzer: the runner hands over the recorded resources, releases and all, and
+ * refuses an evaluation that already lists bundled objects as resources (each would be judged
+ * twice).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,6 +30,7 @@ import type { Policies, Policy, PolicyResource, ResourceValidationArgs, StackVal
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import type { OfflineFacts } from "../policies/lib";
 import { POLICIES } from "../policies/list";
+import { bundledObjectUrn, bundledObjects } from "../components/kit/objects";
 import type { Evaluation, RecordedResource } from "./harness";
 import { REPO_ROOT, isSecretMarker, secretAwareInputs } from "./harness";
 import { tenantResolver } from "./plan-model";
@@ -200,6 +207,12 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
   const tenantOf = tenantResolver(evaluation.estate, resources);
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const violations: Violation[] = [];
+  for (const r of resources) {
+    for (const o of bundledObjects(r.type, r.inputs as Record<string, any>)) {
+      const urn = bundledObjectUrn(r.urn, o);
+      if (byUrn.has(urn)) throw new Error(`checkPolicies: ${urn} is a resource of the evaluation and an object of the release ${r.urn}: give the recorded resources, not an expansion of them (the policies judge bundled objects themselves)`);
+    }
+  }
 
   // The analyzer's view of each resource, built once.
   const views = new Map<RecordedResource, { props: Record<string, unknown>; facts: OfflineFacts }>();
