@@ -61,6 +61,15 @@ export function bundleOf(x: object): BundleFacts | undefined {
 
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 
+/**
+ * Offline only: the runner (scripts/check-policies.ts) copies a resource's props for a policy on
+ * its first read, and most policies never read a Helm release's props. It also gives each
+ * argument bag and PolicyResource, under this key, the props it would copy, so that telling an
+ * objects release (its `chart`) costs no copy. Absent under the analyzer: `props` is read.
+ */
+export const PROPS_SOURCE = Symbol.for("liiibre.propsSource");
+const chartSource = (x: { props: Record<string, any> }): Record<string, any> => (x as { [PROPS_SOURCE]?: Record<string, any> })[PROPS_SOURCE] ?? x.props;
+
 export function bundleLabel(release: { name: string; namespace: string }, o: Pick<BundledObject, "kind" | "name" | "namespace">): string {
   const where = o.namespace !== undefined && o.namespace !== release.namespace ? `${o.namespace}/` : "";
   return `${release.name}/${o.kind}/${where}${o.name}`;
@@ -81,8 +90,10 @@ function known<T>(read: () => T): T | undefined {
  * object whose identity (apiVersion, kind, name, namespace) is unknown during preview is reported
  * advisory on the release and skipped; the others are judged.
  */
-function objectsOf(type: string, urn: string, props: Record<string, any>, report: ReportViolation | undefined): { release: boolean; objects: BundleFacts[] } {
-  if (type !== HELM_RELEASE || !known(() => isObjectsRelease(type, props))) return { release: false, objects: [] };
+function objectsOf(x: { type: string; urn: string; props: Record<string, any> }, report: ReportViolation | undefined): { release: boolean; objects: BundleFacts[] } {
+  const { type, urn } = x;
+  if (type !== HELM_RELEASE || !known(() => isObjectsRelease(type, chartSource(x)))) return { release: false, objects: [] };
+  const props = x.props;
   const release = {
     urn,
     name: known(() => (typeof props.name === "string" ? props.name : undefined)) ?? OBJECTS_RELEASE,
@@ -252,7 +263,7 @@ function validateObject(policy: string, validate: ResourceValidation, args: Reso
 function wrapResourceValidation(policy: string, validate: ResourceValidation): ResourceValidation {
   const only = typedFor(validate);
   return (args, report) => {
-    const { release, objects } = objectsOf(args.type, args.urn, args.props, report);
+    const { release, objects } = objectsOf(args, report);
     if (!release) return only && only !== args.type ? undefined : validate(args, report);
     const props = releaseView(args.props);
     const releaseArgs = { ...args, props, asType: (cls: unknown) => (args.isType(cls as never) ? props : undefined) } as ResourceValidationArgs;
@@ -272,7 +283,7 @@ export function withBundledObjects(resources: PolicyResource[], report: ReportVi
   let releases = 0;
   for (const r of resources) {
     out.push(r);
-    const { release, objects } = objectsOf(r.type, r.urn, r.props, report);
+    const { release, objects } = objectsOf(r, report);
     if (!release) continue;
     releases++;
     // The release as a release; its objects as objects (below). Each policy gets resources of its own: changing them is safe.

@@ -30,6 +30,7 @@ import type { Policies, Policy, PolicyResource, ResourceValidationArgs, StackVal
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import type { OfflineFacts } from "../policies/lib";
 import { POLICIES } from "../policies/list";
+import { PROPS_SOURCE } from "../policies/bundled";
 import { bundledObjectUrn, bundledObjects } from "../components/kit/objects";
 import type { Evaluation, RecordedResource } from "./harness";
 import { REPO_ROOT, isSecretMarker, secretAwareInputs } from "./harness";
@@ -175,6 +176,8 @@ function policyConfig(p: Policy, config: PolicyPackConfig): { level: string | un
  */
 function withLazyProps<T extends object>(props: Record<string, unknown>, target: T): T & { props: Record<string, unknown> } {
   (target as { [LAZY]?: LazyProps })[LAZY] = { source: props };
+  // What policies/bundled.ts reads to tell an objects release without a copy (read-only there).
+  (target as { [PROPS_SOURCE]?: Record<string, unknown> })[PROPS_SOURCE] = props;
   return Object.defineProperty(target, "props", LAZY_PROPS) as T & { props: Record<string, unknown> };
 }
 /**
