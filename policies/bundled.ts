@@ -108,11 +108,15 @@ function objectsOf(x: { type: string; urn: string; props: Record<string, any> },
     if (!(e instanceof UnknownValueError)) throw e;
   }
   // Some identity is unknown: object by object, so that one unknown name does not hide the others.
-  const list = known(() => props.values?.objects);
-  if (!Array.isArray(list)) {
-    advisory("the objects of this release are", new UnknownValueError(undefined, ["values", "objects"]));
+  let list: unknown;
+  try {
+    list = props.values?.objects;
+  } catch (e) {
+    if (!(e instanceof UnknownValueError)) throw e;
+    advisory("the objects of this release are", e);
     return { release: true, objects: [] };
   }
+  if (!Array.isArray(list)) return { release: true, objects: [] };
   const objects: BundleFacts[] = [];
   for (let index = 0; index < list.length; index++) {
     try {

@@ -247,6 +247,31 @@ describe("bundled objects are judged as resources of their own", () => {
     ]);
   });
 
+  it("objects unknown during preview: an unknown name skips that object only; unknown objects skip the release's, advisory", async () => {
+    const { violations } = await runPolicies(() => {
+      const owner = bundleOwner(SLUG);
+      const unknown = new random.RandomId("name", { byteLength: 4 }, { parent: owner }).dec;
+      const computedName = { ...deployment("x", [{ name: "x", image: "nginx:latest" }]), metadata: { name: unknown, namespace: SLUG } };
+      declareObjects("bundled", SLUG, SLUG, [computedName as never, deployment("web", [{ name: "web", image: "nginx:latest" }])], owner);
+    });
+    const v = violations.filter((x) => x.policy === "pinned-versions").map((x) => `${x.level} ${x.message}`);
+    expect(v.sort()).toEqual([
+      "advisory values.objects.0 is not checked during preview: string value at .values.objects.0.metadata.name can't be known during preview",
+      'mandatory liiibre-objects/Deployment/web: container web: image "nginx:latest" uses the floating tag "latest"',
+    ]);
+
+    const whole = await runPolicies(() => {
+      const owner = bundleOwner(SLUG);
+      const unknown = new random.RandomId("objects", { byteLength: 4 }, { parent: owner }).dec;
+      new k8s.helm.v3.Release(objectsReleaseName(SLUG), { name: "liiibre-objects", namespace: SLUG, chart: "./components/kit/objects-chart", version: "1.0.0", values: { objects: unknown as never } }, { parent: owner });
+    });
+    const w = whole.violations.filter((x) => x.policy === "tenant-isolation" || x.policy === "pinned-versions");
+    expect(w.map((x) => `${x.policy} ${x.level} ${x.message}`).sort()).toEqual([
+      "pinned-versions advisory the objects of this release are not checked during preview: string value at .values.objects can't be known during preview",
+      "tenant-isolation advisory the objects of this release are not checked during preview: string value at .values.objects can't be known during preview",
+    ]);
+  });
+
   it("the runner counts each bundled object once, and refuses an evaluation that lists them as resources too", async () => {
     const c = SAME["pinned-versions"].fail;
     const once = (await judge(c, "bundled")).filter((x) => x.policy === "pinned-versions");
