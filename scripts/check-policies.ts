@@ -78,6 +78,15 @@ export function stackPolicyConfig(stack: string): PolicyPackConfig | undefined {
 }
 
 /**
+ * `out[k] = v` as JSON parsing and structuredClone do it: an own property even for the key
+ * `__proto__` (an assignment would replace the copy's prototype and drop the key).
+ */
+function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+}
+
+/**
  * The analyzer's view of recorded inputs: secrets unwrapped (their paths collected), unknowns
  * as the sentinel, undefined values dropped.
  */
@@ -109,7 +118,7 @@ export function analyzerProps(inputs: Record<string, unknown>): { props: Record<
       for (const [k, x] of Object.entries(v)) {
         if (x === undefined) continue;
         path.push(k);
-        out[k] = conv(x);
+        setOwn(out, k, conv(x));
         path.pop();
       }
       return out;
@@ -137,7 +146,7 @@ export function plainClone<T>(v: T): T {
   // Anything but a plain object (none expected) is left to structuredClone.
   if (proto !== Object.prototype && proto !== null) return structuredClone(v);
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = plainClone((v as Record<string, unknown>)[k]);
+  for (const k of Object.keys(v)) setOwn(out, k, plainClone((v as Record<string, unknown>)[k]));
   return out as T;
 }
 
