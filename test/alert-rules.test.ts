@@ -20,6 +20,7 @@ const withoutAnnotations = { groups: groups.map((g) => ({ name: g.name, rules: g
 
 const s = (series: string, values: string) => ({ series, values });
 const H = "s3.hel.liiibre.coop:443";
+const TWIN = "helsinki-minio-usage";
 
 /** Group A: one failing and one healthy sample of every alert. */
 const inputA = [
@@ -45,15 +46,14 @@ const inputA = [
   s('barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="acme",cluster="nextcloud-pg",pod="nextcloud-pg-1"}', "1000x1900"),
   s('barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="calm",cluster="nextcloud-pg",pod="nextcloud-pg-1"}', "100000x1900"),
   s('barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="calm",cluster="nextcloud-pg",pod="nextcloud-pg-2"}', "0x1900"),
-  // Replication: 12 failures in acme's bucket, none in calm's; another job's failures are ignored.
-  s('minio_bucket_replication_last_hour_failed_count{job="minio-primary",bucket="acme-nextcloud",server="primary-pool-0-0"}', "12x200"),
-  s('minio_bucket_replication_last_hour_failed_count{job="minio-primary",bucket="calm-nextcloud",server="primary-pool-0-0"}', "0x200"),
-  s('minio_bucket_replication_last_hour_failed_count{job="elsewhere",bucket="calm-nextcloud"}', "5x200"),
-  // Both buckets receive writes; acme's sent bytes never move, calm's grow.
-  s('minio_bucket_traffic_received_bytes{job="minio-primary",bucket="acme-nextcloud"}', "0+1000x200"),
-  s('minio_bucket_traffic_received_bytes{job="minio-primary",bucket="calm-nextcloud"}', "0+1000x200"),
-  s('minio_bucket_replication_sent_bytes{job="minio-primary",bucket="acme-nextcloud"}', "500x200"),
-  s('minio_bucket_replication_sent_bytes{job="minio-primary",bucket="calm-nextcloud"}', "0+800x200"),
+  // Replication (v3 cluster usage of both ends): acme's Nextcloud bucket holds 100 objects, its
+  // Helsinki twin 60 (Failing), and it gains 10 versions a minute while the twin's versions never
+  // move (Lagging); calm's twin follows its primary exactly. Helsinki's figures are 60 s old.
+  ...v3("minio-primary", "acme-nextcloud", { objects: "100x200", versions: "0+10x200" }),
+  ...v3(TWIN, "acme-nextcloud", { objects: "60x200", versions: "50x200" }),
+  ...v3("minio-primary", "calm-nextcloud", { objects: "100x200", versions: "0+10x200" }),
+  ...v3(TWIN, "calm-nextcloud", { objects: "100x200", versions: "0+10x200" }),
+  fresh("60x200"),
   // Helsinki scrape fails.
   s(`up{job="helsinki-minio",instance="${H}"}`, "0x30"),
   // Helsinki drives: disk1 90 % used (threshold 80 %), disk2 50 %.
@@ -77,22 +77,33 @@ const inputA = [
   s('kube_pod_container_status_waiting_reason{namespace="acme",pod="nextcloud-0",container="nextcloud",reason="CrashLoopBackOff"}', "1x40"),
   s('kube_pod_container_status_waiting_reason{namespace="calm",pod="nextcloud-0",container="nextcloud",reason="ContainerCreating"}', "1x40"),
   // Pools of 1000 bytes (each bucket's quota): acme uses 800 + 150 = 950 (> 90 %; the second
-  // server's copy of the same bucket is not counted twice, and acme-nextcloud-old is no bucket of
+  // target's copy of the same bucket is not counted twice, and acme-nextcloud-old is no bucket of
   // an app); calm 500.
-  ...usage("acme-nextcloud", 800, "primary-pool-0-1"),
+  ...usage("acme-nextcloud", 800, "10.0.0.7:9000"),
   ...pool("acme-nextcloud", 800, 1000),
   ...pool("acme-matrix-media", 150, 1000),
-  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="acme-nextcloud-old",server="primary-pool-0-0"}', "100000x90"),
+  s('minio_cluster_usage_buckets_total_bytes{job="minio-primary",bucket="acme-nextcloud-old"}', "100000x90"),
   ...pool("calm-nextcloud", 500, 1000),
 ];
 
-/** A primary bucket's usage series (one MinIO server's answer). */
-function usage(bucket: string, used: number, server = "primary-pool-0-0") {
-  return [s(`minio_bucket_usage_total_bytes{job="minio-primary",bucket="${bucket}",server="${server}"}`, `${used}x90`)];
+/** A primary bucket's usage series (one MinIO server's answer; v3 cluster usage carries no `server`, a second target may answer too). */
+function usage(bucket: string, used: number, instance = "minio.minio.svc.cluster.local:443") {
+  return [s(`minio_cluster_usage_buckets_total_bytes{job="minio-primary",bucket="${bucket}",instance="${instance}"}`, `${used}x90`)];
 }
 /** A primary bucket's usage and its quota (MinIO exports the quota only for a bucket that has one). */
 function pool(bucket: string, used: number, quota: number) {
-  return [...usage(bucket, used), s(`minio_bucket_quota_total_bytes{job="minio-primary",bucket="${bucket}",server="primary-pool-0-0"}`, `${quota}x90`)];
+  return [...usage(bucket, used), s(`minio_cluster_usage_buckets_quota_total_bytes{job="minio-primary",bucket="${bucket}",instance="minio.minio.svc.cluster.local:443"}`, `${quota}x90`)];
+}
+/** Object and version counts of a bucket in one side's v3 cluster usage (`job`: the primary's or the twins'). */
+function v3(job: string, bucket: string, v: { objects: string; versions: string }) {
+  return [
+    s(`minio_cluster_usage_buckets_objects_count{job="${job}",bucket="${bucket}"}`, v.objects),
+    s(`minio_cluster_usage_buckets_versions_count{job="${job}",bucket="${bucket}"}`, v.versions),
+  ];
+}
+/** Age of Helsinki's usage figures (seconds since its scanner updated them). */
+function fresh(values: string) {
+  return s(`minio_cluster_usage_objects_since_last_update_seconds{job="${TWIN}",instance="${H}"}`, values);
 }
 
 /** A tenant namespace as kube-state-metrics exports it (its ServiceMonitor honours labels: `namespace` is the object's). */
@@ -104,7 +115,7 @@ function lifecycle(slug: string, state: string) {
  * Group D: the pool alert's bucket → organisation mapping (label_replace on the suffix set).
  * Every bucket of an organisation carries the whole pool as its quota.
  * - `ada` (buckets of three apps): 400 + 300 + 190 = 890 of 1000 = 89 %: quiet. Its Nextcloud
- *   bucket is answered by two servers (counted once: 1290 would fire) and `ada-backup-old` (no
+ *   bucket is answered by two targets (counted once: 1290 would fire) and `ada-backup-old` (no
  *   app's suffix, 100000 bytes) is nobody's.
  * - `ada-lab` (its slug starts with `ada-`): 600 + 310 = 910 of 1000 = 91 %: fires. Counted
  *   with `ada`'s it would make `ada` 180 % and `ada-lab` vanish.
@@ -120,10 +131,10 @@ function lifecycle(slug: string, state: string) {
  */
 const inputD = [
   ...pool("ada-nextcloud", 400, 1000),
-  ...usage("ada-nextcloud", 400, "primary-pool-0-1"),
+  ...usage("ada-nextcloud", 400, "10.0.0.7:9000"),
   ...pool("ada-matrix-media", 300, 1000),
   ...pool("ada-hedgedoc", 190, 1000),
-  s('minio_bucket_usage_total_bytes{job="minio-primary",bucket="ada-backup-old",server="primary-pool-0-0"}', "100000x90"),
+  s('minio_cluster_usage_buckets_total_bytes{job="minio-primary",bucket="ada-backup-old"}', "100000x90"),
   ...pool("ada-lab-nextcloud", 600, 1000),
   ...pool("ada-lab-matrix-media", 310, 1000),
   ...pool("calm-nextcloud", 1000, 2000),
@@ -131,7 +142,7 @@ const inputD = [
   ...pool("mutualise-nextcloud", 2600, 3000),
   ...pool("mutualise-matrix-media", 140, 3000),
   ...pool("zen-nextcloud", 500, 1000),
-  s('minio_bucket_usage_total_bytes{job="elsewhere",bucket="zen-hedgedoc"}', "1000000x90"),
+  s('minio_cluster_usage_buckets_total_bytes{job="elsewhere",bucket="zen-hedgedoc"}', "1000000x90"),
   ...pool("gone-nextcloud", 950, 1000),
   ...pool("nap-nextcloud", 950, 1000),
   ...lifecycle("gone", "decommissioned"),
@@ -236,7 +247,7 @@ describe("the pool alert's bucket → organisation mapping", () => {
     expect(pools).toHaveLength(1);
     expect(pools[0].labels).toEqual({ severity: "warning" }); // `tenant` comes from the series
     expect(pools[0].expr).not.toMatch(/\d{4,}/);
-    expect(pools[0].expr).toContain("minio_bucket_quota_total_bytes");
+    expect(pools[0].expr).toContain("minio_cluster_usage_buckets_quota_total_bytes");
   });
 
   it("reads the namespace labels under kube-state-metrics' names", () => {
