@@ -10,9 +10,11 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { BUCKET_SUFFIXES, alertRuleGroups, ksmLabel, poolBucketRegex } from "../components/ops/alert-rules";
 import { LABELS } from "../components/conventions";
-import { alertmanagerConfig } from "../components/ops/alerting";
+import { alertmanagerConfig, minioScrapeConfigs } from "../components/ops/alerting";
+import { MINIO_USAGE, MINIO_USAGE_KEEP, MINIO_V2_BUCKET_CAPPED_PATHS, MINIO_V2_MAX_BUCKETS } from "../components/ops/minio-metrics";
 import { parseEstate } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
+import { type BucketState, scrapeSeries } from "./helpers/minio-exposition";
 import { amtool, amtoolAvailable, promtool, promtoolAvailable } from "./helpers/prometheus-tools";
 
 const groups = alertRuleGroups();
@@ -155,6 +157,70 @@ const POOL_FIRING_D = ["ada-lab", "calm", "mutualise", "nap"];
 type Labels = Record<string, string>;
 const expect1 = (evalTime: string, alertname: string, labels: Labels[]) => ({ eval_time: evalTime, alertname, exp_alerts: labels.map((l) => ({ exp_labels: l })) });
 
+/**
+ * Group E: the replication alerts' judgement, evaluated at 4 h 30 (minute 270), Helsinki's figures
+ * 2 minutes old. Primary and twin objects/versions per minute:
+ * - `ada-nextcloud` grows 10 a minute, its twin follows 10 minutes late: quiet (healthy lag);
+ * - `ada-lab-nextcloud` grows the same, its twin freezes at 600 from minute 60: the primary has held
+ *   more than 600 for the last 3 h from minute 241 (Failing, `for` 15 min: firing from 256) and the
+ *   twin has not moved for 2 h from minute 180 (Lagging, `for` 30 min);
+ * - `calm-hedgedoc` holds 5 objects and has no twin at all: Failing (Lagging needs growth);
+ * - `calm-nextcloud` idle, twin equal: quiet; `zen-nextcloud` loses objects on the primary (7-day
+ *   expiry) while the twin keeps them (30 days): quiet; `scratch` (no app's suffix, no twin): quiet.
+ */
+const inputE = [
+  ...v3("minio-primary", "ada-nextcloud", { objects: "0+10x300", versions: "0+10x300" }),
+  ...v3(TWIN, "ada-nextcloud", { objects: "0x10 0+10x290", versions: "0x10 0+10x290" }),
+  ...v3("minio-primary", "ada-lab-nextcloud", { objects: "0+10x300", versions: "0+10x300" }),
+  ...v3(TWIN, "ada-lab-nextcloud", { objects: "0+10x60 600x240", versions: "0+10x60 600x240" }),
+  ...v3("minio-primary", "calm-hedgedoc", { objects: "5x300", versions: "5x300" }),
+  ...v3("minio-primary", "calm-nextcloud", { objects: "40x300", versions: "40x300" }),
+  ...v3(TWIN, "calm-nextcloud", { objects: "40x300", versions: "40x300" }),
+  ...v3("minio-primary", "zen-nextcloud", { objects: "500-1x300", versions: "900-1x300" }),
+  ...v3(TWIN, "zen-nextcloud", { objects: "500x300", versions: "900x300" }),
+  ...v3("minio-primary", "scratch", { objects: "9x300", versions: "9x300" }),
+  fresh("120x300"),
+];
+const testsE = [
+  expect1("250m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: "calm-hedgedoc" }]),
+  expect1("270m", "LiiibreReplicationFailing", ["ada-lab-nextcloud", "calm-hedgedoc"].map((bucket) => ({ severity: "critical", bucket }))),
+  expect1("270m", "LiiibreReplicationLagging", [{ severity: "warning", bucket: "ada-lab-nextcloud" }]),
+];
+/** Group E, Helsinki's scanner figures 5.5 h old (its scanner stalled): no replication verdict at all. */
+const inputEStale = [...inputE.slice(0, -1), fresh("20000x300")];
+const testsEStale = ["LiiibreReplicationFailing", "LiiibreReplicationLagging"].map((a) => expect1("270m", a, []));
+
+/**
+ * Group F: 150 organisations (`co-001` … `co-150`, two buckets each: 300 buckets, 200 more than the
+ * v2 bucket endpoint's 100), as one scrape of the path the program configures for each job
+ * (test/helpers/minio-exposition.ts). `co-150` is the last by name: its pool is 95 % full (the
+ * others 50 %) and its Nextcloud twin misses 40 of 100 objects (the others' twins are complete).
+ */
+const ORGS = Array.from({ length: 150 }, (_, i) => `co-${String(i + 1).padStart(3, "0")}`);
+const LAST = ORGS[ORGS.length - 1];
+function scaleBuckets(side: "primary" | "twin"): BucketState[] {
+  return ORGS.flatMap((slug) =>
+    ["nextcloud", "matrix-media"].map((suffix) => {
+      const bucket = `${slug}-${suffix}`;
+      const full = slug === LAST;
+      const objects = side === "twin" && full && suffix === "nextcloud" ? "60x300" : "100x300";
+      return side === "primary"
+        ? { bucket, bytes: full ? "475x300" : "250x300", quota: "1000x300", objects, versions: "100x300" }
+        : { bucket, bytes: "250x300", objects, versions: "100x300" };
+    }),
+  );
+}
+const prodScrape = () => minioScrapeConfigs(parseEstate(readStackConfig(stackConfigFile("prod"))));
+const pathOf = (job: string) => prodScrape().find((j) => j.job_name === job)!.metrics_path as string;
+const scaleInput = (primaryPath = pathOf("minio-primary"), twinPath = pathOf(TWIN)) => [
+  ...scrapeSeries(primaryPath, "minio-primary", "minio.minio.svc.cluster.local:443", scaleBuckets("primary")),
+  ...scrapeSeries(twinPath, TWIN, H, scaleBuckets("twin")),
+];
+const testsF = [
+  expect1("70m", "LiiibreStoragePoolFull", [{ severity: "warning", tenant: LAST }]),
+  expect1("20m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: `${LAST}-nextcloud` }]),
+];
+
 const testsA = [
   expect1("30m", "LiiibreVolumeBackupFailed", [{ severity: "warning", exported_namespace: "acme" }]),
   expect1("27h", "LiiibreVolumeBackupMissing", [{ severity: "critical", exported_namespace: "acme" }]),
@@ -213,6 +279,8 @@ describe("alert rules (promtool)", () => {
         { input: inputB, alerts: testsB },
         { input: inputC, alerts: testsC },
         { input: inputD, alerts: testsD },
+        { input: inputE, alerts: testsE },
+        { input: inputEStale, alerts: testsEStale },
       ]),
     });
     expect(r.output).toContain("SUCCESS");
@@ -269,6 +337,77 @@ describe("the pool alert's bucket → organisation mapping", () => {
     });
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);
+  });
+});
+
+describe("MinIO at 150 organisations (300 buckets): every bucket seen", () => {
+  it("scrapes no capped v2 endpoint for bucket series (the pinned release's v2MetricsMaxBuckets = 100)", () => {
+    for (const stack of ["prod", "dev"]) {
+      const jobs = minioScrapeConfigs(parseEstate(readStackConfig(stackConfigFile(stack))));
+      const readers = new Set(
+        groups
+          .flatMap((g) => g.rules)
+          .map((r) => r.expr)
+          .join(" ")
+          .match(/job="[^"]+"/g)!
+          .map((m) => m.slice(5, -1)),
+      );
+      for (const j of jobs) {
+        expect(MINIO_V2_BUCKET_CAPPED_PATHS, `${stack} ${j.job_name}`).not.toContain(j.metrics_path);
+        expect(j.metrics_path, `${stack} ${j.job_name}`).toMatch(/^\/minio\/(metrics\/v3\/cluster\/|v2\/metrics\/node$)/);
+      }
+      // Both ends of the replication rules and the pool rule are scraped jobs.
+      for (const job of ["minio-primary", TWIN, "helsinki-minio"]) expect(readers.has(job) && jobs.some((j) => j.job_name === job), job).toBe(true);
+    }
+  });
+
+  it("models the v2 cap as the source has it: the last 200 buckets by name are missing from a v2 scrape", () => {
+    const v2 = scrapeSeries("/minio/v2/metrics/bucket", "minio-primary", "x", scaleBuckets("primary"));
+    const seen = new Set(v2.map((x) => /bucket="([^"]+)"/.exec(x.series)![1]));
+    expect(MINIO_V2_MAX_BUCKETS).toBe(100);
+    expect(seen.size).toBe(100);
+    expect(seen.has(`${LAST}-nextcloud`)).toBe(false);
+    expect(seen.has("co-050-nextcloud")).toBe(true); // 50 organisations × 2 buckets fit
+    expect(scrapeSeries(pathOf("minio-primary"), "minio-primary", "x", scaleBuckets("primary")).filter((x) => x.series.startsWith(MINIO_USAGE.bucketBytes))).toHaveLength(300);
+  });
+
+  it("keeps, after metric relabelling, every MinIO series the rules and dashboards read", () => {
+    const keep = new RegExp(`^${MINIO_USAGE_KEEP}$`); // Prometheus anchors relabel regexes
+    const exprs = groups.flatMap((g) => g.rules).map((r) => r.expr);
+    const used = new Set(exprs.join(" ").match(/minio_cluster_usage_[a-z_]+/g));
+    expect(used.size).toBeGreaterThanOrEqual(4);
+    for (const m of used) expect(m, m).toMatch(keep);
+    expect("minio_cluster_usage_buckets_object_size_distribution").not.toMatch(keep); // the histograms are dropped
+  });
+
+  it.skipIf(!promtoolAvailable)("fires the pool and replication alerts for the 150th organisation (`promtool test rules` on the configured scrape paths)", () => {
+    const r = promtool(["test", "rules", "tests.yaml"], {
+      "rules.yaml": stringify(withoutAnnotations),
+      "tests.yaml": testFile([{ input: scaleInput(), alerts: testsF }]),
+    });
+    expect(r.output).toContain("SUCCESS");
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!promtoolAvailable)("is a real check: with the primary scraped at the v2 bucket endpoint, nothing fires for the 150th and promtool fails", () => {
+    const r = promtool(["test", "rules", "tests.yaml"], {
+      "rules.yaml": stringify(withoutAnnotations),
+      "tests.yaml": testFile([{ input: scaleInput("/minio/v2/metrics/bucket", "/minio/v2/metrics/bucket"), alerts: testsF }]),
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/FAILED/);
+  });
+
+  it.skipIf(!promtoolAvailable)("pass `promtool check config` (prod and dev scrape jobs), which refuses a broken one", () => {
+    for (const stack of ["prod", "dev"]) {
+      const scrape_configs = minioScrapeConfigs(parseEstate(readStackConfig(stackConfigFile(stack))));
+      const r = promtool(["check", "config", "--syntax-only", "prometheus.yml"], { "prometheus.yml": stringify({ global: { scrape_interval: "1m" }, scrape_configs }) });
+      expect(r.output, stack).toContain("SUCCESS");
+      expect(r.status, stack).toBe(0);
+    }
+    const broken = prodScrape().map((j) => ({ ...j, metric_relabel_configs: [{ source_labels: ["__name__"], regex: "(", action: "keep" }] }));
+    const r = promtool(["check", "config", "--syntax-only", "prometheus.yml"], { "prometheus.yml": stringify({ scrape_configs: broken }) });
+    expect(r.status).not.toBe(0);
   });
 });
 
