@@ -51,11 +51,11 @@ const inputA = [
   // Replication (v3 cluster usage of both ends): acme's Nextcloud bucket holds 100 objects, its
   // Helsinki twin 60 (Failing), and it gains 10 versions a minute while the twin's versions never
   // move (Lagging); calm's twin follows its primary exactly. Helsinki's figures are 60 s old.
-  ...v3("minio-primary", "acme-nextcloud", { objects: "100x200", versions: "0+10x200" }),
-  ...v3(TWIN, "acme-nextcloud", { objects: "60x200", versions: "50x200" }),
-  ...v3("minio-primary", "calm-nextcloud", { objects: "100x200", versions: "0+10x200" }),
-  ...v3(TWIN, "calm-nextcloud", { objects: "100x200", versions: "0+10x200" }),
-  fresh("60x200"),
+  ...v3("minio-primary", "acme-nextcloud", { objects: "100x240", versions: "0+10x240" }),
+  ...v3(TWIN, "acme-nextcloud", { objects: "60x240", versions: "50x240" }),
+  ...v3("minio-primary", "calm-nextcloud", { objects: "100x240", versions: "0+10x240" }),
+  ...v3(TWIN, "calm-nextcloud", { objects: "100x240", versions: "0+10x240" }),
+  fresh("60x240"),
   // Helsinki scrape fails.
   s(`up{job="helsinki-minio",instance="${H}"}`, "0x30"),
   // Helsinki drives: disk1 90 % used (threshold 80 %), disk2 50 %.
@@ -166,7 +166,10 @@ const expect1 = (evalTime: string, alertname: string, labels: Labels[]) => ({ ev
  *   twin has not moved for 2 h from minute 180 (Lagging, `for` 30 min);
  * - `calm-hedgedoc` holds 5 objects and has no twin at all: Failing (Lagging needs growth);
  * - `calm-nextcloud` idle, twin equal: quiet; `zen-nextcloud` loses objects on the primary (7-day
- *   expiry) while the twin keeps them (30 days): quiet; `scratch` (no app's suffix, no twin): quiet.
+ *   expiry) while the twin keeps them (30 days): quiet; `scratch` (no app's suffix, no twin): quiet;
+ * - `zen-hedgedoc`'s twin starts an hour late and catches up (10 a minute more than the primary):
+ *   quiet, though at 45 min it is 500 objects behind the primary's oldest figure, because the rules
+ *   judge only with the whole window behind them (nor does `calm-hedgedoc` fire before 3 h 15).
  */
 const inputE = [
   ...v3("minio-primary", "ada-nextcloud", { objects: "0+10x300", versions: "0+10x300" }),
@@ -179,9 +182,13 @@ const inputE = [
   ...v3("minio-primary", "zen-nextcloud", { objects: "500-1x300", versions: "900-1x300" }),
   ...v3(TWIN, "zen-nextcloud", { objects: "500x300", versions: "900x300" }),
   ...v3("minio-primary", "scratch", { objects: "9x300", versions: "9x300" }),
+  ...v3("minio-primary", "zen-hedgedoc", { objects: "500+10x300", versions: "500+10x300" }),
+  ...v3(TWIN, "zen-hedgedoc", { objects: "0x60 0+20x240", versions: "0x60 0+20x240" }),
   fresh("120x300"),
 ];
 const testsE = [
+  expect1("45m", "LiiibreReplicationFailing", []),
+  expect1("45m", "LiiibreReplicationLagging", []),
   expect1("250m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: "calm-hedgedoc" }]),
   expect1("270m", "LiiibreReplicationFailing", ["ada-lab-nextcloud", "calm-hedgedoc"].map((bucket) => ({ severity: "critical", bucket }))),
   expect1("270m", "LiiibreReplicationLagging", [{ severity: "warning", bucket: "ada-lab-nextcloud" }]),
@@ -203,10 +210,11 @@ function scaleBuckets(side: "primary" | "twin"): BucketState[] {
     ["nextcloud", "matrix-media"].map((suffix) => {
       const bucket = `${slug}-${suffix}`;
       const full = slug === LAST;
-      const objects = side === "twin" && full && suffix === "nextcloud" ? "60x300" : "100x300";
+      // One sample every 5 minutes (Group F's interval, as the 2-minute scrape thinned): 50 = 4 h 10.
+      const objects = side === "twin" && full && suffix === "nextcloud" ? "60x50" : "100x50";
       return side === "primary"
-        ? { bucket, bytes: full ? "475x300" : "250x300", quota: "1000x300", objects, versions: "100x300" }
-        : { bucket, bytes: "250x300", objects, versions: "100x300" };
+        ? { bucket, bytes: full ? "475x50" : "250x50", quota: "1000x50", objects, versions: "100x50" }
+        : { bucket, bytes: "250x50", objects, versions: "100x50" };
     }),
   );
 }
@@ -214,11 +222,11 @@ const prodScrape = () => minioScrapeConfigs(parseEstate(readStackConfig(stackCon
 const pathOf = (job: string) => prodScrape().find((j) => j.job_name === job)!.metrics_path as string;
 const scaleInput = (primaryPath = pathOf("minio-primary"), twinPath = pathOf(TWIN)) => [
   ...scrapeSeries(primaryPath, "minio-primary", "minio.minio.svc.cluster.local:443", scaleBuckets("primary")),
-  ...scrapeSeries(twinPath, TWIN, H, scaleBuckets("twin")),
+  ...scrapeSeries(twinPath, TWIN, H, scaleBuckets("twin"), "60x50"),
 ];
 const testsF = [
   expect1("70m", "LiiibreStoragePoolFull", [{ severity: "warning", tenant: LAST }]),
-  expect1("20m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: `${LAST}-nextcloud` }]),
+  expect1("3h20m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: `${LAST}-nextcloud` }]),
 ];
 
 const testsA = [
@@ -227,7 +235,7 @@ const testsA = [
   expect1("20m", "LiiibreWalArchivingFailing", [{ severity: "critical", namespace: "acme", pod: "nextcloud-pg-1" }]),
   expect1("25m", "LiiibreWalArchivingLagging", [{ severity: "warning", namespace: "acme", pod: "nextcloud-pg-1", value: "ready" }]),
   expect1("30h", "LiiibreBaseBackupTooOld", [{ severity: "critical", namespace: "acme", cluster: "nextcloud-pg" }]),
-  expect1("20m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: "acme-nextcloud" }]),
+  expect1("3h20m", "LiiibreReplicationFailing", [{ severity: "critical", bucket: "acme-nextcloud" }]),
   expect1("3h", "LiiibreReplicationLagging", [{ severity: "warning", bucket: "acme-nextcloud" }]),
   expect1("10m", "LiiibreHelsinkiDown", [{ severity: "critical", job: "helsinki-minio", instance: H }]),
   expect1("40m", "LiiibreHelsinkiDiskFull", [{ severity: "warning", job: "helsinki-minio", instance: H, drive: "/srv/minio/disk1" }]),
@@ -255,8 +263,8 @@ const testsD = [
   expect1("70m", "LiiibreStoragePoolFull", POOL_FIRING_D.map((tenant) => ({ severity: "warning", tenant }))),
 ];
 
-const testFile = (tests: Array<{ input: unknown[]; alerts: unknown[] }>) =>
-  stringify({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: tests.map((t) => ({ interval: "1m", input_series: t.input, alert_rule_test: t.alerts })) });
+const testFile = (tests: Array<{ input: unknown[]; alerts: unknown[]; interval?: string }>) =>
+  stringify({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: tests.map((t) => ({ interval: t.interval ?? "1m", input_series: t.input, alert_rule_test: t.alerts })) });
 
 describe("alert rules (promtool)", () => {
   it("cover every alert of the issue, each once per group", () => {
@@ -383,7 +391,7 @@ describe("MinIO at 150 organisations (300 buckets): every bucket seen", () => {
   it.skipIf(!promtoolAvailable)("fires the pool and replication alerts for the 150th organisation (`promtool test rules` on the configured scrape paths)", () => {
     const r = promtool(["test", "rules", "tests.yaml"], {
       "rules.yaml": stringify(withoutAnnotations),
-      "tests.yaml": testFile([{ input: scaleInput(), alerts: testsF }]),
+      "tests.yaml": testFile([{ input: scaleInput(), alerts: testsF, interval: "5m" }]),
     });
     expect(r.output).toContain("SUCCESS");
     expect(r.status).toBe(0);
@@ -392,7 +400,7 @@ describe("MinIO at 150 organisations (300 buckets): every bucket seen", () => {
   it.skipIf(!promtoolAvailable)("is a real check: with the primary scraped at the v2 bucket endpoint, nothing fires for the 150th and promtool fails", () => {
     const r = promtool(["test", "rules", "tests.yaml"], {
       "rules.yaml": stringify(withoutAnnotations),
-      "tests.yaml": testFile([{ input: scaleInput("/minio/v2/metrics/bucket", "/minio/v2/metrics/bucket"), alerts: testsF }]),
+      "tests.yaml": testFile([{ input: scaleInput("/minio/v2/metrics/bucket", "/minio/v2/metrics/bucket"), alerts: testsF, interval: "5m" }]),
     });
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED/);

@@ -134,8 +134,8 @@ export function poolRule(): AlertRule {
  * - Lagging: the primary's versions grew over `replicationStallHours` and the twin's figure did not
  *   move once in that time (a lifecycle expiry on the primary only lowers the count; on the twin it
  *   would hide a stall: the rule errs on the quiet side there, Failing catches it later).
- * Both are judged only while Helsinki's usage figures are fresh (its scanner updated them within the
- * window; a missing scrape is LiiibreHelsinkiDown's), and only for the organisations' buckets
+ * Both are judged only over a full window of history (`offset`), while Helsinki's usage figures are
+ * fresh (its scanner updated them within the window; a missing scrape is LiiibreHelsinkiDown's), and only for the organisations' buckets
  * (poolBucketRegex: every one of them has a twin). The scanner's pace makes this slower than the
  * v2 counters were (hours, not minutes): docs/operations.md#alerts.
  */
@@ -145,7 +145,10 @@ export function replicationRules(): AlertRule[] {
   const primary = (metric: string) => `${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}`;
   const twin = (metric: string) => `${metric}{job="${HELSINKI_MINIO_USAGE_JOB}"}`;
   const fresh = (hours: number) => ` and on () (max(${twin(MINIO_USAGE.sinceUpdate)}) <= ${hours * 3600})`;
-  const held = `max by (bucket) (min_over_time(${primary(MINIO_USAGE.bucketObjects)}[${t.replicationBehindHours}h]))`;
+  // Only buckets with the whole window behind them: a partial window (the first hours after the
+  // switch to these metrics, a new bucket) would compare the twin with too recent a primary.
+  const since = (selector: string, hours: number) => ` and on (bucket) max by (bucket) (${selector} offset ${hours}h)`;
+  const held = `(max by (bucket) (min_over_time(${primary(MINIO_USAGE.bucketObjects)}[${t.replicationBehindHours}h]))${since(primary(MINIO_USAGE.bucketObjects), t.replicationBehindHours)})`;
   const copied = `max by (bucket) (${twin(MINIO_USAGE.bucketObjects)})`;
   return [
     {
@@ -163,6 +166,7 @@ export function replicationRules(): AlertRule[] {
       expr:
         `max by (bucket) (delta(${primary(MINIO_USAGE.bucketVersions)}[${t.replicationStallHours}h])) > 0` +
         ` unless on (bucket) max by (bucket) (changes(${twin(MINIO_USAGE.bucketVersions)}[${t.replicationStallHours}h])) > 0` +
+        since(twin(MINIO_USAGE.bucketVersions), t.replicationStallHours) +
         fresh(t.replicationStallHours),
       for: "30m",
       labels: { severity: "warning" },
