@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { BUCKET_SUFFIXES, alertRuleGroups, ksmLabel, poolBucketRegex } from "../components/ops/alert-rules";
 import { LABELS } from "../components/conventions";
 import { alertmanagerConfig, minioScrapeConfigs } from "../components/ops/alerting";
+import { dashboards } from "../components/ops/dashboards";
 import { MINIO_USAGE, MINIO_USAGE_KEEP, MINIO_V2_BUCKET_CAPPED_PATHS, MINIO_V2_MAX_BUCKETS } from "../components/ops/minio-metrics";
 import { parseEstate } from "../components/estate";
 import { readStackConfig, stackConfigFile } from "../scripts/harness";
@@ -381,11 +382,23 @@ describe("MinIO at 150 organisations (300 buckets): every bucket seen", () => {
 
   it("keeps, after metric relabelling, every MinIO series the rules and dashboards read", () => {
     const keep = new RegExp(`^${MINIO_USAGE_KEEP}$`); // Prometheus anchors relabel regexes
-    const exprs = groups.flatMap((g) => g.rules).map((r) => r.expr);
-    const used = new Set(exprs.join(" ").match(/minio_cluster_usage_[a-z_]+/g));
-    expect(used.size).toBeGreaterThanOrEqual(4);
+    const panels = Object.values(dashboards()).flatMap((d: any) => d.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr as string)));
+    const exprs = [...groups.flatMap((g) => g.rules).map((r) => r.expr), ...panels];
+    const used = new Set(exprs.join(" ").match(/minio_[a-z_]+/g));
+    for (const m of [...used].filter((m) => m.startsWith("minio_node_"))) used.delete(m); // Helsinki's v2 node job keeps everything
+    expect(used.size).toBeGreaterThanOrEqual(5);
     for (const m of used) expect(m, m).toMatch(keep);
     expect("minio_cluster_usage_buckets_object_size_distribution").not.toMatch(keep); // the histograms are dropped
+  });
+
+  it.skipIf(!promtoolAvailable)("has dashboard queries Prometheus parses (each Prometheus panel as a recording rule, `promtool check rules`)", () => {
+    const targets = Object.values(dashboards()).flatMap((d: any) => d.panels.filter((p: any) => p.datasource.type === "prometheus").flatMap((p: any) => p.targets.map((t: any) => t.expr as string)));
+    expect(targets.some((e) => e.includes(MINIO_USAGE.bucketQuota))).toBe(true);
+    const file = (exprs: string[]) => ({ "rules.yaml": stringify({ groups: [{ name: "panels", rules: exprs.map((expr, i) => ({ record: `panel:${i}`, expr })) }] }) });
+    const r = promtool(["check", "rules", "rules.yaml"], file(targets));
+    expect(r.output).toContain("SUCCESS");
+    expect(r.status).toBe(0);
+    expect(promtool(["check", "rules", "rules.yaml"], file([...targets, "max by (bucket) ("])).status).not.toBe(0);
   });
 
   it.skipIf(!promtoolAvailable)("fires the pool and replication alerts for the 150th organisation (`promtool test rules` on the configured scrape paths)", () => {

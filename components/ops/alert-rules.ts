@@ -83,6 +83,14 @@ export const ksmLabel = (key: string): string => `label_${key.replace(/[^a-zA-Z0
 /** Namespace labels kube-state-metrics exports in `kube_namespace_labels` (its `metricLabelsAllowlist`, components/ops/alerting.ts). */
 export const NAMESPACE_LABELS_FOR_METRICS = [LABELS.tenant, LABELS.state] as const;
 
+/** Each organisation's pool fill (0–1, label `tenant`): its buckets' usage over their quota (poolRule, and the storage dashboard). */
+export function poolFillExpr(): string {
+  const re = poolBucketRegex();
+  const byTenant = (agg: "sum" | "max", metric: string) =>
+    `${agg} by (tenant) (label_replace(max by (bucket) (${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}), "tenant", "$1", "bucket", "${re}"))`;
+  return `${byTenant("sum", MINIO_USAGE.bucketBytes)} / ${byTenant("max", MINIO_USAGE.bucketQuota)}`;
+}
+
 /**
  * The pool alert of every organisation, in one estate-wide rule with no per-organisation data:
  * adding, suspending or removing an organisation changes nothing here. Both sides come from the
@@ -102,13 +110,10 @@ export const NAMESPACE_LABELS_FOR_METRICS = [LABELS.tenant, LABELS.state] as con
  */
 export function poolRule(): AlertRule {
   const t = THRESHOLDS;
-  const re = poolBucketRegex();
-  const byTenant = (agg: "sum" | "max", metric: string) =>
-    `${agg} by (tenant) (label_replace(max by (bucket) (${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}), "tenant", "$1", "bucket", "${re}"))`;
   return {
     alert: "LiiibreStoragePoolFull",
     expr:
-      `${byTenant("sum", MINIO_USAGE.bucketBytes)} / ${byTenant("max", MINIO_USAGE.bucketQuota)} > ${t.poolRatio}` +
+      `${poolFillExpr()} > ${t.poolRatio}` +
       ` unless on (tenant) label_replace(kube_namespace_labels{${ksmLabel(LABELS.state)}="decommissioned"}, "tenant", "$1", "${ksmLabel(LABELS.tenant)}", "(.+)")`,
     for: "1h",
     labels: { severity: "warning" },

@@ -5,10 +5,11 @@
  *   (Traefik's request metrics, the edge controller), error log lines per
  *   namespace (Loki), crash-looping containers, firing alerts;
  * - "Liiibre / Storage per organisation": bucket usage against the pool (every bucket: MinIO's v3
- *   cluster usage, minio-metrics.ts), PVC usage;
+ *   cluster usage, minio-metrics.ts), the fullest organisation pools, PVC usage;
  * - "Liiibre / Backups": k8up jobs, base backup age, WAL archiving, replication to Helsinki (objects
  *   the twins miss, and the age of both sides' usage figures, which that comparison relies on).
  */
+import { poolFillExpr } from "./alert-rules";
 import { HELSINKI_MINIO_JOB, HELSINKI_MINIO_USAGE_JOB, MINIO_USAGE, PRIMARY_MINIO_JOB } from "./minio-metrics";
 
 export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
@@ -85,8 +86,10 @@ export function storageDashboard() {
   return dashboard("liiibre-storage", "Liiibre / Storage per organisation", [
     panel("Bucket usage", [{ expr: `max by (bucket) (${MINIO_USAGE.bucketBytes}{job="${PRIMARY_MINIO_JOB}"})`, legend: "{{bucket}}" }], "bytes", 0, 0),
     panel("Bucket usage / quota (the organisation's pool)", [{ expr: `max by (bucket) (${MINIO_USAGE.bucketBytes}{job="${PRIMARY_MINIO_JOB}"}) / max by (bucket) (${MINIO_USAGE.bucketQuota}{job="${PRIMARY_MINIO_JOB}"})`, legend: "{{bucket}}" }], "percentunit", 12, 0),
-    panel("PVC usage by namespace", [{ expr: "sum by (namespace) (kubelet_volume_stats_used_bytes)", legend: "{{namespace}}" }], "bytes", 0, 8),
-    panel("Fullest PVCs", [{ expr: "topk(10, kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes)", legend: "{{namespace}}/{{persistentvolumeclaim}}" }], "percentunit", 12, 8),
+    // At 700 organisations the bucket panels hold ~1,000 series: the fullest pools first (the pool alert's own expression).
+    panel("Fullest organisation pools (usage / pool)", [{ expr: `topk(20, ${poolFillExpr()})`, legend: "{{tenant}}" }], "percentunit", 0, 8),
+    panel("PVC usage by namespace", [{ expr: "sum by (namespace) (kubelet_volume_stats_used_bytes)", legend: "{{namespace}}" }], "bytes", 12, 8),
+    panel("Fullest PVCs", [{ expr: "topk(10, kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes)", legend: "{{namespace}}/{{persistentvolumeclaim}}" }], "percentunit", 0, 16),
   ]);
 }
 
