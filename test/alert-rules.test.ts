@@ -57,6 +57,8 @@ const inputA = [
   ...v3("minio-primary", "calm-nextcloud", { objects: "100x240", versions: "0+10x240" }),
   ...v3(TWIN, "calm-nextcloud", { objects: "100x240", versions: "0+10x240" }),
   fresh("60x240"),
+  // The primary's usage figures are 20000 s (5.6 h) old: its scanner is stuck.
+  s('minio_cluster_usage_objects_since_last_update_seconds{job="minio-primary",instance="minio.minio.svc.cluster.local:443"}', "20000x240"),
   // Helsinki scrape fails.
   s(`up{job="helsinki-minio",instance="${H}"}`, "0x30"),
   // Helsinki drives: disk1 90 % used (threshold 80 %), disk2 50 %.
@@ -245,6 +247,7 @@ const testsA = [
   expect1("10m", "LiiibreNodeNotReady", [{ severity: "critical", node: "fsn-apps-03", condition: "Ready", status: "true" }]),
   expect1("25m", "LiiibrePodCrashLooping", [{ severity: "warning", namespace: "acme", pod: "nextcloud-0", container: "nextcloud", reason: "CrashLoopBackOff" }]),
   expect1("70m", "LiiibreStoragePoolFull", [{ severity: "warning", tenant: "acme" }]),
+  expect1("70m", "LiiibreStorageMetricsStale", [{ severity: "warning", job: "minio-primary" }]),
 ];
 
 /** Group B: every signal healthy (Helsinki up): nothing fires. */
@@ -255,8 +258,13 @@ const inputB = [
 const testsB = groups.flatMap((g) => g.rules.map((r) => ({ eval_time: "20m", alertname: r.alert, exp_alerts: [] })));
 
 /** Group C: the Helsinki target is not scraped at all: absent() fires. */
-const inputC = [s('up{job="minio-primary",instance="minio.minio.svc:443"}', "1x30")];
-const testsC = [expect1("10m", "LiiibreHelsinkiDown", [{ severity: "critical", job: "helsinki-minio" }])];
+const inputC = [s('up{job="minio-primary",instance="minio.minio.svc:443"}', "1x90")];
+const testsC = [
+  expect1("10m", "LiiibreHelsinkiDown", [{ severity: "critical", job: "helsinki-minio" }]),
+  // Neither side's usage figures exist: both are reported after an hour, not before.
+  expect1("50m", "LiiibreStorageMetricsStale", []),
+  expect1("70m", "LiiibreStorageMetricsStale", ["minio-primary", "helsinki-minio-usage"].map((job) => ({ severity: "warning", job }))),
+];
 
 const testsD = [
   // `for: 1h`: pending at 30 min, firing at 70.

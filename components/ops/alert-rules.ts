@@ -167,6 +167,20 @@ export function replicationRules(): AlertRule[] {
       },
     },
     {
+      // The verdicts above (and the pool alert) need both sides' usage figures: say when they are
+      // missing or old instead of going quiet.
+      alert: "LiiibreStorageMetricsStale",
+      expr:
+        `max by (job) (${MINIO_USAGE.sinceUpdate}{job=~"${PRIMARY_MINIO_JOB}|${HELSINKI_MINIO_USAGE_JOB}"}) > ${t.replicationBehindHours * 3600}` +
+        ` or absent(${MINIO_USAGE.sinceUpdate}{job="${PRIMARY_MINIO_JOB}"}) or absent(${twin(MINIO_USAGE.sinceUpdate)})`,
+      for: "1h",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "MinIO usage figures of {{ $labels.job }} are missing or more than ${t.replicationBehindHours} h old",
+        description: "The pool alert (primary) or the replication alerts (Helsinki) cannot judge: check the scrape target and MinIO's scanner (`mc admin scanner status`).",
+      },
+    },
+    {
       alert: "LiiibreReplicationLagging",
       expr:
         `max by (bucket) (delta(${primary(MINIO_USAGE.bucketVersions)}[${t.replicationStallHours}h])) > 0` +
