@@ -12,7 +12,9 @@
  *   returns every collector group at or below it. Groups under `/cluster` are cluster-wide and carry
  *   no `server` label; `/cluster/usage/buckets` lists EVERY bucket of the data-usage scan
  *   (loadClusterUsageBucketMetrics, cmd/metrics-v3-cluster-usage.go: no cap), named
- *   `minio_cluster_usage_buckets_<name>{bucket}`; the quota only for a bucket with one (> 0).
+ *   `minio_cluster_usage_buckets_<name>{bucket}`; the quota only for a bucket with one (> 0). A
+ *   bucket without quota (the Helsinki twins) is listed; one whose bucket metadata cannot be read
+ *   is skipped for that scrape (`globalBucketQuotaSys.Get` error → `continue`).
  * - v3 bucket groups (`/bucket/api`, `/bucket/replication`) take exactly ONE bucket, the last path
  *   element (`/minio/metrics/v3/bucket/replication/<bucket>`; ServeHTTP reads no query parameter but
  *   `list`, whatever docs/metrics/v3.md says of `?buckets=`), and return nothing without one. Each
