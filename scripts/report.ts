@@ -49,21 +49,26 @@ function stackTree(stack: string, resources: PlanResource[]): string[] {
     list.push(r);
     children.set(r.parent, list);
   }
-  const rows: Array<[string, string, string]> = [["pulumi:pulumi:Stack", `liiibre-${stack}`, ""]];
+  // [op, type column, name, options]: `+` a resource to create; `·` an object of a bundle's objects release (Helm applies it)
+  const rows: Array<[string, string, string, string]> = [["+", "pulumi:pulumi:Stack", `liiibre-${stack}`, ""]];
   const walk = (parent: string | null, prefix: string) => {
     const list = children.get(parent) ?? [];
     list.forEach((r, i) => {
       const last = i === list.length - 1;
-      rows.push([`${prefix}${last ? "└─ " : "├─ "}${r.type}`, r.name, flags(r)]);
-      walk(r.urn, `${prefix}${last ? "   " : "│  "}`);
+      rows.push(["+", `${prefix}${last ? "└─ " : "├─ "}${r.type}`, r.name, flags(r)]);
+      const inner = `${prefix}${last ? "   " : "│  "}`;
+      const objects = r.bundledObjects ?? [];
+      const hasChildren = (children.get(r.urn) ?? []).length > 0;
+      objects.forEach((o, j) => rows.push(["·", `${inner}${j === objects.length - 1 && !hasChildren ? "└─ " : "├─ "}${o.type}`, `${o.namespace ? `${o.namespace}/` : ""}${o.name}`, "bundled"]));
+      walk(r.urn, inner);
     });
   };
   walk(null, "");
-  const w0 = Math.min(90, Math.max(...rows.map((r) => r[0].length)));
-  const w1 = Math.min(60, Math.max(...rows.map((r) => r[1].length)));
+  const w0 = Math.min(90, Math.max(...rows.map((r) => r[1].length)));
+  const w1 = Math.min(60, Math.max(...rows.map((r) => r[2].length)));
   return [
     `     ${"Type".padEnd(w0)}  ${"Name".padEnd(w1)}  Options`,
-    ...rows.map(([t, n, f]) => ` +   ${t.padEnd(w0)}  ${n.padEnd(w1)}  ${f}`.trimEnd()),
+    ...rows.map(([op, t, n, f]) => ` ${op}   ${t.padEnd(w0)}  ${n.padEnd(w1)}  ${f}`.trimEnd()),
   ];
 }
 

@@ -55,6 +55,12 @@ describe("plan: a bundle's objects release", () => {
     expect(text).toContain(`      bundled objects: ${moved.length} (entries of its objects release: Helm applies them; not counted as resources)`);
     expect(text).toMatch(new RegExp(`kubernetes:helm\\.sh/v3:Release +demo-objects +${moved.length} bundled objects`));
     expect(text).toContain(`(and ${moved.length} Kubernetes objects bundled in 1 objects releases, each release 1 resource)`);
+    // the tree lists them under their release, marked `·` (Helm applies them), never `+`
+    const rows = text.split("\n").filter((l) => l.endsWith("  bundled"));
+    expect(rows).toHaveLength(moved.length);
+    expect(rows.every((l) => l.startsWith(" ·   "))).toBe(true);
+    const hedgedoc = moved.find((m) => m.type === "kubernetes:apps/v1:Deployment" && /hedgedoc/.test(m.inputs.metadata.name))!;
+    expect(rows.some((l) => l.includes(`kubernetes:apps/v1:Deployment`) && l.includes(`demo/${hedgedoc.inputs.metadata.name}`))).toBe(true);
     const md = render(bundled, "markdown");
     expect(md).toContain(` · ${moved.length} bundled objects · `);
     expect(md).toMatch(new RegExp(`\\| demo \\| dedicated \\| active \\| \\d+ \\| \\d+ \\| ${moved.length} \\|`));
