@@ -6,16 +6,34 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect } from "vitest";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { OBJECTS_CHART, OBJECTS_RELEASE } from "../components/kit/objects";
 import { chartRefOf, locateChart } from "../scripts/render/charts";
 import { REPO_ROOT } from "../scripts/render/helm";
-import { renderPlan } from "../scripts/render/render";
+import { renderPlan, valuesFileText } from "../scripts/render/render";
+import { changedPaths } from "../scripts/diff/paths";
 import { objectsReleaseResource, trickyManifests } from "./helpers/bundle-objects";
 import { HELM, itWithOwnHelm } from "./helpers/render";
 
 const noCache = { LIIIBRE_CHARTS: path.join(os.tmpdir(), "liiibre-no-charts-here") }; // no chart repository: the local chart needs none
 const render = (resources: any[], helm = HELM) => renderPlan(resources, { helm, env: noCache, programResources: false });
+
+describe("render: the values file and the comparison (pure)", () => {
+  it("the values file is ASCII JSON whose YAML 1.1 reading is the values (what Helm reads from -f)", () => {
+    const values = { s: "é\u0085\u2028\u007f🎉", n: [1e21, 0.5, -3], k: { "a.b/c": null } };
+    const text = valuesFileText(values);
+    expect(/^[\x20-\x7e]*$/.test(text)).toBe(true);
+    expect(text).toContain("\\U0001f389");
+    expect(parseYaml(text, { version: "1.1" })).toEqual(values);
+    // why the escapes are needed is shown with Helm itself: test/bundle-objects-chart.test.ts
+  });
+
+  it("changedPaths names the fields that differ (keys with dots quoted, list items by index)", () => {
+    expect(changedPaths({ a: { b: 1, "x.y": 2 }, l: [1, 2] }, { a: { b: 1, "x.y": 3 }, l: [1, 2, 3] })).toEqual(['a["x.y"]', "l[2]"]);
+    expect(changedPaths({ a: 1 }, { a: 1 })).toEqual([]);
+  });
+});
 
 describe("render: a bundle's objects release", () => {
   itWithOwnHelm("renders from the program's chart directory, every object validated, none altered", async () => {
