@@ -131,6 +131,14 @@ describe("the objects chart renders values.objects as they are (real Helm 3.17.3
     }
   });
 
+  itWithOwnHelm("why the values file is escaped: Helm reads `-f` as YAML 1.1, which refuses a raw DEL and folds a raw U+0085", () => {
+    const cm = (a: string) => ({ objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "demo" }, data: { a } }] });
+    const raw = (values: unknown) => helm(["template", OBJECTS_RELEASE, CHART_DIR, "-f", "{dir}/values.json", "--namespace", "demo"], { "values.json": JSON.stringify(values) });
+    expect(raw(cm("b\u007f")).stderr).toContain("control characters are not allowed");
+    expect(asKubernetesReads(raw(cm("a\u0085b")).stdout)[0].data.a).toBe("a b");
+    expect(asKubernetesReads(helmTemplate(cm("a\u0085b")).stdout)[0].data.a).toBe("a\u0085b");
+  });
+
   it("the chart's name and version are the contract's (a template change bumps both)", () => {
     const meta = parseYaml(fs.readFileSync(path.join(CHART_DIR, "Chart.yaml"), "utf8")) as { name: string; version: string };
     expect(meta).toMatchObject({ name: OBJECTS_CHART.name, version: OBJECTS_CHART.version });
