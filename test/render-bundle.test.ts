@@ -14,7 +14,8 @@ import { REPO_ROOT } from "../scripts/render/helm";
 import { renderPlan, valuesFileText } from "../scripts/render/render";
 import { changedPaths } from "../scripts/diff/paths";
 import { objectsReleaseResource, trickyManifests } from "./helpers/bundle-objects";
-import { HELM, itWithOwnHelm } from "./helpers/render";
+import { HELM, itWithHelm, itWithOwnHelm, releaseResource } from "./helpers/render";
+import { CHARTS } from "../components/versions";
 
 const noCache = { LIIIBRE_CHARTS: path.join(os.tmpdir(), "liiibre-no-charts-here") }; // no chart repository: the local chart needs none
 const render = (resources: any[], helm = HELM) => renderPlan(resources, { helm, env: noCache, programResources: false });
@@ -78,4 +79,15 @@ describe("render: a bundle's objects release", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  itWithHelm("a bundled custom resource is checked against the CRD its operator's chart renders (CloudNativePG Database)", async () => {
+    const db = (spec: Record<string, unknown>) => ({ apiVersion: "postgresql.cnpg.io/v1", kind: "Database", metadata: { name: "demo-pg-hedgedoc", namespace: "demo" }, spec });
+    const good = { name: "hedgedoc", owner: "hedgedoc", cluster: { name: "demo-pg" }, ensure: "present", databaseReclaimPolicy: "retain" };
+    const cnpg = releaseResource(CHARTS.cloudnativePg.chart, CHARTS.cloudnativePg.version, {}, "cnpg", "cnpg-system");
+    const r = await renderPlan([cnpg, objectsReleaseResource("demo", "demo", [db(good), { ...db({ ...good, ensure: "maybe", bogus: 1 }), metadata: { name: "bad", namespace: "demo" } }])], { helm: HELM, programResources: false });
+    expect(r.problems.filter((p) => p.release === `demo/${OBJECTS_RELEASE}`).map((p) => [p.check, p.object, p.field])).toEqual([
+      ["cr-invalid", "Database/demo/bad", "spec.bogus"],
+      ["cr-invalid", "Database/demo/bad", "spec.ensure"],
+    ]);
+  }, 120_000);
 });
