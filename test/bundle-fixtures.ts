@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import type { Estate } from "../components/config";
 import { SharedServices } from "../components/shared";
 import { Tenant } from "../components/tenant";
+import { bundledObjectUrn, bundledObjects } from "../components/kit/objects";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { testContext } from "./storage-fixtures";
 
@@ -55,11 +56,33 @@ export function bundlesProgram(estate: Estate) {
 export const evalBundles = (tenants: RawTenant[], mutate?: (raw: Record<string, any>) => void): Promise<Evaluation> =>
   evaluate({ config: config(tenants, mutate), program: bundlesProgram });
 
-export const ofType = (rs: RecordedResource[], type: string) => rs.filter((r) => r.type === type);
+/**
+ * The records with each bundle's objects release expanded (kubernetesObjects `bundled`,
+ * components/kit/objects.ts): every entry of its `values.objects` becomes a record of its own
+ * type, named by its Kubernetes name, with the release as parent and its manifest as inputs
+ * (`bundledObjectUrn` as URN). The release stays. Tests find an object the same way whichever way
+ * it is declared; `bundled` tells them apart.
+ */
+export function withBundledObjects(rs: RecordedResource[]): Array<RecordedResource & { bundled?: true }> {
+  const out: Array<RecordedResource & { bundled?: true }> = [];
+  for (const r of rs) {
+    out.push(r);
+    for (const o of bundledObjects(r.type, r.inputs)) out.push({ ...r, urn: bundledObjectUrn(r.urn, o), type: o.type, name: o.name, parent: r.urn, inputs: o.props, dependsOn: [], bundled: true });
+  }
+  return out;
+}
 
-/** Records whose ancestor chain includes the component `type::name` (by URN). */
+/** Records of a type, bundled objects included (`withBundledObjects`). */
+export const ofType = (rs: RecordedResource[], type: string) => withBundledObjects(rs).filter((r) => r.type === type);
+
+/** The Kubernetes object `namespace/name` of a type, its own resource or a bundled one. */
+export const objectOf = (rs: RecordedResource[], type: string, namespace: string, name: string) =>
+  ofType(rs, type).find((r) => (r.inputs as any).metadata?.namespace === namespace && (r.inputs as any).metadata?.name === name);
+
+/** Records whose ancestor chain includes the component `type::name` (by URN), bundled objects included (`withBundledObjects`). */
 export function under(rs: RecordedResource[], type: string, name: string): RecordedResource[] {
-  return rs.filter((r) => r.urn.includes(`${type}$`) && ancestorNames(rs, r).includes(`${type}::${name}`));
+  const all = withBundledObjects(rs);
+  return all.filter((r) => r.urn.includes(`${type}$`) && ancestorNames(all, r).includes(`${type}::${name}`));
 }
 function ancestorNames(rs: RecordedResource[], r: RecordedResource): string[] {
   const byUrn = new Map(rs.map((x) => [x.urn, x]));
@@ -89,7 +112,7 @@ export const yaml = (s: unknown): any => parseYaml(String(s));
 export function nextcloudSettings(rs: RecordedResource[], slug: string): string {
   const hook = values(release(rs, `${slug}-nextcloud-release`)).nextcloud.hooks?.["before-starting"];
   if (hook) return hook as string;
-  const cm = rs.find((x) => x.type === "kubernetes:core/v1:ConfigMap" && x.name === `${slug}-nextcloud-stateless`);
+  const cm = objectOf(rs, "kubernetes:core/v1:ConfigMap", slug, "nextcloud-stateless");
   if (!cm) throw new Error(`${slug}: neither a before-starting hook nor a stateless setup script`);
   return (cm.inputs as any).data["setup.sh"] as string;
 }

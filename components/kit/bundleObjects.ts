@@ -7,7 +7,7 @@
  * - `resources`: exactly `new Class(name, args, opts)` (same class, name, args and options: the URNs
  *   and inputs of organisations created before the objects release do not change);
  * - `adopting`: the same resource with Helm's ownership metadata (the label and annotations
- *   Helm checks before adopting an object: components/kit/objects.ts HELM_OWNERSHIP) and
+ *   Helm checks before adopting an object: `helmOwnership`) and
  *   `retainOnDelete`, so that the next step (`bundled`) makes Pulumi forget it while Helm adopts
  *   it in place;
  * - `bundled`: the manifest (apiVersion and kind from the class's type token) becomes an entry of
@@ -69,7 +69,8 @@ export interface BundleObjectsArgs {
   opts: pulumi.CustomResourceOptions;
 }
 
-interface Entry {
+/** One bundled object: its type token, Kubernetes name and manifest. */
+export interface ObjectEntry {
   type: string;
   name: string;
   manifest: pulumi.Input<Record<string, unknown>>;
@@ -99,10 +100,10 @@ export class BundleObjects {
   public readonly namespace: string;
   /** The objects release (`bundled` only). */
   public readonly release?: k8s.helm.v3.Release;
-  private readonly entries: Entry[] = [];
+  private readonly entries: ObjectEntry[] = [];
   private readonly deps: pulumi.Input<pulumi.Resource>[] = [];
   private readonly baseDeps: pulumi.Input<pulumi.Resource>[];
-  private seal!: (v: { entries: Entry[]; deps: pulumi.Input<pulumi.Resource>[] }) => void;
+  private seal!: (v: { entries: ObjectEntry[]; deps: pulumi.Input<pulumi.Resource>[] }) => void;
   private registered = false;
 
   constructor(a: BundleObjectsArgs) {
@@ -110,8 +111,8 @@ export class BundleObjects {
     this.namespace = a.namespace;
     this.baseDeps = toArray(a.opts.dependsOn);
     if (a.mode !== "bundled") return;
-    const sealed = new Promise<{ entries: Entry[]; deps: pulumi.Input<pulumi.Resource>[] }>((r) => (this.seal = r));
-    const values = sealed.then((s) => checkedValues(this.namespace, s.entries));
+    const sealed = new Promise<{ entries: ObjectEntry[]; deps: pulumi.Input<pulumi.Resource>[] }>((r) => (this.seal = r));
+    const values = sealed.then((s) => objectsValues(this.namespace, s.entries));
     const release: k8s.helm.v3.Release = new k8s.helm.v3.Release(
       a.resourceName,
       {
@@ -196,8 +197,8 @@ export class BundleObjects {
 /** The objects of a bundle that declares none: its own resources (the shared instance, the platform). */
 export const RESOURCES_ONLY = (namespace = ""): BundleObjects => new BundleObjects({ mode: "resources", namespace, resourceName: "", opts: {} });
 
-/** The release's values: its objects in a stable order (type, then name), none of them holding a secret. */
-async function checkedValues(namespace: string, entries: Entry[]): Promise<pulumi.Output<{ objects: Record<string, unknown>[] }>> {
+/** The release's values: its objects in a stable order (type, then name); rejects, naming the object, when one holds a secret. */
+export async function objectsValues(namespace: string, entries: ObjectEntry[]): Promise<pulumi.Output<{ objects: Record<string, unknown>[] }>> {
   const sorted = [...entries].sort((x, y) => x.type.localeCompare(y.type) || x.name.localeCompare(y.name));
   const outputs = sorted.map((e) => pulumi.output(e.manifest));
   for (let i = 0; i < sorted.length; i++) {
