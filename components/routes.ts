@@ -24,7 +24,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { PLATFORM } from "./conventions";
-import { RESOURCES_ONLY, type BundleObjects } from "./kit/bundleObjects";
+import { ownResources, type BundleObjects } from "./kit/bundleObjects";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
 export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
@@ -210,7 +210,7 @@ export const bodyLimit = (name: string, maxBytes: number): RouteMiddleware => ({
  * CRDs must exist, i.e. `opts.dependsOn` holds the platform's `ready`). Resource names derive
  * from `resourceName` and the object kind.
  */
-export function publicRoute(resourceName: string, a: PublicRouteArgs, opts: pulumi.CustomResourceOptions, objects: BundleObjects = RESOURCES_ONLY()): pulumi.CustomResource[] {
+export function publicRoute(resourceName: string, a: PublicRouteArgs, opts: pulumi.CustomResourceOptions, objects: BundleObjects = ownResources()): pulumi.CustomResource[] {
   const suffix: Record<string, (m: Manifest) => string> = {
     Middleware: (m) => `mw-${(m.metadata as { name: string }).name}`,
     BackendTLSPolicy: () => "backend-tls",
@@ -320,7 +320,7 @@ export class BundleGateways implements RouteAttacher {
    * `objects` (its own resources, or entries of its objects release) and releases the routes
    * waiting for them.
    */
-  register(resourceName: string, opts: pulumi.CustomResourceOptions, objects: BundleObjects = RESOURCES_ONLY()): pulumi.CustomResource[] {
+  register(resourceName: string, opts: pulumi.CustomResourceOptions, objects: BundleObjects = ownResources()): pulumi.CustomResource[] {
     this.registered = true;
     return this.manifests().map((m) => {
       const kind: Kind = m.metadata.name === this.name ? "issue" : "reuse";

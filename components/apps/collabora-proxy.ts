@@ -23,7 +23,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { IMAGES } from "../versions";
 import { ANNOTATIONS } from "../conventions";
 import { APPS_NODE_SELECTOR } from "./common";
@@ -144,7 +144,7 @@ export class CollaboraProxy extends pulumi.ComponentResource {
     const podNames = collaboraProxyPodNames(a.replicas);
     const cfg = collaboraHaproxyConfig({ namespace: a.namespace, replicas: a.collaboraReplicas, podNames });
     // Bundled, Helm creates the Services before the StatefulSet (it applies a release's objects kind by kind, Services first).
-    const objects = a.objects ?? RESOURCES_ONLY();
+    const objects = a.objects ?? ownResources();
     objects.add(
       k8s.core.v1.Service,
       `${name}-pods`,

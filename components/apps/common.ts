@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LABELS, PLATFORM } from "../conventions";
 import { attachedRoute, bodyLimit, tlsSecretName, type RouteAttacher, type RouteMiddleware } from "../routes";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import type { Resources } from "./sizing";
 
 export { tlsSecretName };
@@ -78,7 +78,7 @@ export function webApp(
   a: WebAppArgs,
   opts: pulumi.CustomResourceOptions,
 ): { deployment: pulumi.CustomResource; service: pulumi.CustomResource; route: pulumi.CustomResource[] } {
-  const objects = a.objects ?? RESOURCES_ONLY();
+  const objects = a.objects ?? ownResources();
   const selector = { "app.kubernetes.io/instance": a.labels["app.kubernetes.io/instance"], "app.kubernetes.io/name": a.name };
   const podLabels = { ...a.labels, ...selector };
   const deployment = objects.add(

@@ -31,7 +31,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
 import { HOST_PREFIXES } from "../config/hosts";
@@ -254,7 +254,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     super("liiibre:apps:JitsiMeet", name, {}, opts);
     if (args.resolution > 720) throw new Error(`${name}: Jitsi resolution ${args.resolution} exceeds the offer's 720p cap`);
     const child = { parent: this, provider: args.provider };
-    const objects = args.objects ?? RESOURCES_ONLY();
+    const objects = args.objects ?? ownResources();
     this.url = `https://${args.host}`;
     const jwt = password(`${name}-jwt-secret`, { parent: this }, 48);
     const jicofo = password(`${name}-jicofo-password`, { parent: this });

@@ -31,7 +31,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { IMAGES } from "../versions";
 import { ANNOTATIONS } from "../conventions";
 import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, HAPROXY_PEER_SYNC_SECONDS, clusterResolvers, renderHaproxyConfig, serverLine, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
@@ -182,7 +182,7 @@ export class JitsiRouter extends pulumi.ComponentResource {
     });
     const labels = { ...args.labels, ...JITSI_ROUTER_SELECTOR };
     // Bundled, Helm creates the Services before the StatefulSet (a release's objects are applied kind by kind, Services first).
-    const objects = args.objects ?? RESOURCES_ONLY();
+    const objects = args.objects ?? ownResources();
     const config = objects.add(k8s.core.v1.ConfigMap, `${name}-config`, { metadata: { name: JITSI_ROUTER, namespace: args.namespace, labels }, data: { [HAPROXY_CONFIG_KEY]: cfg } }, { ...child, dependsOn: args.dependsOn });
     // One Service per pod: the peers' addresses (their ClusterIPs reach the pods as `<POD>_SERVICE_HOST`).
     const peers = podNames.map(

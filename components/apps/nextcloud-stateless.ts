@@ -28,7 +28,7 @@ import { IMAGES, NEXTCLOUD_APPS } from "../versions";
 import { LABELS } from "../conventions";
 import { APPS_NODE_SELECTOR } from "./common";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import type { Resources } from "./sizing";
 
 /** Names of the stateless mode's objects (in the bundle's namespace). */
@@ -664,7 +664,7 @@ export function statelessInstance(name: string, a: Pick<StatelessArgs, "slug" | 
 /** Registers the stateless mode's objects beside the chart release: scripts, budget, RBAC and Job (`instance`: statelessInstance's Secret). */
 export function deployStatelessNextcloud(name: string, a: StatelessArgs, instance: k8s.core.v1.Secret, parent: pulumi.Resource): { dependsOn: pulumi.Resource[] } {
   const child = { parent, provider: a.provider };
-  const objects = a.objects ?? RESOURCES_ONLY();
+  const objects = a.objects ?? ownResources();
   const data = scriptsData({ setupScript: a.setupScript, configs: a.configs });
   const scripts = objects.add(k8s.core.v1.ConfigMap, `${name}-stateless`, { metadata: { name: STATELESS.scripts, namespace: a.namespace, labels: a.labels }, data }, child);
   podDisruptionBudget(`${name}-budget`, { name: "nextcloud", namespace: a.namespace, replicas: a.replicas, matchLabels: { ...NEXTCLOUD_POD_LABELS }, labels: a.labels }, child, objects);

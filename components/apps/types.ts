@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { AppName, DataLayout, Tenant } from "../config";
 import { BundleSecrets } from "../kit/bundleSecrets";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import type { ReplicaSizing, Workload } from "./sizing";
 import type { MailRelay } from "../ops/mail";
 import type { Channel } from "../versions";
@@ -133,7 +133,7 @@ export interface AppContext {
 /** The bundle's secrets of a context (own values and a Secret per app when the bundle set none). */
 export const secretsOf = (ctx: Pick<AppContext, "secrets" | "secretKey">): BundleSecrets => ctx.secrets ?? new BundleSecrets({ key: ctx.secretKey, bound: "own" });
 /** The bundle's objects of a context (resources of their own when the bundle set none). */
-export const objectsOf = (ctx: Pick<AppContext, "objects" | "namespace">): BundleObjects => ctx.objects ?? RESOURCES_ONLY(ctx.namespace);
+export const objectsOf = (ctx: Pick<AppContext, "objects" | "namespace">): BundleObjects => ctx.objects ?? ownResources(ctx.namespace);
 /** The Secret and key of a context's OIDC client secret. */
 export const oidcSecretRef = (oidc: OidcClient): { name: string; key: string } => ({ name: oidc.secretName, key: oidc.secretKey ?? OIDC_SECRET_KEY });
 

@@ -188,14 +188,14 @@ export class BundleObjects {
     return this.release;
   }
 
-  /** The bundled objects so far, by type and name (tests and the cost model). */
+  /** The bundled objects so far, by type and name. */
   get declared(): Array<{ type: string; name: string }> {
     return this.entries.map((e) => ({ type: e.type, name: e.name }));
   }
 }
 
-/** The objects of a bundle that declares none: its own resources (the shared instance, the platform). */
-export const RESOURCES_ONLY = (namespace = ""): BundleObjects => new BundleObjects({ mode: "resources", namespace, resourceName: "", opts: {} });
+/** A collector in `resources` mode: each object its own resource (the shared instance, the platform, a module given no collector). */
+export const ownResources = (namespace = ""): BundleObjects => new BundleObjects({ mode: "resources", namespace, resourceName: "", opts: {} });
 
 /** The release's values: its objects in a stable order (type, then name); rejects, naming the object, when one holds a secret. */
 export async function objectsValues(namespace: string, entries: ObjectEntry[]): Promise<pulumi.Output<{ objects: Record<string, unknown>[] }>> {

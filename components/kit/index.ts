@@ -21,4 +21,4 @@ export {
   type OpaqueSecretArgs,
 } from "./secrets";
 export { BUNDLE_SECRET, BundleSecrets, derivedPodAnnotations, type BoundValue, type BundleSecretsArgs, type SecretHandle, type SecretRef } from "./bundleSecrets";
-export { BundleObjects, NEVER_BUNDLED, RESOURCES_ONLY, helmOwnership, objectType, type BundleObjectsArgs, type ObjectClass } from "./bundleObjects";
+export { BundleObjects, NEVER_BUNDLED, ownResources, helmOwnership, objectType, type BundleObjectsArgs, type ObjectClass } from "./bundleObjects";

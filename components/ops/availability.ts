@@ -13,7 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Estate, Tenant } from "../config";
 import { cloudNodes } from "../hetzner/nodes";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 
 export const HOSTNAME_TOPOLOGY = "kubernetes.io/hostname";
 
@@ -39,7 +39,7 @@ export function podDisruptionBudget(
   name: string,
   a: { name: string; namespace: pulumi.Input<string>; replicas: number; matchLabels: Record<string, string>; labels?: Record<string, string> },
   opts: pulumi.CustomResourceOptions,
-  objects: BundleObjects = RESOURCES_ONLY(),
+  objects: BundleObjects = ownResources(),
 ): pulumi.CustomResource | undefined {
   const spec = budgetSpec(a.replicas, a.matchLabels);
   if (!spec) return undefined;

@@ -30,7 +30,7 @@ import type { PostgresClusterOutputs, PostgresResources, StorageContext, Storage
 import { baseBackupSchedule } from "../ops/schedules";
 import { cnpgAvailability } from "../ops/availability";
 import { BARMAN_PLUGIN, POSTGRES_BACKUP_BUCKET, archiveServerName, settingsOf } from "./settings";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 
 /** Name of an organisation's CloudNativePG cluster (lean layout). */
 export const organisationClusterName = (slug: string): string => `${slug}-pg`;
@@ -216,7 +216,7 @@ export class OrganisationDatabase extends pulumi.ComponentResource {
       },
       { parent: this, provider: context.k8s, dependsOn: [store, ...secrets], protect: true, retainOnDelete: true },
     );
-    const objects = args.objects ?? RESOURCES_ONLY();
+    const objects = args.objects ?? ownResources();
     for (const db of args.databases) {
       objects.add(
         k8s.apiextensions.CustomResource,

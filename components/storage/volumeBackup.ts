@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import { LABELS } from "../conventions";
 import type { StorageContext } from "./contracts";
-import { RESOURCES_ONLY, type BundleObjects } from "../kit/bundleObjects";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { S3User } from "./s3User";
 import { k8upSchedules } from "../ops/schedules";
 import { bucketsReadWritePolicy, combinedPolicy, k8upBucketName, repositoryPassword, settingsOf } from "./settings";
@@ -93,7 +93,7 @@ export class VolumeBackup extends pulumi.ComponentResource {
     );
     this.credentials = user;
     const ref = (key: string) => ({ name: K8UP_SECRET_NAME, key });
-    (args.objects ?? RESOURCES_ONLY()).add(
+    (args.objects ?? ownResources()).add(
       k8s.apiextensions.CustomResource,
       `${slug}-k8up-schedule`,
       {
