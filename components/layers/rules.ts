@@ -5,7 +5,7 @@
  */
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { ParsedEstate, Rule } from "../config/rules";
-import { estimateStacks } from "./cost";
+import { SHARED_MEMBER_COST, estimateStacks } from "./cost";
 
 /** Placeholder estate name in messages: the rule does not know which file it reads. */
 const ESTATE = "<estate>";
@@ -29,7 +29,14 @@ export const shardingRules: Rule = (e: ParsedEstate) => {
   for (const s of estimateStacks(ESTATE, { ...e, tenants })) {
     if (s.resources <= max) continue;
     const what = s.layer === "shard" ? `shard "${s.shard}" (stack ${s.name})` : s.layer === "platform" ? `the platform stack` : `the estate's one stack (sharding disabled)`;
-    const fix = enabled ? "add shard names to liiibre:sharding.shards or move organisations with tenants[].shard" : "enable liiibre:sharding";
+    // Shards take dedicated organisations only: the platform stack's load (the shared instance's
+    // organisations, whose Keycloak objects live with the estate realm) cannot move to a shard.
+    const fix =
+      s.layer === "platform"
+        ? `the shared instance's organisations (about ${SHARED_MEMBER_COST} resources each) stay in the platform stack and no shard can take them: give some of them plan: dedicated, or split the estate (docs/scaling.md#limits-as-rules)`
+        : enabled
+          ? "add shard names to liiibre:sharding.shards or move organisations with tenants[].shard"
+          : "enable liiibre:sharding";
     out.push({
       path: keyPath(["sharding", "maxResourcesPerStack"]),
       message: `${what} would hold about ${s.resources} resources (${s.tenants.length} organisations), above the limit of ${max}: ${fix}`,

@@ -6,7 +6,9 @@
  *   job's namespace arrives as `exported_namespace`);
  * - CloudNativePG instances (`cnpg_pg_stat_archiver_*`, `cnpg_collector_pg_wal_archive_status`) and the
  *   Barman Cloud plugin through them (`barman_cloud_cloudnative_pg_io_last_available_backup_timestamp`);
- * - MinIO v2 metrics (`/minio/v2/metrics/bucket` of the primary, `/minio/v2/metrics/node` of Helsinki);
+ * - MinIO: v3 cluster usage (`/minio/metrics/v3/cluster/usage`, every bucket) of the primary and of
+ *   Helsinki, v2 node metrics (`/minio/v2/metrics/node`, drives) of Helsinki — why v3 and not the
+ *   v2 bucket endpoint (capped at 100 buckets), and why no per-bucket replication counter: minio-metrics.ts;
  * - cert-manager (`certmanager_certificate_expiration_timestamp_seconds`);
  * - kubelet (`kubelet_volume_stats_*`), kube-state-metrics (`kube_node_status_condition`,
  *   `kube_pod_container_status_waiting_reason`, `kube_namespace_labels` for the pool alert's lifecycle).
@@ -17,10 +19,9 @@
 import { APPS } from "../config/apps";
 import { LABELS } from "../conventions";
 
-/** Scrape job of the primary MinIO's bucket metrics (additionalScrapeConfigs, components/ops/alerting.ts). */
-export const PRIMARY_MINIO_JOB = "minio-primary";
-/** Scrape job of the Helsinki MinIO's node metrics. */
-export const HELSINKI_MINIO_JOB = "helsinki-minio";
+import { HELSINKI_MINIO_JOB, HELSINKI_MINIO_USAGE_JOB, MINIO_USAGE, PRIMARY_MINIO_JOB } from "./minio-metrics";
+
+export { HELSINKI_MINIO_JOB, HELSINKI_MINIO_USAGE_JOB, PRIMARY_MINIO_JOB };
 
 export type Severity = "critical" | "warning" | "info";
 
@@ -42,6 +43,7 @@ export const THRESHOLDS = {
   baseBackupMaxAgeHours: 26,
   walReadyBacklog: 10,
   replicationStallHours: 2,
+  replicationBehindHours: 3,
   helsinkiDiskRatio: 0.8,
   certificateDays: 14,
   volumeRatio: 0.85,
@@ -81,13 +83,23 @@ export const ksmLabel = (key: string): string => `label_${key.replace(/[^a-zA-Z0
 /** Namespace labels kube-state-metrics exports in `kube_namespace_labels` (its `metricLabelsAllowlist`, components/ops/alerting.ts). */
 export const NAMESPACE_LABELS_FOR_METRICS = [LABELS.tenant, LABELS.state] as const;
 
+/** Each organisation's pool fill (0–1, label `tenant`): its buckets' usage over their quota (poolRule, and the storage dashboard). */
+export function poolFillExpr(): string {
+  const re = poolBucketRegex();
+  const byTenant = (agg: "sum" | "max", metric: string) =>
+    `${agg} by (tenant) (label_replace(max by (bucket) (${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}), "tenant", "$1", "bucket", "${re}"))`;
+  return `${byTenant("sum", MINIO_USAGE.bucketBytes)} / ${byTenant("max", MINIO_USAGE.bucketQuota)}`;
+}
+
 /**
  * The pool alert of every organisation, in one estate-wide rule with no per-organisation data:
  * adding, suspending or removing an organisation changes nothing here. Both sides come from the
- * primary MinIO's `/minio/v2/metrics/bucket` (job PRIMARY_MINIO_JOB): per bucket
- * `minio_bucket_usage_total_bytes` and `minio_bucket_quota_total_bytes` (exported when the bucket
- * has a quota: every primary bucket carries its organisation's whole pool, components/storage/
- * tenantStorage.ts). `max by (bucket)` keeps one copy when several MinIO servers answer; the
+ * primary MinIO's v3 cluster usage (`/minio/metrics/v3/cluster/usage`, job PRIMARY_MINIO_JOB; every
+ * bucket, where the v2 bucket endpoint stopped at 100: minio-metrics.ts): per bucket
+ * `minio_cluster_usage_buckets_total_bytes` and `minio_cluster_usage_buckets_quota_total_bytes`
+ * (exported when the bucket has a quota: every primary bucket carries its organisation's whole
+ * pool, components/storage/tenantStorage.ts). `max by (bucket)` keeps one copy when several
+ * targets answer for the same bucket (several servers, or a second scrape during a migration); the
  * bucket → `tenant` (= slug) mapping is poolBucketRegex's; usage = the sum of the organisation's
  * buckets, pool = their quota (max: they are equal, and during a resize the larger one is the
  * new pool). The shared instance is one `tenant` (its slug): its buckets' quota is the sum of its
@@ -95,18 +107,13 @@ export const NAMESPACE_LABELS_FOR_METRICS = [LABELS.tenant, LABELS.state] as con
  * decommissioned one keeps its buckets and their quota but nobody can act on its pool: its
  * namespace's `LABELS.state` (through kube-state-metrics' `kube_namespace_labels`) silences it;
  * without that metric nothing is silenced (the rule errs on the side of alerting).
- * MinIO's v2 endpoints report at most 100 buckets (`v2MetricsMaxBuckets`, cmd/metrics-v2.go of
- * the pinned release): see docs/operations.md#alerts.
  */
 export function poolRule(): AlertRule {
   const t = THRESHOLDS;
-  const re = poolBucketRegex();
-  const byTenant = (agg: "sum" | "max", metric: string) =>
-    `${agg} by (tenant) (label_replace(max by (bucket) (${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}), "tenant", "$1", "bucket", "${re}"))`;
   return {
     alert: "LiiibreStoragePoolFull",
     expr:
-      `${byTenant("sum", "minio_bucket_usage_total_bytes")} / ${byTenant("max", "minio_bucket_quota_total_bytes")} > ${t.poolRatio}` +
+      `${poolFillExpr()} > ${t.poolRatio}` +
       ` unless on (tenant) label_replace(kube_namespace_labels{${ksmLabel(LABELS.state)}="decommissioned"}, "tenant", "$1", "${ksmLabel(LABELS.tenant)}", "(.+)")`,
     for: "1h",
     labels: { severity: "warning" },
@@ -115,6 +122,79 @@ export function poolRule(): AlertRule {
       description: "Its admin should redistribute the pool between members (Nextcloud group admin) or ask for more accounts.",
     },
   };
+}
+
+/**
+ * The replication alerts, per bucket and for every bucket: each side's v3 cluster usage (the
+ * primary's PRIMARY_MINIO_JOB, the Helsinki twins' HELSINKI_MINIO_USAGE_JOB; a twin has its primary
+ * bucket's name, components/storage/offsiteCopy.ts). MinIO's per-bucket replication counters cannot
+ * be scraped for 1,000 buckets at the pinned release (minio-metrics.ts), so the rules judge what
+ * arrived, from the data-usage scanner's figures:
+ * - Failing: the twin holds fewer objects than the primary held at every moment of the last
+ *   `replicationBehindHours` (min_over_time): objects written that long ago are missing. Healthy
+ *   replication cannot trigger it: the twin is the primary of some moment less than that ago, and
+ *   what Helsinki keeps longer (noncurrent versions 30 days against 7, versioned deletes that are
+ *   not replicated) only makes the twin larger. A primary bucket with objects and no twin at all
+ *   counts as failing too.
+ * - Lagging: the primary's versions grew over `replicationStallHours` and the twin's figure did not
+ *   move once in that time (a lifecycle expiry on the primary only lowers the count; on the twin it
+ *   would hide a stall: the rule errs on the quiet side there, Failing catches it later).
+ * Both are judged only over a full window of history (`offset`), while Helsinki's usage figures are
+ * fresh (its scanner updated them within the window; a missing scrape is LiiibreHelsinkiDown's), and only for the organisations' buckets
+ * (poolBucketRegex: every one of them has a twin). The scanner's pace makes this slower than the
+ * v2 counters were (hours, not minutes): docs/operations.md#alerts.
+ */
+export function replicationRules(): AlertRule[] {
+  const t = THRESHOLDS;
+  const re = poolBucketRegex();
+  const primary = (metric: string) => `${metric}{job="${PRIMARY_MINIO_JOB}",bucket=~"${re}"}`;
+  const twin = (metric: string) => `${metric}{job="${HELSINKI_MINIO_USAGE_JOB}"}`;
+  const fresh = (hours: number) => ` and on () (max(${twin(MINIO_USAGE.sinceUpdate)}) <= ${hours * 3600})`;
+  // Only buckets with the whole window behind them: a partial window (the first hours after the
+  // switch to these metrics, a new bucket) would compare the twin with too recent a primary.
+  const since = (selector: string, hours: number) => ` and on (bucket) max by (bucket) (${selector} offset ${hours}h)`;
+  const held = `(max by (bucket) (min_over_time(${primary(MINIO_USAGE.bucketObjects)}[${t.replicationBehindHours}h]))${since(primary(MINIO_USAGE.bucketObjects), t.replicationBehindHours)})`;
+  const copied = `max by (bucket) (${twin(MINIO_USAGE.bucketObjects)})`;
+  return [
+    {
+      alert: "LiiibreReplicationFailing",
+      expr: `(${held} > on (bucket) ${copied} or (${held} > 0 unless on (bucket) ${copied}))${fresh(t.replicationBehindHours)}`,
+      for: "15m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "The Helsinki copy of bucket {{ $labels.bucket }} misses objects",
+        description: `The primary bucket has held at least {{ $value }} objects for ${t.replicationBehindHours} hours and its Helsinki twin has fewer (or does not exist): \`mc replicate status primary/{{ $labels.bucket }}\` shows the failures.`,
+      },
+    },
+    {
+      // The verdicts above (and the pool alert) need both sides' usage figures: say when they are
+      // missing or old instead of going quiet.
+      alert: "LiiibreStorageMetricsStale",
+      expr:
+        `max by (job) (${MINIO_USAGE.sinceUpdate}{job=~"${PRIMARY_MINIO_JOB}|${HELSINKI_MINIO_USAGE_JOB}"}) > ${t.replicationBehindHours * 3600}` +
+        ` or absent(${MINIO_USAGE.sinceUpdate}{job="${PRIMARY_MINIO_JOB}"}) or absent(${twin(MINIO_USAGE.sinceUpdate)})`,
+      for: "1h",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "MinIO usage figures of {{ $labels.job }} are missing or more than ${t.replicationBehindHours} h old",
+        description: "The pool alert (primary) or the replication alerts (Helsinki) cannot judge: check the scrape target and MinIO's scanner (`mc admin scanner status`).",
+      },
+    },
+    {
+      alert: "LiiibreReplicationLagging",
+      expr:
+        `max by (bucket) (delta(${primary(MINIO_USAGE.bucketVersions)}[${t.replicationStallHours}h])) > 0` +
+        ` unless on (bucket) max by (bucket) (changes(${twin(MINIO_USAGE.bucketVersions)}[${t.replicationStallHours}h])) > 0` +
+        since(twin(MINIO_USAGE.bucketVersions), t.replicationStallHours) +
+        fresh(t.replicationStallHours),
+      for: "30m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Bucket {{ $labels.bucket }} grows but its Helsinki copy does not change",
+        description: `The primary bucket gained object versions over the last ${t.replicationStallHours} hours and its Helsinki twin's figures did not move.`,
+      },
+    },
+  ];
 }
 
 /** Every estate-wide group (components/ops/alerting.ts puts them in one PrometheusRule). */
@@ -172,26 +252,7 @@ export function alertRuleGroups(): RuleGroup[] {
     },
   ];
   const offsite: AlertRule[] = [
-    {
-      alert: "LiiibreReplicationFailing",
-      expr: `max by (bucket) (minio_bucket_replication_last_hour_failed_count{job="${PRIMARY_MINIO_JOB}"}) > 0`,
-      for: "15m",
-      labels: { severity: "critical" },
-      annotations: {
-        summary: "Replication of bucket {{ $labels.bucket }} to Helsinki fails",
-        description: "{{ $value }} objects of {{ $labels.bucket }} failed to replicate in the last hour.",
-      },
-    },
-    {
-      alert: "LiiibreReplicationLagging",
-      expr: `sum by (bucket) (increase(minio_bucket_traffic_received_bytes{job="${PRIMARY_MINIO_JOB}"}[${t.replicationStallHours}h])) > 0 unless on (bucket) sum by (bucket) (increase(minio_bucket_replication_sent_bytes{job="${PRIMARY_MINIO_JOB}"}[${t.replicationStallHours}h])) > 0`,
-      for: "30m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "Bucket {{ $labels.bucket }} receives writes but sends nothing to Helsinki",
-        description: "Data arrived in {{ $labels.bucket }} over the last ${t.replicationStallHours} hours and no byte was replicated.",
-      },
-    },
+    ...replicationRules(),
     {
       alert: "LiiibreHelsinkiDown",
       expr: `up{job="${HELSINKI_MINIO_JOB}"} == 0 or absent(up{job="${HELSINKI_MINIO_JOB}"})`,

@@ -3,16 +3,17 @@
  * Grafana dashboards (dashboards.ts), and — as pure builders read by the kube-prometheus-stack
  * values (components/platform/monitoring.ts) — the Alertmanager configuration (receivers from
  * `liiibre:monitoring.alerting`, routed by severity, e-mail through the `liiibre:mail` relay)
- * and the scrape jobs of the two MinIO servers.
+ * and the scrape jobs of the two MinIO servers (which endpoints, and why: minio-metrics.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Estate } from "../config";
 import { LABELS } from "../conventions";
 import { PLATFORM_NAMESPACES } from "../platform/common";
-import { HELSINKI_MINIO_JOB, NAMESPACE_LABELS_FOR_METRICS, PRIMARY_MINIO_JOB, alertRuleGroups, type Severity } from "./alert-rules";
+import { NAMESPACE_LABELS_FOR_METRICS, alertRuleGroups, type Severity } from "./alert-rules";
 import { DASHBOARD_LABEL, dashboards } from "./dashboards";
 import { alertmanagerSmtpGlobal, mailRelay } from "./mail";
+import { HELSINKI_MINIO_JOB, HELSINKI_MINIO_USAGE_JOB, MINIO_USAGE_KEEP, MINIO_V2_NODE_PATH, MINIO_V3_CLUSTER_USAGE_PATH, PRIMARY_MINIO_JOB } from "./minio-metrics";
 
 /** Receivers of each severity: explicit routes, or the defaults documented in the schema. */
 export function routesOf(estate: Estate): Record<Severity, Array<"email" | "webhook">> {
@@ -62,24 +63,45 @@ export function alertmanagerConfig(estate: Estate): Record<string, unknown> {
   };
 }
 
-/** Prometheus scrape jobs beyond ServiceMonitors: the primary MinIO's bucket metrics and the Helsinki MinIO's node metrics (both public, `MINIO_PROMETHEUS_AUTH_TYPE=public`). */
+/** Keeps only the usage series the rules and panels read (MINIO_USAGE): one bucket is then 4 series, not ~25. */
+const keepUsage = [{ source_labels: ["__name__"], regex: MINIO_USAGE_KEEP, action: "keep" }];
+
+/**
+ * Prometheus scrape jobs beyond ServiceMonitors (all public: `MINIO_PROMETHEUS_AUTH_TYPE=public` on
+ * both servers, no bearer token):
+ * - PRIMARY_MINIO_JOB: the primary's v3 cluster usage (every bucket; the v2 bucket endpoint stops at
+ *   100) through its Service: the `/cluster` groups are cluster-wide, any server answers for all;
+ * - HELSINKI_MINIO_JOB: Helsinki's v2 node metrics (drives, and `up` for LiiibreHelsinkiDown);
+ * - HELSINKI_MINIO_USAGE_JOB: Helsinki's v3 cluster usage (every twin bucket), the other end of the
+ *   replication rules.
+ */
 export function minioScrapeConfigs(estate: Estate): Array<Record<string, unknown>> {
+  const helsinki = [{ targets: [`${estate.backup.s3Domain}:443`] }];
   return [
     {
       job_name: PRIMARY_MINIO_JOB,
       scheme: "https",
-      metrics_path: "/minio/v2/metrics/bucket",
+      metrics_path: MINIO_V3_CLUSTER_USAGE_PATH,
       scrape_interval: "2m",
       // The Tenant's certificate is signed by the operator's own CA (requestAutoCert).
       tls_config: { insecure_skip_verify: true },
       static_configs: [{ targets: ["minio.minio.svc.cluster.local:443"] }],
+      metric_relabel_configs: keepUsage,
     },
     {
       job_name: HELSINKI_MINIO_JOB,
       scheme: "https",
-      metrics_path: "/minio/v2/metrics/node",
+      metrics_path: MINIO_V2_NODE_PATH,
       scrape_interval: "1m",
-      static_configs: [{ targets: [`${estate.backup.s3Domain}:443`] }],
+      static_configs: helsinki,
+    },
+    {
+      job_name: HELSINKI_MINIO_USAGE_JOB,
+      scheme: "https",
+      metrics_path: MINIO_V3_CLUSTER_USAGE_PATH,
+      scrape_interval: "2m",
+      static_configs: helsinki,
+      metric_relabel_configs: keepUsage,
     },
   ];
 }

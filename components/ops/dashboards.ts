@@ -4,10 +4,13 @@
  * - "Liiibre / Errors per service": the co-op's incident board — HTTP 5xx per ingress/service
  *   (Traefik's request metrics, the edge controller), error log lines per
  *   namespace (Loki), crash-looping containers, firing alerts;
- * - "Liiibre / Storage per organisation": bucket usage against the pool, PVC usage;
- * - "Liiibre / Backups": k8up jobs, base backup age, WAL archiving, replication to Helsinki.
+ * - "Liiibre / Storage per organisation": bucket usage against the pool (every bucket: MinIO's v3
+ *   cluster usage, minio-metrics.ts), the fullest organisation pools, PVC usage;
+ * - "Liiibre / Backups": k8up jobs, base backup age, WAL archiving, replication to Helsinki (objects
+ *   the twins miss, and the age of both sides' usage figures, which that comparison relies on).
  */
-import { HELSINKI_MINIO_JOB, PRIMARY_MINIO_JOB } from "./alert-rules";
+import { poolFillExpr } from "./alert-rules";
+import { HELSINKI_MINIO_JOB, HELSINKI_MINIO_USAGE_JOB, MINIO_USAGE, PRIMARY_MINIO_JOB } from "./minio-metrics";
 
 export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 
@@ -81,10 +84,12 @@ export function errorsDashboard() {
 export function storageDashboard() {
   nextId = 1;
   return dashboard("liiibre-storage", "Liiibre / Storage per organisation", [
-    panel("Bucket usage", [{ expr: `max by (bucket) (minio_bucket_usage_total_bytes{job="${PRIMARY_MINIO_JOB}"})`, legend: "{{bucket}}" }], "bytes", 0, 0),
-    panel("Bucket usage / quota (the organisation's pool)", [{ expr: `max by (bucket) (minio_bucket_usage_total_bytes{job="${PRIMARY_MINIO_JOB}"}) / max by (bucket) (minio_bucket_quota_total_bytes{job="${PRIMARY_MINIO_JOB}"})`, legend: "{{bucket}}" }], "percentunit", 12, 0),
-    panel("PVC usage by namespace", [{ expr: "sum by (namespace) (kubelet_volume_stats_used_bytes)", legend: "{{namespace}}" }], "bytes", 0, 8),
-    panel("Fullest PVCs", [{ expr: "topk(10, kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes)", legend: "{{namespace}}/{{persistentvolumeclaim}}" }], "percentunit", 12, 8),
+    panel("Bucket usage", [{ expr: `max by (bucket) (${MINIO_USAGE.bucketBytes}{job="${PRIMARY_MINIO_JOB}"})`, legend: "{{bucket}}" }], "bytes", 0, 0),
+    panel("Bucket usage / quota (the organisation's pool)", [{ expr: `max by (bucket) (${MINIO_USAGE.bucketBytes}{job="${PRIMARY_MINIO_JOB}"}) / max by (bucket) (${MINIO_USAGE.bucketQuota}{job="${PRIMARY_MINIO_JOB}"})`, legend: "{{bucket}}" }], "percentunit", 12, 0),
+    // At 700 organisations the bucket panels hold ~1,000 series: the fullest pools first (the pool alert's own expression).
+    panel("Fullest organisation pools (usage / pool)", [{ expr: `topk(20, ${poolFillExpr()})`, legend: "{{tenant}}" }], "percentunit", 0, 8),
+    panel("PVC usage by namespace", [{ expr: "sum by (namespace) (kubelet_volume_stats_used_bytes)", legend: "{{namespace}}" }], "bytes", 12, 8),
+    panel("Fullest PVCs", [{ expr: "topk(10, kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes)", legend: "{{namespace}}/{{persistentvolumeclaim}}" }], "percentunit", 0, 16),
   ]);
 }
 
@@ -103,7 +108,14 @@ export function backupsDashboard() {
     ),
     panel("Age of the last base backup", [{ expr: "time() - max by (namespace, cluster) (barman_cloud_cloudnative_pg_io_last_available_backup_timestamp)", legend: "{{namespace}}/{{cluster}}" }], "s", 12, 0),
     panel("Seconds since the last archived WAL", [{ expr: "max by (namespace, pod) (cnpg_pg_stat_archiver_seconds_since_last_archival)", legend: "{{namespace}}/{{pod}}" }], "s", 0, 8),
-    panel("Replication to Helsinki: failures in the last hour", [{ expr: `max by (bucket) (minio_bucket_replication_last_hour_failed_count{job="${PRIMARY_MINIO_JOB}"})`, legend: "{{bucket}}" }], "short", 12, 8),
+    panel(
+      "Replication to Helsinki: objects the twin misses, by bucket",
+      [{ expr: `max by (bucket) (${MINIO_USAGE.bucketObjects}{job="${PRIMARY_MINIO_JOB}"}) - on (bucket) max by (bucket) (${MINIO_USAGE.bucketObjects}{job="${HELSINKI_MINIO_USAGE_JOB}"}) > 0`, legend: "{{bucket}}" }],
+      "short",
+      12,
+      8,
+    ),
+    panel("Age of the usage figures (MinIO scanner)", [{ expr: `max by (job) (${MINIO_USAGE.sinceUpdate}{job=~"${PRIMARY_MINIO_JOB}|${HELSINKI_MINIO_USAGE_JOB}"})`, legend: "{{job}}" }], "s", 12, 16),
     panel("Helsinki drives used", [{ expr: `1 - minio_node_drive_free_bytes{job="${HELSINKI_MINIO_JOB}"} / minio_node_drive_total_bytes{job="${HELSINKI_MINIO_JOB}"}`, legend: "{{drive}}" }], "percentunit", 0, 16),
   ]);
 }

@@ -4,7 +4,7 @@
  * its drives on the attached Hetzner volumes (one XFS file system per volume).
  *
  * Pure function: tests validate its output with Debian's `cloud-init schema`. The same
- * document prepares a declared dedicated box (docs/storage.md#backup-server).
+ * document prepares a declared dedicated box (docs/storage.md#backup-server-helsinki).
  */
 import { MINIO_RELEASE } from "../versions";
 import { S3_REGION } from "./settings";

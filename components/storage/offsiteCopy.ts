@@ -3,7 +3,7 @@
  * versioning on, noncurrent versions kept `backup.noncurrentVersionDays` days) and MinIO
  * server-side bucket replication from the primary to the twin.
  *
- * Mechanism (docs/storage.md#off-site-copies): `@pulumi/minio` has no replication resource,
+ * Mechanism (docs/storage.md#off-site-copies-bucket-replication): `@pulumi/minio` has no replication resource,
  * so a Kubernetes Job (pinned `mc` image) runs `mc replicate add` for each bucket that has no
  * rule towards Helsinki yet. It is idempotent (a bucket already replicated is skipped) and the
  * Job is replaced (delete, then create) whenever its spec changes: a new bucket, another

@@ -4,7 +4,7 @@
  * servers × `drivesPerServer` drives of `driveSizeGB` GB (binary, so "Gi"), erasure-coded
  * across servers (one server per node: required pod anti-affinity). TLS inside the cluster
  * by the operator's auto-certificate; public TLS at the edge (a Gateway API route for `storage.s3Domain`,
- * Let's Encrypt). Prometheus metrics at `/minio/v2/metrics/cluster` without a bearer token.
+ * Let's Encrypt). Prometheus metrics (v3 cluster usage, components/ops/minio-metrics.ts) without a bearer token.
  *
  * Root credentials: random, in the Secret `minio-env` (`config.env`, as the operator wants
  * it). A `@pulumi/minio` provider is configured against `storage.s3Domain` with them.

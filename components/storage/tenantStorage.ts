@@ -14,7 +14,7 @@
  * The pool is one quota per organisation: EVERY bucket of the tenant carries the whole pool
  * as its hard quota (no app can exceed the pool on its own), and Nextcloud's group and user
  * quotas share the pool between the members. Chat media and pad images are small next to
- * files; their sum across buckets is reported, not enforced (see docs/storage.md#pool).
+ * files; their sum across buckets is reported, not enforced (see docs/storage.md#pooled-quota-per-organisation).
  *
  * Every bucket is `protect`ed and `retainOnDelete`: removing the tenant from config fails the
  * update on them instead of deleting data; the deliberate procedure is in docs/restore.md.
