@@ -281,3 +281,7 @@ export function eachResource<T>(
 }
 
 export type { ReportViolation, ResourceValidationArgs, StackValidationArgs, PolicyResource };
+
+// Bundled objects (policies/bundled.ts): `bundleOf(args)` is set when what a policy judges is an
+// entry of an objects release rather than a resource of its own.
+export { bundleOf, type BundleFacts } from "./bundled";

@@ -24,6 +24,7 @@ import { ingressClassServed } from "./ingress-class-served";
 import { adminSurfacesRestricted } from "./admin-surfaces-restricted";
 import { mailRelay } from "./mail-relay";
 import { channelOrder } from "./channel-order";
+import { judgingBundledObjects } from "./bundled";
 
 /** The pack's name, description and default enforcement (`new PolicyPack(PACK.name, …)`). */
 export const PACK = {
@@ -32,8 +33,8 @@ export const PACK = {
   enforcementLevel: "mandatory" as EnforcementLevel,
 };
 
-/** Every policy object of the pack, in the pack's order. */
-export const POLICIES: ReadonlyArray<ResourceValidationPolicy | StackValidationPolicy> = [
+/** The policies as written, in the pack's order (POLICIES serves them wrapped). */
+const WRITTEN: ReadonlyArray<ResourceValidationPolicy | StackValidationPolicy> = [
   storageQuotaPerUser,
   storagePoolMatchesUsers,
   videoMax720p,
@@ -52,6 +53,26 @@ export const POLICIES: ReadonlyArray<ResourceValidationPolicy | StackValidationP
   channelOrder,
   ingressClassServed,
 ];
+
+/**
+ * Every policy object of the pack, in the pack's order, each judging bundled objects (an objects
+ * release's `values.objects`, components/kit/objects.ts) exactly as it judges the same objects
+ * declared as resources of their own (policies/bundled.ts, docs/policies.md#bundled-objects).
+ * The analyzer (index.ts) and the offline runner serve these very objects.
+ */
+export const POLICIES: ReadonlyArray<ResourceValidationPolicy | StackValidationPolicy> = WRITTEN.map(judgingBundledObjects);
+
+/**
+ * Policies that never judge a Kubernetes object, with the reason: what they read (Hetzner
+ * objects, MinIO buckets) cannot be an entry of an objects release. Every other policy has a
+ * failing case where the bad object is bundled (test/policies-bundled.test.ts checks that the two
+ * lists cover the pack).
+ */
+export const OBJECT_AGNOSTIC: Readonly<Record<string, string>> = {
+  "eu-locations-only": "judges hcloud servers, volumes, load balancers, IPs and storage boxes only",
+  "firewall-no-public-admin": "judges hcloud firewalls only",
+  "no-public-buckets": "judges MinIO buckets and bucket policies only",
+};
 
 /** What a reader of the pack needs of a policy, as plain data. */
 export interface PolicyEntry {

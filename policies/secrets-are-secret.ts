@@ -10,10 +10,19 @@
  *   command environments…) holding a non-empty string must be a Pulumi secret. The real
  *   analyzer unwraps secrets before policies see them (@pulumi/policy 1.21), so this part runs
  *   only in the offline runner, which knows which inputs are secret; under the CLI it is skipped.
+ *
+ * An objects release (components/kit/objects.ts) holds its bundled objects in its `values`, which
+ * Helm stores in the release and Pulumi shows in diffs; a Pulumi secret anywhere in them makes
+ * the whole `values` secret and hides the diff. So secrets never go there:
+ * - a bundled Secret is refused, and so is any sensitive-named literal of a bundled object,
+ *   Pulumi secret or not (both visible to the analyzer as well): keep it in a Secret of its own
+ *   and reference it;
+ * - offline, any secret input under the release's `values` is refused, whatever its name.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { UnknownValueError } from "@pulumi/policy";
-import { TYPES, WORKLOAD_TYPES, config, containers, isObject, isSecretPath, offlineFacts, type Leaf } from "./lib";
+import { isObjectsRelease } from "../components/kit/objects";
+import { TYPES, WORKLOAD_TYPES, bundleOf, config, containers, isObject, isSecretPath, offlineFacts, type Leaf } from "./lib";
 
 export interface SecretsConfig {
   /** Key-name words (lower case, compared without separators) that mark a sensitive value. */
@@ -77,6 +86,11 @@ export const secretsAreSecret: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     const c = config(args, SECRETS_DEFAULTS);
     const problems: string[] = [];
+    const bundle = bundleOf(args);
+    if (bundle && args.type === TYPES.secret) {
+      report(`a Secret is an entry of the objects release ${bundle.release.name}: its data would sit in the release's values (stored by Helm, shown in diffs); secrets never go in values: declare it as a resource of its own`);
+      return;
+    }
     // 1. Clear-text places, visible to the analyzer as well.
     if (args.type === TYPES.configMap && isObject(args.props.data)) {
       for (const k of Object.keys(args.props.data)) {
@@ -93,8 +107,34 @@ export const secretsAreSecret: ResourceValidationPolicy = {
         }
       }
     }
-    // 2. Secretness, known only offline.
+    // 2. A bundled object: no credential at all in the release's values, secret or not.
+    if (bundle) {
+      const found = new Map<string, string>();
+      for (const l of knownLeaves(args.props)) {
+        if (typeof l.value !== "string" || notAValue(l.value)) continue;
+        // ConfigMap data is judged above, as for a ConfigMap of its own.
+        if (args.type === TYPES.configMap && l.path[0] === "data") continue;
+        const key = l.key === "value" && l.path.length >= 2 ? (leafName(args.props, l.path) ?? l.key) : l.key;
+        if (!isSensitiveKey(key, c) || underReference(l.path) || isReferencePair(parentOf(args.props, l.path), l.key)) continue;
+        found.set(l.path.join("."), `${l.path.join(".")} carries a credential inside the values of the objects release ${bundle.release.name}: keep it in a Secret of its own and reference it (secretKeyRef)`);
+      }
+      // Offline: a Pulumi secret inside the object, whatever its name.
+      for (const p of [...(offlineFacts(args)?.secretPaths ?? [])].sort()) {
+        if (!found.has(p)) found.set(p, `${p} is a Pulumi secret inside the values of the objects release ${bundle.release.name}: it makes all its values secret and hides their diff; keep it in a Secret of its own`);
+      }
+      problems.push(...found.values());
+      if (problems.length) report([...new Set(problems)].join("; "));
+      return;
+    }
+    // 3. Secretness, known only offline.
     const facts = offlineFacts(args);
+    if (facts && isObjectsRelease(args.type, args.props)) {
+      // A secret inside one object is judged on the object (above); the rest here.
+      for (const p of [...facts.secretPaths].sort()) {
+        if ((p !== "values" && !p.startsWith("values.")) || /^values\.objects\.\d+\./.test(p)) continue;
+        problems.push(`${p === "values" ? "the values are" : `${p} is`} a Pulumi secret in an objects release (a secret inside them makes them all secret): Pulumi hides their diff; keep secrets in Secrets of their own`);
+      }
+    }
     if (facts && args.type !== TYPES.configMap) {
       // Values unknown during preview are computed (passwords from random, keys from tls): never
       // a literal in clear, so they are skipped rather than making the whole policy advisory.

@@ -7,10 +7,17 @@
  * The real analyzer (@pulumi/policy 1.21) does not show `retainOnDelete` to policies: a resource
  * only retained, not protected, is reported as advisory there ("cannot verify") and checked
  * exactly by the offline runner, which knows the option.
+ *
+ * A bundled object (an entry of an objects release's `values.objects`, policies/bundled.ts) is
+ * Helm's, not Pulumi's: Helm deletes it with the release, or when it leaves `values.objects`,
+ * whatever `protect` or `retainOnDelete` say of the release. So no object whose deletion loses
+ * data may be bundled (`bundledDataHolder`): a PersistentVolumeClaim or PersistentVolume, a
+ * CloudNativePG Cluster, a Namespace (it takes every object in it along), a StatefulSet with
+ * volumeClaimTemplates, a CloudNativePG Database whose `databaseReclaimPolicy` is `delete`.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { HCLOUD_LABELS } from "../components/conventions";
-import { TYPES, config, isObject, labels, LABELS, offlineFacts } from "./lib";
+import { TYPES, bundleOf, config, get, isObject, labels, LABELS, offlineFacts, type Props } from "./lib";
 
 export interface StatefulProtectedConfig {
   /** Values of the hcloud label `liiibre.org/role` marking servers that hold data (controllers hold etcd). */
@@ -27,6 +34,30 @@ const HCLOUD_PROTECTION: Record<string, string[]> = {
   [TYPES.hcloudStorageBox]: ["deleteProtection"],
 };
 
+/**
+ * Why deleting this Kubernetes object loses data (undefined when it does not): the objects that
+ * may never be entries of an objects release.
+ */
+export function bundledDataHolder(type: string, props: Props): string | undefined {
+  switch (type) {
+    case TYPES.pvc:
+      return "a PersistentVolumeClaim holds data (deleting it deletes its volume under the usual Delete reclaim policy)";
+    case "kubernetes:core/v1:PersistentVolume":
+      return "a PersistentVolume holds data";
+    case TYPES.cnpgCluster:
+      return "a PostgreSQL Cluster holds the databases";
+    case TYPES.namespace:
+      return "a Namespace takes every object in it along when deleted (volumes, databases, backups)";
+    case "kubernetes:apps/v1:StatefulSet": {
+      const templates = get(props, "spec", "volumeClaimTemplates");
+      return Array.isArray(templates) && templates.length ? "a StatefulSet with volumeClaimTemplates owns volumes (and its templates cannot change in a Helm upgrade)" : undefined;
+    }
+    case "kubernetes:postgresql.cnpg.io/v1:Database":
+      return get(props, "spec", "databaseReclaimPolicy") === "delete" ? "a CloudNativePG Database with databaseReclaimPolicy delete drops its database when deleted" : undefined;
+  }
+  return undefined;
+}
+
 export const statefulProtected: ResourceValidationPolicy = {
   name: "stateful-protected",
   description: "Volumes, buckets, databases, backup servers and servers holding data are protected (protect or retainOnDelete, plus Hetzner delete protection).",
@@ -40,6 +71,12 @@ export const statefulProtected: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     const c = config(args, STATEFUL_DEFAULTS);
     const props = args.props;
+    const bundle = bundleOf(args);
+    if (bundle) {
+      const why = bundledDataHolder(args.type, props);
+      if (why) report(`${why}: as an entry of the objects release ${bundle.release.name} it is deleted by Helm with the release (or when it leaves values.objects), whatever protect or retainOnDelete say; declare it as a resource of its own, protected`);
+      return;
+    }
     let stateful = false;
     let what = "";
     switch (args.type) {

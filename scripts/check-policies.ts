@@ -17,6 +17,12 @@
  * One addition, documented in docs/policies.md: `args.liiibreOffline` carries what only the
  * offline runner knows (retainOnDelete, which input paths are secret); policies use it when
  * present.
+ *
+ * Bundled objects (an objects release's `values.objects`, components/kit/objects.ts) are judged
+ * by the policies themselves (policies/bundled.ts wraps every policy of policies/list.ts), here
+ * as under the analyzer: the runner hands over the recorded resources, releases and all, and
+ * refuses an evaluation that already lists bundled objects as resources (each would be judged
+ * twice).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,6 +30,8 @@ import type { Policies, Policy, PolicyResource, ResourceValidationArgs, StackVal
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import type { OfflineFacts } from "../policies/lib";
 import { POLICIES } from "../policies/list";
+import { PROPS_SOURCE } from "../policies/bundled";
+import { bundledObjectUrn, bundledObjects } from "../components/kit/objects";
 import type { Evaluation, RecordedResource } from "./harness";
 import { REPO_ROOT, isSecretMarker, secretAwareInputs } from "./harness";
 import { tenantResolver } from "./plan-model";
@@ -70,6 +78,15 @@ export function stackPolicyConfig(stack: string): PolicyPackConfig | undefined {
 }
 
 /**
+ * `out[k] = v` as JSON parsing and structuredClone do it: an own property even for the key
+ * `__proto__` (an assignment would replace the copy's prototype and drop the key).
+ */
+function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+}
+
+/**
  * The analyzer's view of recorded inputs: secrets unwrapped (their paths collected), unknowns
  * as the sentinel, undefined values dropped.
  */
@@ -101,7 +118,7 @@ export function analyzerProps(inputs: Record<string, unknown>): { props: Record<
       for (const [k, x] of Object.entries(v)) {
         if (x === undefined) continue;
         path.push(k);
-        out[k] = conv(x);
+        setOwn(out, k, conv(x));
         path.pop();
       }
       return out;
@@ -129,7 +146,7 @@ export function plainClone<T>(v: T): T {
   // Anything but a plain object (none expected) is left to structuredClone.
   if (proto !== Object.prototype && proto !== null) return structuredClone(v);
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = plainClone((v as Record<string, unknown>)[k]);
+  for (const k of Object.keys(v)) setOwn(out, k, plainClone((v as Record<string, unknown>)[k]));
   return out as T;
 }
 
@@ -168,6 +185,8 @@ function policyConfig(p: Policy, config: PolicyPackConfig): { level: string | un
  */
 function withLazyProps<T extends object>(props: Record<string, unknown>, target: T): T & { props: Record<string, unknown> } {
   (target as { [LAZY]?: LazyProps })[LAZY] = { source: props };
+  // What policies/bundled.ts reads to tell an objects release without a copy (read-only there).
+  (target as { [PROPS_SOURCE]?: Record<string, unknown> })[PROPS_SOURCE] = props;
   return Object.defineProperty(target, "props", LAZY_PROPS) as T & { props: Record<string, unknown> };
 }
 /**
@@ -200,6 +219,12 @@ export async function checkPolicies(evaluation: Evaluation, options: CheckOption
   const tenantOf = tenantResolver(evaluation.estate, resources);
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const violations: Violation[] = [];
+  for (const r of resources) {
+    for (const o of bundledObjects(r.type, r.inputs as Record<string, any>)) {
+      const urn = bundledObjectUrn(r.urn, o);
+      if (byUrn.has(urn)) throw new Error(`checkPolicies: ${urn} is a resource of the evaluation and an object of the release ${r.urn}: give the recorded resources, not an expansion of them (the policies judge bundled objects themselves)`);
+    }
+  }
 
   // The analyzer's view of each resource, built once.
   const views = new Map<RecordedResource, { props: Record<string, unknown>; facts: OfflineFacts }>();

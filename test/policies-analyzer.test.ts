@@ -19,6 +19,7 @@ import * as random from "@pulumi/random";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { UNKNOWN, checkPolicies, type Violation } from "../scripts/check-policies";
 import { LABELS } from "../components/conventions";
+import { bundleOwner, declareObjects } from "./helpers/bundled-objects";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
@@ -172,5 +173,55 @@ describe("offline runner vs the real analyzer server", () => {
     );
     const msg = (list: Array<Violation | Diag>, k: string) => list.find((x) => key(x) === k)!.message;
     for (const k of common) expect(msg(served, k).endsWith(msg(offline, k).replace(/^can't run policy '[^']+' during preview: /, "")), k).toBe(true);
+  });
+});
+
+describe("bundled objects under the real analyzer server", () => {
+  it("are judged there as offline: same verdicts on the objects release, each naming its object", { timeout: 180_000 }, async () => {
+    const ns = "demo";
+    const md = (name: string) => ({ name, namespace: ns, labels: { [LABELS.tenant]: ns } });
+    const ev = await evaluate({
+      config: readStackConfig(stackConfigFile("dev")),
+      stack: "dev",
+      program: () => {
+        const owner = bundleOwner(ns);
+        const unknown = new random.RandomId("unk", { byteLength: 4 }, { parent: owner }).dec;
+        new k8s.core.v1.Namespace("demo-ns", { metadata: { name: ns, labels: { [LABELS.tenant]: ns, [LABELS.layer]: "tenant" } } }, { parent: owner, protect: true });
+        declareObjects(
+          "bundled",
+          ns,
+          ns,
+          [
+            { apiVersion: "v1", kind: "ResourceQuota", metadata: md("quota"), spec: { hard: { "requests.cpu": "4" } } },
+            { apiVersion: "v1", kind: "LimitRange", metadata: md("limits"), spec: { limits: [{ type: "Container" }] } },
+            { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: md("default-deny"), spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: {} }] }] } },
+            { apiVersion: "apps/v1", kind: "Deployment", metadata: md("web"), spec: { template: { spec: { containers: [{ name: "web", image: "nginx:latest" }] } } } },
+            { apiVersion: "apps/v1", kind: "Deployment", metadata: md("computed"), spec: { template: { spec: { containers: [{ name: "c", image: unknown }] } } } },
+            { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: md("data"), spec: { accessModes: ["ReadWriteOnce"] } },
+            { apiVersion: "v1", kind: "Secret", metadata: md("db"), stringData: { host: "pg" } },
+            { apiVersion: "k8up.io/v1", kind: "Schedule", metadata: md("backup"), spec: { backend: { s3: { endpoint: "https://s3.fsn1.example.org" } }, backup: { schedule: "@daily" } } },
+          ] as never,
+          owner,
+          { protect: true },
+        );
+      },
+    });
+    const offline = await checkPolicies(ev, { config: {} });
+    const served = await analyzer(ev);
+    const rows = (list: Array<Violation | Diag>) =>
+      list
+        .filter((x) => x.urn!.endsWith("::demo-objects") || x.urn!.endsWith("::demo-ns"))
+        .map((x) => `${x.policy} ${x.level} ${x.urn!.split("::").pop()} ${x.message.split("\n").pop()!.replace(/^can't run policy '[^']+' during preview: /, "")}`)
+        .sort();
+    expect(rows(served)).toEqual(rows(offline));
+    const mine = rows(offline).join("\n");
+    // What the release hid before: each object judged, named.
+    expect(mine).toContain('pinned-versions mandatory demo-objects liiibre-objects/Deployment/web: container web: image "nginx:latest" uses the floating tag "latest"');
+    expect(mine).toContain("pinned-versions advisory demo-objects liiibre-objects/Deployment/computed: not checked during preview");
+    expect(mine).toMatch(/stateful-protected mandatory demo-objects liiibre-objects\/PersistentVolumeClaim\/data: a PersistentVolumeClaim holds data/);
+    expect(mine).toMatch(/secrets-are-secret mandatory demo-objects liiibre-objects\/Secret\/db: a Secret is an entry of the objects release/);
+    expect(mine).toMatch(/backups-offsite mandatory demo-ns .*Schedule backup: endpoint https:\/\/s3.fsn1.example.org is in the primary location fsn1/);
+    expect(mine).toMatch(/tenant-isolation mandatory demo-ns namespace demo of demo lacks a default-deny ingress NetworkPolicy/);
+    expect(mine).not.toMatch(/lacks a ResourceQuota|lacks a LimitRange/);
   });
 });

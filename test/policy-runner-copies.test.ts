@@ -21,6 +21,11 @@ describe("plainClone", () => {
       }),
       { numRuns: 300 },
     );
+    // A key named __proto__ (fast-check found it) stays a key, not the copy's prototype.
+    const proto = JSON.parse('{"__proto__": {"a": 1}, "b": 2}');
+    expect(shape(plainClone(proto))).toEqual([["__proto__", [["a", 1]]], ["b", 2]]);
+    expect(Object.getPrototypeOf(plainClone(proto))).toBe(Object.prototype);
+    expect(shape(analyzerProps(proto).props)).toEqual([["__proto__", [["a", 1]]], ["b", 2]]);
     const holes = [1, , 3];
     expect(1 in plainClone(holes)).toBe(false);
     expect(plainClone(holes)).toHaveLength(3);
