@@ -8,7 +8,7 @@ import { parse as parseYaml } from "yaml";
 import type { Estate } from "../components/config";
 import { SharedServices } from "../components/shared";
 import { Tenant } from "../components/tenant";
-import { bundledObjectUrn, bundledObjects } from "../components/kit/objects";
+import { withBundledObjects } from "./helpers/objects";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { testContext } from "./storage-fixtures";
 
@@ -56,23 +56,7 @@ export function bundlesProgram(estate: Estate) {
 export const evalBundles = (tenants: RawTenant[], mutate?: (raw: Record<string, any>) => void): Promise<Evaluation> =>
   evaluate({ config: config(tenants, mutate), program: bundlesProgram });
 
-/**
- * The records with each bundle's objects release expanded (kubernetesObjects `bundled`,
- * components/kit/objects.ts): every entry of its `values.objects` becomes a record of its own
- * type, named by its Kubernetes name, with the release as parent and its manifest as inputs
- * (`bundledObjectUrn` as URN). The release stays. Tests find an object the same way whichever way
- * it is declared; `bundled` tells them apart.
- */
-export function withBundledObjects(rs: RecordedResource[]): Array<RecordedResource & { bundled?: true }> {
-  const out: Array<RecordedResource & { bundled?: true }> = [];
-  for (const r of rs) {
-    out.push(r);
-    for (const o of bundledObjects(r.type, r.inputs)) out.push({ ...r, urn: bundledObjectUrn(r.urn, o), type: o.type, name: o.name, parent: r.urn, inputs: o.props, dependsOn: [], bundled: true });
-  }
-  return out;
-}
-
-/** Records of a type, bundled objects included (`withBundledObjects`). */
+/** Records of a type, bundled objects included (helpers/objects.ts `withBundledObjects`). */
 export const ofType = (rs: RecordedResource[], type: string) => withBundledObjects(rs).filter((r) => r.type === type);
 
 /** The Kubernetes object `namespace/name` of a type, its own resource or a bundled one. */

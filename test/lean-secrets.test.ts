@@ -16,7 +16,7 @@ import { diffPlans, type PlanDiff } from "../scripts/diff/diff";
 import { attachTwin } from "../scripts/twin/plan-twin";
 import type { Plan, PlanResource } from "../scripts/plan-model";
 import { devConfig, devPlan } from "./helpers/estates";
-import { kubernetesObjects, objectsOfType } from "./helpers/objects";
+import { objectsOfType } from "./helpers/objects";
 
 const org = (slug: string, extra: Record<string, unknown> = {}) => ({ slug, name: slug, domain: `${slug}.example.org`, plan: "dedicated", users: 15, ...extra });
 const unwrap = <T>(o: { apply: (f: (v: T) => void) => unknown }) => new Promise<T>((r) => o.apply(r));
@@ -140,8 +140,8 @@ function readsAndAnnotations(plan: Plan, slug: string, secret: string): Array<{ 
   };
   const out: Array<{ who: string; reads: string[]; annotated: string[] }> = [];
   // Each Deployment whether it is a resource or an entry of the objects release (kubernetesObjects: bundled).
-  for (const d of kubernetesObjects(rs).filter((o) => o.type === "kubernetes:apps/v1:Deployment")) {
-    const t = d.inputs.spec.template;
+  for (const d of objectsOfType(rs, "kubernetes:apps/v1:Deployment")) {
+    const t = (d.inputs as any).spec.template;
     out.push({ who: d.name, reads: [...new Set(keysRead(t.spec).map((k) => purposeOf.get(k)).filter((p): p is string => !!p))].sort(), annotated: purposes(t.metadata.annotations) });
   }
   const nc = rs.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "nextcloud");
@@ -210,14 +210,14 @@ describe("dev's demo (lean, five apps) against the same organisation migrated to
     expect(rows.find((r) => r.who === "onlyoffice")!.reads).toEqual(["onlyoffice/jwt"]);
     // The comparison notices a pod annotated with a value it does not read.
     const widened = structuredClone(lean);
-    const oo = objectsOfType(widened.resources, "kubernetes:apps/v1:Deployment", "demo").find((o) => o.name === "onlyoffice")!.inputs;
+    const oo = objectsOfType(widened.resources, "kubernetes:apps/v1:Deployment", "demo").find((o) => o.name === "onlyoffice")!.inputs as any;
     oo.spec.template.metadata.annotations[DERIVED_ANNOTATION] += ",x=nextcloud/admin";
     const bad = readsAndAnnotations(widened, "demo", BUNDLE_SECRET).find((r) => r.who === "onlyoffice")!;
     expect(bad.annotated).not.toEqual(bad.reads);
   });
 
   it("the org-admins script and the S3 provider's requirements are inline: the same text, nothing mounted", () => {
-    const cron = objectsOfType(lean.resources, "kubernetes:batch/v1:CronJob", "demo")[0].inputs;
+    const cron = objectsOfType(lean.resources, "kubernetes:batch/v1:CronJob", "demo")[0].inputs as any;
     const pod = cron.spec.jobTemplate.spec.template.spec;
     expect(pod.containers[0].command).toEqual(["python3", "-c", ORG_ADMINS_SCRIPT]);
     expect(pod.volumes).toBeUndefined();

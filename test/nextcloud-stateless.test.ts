@@ -31,7 +31,7 @@ import { nextcloudSetupScript, nextcloudValues } from "../components/apps/nextcl
 import { CHARTS, IMAGES, NEXTCLOUD_APPS, chartPin } from "../components/versions";
 import { configProblems } from "../components/estate";
 import { PLATFORM_BASE_COST, STATELESS_NEXTCLOUD_COST, estimateStacks } from "../components/layers/cost";
-import { withBundledObjects } from "./bundle-fixtures";
+import { withBundledObjects } from "./helpers/objects";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { renderPlan } from "../scripts/render/render";
 import { devEstate, findings, input, res } from "./helpers/twin";

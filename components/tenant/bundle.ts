@@ -5,6 +5,11 @@
  * PostgresCluster per app database → OIDC clients → the apps (components/apps modules).
  *
  * Every resource name starts with the bundle's slug; nothing depends on list positions.
+ *
+ * Its plain Kubernetes objects (quota, limit range, NetworkPolicies, Gateways, the apps'
+ * Deployments, Services, routes…) are declared through one collector (components/kit/bundleObjects.ts):
+ * each its own resource (`kubernetesObjects: resources`, the shared instance's), or entries of the
+ * bundle's one objects release `<slug>-objects`, sealed last; the apps' releases wait for it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";

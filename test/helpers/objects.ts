@@ -1,48 +1,36 @@
 /**
  * A plan's Kubernetes objects whichever way they are declared: each its own resource, or an entry
- * of a bundle's objects release (components/kit/objects.ts `bundledObjects`, the contract every
- * reader uses). Tests that look for "the Deployment of X" read them here.
+ * of a bundle's objects release (`kubernetesObjects: bundled`; components/kit/objects.ts
+ * `bundledObjects`, the contract every reader uses). Tests that look for "the Deployment of X"
+ * read them here.
  */
-import { bundledObjectUrn, bundledObjects, isObjectsRelease } from "../../components/kit/objects";
+import { bundledObjectUrn, bundledObjects } from "../../components/kit/objects";
 
-interface ResourceLike {
+interface RecordLike {
   urn: string;
   type: string;
   name: string;
+  parent?: string | null;
   inputs: Record<string, unknown>;
-  tenant?: string | null;
+  dependsOn?: string[];
 }
 
-export interface KubernetesObject {
-  /** Pulumi type token (`kubernetes:apps/v1:Deployment`), as the object's own resource would have. */
-  type: string;
-  /** `metadata.name`. */
-  name: string;
-  /** The resource's URN, or the bundled object's identity (`bundledObjectUrn`). */
-  urn: string;
-  /** The resource name of the object's own resource, or of the objects release holding it. */
-  resource: string;
-  /** The manifest: a resource's inputs, or the entry of the release's `values.objects` (the same object: changing it changes the plan). */
-  inputs: Record<string, any>;
-  bundled: boolean;
-  tenant?: string | null;
-}
-
-/** Every Kubernetes object of `resources` (of `tenant` when given), objects releases expanded into their entries. */
-export function kubernetesObjects(resources: readonly ResourceLike[], tenant?: string): KubernetesObject[] {
-  const out: KubernetesObject[] = [];
-  for (const r of resources) {
-    if (tenant !== undefined && r.tenant !== tenant) continue;
-    if (isObjectsRelease(r.type, r.inputs)) {
-      for (const o of bundledObjects(r.type, r.inputs)) out.push({ type: o.type, name: o.name, urn: bundledObjectUrn(r.urn, o), resource: r.name, inputs: o.props, bundled: true, tenant: r.tenant });
-      continue;
-    }
-    if (!r.type.startsWith("kubernetes:")) continue;
-    const md = (r.inputs as any).metadata;
-    out.push({ type: r.type, name: typeof md?.name === "string" ? md.name : r.name, urn: r.urn, resource: r.name, inputs: r.inputs as Record<string, any>, bundled: false, tenant: r.tenant });
+/**
+ * The records with each objects release expanded: every entry of its `values.objects` becomes a
+ * record of its own type, named by its Kubernetes name, with the release as parent, its manifest
+ * as inputs (the same object: changing it changes the release's values) and `bundledObjectUrn` as
+ * URN. The release stays. `bundled` tells the entries apart.
+ */
+export function withBundledObjects<R extends RecordLike>(rs: readonly R[]): Array<R & { bundled?: true }> {
+  const out: Array<R & { bundled?: true }> = [];
+  for (const r of rs) {
+    out.push(r);
+    for (const o of bundledObjects(r.type, r.inputs)) out.push({ ...r, urn: bundledObjectUrn(r.urn, o), type: o.type, name: o.name, parent: r.urn, inputs: o.props, dependsOn: [], bundled: true });
   }
   return out;
 }
 
-/** The objects of one type. */
-export const objectsOfType = (resources: readonly ResourceLike[], type: string, tenant?: string): KubernetesObject[] => kubernetesObjects(resources, tenant).filter((o) => o.type === type);
+/** The Kubernetes objects of one type (of `tenant` when given), bundled ones included. */
+export function objectsOfType<R extends RecordLike & { tenant?: string | null }>(rs: readonly R[], type: string, tenant?: string): Array<R & { bundled?: true }> {
+  return withBundledObjects(rs.filter((r) => tenant === undefined || r.tenant === tenant)).filter((r) => r.type === type);
+}
