@@ -262,6 +262,21 @@ describe("the collector", () => {
     for (const bad of [secret, hashed]) await expect(objectsValues("acme", [plain, bad]), bad.name).rejects.toThrow(new RegExp(`Deployment ${bad.name} carries a secret value; secrets never go in values`));
   });
 
+  it("bundled: an object carrying an Output of a Helm release makes the values fail (a cycle), an Output of another resource does not", async () => {
+    let fine: Promise<unknown> = Promise.resolve();
+    let loop: Promise<unknown> = Promise.resolve();
+    await run(() => {
+      const app = new k8s.helm.v3.Release("app", { chart: "x", namespace: "acme" });
+      const cm = new k8s.core.v1.ConfigMap("cm", { metadata: { name: "cm", namespace: "acme" } });
+      const entry = (name: string, value: pulumi.Input<string>) => ({ type: "kubernetes:core/v1:ConfigMap", name, manifest: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "acme" }, data: { v: value } } });
+      fine = objectsValues("acme", [entry("fine", cm.metadata.name)]).then(() => "ok");
+      loop = objectsValues("acme", [entry("loop", app.status.name)]).then(() => "ok");
+      loop.catch(() => undefined);
+    });
+    expect(await fine).toBe("ok");
+    await expect(loop).rejects.toThrow(/ConfigMap loop carries an Output of a Helm release.*cycle/);
+  });
+
   it("refuses what is never bundled, in every mode: the Namespace, Secrets, volumes, the CNPG Cluster, Jobs, Helm releases, a StatefulSet with volume claims", () => {
     for (const mode of ["resources", "adopting", "bundled"] as const) {
       const o = new BundleObjects({ mode: mode as any, namespace: "acme", resourceName: "acme-objects", opts: {} });

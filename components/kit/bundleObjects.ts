@@ -26,7 +26,8 @@
  * volumeClaimTemplates (they hold data: protected), Secrets (a secret value in `values` makes the
  * whole values secret and hides the diff), the CloudNativePG Cluster (holds the data; protected),
  * Jobs (immutable pod template: Helm's upgrade fails where Pulumi replaces) and Helm releases.
- * No secret ever reaches `values`: an object carrying a secret Output makes `register` fail.
+ * No secret ever reaches `values`: an object carrying a secret Output makes the release fail,
+ * naming it (`objectsValues`); so does one carrying an Output of a Helm release (a cycle).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -201,9 +202,16 @@ export const ownResources = (namespace = ""): BundleObjects => new BundleObjects
 export async function objectsValues(namespace: string, entries: ObjectEntry[]): Promise<pulumi.Output<{ objects: Record<string, unknown>[] }>> {
   const sorted = [...entries].sort((x, y) => x.type.localeCompare(y.type) || x.name.localeCompare(y.name));
   const outputs = sorted.map((e) => pulumi.output(e.manifest));
+  // The SDK's own reader of an Output's resources (marked internal in @pulumi/pulumi's output.ts; absent: the check is skipped).
+  const resourcesOf = (pulumi as unknown as { getAllResources?: (o: pulumi.Output<unknown>) => Promise<Set<pulumi.Resource>> }).getAllResources;
   for (let i = 0; i < sorted.length; i++) {
-    if (await pulumi.isSecret(outputs[i] as pulumi.Output<unknown>)) {
+    const out = outputs[i] as pulumi.Output<unknown>;
+    if (await pulumi.isSecret(out)) {
       throw new Error(`objects release of ${namespace}: ${sorted[i].type} ${sorted[i].name} carries a secret value; secrets never go in values (reference a Secret instead)`);
+    }
+    // An Output of a Helm release would make the objects release wait for it, and the apps' releases wait for the objects release: a cycle.
+    if (resourcesOf && [...(await resourcesOf(out))].some((r) => k8s.helm.v3.Release.isInstance(r))) {
+      throw new Error(`objects release of ${namespace}: ${sorted[i].type} ${sorted[i].name} carries an Output of a Helm release (the apps' releases come after the objects release: a cycle)`);
     }
   }
   return pulumi.all(outputs).apply((objects) => ({ objects: objects as Record<string, unknown>[] }));
