@@ -24,6 +24,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { PLATFORM } from "./conventions";
+import { ownResources, type BundleObjects } from "./kit/bundleObjects";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
 export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
@@ -209,17 +210,18 @@ export const bodyLimit = (name: string, maxBytes: number): RouteMiddleware => ({
  * CRDs must exist, i.e. `opts.dependsOn` holds the platform's `ready`). Resource names derive
  * from `resourceName` and the object kind.
  */
-export function publicRoute(resourceName: string, a: PublicRouteArgs, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource[] {
+export function publicRoute(resourceName: string, a: PublicRouteArgs, opts: pulumi.CustomResourceOptions, objects: BundleObjects = ownResources()): pulumi.CustomResource[] {
   const suffix: Record<string, (m: Manifest) => string> = {
     Middleware: (m) => `mw-${(m.metadata as { name: string }).name}`,
     BackendTLSPolicy: () => "backend-tls",
     Gateway: () => "gateway",
     HTTPRoute: () => "route",
   };
-  const out: k8s.apiextensions.CustomResource[] = [];
+  const out: pulumi.CustomResource[] = [];
   for (const m of publicRouteManifests(a)) {
     out.push(
-      new k8s.apiextensions.CustomResource(
+      objects.add(
+        k8s.apiextensions.CustomResource,
         `${resourceName}-${suffix[m.kind](m)}`,
         { apiVersion: m.apiVersion, kind: m.kind, metadata: m.metadata, spec: m.spec },
         // The route waits for its middlewares and its Gateway (Traefik rejects a dangling reference).
@@ -234,10 +236,10 @@ export function publicRoute(resourceName: string, a: PublicRouteArgs, opts: pulu
  * `publicRoute` on a shared Gateway when `attacher` is given (a bundle's: the route's listener is
  * added to it and the route waits for it), else with a Gateway of its own.
  */
-export function attachedRoute(resourceName: string, a: PublicRouteArgs, opts: pulumi.CustomResourceOptions, attacher?: RouteAttacher): k8s.apiextensions.CustomResource[] {
-  if (!attacher) return publicRoute(resourceName, a, opts);
+export function attachedRoute(resourceName: string, a: PublicRouteArgs, opts: pulumi.CustomResourceOptions, attacher?: RouteAttacher, objects?: BundleObjects): pulumi.CustomResource[] {
+  if (!attacher) return publicRoute(resourceName, a, opts, objects);
   const at = attacher.attach(a);
-  return publicRoute(resourceName, { ...a, gateway: at.gateway }, { ...opts, dependsOn: [...toArray(opts.dependsOn), at.ready] });
+  return publicRoute(resourceName, { ...a, gateway: at.gateway }, { ...opts, dependsOn: [...toArray(opts.dependsOn), at.ready] }, objects);
 }
 
 function toArray(d: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
@@ -313,12 +315,16 @@ export class BundleGateways implements RouteAttacher {
       );
   }
 
-  /** Creates the Gateways (`<resourceName>`, `<resourceName>-chart-tls`) and releases the routes waiting for them. */
-  register(resourceName: string, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource[] {
+  /**
+   * Creates the Gateways (`<resourceName>`, `<resourceName>-chart-tls`) through the bundle's
+   * `objects` (its own resources, or entries of its objects release) and releases the routes
+   * waiting for them.
+   */
+  register(resourceName: string, opts: pulumi.CustomResourceOptions, objects: BundleObjects = ownResources()): pulumi.CustomResource[] {
     this.registered = true;
     return this.manifests().map((m) => {
       const kind: Kind = m.metadata.name === this.name ? "issue" : "reuse";
-      const gw = new k8s.apiextensions.CustomResource(kind === "issue" ? resourceName : `${resourceName}-chart-tls`, { apiVersion: m.apiVersion, kind: m.kind, metadata: m.metadata, spec: m.spec }, opts);
+      const gw = objects.add(k8s.apiextensions.CustomResource, kind === "issue" ? resourceName : `${resourceName}-chart-tls`, { apiVersion: m.apiVersion, kind: m.kind, metadata: m.metadata, spec: m.spec }, opts);
       this.resolvers[kind](gw);
       return gw;
     });

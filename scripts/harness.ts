@@ -313,7 +313,10 @@ async function assemble(
     const seenOpts = optionsByMockUrn.get(reg.mockUrn);
     const o = seenOpts?.opts ?? {};
     const res = seenOpts?.resource as unknown as { __protect?: boolean } | undefined;
-    const dependsOn = o.dependsOn ? (Array.isArray(o.dependsOn) ? o.dependsOn : [o.dependsOn]) : [];
+    // dependsOn may also be a promise of the list (a bundle's objects release, components/kit/bundleObjects.ts): flattened as the SDK does.
+    const flatten = async (d: unknown): Promise<unknown[]> =>
+      Array.isArray(d) ? (await Promise.all(d.map(flatten))).flat() : d instanceof Promise ? flatten(await d) : pulumi.Output.isInstance(d) ? flatten(await resolve(d)) : d ? [d] : [];
+    const dependsOn = await flatten(o.dependsOn);
     const record: RecordedResource = {
       urn,
       type: reg.type,

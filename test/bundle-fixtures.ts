@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import type { Estate } from "../components/config";
 import { SharedServices } from "../components/shared";
 import { Tenant } from "../components/tenant";
+import { withBundledObjects } from "./helpers/objects";
 import { evaluate, readStackConfig, stackConfigFile, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { testContext } from "./storage-fixtures";
 
@@ -55,11 +56,17 @@ export function bundlesProgram(estate: Estate) {
 export const evalBundles = (tenants: RawTenant[], mutate?: (raw: Record<string, any>) => void): Promise<Evaluation> =>
   evaluate({ config: config(tenants, mutate), program: bundlesProgram });
 
-export const ofType = (rs: RecordedResource[], type: string) => rs.filter((r) => r.type === type);
+/** Records of a type, bundled objects included (helpers/objects.ts `withBundledObjects`). */
+export const ofType = (rs: RecordedResource[], type: string) => withBundledObjects(rs).filter((r) => r.type === type);
 
-/** Records whose ancestor chain includes the component `type::name` (by URN). */
+/** The Kubernetes object `namespace/name` of a type, its own resource or a bundled one. */
+export const objectOf = (rs: RecordedResource[], type: string, namespace: string, name: string) =>
+  ofType(rs, type).find((r) => (r.inputs as any).metadata?.namespace === namespace && (r.inputs as any).metadata?.name === name);
+
+/** Records whose ancestor chain includes the component `type::name` (by URN), bundled objects included (`withBundledObjects`). */
 export function under(rs: RecordedResource[], type: string, name: string): RecordedResource[] {
-  return rs.filter((r) => r.urn.includes(`${type}$`) && ancestorNames(rs, r).includes(`${type}::${name}`));
+  const all = withBundledObjects(rs);
+  return all.filter((r) => r.urn.includes(`${type}$`) && ancestorNames(all, r).includes(`${type}::${name}`));
 }
 function ancestorNames(rs: RecordedResource[], r: RecordedResource): string[] {
   const byUrn = new Map(rs.map((x) => [x.urn, x]));
@@ -89,7 +96,7 @@ export const yaml = (s: unknown): any => parseYaml(String(s));
 export function nextcloudSettings(rs: RecordedResource[], slug: string): string {
   const hook = values(release(rs, `${slug}-nextcloud-release`)).nextcloud.hooks?.["before-starting"];
   if (hook) return hook as string;
-  const cm = rs.find((x) => x.type === "kubernetes:core/v1:ConfigMap" && x.name === `${slug}-nextcloud-stateless`);
+  const cm = objectOf(rs, "kubernetes:core/v1:ConfigMap", slug, "nextcloud-stateless");
   if (!cm) throw new Error(`${slug}: neither a before-starting hook nor a stateless setup script`);
   return (cm.inputs as any).data["setup.sh"] as string;
 }

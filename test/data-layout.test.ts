@@ -18,6 +18,7 @@ import { DEFAULT_STORAGE_SETTINGS } from "../components/storage/settings";
 import { diffPlans, type PlanDiff } from "../scripts/diff/diff";
 import { stackConfigFile } from "../scripts/harness";
 import { runPlan } from "../scripts/plan";
+import { objectsOfType } from "./helpers/objects";
 import type { Plan, PlanResource } from "../scripts/plan-model";
 import { decide } from "../scripts/twin/checks/s3";
 import { cachedCrds, itWithCharts } from "./helpers/charts";
@@ -131,7 +132,8 @@ describe("the organisation cluster against CloudNativePG's CRDs", () => {
 describe("prod with one more organisation per layout, planned with policies and the twin", () => {
   let plan: any;
   const rs = (): PlanResource[] => plan.resources;
-  const of = (slug: string, type: string) => rs().filter((r) => r.tenant === slug && r.type === type);
+  // Bundled objects included (lean organisations' kubernetesObjects default: helpers/objects.ts).
+  const of = (slug: string, type: string) => objectsOfType(rs(), type, slug);
   beforeAll(async () => {
     // Prod's estate (its policy configuration and capacity) with four small organisations more.
     const doc = parse(fs.readFileSync(stackConfigFile("prod"), "utf8"));

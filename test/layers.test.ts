@@ -192,6 +192,37 @@ describe("the cost model against the evaluated program", () => {
     expect(tenantCost({ plan: "dedicated", apps: ["nextcloud"], dedicatedRealm: true })).toBe(TENANT_BASE_COST + APP_COST.nextcloud + DEDICATED_REALM_COST);
   });
 
+  it("with its objects bundled (kubernetesObjects, BUNDLED_OBJECTS_COST): never under, within 10 % of an active one, in every layout", async () => {
+    const raw = prodRaw();
+    const layouts = ["lean", "per-app", "migrating"];
+    raw.tenants
+      .filter((t: any) => t.plan === "dedicated")
+      .forEach((t: any, i: number) => {
+        t.dataLayout = layouts[i % 3];
+        delete t.boundSecrets;
+        t.kubernetesObjects = i % 4 === 3 ? "adopting" : "bundled";
+      });
+    raw.tenants.push({ slug: "haven", name: "Haven", domain: "haven.example.org", plan: "dedicated", users: 30, ha: true, apps: ["nextcloud"], nextcloud: { stateless: true, secretsImported: true } });
+    const mixed = await evaluate({ config: raw, program: (e) => main(e) });
+    const tenantOf = tenantResolver(mixed.estate, mixed.resources);
+    const counts = new Map<string, number>();
+    for (const r of mixed.resources) {
+      const t = tenantOf(r);
+      if (t) counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+    const dedicated = mixed.estate.tenants.filter((t) => t.plan === "dedicated");
+    // Every layout, both modes, with and without ha, and a stateless Nextcloud are among them.
+    expect(new Set(dedicated.map((t) => `${t.dataLayout}|${t.kubernetesObjects}`)).size).toBe(6);
+    for (const t of dedicated) {
+      const actual = counts.get(t.slug)!;
+      expect(tenantCost(t), t.slug).toBeGreaterThanOrEqual(actual);
+      if (t.state === "active") expect(tenantCost(t), t.slug).toBeLessThanOrEqual(Math.ceil(actual * 1.1));
+    }
+    // The same organisations with their objects as resources cost the bundled objects more (the model is not flat).
+    const bundled = dedicated.find((t) => t.kubernetesObjects === "bundled" && t.dataLayout === "lean")!;
+    expect(tenantCost({ ...bundled, kubernetesObjects: "resources" }) - tenantCost(bundled)).toBeGreaterThan(20);
+  }, 180_000);
+
   it("`ha` costs what the program adds under an organisation's Collabora (its budget and hashing proxy), and nothing without it", () => {
     const tenantOf = tenantResolver(estate, ev.resources);
     const underCollabora = (slug: string) => ev.resources.filter((r) => tenantOf(r) === slug && r.urn.includes("$liiibre:apps:Collabora")).length;

@@ -16,6 +16,7 @@ import { diffPlans, type PlanDiff } from "../scripts/diff/diff";
 import { attachTwin } from "../scripts/twin/plan-twin";
 import type { Plan, PlanResource } from "../scripts/plan-model";
 import { devConfig, devPlan } from "./helpers/estates";
+import { objectsOfType } from "./helpers/objects";
 
 const org = (slug: string, extra: Record<string, unknown> = {}) => ({ slug, name: slug, domain: `${slug}.example.org`, plan: "dedicated", users: 15, ...extra });
 const unwrap = <T>(o: { apply: (f: (v: T) => void) => unknown }) => new Promise<T>((r) => o.apply(r));
@@ -138,7 +139,8 @@ function readsAndAnnotations(plan: Plan, slug: string, secret: string): Array<{ 
     return out;
   };
   const out: Array<{ who: string; reads: string[]; annotated: string[] }> = [];
-  for (const d of rs.filter((r) => r.type === "kubernetes:apps/v1:Deployment")) {
+  // Each Deployment whether it is a resource or an entry of the objects release (kubernetesObjects: bundled).
+  for (const d of objectsOfType(rs, "kubernetes:apps/v1:Deployment")) {
     const t = (d.inputs as any).spec.template;
     out.push({ who: d.name, reads: [...new Set(keysRead(t.spec).map((k) => purposeOf.get(k)).filter((p): p is string => !!p))].sort(), annotated: purposes(t.metadata.annotations) });
   }
@@ -187,7 +189,7 @@ describe("dev's demo (lean, five apps) against the same organisation migrated to
   it("lean: one generated value (the bundle's key), no ConfigMap, and six Secrets — the shared one, Synapse's (its chart mounts it whole), the Helsinki one (Barman reads it through the API) and one per database role (CloudNativePG reads username/password)", () => {
     expect(of(lean, "random:index/randomPassword:RandomPassword").map((r) => r.name)).toEqual(["demo-derivation-key"]);
     expect(of(lean, "random:index/randomBytes:RandomBytes")).toEqual([]);
-    expect(of(lean, "kubernetes:core/v1:ConfigMap")).toEqual([]);
+    expect(objectsOfType(lean.resources, "kubernetes:core/v1:ConfigMap", "demo")).toEqual([]);
     expect(names(of(lean, "kubernetes:core/v1:Secret"))).toEqual([BUNDLE_SECRET, "demo-pg-hedgedoc", "demo-pg-nextcloud", "demo-pg-synapse", "k8up-helsinki", "synapse-liiibre"]);
     const shared = of(lean, "kubernetes:core/v1:Secret").find((r) => (r.inputs as any).metadata.name === BUNDLE_SECRET)!.inputs as any;
     // The twin's S3 checks follow the annotation to the primary user whose keys it holds.
@@ -202,20 +204,20 @@ describe("dev's demo (lean, five apps) against the same organisation migrated to
 
   it("each reader is annotated with exactly the derived values it reads from the shared Secret: a change restarts those pods, no other", () => {
     const rows = readsAndAnnotations(lean, "demo", BUNDLE_SECRET);
-    expect(rows.map((r) => r.who).sort()).toEqual(["demo-collabora-deployment", "demo-hedgedoc-deployment", "demo-nextcloud-redis", "demo-nextcloud-release", "demo-onlyoffice-deployment"]);
+    expect(rows.map((r) => r.who).sort()).toEqual(["collabora", "demo-nextcloud-release", "hedgedoc", "nextcloud-redis", "onlyoffice"]);
     for (const r of rows) expect(r.annotated, r.who).toEqual(r.reads);
     // What the Document Server reads is the JWT, nothing of Nextcloud's.
-    expect(rows.find((r) => r.who === "demo-onlyoffice-deployment")!.reads).toEqual(["onlyoffice/jwt"]);
+    expect(rows.find((r) => r.who === "onlyoffice")!.reads).toEqual(["onlyoffice/jwt"]);
     // The comparison notices a pod annotated with a value it does not read.
     const widened = structuredClone(lean);
-    const oo = widened.resources.find((r) => r.tenant === "demo" && r.name === "demo-onlyoffice-deployment")!.inputs as any;
+    const oo = objectsOfType(widened.resources, "kubernetes:apps/v1:Deployment", "demo").find((o) => o.name === "onlyoffice")!.inputs as any;
     oo.spec.template.metadata.annotations[DERIVED_ANNOTATION] += ",x=nextcloud/admin";
-    const bad = readsAndAnnotations(widened, "demo", BUNDLE_SECRET).find((r) => r.who === "demo-onlyoffice-deployment")!;
+    const bad = readsAndAnnotations(widened, "demo", BUNDLE_SECRET).find((r) => r.who === "onlyoffice")!;
     expect(bad.annotated).not.toEqual(bad.reads);
   });
 
   it("the org-admins script and the S3 provider's requirements are inline: the same text, nothing mounted", () => {
-    const cron = of(lean, "kubernetes:batch/v1:CronJob")[0].inputs as any;
+    const cron = objectsOfType(lean.resources, "kubernetes:batch/v1:CronJob", "demo")[0].inputs as any;
     const pod = cron.spec.jobTemplate.spec.template.spec;
     expect(pod.containers[0].command).toEqual(["python3", "-c", ORG_ADMINS_SCRIPT]);
     expect(pod.volumes).toBeUndefined();

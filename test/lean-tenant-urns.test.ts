@@ -76,3 +76,35 @@ describe("URNs of a dedicated organisation across the lean-tenant changes", () =
     expect(renamed.filter((u) => !now.has(u) && !matches(REMOVED, u))).toEqual([expect.stringContaining("fcso-occitanie-ns")]);
   });
 });
+
+describe("URNs of a dedicated organisation across its objects' modes (docs/scaling.md#bundled-kubernetes-objects)", () => {
+  let adopting: Evaluation;
+  let bundled: Evaluation;
+  const mine = (e: Evaluation) => e.resources.filter((r) => r.urn.includes(`liiibre:tenant:Tenant`) && (r.name === SLUG || r.urn.includes(`::${SLUG}-`)));
+  const withMode = (mode: string) => {
+    const raw = readStackConfig(stackConfigFile("prod")) as any;
+    raw.tenants.find((t: any) => t.slug === SLUG).kubernetesObjects = mode;
+    return evaluate({ config: raw, program: (e: Estate) => main(e) });
+  };
+  beforeAll(async () => {
+    adopting = await withMode("adopting");
+    bundled = await withMode("bundled");
+  }, 180_000);
+
+  it("adopting keeps every URN (the objects are updated in place, then retained)", () => {
+    expect(mine(adopting).map((r) => r.urn).sort()).toEqual(mine(ev).map((r) => r.urn).sort());
+  });
+
+  it("bundled drops exactly the adopted (retained) objects' URNs and adds only the objects release", () => {
+    const before = new Map(mine(adopting).map((r) => [r.urn, r]));
+    const now = new Set(mine(bundled).map((r) => r.urn));
+    const lost = [...before.values()].filter((r) => !now.has(r.urn));
+    // Each one Pulumi forgets was retained in the adopting step: nothing is deleted in the cluster.
+    expect(lost.length).toBeGreaterThan(20);
+    expect(lost.filter((r) => !r.retainOnDelete).map((r) => r.urn)).toEqual([]);
+    expect(lost.filter((r) => !(r.inputs as any).metadata?.annotations?.["meta.helm.sh/release-name"]).map((r) => r.urn)).toEqual([]);
+    const added = [...now].filter((u) => !before.has(u));
+    expect(added.map(tail)).toEqual([`liiibre:tenant:Tenant$kubernetes:helm.sh/v3:Release::${SLUG}-objects`]);
+  });
+});
+

@@ -31,6 +31,7 @@ import { nextcloudSetupScript, nextcloudValues } from "../components/apps/nextcl
 import { CHARTS, IMAGES, NEXTCLOUD_APPS, chartPin } from "../components/versions";
 import { configProblems } from "../components/estate";
 import { PLATFORM_BASE_COST, STATELESS_NEXTCLOUD_COST, estimateStacks } from "../components/layers/cost";
+import { withBundledObjects } from "./helpers/objects";
 import { evaluate, isSecretMarker, readStackConfig, secretAwareInputs, stackConfigFile, type Evaluation } from "../scripts/harness";
 import { renderPlan } from "../scripts/render/render";
 import { devEstate, findings, input, res } from "./helpers/twin";
@@ -279,27 +280,47 @@ describe("the evaluated program (dev, three stateless organisations)", () => {
     ev = await evaluate({ config: c, stack: "dev" });
   }, 180_000);
   const named = (n: string) => ev.resources.filter((r) => r.name === n);
+  // Its plain objects are entries of its objects release (lean: kubernetesObjects bundled), by kind and Kubernetes name.
+  const bundled = (slug: string, kind: string, name: string) => withBundledObjects(ev.resources).filter((r) => r.bundled && (r.inputs as any).metadata?.namespace === slug && (r.inputs as any).kind === kind && r.name === name);
   it("active: values, Secret, scripts, budget, Job with its RBAC and network policy; the release waits for the Secret and scripts only", () => {
-    for (const n of ["live-nextcloud-instanceid", "live-nextcloud-passwordsalt", "live-nextcloud-serversecret", "live-nextcloud-instance", "live-nextcloud-stateless", "live-nextcloud-budget", "live-nextcloud-upgrade", "live-nextcloud-upgrade-sa", "live-nextcloud-upgrade-role", "live-nextcloud-upgrade-binding", "live-netpol-allow-nextcloud-upgrade-to-kubernetes-api"]) {
+    // Resources of their own: the values, their Secret and the Job (immutable: never bundled).
+    for (const n of ["live-nextcloud-instanceid", "live-nextcloud-passwordsalt", "live-nextcloud-serversecret", "live-nextcloud-instance", "live-nextcloud-upgrade"]) {
       expect(named(n), n).toHaveLength(1);
     }
-    const budget = named("live-nextcloud-budget")[0].inputs as any;
+    // The rest: entries of its objects release.
+    const objects: Array<[string, string]> = [
+      ["ConfigMap", STATELESS.scripts],
+      ["PodDisruptionBudget", "nextcloud"],
+      ["ServiceAccount", STATELESS.serviceAccount],
+      ["Role", STATELESS.serviceAccount],
+      ["RoleBinding", STATELESS.serviceAccount],
+      ["NetworkPolicy", "allow-nextcloud-upgrade-to-kubernetes-api"],
+    ];
+    for (const [kind, n] of objects) expect(bundled("live", kind, n), `${kind} ${n}`).toHaveLength(1);
+    const budget = bundled("live", "PodDisruptionBudget", "nextcloud")[0].inputs as any;
     expect(budget.spec).toMatchObject({ minAvailable: 1, selector: { matchLabels: NEXTCLOUD_POD_LABELS } });
-    const job = named("live-nextcloud-upgrade")[0].inputs as any;
-    expect(job.metadata.name).toMatch(/^nextcloud-upgrade-[0-9a-f]{10}$/);
-    expect(job.spec.template.spec.serviceAccountName).toBe(STATELESS.serviceAccount);
-    expect((named("live-nextcloud-upgrade-role")[0].inputs as any).rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }]);
+    const job = named("live-nextcloud-upgrade")[0];
+    expect((job.inputs as any).metadata.name).toMatch(/^nextcloud-upgrade-[0-9a-f]{10}$/);
+    expect((job.inputs as any).spec.template.spec.serviceAccountName).toBe(STATELESS.serviceAccount);
+    expect((bundled("live", "Role", STATELESS.serviceAccount)[0].inputs as any).rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }]);
+    // The release waits for the instance Secret and the scripts (in the objects release), not for the Job; the Job waits for both.
+    const objectsRelease = named("live-objects")[0];
+    const instance = named("live-nextcloud-instance")[0];
+    const release = named("live-nextcloud-release")[0];
+    expect(release.dependsOn).toEqual(expect.arrayContaining([instance.urn, objectsRelease.urn]));
+    expect(release.dependsOn).not.toContain(job.urn);
+    expect(job.dependsOn).toEqual(expect.arrayContaining([instance.urn, objectsRelease.urn]));
     // The instance values stay secret end to end.
-    const secret = named("live-nextcloud-instance")[0];
-    const data = (secretAwareInputs(secret) as any).stringData;
+    const data = (secretAwareInputs(instance) as any).stringData;
     expect(isSecretMarker(data) || Object.values(data ?? {}).every(isSecretMarker)).toBe(true);
   });
   it("suspended: no Job and no budget (no replica); decommissioned: only the values and their Secret remain", () => {
     expect(named("paused-nextcloud-upgrade")).toEqual([]);
-    expect(named("paused-nextcloud-budget")).toEqual([]);
+    expect(bundled("paused", "PodDisruptionBudget", "nextcloud")).toEqual([]);
     expect(named("paused-nextcloud-instance")).toHaveLength(1);
     for (const n of ["gone-nextcloud-instanceid", "gone-nextcloud-passwordsalt", "gone-nextcloud-serversecret", "gone-nextcloud-instance"]) expect(named(n), n).toHaveLength(1);
-    for (const n of ["gone-nextcloud-release", "gone-nextcloud-upgrade", "gone-nextcloud-stateless"]) expect(named(n), n).toEqual([]);
+    for (const n of ["gone-nextcloud-release", "gone-nextcloud-upgrade"]) expect(named(n), n).toEqual([]);
+    expect(bundled("gone", "ConfigMap", STATELESS.scripts)).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@
  * then one deliberate change: an estate mutated after validation, a stack transformation on one
  * resource, a resource left out). docs/policies.md lists which rule is enforced where.
  */
+import { isObjectsRelease } from "../components/kit/objects";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -126,8 +127,14 @@ describe("deliberately broken estates", () => {
 
   it("a tenant without backups: backups-offsite", { timeout: SLOW }, async () => {
     const { plan, exit } = await planOf(main, (evaluation) => {
-      // The program registered no k8up Schedule for the tenant.
-      evaluation.resources = evaluation.resources.filter((r) => !(r.type === "kubernetes:k8up.io/v1:Schedule" && r.name.startsWith("demo-")));
+      // The program registered no k8up Schedule for the tenant: neither a resource nor an entry of its objects release (kubernetesObjects bundled).
+      evaluation.resources = evaluation.resources
+        .filter((r) => !(r.type === "kubernetes:k8up.io/v1:Schedule" && r.name.startsWith("demo-")))
+        .map((r) =>
+          r.name === "demo-objects" && isObjectsRelease(r.type, r.inputs)
+            ? { ...r, inputs: { ...r.inputs, values: { objects: ((r.inputs.values as any).objects as any[]).filter((o) => o.kind !== "Schedule") } } }
+            : r,
+        );
     });
     const v = mandatory(plan);
     expect(v.map((x) => [x.policy, x.tenant])).toEqual([["backups-offsite", "demo"]]);

@@ -10,7 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation, RecordedResource } from "../scripts/harness";
-import { T, evalBundles, nextcloudSettings, ofType, release, values, yaml } from "./bundle-fixtures";
+import { T, evalBundles, nextcloudSettings, objectOf, ofType, release, values, yaml } from "./bundle-fixtures";
 import { accessRoleName, groupWhitelistRegex, membersOnlyFlow } from "../components/shared/membership";
 import { configProblems } from "../components/estate";
 import { config } from "./bundle-fixtures";
@@ -137,7 +137,7 @@ describe("the apps check membership again (defence in depth)", () => {
   });
 
   it("HedgeDoc requires the access role (CMD_OAUTH2_ROLES_CLAIM + CMD_OAUTH2_ACCESS_ROLE)", () => {
-    const dep = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((d) => d.name === "acme-hedgedoc-deployment")!;
+    const dep = objectOf(ev.resources, "kubernetes:apps/v1:Deployment", "acme", "hedgedoc")!;
     const env = Object.fromEntries(((dep.inputs as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value]));
     expect(env.CMD_OAUTH2_ROLES_CLAIM).toBe("liiibre_access");
     expect(env.CMD_OAUTH2_ACCESS_ROLE).toBe("liiibre-access-acme");

@@ -12,7 +12,8 @@ import { s3ProviderInstallCommand, s3ProviderRequirements } from "../components/
 import { IMAGES, SYNAPSE_S3_PROVIDER_LOCK } from "../components/versions";
 import { MOCK_SECRET_MARKER, isSecretMarker, secretAwareInputs, type Evaluation, type RecordedResource } from "../scripts/harness";
 import { DERIVED_ANNOTATION, deriveFromKey } from "../components/kit";
-import { T, INGRESS, evalBundles, ofType, release, under, values, yaml } from "./bundle-fixtures";
+import { T, INGRESS, evalBundles, objectOf, ofType, release, under, values, yaml } from "./bundle-fixtures";
+import { isObjectsRelease } from "../components/kit/objects";
 
 const TENANT = "liiibre:tenant:Tenant";
 /**
@@ -218,14 +219,14 @@ describe("Matrix values (sample tenant acme)", () => {
 
 describe("HedgeDoc", () => {
   it("uploads to the tenant's bucket and logs in through Keycloak", () => {
-    const d = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((r) => r.name === "acme-hedgedoc-deployment")!;
+    const d = objectOf(ev.resources, "kubernetes:apps/v1:Deployment", "acme", "hedgedoc")!;
     const env = Object.fromEntries(((d.inputs as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
     expect(env.CMD_IMAGE_UPLOAD_TYPE).toBe("minio");
     expect(env.CMD_S3_BUCKET).toBe("acme-hedgedoc");
     expect([env.CMD_MINIO_ENDPOINT, env.CMD_MINIO_PORT, env.CMD_MINIO_SECURE]).toEqual(["s3.dev.liiibre.coop", "443", "true"]);
     expect(env.CMD_MINIO_SECRET_KEY).toEqual({ secretKeyRef: { name: "bundle-liiibre", key: "AWS_SECRET_ACCESS_KEY" } });
     expect(env.CMD_SESSION_SECRET).toEqual({ secretKeyRef: { name: "bundle-liiibre", key: "hedgedoc.CMD_SESSION_SECRET" } });
-    const legacy = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((r) => r.name === "legacy-coop-hedgedoc-deployment")!;
+    const legacy = objectOf(ev.resources, "kubernetes:apps/v1:Deployment", "legacy-coop", "hedgedoc")!;
     const legacyEnv = Object.fromEntries(((legacy.inputs as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
     expect(legacyEnv.CMD_MINIO_SECRET_KEY).toEqual({ secretKeyRef: { name: "s3-credentials", key: "AWS_SECRET_ACCESS_KEY" } });
     expect(legacyEnv.CMD_SESSION_SECRET).toEqual({ secretKeyRef: { name: "hedgedoc-liiibre", key: "CMD_SESSION_SECRET" } });
@@ -332,7 +333,7 @@ describe("quota and limits", () => {
   });
 
   it("every database instance gets the postgres profile for the bundle's accounts, within the LimitRange max", () => {
-    const lr = ofType(ev.resources, "kubernetes:core/v1:LimitRange").find((r) => r.name === "acme-limits")!;
+    const lr = objectOf(ev.resources, "kubernetes:core/v1:LimitRange", "acme", "bundle")!;
     const max = (lr.inputs as any).spec.limits[0].max;
     const clusters = under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster");
     // acme (120 accounts, default apps, lean layout): one cluster for its nextcloud, synapse and hedgedoc databases.
@@ -353,7 +354,7 @@ describe("quota and limits", () => {
   });
 
   it("every container we declare fits the LimitRange max and the quota", () => {
-    const lr = ofType(ev.resources, "kubernetes:core/v1:LimitRange").find((r) => r.name === "acme-limits")!;
+    const lr = objectOf(ev.resources, "kubernetes:core/v1:LimitRange", "acme", "bundle")!;
     const max = (lr.inputs as any).spec.limits[0].max;
     const n = (q: string) => parseInt(q, 10);
     for (const d of under(ev.resources, TENANT, "acme").filter((r) => r.type === "kubernetes:apps/v1:Deployment")) {
@@ -373,7 +374,7 @@ describe("states", () => {
 
   it("suspended with a dedicated Jitsi: its Keycloak adapter is scaled to zero too (no new logins)", async () => {
     const ev2 = await evalBundles([{ ...T.exempt, state: "suspended" }]);
-    const dep = ev2.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs as any).metadata.name === "jitsi-keycloak-adapter" && (r.inputs as any).metadata.namespace === "studio-son")!;
+    const dep = objectOf(ev2.resources, "kubernetes:apps/v1:Deployment", "studio-son", "jitsi-keycloak-adapter")!;
     expect((dep.inputs as any).spec.replicas).toBe(0);
   }, 120_000);
 
@@ -387,7 +388,8 @@ describe("states", () => {
 
   it("decommissioned: no app workload, every piece of data kept", () => {
     const rs = under(states.resources, TENANT, "studio-son");
-    expect(rs.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:apps/v1:Deployment")).toEqual([]);
+    // Its objects release stays (quota, limit range, NetworkPolicies, backups): no app's release, no workload.
+    expect(rs.filter((r) => (r.type === "kubernetes:helm.sh/v3:Release" && !isObjectsRelease(r.type, r.inputs)) || r.type === "kubernetes:apps/v1:Deployment")).toEqual([]);
     const ns = rs.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
     expect(ns.protect).toBe(true);
     expect(rs.filter((r) => r.type === "liiibre:storage:OrganisationDatabase").map((r) => r.name)).toEqual(["studio-son-db"]);
@@ -453,7 +455,7 @@ describe("secrets", () => {
     expect(ann(secret("synapse-liiibre"))).toBe("macaroon=matrix/macaroon,OIDC_CLIENT_SECRET=oidc/matrix,registration=matrix/registration,secrets.yaml=matrix/form-secret,signing.key=matrix/signing-key");
     expect(ann(secret("bundle-liiibre")).split(",")).toEqual(expect.arrayContaining(["onlyoffice.JWT_SECRET=onlyoffice/jwt", "nextcloud.OIDC_CLIENT_SECRET=oidc/nextcloud", "nextcloud.nextcloud-password=nextcloud/admin"]));
     // Both readers of the JWT restart when its derivation changes.
-    const dep = ofType(ev.resources, "kubernetes:apps/v1:Deployment").find((d) => d.name === "acme-onlyoffice-deployment")!;
+    const dep = objectOf(ev.resources, "kubernetes:apps/v1:Deployment", "acme", "onlyoffice")!;
     expect((dep.inputs as any).spec.template.metadata.annotations[DERIVED_ANNOTATION]).toBe("JWT_SECRET=onlyoffice/jwt");
     expect(values(release(ev.resources, "acme-nextcloud-release")).podAnnotations[DERIVED_ANNOTATION]).toContain("ONLYOFFICE_JWT_SECRET=onlyoffice/jwt");
     // The values the mocks derive (the mock key is known) appear in no plaintext input or output.

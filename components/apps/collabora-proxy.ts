@@ -23,6 +23,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { IMAGES } from "../versions";
 import { ANNOTATIONS } from "../conventions";
 import { APPS_NODE_SELECTOR } from "./common";
@@ -124,6 +125,8 @@ export interface CollaboraProxyArgs {
   /** Accounts of the bundle (sizing). */
   users: number;
   provider: k8s.Provider;
+  /** The bundle's objects (components/kit/bundleObjects.ts). Default: resources of their own. */
+  objects?: BundleObjects;
 }
 
 /** Selector of the proxy's pods in a bundle. */
@@ -140,7 +143,10 @@ export class CollaboraProxy extends pulumi.ComponentResource {
     const labels = { ...a.labels, ...selector, "app.kubernetes.io/component": "proxy" };
     const podNames = collaboraProxyPodNames(a.replicas);
     const cfg = collaboraHaproxyConfig({ namespace: a.namespace, replicas: a.collaboraReplicas, podNames });
-    new k8s.core.v1.Service(
+    // Bundled, Helm creates the Services before the StatefulSet (it applies a release's objects kind by kind, Services first).
+    const objects = a.objects ?? ownResources();
+    objects.add(
+      k8s.core.v1.Service,
       `${name}-pods`,
       {
         metadata: { name: COLLABORA_PODS_SERVICE, namespace: a.namespace, labels: a.labels },
@@ -149,11 +155,12 @@ export class CollaboraProxy extends pulumi.ComponentResource {
       },
       child,
     );
-    const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: COLLABORA_PROXY, namespace: a.namespace, labels }, data: { [HAPROXY_CONFIG_KEY]: cfg } }, child);
+    const config = objects.add(k8s.core.v1.ConfigMap, `${name}-config`, { metadata: { name: COLLABORA_PROXY, namespace: a.namespace, labels }, data: { [HAPROXY_CONFIG_KEY]: cfg } }, child);
     // One Service per pod: the peers' addresses (their ClusterIPs reach the pods as `<POD>_SERVICE_HOST`).
     const peers = podNames.map(
       (pod) =>
-        new k8s.core.v1.Service(
+        objects.add(
+          k8s.core.v1.Service,
           `${name}-peer-${pod.slice(COLLABORA_PROXY.length + 1)}`,
           {
             metadata: { name: pod, namespace: a.namespace, labels },
@@ -164,7 +171,8 @@ export class CollaboraProxy extends pulumi.ComponentResource {
     );
     // A StatefulSet (was a Deployment, `${name}-deployment`: replaced once, the proxy keeps no state
     // of its own): stable pod names are the peers' names.
-    new k8s.apps.v1.StatefulSet(
+    objects.add(
+      k8s.apps.v1.StatefulSet,
       `${name}-statefulset`,
       {
         metadata: { name: COLLABORA_PROXY, namespace: a.namespace, labels },
@@ -212,12 +220,13 @@ export class CollaboraProxy extends pulumi.ComponentResource {
       // After the peers' Services: their ClusterIPs are in the pods' environment only if they exist first.
       { ...child, dependsOn: [config, ...peers] },
     );
-    new k8s.core.v1.Service(
+    objects.add(
+      k8s.core.v1.Service,
       `${name}-service`,
       { metadata: { name: COLLABORA_PROXY, namespace: a.namespace, labels }, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] } },
       child,
     );
-    podDisruptionBudget(`${name}-pdb`, { name: COLLABORA_PROXY, namespace: a.namespace, replicas: a.replicas, matchLabels: selector, labels }, child);
+    podDisruptionBudget(`${name}-pdb`, { name: COLLABORA_PROXY, namespace: a.namespace, replicas: a.replicas, matchLabels: selector, labels }, child, objects);
     this.registerOutputs({ serviceName: this.serviceName });
   }
 }

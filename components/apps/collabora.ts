@@ -15,7 +15,7 @@ import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret } from "../kit";
 import { replicaPlan, resourcesFor } from "./sizing";
 import { CollaboraProxy } from "./collabora-proxy";
 import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
-import { secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
+import { objectsOf, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 
 /** Purpose label of the admin console's password (derived from the bundle's key). */
 export const COLLABORA_ADMIN_PURPOSE = "collabora/admin";
@@ -51,9 +51,13 @@ export class Collabora extends pulumi.ComponentResource {
     if (ctx.state !== "decommissioned") {
       const proxied = proxyPlan.replicas > 0 && ctx.state === "active";
       const proxy = proxied
-        ? new CollaboraProxy(`${name}-proxy`, { namespace: ctx.namespace, labels, collaboraSelector: selector, collaboraReplicas: plan.replicas, replicas: proxyPlan.replicas, users: proxyPlan.users, provider: ctx.provider }, { parent: this })
+        ? new CollaboraProxy(
+            `${name}-proxy`,
+            { namespace: ctx.namespace, labels, collaboraSelector: selector, collaboraReplicas: plan.replicas, replicas: proxyPlan.replicas, users: proxyPlan.users, provider: ctx.provider, objects: objectsOf(ctx) },
+            { parent: this },
+          )
         : undefined;
-      if (ctx.state === "active") podDisruptionBudget(`${name}-pdb`, { name: "collabora", namespace: ctx.namespace, replicas: plan.replicas, matchLabels: selector, labels }, child);
+      if (ctx.state === "active") podDisruptionBudget(`${name}-pdb`, { name: "collabora", namespace: ctx.namespace, replicas: plan.replicas, matchLabels: selector, labels }, child, objectsOf(ctx));
       webApp(
         name,
         {
@@ -80,6 +84,7 @@ export class Collabora extends pulumi.ComponentResource {
           probePath: "/hosting/discovery",
           nodeSelector: APPS_NODE_SELECTOR,
           gateways: ctx.gateways,
+          objects: objectsOf(ctx),
           podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(derived) },
         },
         { ...child, dependsOn: [secret, ...(proxy ? [proxy] : [])] },

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LABELS, PLATFORM } from "../conventions";
 import { attachedRoute, bodyLimit, tlsSecretName, type RouteAttacher, type RouteMiddleware } from "../routes";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import type { Resources } from "./sizing";
 
 export { tlsSecretName };
@@ -67,6 +68,8 @@ export interface WebAppArgs {
   terminationGracePeriodSeconds?: number;
   /** The Service (same namespace, port 80) the public route sends to, e.g. a proxy in front of the app. Defaults to the app's own. */
   routeService?: string;
+  /** The bundle's objects (`AppContext.objects`, components/kit/bundleObjects.ts). Defaults to resources of their own. */
+  objects?: BundleObjects;
 }
 
 /** Deployment + ClusterIP Service (+ a public route with TLS when `host` is set). */
@@ -74,10 +77,12 @@ export function webApp(
   resourceName: string,
   a: WebAppArgs,
   opts: pulumi.CustomResourceOptions,
-): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service; route: k8s.apiextensions.CustomResource[] } {
+): { deployment: pulumi.CustomResource; service: pulumi.CustomResource; route: pulumi.CustomResource[] } {
+  const objects = a.objects ?? ownResources();
   const selector = { "app.kubernetes.io/instance": a.labels["app.kubernetes.io/instance"], "app.kubernetes.io/name": a.name };
   const podLabels = { ...a.labels, ...selector };
-  const deployment = new k8s.apps.v1.Deployment(
+  const deployment = objects.add(
+    k8s.apps.v1.Deployment,
     `${resourceName}-deployment`,
     {
       metadata: { name: a.name, namespace: a.namespace, labels: podLabels },
@@ -110,7 +115,8 @@ export function webApp(
     },
     opts,
   );
-  const service = new k8s.core.v1.Service(
+  const service = objects.add(
+    k8s.core.v1.Service,
     `${resourceName}-service`,
     {
       metadata: { name: a.name, namespace: a.namespace, labels: podLabels },
@@ -118,7 +124,7 @@ export function webApp(
     },
     opts,
   );
-  let route: k8s.apiextensions.CustomResource[] = [];
+  let route: pulumi.CustomResource[] = [];
   if (a.host) {
     const middlewares: RouteMiddleware[] = a.maxBodyBytes ? [bodyLimit(`${a.name}-body-limit`, a.maxBodyBytes)] : [];
     route = attachedRoute(
@@ -126,6 +132,7 @@ export function webApp(
       { name: a.name, namespace: a.namespace, host: a.host, labels: podLabels, middlewares, rules: [{ service: a.routeService ?? a.name, port: 80 }] },
       { ...opts, dependsOn: [...(Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn as pulumi.Input<pulumi.Resource>] : []), service] },
       a.gateways,
+      objects,
     );
   }
   return { deployment, service, route };

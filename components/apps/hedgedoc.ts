@@ -9,7 +9,7 @@ import { HOST_PREFIXES } from "../config/hosts";
 import { DERIVED_ANNOTATION, derivedAnnotation } from "../kit";
 import { resourcesFor } from "./sizing";
 import { S3_KEY_PURPOSES } from "../storage/settings";
-import { OIDC_SECRET_KEY, oidcPurpose, oidcSecretRef, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
+import { OIDC_SECRET_KEY, oidcPurpose, oidcSecretRef, objectsOf, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 
 /** The app's Secret (session secret, OIDC client secret). */
 export const HEDGEDOC_SECRET = "hedgedoc-liiibre";
@@ -103,6 +103,7 @@ export class HedgeDoc extends pulumi.ComponentResource {
           probePath: "/_health",
           nodeSelector: APPS_NODE_SELECTOR,
           gateways: ctx.gateways,
+          objects: objectsOf(ctx),
           ...(podDerived ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(podDerived) } } : {}),
         },
         { ...child, dependsOn: [secret] },

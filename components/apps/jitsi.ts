@@ -31,6 +31,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { CHARTS, IMAGES } from "../versions";
 import { LABELS, PLATFORM } from "../conventions";
 import { HOST_PREFIXES } from "../config/hosts";
@@ -39,7 +40,7 @@ import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor,
 import { DERIVED_ANNOTATION, derivedAnnotation, helmRelease, opaqueSecret, password } from "../kit";
 import { resourcesFor } from "./sizing";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
-import { oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
+import { objectsOf, oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
 import { JITSI_ROUTER, JITSI_ROUTER_SERVICE_PORT, JitsiRouter } from "./jitsiRouter";
 
 export interface JitsiArgs {
@@ -73,6 +74,8 @@ export interface JitsiArgs {
   shards?: number;
   /** A bundle's Gateways the adapter's route attaches to (a dedicated Jitsi). Defaults to a Gateway of its own (the shared Jitsi). */
   gateways?: RouteAttacher;
+  /** A bundle's objects (components/kit/bundleObjects.ts; a dedicated Jitsi). Defaults to resources of their own (the shared Jitsi). */
+  objects?: BundleObjects;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -251,6 +254,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     super("liiibre:apps:JitsiMeet", name, {}, opts);
     if (args.resolution > 720) throw new Error(`${name}: Jitsi resolution ${args.resolution} exceeds the offer's 720p cap`);
     const child = { parent: this, provider: args.provider };
+    const objects = args.objects ?? ownResources();
     this.url = `https://${args.host}`;
     const jwt = password(`${name}-jwt-secret`, { parent: this }, 48);
     const jicofo = password(`${name}-jicofo-password`, { parent: this });
@@ -278,20 +282,22 @@ export class JitsiMeet extends pulumi.ComponentResource {
         n === 1 ? `${name}-web-pdb` : `${name}-shard-${n}-web-pdb`,
         { name: n === 1 ? "jitsi-web" : `${shardRelease(n)}-web`, namespace: args.namespace, replicas: front, matchLabels: jitsiSelector("web", shardRelease(n)), labels: args.labels },
         { ...child, dependsOn: args.dependsOn },
+        objects,
       );
     // One Prosody, Jicofo and videobridge per shard: a budget across shards keeps one of each up through drains.
     for (const component of ["prosody", "jicofo", "jvb"])
-      podDisruptionBudget(`${name}-${component}-pdb`, { name: `jitsi-${component}`, namespace: args.namespace, replicas: shards, matchLabels: allShards(component), labels: args.labels }, { ...child, dependsOn: args.dependsOn });
+      podDisruptionBudget(`${name}-${component}-pdb`, { name: `jitsi-${component}`, namespace: args.namespace, replicas: shards, matchLabels: allShards(component), labels: args.labels }, { ...child, dependsOn: args.dependsOn }, objects);
     if (shards >= 2)
       this.router = new JitsiRouter(
         `${name}-router`,
-        { namespace: args.namespace, shards: shardNumbers.map((n) => ({ service: webServiceOf(shardRelease(n)), port: 80 })), labels: args.labels, provider: args.provider, dependsOn: args.dependsOn },
+        { namespace: args.namespace, shards: shardNumbers.map((n) => ({ service: webServiceOf(shardRelease(n)), port: 80 })), labels: args.labels, provider: args.provider, dependsOn: args.dependsOn, objects },
         { parent: this },
       );
     podDisruptionBudget(
       `${name}-adapter-pdb`,
       { name: "jitsi-keycloak-adapter", namespace: args.namespace, replicas: front, matchLabels: { "app.kubernetes.io/name": "jitsi-keycloak-adapter", "app.kubernetes.io/instance": `${args.namespace}-jitsi-keycloak-adapter` }, labels: args.labels },
       { ...child, dependsOn: args.dependsOn },
+      objects,
     );
     const labels = { ...args.labels, "app.kubernetes.io/component": "jitsi-keycloak-adapter" };
     const adapter = webApp(
@@ -306,6 +312,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
         resources: resourcesFor("jitsi-adapter", 0),
         probePath: "/health",
         nodeSelector: APPS_NODE_SELECTOR,
+        objects,
         ...(args.auth.clientSecretPurpose ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation({ OIDC_CLIENT_SECRET: args.auth.clientSecretPurpose }) } } : {}),
         env: [
           { name: "KEYCLOAK_ORIGIN", value: args.auth.keycloakUrl },
@@ -343,6 +350,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [adapter.service, ...(this.router ? [this.router] : [])] },
       args.gateways,
+      objects,
     );
     for (const n of shardNumbers) {
       const values = jitsiValues({ ...args, shard: n });
@@ -352,7 +360,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
       // chart bump restarts the shards one after the other, never all at once.
       const after = n === 1 ? (this.router ? [this.router, ...route] : []) : [this.releases[n - 2]];
       this.releases.push(
-        helmRelease(n === 1 ? `${name}-release` : `${name}-shard-${n}-release`, CHARTS.jitsiMeet, { releaseName, namespace: args.namespace, values }, { ...child, dependsOn: [...secrets, ...after] }),
+        helmRelease(n === 1 ? `${name}-release` : `${name}-shard-${n}-release`, CHARTS.jitsiMeet, { releaseName, namespace: args.namespace, values }, { ...child, dependsOn: [...secrets, ...after, ...objects.after()] }),
       );
     }
     this.release = this.releases[0];
@@ -391,6 +399,7 @@ export const jitsiDedicatedModule: AppModule = {
         enabled: ctx.state !== "decommissioned",
         adapterReplicas: replicasFor(ctx.state),
         gateways: ctx.gateways,
+        objects: objectsOf(ctx),
       },
       { parent },
     );

@@ -31,6 +31,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { IMAGES } from "../versions";
 import { ANNOTATIONS } from "../conventions";
 import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, HAPROXY_PEER_SYNC_SECONDS, clusterResolvers, renderHaproxyConfig, serverLine, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
@@ -157,6 +158,8 @@ export interface JitsiRouterArgs {
   provider: k8s.Provider;
   /** Replicas. Default SHARED_REPLICAS (2). */
   replicas?: number;
+  /** A bundle's objects (components/kit/bundleObjects.ts). Defaults to resources of their own. */
+  objects?: BundleObjects;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -165,7 +168,7 @@ export const JITSI_ROUTER_SELECTOR = { "app.kubernetes.io/name": JITSI_ROUTER, "
 
 export class JitsiRouter extends pulumi.ComponentResource {
   /** The Service the edge routes to (port JITSI_ROUTER_SERVICE_PORT). */
-  public readonly service: k8s.core.v1.Service;
+  public readonly service: pulumi.CustomResource;
   public readonly serviceName = JITSI_ROUTER;
 
   constructor(name: string, args: JitsiRouterArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -178,11 +181,14 @@ export class JitsiRouter extends pulumi.ComponentResource {
       podNames,
     });
     const labels = { ...args.labels, ...JITSI_ROUTER_SELECTOR };
-    const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: { name: JITSI_ROUTER, namespace: args.namespace, labels }, data: { [HAPROXY_CONFIG_KEY]: cfg } }, { ...child, dependsOn: args.dependsOn });
+    // Bundled, Helm creates the Services before the StatefulSet (a release's objects are applied kind by kind, Services first).
+    const objects = args.objects ?? ownResources();
+    const config = objects.add(k8s.core.v1.ConfigMap, `${name}-config`, { metadata: { name: JITSI_ROUTER, namespace: args.namespace, labels }, data: { [HAPROXY_CONFIG_KEY]: cfg } }, { ...child, dependsOn: args.dependsOn });
     // One Service per pod: the peers' addresses (their ClusterIPs reach the pods as `<POD>_SERVICE_HOST`).
     const peers = podNames.map(
       (pod) =>
-        new k8s.core.v1.Service(
+        objects.add(
+          k8s.core.v1.Service,
           `${name}-peer-${pod.slice(JITSI_ROUTER.length + 1)}`,
           {
             metadata: { name: pod, namespace: args.namespace, labels },
@@ -191,7 +197,8 @@ export class JitsiRouter extends pulumi.ComponentResource {
           { ...child, dependsOn: args.dependsOn },
         ),
     );
-    this.service = new k8s.core.v1.Service(
+    this.service = objects.add(
+      k8s.core.v1.Service,
       `${name}-service`,
       {
         metadata: { name: JITSI_ROUTER, namespace: args.namespace, labels },
@@ -199,8 +206,9 @@ export class JitsiRouter extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: args.dependsOn },
     );
-    podDisruptionBudget(`${name}-pdb`, { name: JITSI_ROUTER, namespace: args.namespace, replicas, matchLabels: JITSI_ROUTER_SELECTOR, labels }, { ...child, dependsOn: args.dependsOn });
-    new k8s.apps.v1.StatefulSet(
+    podDisruptionBudget(`${name}-pdb`, { name: JITSI_ROUTER, namespace: args.namespace, replicas, matchLabels: JITSI_ROUTER_SELECTOR, labels }, { ...child, dependsOn: args.dependsOn }, objects);
+    objects.add(
+      k8s.apps.v1.StatefulSet,
       `${name}-statefulset`,
       {
         metadata: { name: JITSI_ROUTER, namespace: args.namespace, labels },
@@ -248,7 +256,8 @@ export class JitsiRouter extends pulumi.ComponentResource {
       { ...child, dependsOn: [config, ...peers] },
     );
     // Prometheus scrapes each replica: requests, errors and each shard's state (`haproxy_server_status`).
-    new k8s.apiextensions.CustomResource(
+    objects.add(
+      k8s.apiextensions.CustomResource,
       `${name}-podmonitor`,
       {
         apiVersion: "monitoring.coreos.com/v1",

@@ -24,7 +24,7 @@ import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor } from "./common";
 import { derivedSecret, helmRelease, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import { OIDC_SECRET_KEY, oidcPurpose, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
+import { OIDC_SECRET_KEY, objectsOf, oidcPurpose, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 import { synapseEmailConfig } from "../ops/mail";
 import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 
@@ -378,9 +378,11 @@ export class Matrix extends pulumi.ComponentResource {
     }
     // Lean bundles inline the requirements in the init container (no ConfigMap).
     const inlineRequirements = ctx.dataLayout === "lean";
+    const objects = objectsOf(ctx);
     const requirements = inlineRequirements
       ? undefined
-      : new k8s.core.v1.ConfigMap(
+      : objects.add(
+          k8s.core.v1.ConfigMap,
           `${name}-s3-provider-requirements`,
           { metadata: { name: S3_PROVIDER_REQUIREMENTS, namespace: ctx.namespace, labels }, data: { "requirements.txt": s3ProviderRequirements() } },
           child,
@@ -392,14 +394,23 @@ export class Matrix extends pulumi.ComponentResource {
       );
     const webReplicas = ctx.instances ?? 1;
     if (ctx.state === "active") {
-      podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child);
-      podDisruptionBudget(`${name}-haproxy-pdb`, { name: "matrix-haproxy", namespace: ctx.namespace, replicas: webReplicas, matchLabels: MATRIX_HAPROXY_SELECTOR, labels }, child);
+      podDisruptionBudget(`${name}-element-web-pdb`, { name: "element-web", namespace: ctx.namespace, replicas: webReplicas, matchLabels: ELEMENT_WEB_SELECTOR, labels }, child, objects);
+      podDisruptionBudget(`${name}-haproxy-pdb`, { name: "matrix-haproxy", namespace: ctx.namespace, replicas: webReplicas, matchLabels: MATRIX_HAPROXY_SELECTOR, labels }, child, objects);
       if (runsSynapseWorkers(ctx))
         for (const w of SYNAPSE_HA_WORKERS)
-          podDisruptionBudget(`${name}-synapse-${w}-pdb`, { name: `synapse-${w}`, namespace: ctx.namespace, replicas: 2, matchLabels: synapseWorkerSelector(w), labels }, child);
+          podDisruptionBudget(`${name}-synapse-${w}-pdb`, { name: `synapse-${w}`, namespace: ctx.namespace, replicas: 2, matchLabels: synapseWorkerSelector(w), labels }, child, objects);
     }
-    const release = helmRelease(`${name}-release`, chartPin("matrixStack", ctx.channel), { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values }, { ...child, dependsOn: requirements ? [secret, requirements] : [secret] });
-    attachedRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: [release] }, ctx.gateways);
+    // After the bundle's objects (its quota, limit range and NetworkPolicies) when they are one release.
+    const release = helmRelease(
+      `${name}-release`,
+      chartPin("matrixStack", ctx.channel),
+      { releaseName: MATRIX_RELEASE, namespace: ctx.namespace, values },
+      { ...child, dependsOn: [...(requirements ? [secret, requirements] : [secret]), ...objects.after()] },
+    );
+    // Bundled, the route is an entry of the objects release, which the chart's release waits for:
+    // it cannot wait for the chart in turn (a cycle). Gateway API accepts a route whose backend
+    // Service does not exist yet (ResolvedRefs false) and serves it once the chart creates it.
+    attachedRoute(`${name}-well-known`, matrixWellKnownRoute(ctx.domain, ctx.namespace, labels), { ...child, dependsOn: objects.bundled ? [] : [release] }, ctx.gateways, objects);
     this.registerOutputs({ homeserverUrl: this.homeserverUrl, elementUrl: this.elementUrl });
   }
 }

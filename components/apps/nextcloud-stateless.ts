@@ -28,6 +28,7 @@ import { IMAGES, NEXTCLOUD_APPS } from "../versions";
 import { LABELS } from "../conventions";
 import { APPS_NODE_SELECTOR } from "./common";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import type { Resources } from "./sizing";
 
 /** Names of the stateless mode's objects (in the bundle's namespace). */
@@ -611,6 +612,8 @@ export function upgradeJob(i: UpgradeJobInput): { metadata: Record<string, unkno
 }
 
 export interface StatelessArgs {
+  /** The bundle's objects (components/kit/bundleObjects.ts): scripts, budget and RBAC (the Job and the instance Secret stay resources). Default: resources of their own. */
+  objects?: BundleObjects;
   slug: string;
   namespace: string;
   labels: Record<string, string>;
@@ -661,16 +664,19 @@ export function statelessInstance(name: string, a: Pick<StatelessArgs, "slug" | 
 /** Registers the stateless mode's objects beside the chart release: scripts, budget, RBAC and Job (`instance`: statelessInstance's Secret). */
 export function deployStatelessNextcloud(name: string, a: StatelessArgs, instance: k8s.core.v1.Secret, parent: pulumi.Resource): { dependsOn: pulumi.Resource[] } {
   const child = { parent, provider: a.provider };
+  const objects = a.objects ?? ownResources();
   const data = scriptsData({ setupScript: a.setupScript, configs: a.configs });
-  const scripts = new k8s.core.v1.ConfigMap(`${name}-stateless`, { metadata: { name: STATELESS.scripts, namespace: a.namespace, labels: a.labels }, data }, child);
-  podDisruptionBudget(`${name}-budget`, { name: "nextcloud", namespace: a.namespace, replicas: a.replicas, matchLabels: { ...NEXTCLOUD_POD_LABELS }, labels: a.labels }, child);
-  const sa = new k8s.core.v1.ServiceAccount(`${name}-upgrade-sa`, { metadata: { name: STATELESS.serviceAccount, namespace: a.namespace, labels: a.labels } }, child);
-  const role = new k8s.rbac.v1.Role(
+  const scripts = objects.add(k8s.core.v1.ConfigMap, `${name}-stateless`, { metadata: { name: STATELESS.scripts, namespace: a.namespace, labels: a.labels }, data }, child);
+  podDisruptionBudget(`${name}-budget`, { name: "nextcloud", namespace: a.namespace, replicas: a.replicas, matchLabels: { ...NEXTCLOUD_POD_LABELS }, labels: a.labels }, child, objects);
+  const sa = objects.add(k8s.core.v1.ServiceAccount, `${name}-upgrade-sa`, { metadata: { name: STATELESS.serviceAccount, namespace: a.namespace, labels: a.labels } }, child);
+  const role = objects.add(
+    k8s.rbac.v1.Role,
     `${name}-upgrade-role`,
     { metadata: { name: STATELESS.serviceAccount, namespace: a.namespace, labels: a.labels }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }] },
     child,
   );
-  const binding = new k8s.rbac.v1.RoleBinding(
+  const binding = objects.add(
+    k8s.rbac.v1.RoleBinding,
     `${name}-upgrade-binding`,
     {
       metadata: { name: STATELESS.serviceAccount, namespace: a.namespace, labels: a.labels },

@@ -19,7 +19,7 @@ import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor,
 import { DERIVED_ANNOTATION, derivedAnnotation, derivedPodAnnotations, helmRelease, type SecretRef } from "../kit";
 import { resourcesFor } from "./sizing";
 import { S3_KEY_PURPOSES } from "../storage/settings";
-import { OIDC_SECRET_KEY, oidcPurpose, oidcSecretRef, secretsOf, type AppContext, type AppInstance, type AppModule, type SharedGroup } from "./types";
+import { OIDC_SECRET_KEY, objectsOf, oidcPurpose, oidcSecretRef, secretsOf, type AppContext, type AppInstance, type AppModule, type SharedGroup } from "./types";
 import { ONLYOFFICE_JWT_PURPOSE, ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
@@ -302,7 +302,9 @@ export class Nextcloud extends pulumi.ComponentResource {
     const redisRes = resourcesFor("redis", ctx.users);
     const redisName = NEXTCLOUD_REDIS;
     const redisSelector = { "app.kubernetes.io/instance": `${ctx.slug}-nextcloud`, "app.kubernetes.io/name": redisName };
-    new k8s.apps.v1.Deployment(
+    const objects = objectsOf(ctx);
+    objects.add(
+      k8s.apps.v1.Deployment,
       `${name}-redis`,
       {
         metadata: { name: redisName, namespace: ctx.namespace, labels: { ...labels, ...redisSelector } },
@@ -333,7 +335,8 @@ export class Nextcloud extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [secret] },
     );
-    new k8s.core.v1.Service(
+    objects.add(
+      k8s.core.v1.Service,
       `${name}-redis-service`,
       {
         metadata: { name: redisName, namespace: ctx.namespace, labels: { ...labels, ...redisSelector } },
@@ -368,12 +371,14 @@ export class Nextcloud extends pulumi.ComponentResource {
     const inline = ctx.dataLayout === "lean";
     const syncScript = inline
       ? undefined
-      : new k8s.core.v1.ConfigMap(
+      : objects.add(
+          k8s.core.v1.ConfigMap,
           `${name}-org-admins-script`,
           { metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels }, data: { "sync.py": ORG_ADMINS_SCRIPT } },
           child,
         );
-    new k8s.batch.v1.CronJob(
+    objects.add(
+      k8s.batch.v1.CronJob,
       `${name}-org-admins`,
       {
         metadata: { name: "nextcloud-org-admins", namespace: ctx.namespace, labels },
@@ -424,6 +429,7 @@ export class Nextcloud extends pulumi.ComponentResource {
       ? deployStatelessNextcloud(
           name,
           {
+            objects,
             slug: ctx.slug,
             namespace: ctx.namespace,
             labels,
@@ -448,7 +454,8 @@ export class Nextcloud extends pulumi.ComponentResource {
       `${name}-release`,
       chartPin("nextcloud", ctx.channel),
       { releaseName: "nextcloud", namespace: ctx.namespace, values },
-      { ...child, dependsOn: [secret, ...(stateless?.dependsOn ?? [])] },
+      // After the bundle's objects (its quota, limit range and NetworkPolicies) when they are one release.
+      { ...child, dependsOn: [secret, ...(stateless?.dependsOn ?? []), ...objects.after()] },
     );
     this.registerOutputs({ url: this.url });
   }

@@ -10,7 +10,7 @@ import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor, webApp } from "./co
 import { HOST_PREFIXES } from "../config/hosts";
 import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret } from "../kit";
 import { resourcesFor } from "./sizing";
-import { secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
+import { objectsOf, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 
 /** Secret (key `JWT_SECRET`) shared by the Document Server and Nextcloud's onlyoffice app. */
 export const ONLYOFFICE_JWT_SECRET = "onlyoffice-jwt";
@@ -61,6 +61,7 @@ export class OnlyOffice extends pulumi.ComponentResource {
           probePath: "/healthcheck",
           nodeSelector: APPS_NODE_SELECTOR,
           gateways: ctx.gateways,
+          objects: objectsOf(ctx),
           podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation(ONLYOFFICE_JWT_DERIVATION) },
         },
         { ...child, dependsOn: [secret] },

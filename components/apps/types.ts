@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { AppName, DataLayout, Tenant } from "../config";
 import { BundleSecrets } from "../kit/bundleSecrets";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import type { ReplicaSizing, Workload } from "./sizing";
 import type { MailRelay } from "../ops/mail";
 import type { Channel } from "../versions";
@@ -119,12 +120,20 @@ export interface AppContext {
    * derived, one Secret per app or one shared. Defaults to own values, a Secret per app.
    */
   secrets?: BundleSecrets;
+  /**
+   * The bundle's plain Kubernetes objects (components/kit/bundleObjects.ts): the app declares its
+   * Deployments, Services, routes, CronJobs… through `objectsOf(ctx).add`, as its own resources or
+   * as entries of the bundle's objects release. Defaults to resources of their own.
+   */
+  objects?: BundleObjects;
   /** The bundle's data layout: `lean` bundles also inline their small scripts (no ConfigMap). Defaults to `per-app`. */
   dataLayout?: DataLayout;
 }
 
 /** The bundle's secrets of a context (own values and a Secret per app when the bundle set none). */
 export const secretsOf = (ctx: Pick<AppContext, "secrets" | "secretKey">): BundleSecrets => ctx.secrets ?? new BundleSecrets({ key: ctx.secretKey, bound: "own" });
+/** The bundle's objects of a context (resources of their own when the bundle set none). */
+export const objectsOf = (ctx: Pick<AppContext, "objects" | "namespace">): BundleObjects => ctx.objects ?? ownResources(ctx.namespace);
 /** The Secret and key of a context's OIDC client secret. */
 export const oidcSecretRef = (oidc: OidcClient): { name: string; key: string } => ({ name: oidc.secretName, key: oidc.secretKey ?? OIDC_SECRET_KEY });
 

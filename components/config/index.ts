@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, formatProblem, problemsFromZod, type ConfigProblem } from "./errors";
 import type { ParsedEstate, Rule } from "./rules";
-import { DEFAULT_DATA_LAYOUT, EstateSchema, SECRET_KEYS, defaultBoundSecrets, type Estate } from "./schema";
+import { DEFAULT_DATA_LAYOUT, EstateSchema, SECRET_KEYS, defaultBoundSecrets, defaultKubernetesObjects, type Estate } from "./schema";
 
 export * from "./apps";
 export * from "./hosts";
@@ -42,6 +42,7 @@ export function parseEstateWith(raw: RawConfig, rules: readonly Rule[]): Estate 
         ha: t.ha ?? t.users > parsed.operations.haAboveUsers,
         dataLayout,
         boundSecrets: t.boundSecrets ?? defaultBoundSecrets(dataLayout),
+        kubernetesObjects: t.kubernetesObjects ?? defaultKubernetesObjects(dataLayout),
       };
     }),
   };

@@ -465,6 +465,19 @@ export const BOUND_SECRETS = ["own", "derived"] as const;
 export type BoundSecrets = (typeof BOUND_SECRETS)[number];
 /** The default of a layout: derived for lean organisations, own for the others. */
 export const defaultBoundSecrets = (layout: DataLayout): BoundSecrets => (layout === "lean" ? "derived" : "own");
+/**
+ * How a dedicated organisation's plain Kubernetes objects are declared
+ * (docs/scaling.md#bundled-kubernetes-objects, components/kit/bundleObjects.ts):
+ * - `resources`: each its own Pulumi resource (organisations created before the objects release);
+ * - `adopting`: still their own resources, with Helm's ownership metadata and `retainOnDelete`,
+ *   one `up` before `bundled` so that Helm adopts them in place and Pulumi forgets them;
+ * - `bundled`: entries of ONE Helm release of the objects chart (the Namespace, Secrets, the
+ *   CloudNativePG Cluster, Jobs and the apps' own releases stay resources).
+ */
+export const KUBERNETES_OBJECTS = ["resources", "adopting", "bundled"] as const;
+export type KubernetesObjects = (typeof KUBERNETES_OBJECTS)[number];
+/** The default of a layout: bundled for lean organisations, resources for the others. */
+export const defaultKubernetesObjects = (layout: DataLayout): KubernetesObjects => (layout === "lean" ? "bundled" : "resources");
 export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
 
 export const TenantSchema = z.strictObject({
@@ -506,6 +519,13 @@ export const TenantSchema = z.strictObject({
    * `dataLayout: lean`. An organisation migrated to lean says `own`: its values are kept.
    */
   boundSecrets: z.enum(BOUND_SECRETS).optional(),
+  /**
+   * Dedicated organisations only: how its plain Kubernetes objects are declared
+   * (KUBERNETES_OBJECTS: `resources`, `adopting` or `bundled`). Default `bundled` in the lean
+   * layout, `resources` in the others. A live organisation goes `resources` → `adopting` →
+   * `bundled`, one `up` each (docs/scaling.md#bundled-kubernetes-objects).
+   */
+  kubernetesObjects: z.enum(KUBERNETES_OBJECTS).optional(),
   /**
    * Shared instance only: its members may find and share with the members of the other
    * organisations that allow it too (by default an organisation of the shared instance sees only
@@ -654,8 +674,14 @@ export const SECRET_KEYS = ["sshPrivateKey", "mailPassword"] as const;
 export type EstateInput = z.input<typeof EstateSchema>;
 type ParsedEstate = z.output<typeof EstateSchema>;
 export type ParsedTenant = ParsedEstate["tenants"][number];
-/** A tenant after normalisation: its per-user quota, its `ha`, `dataLayout` and `boundSecrets` defaults resolved. */
-export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha" | "dataLayout" | "boundSecrets"> & { quotaPerUserGB: number; ha: boolean; dataLayout: DataLayout; boundSecrets: BoundSecrets };
+/** A tenant after normalisation: its per-user quota, its `ha`, `dataLayout`, `boundSecrets` and `kubernetesObjects` defaults resolved. */
+export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha" | "dataLayout" | "boundSecrets" | "kubernetesObjects"> & {
+  quotaPerUserGB: number;
+  ha: boolean;
+  dataLayout: DataLayout;
+  boundSecrets: BoundSecrets;
+  kubernetesObjects: KubernetesObjects;
+};
 /** The validated estate, with every default applied. */
 export type Estate = Omit<ParsedEstate, "tenants"> & { tenants: Tenant[] };
 export type NodePool = Estate["nodePools"][number];

@@ -16,13 +16,14 @@
  * Those figures are the `per-app` data layout every prod organisation has; the `lean` layout
  * (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one per organisation
  * (DATA_LAYOUT_COST below), has a leaner Keycloak shape (keycloakLayoutCost below) and keeps its
- * secrets leaner (LEAN_SECRETS_COST below).
+ * secrets leaner (LEAN_SECRETS_COST below); its plain Kubernetes objects are entries of one objects
+ * release by default (`kubernetesObjects: bundled`, BUNDLED_OBJECTS_COST below).
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
  */
 import type { AppName } from "../config/apps";
-import { defaultBoundSecrets, type BoundSecrets, type DataLayout } from "../config/schema";
+import { defaultBoundSecrets, type BoundSecrets, type DataLayout, type KubernetesObjects } from "../config/schema";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
@@ -100,6 +101,52 @@ export const LEAN_SECRETS_COST = {
   bundle: { shared: 0, derived: -2, derivedRolesKey: -1 },
 } as const;
 /**
+ * What bundling a dedicated organisation's plain Kubernetes objects into its one objects release
+ * saves (`kubernetesObjects: bundled`, components/kit/bundleObjects.ts), counted on the prod plan
+ * of 2026-12-01 with every dedicated organisation made lean and bundled (velo-en-ville, five apps:
+ * 99 → 73; dev's demo 86 → 60):
+ * - `base`: the release (+1) less the quota, the limit range, the 4 NetworkPolicies, the two
+ *   Gateways (the base's upper bound: exact once they are bundled) and the k8up Schedule = −8;
+ * - per app: nextcloud its Redis Deployment and Service and org-admins CronJob (−3); onlyoffice
+ *   its Deployment, Service, HTTPRoute and body-limit Middleware (−4); collabora and hedgedoc
+ *   their Deployment, Service and HTTPRoute (−3); matrix its well-known HTTPRoute and the budget
+ *   APP_COST counts (−2); a dedicated Jitsi its adapter's Deployment, Service and HTTPRoute and its
+ *   videobridge NetworkPolicy (−4);
+ * - `notInlined`: outside the lean layout, the ConfigMaps lean bundles inline (nextcloud's
+ *   org-admins script, matrix's S3-provider requirements: −1 each);
+ * - `organisationCluster`: with the organisation cluster (lean or migrating), its ScheduledBackup
+ *   (−1) and each app's Database (−1 each); its ObjectStore and Cluster stay resources;
+ * - `ha`: Collabora's budget and its proxy's ConfigMap, StatefulSet, four Services and budget (−8);
+ * - `statelessNextcloud`: its scripts ConfigMap, budget, ServiceAccount, Role, RoleBinding and the
+ *   Job's NetworkPolicy (−6; the instance Secret, the random values and the Job stay resources).
+ */
+export const BUNDLED_OBJECTS_COST = {
+  base: -8,
+  apps: { nextcloud: -3, onlyoffice: -4, collabora: -3, matrix: -2, hedgedoc: -3, "jitsi-dedicated": -4 } as Partial<Record<AppName, number>>,
+  notInlined: { nextcloud: -1, matrix: -1 } as Partial<Record<AppName, number>>,
+  organisationCluster: { scheduledBackup: -1, database: -1 },
+  ha: { collabora: -8 } as Partial<Record<AppName, number>>,
+  statelessNextcloud: -6,
+} as const;
+
+/** Resources the objects release removes (0 in `resources` and `adopting`: each object stays a resource). */
+export function kubernetesObjectsCost(t: Pick<CostTenant, "apps" | "dataLayout" | "kubernetesObjects" | "ha" | "nextcloud">): number {
+  if ((t.kubernetesObjects ?? "resources") !== "bundled") return 0;
+  const c = BUNDLED_OBJECTS_COST;
+  const layout = t.dataLayout ?? "per-app";
+  const sum = (table: Partial<Record<AppName, number>>) => t.apps.reduce((n, a) => n + (table[a] ?? 0), 0);
+  const dbs = t.apps.reduce((n, a) => n + (APP_DATABASES[a] ?? 0), 0);
+  return (
+    c.base +
+    sum(c.apps) +
+    (layout === "lean" ? 0 : sum(c.notInlined)) +
+    (layout !== "per-app" && dbs > 0 ? c.organisationCluster.scheduledBackup + c.organisationCluster.database * dbs : 0) +
+    ((t.ha ?? true) ? sum(c.ha) : 0) +
+    (t.nextcloud?.stateless && t.apps.includes("nextcloud") ? c.statelessNextcloud : 0)
+  );
+}
+
+/**
  * An own realm replaces the Organization with a Realm and adds DefaultGroups (+1) and its own
  * membership scopes (MembershipScopes: the component, 2 client scopes, 3 mappers: +6).
  */
@@ -151,6 +198,8 @@ export interface CostTenant {
   boundSecrets?: BoundSecrets;
   /** Its Nextcloud's mode; stateless adds STATELESS_NEXTCLOUD_COST. Default volume mode. */
   nextcloud?: { stateless: boolean };
+  /** How its plain Kubernetes objects are declared (BUNDLED_OBJECTS_COST). Default `resources` (the larger figure). */
+  kubernetesObjects?: KubernetesObjects;
 }
 
 /** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
@@ -197,6 +246,7 @@ export function tenantCost(t: CostTenant): number {
     dataLayoutCost(t.apps, t.dataLayout) +
     keycloakLayoutCost(t) +
     leanSecretsCost(t.apps, t.dataLayout, t.boundSecrets) +
+    kubernetesObjectsCost(t) +
     stateless +
     ha
   );

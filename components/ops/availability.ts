@@ -13,6 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Estate, Tenant } from "../config";
 import { cloudNodes } from "../hetzner/nodes";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 
 export const HOSTNAME_TOPOLOGY = "kubernetes.io/hostname";
 
@@ -33,15 +34,16 @@ export function budgetSpec(replicas: number, matchLabels: Record<string, string>
   return { minAvailable: 1, selector: { matchLabels }, unhealthyPodEvictionPolicy: "AlwaysAllow" };
 }
 
-/** A PodDisruptionBudget for `replicas` pods (none below 2 replicas, see budgetSpec). */
+/** A PodDisruptionBudget for `replicas` pods (none below 2 replicas, see budgetSpec), one of a bundle's `objects` when given (components/kit/bundleObjects.ts). */
 export function podDisruptionBudget(
   name: string,
   a: { name: string; namespace: pulumi.Input<string>; replicas: number; matchLabels: Record<string, string>; labels?: Record<string, string> },
   opts: pulumi.CustomResourceOptions,
-): k8s.policy.v1.PodDisruptionBudget | undefined {
+  objects: BundleObjects = ownResources(),
+): pulumi.CustomResource | undefined {
   const spec = budgetSpec(a.replicas, a.matchLabels);
   if (!spec) return undefined;
-  return new k8s.policy.v1.PodDisruptionBudget(name, { metadata: { name: a.name, namespace: a.namespace, labels: a.labels }, spec }, opts);
+  return objects.add(k8s.policy.v1.PodDisruptionBudget, name, { metadata: { name: a.name, namespace: a.namespace, labels: a.labels }, spec }, opts);
 }
 
 /** Schedulable nodes (not being reset) in the given pools. */

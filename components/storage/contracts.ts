@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as minio from "@pulumi/minio";
 import type { BundleSecrets } from "../kit/bundleSecrets";
+import type { BundleObjects } from "../kit/bundleObjects";
 
 /** An S3 service as clients see it. */
 export interface S3Endpoint {
@@ -92,6 +93,8 @@ export interface TenantStorageArgs {
    * bundle's shared Secret, components/kit/bundleSecrets.ts; same keys). Default: `s3-credentials`.
    */
   credentialsStore?: BundleSecrets;
+  /** The bundle's objects (components/kit/bundleObjects.ts): its k8up Schedule is one. Default: a resource of its own. */
+  objects?: BundleObjects;
   context: StorageContext;
 }
 

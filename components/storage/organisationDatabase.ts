@@ -30,6 +30,7 @@ import type { PostgresClusterOutputs, PostgresResources, StorageContext, Storage
 import { baseBackupSchedule } from "../ops/schedules";
 import { cnpgAvailability } from "../ops/availability";
 import { BARMAN_PLUGIN, POSTGRES_BACKUP_BUCKET, archiveServerName, settingsOf } from "./settings";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 
 /** Name of an organisation's CloudNativePG cluster (lean layout). */
 export const organisationClusterName = (slug: string): string => `${slug}-pg`;
@@ -88,6 +89,13 @@ export interface OrganisationDatabaseArgs {
    * from the bundle's protected key. Default: a generated RandomPassword `<name>-roles-key`.
    */
   rolesKey?: pulumi.Input<string>;
+  /**
+   * The bundle's objects (components/kit/bundleObjects.ts): the Databases and the ScheduledBackup
+   * are among them. The ObjectStore stays a resource (the Cluster, its own resource, waits for
+   * it: bundled, the objects release would wait for the Cluster and the Cluster for the release),
+   * as do the Cluster and the roles' Secrets. Default: resources of their own.
+   */
+  objects?: BundleObjects;
   context: StorageContext;
 }
 
@@ -208,14 +216,17 @@ export class OrganisationDatabase extends pulumi.ComponentResource {
       },
       { parent: this, provider: context.k8s, dependsOn: [store, ...secrets], protect: true, retainOnDelete: true },
     );
+    const objects = args.objects ?? ownResources();
     for (const db of args.databases) {
-      new k8s.apiextensions.CustomResource(
+      objects.add(
+        k8s.apiextensions.CustomResource,
         `${name}-${db}`,
         { apiVersion: "postgresql.cnpg.io/v1", kind: "Database", metadata: { name: `${cluster}-${db}`, namespace, labels }, spec: databaseSpec(cluster, db) },
         { parent: this, provider: context.k8s, dependsOn: [clusterResource] },
       );
     }
-    new k8s.apiextensions.CustomResource(
+    objects.add(
+      k8s.apiextensions.CustomResource,
       `${name}-scheduled-backup`,
       {
         apiVersion: "postgresql.cnpg.io/v1",

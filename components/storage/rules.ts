@@ -49,6 +49,10 @@ export const storageRules: Rule = (e) => {
         message: `expected own (or no boundSecrets) with dataLayout ${describe(t.dataLayout)}: its bound secrets hold existing data and sessions; derived needs dataLayout lean, got "derived"`,
       });
     }
+    // The objects release is a dedicated bundle's (docs/scaling.md#bundled-kubernetes-objects).
+    if (t.plan === "shared" && t.kubernetesObjects !== undefined) {
+      out.push({ path: keyPath(["tenants", i, "kubernetesObjects"]), message: `expected no kubernetesObjects for plan "shared" (its objects are the shared instance's), got ${describe(t.kubernetesObjects)}` });
+    }
   });
   return out;
 };

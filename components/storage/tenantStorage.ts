@@ -129,6 +129,7 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
         namespace: args.namespace,
         postgresBackupPath: args.postgresBackupPath,
         ...(args.secretKeys ? { secretKey: args.secretKeys.backup, ...(args.secretKeys.purposes ? { secretKeyPurpose: args.secretKeys.purposes.backup } : {}) } : {}),
+        ...(args.objects ? { objects: args.objects } : {}),
         context,
       },
       { parent: this },

@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import { LABELS } from "../conventions";
 import type { StorageContext } from "./contracts";
+import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { S3User } from "./s3User";
 import { k8upSchedules } from "../ops/schedules";
 import { bucketsReadWritePolicy, combinedPolicy, k8upBucketName, repositoryPassword, settingsOf } from "./settings";
@@ -30,6 +31,8 @@ export interface VolumeBackupArgs {
   secretKey?: pulumi.Input<string>;
   /** Its purpose label when derived (`DERIVED_ANNOTATION` on the Secret). Default: none. */
   secretKeyPurpose?: string;
+  /** The bundle's objects (components/kit/bundleObjects.ts): the Schedule is one. Default: a resource of its own. */
+  objects?: BundleObjects;
   context: StorageContext;
 }
 
@@ -90,7 +93,8 @@ export class VolumeBackup extends pulumi.ComponentResource {
     );
     this.credentials = user;
     const ref = (key: string) => ({ name: K8UP_SECRET_NAME, key });
-    new k8s.apiextensions.CustomResource(
+    (args.objects ?? ownResources()).add(
+      k8s.apiextensions.CustomResource,
       `${slug}-k8up-schedule`,
       {
         apiVersion: "k8up.io/v1",

@@ -5,10 +5,15 @@
  * PostgresCluster per app database → OIDC clients → the apps (components/apps modules).
  *
  * Every resource name starts with the bundle's slug; nothing depends on list positions.
+ *
+ * Its plain Kubernetes objects (quota, limit range, NetworkPolicies, Gateways, the apps'
+ * Deployments, Services, routes…) are declared through one collector (components/kit/bundleObjects.ts):
+ * each its own resource (`kubernetesObjects: resources`, the shared instance's), or entries of the
+ * bundle's one objects release `<slug>-objects`, sealed last; the apps' releases wait for it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { APPS, defaultBoundSecrets, type AppName, type BoundSecrets, type DataLayout, type Tenant } from "../config";
+import { APPS, defaultBoundSecrets, type AppName, type BoundSecrets, type DataLayout, type KubernetesObjects, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
 import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
@@ -33,7 +38,7 @@ import { BundleGateways } from "../routes";
 
 /** Kubernetes name of a bundle's Gateway (`<name>-chart-tls` for the hosts a chart's Ingress certifies). */
 export const BUNDLE_GATEWAY = "bundle";
-import { BUNDLE_SECRET, BundleSecrets, derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
+import { BUNDLE_SECRET, BundleObjects, BundleSecrets, derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
 
 export interface BundleArgs {
   slug: string;
@@ -66,6 +71,12 @@ export interface BundleArgs {
    * Default: derived in the lean layout, own in the others.
    */
   boundSecrets?: BoundSecrets;
+  /**
+   * How the bundle's plain Kubernetes objects are declared (components/config/schema.ts
+   * KUBERNETES_OBJECTS, components/kit/bundleObjects.ts). Default `resources` (the shared
+   * instance's: each object its own resource).
+   */
+  kubernetesObjects?: KubernetesObjects;
   storage: StorageContext;
   identity: IdentityContext;
   /**
@@ -108,6 +119,7 @@ function deployDatabases(
     backupSecretName: string;
     backupCredentials: pulumi.Resource;
     dependsOn: pulumi.Resource[];
+    objects: BundleObjects;
     /** The roles' key when the bound secrets are derived (else the cluster generates its own). */
     rolesKey?: pulumi.Output<string>;
   },
@@ -136,6 +148,7 @@ function deployDatabases(
       resources: organisationPostgresResources(a.names.length, a.users),
       backupSecretName: a.backupSecretName,
       ...(a.rolesKey ? { rolesKey: a.rolesKey } : {}),
+      objects: a.objects,
       context: a.storage,
     },
     // Its ObjectStore reads the organisation's Helsinki credentials: created first.
@@ -163,6 +176,9 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
   const inNs = { parent: owner, provider, dependsOn: [namespace] };
   const labels = { [LABELS.tenant]: slug };
   const layout = a.dataLayout ?? "per-app";
+  // The bundle's plain Kubernetes objects: their own resources, or entries of its one objects
+  // release `<slug>-objects`, sealed at the end once every app has added its own.
+  const objects = new BundleObjects({ mode: a.kubernetesObjects ?? "resources", namespace: ns, resourceName: `${slug}-objects`, opts: inNs });
 
   // A stateless Nextcloud (components/apps/nextcloud-stateless.ts): its second replica and upgrade Job count in the quota.
   const statelessNextcloud = !!a.nextcloud?.stateless && a.apps.includes("nextcloud");
@@ -170,10 +186,10 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     ...(a.apps.includes("matrix") ? synapseWorkerPods({ groups: a.groups, instances: a.ha ? 2 : 1 }) : []),
     ...(statelessNextcloud ? statelessNextcloudPods({ replicas: a.ha ? 2 : 1, users: a.users, requestsFor, limitFactors: { cpu: LIMIT_CPU_FACTOR, mem: LIMIT_MEMORY_FACTOR } }) : []),
   ];
-  new k8s.core.v1.ResourceQuota(`${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout, extraPods, a.ha ? 2 : 1) }, inNs);
-  new k8s.core.v1.LimitRange(`${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users, layout, a.ha ? 2 : 1) }, inNs);
+  objects.add(k8s.core.v1.ResourceQuota, `${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout, extraPods, a.ha ? 2 : 1) }, inNs);
+  objects.add(k8s.core.v1.LimitRange, `${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users, layout, a.ha ? 2 : 1) }, inNs);
   for (const p of networkPolicies({ ...env.network, jitsi: a.apps.includes("jitsi-dedicated"), nextcloudUpgrade: statelessNextcloud })) {
-    new k8s.networking.v1.NetworkPolicy(`${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
+    objects.add(k8s.networking.v1.NetworkPolicy, `${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
   }
 
   // The bundle's one protected key: its rotatable secrets (OIDC client secrets, the office JWT,
@@ -202,6 +218,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       ...(layout === "per-app" ? {} : { postgresBackupPath: organisationBackupPath(slug) }),
       ...(derivedKeys ? { secretKeys: derivedKeys } : {}),
       ...(secrets.isShared ? { credentialsStore: secrets } : {}),
+      objects,
     },
     { parent: owner, dependsOn: [namespace] },
   );
@@ -217,6 +234,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     backupSecretName: storage.backupSecretName,
     backupCredentials: storage.backupCredentials,
     dependsOn: [namespace],
+    objects,
     ...(bound === "derived" ? { rolesKey: derivedSecret(key.result, POSTGRES_ROLES_PURPOSE) } : {}),
   });
   const relay = a.env.mail;
@@ -300,12 +318,15 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       secrets,
       ...(layout === "per-app" ? {} : { dataLayout: layout }),
       gateways,
+      objects,
     };
     const inst = m.deploy(ctx, owner);
     Object.assign(urls, inst.urls);
     hosts.push(...inst.hosts);
   }
-  gateways.register(`${slug}-gateway`, inNs);
+  gateways.register(`${slug}-gateway`, inNs, objects);
   secrets.register(inNs);
+  // Last: every object is known (the Gateways' and the shared Secret's readers are released first).
+  objects.register();
   return { namespace, members, urls, hosts };
 }

@@ -111,6 +111,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       nextcloud: t.nextcloud,
       dataLayout: t.dataLayout,
       boundSecrets: t.boundSecrets,
+      kubernetesObjects: t.kubernetesObjects,
       storage: args.storage,
       identity: id,
       realm,

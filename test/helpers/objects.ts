@@ -1,0 +1,36 @@
+/**
+ * A plan's Kubernetes objects whichever way they are declared: each its own resource, or an entry
+ * of a bundle's objects release (`kubernetesObjects: bundled`; components/kit/objects.ts
+ * `bundledObjects`, the contract every reader uses). Tests that look for "the Deployment of X"
+ * read them here.
+ */
+import { bundledObjectUrn, bundledObjects } from "../../components/kit/objects";
+
+interface RecordLike {
+  urn: string;
+  type: string;
+  name: string;
+  parent?: string | null;
+  inputs: Record<string, unknown>;
+  dependsOn?: string[];
+}
+
+/**
+ * The records with each objects release expanded: every entry of its `values.objects` becomes a
+ * record of its own type, named by its Kubernetes name, with the release as parent, its manifest
+ * as inputs (the same object: changing it changes the release's values) and `bundledObjectUrn` as
+ * URN. The release stays. `bundled` tells the entries apart.
+ */
+export function withBundledObjects<R extends RecordLike>(rs: readonly R[]): Array<R & { bundled?: true }> {
+  const out: Array<R & { bundled?: true }> = [];
+  for (const r of rs) {
+    out.push(r);
+    for (const o of bundledObjects(r.type, r.inputs)) out.push({ ...r, urn: bundledObjectUrn(r.urn, o), type: o.type, name: o.name, parent: r.urn, inputs: o.props, dependsOn: [], bundled: true });
+  }
+  return out;
+}
+
+/** The Kubernetes objects of one type (of `tenant` when given), bundled ones included. */
+export function objectsOfType<R extends RecordLike & { tenant?: string | null }>(rs: readonly R[], type: string, tenant?: string): Array<R & { bundled?: true }> {
+  return withBundledObjects(rs.filter((r) => tenant === undefined || r.tenant === tenant)).filter((r) => r.type === type);
+}
