@@ -2,26 +2,25 @@
  * The diff of a bundle's objects release (scripts/diff/bundle.ts): object by object, with Helm's
  * consequences — a removed object is deleted by Helm, an immutable field refused by the API
  * server fails the atomic upgrade — and the hand-over between `resources`/`adopting` and
- * `bundled`. Plans: dev evaluated once, `demo` bundled (test/helpers/bundle-objects.ts).
+ * `bundled`. Plans: dev evaluated with `demo` in each `kubernetesObjects` mode (the program's
+ * own shapes; test/helpers/bundle-objects.ts `devIn`).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { OBJECTS_RELEASE, bundledObjectUrn } from "../components/kit/objects";
-import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
-import { buildPlan, type Plan } from "../scripts/plan-model";
+import type { Plan } from "../scripts/plan-model";
 import { diffExitCode, diffPlans } from "../scripts/diff/diff";
 import { renderDiff } from "../scripts/diff/render";
-import { bundledPlan } from "./helpers/bundle-objects";
+import { devIn } from "./helpers/bundle-objects";
 
-let evaluation: Evaluation;
 let plain: Plan;
+let adopting: Plan;
 let base: Plan;
 let releaseUrn: string;
 beforeAll(async () => {
-  evaluation = await evaluate({ config: readStackConfig(stackConfigFile("dev")), stack: "dev" });
-  plain = buildPlan(evaluation, []);
-  const b = bundledPlan(evaluation, "demo");
-  base = b.plan;
-  releaseUrn = b.release.urn;
+  plain = (await devIn("resources")).plan;
+  adopting = (await devIn("adopting")).plan;
+  base = (await devIn()).plan;
+  releaseUrn = base.resources.find((r) => r.name === "demo-objects")!.urn;
 }, 120_000);
 
 /** HEAD: BASE with the objects release's `values.objects` edited. */
@@ -71,7 +70,7 @@ describe("diff: a bundle's objects release, object by object", () => {
 
   it("a removed object: Helm deletes it (said), and a danger when it holds data; an added one is a create", () => {
     const d = diffPlans(base, headWith((os) => {
-      os.splice(os.indexOf(find(os, "NetworkPolicy", /allow-bundle|bundle/)), 1);
+      os.splice(os.indexOf(find(os, "NetworkPolicy", /^allow-bundle$/)), 1);
       os.splice(os.indexOf(find(os, "Database", /hedgedoc/)), 1);
       os.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "extra", namespace: "demo" }, data: { a: "b" } });
     }));
@@ -111,22 +110,12 @@ describe("diff: objects changing shape", () => {
   });
 
   it("adopting → bundled: Pulumi forgets them and Helm adopts them in place — no danger", () => {
-    // BASE in `adopting`: the same resources with Helm's ownership metadata and retainOnDelete
-    const adopting = structuredClone(plain);
     const movedUrns = new Set(diffPlans(plain, base).changes.filter((c) => c.action === "delete").map((c) => c.urn));
-    for (const r of adopting.resources.filter((x) => movedUrns.has(x.urn))) {
-      const md = (r.inputs as any).metadata;
-      md.labels = { ...(md.labels ?? {}), "app.kubernetes.io/managed-by": "Helm" };
-      md.annotations = { ...(md.annotations ?? {}), "meta.helm.sh/release-name": OBJECTS_RELEASE, "meta.helm.sh/release-namespace": md.namespace };
-      r.retainOnDelete = true;
-    }
-    // HEAD's objects carry the same metadata (the program keeps it when bundling)
-    const head = structuredClone(base);
-    for (const o of (head.resources.find((r) => r.urn === releaseUrn)!.inputs as any).values.objects) {
-      o.metadata.labels = { ...(o.metadata.labels ?? {}), "app.kubernetes.io/managed-by": "Helm" };
-      o.metadata.annotations = { ...(o.metadata.annotations ?? {}), "meta.helm.sh/release-name": OBJECTS_RELEASE, "meta.helm.sh/release-namespace": o.metadata.namespace };
-    }
-    const d = diffPlans(adopting, head);
+    // the program's `adopting`: the same resources, with Helm's ownership metadata and retainOnDelete
+    const owned = adopting.resources.filter((r) => movedUrns.has(r.urn));
+    expect(owned.length).toBe(movedUrns.size);
+    expect(owned.every((r) => r.retainOnDelete && (r.inputs as any).metadata.annotations["meta.helm.sh/release-name"] === OBJECTS_RELEASE)).toBe(true);
+    const d = diffPlans(adopting, base);
     const deletes = d.changes.filter((c) => movedUrns.has(c.urn));
     expect(deletes.length).toBe(movedUrns.size);
     for (const c of deletes) {

@@ -1,5 +1,6 @@
 /**
- * A bundle's objects release in the plan (docs/plan.md): it counts as one resource, and the
+ * A bundle's objects release in the plan (docs/plan.md), dev's `demo` in `kubernetesObjects:
+ * resources` and in its default `bundled`: the release counts as one resource, and the
  * plan says how many Kubernetes objects it holds — per stack, per organisation, per release
  * (their type, name and identity) — in JSON, text and markdown. Attribution: the objects
  * belong to the release's organisation (components/attribution.ts `objectsOf`).
@@ -7,25 +8,26 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { attribution } from "../components/attribution";
 import { LABELS } from "../components/conventions";
-import { bundledObjectUrn } from "../components/kit/objects";
-import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../scripts/harness";
-import { buildPlan, type Plan } from "../scripts/plan-model";
+import { bundledObjectUrn, bundledObjects } from "../components/kit/objects";
+import type { Plan } from "../scripts/plan-model";
 import { render } from "../scripts/report";
-import { bundledPlan, objectsReleaseResource, trickyManifests } from "./helpers/bundle-objects";
+import { devIn, objectsReleaseResource, trickyManifests } from "./helpers/bundle-objects";
 
-let evaluation: Evaluation;
 let plain: Plan;
 let bundled: Plan;
+/** demo's resources that are entries of its objects release in `bundled` (plan order). */
 let moved: Array<{ urn: string; type: string; inputs: Record<string, any> }>;
 let releaseUrn: string;
 
 beforeAll(async () => {
-  evaluation = await evaluate({ config: readStackConfig(stackConfigFile("dev")), stack: "dev" });
-  plain = buildPlan(evaluation, []);
-  const b = bundledPlan(evaluation, "demo");
-  moved = b.moved as typeof moved;
-  releaseUrn = b.release.urn;
-  bundled = b.plan;
+  plain = (await devIn("resources")).plan;
+  bundled = (await devIn()).plan;
+  const release = bundled.resources.find((r) => r.name === "demo-objects")!;
+  releaseUrn = release.urn;
+  const key = (type: string, o: any) => `${type}|${o.metadata?.namespace}|${o.metadata?.name}`;
+  const entries = new Set(bundledObjects(release.type, release.inputs).map((o) => key(o.type, o.props)));
+  moved = plain.resources.filter((r) => r.tenant === "demo" && entries.has(key(r.type, r.inputs))) as typeof moved;
+  expect(moved).toHaveLength(entries.size);
 }, 120_000);
 
 describe("plan: a bundle's objects release", () => {
@@ -43,8 +45,9 @@ describe("plan: a bundle's objects release", () => {
   it("the release lists its objects: the type each had as a resource of its own, its name and its identity", () => {
     const release = bundled.resources.find((r) => r.urn === releaseUrn)!;
     expect(release.tenant).toBe("demo");
-    expect(release.bundledObjects).toEqual(
-      moved.map((m) => ({ type: m.type, name: m.inputs.metadata.name, namespace: "demo", urn: bundledObjectUrn(releaseUrn, { type: m.type, namespace: "demo", name: m.inputs.metadata.name }) })),
+    const view = (xs: Array<{ urn: string }>) => [...xs].sort((a, b) => a.urn.localeCompare(b.urn));
+    expect(view(release.bundledObjects!)).toEqual(
+      view(moved.map((m) => ({ type: m.type, name: m.inputs.metadata.name, namespace: "demo", urn: bundledObjectUrn(releaseUrn, { type: m.type, namespace: "demo", name: m.inputs.metadata.name }) }))),
     );
     expect(release.bundledObjects![0].urn).toMatch(/^urn:pulumi:dev::liiibre::liiibre:tenant:Tenant\$kubernetes:helm\.sh\/v3:Release\$kubernetes:[^:]+:[A-Za-z]+::demo\/[a-z0-9-]+$/);
     expect(bundled.resources.filter((r) => r.bundledObjects).map((r) => r.urn)).toEqual([releaseUrn]);

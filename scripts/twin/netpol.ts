@@ -160,7 +160,7 @@ export class NetworkModel {
       }
     }
     let ingressOk = true;
-    const isolating = (pod: NetPod | undefined, d: "Ingress" | "Egress") => (pod ? this.selecting(pod, d).map((p) => `${p.namespace}/${p.name}`) : []);
+    const isolating = (pod: NetPod | undefined, d: "Ingress" | "Egress") => (pod ? this.selecting(pod, d).map((p) => `${p.namespace}/${p.name}`).sort() : []); // sorted: declaration order says nothing
     if (!egressOk && c.stopAtFirstDenial) return { allowed: false, deniedBy: "egress", egressAllowedBy, ingressAllowedBy, isolatedBy: isolating(src, "Egress") };
     if (dst) {
       const pols = this.selecting(dst, "Ingress");

@@ -1,12 +1,14 @@
 /**
  * Bundled objects for the readers' tests (render, twin, plan, diff): manifests as a bundle's
- * objects release declares them in `values.objects`, and the release resource itself, built
- * with the contract's facts (components/kit/objects.ts), never a hand copy of them.
+ * objects release declares them in `values.objects`, the release resource itself (built with the
+ * contract's facts, components/kit/objects.ts, never a hand copy of them), dev's plan with `demo`
+ * in a given `kubernetesObjects` mode, and an object of a plan whichever way it is declared.
  */
 import { OBJECTS_CHART, OBJECTS_RELEASE } from "../../components/kit/objects";
 import { HELM_DEFAULTS } from "../../components/kit/helm";
-import type { Evaluation } from "../../scripts/harness";
-import { buildPlan, tenantResolver, type Plan, type PlanResource } from "../../scripts/plan-model";
+import { evaluate, readStackConfig, stackConfigFile, type Evaluation } from "../../scripts/harness";
+import { buildPlan, type Plan } from "../../scripts/plan-model";
+import { withBundledObjects } from "./objects";
 
 type Obj = Record<string, any>;
 
@@ -172,54 +174,27 @@ export function objectsReleaseResource(slug: string, namespace: string, objects:
   };
 }
 
-type PlanRes = { urn: string; type: string; name: string; parent: string | null; dependsOn: string[]; inputs: Record<string, any>; tenant?: string | null; custom: boolean } & Record<string, any>;
-
 /**
- * What BUNDLE_SPEC.md keeps as resources of their own in `kubernetesObjects: bundled`: the
- * Namespace, Secrets, the CloudNativePG Cluster, Helm releases, Jobs (and what is not a
- * Kubernetes object). Everything else of the tenant becomes an entry of its objects release.
+ * Dev evaluated with `demo` (lean, so `bundled` by default) in the given `kubernetesObjects`
+ * mode, and its plan, built as `npm run plan` builds one (no policy verdicts).
  */
-export const STAYS_A_RESOURCE = (type: string) =>
-  !type.startsWith("kubernetes:") ||
-  ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:helm.sh/v3:Release", "kubernetes:batch/v1:Job"].includes(type) ||
-  type.startsWith("kubernetes:yaml/") ||
-  type.startsWith("pulumi:providers:");
-
-/**
- * A plan's resources with one dedicated organisation's Kubernetes objects moved into its
- * objects release, as `kubernetesObjects: bundled` declares them: one
- * `kubernetes:helm.sh/v3:Release` `${slug}-objects` child of the Tenant, its `values.objects`
- * the objects' inputs in plan order, waiting for everything they waited for (but each other);
- * whatever waited for one of them waits for the release.
- */
-export function bundleTenant<R extends PlanRes>(resources: R[], slug: string): { resources: R[]; release: R; moved: R[] } {
-  const tenant = resources.find((r) => r.type === "liiibre:tenant:Tenant" && r.name === slug);
-  if (!tenant) throw new Error(`no Tenant ${slug}`);
-  const ns = resources.find((r) => r.tenant === slug && r.type === "kubernetes:core/v1:Namespace")!.inputs.metadata.name as string;
-  const moved = resources.filter((r) => r.tenant === slug && r.custom && !STAYS_A_RESOURCE(r.type));
-  const movedUrns = new Set(moved.map((r) => r.urn));
-  const stack = /^urn:pulumi:([^:]+)::/.exec(tenant.urn)![1];
-  const releaseUrn = `urn:pulumi:${stack}::liiibre::liiibre:tenant:Tenant$kubernetes:helm.sh/v3:Release::${slug}-objects`;
-  const deps = [...new Set(moved.flatMap((r) => r.dependsOn))].filter((d) => !movedUrns.has(d));
-  const template = moved[0];
-  const release = {
-    ...template, urn: releaseUrn, type: "kubernetes:helm.sh/v3:Release", name: `${slug}-objects`, parent: tenant.urn, dependsOn: deps, tenant: slug,
-    inputs: objectsReleaseInputs(ns, moved.map((r) => r.inputs)), protect: false, retainOnDelete: false, aliases: [], ignoreChanges: [], replaceOnChanges: [],
-  } as R;
-  const out: R[] = [];
-  for (const r of resources) {
-    if (r === moved[0]) out.push(release); // where the first of them was registered
-    if (movedUrns.has(r.urn)) continue;
-    out.push(r.dependsOn.some((d) => movedUrns.has(d)) ? { ...r, dependsOn: [...new Set(r.dependsOn.map((d) => (movedUrns.has(d) ? releaseUrn : d)))] } : r);
-  }
-  return { resources: out, release, moved };
+export async function devIn(mode?: "resources" | "adopting" | "bundled"): Promise<{ evaluation: Evaluation; plan: Plan }> {
+  const config = readStackConfig(stackConfigFile("dev")) as { tenants: Array<Record<string, unknown>> };
+  if (mode) config.tenants.find((t) => t.slug === "demo")!.kubernetesObjects = mode;
+  const evaluation = await evaluate({ config, stack: "dev" });
+  return { evaluation, plan: buildPlan(evaluation, []) };
 }
 
-/** The plan of an evaluation with one organisation's objects bundled (`bundleTenant`), built as `npm run plan` builds one. */
-export function bundledPlan(evaluation: Evaluation, slug: string): { plan: Plan; release: PlanResource; moved: PlanResource[] } {
-  const tenantOf = tenantResolver(evaluation.estate, evaluation.resources);
-  const b = bundleTenant(evaluation.resources.map((r) => ({ ...r, tenant: tenantOf(r) })), slug);
-  const plan = buildPlan({ ...evaluation, resources: b.resources.map(({ tenant: _t, ...r }) => r) }, []);
-  const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
-  return { plan, release: byUrn.get(b.release.urn)!, moved: b.moved.map((m) => ({ ...m, stack: plan.stack }) as unknown as PlanResource) };
+/**
+ * The manifest of a Kubernetes object of a plan, whichever way it is declared (a resource's
+ * inputs, or an entry of its objects release: test/helpers/objects.ts), by kind, name and
+ * namespace (default `demo`): the object itself, so that editing it edits the plan.
+ */
+export function manifestIn(plan: Pick<Plan, "resources">, kind: string, name: string | RegExp, namespace = "demo"): Obj {
+  const hit = withBundledObjects(plan.resources).find((r) => {
+    const o = r.inputs as Obj;
+    return o.kind === kind && o.metadata?.namespace === namespace && (typeof name === "string" ? o.metadata?.name === name : name.test(String(o.metadata?.name)));
+  });
+  if (!hit) throw new Error(`no ${kind} ${namespace}/${name}`);
+  return hit.inputs as Obj;
 }
