@@ -26,7 +26,7 @@ import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { OBJECTS_CHART, OBJECTS_RELEASE, bundledObjects } from "../components/kit/objects";
 import { REPO_ROOT } from "../scripts/render/helm";
 import { parseManifests, valuesFileText } from "../scripts/render/render";
-import { objectsReleaseInputs, trickyManifests } from "./helpers/bundle-objects";
+import { devIn, objectsReleaseInputs, trickyManifests } from "./helpers/bundle-objects";
 import { HELM, itWithOwnHelm } from "./helpers/render";
 import { HELM_INSTALL_ORDER, helmInstallRank } from "../scripts/twin/checks/ordering";
 
@@ -84,6 +84,16 @@ describe("the objects chart renders values.objects as they are (real Helm 3.17.3
     expect(byId(parseManifests(r.stdout))).toEqual(byId(expected));
     expect(byId(asKubernetesReads(r.stdout))).toEqual(byId(expected));
   });
+
+  itWithOwnHelm("dev's demo as the program bundles it round-trips too (its 27 objects, read as Helm's kube client reads them)", async () => {
+    const { plan } = await devIn();
+    const release = plan.resources.find((r) => r.name === "demo-objects")!;
+    const declared = bundledObjects(release.type, release.inputs).map((o) => o.props);
+    expect(declared.length).toBeGreaterThanOrEqual(25);
+    const r = helmTemplate((release.inputs as any).values, String(release.inputs.namespace));
+    expect(r.ok).toBe(true);
+    expect(byId(asKubernetesReads(r.stdout))).toEqual(byId(declared));
+  }, 120_000);
 
   itWithOwnHelm("one document per object, in Helm's install order by kind (pkg/releaseutil/kind_sorter.go), unknown kinds last", () => {
     const r = helmTemplate(inputs.values);
