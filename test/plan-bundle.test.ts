@@ -73,6 +73,24 @@ describe("plan: a bundle's objects release", () => {
   });
 });
 
+describe("plan: a sharded estate's stacks", () => {
+  it("each stack's section and line say how many objects its objects releases hold", () => {
+    const p = structuredClone(bundled);
+    for (const r of p.resources) if (r.tenant === "demo") r.stack = "dev-a";
+    const count = (stack: string) => p.resources.filter((r) => r.stack === stack).length;
+    const n = moved.length;
+    p.stacks = [
+      { name: "dev", layer: "platform", resourceCount: count("dev"), estimatedResources: 0, tenants: [], bundledObjects: 0 },
+      { name: "dev-a", layer: "shard", resourceCount: count("dev-a"), estimatedResources: 0, tenants: ["demo"], bundledObjects: n },
+    ];
+    const text = render(p, "text");
+    expect(text).toContain(`Stack dev-a (shard, ${count("dev-a")} resources, 1 organisations, ${n} bundled objects):`);
+    expect(text).toContain(`Stack dev (platform, ${count("dev")} resources):`);
+    expect(text).toMatch(new RegExp(`  dev-a +shard +${count("dev-a")} resources \\(estimated 0\\)  1 organisations  ${n} bundled objects`));
+    expect(render(p, "markdown")).toContain(`| dev-a | shard | ${count("dev-a")} | 0 | 1 | ${n} |`);
+  });
+});
+
 describe("attribution of bundled objects", () => {
   it("they belong to the release's organisation, whatever their own tenant label says", () => {
     const tenant = { urn: "urn:pulumi:dev::liiibre::liiibre:tenant:Tenant::acme", type: "liiibre:tenant:Tenant", props: {}, parent: null as string | null };
