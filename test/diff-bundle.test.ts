@@ -89,6 +89,15 @@ describe("diff: a bundle's objects release, object by object", () => {
     expect(renderDiff(d, "markdown")).toContain("Database demo/");
   });
 
+  it("a new version of the objects chart with the same objects restarts nothing (Helm re-renders the same objects)", () => {
+    const head = structuredClone(base);
+    (head.resources.find((r) => r.urn === releaseUrn)!.inputs as any).version = "9.9.9";
+    const d = diffPlans(base, head);
+    expect(d.changes).toHaveLength(1);
+    expect(d.changes[0]).toMatchObject({ action: "update", objects: [], properties: [expect.objectContaining({ path: "version", new: "9.9.9" })] });
+    expect(d.consequences.restarts).toEqual([]);
+  });
+
   it("an immutable field (a Deployment's selector) is a danger: the API server refuses the patch, the atomic upgrade rolls back", () => {
     const d = diffPlans(base, headWith((os) => (find(os, "Deployment", /onlyoffice/).spec.selector.matchLabels.extra = "x")));
     const o = d.changes[0].objects![0];

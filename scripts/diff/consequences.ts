@@ -131,7 +131,8 @@ function restarts(changes: Change[]): Consequences["restarts"] {
     if (c.action === "replace" && (WORKLOADS.has(c.type) || c.type === "kubernetes:helm.sh/v3:Release")) restarts = true;
     if (c.action === "update" && WORKLOADS.has(c.type) && c.properties.some((p) => p.path.startsWith("spec.template") || (c.type !== "kubernetes:apps/v1:Deployment" && c.type !== "kubernetes:apps/v1:StatefulSet" && c.type !== "kubernetes:apps/v1:DaemonSet"))) restarts = true;
     // A Helm upgrade re-renders the chart: any values or version change may roll its pods.
-    if (c.action === "update" && c.type === "kubernetes:helm.sh/v3:Release" && c.properties.some((p) => /^(values|version|chart)\b/.test(p.path))) restarts = true;
+    // (An objects release's objects say exactly which workloads change: below.)
+    if (c.action === "update" && c.type === "kubernetes:helm.sh/v3:Release" && !c.objects && c.properties.some((p) => /^(values|version|chart)\b/.test(p.path))) restarts = true;
     const key = c.tenant ?? "(platform)";
     // A bundle's objects release: its changed workloads, object by object (a pod template change rolls them).
     for (const o of c.objects ?? []) {

@@ -297,7 +297,7 @@ export function diffPlans(base: Plan, head: Plan, opts: DiffOptions = {}): PlanD
       // object by object (scripts/diff/bundle.ts), never as `values.objects[i]` paths
       const objects = objectChanges(old.urn, neu.urn, old.inputs, neu.inputs, diffValues);
       raw.splice(0, raw.length, ...raw.filter((c) => !(c.segs[0] === "values" && c.segs[1] === "objects")));
-      if (objects.length) change.objects = objects;
+      change.objects = objects; // [] when only other inputs change (a chart version bump: the same objects, re-rendered)
     }
     const ignore = (neu.ignoreChanges ?? []).map(parsePath);
     const replaceOn = [...new Set([...(neu.replaceOnChanges ?? [])])].map((p) => ({ segs: parsePath(p), p }));
