@@ -32,7 +32,11 @@ export { syntheticEstate };
 
 function report(label: string, plan: Plan, seconds: number, stats: StackStats[], jsonMB: number, twinSeconds?: number): void {
   const dedicated = plan.tenants.filter((t) => t.plan === "dedicated");
-  const perDedicated = dedicated.length ? plan.resources.filter((r) => r.tenant && dedicated.some((t) => t.slug === r.tenant)).length / dedicated.length : 0;
+  const slugs = new Set(dedicated.map((t) => t.slug));
+  const ofDedicated = plan.resources.filter((r) => r.tenant && slugs.has(r.tenant));
+  const perDedicated = dedicated.length ? ofDedicated.length / dedicated.length : 0;
+  // Without the components: what the providers create, read and diff (issue 14's ≤ 60).
+  const customPerDedicated = dedicated.length ? ofDedicated.filter((r) => r.custom).length / dedicated.length : 0;
   const largest = [...plan.stacks].sort((a, b) => b.resourceCount - a.resourceCount)[0];
   const byPid = new Map<number, number>();
   for (const s of stats) byPid.set(s.pid, Math.max(byPid.get(s.pid) ?? 0, s.maxRssMB));
@@ -49,6 +53,8 @@ function report(label: string, plan: Plan, seconds: number, stats: StackStats[],
       stacks: plan.stacks.length,
       largestStack: `${largest.name} (${largest.resourceCount})`,
       resourcesPerDedicatedOrg: +perDedicated.toFixed(1),
+      customResourcesPerDedicatedOrg: +customPerDedicated.toFixed(1),
+      bundledObjects: plan.summary.bundledObjects ?? 0,
       wallSeconds: +seconds.toFixed(2),
       platformSeconds: stats.find((s) => s.pid === process.pid)?.seconds,
       workers: workers.length,

@@ -49,6 +49,8 @@ export interface BundleFacts {
   object: BundledObject;
   /** How violations name it: `liiibre-objects/<Kind>/<name>` (`…/<Kind>/<namespace>/<name>` outside the release's namespace). */
   label: string;
+  /** Offline runner: the analyzer's view of the object's props, made when read (else `object.props` is that view). */
+  view?: () => Record<string, any>;
 }
 
 /** The property of a policy's arguments (or of a stack policy's resource) carrying its BundleFacts. */
@@ -70,6 +72,64 @@ const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 export const PROPS_SOURCE = Symbol.for("liiibre.propsSource");
 const chartSource = (x: { props: Record<string, any> }): Record<string, any> => (x as { [PROPS_SOURCE]?: Record<string, any> })[PROPS_SOURCE] ?? x.props;
 
+/**
+ * Set by the offline runner beside PROPS_SOURCE: the analyzer's view (a copy of its own behind the
+ * unknown-checking proxy) of a part of the source. With both, an objects release is read from its
+ * source once (memoised) and each policy copies only what it reads: the release without its
+ * objects, or one object — not the whole release for every policy. The real analyzer sets
+ * neither (it hands every policy freshly deserialised props): the general path below.
+ */
+export const PROPS_VIEW = Symbol.for("liiibre.propsView");
+type PropsView = (source: Record<string, any>) => Record<string, any>;
+/** The engine's unknown sentinel (scripts/check-policies.ts UNKNOWN): a release holding one takes the general path. */
+const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+interface SourceMemo {
+  objects: BundledObject[];
+  /** The release's props without `values.objects`. */
+  trimmed: Record<string, any>;
+}
+const SOURCES = new WeakMap<object, SourceMemo | null>();
+function hasUnknown(v: unknown): boolean {
+  if (v === UNKNOWN_SENTINEL) return true;
+  if (Array.isArray(v)) return v.some(hasUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
+  return false;
+}
+function sourceMemo(type: string, source: Record<string, any>): SourceMemo | null {
+  let m = SOURCES.get(source);
+  if (m !== undefined) return m;
+  m = null;
+  if (!hasUnknown(source)) {
+    const values = source.values && typeof source.values === "object" ? (source.values as Record<string, any>) : {};
+    const { objects: _objects, ...rest } = values;
+    m = { objects: bundledObjects(type, source), trimmed: { ...source, values: rest } };
+  }
+  SOURCES.set(source, m);
+  return m;
+}
+/** `obj.props` made by `make` on first read (one copy, as the runner's own lazy props). */
+function lazyProps<T extends object>(obj: T, make: () => Record<string, any>): T {
+  let copy: Record<string, any> | undefined;
+  return Object.defineProperty(obj, "props", {
+    enumerable: true,
+    configurable: true,
+    get: () => (copy ??= make()),
+    set: (v: Record<string, any>) => {
+      copy = v;
+    },
+  });
+}
+/** `args`' own properties but `props`, without reading it (a spread would read it: copy the whole release). */
+function withoutProps(args: object): Record<string | symbol, unknown> {
+  const out: Record<string | symbol, unknown> = {};
+  for (const k of Reflect.ownKeys(args)) {
+    if (k === "props") continue;
+    const d = Object.getOwnPropertyDescriptor(args, k)!;
+    if (d.enumerable) out[k as string] = (args as Record<string | symbol, unknown>)[k];
+  }
+  return out;
+}
+
 export function bundleLabel(release: { name: string; namespace: string }, o: Pick<BundledObject, "kind" | "name" | "namespace">): string {
   const where = o.namespace !== undefined && o.namespace !== release.namespace ? `${o.namespace}/` : "";
   return `${release.name}/${o.kind}/${where}${o.name}`;
@@ -90,9 +150,24 @@ function known<T>(read: () => T): T | undefined {
  * object whose identity (apiVersion, kind, name, namespace) is unknown during preview is reported
  * advisory on the release and skipped; the others are judged.
  */
-function objectsOf(x: { type: string; urn: string; props: Record<string, any> }, report: ReportViolation | undefined): { release: boolean; objects: BundleFacts[] } {
+function objectsOf(
+  x: { type: string; urn: string; props: Record<string, any> },
+  report: ReportViolation | undefined,
+): { release: boolean; objects: BundleFacts[]; trimmed?: () => Record<string, any> } {
   const { type, urn } = x;
   if (type !== HELM_RELEASE || !known(() => isObjectsRelease(type, chartSource(x)))) return { release: false, objects: [] };
+  const source = (x as { [PROPS_SOURCE]?: Record<string, any> })[PROPS_SOURCE];
+  const view = (x as { [PROPS_VIEW]?: PropsView })[PROPS_VIEW];
+  const memo = source && view ? sourceMemo(type, source) : null;
+  if (memo && view) {
+    const t = memo.trimmed;
+    const release = { urn, name: typeof t.name === "string" ? t.name : OBJECTS_RELEASE, namespace: typeof t.namespace === "string" ? t.namespace : "default" };
+    return {
+      release: true,
+      objects: memo.objects.map((o) => ({ release, object: o, label: bundleLabel(release, o), view: () => view(o.props) })),
+      trimmed: () => view(t),
+    };
+  }
   const props = x.props;
   const release = {
     urn,
@@ -232,22 +307,23 @@ function validateObject(policy: string, validate: ResourceValidation, args: Reso
   const o = facts.object;
   const rep = prefixed(report, facts);
   const offline = (args as { liiibreOffline?: OfflineFacts }).liiibreOffline;
-  const props = o.props;
+  let props: Record<string, any> | undefined = facts.view ? undefined : o.props;
+  const propsOf = () => (props ??= facts.view!());
   const objArgs = {
     type: o.type,
-    props,
     urn: bundledObjectUrn(args.urn, o),
     name: `${o.namespace ?? ""}/${o.name}`,
     opts: args.opts,
     ...(args.provider ? { provider: args.provider } : {}),
     stackTags: args.stackTags,
     isType: (cls: unknown) => isTypeOf(o.type, cls),
-    asType: (cls: unknown) => (isTypeOf(o.type, cls) ? props : undefined),
+    asType: (cls: unknown) => (isTypeOf(o.type, cls) ? propsOf() : undefined),
     getConfig: args.getConfig,
     notApplicable: objectNotApplicable,
     [BUNDLE_KEY]: facts,
     ...(offline ? { liiibreOffline: objectFacts(offline, o) } : {}),
-  } as unknown as ResourceValidationArgs;
+  };
+  lazyProps(objArgs, propsOf);
   const failed = (e: unknown) => {
     if (e instanceof ObjectNotApplicable) return;
     if (e instanceof UnknownValueError) {
@@ -257,7 +333,7 @@ function validateObject(policy: string, validate: ResourceValidation, args: Reso
     throw new Error(`policy '${policy}' failed on ${facts.label}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   };
   try {
-    const r = validate(objArgs, rep) as unknown;
+    const r = validate(objArgs as unknown as ResourceValidationArgs, rep) as unknown;
     if (r && typeof (r as Promise<void>).then === "function") return (r as Promise<void>).then(undefined, failed);
   } catch (e) {
     failed(e);
@@ -267,10 +343,18 @@ function validateObject(policy: string, validate: ResourceValidation, args: Reso
 function wrapResourceValidation(policy: string, validate: ResourceValidation): ResourceValidation {
   const only = typedFor(validate);
   return (args, report) => {
-    const { release, objects } = objectsOf(args, report);
+    const { release, objects, trimmed } = objectsOf(args, report);
     if (!release) return only && only !== args.type ? undefined : validate(args, report);
-    const props = releaseView(args.props);
-    const releaseArgs = { ...args, props, asType: (cls: unknown) => (args.isType(cls as never) ? props : undefined) } as ResourceValidationArgs;
+    let releaseArgs: ResourceValidationArgs;
+    if (trimmed) {
+      // Offline: the release's props without its objects, copied only if this policy reads them.
+      let props: Record<string, any> | undefined;
+      const propsOf = () => (props ??= trimmed());
+      releaseArgs = lazyProps({ ...withoutProps(args), asType: (cls: unknown) => (args.isType(cls as never) ? propsOf() : undefined) }, propsOf) as unknown as ResourceValidationArgs;
+    } else {
+      const props = releaseView(args.props);
+      releaseArgs = { ...args, props, asType: (cls: unknown) => (args.isType(cls as never) ? props : undefined) } as ResourceValidationArgs;
+    }
     const own = () => (only && only !== args.type ? undefined : validate(releaseArgs, report));
     return inOrder([own, ...objects.filter((f) => !only || only === f.object.type).map((f) => () => validateObject(policy, validate, args, f, report))]);
   };
@@ -287,22 +371,29 @@ export function withBundledObjects(resources: PolicyResource[], report: ReportVi
   let releases = 0;
   for (const r of resources) {
     out.push(r);
-    const { release, objects } = objectsOf(r, report);
+    const { release, objects, trimmed } = objectsOf(r, report);
     if (!release) continue;
     releases++;
     // The release as a release; its objects as objects (below). Each policy gets resources of its own: changing them is safe.
-    const props = releaseView(r.props);
-    r.props = props;
-    r.asType = ((cls: unknown) => (r.isType(cls as never) ? props : undefined)) as PolicyResource["asType"];
+    if (trimmed) {
+      let props: Record<string, any> | undefined;
+      const propsOf = () => (props ??= trimmed());
+      lazyProps(r, propsOf);
+      r.asType = ((cls: unknown) => (r.isType(cls as never) ? propsOf() : undefined)) as PolicyResource["asType"];
+    } else {
+      const props = releaseView(r.props);
+      r.props = props;
+      r.asType = ((cls: unknown) => (r.isType(cls as never) ? props : undefined)) as PolicyResource["asType"];
+    }
     for (const facts of objects) {
       const o = facts.object;
       const urn = bundledObjectUrn(r.urn, o);
       if (real.has(urn) || byUrn.has(urn)) continue; // already a resource of its own (an expanded list): never twice
       byUrn.set(urn, facts);
-      const props = o.props;
-      out.push({
+      let props: Record<string, any> | undefined = facts.view ? undefined : o.props;
+      const propsOf = () => (props ??= facts.view!());
+      const pr = {
         type: o.type,
-        props,
         urn,
         name: `${o.namespace ?? ""}/${o.name}`,
         opts: r.opts,
@@ -311,9 +402,10 @@ export function withBundledObjects(resources: PolicyResource[], report: ReportVi
         dependencies: r.dependencies,
         propertyDependencies: {},
         isType: (cls: unknown) => isTypeOf(o.type, cls),
-        asType: (cls: unknown) => (isTypeOf(o.type, cls) ? props : undefined),
+        asType: (cls: unknown) => (isTypeOf(o.type, cls) ? propsOf() : undefined),
         [BUNDLE_KEY]: facts,
-      } as unknown as PolicyResource);
+      };
+      out.push(lazyProps(pr, propsOf) as unknown as PolicyResource);
     }
   }
   if (!releases) return { resources, report, objects: 0 };

@@ -30,7 +30,7 @@ import type { Policies, Policy, PolicyResource, ResourceValidationArgs, StackVal
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import type { OfflineFacts } from "../policies/lib";
 import { POLICIES } from "../policies/list";
-import { PROPS_SOURCE } from "../policies/bundled";
+import { PROPS_SOURCE, PROPS_VIEW } from "../policies/bundled";
 import { bundledObjectUrn, bundledObjects } from "../components/kit/objects";
 import type { Evaluation, RecordedResource } from "./harness";
 import { REPO_ROOT, isSecretMarker, secretAwareInputs } from "./harness";
@@ -187,6 +187,7 @@ function withLazyProps<T extends object>(props: Record<string, unknown>, target:
   (target as { [LAZY]?: LazyProps })[LAZY] = { source: props };
   // What policies/bundled.ts reads to tell an objects release without a copy (read-only there).
   (target as { [PROPS_SOURCE]?: Record<string, unknown> })[PROPS_SOURCE] = props;
+  (target as { [PROPS_VIEW]?: typeof analyzerView })[PROPS_VIEW] = analyzerView;
   return Object.defineProperty(target, "props", LAZY_PROPS) as T & { props: Record<string, unknown> };
 }
 /**
@@ -196,6 +197,8 @@ function withLazyProps<T extends object>(props: Record<string, unknown>, target:
  * slow for the policies to read.
  */
 const LAZY = Symbol("liiibre.lazyProps");
+/** What a policy receives for (part of) recorded props: a copy of its own behind the unknown-checking proxy. */
+const analyzerView = (source: Record<string, unknown>): Record<string, unknown> => unknownCheckingProxy(plainClone(source)) as Record<string, unknown>;
 interface LazyProps {
   source: Record<string, unknown>;
   copy?: Record<string, unknown>;
@@ -205,7 +208,7 @@ const LAZY_PROPS: PropertyDescriptor = {
   configurable: true,
   get(this: { [LAZY]: LazyProps }) {
     const lazy = this[LAZY];
-    return (lazy.copy ??= unknownCheckingProxy(plainClone(lazy.source)) as Record<string, unknown>);
+    return (lazy.copy ??= analyzerView(lazy.source));
   },
   set(this: { [LAZY]: LazyProps }, v: Record<string, unknown>) {
     this[LAZY].copy = v;
