@@ -64,19 +64,41 @@ export interface LoginVerdict {
 
 /** Index of the Keycloak objects of a plan, for the verdicts below. */
 export function keycloakIndex(resources: Res[]) {
-  const of = (type: string) => resources.filter((r) => r.type === type);
+  // By type, once (the checks ask per client: a filter of the whole plan each time was quadratic).
+  const byType = new Map<string, Res[]>();
+  for (const r of resources) {
+    if (!r.type.startsWith("keycloak:")) continue;
+    const list = byType.get(r.type);
+    if (list) list.push(r);
+    else byType.set(r.type, [r]);
+  }
+  const of = (type: string): Res[] => byType.get(type) ?? [];
   const byId = new Map(resources.filter((r) => r.type.startsWith("keycloak:")).map((r) => [mockId(r.type, r.name), r]));
   const children = new Map<string, Step[]>();
   for (const r of [...of(T.subflow), ...of(T.execution)]) {
     const key = `${realmOf(r)}/${str(r.inputs.parentFlowAlias)}`;
     const step: Step = { res: r, requirement: str(r.inputs.requirement), priority: Number(r.inputs.priority ?? 0), ...(r.type === T.execution ? { authenticator: str(r.inputs.authenticator) } : { alias: str(r.inputs.alias) }) };
-    children.set(key, [...(children.get(key) ?? []), step]);
+    const list = children.get(key);
+    if (list) list.push(step);
+    else children.set(key, [step]);
   }
   for (const list of children.values()) list.sort((a, b) => a.priority - b.priority);
   const configRes = new Map(of(T.config).map((c) => [str(c.inputs.executionId), c]));
   const configOf = new Map([...configRes].map(([id, c]) => [id, (c.inputs.config ?? {}) as Record<string, string>]));
   const roles = new Map(of(T.role).map((r) => [`${realmOf(r)}/${str(r.inputs.name)}`, r]));
-  return { of, byId, children, configOf, configRes, roles };
+  // GroupRoles by the role ids they grant; ClientDefaultScopes by client id; RealmDefaultClientScopes by realm (first wins, as `find` did).
+  const grantsOf = new Map<string, Res[]>();
+  for (const g of of(T.groupRoles))
+    for (const id of new Set((g.inputs.roleIds as string[]) ?? [])) {
+      const list = grantsOf.get(id);
+      if (list) list.push(g);
+      else grantsOf.set(id, [g]);
+    }
+  const clientScopesOf = new Map<string, Res>();
+  for (const c of of(T.clientScopes)) if (!clientScopesOf.has(str(c.inputs.clientId))) clientScopesOf.set(str(c.inputs.clientId), c);
+  const realmScopesOf = new Map<string, Res>();
+  for (const c of of(T.realmScopes)) if (!realmScopesOf.has(realmOf(c))) realmScopesOf.set(realmOf(c), c);
+  return { of, byId, children, configOf, configRes, roles, grantsOf, clientScopesOf, realmScopesOf };
 }
 type Index = ReturnType<typeof keycloakIndex>;
 
@@ -128,9 +150,7 @@ function waitsFor(r: Res, target: Res, parentOf: Map<string, string | null>): bo
 /** Groups holding a realm role (through GroupRoles), by group name. */
 export function roleHolders(role: Res, ix: Index): string[] {
   const id = mockId(role.type, role.name);
-  return ix
-    .of(T.groupRoles)
-    .filter((g) => ((g.inputs.roleIds as string[]) ?? []).includes(id))
+  return (ix.grantsOf.get(id) ?? [])
     .map((g) => str(ix.byId.get(str(g.inputs.groupId))?.inputs.name) || str(g.inputs.groupId))
     .sort();
 }
@@ -139,12 +159,12 @@ export function roleHolders(role: Res, ix: Index): string[] {
 export function claimsProblem(client: Res, ix: Index, input: Pick<TwinInput, "resources" | "stacks">): string | null {
   const realm = realmOf(client);
   const wanted = [MEMBERSHIP_SCOPE, ...(str(client.inputs.clientId).endsWith("-nextcloud") ? [NEXTCLOUD_GROUPS_SCOPE] : [])];
-  const own = ix.of(T.clientScopes).find((s) => str(s.inputs.clientId) === mockId(client.type, client.name));
+  const own = ix.clientScopesOf.get(mockId(client.type, client.name));
   if (own) {
     const missing = wanted.filter((w) => !((own.inputs.defaultScopes as string[]) ?? []).includes(w));
     return missing.length ? `its default scopes lack ${missing.join(", ")}: the app gets no membership claim and refuses every login` : null;
   }
-  const defaults = ix.of(T.realmScopes).find((s) => realmOf(s) === realm);
+  const defaults = ix.realmScopesOf.get(realm);
   if (!defaults) return `neither the client nor realm ${realm} lists ${wanted.join(", ")} as default scopes: the app gets no membership claim and refuses every login`;
   const missing = wanted.filter((w) => !((defaults.inputs.defaultScopes as string[]) ?? []).includes(w));
   if (missing.length) return `realm ${realm}'s default scopes lack ${missing.join(", ")}: the client is created without them and the app refuses every login`;
@@ -176,7 +196,7 @@ const membersOnly: TwinCheck = {
         out.push({ check: this.name, level: "warning", objects: [label], message: `may be created before ${early.map((c) => c.name).join(", ")}: until then its gate's condition has no configuration, matches nobody, and anyone logs in` });
       const role = v.role ? ix.roles.get(`${realmOf(client)}/${v.role}`) : undefined;
       if (role) {
-        for (const g of ix.of(T.groupRoles).filter((x) => ((x.inputs.roleIds as string[]) ?? []).includes(mockId(role.type, role.name)))) {
+        for (const g of ix.grantsOf.get(mockId(role.type, role.name)) ?? []) {
           const group = groupsById.get(str(g.inputs.groupId));
           const name = str(group?.inputs.name);
           const tenant = client.tenant ?? null;
