@@ -18,6 +18,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { HCLOUD_LABELS } from "../components/conventions";
 import { TYPES, bundleOf, config, get, isObject, labels, LABELS, offlineFacts, type Props } from "./lib";
+import { isObjectsRelease } from "../components/kit/objects";
 
 export interface StatefulProtectedConfig {
   /** Values of the hcloud label `liiibre.org/role` marking servers that hold data (controllers hold etcd). */
@@ -75,6 +76,12 @@ export const statefulProtected: ResourceValidationPolicy = {
     if (bundle) {
       const why = bundledDataHolder(args.type, props);
       if (why) report(`${why}: as an entry of the objects release ${bundle.release.name} it is deleted by Helm with the release (or when it leaves values.objects), whatever protect or retainOnDelete say; declare it as a resource of its own, protected`);
+      return;
+    }
+    // Helm's take-ownership skips its ownership check: the release would adopt objects Pulumi still
+    // owns without retainOnDelete, and the same `up` would then delete them (docs/scaling.md#bundled-kubernetes-objects).
+    if (args.type === TYPES.helmRelease && isObjectsRelease(args.type, props) && props.takeOwnership === true) {
+      report("an objects release with takeOwnership adopts objects Pulumi still owns without retainOnDelete, and the same update then deletes them: hand them over with kubernetesObjects: adopting instead");
       return;
     }
     let stateful = false;

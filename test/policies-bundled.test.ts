@@ -20,6 +20,7 @@ import { SECRET_SIG } from "../scripts/harness";
 import { OBJECT_AGNOSTIC, POLICY_LIST } from "../policies/list";
 import { judgingBundledObjects } from "../policies/bundled";
 import { PLATFORM, LABELS } from "../components/conventions";
+import { OBJECTS_CHART, OBJECTS_RELEASE } from "../components/kit/objects";
 import { runPolicies } from "./helpers/policy-run";
 import { ObjectResource, asBundled, bundleOwner, declareObjects, objectLabel, objectsReleaseName, tenantNamespace, verdicts, type How, type Manifest } from "./helpers/bundled-objects";
 
@@ -299,6 +300,21 @@ describe("policies whose meaning changes when Helm owns the object", () => {
     expect(v[0].on).toBe(objectsReleaseName(SLUG));
     expect(v[0].level).toBe("mandatory");
     expect(v[0].message).toMatch(/^liiibre-objects\/PersistentVolumeClaim\/data: a PersistentVolumeClaim holds data .*deleted by Helm with the release .*whatever protect or retainOnDelete say/);
+  });
+
+  it("stateful-protected: an objects release with takeOwnership is refused (it would adopt objects Pulumi then deletes)", async () => {
+    const release = (takeOwnership?: boolean) => () =>
+      new k8s.helm.v3.Release(
+        objectsReleaseName(SLUG),
+        { name: OBJECTS_RELEASE, namespace: SLUG, chart: OBJECTS_CHART.path, version: OBJECTS_CHART.version, values: { objects: [configMap("settings", { a: "b" })] }, ...(takeOwnership === undefined ? {} : { takeOwnership }) },
+        { parent: bundleOwner(SLUG) },
+      );
+    expect(verdicts((await runPolicies(release())).violations, "stateful-protected")).toEqual([]);
+    expect(verdicts((await runPolicies(release(false))).violations, "stateful-protected")).toEqual([]);
+    const v = verdicts((await runPolicies(release(true))).violations, "stateful-protected");
+    expect(v).toHaveLength(1);
+    expect(v[0]).toMatchObject({ on: objectsReleaseName(SLUG), level: "mandatory" });
+    expect(v[0].message).toMatch(/takeOwnership adopts objects Pulumi still owns/);
   });
 
   it("stateful-protected: every kind whose deletion loses data is refused bundled; the rest pass", async () => {

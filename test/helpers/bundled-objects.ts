@@ -61,7 +61,8 @@ export function declareObjects(
     chart: OBJECTS_CHART.path,
     version: OBJECTS_CHART.version,
     values: { objects: manifests },
-    atomic: HELM_DEFAULTS.atomic,
+    // As the program's objects releases: not atomic (components/kit/bundleObjects.ts).
+    atomic: false,
     timeout: HELM_DEFAULTS.timeout,
     maxHistory: HELM_DEFAULTS.maxHistory,
   };
