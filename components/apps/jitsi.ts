@@ -15,7 +15,10 @@
  *   and mints the JWT Prosody checks. The ingress routes `/oidc/` of the Jitsi host to the
  *   adapter. JWT secret and client secret come from @pulumi/random and reach Prosody and the
  *   adapter through Secrets, never Helm values; the XMPP passwords of Jicofo and the
- *   videobridge too (`*.existingSecretName`, chart ≥ 2.0), so they stay the same across upgrades. Guests without an account may join a room
+ *   videobridge too (`*.existingSecretName`, chart ≥ 2.0), so they stay the same across upgrades.
+ *   A dedicated Jitsi in a bundle with derived bound secrets derives all three from the bundle's
+ *   key instead, and keeps the JWT secret in the bundle's shared Secret (`JitsiArgs.derived`).
+ *   Guests without an account may join a room
  *   once an authenticated user (the host) is in it (`ENABLE_GUESTS`, `muc_wait_for_host`).
  * - Shards (`shards` ≥ 2, the shared Jitsi): Prosody and Jicofo run one replica each in the chart
  *   (hard-coded), so redundancy is Jitsi's shard model: several releases of the chart, each a full
