@@ -179,7 +179,7 @@ export function jitsiCustomConfig(caps: JitsiArgs["maxBitratesVideo"]): string {
   ].join("\n");
 }
 
-/** Names of the Secrets the release reads (created by `JitsiMeet` from @pulumi/random). */
+/** Names of the Secrets the release reads (created by `JitsiMeet` from @pulumi/random; with `JitsiArgs.derived`, `jicofo` and `jvb` only, derived). */
 export const JITSI_SECRETS = { jwt: "jitsi-jwt", jicofo: "jitsi-jicofo", jvb: "jitsi-jvb" } as const;
 
 /**
@@ -203,7 +203,8 @@ export const jitsiPodDerivations = {
  * The `jitsi-meet` chart values (chart ≥ 2.0: Prosody is part of the chart, and the XMPP and
  * JWT secrets come from existing Secrets: `prosody.jwt.existingSecretName`,
  * `jicofo.xmpp.existingSecretName`, `jvb.xmpp.existingSecretName`, so no upgrade ever
- * generates new XMPP passwords). Only Prosody gets the JWT secret.
+ * generates new XMPP passwords). Only Prosody gets the JWT secret (with `derived`: by key from
+ * the bundle's shared Secret, `JitsiDerivedValues`).
  */
 export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo" | "frontReplicas" | "shards"> & { shard?: number; derived?: JitsiDerivedValues }): Record<string, unknown> {
   const front = args.frontReplicas ?? 1;
