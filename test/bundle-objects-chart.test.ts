@@ -18,6 +18,7 @@
  * the input objects.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -153,6 +154,29 @@ describe("the objects chart renders values.objects as they are (real Helm 3.17.3
     const meta = parseYaml(fs.readFileSync(path.join(CHART_DIR, "Chart.yaml"), "utf8")) as { name: string; version: string };
     expect(meta).toMatchObject({ name: OBJECTS_CHART.name, version: OBJECTS_CHART.version });
     expect(parseYaml(fs.readFileSync(path.join(CHART_DIR, "values.yaml"), "utf8"))).toEqual({ objects: [] });
+  });
+
+  it("the chart's files are the ones its version was released with (a template change without a version bump never reaches a cluster)", () => {
+    // pulumi-kubernetes' Release compares inputs only (no checksum of a local chart since
+    // pulumi/pulumi-kubernetes#2672): a template edited under the same version shows no diff
+    // and is never applied, while the offline render already shows it. A new template: bump
+    // Chart.yaml's and OBJECTS_CHART's version and add its digest here.
+    const RELEASED: Record<string, string> = {
+      "1.0.1": "6ce2a102c72cc18e89cc14c8870a6a6b3d7bc7c2425f278659d241c6af45efaf",
+    };
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const f of fs.readdirSync(d).sort()) {
+        const p = path.join(d, f);
+        if (fs.statSync(p).isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
+    walk(CHART_DIR);
+    const h = createHash("sha256");
+    for (const f of files) h.update(`${path.relative(CHART_DIR, f)}\0`).update(fs.readFileSync(f)).update("\0");
+    expect(RELEASED[OBJECTS_CHART.version], `no digest recorded for objects chart ${OBJECTS_CHART.version}`).toBeDefined();
+    expect(h.digest("hex")).toBe(RELEASED[OBJECTS_CHART.version]);
   });
 
   itWithOwnHelm("the check can fail: Helm's reading of an unquoted `0755`, `on` or a raw U+0085 is not the string", () => {

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { BundleObjects, HELM_DEFAULTS, NEVER_BUNDLED, helmOwnership } from "../components/kit";
+import { BundleObjects, HELM_DEFAULTS, HELM_KEEP, NEVER_BUNDLED, helmOwnership } from "../components/kit";
 import { objectsValues } from "../components/kit/bundleObjects";
 import { OBJECTS_CHART, OBJECTS_RELEASE, bundledObjects, isObjectsRelease } from "../components/kit/objects";
 import { networkPolicies } from "../components/tenant/networkPolicies";
@@ -44,6 +44,18 @@ const objectsRelease = (rs: RecordedResource[]) => rs.filter((r) => isObjectsRel
 
 /** Types the collector may bundle that the demo has as resources in `resources` mode. */
 const BUNDLEABLE = (type: string) => type.startsWith("kubernetes:") && !(type in NEVER_BUNDLED);
+
+
+/** The isolation objects Helm keeps when the objects release goes (components/tenant/bundle.ts). */
+const KEPT = new Set(["ResourceQuota/bundle", "LimitRange/bundle", "NetworkPolicy/default-deny"]);
+/** An entry without Helm's keep policy (and without annotations left empty by removing it). */
+function withoutKeep(props: Record<string, any>): Record<string, any> {
+  const a = { ...(props.metadata?.annotations ?? {}) };
+  if (a["helm.sh/resource-policy"] !== "keep") return props;
+  delete a["helm.sh/resource-policy"];
+  const { annotations: _drop, ...md } = props.metadata;
+  return { ...props, metadata: Object.keys(a).length ? { ...md, annotations: a } : md };
+}
 
 describe("the kubernetesObjects key", () => {
   const org = (slug: string, extra: Record<string, unknown> = {}) => ({ slug, name: slug, domain: `${slug}.example.org`, plan: "dedicated", users: 15, ...extra });
@@ -96,11 +108,13 @@ describe("dev's demo in each kubernetesObjects mode", () => {
     for (const t of left) expect(t in NEVER_BUNDLED || t === "kubernetes:barmancloud.cnpg.io/v1:ObjectStore", t).toBe(true);
   });
 
-  it("bundled: each object is the entry its own resource was, input for input", () => {
+  it("bundled: each object is the entry its own resource was, input for input (the isolation objects kept by Helm besides)", () => {
     const before = new Map(custom(resources, "demo").filter((r) => BUNDLEABLE(r.type) && r.type !== "kubernetes:barmancloud.cnpg.io/v1:ObjectStore").map((r) => [key(r.type, (r.inputs as any).metadata.name), r.inputs]));
     const [release] = objectsRelease(custom(bundled, "demo"));
     const entries = bundledObjects(release.type, release.inputs);
-    expect(new Map(entries.map((o) => [key(o.type, o.name), o.props]))).toEqual(before);
+    expect(new Map(entries.map((o) => [key(o.type, o.name), withoutKeep(o.props)]))).toEqual(before);
+    // Helm keeps exactly the namespace's isolation when the release goes (uninstalled, failed first install).
+    expect(entries.filter((o) => o.props.metadata.annotations?.["helm.sh/resource-policy"] === "keep").map((o) => `${o.kind}/${o.name}`).sort()).toEqual([...KEPT].sort());
     // Every entry is of the bundle's namespace.
     expect(entries.every((o) => o.namespace === "demo")).toBe(true);
   });
@@ -125,18 +139,20 @@ describe("dev's demo in each kubernetesObjects mode", () => {
     expect(bundledObjects(release.type, stripped).filter((o) => o.kind === "NetworkPolicy")).toEqual([]);
   });
 
-  it("bundled: the release is the objects chart's, waits like a resource (atomic, no skipAwait) and comes after what its objects waited for", () => {
+  it("bundled: the release is the objects chart's, waits like a resource (no skipAwait), is not atomic, and comes after what its objects waited for", () => {
     const rs = custom(bundled, "demo");
     const [release] = objectsRelease(rs);
     const i = release.inputs as any;
     expect({ name: i.name, namespace: i.namespace, chart: i.chart, version: i.version }).toEqual({ name: OBJECTS_RELEASE, namespace: "demo", chart: OBJECTS_CHART.path, version: OBJECTS_CHART.version });
     expect(i.repositoryOpts).toBeUndefined();
-    expect({ atomic: i.atomic, timeout: i.timeout, maxHistory: i.maxHistory }).toEqual(HELM_DEFAULTS);
+    // Not atomic: a failed first install would uninstall the adopted objects and the NetworkPolicies with them.
+    expect({ atomic: i.atomic, timeout: i.timeout, maxHistory: i.maxHistory }).toEqual({ ...HELM_DEFAULTS, atomic: false });
     expect(i.skipAwait).toBeUndefined();
     const byUrn = new Map(rs.map((r) => [r.urn, r]));
     const deps = release.dependsOn.map((u) => byUrn.get(u)?.type ?? u);
-    // The namespace, the Cluster the Databases and ScheduledBackup waited for, and the Secrets the Deployments read.
-    expect(deps).toEqual(expect.arrayContaining(["kubernetes:core/v1:Namespace", "kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:core/v1:Secret"]));
+    // The namespace and the Secrets the Deployments read; not the Cluster: the isolation objects come beside it, not after it.
+    expect(deps).toEqual(expect.arrayContaining(["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret"]));
+    expect(deps).not.toContain("kubernetes:postgresql.cnpg.io/v1:Cluster");
     // Never itself.
     expect(release.dependsOn).not.toContain(release.urn);
     // The apps' releases come after it (their quota, limit range and NetworkPolicies), as in no other mode.
@@ -174,7 +190,7 @@ describe("dev's demo in each kubernetesObjects mode", () => {
       const md = (r.inputs as any).metadata;
       const wasMd = (was.inputs as any).metadata;
       expect(md.labels, r.name).toEqual({ ...(wasMd.labels ?? {}), ...own.labels });
-      expect(md.annotations, r.name).toEqual({ ...(wasMd.annotations ?? {}), ...own.annotations });
+      expect(md.annotations, r.name).toEqual({ ...(wasMd.annotations ?? {}), ...own.annotations, ...(KEPT.has(`${r.type.split(":").pop()}/${md.name}`) ? HELM_KEEP : {}) });
       expect({ ...r.inputs, metadata: wasMd }, r.name).toEqual(was.inputs);
       expect(r.retainOnDelete, r.name).toBe(true);
     }
@@ -256,7 +272,9 @@ describe("the collector", () => {
     const plain = { type: "kubernetes:apps/v1:Deployment", name: "web", manifest: { apiVersion: "apps/v1", kind: "Deployment", ...deployment("acme") } };
     const secret = { ...plain, name: "api", manifest: { apiVersion: "apps/v1", kind: "Deployment", ...deployment("acme", { env: [{ name: "TOKEN", value: pulumi.secret("s3cr3t") }] }) } };
     const ok = await objectsValues("acme", [plain]);
-    expect(await pulumi.isSecret(ok)).toBe(false);
+    // Plain values whose leaves are the manifests' own Inputs (one unknown leaf stays a leaf in preview).
+    expect(pulumi.Output.isInstance(ok)).toBe(false);
+    expect(ok.objects[0]).toBe(plain.manifest);
     // A hash of a secret in a pod annotation is a secret too.
     const hashed = { ...plain, name: "hashed", manifest: { ...plain.manifest, metadata: { name: "hashed", namespace: "acme", annotations: { checksum: pulumi.secret("x").apply((v) => `sha-${v.length}`) } } } };
     for (const bad of [secret, hashed]) await expect(objectsValues("acme", [plain, bad]), bad.name).rejects.toThrow(new RegExp(`Deployment ${bad.name} carries a secret value; secrets never go in values`));

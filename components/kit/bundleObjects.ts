@@ -121,8 +121,14 @@ export class BundleObjects {
         namespace: a.namespace,
         chart: OBJECTS_CHART.path,
         version: OBJECTS_CHART.version,
-        values: pulumi.output(values),
-        atomic: HELM_DEFAULTS.atomic,
+        // A promise of plain values whose leaves are Inputs: an Output unknown during preview
+        // stays unknown at its leaf, not the whole `values` (the policies judge the rest).
+        values,
+        // Not atomic: a failed install or upgrade would uninstall or roll back every object,
+        // the NetworkPolicies, quota and objects adopted from Pulumi included, and unrelated
+        // changes with them. A failure leaves the release `failed` with its objects in place; the
+        // next `up` upgrades it (Helm ≥ 3.17 upgrades a release whose only revision failed).
+        atomic: false,
         timeout: HELM_DEFAULTS.timeout,
         maxHistory: HELM_DEFAULTS.maxHistory,
       },
@@ -199,7 +205,7 @@ export class BundleObjects {
 export const ownResources = (namespace = ""): BundleObjects => new BundleObjects({ mode: "resources", namespace, resourceName: "", opts: {} });
 
 /** The release's values: its objects in a stable order (type, then name); rejects, naming the object, when one holds a secret. */
-export async function objectsValues(namespace: string, entries: ObjectEntry[]): Promise<pulumi.Output<{ objects: Record<string, unknown>[] }>> {
+export async function objectsValues(namespace: string, entries: ObjectEntry[]): Promise<{ objects: Record<string, unknown>[] }> {
   const sorted = [...entries].sort((x, y) => x.type.localeCompare(y.type) || x.name.localeCompare(y.name));
   const outputs = sorted.map((e) => pulumi.output(e.manifest));
   // The SDK's own reader of an Output's resources (marked internal in @pulumi/pulumi's output.ts; absent: the check is skipped).
@@ -214,7 +220,9 @@ export async function objectsValues(namespace: string, entries: ObjectEntry[]): 
       throw new Error(`objects release of ${namespace}: ${sorted[i].type} ${sorted[i].name} carries an Output of a Helm release (the apps' releases come after the objects release: a cycle)`);
     }
   }
-  return pulumi.all(outputs).apply((objects) => ({ objects: objects as Record<string, unknown>[] }));
+  // The manifests as they are (their leaves Inputs): the SDK serialises each leaf, so one Output
+  // unknown during preview leaves the rest of the objects known to the policies.
+  return { objects: sorted.map((e) => e.manifest as Record<string, unknown>) };
 }
 
 /** The release's dependencies: its objects' own, without the release itself (directly or through a promise, e.g. a route's Gateway) and without duplicates. */

@@ -23,3 +23,4 @@ export {
 } from "./secrets";
 export { BUNDLE_SECRET, BundleSecrets, derivedPodAnnotations, type BoundValue, type BundleSecretsArgs, type SecretHandle, type SecretRef } from "./bundleSecrets";
 export { BundleObjects, NEVER_BUNDLED, ownResources, helmOwnership, objectType, type BundleObjectsArgs, type ObjectClass } from "./bundleObjects";
+export { HELM_KEEP } from "./objects";

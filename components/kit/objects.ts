@@ -12,6 +12,13 @@
 /** The objects chart: its name (Chart.yaml) and its path as the release's `chart` input (relative to the project directory, where `pulumi` runs). */
 export const OBJECTS_CHART = { name: "liiibre-objects", path: "./components/kit/objects-chart", version: "1.0.1" } as const;
 
+/**
+ * Helm's resource policy that keeps an object when its release no longer renders it or is
+ * uninstalled (helm.sh/resource-policy: keep): on a bundle's isolation objects (quota, limit range,
+ * default deny), never on objects a bundle may drop.
+ */
+export const HELM_KEEP = { "helm.sh/resource-policy": "keep" } as const;
+
 /** Helm release name of a bundle's objects release (one per namespace). */
 export const OBJECTS_RELEASE = "liiibre-objects";
 

@@ -217,12 +217,17 @@ export class OrganisationDatabase extends pulumi.ComponentResource {
       { parent: this, provider: context.k8s, dependsOn: [store, ...secrets], protect: true, retainOnDelete: true },
     );
     const objects = args.objects ?? ownResources();
+    // As their own resources the Databases and the ScheduledBackup wait for the Cluster. Bundled,
+    // they do not: the operator reconciles them once the Cluster runs, and a wait would make the
+    // whole objects release (the namespace's NetworkPolicies, quota and limit range among them)
+    // come after the Cluster instead of beside it.
+    const clusterWait = objects.bundled ? [] : [clusterResource];
     for (const db of args.databases) {
       objects.add(
         k8s.apiextensions.CustomResource,
         `${name}-${db}`,
         { apiVersion: "postgresql.cnpg.io/v1", kind: "Database", metadata: { name: `${cluster}-${db}`, namespace, labels }, spec: databaseSpec(cluster, db) },
-        { parent: this, provider: context.k8s, dependsOn: [clusterResource] },
+        { parent: this, provider: context.k8s, dependsOn: clusterWait },
       );
     }
     objects.add(
@@ -241,7 +246,7 @@ export class OrganisationDatabase extends pulumi.ComponentResource {
           pluginConfiguration: { name: BARMAN_PLUGIN },
         },
       },
-      { parent: this, provider: context.k8s, dependsOn: [clusterResource] },
+      { parent: this, provider: context.k8s, dependsOn: clusterWait },
     );
     const host = pulumi.output(`${cluster}-rw.${namespace}.svc`);
     this.databases = {};

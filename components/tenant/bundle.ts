@@ -1,8 +1,9 @@
 /**
  * One app bundle in its own namespace: what a dedicated `Tenant` and the shared instance
  * both are. Creates, as children of `owner`, in this order:
- * namespace (protected) → ResourceQuota, LimitRange, NetworkPolicies → TenantStorage and one
- * PostgresCluster per app database → OIDC clients → the apps (components/apps modules).
+ * namespace (protected) → ResourceQuota, LimitRange, NetworkPolicies, TenantStorage and the
+ * PostgreSQL clusters (side by side: each waits for the namespace only) → OIDC clients → the
+ * apps (components/apps modules), whose releases wait for the objects release when bundled.
  *
  * Every resource name starts with the bundle's slug; nothing depends on list positions.
  *
@@ -33,12 +34,12 @@ import { statelessNextcloudPods } from "../apps/nextcloud-stateless";
 import { mailPassword } from "../ops/mail";
 import { adminsGroup } from "../ops/org-admins";
 import type { Channel } from "../versions";
-import { networkPolicies } from "./networkPolicies";
+import { NETPOL, networkPolicies } from "./networkPolicies";
 import { BundleGateways } from "../routes";
 
 /** Kubernetes name of a bundle's Gateway (`<name>-chart-tls` for the hosts a chart's Ingress certifies). */
 export const BUNDLE_GATEWAY = "bundle";
-import { BUNDLE_SECRET, BundleObjects, BundleSecrets, derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
+import { BUNDLE_SECRET, BundleObjects, BundleSecrets, HELM_KEEP, derivedSecret, namespace as kitNamespace, secretKey } from "../kit";
 
 export interface BundleArgs {
   slug: string;
@@ -186,10 +187,15 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     ...(a.apps.includes("matrix") ? synapseWorkerPods({ groups: a.groups, instances: a.ha ? 2 : 1 }) : []),
     ...(statelessNextcloud ? statelessNextcloudPods({ replicas: a.ha ? 2 : 1, users: a.users, requestsFor, limitFactors: { cpu: LIMIT_CPU_FACTOR, mem: LIMIT_MEMORY_FACTOR } }) : []),
   ];
-  objects.add(k8s.core.v1.ResourceQuota, `${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels }, spec: resourceQuotaSpec(a.apps, a.users, layout, extraPods, a.ha ? 2 : 1) }, inNs);
-  objects.add(k8s.core.v1.LimitRange, `${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels }, spec: limitRangeSpec(a.apps, a.users, layout, a.ha ? 2 : 1) }, inNs);
+  // The namespace's isolation (quota, limit range, default deny) outlives its objects release:
+  // Helm keeps them when the release is uninstalled (a tenant removed from config, a failed first
+  // install), so the retained namespace is never left open. Only objects no bundle ever drops:
+  // a kept object removed from the release would stay behind.
+  const kept = objects.mode === "resources" ? {} : { annotations: { ...HELM_KEEP } };
+  objects.add(k8s.core.v1.ResourceQuota, `${slug}-quota`, { metadata: { name: "bundle", namespace: ns, labels, ...kept }, spec: resourceQuotaSpec(a.apps, a.users, layout, extraPods, a.ha ? 2 : 1) }, inNs);
+  objects.add(k8s.core.v1.LimitRange, `${slug}-limits`, { metadata: { name: "bundle", namespace: ns, labels, ...kept }, spec: limitRangeSpec(a.apps, a.users, layout, a.ha ? 2 : 1) }, inNs);
   for (const p of networkPolicies({ ...env.network, jitsi: a.apps.includes("jitsi-dedicated"), nextcloudUpgrade: statelessNextcloud })) {
-    objects.add(k8s.networking.v1.NetworkPolicy, `${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels }, spec: p.spec }, inNs);
+    objects.add(k8s.networking.v1.NetworkPolicy, `${slug}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns, labels, ...(p.name === NETPOL.defaultDeny ? kept : {}) }, spec: p.spec }, inNs);
   }
 
   // The bundle's one protected key: its rotatable secrets (OIDC client secrets, the office JWT,

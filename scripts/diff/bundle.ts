@@ -5,10 +5,11 @@
  *
  * - added: created by the upgrade; removed: **deleted by Helm** on the upgrade (it is no longer
  *   in the release's manifest) — a danger when it holds data (scripts/diff/data-holders.ts);
- * - changed: patched in place by the upgrade (three-way merge). A change of a field the API
- *   server keeps immutable (the `immutable` rules of replace-rules.ts: a Deployment's selector,
- *   a Service's clusterIP…) is refused: the whole upgrade fails and the atomic release rolls
- *   back — where Pulumi would have replaced the object. A danger.
+ * - changed: patched in place by the upgrade (a merge patch from the release's last manifest to
+ *   the new one). A change of a field the API server keeps immutable (the `immutable` rules of
+ *   replace-rules.ts: a Deployment's selector, a Service's clusterIP…) is refused: the upgrade
+ *   fails part-way (the objects release is not atomic: what was applied before stays, the
+ *   release is left `failed`) — where Pulumi would have replaced the object. A danger.
  *
  * And between the two shapes (`kubernetesObjects: resources|adopting` → `bundled`): a resource
  * deleted from the stack whose object is now in an objects release is handed over to Helm in
@@ -90,7 +91,7 @@ export function objectChanges(oldUrn: string, newUrn: string, oldInputs: Record<
       change.properties.push({ path, kind: c.kind, ...(c.kind !== "add" ? { old: c.old } : {}), ...(c.kind !== "delete" ? { new: c.new } : {}) });
       const rule = rules.find((r) => r.paths.some((p) => touches(parsePath(p), c.segs)));
       if (rule && !change.danger.length)
-        change.danger.push(`${path}: ${rule.reason}: Helm's upgrade patches it in place, the API server refuses it, and the whole release upgrade fails and rolls back (atomic) — as a resource Pulumi would replace it`);
+        change.danger.push(`${path}: ${rule.reason}: Helm's upgrade patches it in place, the API server refuses it, and the release upgrade fails part-way (the objects applied before it keep their new state, the release is left failed) — as a resource Pulumi would replace it`);
     }
     out.push(change);
   }

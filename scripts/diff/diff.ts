@@ -421,7 +421,7 @@ function handOver(changes: Change[], base: Plan, head: Plan, baseByUrn: Map<stri
         c.notes.push(`${what}: Pulumi forgets it (retainOnDelete) and Helm adopts it in place (it carries Helm's ownership metadata, \`kubernetesObjects: adopting\`): nothing is recreated${data ? `; it ${data.replace(/: it would be deleted$/, "")} — from now on, removing it from the release deletes it` : ""}`);
       } else {
         c.danger.push(
-          `${what} without \`kubernetesObjects: adopting\` first: it exists without Helm's ownership metadata, so Helm's install or upgrade refuses it (invalid ownership metadata) and the atomic release rolls back${old.retainOnDelete ? "" : "; and Pulumi deletes it"}`,
+          `${what} without \`kubernetesObjects: adopting\` first: it exists without Helm's ownership metadata, so Helm's install or upgrade refuses it (invalid ownership metadata) before changing anything${old.retainOnDelete ? "" : "; and Pulumi deletes it"}`,
         );
       }
     }
