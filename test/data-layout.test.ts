@@ -212,6 +212,10 @@ describe("prod with one more organisation per layout, planned with policies and 
     expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"], "lean", "own")).toBe(-6);
     expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"], "lean")).toBe(-14);
     expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"], "migrating")).toBe(0);
+    // A dedicated Jitsi, derived: its 3 passwords and 2 of its 4 Secrets (the JWT and the adapter's
+    // OIDC ones; Jicofo's and the videobridge's are read whole by the chart) go (−5); own: nothing.
+    expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc", "jitsi-dedicated"], "lean")).toBe(-14 - 5);
+    expect(leanSecretsCost(["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc", "jitsi-dedicated"], "lean", "own")).toBe(-6);
     expect(counts.get("kept")! - counts.get("bravo")!).toBe(8);
   });
 });

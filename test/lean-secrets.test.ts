@@ -17,6 +17,9 @@ import { attachTwin } from "../scripts/twin/plan-twin";
 import type { Plan, PlanResource } from "../scripts/plan-model";
 import { devConfig, devPlan } from "./helpers/estates";
 import { objectsOfType } from "./helpers/objects";
+import { JITSI_PURPOSES } from "../components/apps/jitsi";
+import { renderPlan } from "../scripts/render/render";
+import { HELM, itWithHelm } from "./helpers/render";
 
 const org = (slug: string, extra: Record<string, unknown> = {}) => ({ slug, name: slug, domain: `${slug}.example.org`, plan: "dedicated", users: 15, ...extra });
 const unwrap = <T>(o: { apply: (f: (v: T) => void) => unknown }) => new Promise<T>((r) => o.apply(r));
@@ -246,5 +249,86 @@ describe("dev's demo (lean, five apps) against the same organisation migrated to
     const danger = toDerived.dangerous.filter((d) => /random:/.test(d.what)).map((d) => d.what.split(" ").pop()!).sort();
     expect(danger).toEqual(bound);
     for (const d of toDerived.dangerous.filter((x) => /random:/.test(x.what))) expect(d.why).toMatch(/protected/);
+  });
+});
+
+describe("a dedicated Jitsi in a lean organisation (dev's demo with a sixth app, jitsi-dedicated)", () => {
+  const withJitsi = (bound?: "own") => (c: any) => {
+    const demo = c.tenants.find((t: any) => t.slug === "demo");
+    demo.apps = ["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc", "jitsi-dedicated"];
+    if (bound) demo.boundSecrets = bound;
+  };
+  let derived: Plan;
+  let own: Plan;
+  beforeAll(async () => {
+    derived = await devPlan(withJitsi());
+    const config = devConfig();
+    withJitsi()(config);
+    await attachTwin(derived, parseEstate(config));
+    own = await devPlan(withJitsi("own"));
+  }, 300_000);
+  const of = (p: Plan, type: string) => p.resources.filter((r) => r.tenant === "demo" && r.type === type);
+  const secretNames = (p: Plan) => of(p, "kubernetes:core/v1:Secret").map((r) => (r.inputs as any).metadata.name as string).sort();
+  const jitsiRelease = (p: Plan) => of(p, "kubernetes:helm.sh/v3:Release").find((r) => (r.inputs as any).chart === "jitsi-meet")!;
+
+  it("derived: the JWT secret and the XMPP passwords are no RandomPasswords (derived from the bundle's key); the JWT and the adapter's OIDC secret are entries of the shared Secret; Jicofo's and the videobridge's Secrets stay", () => {
+    expect(of(derived, "random:index/randomPassword:RandomPassword").map((r) => r.name)).toEqual(["demo-derivation-key"]);
+    expect(secretNames(derived)).toEqual([BUNDLE_SECRET, "demo-pg-hedgedoc", "demo-pg-nextcloud", "demo-pg-synapse", "jitsi-jicofo", "jitsi-jvb", "k8up-helsinki", "synapse-liiibre"]);
+    const annotation = (name: string) => String((of(derived, "kubernetes:core/v1:Secret").find((r) => (r.inputs as any).metadata.name === name)!.inputs as any).metadata.annotations[DERIVED_ANNOTATION]).split(",");
+    expect(annotation(BUNDLE_SECRET)).toEqual(expect.arrayContaining([`jitsi-dedicated.JWT_APP_SECRET=${JITSI_PURPOSES.jwt}`, "jitsi-dedicated.OIDC_CLIENT_SECRET=oidc/jitsi-dedicated"]));
+    expect(annotation("jitsi-jicofo")).toEqual([`JICOFO_AUTH_PASSWORD=${JITSI_PURPOSES.jicofo}`]);
+    expect(annotation("jitsi-jvb")).toEqual([`JVB_AUTH_PASSWORD=${JITSI_PURPOSES.jvb}`]);
+    // The adapter reads both from the shared Secret by key, and is annotated with exactly those.
+    const adapter = readsAndAnnotations(derived, "demo", BUNDLE_SECRET).find((r) => r.who === "jitsi-keycloak-adapter")!;
+    expect(adapter.reads).toEqual(["jitsi/jwt", "oidc/jitsi-dedicated"]);
+    expect(adapter.annotated).toEqual(adapter.reads);
+    expect(derived.summary.mandatoryViolations).toBe(0);
+    expect(derived.summary.twin).toMatchObject({ errors: 0 });
+  });
+
+  it("own bound secrets (a migrated organisation) keep today's resources: three RandomPasswords (the JWT one of 48 characters) and four Secrets", () => {
+    const jitsiRandoms = (p: Plan) => of(p, "random:index/randomPassword:RandomPassword").filter((r) => r.name.startsWith("demo-jitsi-"));
+    expect(jitsiRandoms(own).map((r) => r.name).sort()).toEqual(["demo-jitsi-jicofo-password", "demo-jitsi-jvb-password", "demo-jitsi-jwt-secret"]);
+    expect((jitsiRandoms(own).find((r) => r.name === "demo-jitsi-jwt-secret")!.inputs as any).length).toBe(48);
+    expect(jitsiRandoms(derived)).toEqual([]);
+    // Its Secrets: the derived organisation's, and the JWT and adapter OIDC ones.
+    expect(secretNames(own)).toEqual([...secretNames(derived), "jitsi-dedicated-oidc", "jitsi-jwt"].sort());
+    expect((jitsiRelease(own).inputs as any).values.prosody.jwt).toEqual({ existingSecretName: "jitsi-jwt" });
+    expect((jitsiRelease(own).inputs as any).values.prosody.extraSecrets).toBeUndefined();
+  });
+
+  it("the values are hex, as docker-jitsi-meet writes them (gen-passwords.sh: `openssl rand -hex`), and 256 bits for the HS256 JWT", () => {
+    for (const purpose of Object.values(JITSI_PURPOSES)) expect(deriveFormatted("k".repeat(64), purpose)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  itWithHelm("rendered with the pinned chart: Prosody takes the JWT by key from the shared Secret (no envFrom of it), Jicofo and the videobridge their own Secrets whole; each pod is annotated with exactly the derived values it reads", async () => {
+    const r = await renderPlan([jitsiRelease(derived)], { helm: HELM, programResources: false });
+    expect(r.problems).toEqual([]);
+    const purposes = new Map<string, Map<string, string>>();
+    for (const s of of(derived, "kubernetes:core/v1:Secret")) {
+      const ann = (s.inputs as any).metadata.annotations?.[DERIVED_ANNOTATION];
+      purposes.set((s.inputs as any).metadata.name, new Map(ann ? String(ann).split(",").map((kv) => kv.split("=") as [string, string]) : []));
+    }
+    const pods = r.releases[0].objects.filter((o) => (o.object as any).spec?.template);
+    const rows = pods.map((o) => {
+      const t = (o.object as any).spec.template;
+      const c = t.spec.containers[0];
+      const whole: string[] = (c.envFrom ?? []).map((e: any) => e.secretRef?.name).filter(Boolean);
+      const byKey: Array<{ name: string; key: string }> = (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef).filter(Boolean);
+      const reads = [...whole.flatMap((s) => [...(purposes.get(s)?.values() ?? [])]), ...byKey.map((k) => purposes.get(k.name)?.get(k.key)).filter((p): p is string => !!p)].sort();
+      const annotated = String(t.metadata.annotations?.[DERIVED_ANNOTATION] ?? "").split(",").filter(Boolean).map((kv) => kv.split("=")[1]).sort();
+      return { who: `${o.kind}/${o.name}`, whole, byKey, reads, annotated };
+    });
+    const row = (component: string) => rows.find((x) => x.who.includes(`-${component}`))!;
+    expect(row("prosody")).toMatchObject({ whole: ["jitsi-jicofo", "jitsi-jvb"], byKey: [{ name: BUNDLE_SECRET, key: "jitsi-dedicated.JWT_APP_SECRET" }], reads: ["jitsi/jicofo", "jitsi/jvb", "jitsi/jwt"] });
+    expect(row("jicofo")).toMatchObject({ whole: ["jitsi-jicofo"], reads: ["jitsi/jicofo"] });
+    expect(row("jvb")).toMatchObject({ whole: ["jitsi-jvb"], reads: ["jitsi/jvb"] });
+    expect(row("web")).toMatchObject({ whole: [], reads: [] });
+    for (const x of rows) {
+      expect(x.whole, x.who).not.toContain(BUNDLE_SECRET);
+      expect(x.annotated, x.who).toEqual(x.reads);
+    }
+    // The chart makes no Secret of its own (every one it would make is given by name).
+    expect(r.releases[0].objects.filter((o) => o.kind === "Secret")).toEqual([]);
   });
 });

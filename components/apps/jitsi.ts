@@ -15,7 +15,10 @@
  *   and mints the JWT Prosody checks. The ingress routes `/oidc/` of the Jitsi host to the
  *   adapter. JWT secret and client secret come from @pulumi/random and reach Prosody and the
  *   adapter through Secrets, never Helm values; the XMPP passwords of Jicofo and the
- *   videobridge too (`*.existingSecretName`, chart ≥ 2.0), so they stay the same across upgrades. Guests without an account may join a room
+ *   videobridge too (`*.existingSecretName`, chart ≥ 2.0), so they stay the same across upgrades.
+ *   A dedicated Jitsi in a bundle with derived bound secrets derives all three from the bundle's
+ *   key instead, and keeps the JWT secret in the bundle's shared Secret (`JitsiArgs.derived`).
+ *   Guests without an account may join a room
  *   once an authenticated user (the host) is in it (`ENABLE_GUESTS`, `muc_wait_for_host`).
  * - Shards (`shards` ≥ 2, the shared Jitsi): Prosody and Jicofo run one replica each in the chart
  *   (hard-coded), so redundancy is Jitsi's shard model: several releases of the chart, each a full
@@ -37,10 +40,10 @@ import { LABELS, PLATFORM } from "../conventions";
 import { HOST_PREFIXES } from "../config/hosts";
 import { attachedRoute, type RouteAttacher } from "../routes";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, ingressAnnotations, replicasFor, tlsSecretName, webApp } from "./common";
-import { DERIVED_ANNOTATION, derivedAnnotation, helmRelease, opaqueSecret, password } from "../kit";
+import { DERIVED_ANNOTATION, derivedAnnotation, derivedPodAnnotations, derivedSecret, helmRelease, opaqueSecret, password, type BundleSecrets, type SecretRef } from "../kit";
 import { resourcesFor } from "./sizing";
 import { HOSTNAME_TOPOLOGY, podDisruptionBudget } from "../ops/availability";
-import { objectsOf, oidcPurpose, type AppContext, type AppInstance, type AppModule } from "./types";
+import { OIDC_SECRET_KEY, objectsOf, oidcPurpose, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 import { JITSI_ROUTER, JITSI_ROUTER_SERVICE_PORT, JitsiRouter } from "./jitsiRouter";
 
 export interface JitsiArgs {
@@ -76,6 +79,16 @@ export interface JitsiArgs {
   gateways?: RouteAttacher;
   /** A bundle's objects (components/kit/bundleObjects.ts; a dedicated Jitsi). Defaults to resources of their own (the shared Jitsi). */
   objects?: BundleObjects;
+  /**
+   * A dedicated Jitsi in a bundle whose bound secrets are derived (`boundSecrets: derived`, the
+   * lean default): its JWT secret and XMPP passwords derive from the bundle's key (`JITSI_PURPOSES`)
+   * instead of being RandomPasswords; the JWT secret and the adapter's OIDC client secret are
+   * entries `<app>.<key>` of the bundle's shared Secret, read by key (the adapter's env, Prosody's
+   * `extraSecrets`); Jicofo's and the videobridge's passwords keep a Secret each (the chart hands
+   * those whole to Jicofo, the videobridge and Prosody: `envFrom`). Defaults to none: a
+   * RandomPassword and a Secret each (the shared Jitsi, `boundSecrets: own`).
+   */
+  derived?: JitsiDerived;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -88,14 +101,39 @@ export interface JitsiAuth {
   realm: string;
   /** OIDC client id (confidential, no PKCE: the adapter sends no code challenge). */
   clientId: string;
-  /** Secret in the release's namespace holding the client secret under `OIDC_CLIENT_SECRET`. */
+  /** Secret in the release's namespace holding the client secret under `clientSecretKey`. */
   clientSecretName: string;
+  /** Its key there. Defaults to `OIDC_CLIENT_SECRET` (a lean bundle's shared Secret: `jitsi-dedicated.OIDC_CLIENT_SECRET`). */
+  clientSecretKey?: string;
   /**
    * Purpose label when the client secret derives from a bundle's key (a dedicated Jitsi): the
    * adapter's pods are annotated with it, so a new derivation restarts them. Defaults to none (random).
    */
   clientSecretPurpose?: string;
 }
+
+/** What a dedicated Jitsi with derived secrets takes from its bundle (`JitsiArgs.derived`). */
+export interface JitsiDerived {
+  /** The bundle's protected key (components/kit/secrets.ts `secretKey`). */
+  key: pulumi.Input<string>;
+  /** The bundle's secrets (its shared Secret holds the JWT secret and the OIDC client secret). */
+  secrets: BundleSecrets;
+  /** The app name its entries are stored under (`<app>.<key>`, components/kit/bundleSecrets.ts `refOf`). */
+  app: string;
+  /** The adapter's OIDC client secret (derived by the bundle, purpose `auth.clientSecretPurpose`). */
+  oidcClientSecret: pulumi.Input<string>;
+}
+
+/**
+ * Purpose labels of a dedicated Jitsi's derived values (`JitsiArgs.derived`), 64 hex characters
+ * each (docker-jitsi-meet's gen-passwords.sh writes these as hex too, `openssl rand -hex 16`):
+ * the JWT secret Prosody checks and the adapter signs with (HS256: 256 bits), and the XMPP
+ * passwords Prosody registers for Jicofo's and the videobridge's users at each start.
+ */
+export const JITSI_PURPOSES = { jwt: "jitsi/jwt", jicofo: "jitsi/jicofo", jvb: "jitsi/jvb" } as const;
+
+/** Nominal Secret of a dedicated Jitsi's shared values (`JitsiArgs.derived`): in a lean bundle, entries of the bundle's shared Secret. */
+export const JITSI_DEDICATED_SECRET = "jitsi-liiibre";
 
 /** Helm release of shard `n` (1-based): shard one keeps the single-shard name `jitsi`. */
 export const shardRelease = (n: number): string => (n === 1 ? "jitsi" : `jitsi-${n}`);
@@ -141,20 +179,39 @@ export function jitsiCustomConfig(caps: JitsiArgs["maxBitratesVideo"]): string {
   ].join("\n");
 }
 
-/** Names of the Secrets the release reads (created by `JitsiMeet` from @pulumi/random). */
+/** Names of the Secrets the release reads (created by `JitsiMeet` from @pulumi/random; with `JitsiArgs.derived`, `jicofo` and `jvb` only, derived). */
 export const JITSI_SECRETS = { jwt: "jitsi-jwt", jicofo: "jitsi-jicofo", jvb: "jitsi-jvb" } as const;
+
+/**
+ * Where a release with derived secrets (`JitsiArgs.derived`) reads its JWT secret: Prosody takes it
+ * by key (`prosody.extraSecrets`, an env `valueFrom.secretKeyRef`) instead of `prosody.jwt`'s
+ * whole-Secret `envFrom`; and the pods' restart annotations (`DERIVED_ANNOTATION`, through the
+ * chart's `podAnnotations`) naming the derived values each reads.
+ */
+export interface JitsiDerivedValues {
+  jwt: SecretRef;
+}
+
+/** The restart annotations of the chart's pods reading derived values (Prosody reads all three; Jicofo and the videobridge their own). */
+export const jitsiPodDerivations = {
+  prosody: { JWT_APP_SECRET: JITSI_PURPOSES.jwt, JICOFO_AUTH_PASSWORD: JITSI_PURPOSES.jicofo, JVB_AUTH_PASSWORD: JITSI_PURPOSES.jvb },
+  jicofo: { JICOFO_AUTH_PASSWORD: JITSI_PURPOSES.jicofo },
+  jvb: { JVB_AUTH_PASSWORD: JITSI_PURPOSES.jvb },
+} as const;
 
 /**
  * The `jitsi-meet` chart values (chart ≥ 2.0: Prosody is part of the chart, and the XMPP and
  * JWT secrets come from existing Secrets: `prosody.jwt.existingSecretName`,
  * `jicofo.xmpp.existingSecretName`, `jvb.xmpp.existingSecretName`, so no upgrade ever
- * generates new XMPP passwords). Only Prosody gets the JWT secret.
+ * generates new XMPP passwords). Only Prosody gets the JWT secret (with `derived`: by key from
+ * the bundle's shared Secret, `JitsiDerivedValues`).
  */
-export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo" | "frontReplicas" | "shards"> & { shard?: number }): Record<string, unknown> {
+export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBitratesVideo" | "frontReplicas" | "shards"> & { shard?: number; derived?: JitsiDerivedValues }): Record<string, unknown> {
   const front = args.frontReplicas ?? 1;
   const shards = args.shards ?? 1;
   const shard = args.shard ?? 1;
   const release = shardRelease(shard);
+  const d = args.derived;
   const media = { [LABELS.nodeMedia]: "true" };
   const mediaToleration = [{ key: LABELS.nodeMedia, operator: "Equal", value: "true", effect: "NoSchedule" }];
   // Shards after the first keep their Prosody and Jicofo off the nodes of every other shard's
@@ -224,13 +281,17 @@ export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBi
       resources: resourcesFor("jitsi-web", 0),
     },
     prosody: {
-      jwt: { existingSecretName: JITSI_SECRETS.jwt },
+      ...(d
+        ? // By key from the bundle's shared Secret (templates/prosody/statefulset.yaml renders `extraSecrets` as env entries; without `jwt.secret` or `jwt.existingSecretName` it adds no JWT `envFrom`).
+          { extraSecrets: [{ name: "JWT_APP_SECRET", valueFrom: { secretKeyRef: { name: d.jwt.name, key: d.jwt.key } } }], podAnnotations: derivedPodAnnotations(jitsiPodDerivations.prosody) }
+        : { jwt: { existingSecretName: JITSI_SECRETS.jwt } }),
       resources: resourcesFor("jitsi-prosody", 0),
       ...apartFromOtherShards,
     },
-    jicofo: { xmpp: { existingSecretName: JITSI_SECRETS.jicofo }, resources: resourcesFor("jitsi-jicofo", 0), ...apartFromOtherShards },
+    jicofo: { xmpp: { existingSecretName: JITSI_SECRETS.jicofo }, ...(d ? { podAnnotations: derivedPodAnnotations(jitsiPodDerivations.jicofo) } : {}), resources: resourcesFor("jitsi-jicofo", 0), ...apartFromOtherShards },
     jvb: {
       xmpp: { existingSecretName: JITSI_SECRETS.jvb },
+      ...(d ? { podAnnotations: derivedPodAnnotations(jitsiPodDerivations.jvb) } : {}),
       UDPPort: 10000,
       useHostPort: true,
       useNodeIP: true,
@@ -240,6 +301,56 @@ export function jitsiValues(args: Pick<JitsiArgs, "host" | "resolution" | "maxBi
       resources: resourcesFor("jitsi-jvb", 0),
     },
   };
+}
+
+/**
+ * The release's secrets: the JWT secret (Prosody and the adapter) and the XMPP passwords of
+ * Jicofo and the videobridge. Random, a Secret each (the default); or, with `derived`, derived
+ * from the bundle's key, the JWT secret (and the adapter's OIDC client secret) in the bundle's
+ * shared Secret, the XMPP passwords in their Secrets (read whole by the chart: `envFrom`),
+ * annotated with their purposes.
+ */
+function jitsiSecrets(name: string, args: JitsiArgs, opts: pulumi.CustomResourceOptions): { jwtRef: SecretRef; secrets: pulumi.Input<pulumi.Resource>[] } {
+  const d = args.derived;
+  const xmpp = (id: "jicofo" | "jvb", keys: Record<string, pulumi.Input<string>>, passwordKey: string, password: pulumi.Input<string>) =>
+    opaqueSecret(
+      `${name}-${id}`,
+      { name: JITSI_SECRETS[id], namespace: args.namespace, labels: args.labels, stringData: { ...keys, [passwordKey]: password }, ...(d ? { derived: { [passwordKey]: JITSI_PURPOSES[id] } } : {}) },
+      opts,
+    );
+  if (!d) {
+    const jwt = password(`${name}-jwt-secret`, { parent: opts.parent }, 48);
+    const jicofo = password(`${name}-jicofo-password`, { parent: opts.parent });
+    const jvb = password(`${name}-jvb-password`, { parent: opts.parent });
+    const secrets = [
+      opaqueSecret(`${name}-jwt`, { name: JITSI_SECRETS.jwt, namespace: args.namespace, labels: args.labels, stringData: { JWT_APP_SECRET: jwt.result } }, opts),
+      xmpp("jicofo", {}, "JICOFO_AUTH_PASSWORD", jicofo.result),
+      xmpp("jvb", { JVB_AUTH_USER: "jvb" }, "JVB_AUTH_PASSWORD", jvb.result),
+    ];
+    return { jwtRef: { name: JITSI_SECRETS.jwt, key: "JWT_APP_SECRET" }, secrets };
+  }
+  if (!args.auth.clientSecretPurpose) throw new Error(`${name}: derived secrets need the OIDC client secret's purpose label (auth.clientSecretPurpose)`);
+  const held = d.secrets.appSecret(
+    d.app,
+    `${name}-secret`,
+    {
+      name: JITSI_DEDICATED_SECRET,
+      namespace: args.namespace,
+      labels: args.labels,
+      stringData: { JWT_APP_SECRET: derivedSecret(d.key, JITSI_PURPOSES.jwt), [OIDC_SECRET_KEY]: d.oidcClientSecret },
+      derived: { JWT_APP_SECRET: JITSI_PURPOSES.jwt, [OIDC_SECRET_KEY]: args.auth.clientSecretPurpose },
+    },
+    opts,
+  );
+  // The bundle registered the adapter's client with this very place (components/tenant/bundle.ts, the module's `derivedOidcSecret`).
+  if (held.name !== args.auth.clientSecretName || held.key(OIDC_SECRET_KEY) !== (args.auth.clientSecretKey ?? OIDC_SECRET_KEY))
+    throw new Error(`${name}: the bundle put the OIDC client secret in ${args.auth.clientSecretName}/${args.auth.clientSecretKey ?? OIDC_SECRET_KEY}, the release holds it in ${held.name}/${held.key(OIDC_SECRET_KEY)}`);
+  const secrets = [
+    held.ready,
+    xmpp("jicofo", {}, "JICOFO_AUTH_PASSWORD", derivedSecret(d.key, JITSI_PURPOSES.jicofo)),
+    xmpp("jvb", { JVB_AUTH_USER: "jvb" }, "JVB_AUTH_PASSWORD", derivedSecret(d.key, JITSI_PURPOSES.jvb)),
+  ];
+  return { jwtRef: { name: held.name, key: held.key("JWT_APP_SECRET") }, secrets };
 }
 
 export class JitsiMeet extends pulumi.ComponentResource {
@@ -256,18 +367,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
     const child = { parent: this, provider: args.provider };
     const objects = args.objects ?? ownResources();
     this.url = `https://${args.host}`;
-    const jwt = password(`${name}-jwt-secret`, { parent: this }, 48);
-    const jicofo = password(`${name}-jicofo-password`, { parent: this });
-    const jvb = password(`${name}-jvb-password`, { parent: this });
-    const secrets = [
-      opaqueSecret(`${name}-jwt`, { name: JITSI_SECRETS.jwt, namespace: args.namespace, labels: args.labels, stringData: { JWT_APP_SECRET: jwt.result } }, { ...child, dependsOn: args.dependsOn }),
-      opaqueSecret(`${name}-jicofo`, { name: JITSI_SECRETS.jicofo, namespace: args.namespace, labels: args.labels, stringData: { JICOFO_AUTH_PASSWORD: jicofo.result } }, { ...child, dependsOn: args.dependsOn }),
-      opaqueSecret(
-        `${name}-jvb`,
-        { name: JITSI_SECRETS.jvb, namespace: args.namespace, labels: args.labels, stringData: { JVB_AUTH_USER: "jvb", JVB_AUTH_PASSWORD: jvb.result } },
-        { ...child, dependsOn: args.dependsOn },
-      ),
-    ];
+    const { jwtRef, secrets } = jitsiSecrets(name, args, { ...child, dependsOn: args.dependsOn });
     if (args.enabled === false) {
       this.registerOutputs({ url: this.url });
       return;
@@ -313,15 +413,17 @@ export class JitsiMeet extends pulumi.ComponentResource {
         probePath: "/health",
         nodeSelector: APPS_NODE_SELECTOR,
         objects,
-        ...(args.auth.clientSecretPurpose ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation({ OIDC_CLIENT_SECRET: args.auth.clientSecretPurpose }) } } : {}),
+        ...(args.auth.clientSecretPurpose
+          ? { podAnnotations: { [DERIVED_ANNOTATION]: derivedAnnotation({ OIDC_CLIENT_SECRET: args.auth.clientSecretPurpose, ...(args.derived ? { JWT_APP_SECRET: JITSI_PURPOSES.jwt } : {}) }) } }
+          : {}),
         env: [
           { name: "KEYCLOAK_ORIGIN", value: args.auth.keycloakUrl },
           { name: "KEYCLOAK_ORIGIN_INTERNAL", value: args.auth.keycloakInternalUrl },
           { name: "KEYCLOAK_REALM", value: args.auth.realm },
           { name: "KEYCLOAK_CLIENT_ID", value: args.auth.clientId },
-          { name: "KEYCLOAK_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: args.auth.clientSecretName, key: "OIDC_CLIENT_SECRET" } } },
+          { name: "KEYCLOAK_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: args.auth.clientSecretName, key: args.auth.clientSecretKey ?? OIDC_SECRET_KEY } } },
           { name: "JWT_APP_ID", value: JWT_APP_ID },
-          { name: "JWT_APP_SECRET", valueFrom: { secretKeyRef: { name: JITSI_SECRETS.jwt, key: "JWT_APP_SECRET" } } },
+          { name: "JWT_APP_SECRET", valueFrom: { secretKeyRef: jwtRef } },
           // Kubernetes sets HOSTNAME to the pod name; the adapter binds to HOSTNAME.
           { name: "HOSTNAME", value: "0.0.0.0" },
           { name: "PORT", value: String(ADAPTER_PORT) },
@@ -353,7 +455,7 @@ export class JitsiMeet extends pulumi.ComponentResource {
       objects,
     );
     for (const n of shardNumbers) {
-      const values = jitsiValues({ ...args, shard: n });
+      const values = jitsiValues({ ...args, shard: n, derived: args.derived ? { jwt: jwtRef } : undefined });
       const releaseName = shardRelease(n);
       // Shard one's Ingress (single-shard layout) goes only once the router and its route serve
       // the host; each further shard waits for the one before it (Helm waits for its pods): a
@@ -372,13 +474,18 @@ export const jitsiDedicatedModule: AppModule = {
   app: "jitsi-dedicated",
   workloads: ["jitsi-web", "jitsi-prosody", "jitsi-jicofo", "jitsi-adapter", "jitsi-jvb"],
   databases: [],
-  // The bundle registers the adapter's client (`<slug>-jitsi-dedicated`, Secret `jitsi-dedicated-oidc`).
+  // The bundle registers the adapter's client (`<slug>-jitsi-dedicated`, Secret `jitsi-dedicated-oidc`;
+  // with derived bound secrets, entries of the bundle's shared Secret: `derivedOidcSecret`).
   oidc: true,
+  derivedOidcSecret: JITSI_DEDICATED_SECRET,
   oidcPkce: false,
   redirectUris: (domain) => adapterRedirectUris(hostOf(HOST_PREFIXES.jitsi, domain)),
   deploy(ctx: AppContext, parent: pulumi.ComponentResource): AppInstance {
     const host = hostOf(HOST_PREFIXES.jitsi, ctx.domain);
     if (!ctx.oidc) throw new Error(`jitsi of ${ctx.slug}: the bundle registered no OIDC client for the Keycloak adapter`);
+    // Derived bound secrets (the lean default): the JWT secret and XMPP passwords derive from the bundle's key too.
+    const secrets = secretsOf(ctx);
+    const derived = secrets.bound === "derived" && ctx.oidcClientSecret ? { key: ctx.secretKey, secrets, app: jitsiDedicatedModule.app, oidcClientSecret: ctx.oidcClientSecret } : undefined;
     const j = new JitsiMeet(
       `${ctx.slug}-jitsi`,
       {
@@ -392,6 +499,7 @@ export const jitsiDedicatedModule: AppModule = {
           realm: ctx.jitsi.keycloak.realm,
           clientId: ctx.oidc.clientId,
           clientSecretName: ctx.oidc.secretName,
+          ...(ctx.oidc.secretKey ? { clientSecretKey: ctx.oidc.secretKey } : {}),
           clientSecretPurpose: oidcPurpose("jitsi-dedicated"),
         },
         labels: appLabels(ctx.slug, "jitsi"),
@@ -400,6 +508,7 @@ export const jitsiDedicatedModule: AppModule = {
         adapterReplicas: replicasFor(ctx.state),
         gateways: ctx.gateways,
         objects: objectsOf(ctx),
+        ...(derived ? { derived } : {}),
       },
       { parent },
     );

@@ -167,6 +167,12 @@ export interface AppModule {
    */
   oidcSecret?: string;
   /**
+   * Like `oidcSecret`, only in a bundle whose bound secrets are derived (`boundSecrets: derived`):
+   * there the app keeps its OIDC client secret with its other values (a dedicated Jitsi: entries of
+   * the bundle's shared Secret); elsewhere the bundle creates `<app>-oidc` as before. Defaults to none.
+   */
+  derivedOidcSecret?: string;
+  /**
    * The app's Secret stays its own in every layout (its chart mounts it whole, so a Secret
    * shared with the other apps would show it their values). Defaults to false: a lean bundle
    * keeps its values in the bundle's shared Secret (components/kit/bundleSecrets.ts).

@@ -92,12 +92,16 @@ export const DATA_LAYOUT_COST = { perAppCluster: 10, leanCluster: 5, leanDatabas
  *   (nextcloud's org-admins script, matrix's S3-provider requirements −1); for the bundle, the
  *   `s3-credentials` Secret joins too and the shared Secret is one more (`bundle`: 0);
  * - `derived` (boundSecrets `derived`), per app: its bound passwords are derived (nextcloud admin
- *   and Redis −2, matrix macaroon and signing key −2, hedgedoc session −1); for the bundle, its
- *   two S3 users' keys (−2) and, with a database, the organisation cluster's roles key (−1).
+ *   and Redis −2, matrix macaroon and signing key −2, hedgedoc session −1); a dedicated Jitsi's
+ *   JWT secret and XMPP passwords are derived (−3) and its JWT and adapter OIDC Secrets join the
+ *   shared one (−2; Jicofo's and the videobridge's stay: the chart reads them whole), counted on
+ *   the prod plan of 2026-12-01 with every dedicated organisation lean (up-bretagne 69 → 64);
+ *   for the bundle, its two S3 users' keys (−2) and, with a database, the organisation cluster's
+ *   roles key (−1).
  */
 export const LEAN_SECRETS_COST = {
   shared: { nextcloud: -2, onlyoffice: -1, collabora: -1, matrix: -1, hedgedoc: -1 } as Partial<Record<AppName, number>>,
-  derived: { nextcloud: -2, matrix: -2, hedgedoc: -1 } as Partial<Record<AppName, number>>,
+  derived: { nextcloud: -2, matrix: -2, hedgedoc: -1, "jitsi-dedicated": -5 } as Partial<Record<AppName, number>>,
   bundle: { shared: 0, derived: -2, derivedRolesKey: -1 },
 } as const;
 /**

@@ -266,8 +266,10 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
     let oidcClientSecret: pulumi.Output<string> | undefined;
     if (m.oidc) {
       const clientId = `${slug}-${m.app}`;
-      // The app's own Secret (or, lean, its entry in the shared one) when its module names one.
-      const ref = m.oidcSecret ? (m.ownSecret ? { name: m.oidcSecret, key: OIDC_SECRET_KEY } : secrets.refOf(m.app, m.oidcSecret, OIDC_SECRET_KEY)) : undefined;
+      // The app's own Secret (or, lean, its entry in the shared one) when its module names one
+      // (`derivedOidcSecret`: only with derived bound secrets).
+      const appOidcSecret = m.oidcSecret ?? (bound === "derived" ? m.derivedOidcSecret : undefined);
+      const ref = appOidcSecret ? (m.ownSecret ? { name: appOidcSecret, key: OIDC_SECRET_KEY } : secrets.refOf(m.app, appOidcSecret, OIDC_SECRET_KEY)) : undefined;
       const secretName = ref?.name ?? `${m.app}-oidc`;
       const purpose = oidcPurpose(m.app);
       const clientSecret = derivedSecret(key.result, purpose);
@@ -280,7 +282,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
           rootUrl: `https://${hostOf(APPS[m.app].hosts[0], a.domain)}`,
           clientSecret,
           // The app's own Secret holds it when its module names one; else `<app>-oidc`.
-          ...(m.oidcSecret ? {} : { secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) }, derivedPurpose: purpose }),
+          ...(appOidcSecret ? {} : { secret: { name: secretName, namespace: ns, labels: appLabels(slug, m.app) }, derivedPurpose: purpose }),
           keycloakProvider: a.identity.provider,
           k8sProvider: provider,
           pkce: m.oidcPkce,
