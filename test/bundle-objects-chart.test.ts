@@ -1,5 +1,5 @@
 /**
- * The objects chart (components/kit/objects-chart) with the real Helm: what a bundle's objects
+ * The objects chart (components/kit/objects.ts OBJECTS_CHART_FILES, written to .liiibre/objects-chart) with the real Helm: what a bundle's objects
  * release declares in `values.objects` is exactly what Kubernetes receives.
  *
  * How the values reach Helm (read in pulumi-kubernetes provider/pkg/provider/helm_release.go,
@@ -24,14 +24,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
-import { OBJECTS_CHART, OBJECTS_RELEASE, bundledObjects } from "../components/kit/objects";
+import { OBJECTS_CHART, OBJECTS_CHART_FILES, OBJECTS_RELEASE, bundledObjects, writeObjectsChart } from "../components/kit/objects";
 import { REPO_ROOT } from "../scripts/render/helm";
 import { parseManifests, valuesFileText } from "../scripts/render/render";
 import { devIn, objectsReleaseInputs, trickyManifests } from "./helpers/bundle-objects";
 import { HELM, itWithOwnHelm } from "./helpers/render";
 import { HELM_INSTALL_ORDER, helmInstallRank } from "../scripts/twin/checks/ordering";
 
-const CHART_DIR = path.resolve(REPO_ROOT, OBJECTS_CHART.path);
+// The program writes the chart (components/kit/objects.ts); so do the tests before reading it.
+const CHART_DIR = writeObjectsChart(REPO_ROOT);
 
 function helm(args: string[], files: Record<string, string>): { ok: boolean; stdout: string; stderr: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "liiibre-objects-"));
@@ -156,25 +157,18 @@ describe("the objects chart renders values.objects as they are (real Helm 3.17.3
     expect(parseYaml(fs.readFileSync(path.join(CHART_DIR, "values.yaml"), "utf8"))).toEqual({ objects: [] });
   });
 
-  it("the chart's files are the ones its version was released with (a template change without a version bump never reaches a cluster)", () => {
+  it("the chart's files are the ones its version was released with (a change without a version bump never reaches a cluster)", () => {
     // pulumi-kubernetes' Release compares inputs only (no checksum of a local chart since
     // pulumi/pulumi-kubernetes#2672): a template edited under the same version shows no diff
-    // and is never applied, while the offline render already shows it. A new template: bump
-    // Chart.yaml's and OBJECTS_CHART's version and add its digest here.
+    // and is never applied, while the offline render already shows it. A change of
+    // OBJECTS_CHART_FILES: bump OBJECTS_CHART's version and add its digest here.
     const RELEASED: Record<string, string> = {
-      "1.0.1": "6ce2a102c72cc18e89cc14c8870a6a6b3d7bc7c2425f278659d241c6af45efaf",
+      "1.0.2": "03d08f84696bdf114af6c5a06821f2c360c440fba7082d6e3c5c04c06036c667",
     };
-    const files: string[] = [];
-    const walk = (d: string) => {
-      for (const f of fs.readdirSync(d).sort()) {
-        const p = path.join(d, f);
-        if (fs.statSync(p).isDirectory()) walk(p);
-        else files.push(p);
-      }
-    };
-    walk(CHART_DIR);
     const h = createHash("sha256");
-    for (const f of files) h.update(`${path.relative(CHART_DIR, f)}\0`).update(fs.readFileSync(f)).update("\0");
+    for (const rel of Object.keys(OBJECTS_CHART_FILES).sort()) h.update(`${rel}\0`).update(OBJECTS_CHART_FILES[rel]).update("\0");
+    // And what the program writes is those files.
+    for (const rel of Object.keys(OBJECTS_CHART_FILES)) expect(fs.readFileSync(path.join(CHART_DIR, rel), "utf8"), rel).toBe(OBJECTS_CHART_FILES[rel]);
     expect(RELEASED[OBJECTS_CHART.version], `no digest recorded for objects chart ${OBJECTS_CHART.version}`).toBeDefined();
     expect(h.digest("hex")).toBe(RELEASED[OBJECTS_CHART.version]);
   });

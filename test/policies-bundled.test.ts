@@ -264,7 +264,7 @@ describe("bundled objects are judged as resources of their own", () => {
     const whole = await runPolicies(() => {
       const owner = bundleOwner(SLUG);
       const unknown = new random.RandomId("objects", { byteLength: 4 }, { parent: owner }).dec;
-      new k8s.helm.v3.Release(objectsReleaseName(SLUG), { name: "liiibre-objects", namespace: SLUG, chart: "./components/kit/objects-chart", version: "1.0.0", values: { objects: unknown as never } }, { parent: owner });
+      new k8s.helm.v3.Release(objectsReleaseName(SLUG), { name: "liiibre-objects", namespace: SLUG, chart: OBJECTS_CHART.path, version: OBJECTS_CHART.version, values: { objects: unknown as never } }, { parent: owner });
     });
     const w = whole.violations.filter((x) => x.policy === "tenant-isolation" || x.policy === "pinned-versions");
     expect(w.map((x) => `${x.policy} ${x.level} ${x.message}`).sort()).toEqual([

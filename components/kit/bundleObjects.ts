@@ -33,7 +33,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { KubernetesObjects } from "../config/schema";
 import { HELM_DEFAULTS } from "./helm";
-import { OBJECTS_CHART, OBJECTS_RELEASE, apiVersionKindOf } from "./objects";
+import { OBJECTS_CHART, OBJECTS_RELEASE, PROJECT_DIR, apiVersionKindOf, writeObjectsChart } from "./objects";
 
 /** The label and annotations Helm requires on an existing object before it adopts it (Helm's pkg/action/validate.go `checkOwnership`). */
 export function helmOwnership(namespace: string): { labels: Record<string, string>; annotations: Record<string, string> } {
@@ -112,6 +112,8 @@ export class BundleObjects {
     this.namespace = a.namespace;
     this.baseDeps = toArray(a.opts.dependsOn);
     if (a.mode !== "bundled") return;
+    // The chart the provider loads from its relative path: written before the release is registered.
+    writeObjectsChart(PROJECT_DIR);
     const sealed = new Promise<{ entries: ObjectEntry[]; deps: pulumi.Input<pulumi.Resource>[] }>((r) => (this.seal = r));
     const values = sealed.then((s) => objectsValues(this.namespace, s.entries));
     const release: k8s.helm.v3.Release = new k8s.helm.v3.Release(

@@ -8,6 +8,7 @@
  * 3. `helm pull` from the pin's repository (needs network); when that fails, a `ChartError`
  *    names the missing chart and where it was looked for.
  */
+import { OBJECTS_CHART, writeObjectsChart } from "../../components/kit/objects";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -92,6 +93,8 @@ export function repoPackages(dir: string): Array<{ chart: string; version: strin
 /** The package file of a pinned chart (see the lookup order above), or a local chart's directory. Throws `ChartError`. */
 export function locateChart(ref: ChartRef, opts: { helm?: () => string; env?: NodeJS.ProcessEnv; cacheDir?: string } = {}): string {
   if (ref.local) {
+    // The program's own objects chart is written by the program (components/kit/objects.ts), not committed.
+    if (ref.local === path.resolve(REPO_ROOT, OBJECTS_CHART.path)) writeObjectsChart(REPO_ROOT);
     if (!fs.existsSync(path.join(ref.local, "Chart.yaml"))) throw new ChartError(`chart ${ref.local} is missing: no Chart.yaml in the program's chart directory`);
     return ref.local;
   }
