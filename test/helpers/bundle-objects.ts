@@ -158,9 +158,9 @@ export function trickyManifests(ns = "demo"): Obj[] {
   ];
 }
 
-/** A bundle's objects release as the program registers it (the contract: BUNDLE_SPEC.md). */
+/** A bundle's objects release as the program registers it (components/kit/bundleObjects.ts: not atomic). */
 export function objectsReleaseInputs(namespace: string, objects: Obj[]): Obj {
-  return { name: OBJECTS_RELEASE, namespace, chart: OBJECTS_CHART.path, version: OBJECTS_CHART.version, values: { objects }, ...HELM_DEFAULTS };
+  return { name: OBJECTS_RELEASE, namespace, chart: OBJECTS_CHART.path, version: OBJECTS_CHART.version, values: { objects }, ...HELM_DEFAULTS, atomic: false };
 }
 
 /** The release as a plan resource of a tenant component (`liiibre:tenant:Tenant::<slug>`). */

@@ -7,8 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { HELM_DEFAULTS } from "../../components/kit/helm";
-import { OBJECTS_CHART, OBJECTS_RELEASE, isObjectsRelease, pulumiTypeOf } from "../../components/kit/objects";
+import { OBJECTS_RELEASE, isObjectsRelease, pulumiTypeOf } from "../../components/kit/objects";
+import { objectsReleaseInputs } from "./bundle-objects";
 import { ANNOTATIONS, LABELS } from "../../components/conventions";
 import type { Violation } from "../../scripts/check-policies";
 
@@ -55,19 +55,9 @@ export function declareObjects(
     for (const m of manifests) new ObjectResource(pulumiTypeOf(m.apiVersion, m.kind), resourceName(slug, m), { ...m }, { parent, ...opts });
     return;
   }
-  const inputs = {
-    name: OBJECTS_RELEASE,
-    namespace,
-    chart: OBJECTS_CHART.path,
-    version: OBJECTS_CHART.version,
-    values: { objects: manifests },
-    // As the program's objects releases: not atomic (components/kit/bundleObjects.ts).
-    atomic: false,
-    timeout: HELM_DEFAULTS.timeout,
-    maxHistory: HELM_DEFAULTS.maxHistory,
-  };
+  const inputs = objectsReleaseInputs(namespace, manifests);
   if (!isObjectsRelease("kubernetes:helm.sh/v3:Release", inputs)) throw new Error("fixture: not an objects release");
-  new k8s.helm.v3.Release(objectsReleaseName(slug), inputs, { parent, ...opts });
+  new k8s.helm.v3.Release(objectsReleaseName(slug), inputs as k8s.helm.v3.ReleaseArgs, { parent, ...opts });
 }
 
 /** A tenant namespace as the bundles label it (its own resource, protected, as the program declares it). */
