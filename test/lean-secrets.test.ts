@@ -205,6 +205,15 @@ describe("dev's demo (lean, five apps) against the same organisation migrated to
     expect(synapse.metadata.annotations[DERIVED_ANNOTATION]).toMatch(/macaroon=matrix\/macaroon.*signing\.key=matrix\/signing-key/);
   });
 
+  it("Synapse's pods name every derived value of its Secret (it reads them at start only): a change of derivation restarts them", () => {
+    for (const plan of [lean, kept, migrating]) {
+      const secret = of(plan, "kubernetes:core/v1:Secret").find((r) => (r.inputs as any).metadata.name === "synapse-liiibre")!.inputs as any;
+      const release = plan.resources.find((r) => r.tenant === "demo" && r.name === "demo-matrix-release")!.inputs as any;
+      // matrix-stack puts synapse.annotations on its StatefulSets' pod templates (checked rendered by test/render-*.test.ts' chart renders).
+      expect(release.values.synapse.annotations[DERIVED_ANNOTATION]).toBe(secret.metadata.annotations[DERIVED_ANNOTATION]);
+    }
+  });
+
   it("each reader is annotated with exactly the derived values it reads from the shared Secret: a change restarts those pods, no other", () => {
     const rows = readsAndAnnotations(lean, "demo", BUNDLE_SECRET);
     expect(rows.map((r) => r.who).sort()).toEqual(["collabora", "demo-nextcloud-release", "hedgedoc", "nextcloud-redis", "onlyoffice"]);

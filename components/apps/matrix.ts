@@ -22,7 +22,7 @@ import { HOST_PREFIXES } from "../config/hosts";
 import { attachedRoute, type PublicRouteArgs } from "../routes";
 import { S3_CREDENTIALS_FILE_KEY } from "../storage/contracts";
 import { APPS_NODE_SELECTOR, appLabels, hostOf, replicasFor } from "./common";
-import { derivedSecret, helmRelease, opaqueSecret } from "../kit";
+import { DERIVED_ANNOTATION, derivedAnnotation, derivedSecret, helmRelease, opaqueSecret } from "../kit";
 import { resourcesFor } from "./sizing";
 import { OIDC_SECRET_KEY, objectsOf, oidcPurpose, secretsOf, type AppContext, type AppInstance, type AppModule } from "./types";
 import { synapseEmailConfig } from "../ops/mail";
@@ -181,6 +181,11 @@ export interface MatrixValuesInput {
   credentialsSecretName: string;
   /** Lean bundles: the provider's requirements inline in its init container (no ConfigMap). Default false. */
   inlineRequirements?: boolean;
+  /**
+   * Keys of the app's Secret derived from the bundle's key → purpose (`DERIVED_ANNOTATION` on the
+   * Synapse pods): a change of derivation restarts them, as every other reader. Default none.
+   */
+  derived?: Record<string, string>;
 }
 
 /** The `matrix-stack` chart values of a bundle. */
@@ -209,6 +214,10 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
     elementAdmin: { enabled: false },
     synapse: {
       enabled: true,
+      // Synapse reads its Secret's values at start only (the OIDC client secret from a file):
+      // matrix-stack 26.8 puts `synapse.annotations` on the StatefulSets and their pod templates,
+      // and its own secret hash covers only the secrets given as values, none here.
+      ...(i.derived && Object.keys(i.derived).length ? { annotations: { [DERIVED_ANNOTATION]: derivedAnnotation(i.derived) } } : {}),
       ingress: { host: hs },
       postgres: {
         host: i.database.host,
@@ -390,7 +399,7 @@ export class Matrix extends pulumi.ComponentResource {
     const values = pulumi
       .all([db.host, db.appSecretName, ctx.storage.buckets["matrix-media"], ctx.storage.credentialsSecretName])
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
-        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName, ...(inlineRequirements ? { inlineRequirements } : {}) }),
+        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName, derived, ...(inlineRequirements ? { inlineRequirements } : {}) }),
       );
     const webReplicas = ctx.instances ?? 1;
     if (ctx.state === "active") {
