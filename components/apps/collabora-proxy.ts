@@ -29,7 +29,7 @@ import { ANNOTATIONS } from "../conventions";
 import { APPS_NODE_SELECTOR } from "./common";
 import { resourcesFor } from "./sizing";
 import { podDisruptionBudget, spreadOverNodes } from "../ops/availability";
-import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, HAPROXY_PEER_SYNC_SECONDS, renderHaproxyConfig, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
+import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, HAPROXY_PEER_SYNC_SECONDS, peerService, renderHaproxyConfig, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
 
 /** Name of the proxy's StatefulSet, Service, ConfigMap and budget (its pods and their peer Services: `collabora-haproxy-0`, `-1`…). */
 export const COLLABORA_PROXY = "collabora-haproxy";
@@ -162,10 +162,7 @@ export class CollaboraProxy extends pulumi.ComponentResource {
         objects.add(
           k8s.core.v1.Service,
           `${name}-peer-${pod.slice(COLLABORA_PROXY.length + 1)}`,
-          {
-            metadata: { name: pod, namespace: a.namespace, labels },
-            spec: { type: "ClusterIP", selector: { "statefulset.kubernetes.io/pod-name": pod }, ports: [{ name: "peers", port: COLLABORA_PROXY_PEERS_PORT, targetPort: "peers", protocol: "TCP" }] },
-          },
+          peerService({ pod, namespace: a.namespace, labels, port: COLLABORA_PROXY_PEERS_PORT }),
           child,
         ),
     );

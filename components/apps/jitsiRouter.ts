@@ -34,7 +34,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ownResources, type BundleObjects } from "../kit/bundleObjects";
 import { IMAGES } from "../versions";
 import { ANNOTATIONS } from "../conventions";
-import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, HAPROXY_PEER_SYNC_SECONDS, clusterResolvers, renderHaproxyConfig, serverLine, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
+import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_KEY, HAPROXY_PEER_SYNC_SECONDS, clusterResolvers, peerService, renderHaproxyConfig, serverLine, serviceHost, statefulPeers, type HaproxySection } from "../kit/haproxy";
 import { SHARED_REPLICAS, podDisruptionBudget, spreadOverNodes } from "../ops/availability";
 import { APPS_NODE_SELECTOR } from "./common";
 import { resourcesFor } from "./sizing";
@@ -190,10 +190,7 @@ export class JitsiRouter extends pulumi.ComponentResource {
         objects.add(
           k8s.core.v1.Service,
           `${name}-peer-${pod.slice(JITSI_ROUTER.length + 1)}`,
-          {
-            metadata: { name: pod, namespace: args.namespace, labels },
-            spec: { type: "ClusterIP", selector: { "statefulset.kubernetes.io/pod-name": pod }, ports: [{ name: "peers", port: JITSI_ROUTER_PORTS.peers, targetPort: "peers", protocol: "TCP" }] },
-          },
+          peerService({ pod, namespace: args.namespace, labels, port: JITSI_ROUTER_PORTS.peers }),
           { ...child, dependsOn: args.dependsOn },
         ),
     );

@@ -58,6 +58,18 @@ export function statefulPeers(a: { name: string; podNames: string[]; port: numbe
   return { header: `peers ${a.name}`, lines };
 }
 
+/**
+ * The Service that gives one pod of a StatefulSet of `statefulPeers` a stable address (its
+ * ClusterIP reaches the other pods as `<POD>_SERVICE_HOST`): the `peers` port, selected by the
+ * pod-name label the StatefulSet controller sets. A Service's inputs (ServiceArgs).
+ */
+export function peerService(a: { pod: string; namespace: string; labels: Record<string, string>; port: number }) {
+  return {
+    metadata: { name: a.pod, namespace: a.namespace, labels: a.labels },
+    spec: { type: "ClusterIP", selector: { "statefulset.kubernetes.io/pod-name": a.pod }, ports: [{ name: "peers", port: a.port, targetPort: "peers", protocol: "TCP" }] },
+  };
+}
+
 /** The environment variable Kubernetes sets for a Service's ClusterIP (`my-svc` → `MY_SVC_SERVICE_HOST`). */
 export const serviceHostEnv = (service: string): string => `${service.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SERVICE_HOST`;
 
