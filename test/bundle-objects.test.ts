@@ -28,6 +28,7 @@ import { tenantResolver } from "../scripts/plan-model";
 import { devConfig } from "./helpers/estates";
 import { HELM } from "./helpers/render";
 import { itNeeding } from "./helpers/tools";
+import { withoutKeep } from "./helpers/objects";
 
 const demoIn = (mode?: string) => {
   const c = devConfig();
@@ -48,14 +49,6 @@ const BUNDLEABLE = (type: string) => type.startsWith("kubernetes:") && !(type in
 
 /** The isolation objects Helm keeps when the objects release goes (components/tenant/bundle.ts). */
 const KEPT = new Set(["ResourceQuota/bundle", "LimitRange/bundle", "NetworkPolicy/default-deny"]);
-/** An entry without Helm's keep policy (and without annotations left empty by removing it). */
-function withoutKeep(props: Record<string, any>): Record<string, any> {
-  const a = { ...(props.metadata?.annotations ?? {}) };
-  if (a["helm.sh/resource-policy"] !== "keep") return props;
-  delete a["helm.sh/resource-policy"];
-  const { annotations: _drop, ...md } = props.metadata;
-  return { ...props, metadata: Object.keys(a).length ? { ...md, annotations: a } : md };
-}
 
 describe("the kubernetesObjects key", () => {
   const org = (slug: string, extra: Record<string, unknown> = {}) => ({ slug, name: slug, domain: `${slug}.example.org`, plan: "dedicated", users: 15, ...extra });

@@ -16,6 +16,7 @@ import { twinInput } from "../scripts/twin/from-evaluation";
 import type { TwinFinding } from "../scripts/twin/model";
 import { normalise } from "../scripts/twin/normalise";
 import { devIn, manifestIn } from "./helpers/bundle-objects";
+import { withoutKeep } from "./helpers/objects";
 import { HELM, itWithOwnHelm } from "./helpers/render";
 
 let estate: Estate;
@@ -60,14 +61,7 @@ describe("twin: a bundle's objects as resources or bundled (the program's two sh
     const a = normalise(twinInput(estate, asResources));
     const b = normalise(twinInput(estate, bundled));
     // Bundled, the namespace's isolation objects also carry Helm's keep policy (components/tenant/bundle.ts): nothing the twin reads.
-    const unkept = (x: any) => {
-      const a = x?.metadata?.annotations;
-      if (!a || a["helm.sh/resource-policy"] !== "keep") return x;
-      const { "helm.sh/resource-policy": _k, ...rest } = a;
-      const { annotations: _a, ...md } = x.metadata;
-      return { ...x, metadata: Object.keys(rest).length ? { ...md, annotations: rest } : md };
-    };
-    const view = (os: typeof a.objects) => os.map((o) => JSON.stringify([o.apiVersion, o.kind, o.namespace, o.name, unkept(o.object)])).sort();
+    const view = (os: typeof a.objects) => os.map((o) => JSON.stringify([o.apiVersion, o.kind, o.namespace, o.name, withoutKeep(o.object)])).sort();
     expect(view(b.objects)).toEqual(view(a.objects));
     const entries = b.objects.filter((o) => o.origin === "bundled");
     expect(entries).toHaveLength(objectsOf(bundled).length);

@@ -34,3 +34,15 @@ export function withBundledObjects<R extends RecordLike>(rs: readonly R[]): Arra
 export function objectsOfType<R extends RecordLike & { tenant?: string | null }>(rs: readonly R[], type: string, tenant?: string): Array<R & { bundled?: true }> {
   return withBundledObjects(rs.filter((r) => tenant === undefined || r.tenant === tenant)).filter((r) => r.type === type);
 }
+
+/**
+ * A manifest without Helm's keep policy (`HELM_KEEP`), its annotations dropped when that was the
+ * only one: what the isolation objects of a bundled organisation are beside their own resources.
+ */
+export function withoutKeep<T extends Record<string, any>>(manifest: T): T {
+  const a = manifest?.metadata?.annotations;
+  if (!a || a["helm.sh/resource-policy"] !== "keep") return manifest;
+  const { "helm.sh/resource-policy": _keep, ...rest } = a;
+  const { annotations: _a, ...md } = manifest.metadata;
+  return { ...manifest, metadata: Object.keys(rest).length ? { ...md, annotations: rest } : md };
+}
