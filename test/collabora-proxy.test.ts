@@ -128,12 +128,16 @@ async function replica(i: number, names: string[], ports: number[], peersPort: n
   const template = `server-template collabora ${names.length} ${COLLABORA_PODS_SERVICE}.t.svc.cluster.local:${COLLABORA_PORT}`;
   expect(generated).toContain(template);
   const front = await freePort();
-  const cfg = generated
+  let cfg = generated
     .replace(template, names.map((n, k) => `server ${n} 127.0.0.1:${ports[k]}`).join("\n  "))
     .replace(/default-server check .*/, "default-server check inter 100ms fall 1 rise 1")
     .replace(/bind :\d+/, `bind 127.0.0.1:${front}`);
   const dir = tmp();
   dirs.push(dir);
+  // The runtime API, for the tests to wait on the peers' state instead of guessing a delay.
+  const sock = path.join(dir, "admin.sock");
+  runtimeSockets.set(front, sock);
+  cfg = cfg.replace(/^global\n/, `global\n  stats socket ${sock} level admin\n`);
   fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
   const env = { PATH: process.env.PATH ?? "", HOSTNAME: PODS[i], POD_IP: `127.0.0.${i + 1}`, [serviceHostEnv(PODS[0])]: peerHost ?? "127.0.0.1", [serviceHostEnv(PODS[1])]: peerHost ?? "127.0.0.2" };
   const hp = spawn("haproxy", ["-db", "-f", path.join(dir, "haproxy.cfg")], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -147,6 +151,43 @@ async function replica(i: number, names: string[], ports: number[], peersPort: n
   return front;
 }
 
+/** The runtime API socket of each replica, by its front port. */
+const runtimeSockets = new Map<number, string>();
+/** One command on a replica's runtime API (HAProxy's management guide, "Unix Socket commands"): its answer. */
+function runtimeApi(front: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const c = net.createConnection(runtimeSockets.get(front)!, () => c.end(`${command}\n`));
+    c.setEncoding("utf8");
+    c.on("data", (d) => (out += d));
+    c.on("end", () => resolve(out));
+    c.on("error", reject);
+  });
+}
+/** Whether a replica's session with its peer is established (`show peers`: last_status=ESTA). */
+const peerConnected = async (front: number) => /\(remote,[^)]*\)[^\n]*last_status=ESTA/.test(await runtimeApi(front, "show peers"));
+/** A replica's shared table: the server each key (a WOPISrc as in the URL) sticks to (`show table collabora`). */
+async function tableServers(front: number): Promise<Map<string, string>> {
+  const out = await runtimeApi(front, "show table collabora");
+  return new Map([...out.matchAll(/ key=(\S+) .* server_key=(\S+)/g)].map((m) => [m[1], m[2]]));
+}
+
+/** What a replica's health checks say of each server (`show stat`, its CSV's `status`: UP, DOWN…). */
+async function serverStates(front: number): Promise<Map<string, string>> {
+  const [header, ...rows] = (await runtimeApi(front, "show stat")).trim().split("\n").map((l) => l.replace(/^# /, "").split(","));
+  const [px, sv, st] = ["pxname", "svname", "status"].map((c) => header.indexOf(c));
+  return new Map(rows.filter((r) => r[px] === "collabora" && r[sv].startsWith("collabora")).map((r) => [r[sv], r[st]]));
+}
+/** Waits until every replica in `fronts` checks each named server as `state`. */
+const untilChecked = (fronts: number[], state: "UP" | "DOWN", names: string[]) =>
+  until(`${names.join(", ")} checked ${state}`, async () => {
+    for (const f of fronts) {
+      const states = await serverStates(f);
+      if (!names.every((n) => states.get(n) === state)) return false;
+    }
+    return true;
+  });
+
 async function until(what: string, f: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -154,12 +195,6 @@ async function until(what: string, f: () => Promise<boolean>, ms = 10_000): Prom
     await sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-/** Whether requests without a document key (round robin) reach both stand-ins through the replica. */
-async function seesBoth(front: number): Promise<boolean> {
-  const seen = new Set<string>();
-  for (let k = 0; k < 6; k++) seen.add(await via(front, `/browser/0123abc/images/x.svg?k=${k}`));
-  return seen.has("collabora1") && seen.has("collabora2");
 }
 
 describe("the proxy at work (loopback)", () => {
@@ -172,7 +207,7 @@ describe("the proxy at work (loopback)", () => {
     // Each replica's peer address is one nobody listens on: the two run apart, each with its own table.
     const front = await replica(0, names, ports, peersPort, "127.0.0.9", (d) => (logs += d));
     const other = await replica(1, names, ports, peersPort, "127.0.0.9", (d) => (logs += d));
-    await sleep(400); // every server checked up once
+    await untilChecked([front, other], "UP", names);
 
     const docs = Array.from({ length: 24 }, (_, i) => i);
     const home = new Map<number, string>();
@@ -193,7 +228,7 @@ describe("the proxy at work (loopback)", () => {
     // replica for documents it never saw (no stick entry: the consistent hash alone keeps them).
     const gone = servers[1];
     await stop(gone);
-    await sleep(600);
+    await untilChecked([front, other], "DOWN", ["collabora2"]);
     for (const d of docs.slice(12)) {
       const now = await via(other, pagePath(d));
       if (home.get(d) === "collabora2") expect(now, `doc ${d} moved off the lost server`).not.toBe("collabora2");
@@ -207,7 +242,7 @@ describe("the proxy at work (loopback)", () => {
     }
     // collabora2 comes back: the documents that moved stay on their new server (stick table)…
     servers[1] = await standIn("collabora2", ports[1]);
-    await sleep(600);
+    await untilChecked([front], "UP", ["collabora2"]);
     for (const d of docs) expect(await via(front, wsPath(d, "tokenD"), { ws: true }), `doc ${d}`).toBe(home.get(d));
     // …while documents not seen before reach it again.
     const fresh = Array.from({ length: 24 }, (_, i) => 100 + i);
@@ -215,7 +250,7 @@ describe("the proxy at work (loopback)", () => {
     for (const d of fresh) served.add(await via(front, pagePath(d)));
     expect(served.has("collabora2")).toBe(true);
     // The access log names the server of each request, never a path: the websocket's carries the user's token.
-    await sleep(200);
+    await until("the access log of a websocket", async () => /collabora\/collabora[123] .* 101 .* GET/.test(logs));
     expect(logs).not.toMatch(/token[ABCD]|access_token|WOPISrc|cool\.html/);
     expect(logs).toMatch(/collabora\/collabora[123] .* 101 .* GET/);
   }, 60_000);
@@ -228,10 +263,10 @@ describe("the proxy at work (loopback)", () => {
     // Replica i listens for its peer on 127.0.0.(i+1); the other's "Service" is the other loopback address.
     const a = await replica(0, names, ports, peersPort, undefined, () => undefined);
     const b = await replica(1, names, ports, peersPort, undefined, () => undefined);
-    // Every server checked up once; the peers connected (b connects to a as it starts). Only requests
-    // without a document key until then: one with a key would be hashed and stored.
-    await until("both replicas to see both servers", async () => (await seesBoth(a)) && (await seesBoth(b)));
-    await sleep(1000);
+    // Every server checked up by both, the peers' session established (their runtime API says so):
+    // no request until then — one with a document key would be hashed and stored.
+    await untilChecked([a, b], "UP", names);
+    await until("the replicas to connect as peers", async () => (await peerConnected(a)) && (await peerConnected(b)));
 
     // Documents that hash to collabora2, seen on replica a only.
     const docs = Array.from({ length: 24 }, (_, i) => 200 + i);
@@ -240,12 +275,18 @@ describe("the proxy at work (loopback)", () => {
     expect(onSecond.length).toBeGreaterThan(0);
     // collabora2 goes: through a, its documents move to collabora1 (a's table, pushed to b).
     await stop(servers[1]);
-    await sleep(1000); // a's check marks it down (every 100 ms, down after 1 failure)
+    await untilChecked([a], "DOWN", ["collabora2"]);
     for (const d of onSecond) expect(await via(a, wsPath(d, "tokenA"), { ws: true }), `doc ${d}`).toBe("collabora1");
+    // a pushes its updated entries to b asynchronously (HAProxy's peers protocol): b holds them once
+    // its table says so — and only then does the question below (what b does with them) make sense.
+    await until("b's table to hold the moved documents", async () => {
+      const held = await tableServers(b);
+      return onSecond.every((d) => held.get(wopiSrc(d)) === "collabora1");
+    });
     // collabora2 comes back: a new editor reaching b (no request of these documents ever) joins the open one on collabora1.
     servers[1] = await standIn("collabora2", ports[1]);
-    // b sees collabora2 again (static requests only): what b now does with a moved document is its table's doing.
-    await until("b to see collabora2 again", () => seesBoth(b));
+    // b checks collabora2 up again: what b now does with a moved document is its table's doing.
+    await untilChecked([b], "UP", ["collabora2"]);
     for (const d of onSecond) expect(await via(b, wsPath(d, "tokenB"), { ws: true }), `doc ${d} through the other replica`).toBe("collabora1");
     // What b would do without the shared table: the hash sends a document never seen to its pod, collabora2 again.
     const unseen = Array.from({ length: 24 }, (_, i) => 400 + i);
