@@ -1,8 +1,9 @@
 /**
  * `no-public-buckets` (mandatory): no MinIO bucket is readable or writable anonymously, through
  * its canned ACL or a bucket policy granting the `*` principal — except exactly anonymous
- * `s3:GetObject` on `uploads/*` of a HedgeDoc bucket (`<slug>-hedgedoc`), where HedgeDoc 1.x
- * points browsers for pad images. Listing, another prefix, a wider resource, another action
+ * `s3:GetObject` on `uploads/*` of a bucket HedgeDoc writes to (`<slug>-hedgedoc`, or an
+ * organisation's one bucket `<slug>-apps`, where HedgeDoc's keys are at the root and every other
+ * app is under its own prefix), where HedgeDoc 1.x points browsers for pad images. Listing, another prefix, a wider resource, another action
  * (wildcards judged by what they reach), NotAction/NotResource/NotPrincipal or another bucket
  * are violations; `allowedPublicBuckets` lists explicit exceptions.
  */
@@ -19,11 +20,13 @@ const PUBLIC_ACLS = ["public", "public-read", "public-read-write", "public-write
 
 /**
  * The one anonymous grant that is not a violation: `s3:GetObject` on the `uploads/` prefix of a
- * HedgeDoc bucket (`<slug>-hedgedoc`: HedgeDoc 1.x hands browsers direct URLs of its uploads,
- * docs/apps.md#hedgedoc-images). Written here, not read from the program's builder: the policy
- * judges what a document means, whoever wrote it.
+ * bucket HedgeDoc writes to — its own (`<slug>-hedgedoc`) or its organisation's one bucket
+ * (`<slug>-apps`, docs/storage.md#buckets: HedgeDoc 1.x cannot be given a prefix, the other apps
+ * are under `nextcloud/`, `matrix-media/`…) — HedgeDoc 1.x hands browsers direct URLs of its
+ * uploads (docs/apps.md#hedgedoc-images). Written here, not read from the program's builder: the
+ * policy judges what a document means, whoever wrote it.
  */
-export const ANONYMOUS_READ_EXCEPTION = { bucketSuffix: "-hedgedoc", prefix: "uploads/", action: "s3:GetObject" } as const;
+export const ANONYMOUS_READ_EXCEPTION = { bucketSuffixes: ["-hedgedoc", "-apps"], prefix: "uploads/", action: "s3:GetObject" } as const;
 
 /**
  * MinIO's S3 actions (minio/pkg policy action.go), to judge what a wildcard action reaches:
@@ -62,8 +65,8 @@ function reachesAnonymous(s: Record<string, unknown>): boolean {
  * prefix of this HedgeDoc bucket ("" when it is exactly that or narrower).
  */
 function beyondException(bucket: string, s: Record<string, unknown>): string {
-  const { bucketSuffix, prefix, action } = ANONYMOUS_READ_EXCEPTION;
-  if (typeof bucket !== "string" || !bucket.endsWith(bucketSuffix) || bucket.length === bucketSuffix.length) return "on a bucket that is not a HedgeDoc bucket";
+  const { bucketSuffixes, prefix, action } = ANONYMOUS_READ_EXCEPTION;
+  if (typeof bucket !== "string" || !bucketSuffixes.some((x) => bucket.endsWith(x) && bucket.length > x.length)) return "on a bucket HedgeDoc does not write to";
   if (s.NotAction !== undefined) return "with NotAction (every action but…)";
   if (s.NotResource !== undefined) return "with NotResource (every resource but…)";
   const actions = list(s.Action);
@@ -95,14 +98,14 @@ export function bucketPolicyProblems(bucket: string, doc: unknown): string[] {
     const s = (raw ?? {}) as Record<string, unknown>;
     if (String(s.Effect).toLowerCase() !== "allow" || !reachesAnonymous(s)) return;
     const why = beyondException(bucket, s);
-    if (why) out.push(`Statement[${i}] of the policy of bucket ${bucket} allows the anonymous principal ${why}: only ${ANONYMOUS_READ_EXCEPTION.action} on ${ANONYMOUS_READ_EXCEPTION.prefix}* of a HedgeDoc bucket may be public`);
+    if (why) out.push(`Statement[${i}] of the policy of bucket ${bucket} allows the anonymous principal ${why}: only ${ANONYMOUS_READ_EXCEPTION.action} on ${ANONYMOUS_READ_EXCEPTION.prefix}* of a bucket HedgeDoc writes to may be public`);
   });
   return out;
 }
 
 export const noPublicBuckets: ResourceValidationPolicy = {
   name: "no-public-buckets",
-  description: "No bucket is public: no public canned ACL, no bucket policy allowing the anonymous principal, except GetObject on uploads/* of a HedgeDoc bucket.",
+  description: "No bucket is public: no public canned ACL, no bucket policy allowing the anonymous principal, except GetObject on uploads/* of a bucket HedgeDoc writes to.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: { allowedPublicBuckets: { type: "array", items: { type: "string" }, default: [] } },

@@ -224,12 +224,17 @@ describe("what --diff shows when an organisation's layout is switched", () => {
   const demo = (c: any) => c.tenants.find((t: any) => t.slug === "demo");
   let toMigrating: PlanDiff;
   let toLean: PlanDiff;
+  let toLeanBuckets: PlanDiff;
   let base: Plan;
   beforeAll(async () => {
     base = await devPlan((c) => (demo(c).dataLayout = "per-app"));
     const migrating = await devPlan((c) => (demo(c).dataLayout = "migrating"));
     toMigrating = diffPlans(base, migrating);
-    toLean = diffPlans(migrating, await devPlan((c) => (demo(c).dataLayout = "lean")));
+    // The routine keeps its per-app buckets (docs/storage.md#migrating-to-the-lean-layout): lean's
+    // default, the organisation bucket, is a move of its files of its own.
+    const lean = await devPlan((c) => Object.assign(demo(c), { dataLayout: "lean", buckets: "per-app" }));
+    toLean = diffPlans(migrating, lean);
+    toLeanBuckets = diffPlans(lean, await devPlan((c) => (demo(c).dataLayout = "lean")));
   }, 240_000);
 
   it("per-app → migrating only creates (the lean cluster beside the per-app ones) and updates the Helsinki user's policy: nothing dangerous", () => {
@@ -247,5 +252,13 @@ describe("what --diff shows when an organisation's layout is switched", () => {
     expect(gone.map((d) => d.what).sort()).toEqual(["delete kubernetes:postgresql.cnpg.io/v1:Cluster demo-hedgedoc-pg-cluster", "delete kubernetes:postgresql.cnpg.io/v1:Cluster demo-nextcloud-pg-cluster", "delete kubernetes:postgresql.cnpg.io/v1:Cluster demo-synapse-pg-cluster"]);
     for (const d of gone) expect(d.why).toMatch(/protected.*holds data/);
     expect(toLean.changes.filter((c) => c.action === "delete" && c.type === "minio:index/s3Bucket:S3Bucket")).toEqual([]);
+  });
+
+  it("then dropping `buckets: per-app` (lean's default, the organisation bucket) deletes the per-app buckets: each a danger line, never silent", () => {
+    const gone = toLeanBuckets.dangerous.filter((d) => /minio:index\/s3Bucket:S3Bucket/.test(d.what)).map((d) => d.what).sort();
+    // In Falkenstein and their Helsinki twins; the k8up repository stays.
+    expect(gone).toEqual(["demo-hedgedoc", "demo-hedgedoc-offsite", "demo-matrix-media", "demo-matrix-media-offsite", "demo-nextcloud", "demo-nextcloud-offsite"].map((n) => `delete minio:index/s3Bucket:S3Bucket ${n}`));
+    const created = toLeanBuckets.changes.filter((c) => c.action === "create" && c.type === "minio:index/s3Bucket:S3Bucket").map((c) => c.name).sort();
+    expect(created).toEqual(["demo-apps", "demo-apps-offsite"]);
   });
 });

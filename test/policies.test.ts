@@ -253,7 +253,7 @@ describe("no-public-buckets: the HedgeDoc exception is judged by meaning", () =>
     expect(v.list).toHaveLength(1);
     expect(v.list[0].message).toMatch(/^Statement\[1\] .*"s3:ListBucket"/);
     expect(v["get-star"][0].message).toMatch(/also grants .*GetBucket/);
-    expect(v.nextcloud[0].message).toMatch(/not a HedgeDoc bucket/);
+    expect(v.nextcloud[0].message).toMatch(/on a bucket HedgeDoc does not write to/);
     expect(Object.values(v).flat().every((x) => x.level === "mandatory")).toBe(true);
   });
 });

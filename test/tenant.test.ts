@@ -50,11 +50,13 @@ describe("namespace", () => {
 describe("Nextcloud values (sample tenant acme)", () => {
   it("stores files in the tenant's bucket with the storage layer's credentials Secret", () => {
     const s3 = values(release(ev.resources, "acme-nextcloud-release")).nextcloud.objectStore.s3;
-    // Lean: the storage layer's keys are in the bundle's Secret (same key names).
-    expect(s3).toMatchObject({ enabled: true, bucket: "acme-nextcloud", existingSecret: "bundle-liiibre", host: "s3.dev.liiibre.coop", usePathStyle: true });
+    // Lean: the storage layer's keys are in the bundle's Secret (same key names); the organisation's
+    // one bucket, Nextcloud's objects under `nextcloud/` (objectPrefix: `nextcloud/urn:oid:<file id>`).
+    expect(s3).toMatchObject({ enabled: true, bucket: "acme-apps", prefix: "nextcloud/urn:oid:", existingSecret: "bundle-liiibre", host: "s3.dev.liiibre.coop", usePathStyle: true });
     expect(s3.secretKeys).toEqual({ accessKey: "AWS_ACCESS_KEY_ID", secretKey: "AWS_SECRET_ACCESS_KEY" });
     const legacy = values(release(ev.resources, "legacy-coop-nextcloud-release")).nextcloud.objectStore.s3;
     expect(legacy).toMatchObject({ bucket: "legacy-coop-nextcloud", existingSecret: "s3-credentials", secretKeys: s3.secretKeys });
+    expect(legacy).not.toHaveProperty("prefix");
   });
 
   it("uses the CloudNativePG database through its app Secret", () => {
@@ -141,7 +143,8 @@ describe("Matrix values (sample tenant acme)", () => {
 
   it("stores media in the tenant's bucket with credentials from the Secret, as a mounted credentials file", () => {
     const cfg = synapse();
-    expect(cfg.media_storage_providers[0]).toMatchObject({ module: "s3_storage_provider.S3StorageProviderBackend", config: { bucket: "acme-matrix-media", endpoint_url: "https://s3.dev.liiibre.coop" } });
+    // The organisation's one bucket, the media under `matrix-media/` (the provider's `prefix`).
+    expect(cfg.media_storage_providers[0]).toMatchObject({ module: "s3_storage_provider.S3StorageProviderBackend", config: { bucket: "acme-apps", prefix: "matrix-media/", endpoint_url: "https://s3.dev.liiibre.coop" } });
     // No key in the values: boto3 finds them through AWS_SHARED_CREDENTIALS_FILE.
     expect(cfg.media_storage_providers[0].config).not.toHaveProperty("access_key_id");
     expect(cfg.media_storage_providers[0].config).not.toHaveProperty("secret_access_key");
@@ -222,7 +225,8 @@ describe("HedgeDoc", () => {
     const d = objectOf(ev.resources, "kubernetes:apps/v1:Deployment", "acme", "hedgedoc")!;
     const env = Object.fromEntries(((d.inputs as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
     expect(env.CMD_IMAGE_UPLOAD_TYPE).toBe("minio");
-    expect(env.CMD_S3_BUCKET).toBe("acme-hedgedoc");
+    // The organisation's one bucket: HedgeDoc's keys are `uploads/…` at its root (it has no prefix setting).
+    expect(env.CMD_S3_BUCKET).toBe("acme-apps");
     expect([env.CMD_MINIO_ENDPOINT, env.CMD_MINIO_PORT, env.CMD_MINIO_SECURE]).toEqual(["s3.dev.liiibre.coop", "443", "true"]);
     expect(env.CMD_MINIO_SECRET_KEY).toEqual({ secretKeyRef: { name: "bundle-liiibre", key: "AWS_SECRET_ACCESS_KEY" } });
     expect(env.CMD_SESSION_SECRET).toEqual({ secretKeyRef: { name: "bundle-liiibre", key: "hedgedoc.CMD_SESSION_SECRET" } });
@@ -395,7 +399,7 @@ describe("states", () => {
     expect(rs.filter((r) => r.type === "liiibre:storage:OrganisationDatabase").map((r) => r.name)).toEqual(["studio-son-db"]);
     expect(rs.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster").map((r) => [r.name, r.protect, r.retainOnDelete])).toEqual([["studio-son-db-cluster", true, true]]);
     const buckets = rs.filter((r) => r.type === "minio:index/s3Bucket:S3Bucket" && r.protect);
-    expect(buckets.map((b) => b.inputs.bucket)).toContain("studio-son-nextcloud");
+    expect(buckets.map((b) => b.inputs.bucket)).toContain("studio-son-apps");
     // Credentials that open the kept data stay too: Nextcloud's entries of the bundle's Secret
     // (lean), re-derivable from the protected key.
     const shared = rs.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as any).metadata.name === "bundle-liiibre")!;

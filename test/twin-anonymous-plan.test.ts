@@ -22,12 +22,15 @@ const anonymous = async (resources: PlanResource[]) =>
   (await runTwin(twinInput(parseEstate(devConfig()), { ...plan, resources }), S3_CHECKS.filter((c) => c.name === "s3-anonymous"))).findings;
 
 describe("s3-anonymous on dev's plan", () => {
-  it("passes as planned: one policy per HedgeDoc (dedicated and shared), each its own bucket's", async () => {
+  it("passes as planned: one policy per HedgeDoc (dedicated and shared), each on the bucket it uploads to", async () => {
     const policies = plan.resources.filter((r) => r.type === POLICY);
     // Resources or entries of an objects release (a lean organisation's, helpers/objects.ts).
     const pads = objectsOfType(plan.resources, "kubernetes:apps/v1:Deployment").filter((r) => (r.inputs as any).metadata?.name === "hedgedoc");
     expect(pads.length).toBeGreaterThanOrEqual(2);
-    expect(policies.map((p) => p.inputs.bucket).sort()).toEqual(pads.map((d) => `${(d.inputs as any).metadata.namespace}-hedgedoc`).sort());
+    // The shared instance's own `<slug>-hedgedoc`, demo's organisation bucket `demo-apps` (CMD_S3_BUCKET).
+    const uploadsTo = (d: PlanResource) => ((d.inputs as any).spec.template.spec.containers[0].env as any[]).find((e) => e.name === "CMD_S3_BUCKET").value;
+    expect(pads.map(uploadsTo).sort()).toEqual(["demo-apps", "mutualise-hedgedoc"]);
+    expect(policies.map((p) => p.inputs.bucket).sort()).toEqual(pads.map(uploadsTo).sort());
     expect(await anonymous(plan.resources)).toEqual([]);
   });
   it("fails without the bucket policies (each HedgeDoc's GET and HEAD refused), and on a policy opening the whole bucket", async () => {
@@ -46,6 +49,9 @@ describe("s3-anonymous on dev's plan", () => {
     const f = await anonymous(wide);
     expect(f.some((x) => /may ListObjectsV2/.test(x.message))).toBe(true);
     expect(f.some((x) => /may GetObject [a-z-]+-hedgedoc\/urn:oid:1/.test(x.message))).toBe(true);
+    // In the organisation bucket, the other apps' prefixes are read too.
+    expect(f.some((x) => /may GetObject demo-apps\/nextcloud\/urn:oid:1/.test(x.message))).toBe(true);
+    expect(f.some((x) => /may GetObject demo-apps\/matrix-media\//.test(x.message))).toBe(true);
   });
   it("fails when the S3 host's catch-all rule is behind the admin allow-list (browsers on the Internet cannot reach the images)", async () => {
     const closed = structuredClone(plan.resources).map((r) => {

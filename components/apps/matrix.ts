@@ -118,7 +118,7 @@ export function matrixWellKnown(domain: string): { client: Record<string, unknow
 }
 
 /** Synapse settings that carry no secret (rendered into the chart's `synapse.additional`). */
-export function synapseConfig(ctx: Pick<AppContext, "s3" | "oidc">, bucket: string): Record<string, unknown> {
+export function synapseConfig(ctx: Pick<AppContext, "s3" | "oidc">, bucket: string, prefix = ""): Record<string, unknown> {
   const cfg: Record<string, unknown> = {
     encryption_enabled_by_default_for_room_type: "off",
     enable_registration: false,
@@ -129,7 +129,8 @@ export function synapseConfig(ctx: Pick<AppContext, "s3" | "oidc">, bucket: stri
         store_remote: true,
         store_synchronous: true,
         // Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3 environment).
-        config: { bucket, region_name: ctx.s3.region, endpoint_url: ctx.s3.url },
+        // `prefix`: before every key (the organisation bucket's `matrix-media/`); it cannot change once media is stored.
+        config: { bucket, region_name: ctx.s3.region, endpoint_url: ctx.s3.url, ...(prefix ? { prefix } : {}) },
       },
     ],
   };
@@ -177,6 +178,8 @@ export interface MatrixValuesInput {
   database: { host: string; port: number; appSecretName: string };
   /** The bundle's media bucket. */
   bucket: string;
+  /** Where the media go in it ("" or a prefix ending with "/"). Default "": the bucket's root. */
+  prefix?: string;
   /** The storage layer's credentials Secret (has `S3_CREDENTIALS_FILE_KEY`). */
   credentialsSecretName: string;
   /** Lean bundles: the provider's requirements inline in its init container (no ConfigMap). Default false. */
@@ -231,7 +234,7 @@ export function matrixValues(i: MatrixValuesInput): Record<string, unknown> {
       registrationSharedSecret: { secret: SYNAPSE_SECRET, secretKey: "registration" },
       signingKey: { secret: SYNAPSE_SECRET, secretKey: "signing.key" },
       additional: {
-        "10-liiibre.yaml": { config: toYaml(synapseConfig(ctx, i.bucket)) },
+        "10-liiibre.yaml": { config: toYaml(synapseConfig(ctx, i.bucket, i.prefix)) },
         "20-liiibre-secrets.yaml": { configSecret: SYNAPSE_SECRET, configSecretKey: "secrets.yaml" },
         // Notifications through the relay (liiibre:mail): the section holds smtp_pass, so a Secret key.
         ...(ctx.mail ? { "30-liiibre-mail.yaml": { configSecret: SYNAPSE_SECRET, configSecretKey: "mail.yaml" } } : {}),
@@ -399,7 +402,7 @@ export class Matrix extends pulumi.ComponentResource {
     const values = pulumi
       .all([db.host, db.appSecretName, ctx.storage.buckets["matrix-media"], ctx.storage.credentialsSecretName])
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
-        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName, derived, ...(inlineRequirements ? { inlineRequirements } : {}) }),
+        matrixValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, prefix: ctx.storage.prefixes["matrix-media"] ?? "", credentialsSecretName, derived, ...(inlineRequirements ? { inlineRequirements } : {}) }),
       );
     const webReplicas = ctx.instances ?? 1;
     if (ctx.state === "active") {

@@ -451,10 +451,18 @@ export function scriptsData(a: { setupScript: string; configs: Record<string, st
 /** The chart's environment, the parts the init container and the Job need (nextcloud 8.6.0 `nextcloud.env`). */
 export interface StatelessEnvInput {
   database: { host: string; port: number; appSecretName: string };
-  s3: { host: string; region: string; bucket: string; credentialsSecretName: string };
+  /** `prefix`: where its objects go in the bucket ("" or ending with "/"). Default "". */
+  s3: { host: string; region: string; bucket: string; prefix?: string; credentialsSecretName: string };
   /** The bundle's extra environment (Redis, OIDC and OnlyOffice secrets). */
   extraEnv: k8s.types.input.core.v1.EnvVar[];
 }
+
+/**
+ * Nextcloud's `objectPrefix` for a prefix in its bucket: its keys are `<objectPrefix><file id>`,
+ * and the image's s3.config.php uses `urn:oid:` when OBJECTSTORE_S3_OBJECT_PREFIX is unset; the
+ * prefix goes before it (the chart's `objectStore.s3.prefix` sets the same variable).
+ */
+export const nextcloudObjectPrefix = (prefix: string): string => `${prefix}urn:oid:`;
 
 export function statelessEnv(i: StatelessEnvInput): k8s.types.input.core.v1.EnvVar[] {
   const fromSecret = (name: string, key: string) => ({ valueFrom: { secretKeyRef: { name, key } } });
@@ -472,6 +480,7 @@ export function statelessEnv(i: StatelessEnvInput): k8s.types.input.core.v1.EnvV
     { name: "OBJECTSTORE_S3_STORAGE_CLASS", value: "" },
     { name: "OBJECTSTORE_S3_HOST", value: i.s3.host },
     { name: "OBJECTSTORE_S3_BUCKET", value: i.s3.bucket },
+    ...(i.s3.prefix ? [{ name: "OBJECTSTORE_S3_OBJECT_PREFIX", value: nextcloudObjectPrefix(i.s3.prefix) }] : []),
     { name: "OBJECTSTORE_S3_KEY", ...fromSecret(i.s3.credentialsSecretName, "AWS_ACCESS_KEY_ID") },
     { name: "OBJECTSTORE_S3_SECRET", ...fromSecret(i.s3.credentialsSecretName, "AWS_SECRET_ACCESS_KEY") },
     ...i.extraEnv,

@@ -24,7 +24,7 @@ import { ONLYOFFICE_JWT_PURPOSE, ONLYOFFICE_JWT_SECRET } from "./onlyoffice";
 import { nextcloudMailValues } from "../ops/mail";
 import { ORG_ADMINS_SCRIPT, adminGrants } from "../ops/org-admins";
 import { NEXTCLOUD_GROUPS_CLAIM, groupWhitelistRegex, orgGroupName } from "../shared/membership";
-import { STATELESS, deployStatelessNextcloud, pinnedApps, statelessInstance, statelessConfigPhp, statelessEnv, statelessValues } from "./nextcloud-stateless";
+import { STATELESS, deployStatelessNextcloud, nextcloudObjectPrefix, pinnedApps, statelessInstance, statelessConfigPhp, statelessEnv, statelessValues } from "./nextcloud-stateless";
 
 /** Formats each office suite opens by default when both are installed (OOXML vs ODF). */
 export const OFFICE_FORMATS = {
@@ -122,6 +122,7 @@ export const REDIS_START = 'exec redis-server - --save "" --appendonly no <<EOF\
 export const ONLYOFFICE_CONFIG_PHP = "<?php\n$CONFIG = array('onlyoffice' => array('jwt_secret' => getenv('ONLYOFFICE_JWT_SECRET')));\n";
 
 /** Name of the bundle's Redis (Deployment and Service beside the release). */
+export { nextcloudObjectPrefix };
 export const NEXTCLOUD_REDIS = "nextcloud-redis";
 /** Secret of the admin login, the Redis password, the relay and the OIDC client secret. */
 export const NEXTCLOUD_SECRET = "nextcloud-liiibre";
@@ -132,6 +133,11 @@ export interface NextcloudValuesInput {
   database: { host: string; port: number; appSecretName: string };
   /** The bundle's Nextcloud bucket (primary storage). */
   bucket: string;
+  /**
+   * Where Nextcloud's objects go in it ("" or a prefix ending with "/": the organisation bucket's
+   * `nextcloud/`). Default "": keys `urn:oid:<file id>` at the bucket's root.
+   */
+  prefix?: string;
   /** The storage layer's credentials Secret. */
   credentialsSecretName: string;
   /**
@@ -203,6 +209,8 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
           ssl: true,
           region: ctx.s3.region,
           bucket: i.bucket,
+          // The image's s3.config.php: `objectPrefix` (keys `<objectPrefix><file id>`), "urn:oid:" when unset.
+          ...(i.prefix ? { prefix: nextcloudObjectPrefix(i.prefix) } : {}),
           usePathStyle: true,
           autoCreate: false,
           existingSecret: i.credentialsSecretName,
@@ -244,7 +252,7 @@ export function nextcloudValues(i: NextcloudValuesInput): Record<string, unknown
     replicas: replicasFor(ctx.state, ctx.instances ?? 1),
     apps: bundlePinnedApps(ctx),
     host,
-    env: statelessEnv({ database: i.database, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket: i.bucket, credentialsSecretName: i.credentialsSecretName }, extraEnv }),
+    env: statelessEnv({ database: i.database, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket: i.bucket, ...(i.prefix ? { prefix: i.prefix } : {}), credentialsSecretName: i.credentialsSecretName }, extraEnv }),
   });
 }
 
@@ -362,7 +370,7 @@ export class Nextcloud extends pulumi.ComponentResource {
     const values = pulumi
       .all([db.host, db.appSecretName, ctx.storage.buckets.nextcloud, ctx.storage.credentialsSecretName])
       .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
-        nextcloudValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, credentialsSecretName, ...(valueSecrets ? { secrets: valueSecrets } : {}) }),
+        nextcloudValues({ ctx, database: { host, port: db.port, appSecretName }, bucket, prefix: ctx.storage.prefixes.nextcloud ?? "", credentialsSecretName, ...(valueSecrets ? { secrets: valueSecrets } : {}) }),
       );
     // Organisation admins (components/ops/org-admins.ts): members of `<slug>-admins` become group admins.
     const grants = adminGrants(ctx.slug, ctx.groups?.filter((g) => g.active).map((g) => g.slug));
@@ -438,7 +446,7 @@ export class Nextcloud extends pulumi.ComponentResource {
             env: pulumi
               .all([db.host, db.appSecretName, ctx.storage.buckets.nextcloud, ctx.storage.credentialsSecretName])
               .apply(([host, appSecretName, bucket, credentialsSecretName]) =>
-                statelessEnv({ database: { host, port: db.port, appSecretName }, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket, credentialsSecretName }, extraEnv: nextcloudExtraEnv(ctx, valueSecrets) }),
+                statelessEnv({ database: { host, port: db.port, appSecretName }, s3: { host: ctx.s3.host, region: ctx.s3.region, bucket, prefix: ctx.storage.prefixes.nextcloud ?? "", credentialsSecretName }, extraEnv: nextcloudExtraEnv(ctx, valueSecrets) }),
               ),
             setupScript: nextcloudSetupScript(ctx, { stateless: true }),
             configs: statelessConfigs(ctx, this.host),

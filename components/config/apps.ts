@@ -58,3 +58,30 @@ export const APPS: Record<AppName, AppSpec> = {
 
 /** Apps a `plan: shared` organisation can use: those of the shared instance. */
 export const SHARED_INSTANCE_APPS: AppName[] = ["nextcloud", "onlyoffice", "collabora", "matrix", "hedgedoc"];
+
+/**
+ * The suffix of a dedicated organisation's one bucket (`tenants[].buckets: organisation`,
+ * docs/storage.md#buckets): `<slug>-apps`. No app's own suffix may be (or end with) it.
+ */
+export const ORGANISATION_BUCKET_SUFFIX = "apps";
+
+/**
+ * Every suffix a primary bucket `<slug>-<suffix>` can have: each app's (deployable or not, so that
+ * enabling one changes nothing here) and the organisation bucket's. Read by the pool alert, the
+ * replication target's policy, the config's bucket rules and the twin.
+ */
+export const BUCKET_SUFFIXES: readonly string[] = [...new Set([...Object.values(APPS).flatMap((a) => a.buckets), ORGANISATION_BUCKET_SUFFIX])].sort();
+
+/**
+ * Keys an app writes at fixed places it cannot be told to move: HedgeDoc 1.x's uploaders put
+ * every image at `uploads/<uuid v4>.<ext>` of `CMD_S3_BUCKET` (no prefix setting; its image
+ * URLs are built from it), so in the organisation bucket its prefix is the bucket's root.
+ */
+const FIXED_KEYS: Readonly<Record<string, string>> = { hedgedoc: "" };
+
+/**
+ * Where the files of an app's bucket suffix go in the organisation bucket: the prefix `<suffix>/`
+ * (Nextcloud's `objectPrefix`, synapse-s3-storage-provider's `prefix`), except for an app that
+ * cannot be given one (FIXED_KEYS). Prefixes never overlap: none is a prefix of another's keys.
+ */
+export const organisationBucketPrefix = (suffix: string): string => FIXED_KEYS[suffix] ?? `${suffix}/`;

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, formatProblem, problemsFromZod, type ConfigProblem } from "./errors";
 import type { ParsedEstate, Rule } from "./rules";
-import { DEFAULT_DATA_LAYOUT, EstateSchema, SECRET_KEYS, defaultBoundSecrets, defaultKubernetesObjects, type Estate } from "./schema";
+import { DEFAULT_DATA_LAYOUT, EstateSchema, SECRET_KEYS, defaultBoundSecrets, defaultKubernetesObjects, defaultBucketLayout, type Estate } from "./schema";
 
 export * from "./apps";
 export * from "./hosts";
@@ -43,6 +43,7 @@ export function parseEstateWith(raw: RawConfig, rules: readonly Rule[]): Estate 
         dataLayout,
         boundSecrets: t.boundSecrets ?? defaultBoundSecrets(dataLayout),
         kubernetesObjects: t.kubernetesObjects ?? defaultKubernetesObjects(dataLayout),
+        buckets: t.buckets ?? defaultBucketLayout(dataLayout),
       };
     }),
   };

@@ -478,6 +478,19 @@ export const KUBERNETES_OBJECTS = ["resources", "adopting", "bundled"] as const;
 export type KubernetesObjects = (typeof KUBERNETES_OBJECTS)[number];
 /** The default of a layout: bundled for lean organisations, resources for the others. */
 export const defaultKubernetesObjects = (layout: DataLayout): KubernetesObjects => (layout === "lean" ? "bundled" : "resources");
+/**
+ * Where a dedicated organisation's apps keep their files in MinIO (docs/storage.md#buckets):
+ * - `per-app`: one bucket per app that stores files (`<slug>-nextcloud`, `<slug>-matrix-media`,
+ *   `<slug>-hedgedoc`), each with its versioning, lifecycle, Helsinki twin and the whole pool as
+ *   its quota (organisations created before the organisation bucket);
+ * - `organisation`: ONE bucket `<slug>-apps` (its versioning, lifecycle and Helsinki twin), each app
+ *   under its own prefix, the pool its one hard quota — the pool is then enforced across the apps,
+ *   not per app. Moving a live organisation is a data move (docs/storage.md#moving-to-the-organisation-bucket).
+ */
+export const BUCKET_LAYOUTS = ["per-app", "organisation"] as const;
+export type BucketLayout = (typeof BUCKET_LAYOUTS)[number];
+/** The default of a data layout: the organisation bucket for lean organisations, per-app buckets for the others. */
+export const defaultBucketLayout = (layout: DataLayout): BucketLayout => (layout === "lean" ? "organisation" : "per-app");
 export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
 
 export const TenantSchema = z.strictObject({
@@ -526,6 +539,14 @@ export const TenantSchema = z.strictObject({
    * `bundled`, one `up` each (docs/scaling.md#bundled-kubernetes-objects).
    */
   kubernetesObjects: z.enum(KUBERNETES_OBJECTS).optional(),
+  /**
+   * Dedicated organisations only: where its apps keep their files in MinIO (BUCKET_LAYOUTS:
+   * `per-app` or `organisation`). Default `organisation` in the lean layout, `per-app` in the
+   * others. Changing it on an organisation holding files is a data move
+   * (docs/storage.md#moving-to-the-organisation-bucket): the old buckets are protected, so an
+   * `up` without the move fails on them instead of deleting anything.
+   */
+  buckets: z.enum(BUCKET_LAYOUTS).optional(),
   /**
    * Shared instance only: its members may find and share with the members of the other
    * organisations that allow it too (by default an organisation of the shared instance sees only
@@ -674,13 +695,14 @@ export const SECRET_KEYS = ["sshPrivateKey", "mailPassword"] as const;
 export type EstateInput = z.input<typeof EstateSchema>;
 type ParsedEstate = z.output<typeof EstateSchema>;
 export type ParsedTenant = ParsedEstate["tenants"][number];
-/** A tenant after normalisation: its per-user quota, its `ha`, `dataLayout`, `boundSecrets` and `kubernetesObjects` defaults resolved. */
-export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha" | "dataLayout" | "boundSecrets" | "kubernetesObjects"> & {
+/** A tenant after normalisation: its per-user quota, its `ha`, `dataLayout`, `boundSecrets`, `kubernetesObjects` and `buckets` defaults resolved. */
+export type Tenant = Omit<ParsedTenant, "quotaPerUserGB" | "ha" | "dataLayout" | "boundSecrets" | "kubernetesObjects" | "buckets"> & {
   quotaPerUserGB: number;
   ha: boolean;
   dataLayout: DataLayout;
   boundSecrets: BoundSecrets;
   kubernetesObjects: KubernetesObjects;
+  buckets: BucketLayout;
 };
 /** The validated estate, with every default applied. */
 export type Estate = Omit<ParsedEstate, "tenants"> & { tenants: Tenant[] };

@@ -5,7 +5,7 @@
  *
  * The model is additive: a dedicated organisation costs a base (its Tenant, namespace, quota,
  * limits, 4 NetworkPolicies, its derivation key, its two Gateways, TenantStorage with its k8up
- * bucket and user, the members-only login — 1 flow, 4 subflows, 6 executions, 2 configs, a
+ * bucket and user, the members-only login — 1 flow, 4 subflows, 6 executions, 1 config, a
  * role —, the organisation and its group) plus a fixed cost per app (its Helm release or
  * Deployment, Secrets, bound passwords, OIDC client with its default scopes, HTTPRoute,
  * PostgreSQL cluster with its backup user, buckets and their Helsinki twins). The figures were
@@ -17,13 +17,14 @@
  * (docs/storage.md#data-layouts) trades each app's PostgreSQL cluster for one per organisation
  * (DATA_LAYOUT_COST below), has a leaner Keycloak shape (keycloakLayoutCost below) and keeps its
  * secrets leaner (LEAN_SECRETS_COST below); its plain Kubernetes objects are entries of one objects
- * release by default (`kubernetesObjects: bundled`, BUNDLED_OBJECTS_COST below).
+ * release by default (`kubernetesObjects: bundled`, BUNDLED_OBJECTS_COST below) and its apps share
+ * one bucket (`buckets: organisation`, bucketLayoutCost below).
  * test/layers.test.ts checks the model against the evaluated program for several shapes (it must
  * never under-estimate an active organisation). Suspended and decommissioned organisations cost
  * a little less; the estimate keeps the active figure (an upper bound).
  */
-import type { AppName } from "../config/apps";
-import { defaultBoundSecrets, type BoundSecrets, type DataLayout, type KubernetesObjects } from "../config/schema";
+import { APPS, type AppName } from "../config/apps";
+import { defaultBoundSecrets, type BoundSecrets, type BucketLayout, type DataLayout, type KubernetesObjects } from "../config/schema";
 import { stackLayout, type LayoutStack, type PlacementInput } from "./placement";
 
 /** Resources of a dedicated organisation besides its apps (nextcloud-less figure). */
@@ -33,7 +34,8 @@ import { stackLayout, type LayoutStack, type PlacementInput } from "./placement"
 // route issuing its own certificate, or without a chart-certified host, has one or none).
 // −1: the pool alert is no longer a PrometheusRule per organisation with buckets but the
 // estate's one rule (components/ops/alert-rules.ts poolRule).
-export const TENANT_BASE_COST = 51;
+// −1: the members-only flow's deny step has no ExecutionConfig (Keycloak's translated message).
+export const TENANT_BASE_COST = 50;
 /** Resources each app adds to a dedicated organisation. Apps not deployable yet cost nothing (config refuses them). */
 // Lean tenants (docs/scaling.md), from the counts before: the app's Gateway joins the bundle's
 // (−1 for onlyoffice, collabora, matrix, hedgedoc, jitsi-dedicated); its OIDC client's mappers
@@ -151,6 +153,20 @@ export function kubernetesObjectsCost(t: Pick<CostTenant, "apps" | "dataLayout" 
 }
 
 /**
+ * What a bucket costs (in APP_COST, per app bucket suffix): in Falkenstein the bucket, its
+ * versioning and its lifecycle, in Helsinki the same three for its twin = 6. The organisation
+ * bucket (`buckets: organisation`, docs/storage.md#buckets) is one such set for all the apps;
+ * the anonymous-read policy of HedgeDoc's images stays one either way (in APP_COST).
+ */
+export const BUCKET_COST = 6;
+
+/** Resources the organisation bucket removes from the per-app figures (0 with per-app buckets). */
+export function bucketLayoutCost(apps: readonly AppName[], layout: BucketLayout = "per-app"): number {
+  const buckets = new Set(apps.flatMap((a) => APPS[a].buckets)).size;
+  return layout === "organisation" && buckets > 0 ? BUCKET_COST * (1 - buckets) : 0;
+}
+
+/**
  * An own realm replaces the Organization with a Realm and adds DefaultGroups (+1) and its own
  * membership scopes (MembershipScopes: the component, 2 client scopes, 3 mappers: +6).
  */
@@ -186,7 +202,9 @@ export const SHARED_MEMBER_COST = 4;
 // +9 for the shared instance's Collabora behind its hashing proxy (HA_APP_COST; 7 before its
 // proxy became a StatefulSet with a Service per pod).
 // −34: the admins groups of prod's 34 shared organisations, now in SHARED_MEMBER_COST.
-export const PLATFORM_BASE_COST = 605;
+// −2: the deny steps of the shared instance's and the shared Jitsi's members-only flows lost
+// their ExecutionConfig (Keycloak's translated message).
+export const PLATFORM_BASE_COST = 603;
 /** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
 export const SHARD_OVERHEAD = 5;
 
@@ -204,6 +222,8 @@ export interface CostTenant {
   nextcloud?: { stateless: boolean };
   /** How its plain Kubernetes objects are declared (BUNDLED_OBJECTS_COST). Default `resources` (the larger figure). */
   kubernetesObjects?: KubernetesObjects;
+  /** Where its apps keep their files (bucketLayoutCost). Default `per-app` (the larger figure). */
+  buckets?: BucketLayout;
 }
 
 /** Resources the data layout adds to (or, lean, removes from) the per-app figures of APP_COST. */
@@ -251,6 +271,7 @@ export function tenantCost(t: CostTenant): number {
     keycloakLayoutCost(t) +
     leanSecretsCost(t.apps, t.dataLayout, t.boundSecrets) +
     kubernetesObjectsCost(t) +
+    bucketLayoutCost(t.apps, t.buckets) +
     stateless +
     ha
   );

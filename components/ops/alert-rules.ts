@@ -16,7 +16,7 @@
  * series and stays quiet on a healthy one.
  */
 
-import { APPS } from "../config/apps";
+import { BUCKET_SUFFIXES } from "../config/apps";
 import { LABELS } from "../conventions";
 
 import { HELSINKI_MINIO_JOB, HELSINKI_MINIO_USAGE_JOB, MINIO_USAGE, PRIMARY_MINIO_JOB } from "./minio-metrics";
@@ -50,11 +50,8 @@ export const THRESHOLDS = {
   poolRatio: 0.9,
 } as const;
 
-/**
- * Bucket suffixes of every app (APPS[...].buckets, components/config/apps.ts: their one home),
- * apps not deployable yet included so that enabling one needs no change here.
- */
-export const BUCKET_SUFFIXES: readonly string[] = [...new Set(Object.values(APPS).flatMap((a) => a.buckets))].sort();
+/** Bucket suffixes: every app's and the organisation bucket's (components/config/apps.ts, their one home). */
+export { BUCKET_SUFFIXES };
 
 /**
  * The anchored regular expression (PromQL matchers and label_replace are fully anchored) that

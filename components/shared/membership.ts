@@ -78,13 +78,10 @@ export function membersOnlyFlow(bundle: string, role: string): { alias: string; 
       { parent: otp, authenticator: "auth-otp-form", requirement: "REQUIRED", priority: 20 },
       { parent: top, subflow: gate, requirement: "CONDITIONAL", priority: 20 },
       { parent: gate, authenticator: "conditional-user-role", requirement: "REQUIRED", priority: 10, config: { condUserRole: role, negate: "true" } },
-      {
-        parent: gate,
-        authenticator: "deny-access-authenticator",
-        requirement: "REQUIRED",
-        priority: 20,
-        config: { denyErrorMessage: "This service is reserved to the members of its organisation." },
-      },
+      // No `denyErrorMessage`: Keycloak then shows its `accessDenied` message (DenyAccessAuthenticator),
+      // translated by the login theme into the user's language ("Accès refusé"); a configured text
+      // is shown as written, in one language. One ExecutionConfig fewer per bundle, too.
+      { parent: gate, authenticator: "deny-access-authenticator", requirement: "REQUIRED", priority: 20 },
     ],
   };
 }

@@ -13,7 +13,7 @@
  * bucket, and every other bucket, stays private (policy `no-public-buckets` checks exactly this).
  */
 
-/** Bucket suffixes (components/config/apps.ts `buckets`) whose prefix browsers read anonymously. */
+/** Bucket suffixes (components/config/apps.ts `buckets`) whose prefix browsers read anonymously (relative to the suffix's own prefix in an organisation bucket, "" there for HedgeDoc). */
 export const ANONYMOUS_READ_PREFIXES: Readonly<Record<string, string>> = { hedgedoc: "uploads/" };
 
 /** The only action granted: GET/HEAD of an object's current version. */
@@ -24,11 +24,13 @@ export interface BucketPolicyDocument {
   Statement: Array<{ Sid: string; Effect: "Allow"; Principal: { AWS: string[] }; Action: string[]; Resource: string[] }>;
 }
 
-/** The bucket policy letting anyone GET the objects under `prefix` (ending with "/") of `bucket`. */
-export function anonymousReadPolicy(bucket: string, prefix: string): BucketPolicyDocument {
-  if (!prefix.endsWith("/") || prefix.length < 2 || /[*?]/.test(prefix)) throw new Error(`anonymousReadPolicy ${bucket}: prefix must be a literal folder ending with "/", got "${prefix}"`);
+/** The bucket policy letting anyone GET the objects under `prefixes` (each ending with "/") of `bucket`. */
+export function anonymousReadPolicy(bucket: string, prefixes: string | string[]): BucketPolicyDocument {
+  const list = [prefixes].flat();
+  for (const prefix of list)
+    if (!prefix.endsWith("/") || prefix.length < 2 || /[*?]/.test(prefix)) throw new Error(`anonymousReadPolicy ${bucket}: prefix must be a literal folder ending with "/", got "${prefix}"`);
   return {
     Version: "2012-10-17",
-    Statement: [{ Sid: "AnonymousReadOfPadImages", Effect: "Allow", Principal: { AWS: ["*"] }, Action: [ANONYMOUS_READ_ACTION], Resource: [`arn:aws:s3:::${bucket}/${prefix}*`] }],
+    Statement: [{ Sid: "AnonymousReadOfPadImages", Effect: "Allow", Principal: { AWS: ["*"] }, Action: [ANONYMOUS_READ_ACTION], Resource: list.map((prefix) => `arn:aws:s3:::${bucket}/${prefix}*`) }],
   };
 }

@@ -8,6 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as minio from "@pulumi/minio";
 import type { BundleSecrets } from "../kit/bundleSecrets";
 import type { BundleObjects } from "../kit/bundleObjects";
+import type { BucketLayout } from "../config/schema";
 
 /** An S3 service as clients see it. */
 export interface S3Endpoint {
@@ -70,6 +71,12 @@ export interface TenantStorageArgs {
   namespace: pulumi.Input<string>;
   /** Bucket suffixes, from APPS[app].buckets of the tenant's apps. */
   bucketSuffixes: string[];
+  /**
+   * `per-app`: one bucket `<slug>-<suffix>` per suffix; `organisation`: one bucket `<slug>-apps`
+   * with each suffix's files under its prefix (organisationBucketPrefix; `tenants[].buckets`,
+   * docs/storage.md#buckets). Default `per-app`.
+   */
+  layout?: BucketLayout;
   /** Hard quota of the organisation's pool, bytes (users × quotaPerUserGB × BYTES_PER_GB). */
   quotaBytes: number;
   /**
@@ -106,8 +113,13 @@ export interface TenantStorageArgs {
 export const S3_CREDENTIALS_FILE_KEY = "credentials";
 
 export interface TenantStorageOutputs {
-  /** Bucket suffix → bucket name. */
+  /** Bucket suffix → bucket name (the same organisation bucket for every suffix in that layout). */
   buckets: Record<string, pulumi.Output<string>>;
+  /**
+   * Bucket suffix → where that app's keys go in its bucket: "" (the whole bucket, per-app
+   * layout) or a prefix ending with "/" (organisation bucket).
+   */
+  prefixes: Record<string, string>;
   /**
    * Name of the Secret (in the tenant namespace) with keys `AWS_ACCESS_KEY_ID`,
    * `AWS_SECRET_ACCESS_KEY`, and the same pair as a shared credentials file under

@@ -11,7 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { APPS, APP_NAMES } from "../config/apps";
+import { BUCKET_SUFFIXES } from "../config/apps";
 import type { Estate } from "../config";
 import type { S3Endpoint, StorageContext } from "./contracts";
 import { BackupServer } from "./backupServer";
@@ -52,11 +52,12 @@ export const ESTATE_BUCKET_RULE_ID = "expire-old-backups";
 
 /**
  * What the replication user may do in Helsinki (MinIO's documented remote-target permissions),
- * on tenant twins only: ARNs `*-<suffix>` for every bucket suffix of the app catalogue. It
+ * on tenant twins only: ARNs `*-<suffix>` for every primary bucket suffix (BUCKET_SUFFIXES: the
+ * apps' and the organisation bucket's). It
  * cannot touch the k8up repositories, PostgreSQL or k0s backups.
  */
 export function replicationTargetPolicy(): PolicyDocument {
-  const suffixes = [...new Set(APP_NAMES.flatMap((a) => APPS[a].buckets))].sort();
+  const suffixes = BUCKET_SUFFIXES;
   return {
     Version: "2012-10-17",
     Statement: [

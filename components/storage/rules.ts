@@ -3,10 +3,10 @@
  * nodes, database recovery generations (`storageRules`), and bucket names (`bucketRules`).
  * Assembled by components/estate.ts.
  */
-import { APPS, type AppName } from "../config/apps";
+import { APPS, ORGANISATION_BUCKET_SUFFIX, type AppName } from "../config/apps";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { Rule } from "../config/rules";
-import { DEFAULT_DATA_LAYOUT } from "../config/schema";
+import { DEFAULT_DATA_LAYOUT, defaultBucketLayout, type BucketLayout } from "../config/schema";
 import { LABELS, bucketName } from "../conventions";
 import { liveSlots } from "../hetzner/nodes";
 import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, k8upBucketName } from "./settings";
@@ -53,6 +53,9 @@ export const storageRules: Rule = (e) => {
     if (t.plan === "shared" && t.kubernetesObjects !== undefined) {
       out.push({ path: keyPath(["tenants", i, "kubernetesObjects"]), message: `expected no kubernetesObjects for plan "shared" (its objects are the shared instance's), got ${describe(t.kubernetesObjects)}` });
     }
+    if (t.plan === "shared" && t.buckets !== undefined) {
+      out.push({ path: keyPath(["tenants", i, "buckets"]), message: `expected no buckets for plan "shared" (its files are in the shared instance's buckets), got ${describe(t.buckets)}` });
+    }
   });
   return out;
 };
@@ -72,11 +75,15 @@ export const bucketRules: Rule = (e) => {
       else owner.set(n, who);
     }
   };
-  const bucketsOf = (slug: string, apps: AppName[]) => [...new Set(apps.flatMap((a) => APPS[a].buckets))].map((s) => bucketName(slug, s)).concat(k8upBucketName(slug));
+  const bucketsOf = (slug: string, apps: AppName[], layout: BucketLayout) => {
+    const suffixes = [...new Set(apps.flatMap((a) => APPS[a].buckets))];
+    const primary = layout === "organisation" ? (suffixes.length ? [ORGANISATION_BUCKET_SUFFIX] : []) : suffixes;
+    return primary.map((s) => bucketName(slug, s)).concat(k8upBucketName(slug));
+  };
   const si = e.sharedServices.sharedInstance;
-  claim(bucketsOf(si.slug, si.apps), `the shared instance (${si.slug})`, ["sharedServices", "sharedInstance", "slug"]);
+  claim(bucketsOf(si.slug, si.apps, "per-app"), `the shared instance (${si.slug})`, ["sharedServices", "sharedInstance", "slug"]);
   e.tenants.forEach((t, i) => {
-    if (t.plan === "dedicated") claim(bucketsOf(t.slug, t.apps), `tenant ${t.slug}`, ["tenants", i, "slug"]);
+    if (t.plan === "dedicated") claim(bucketsOf(t.slug, t.apps, t.buckets ?? defaultBucketLayout(t.dataLayout ?? DEFAULT_DATA_LAYOUT)), `tenant ${t.slug}`, ["tenants", i, "slug"]);
   });
   return out;
 };

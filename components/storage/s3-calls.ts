@@ -14,6 +14,8 @@
  * - synapse-s3-storage-provider: put, get, head objects of the media store.
  * - HedgeDoc (minio uploader): put objects under `uploads/<uuid v4>.<ext>`; browsers then GET
  *   those URLs without credentials (ANONYMOUS_CALLS).
+ * - in an organisation's one bucket (docs/storage.md#buckets) each app has its prefix
+ *   (`nextcloud/`, `matrix-media/`; HedgeDoc's keys stay `uploads/…` at the root);
  * - the replication target user (`mc replicate add`, server-side replication into Helsinki):
  *   bucket versioning read, objects replicated (put, delete markers).
  */
@@ -110,6 +112,14 @@ export const S3_CALLS: Record<S3Consumer, S3CallSpec[]> = {
   ],
 };
 
+/**
+ * Where each consumer's keys start under its prefix (its key space is prefix + root): Nextcloud's
+ * `urn:oid:<file id>` (its objectPrefix), HedgeDoc's `uploads/` (fixed), the others anywhere
+ * below their prefix (Synapse's `local_content/`, `remote_thumbnail/`…, restic's repository,
+ * barman's server directory). Two consumers of one bucket whose spaces nest write each other's keys.
+ */
+export const KEY_ROOTS: Record<S3Consumer, string> = { barman: "", restic: "", nextcloud: "urn:oid:", synapse: "", hedgedoc: "uploads/", replication: "" };
+
 /** Which consumer uses an app's bucket (components/config/apps.ts `buckets`). */
 export const BUCKET_CONSUMER: Record<string, S3Consumer> = { nextcloud: "nextcloud", "matrix-media": "synapse", hedgedoc: "hedgedoc" };
 
@@ -126,9 +136,10 @@ export const ANONYMOUS_CALLS: Partial<Record<S3Consumer, S3CallSpec[]>> = {
 };
 
 /**
- * What an anonymous caller must be refused on EVERY bucket (a HedgeDoc bucket included): listing
- * (with and without a prefix: the image names stay unguessable), writing, deleting, reading
- * another prefix or a neighbour of `uploads/`, reading the bucket's versioning.
+ * What an anonymous caller must be refused on EVERY bucket (a HedgeDoc bucket and an organisation
+ * bucket included): listing (with and without a prefix: the image names stay unguessable),
+ * writing, deleting, reading another prefix (another app's) or a neighbour of `uploads/`, reading
+ * the bucket's versioning.
  */
 export const ANONYMOUS_REFUSED: S3CallSpec[] = [
   { call: "HeadBucket" },
@@ -138,6 +149,9 @@ export const ANONYMOUS_REFUSED: S3CallSpec[] = [
   { call: "DeleteObject", key: "uploads/0f8fad5b-d9cb-469f-a165-70867728950e.png" },
   { call: "CreateMultipartUpload", key: "uploads/big.png" },
   { call: "GetObject", key: "urn:oid:1" },
+  // The other apps' prefixes in an organisation's one bucket, beside HedgeDoc's public uploads/.
+  { call: "GetObject", key: "nextcloud/urn:oid:1" },
+  { call: "GetObject", key: "matrix-media/local_content/ab/cd/efgh" },
   { call: "GetObject", key: "uploads-private/x.png" },
   { call: "GetBucketVersioning" },
 ];

@@ -1,26 +1,31 @@
 /**
  * A tenant's object storage and backups (docs/storage.md):
- * - one primary bucket per app that stores files, `<slug>-<suffix>`, private, versioned,
- *   hard quota = the organisation's pool (users × quotaPerUserGB × 1024³ bytes), noncurrent
- *   versions expired after `storage.noncurrentVersionDays`;
+ * - its primary buckets, private, versioned, hard quota = the organisation's pool (users ×
+ *   quotaPerUserGB × 1024³ bytes), noncurrent versions expired after
+ *   `storage.noncurrentVersionDays`: one per app that stores files, `<slug>-<suffix>` (`per-app`
+ *   layout), or ONE, `<slug>-apps`, each app under its prefix (`organisation`: `<suffix>/`,
+ *   organisationBucketPrefix in components/config/apps.ts);
  * - one MinIO user whose policy grants only these buckets, its credentials in the Secret
  *   `s3-credentials` of the tenant namespace (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
  *   and `credentials`: the same pair as an AWS shared credentials file);
  * - their Helsinki twins and the replication towards them (OffsiteCopy);
  * - the k8up Schedule of the namespace's volumes (VolumeBackup);
- * - on a HedgeDoc bucket only, the bucket policy letting browsers GET `uploads/*` without
- *   credentials (anonymousRead.ts: the pad's image URLs point there; nothing else is public).
+ * - on the bucket holding HedgeDoc's images only, the bucket policy letting browsers GET its
+ *   `uploads/*` without credentials (anonymousRead.ts: the pad's image URLs point there;
+ *   nothing else is public, no other app's prefix).
  *
- * The pool is one quota per organisation: EVERY bucket of the tenant carries the whole pool
- * as its hard quota (no app can exceed the pool on its own), and Nextcloud's group and user
- * quotas share the pool between the members. Chat media and pad images are small next to
- * files; their sum across buckets is reported, not enforced (see docs/storage.md#pooled-quota-per-organisation).
+ * The pool is one quota per organisation. In the organisation layout it is the one bucket's hard
+ * quota: every app's files count against it together. In the per-app layout EVERY bucket carries
+ * the whole pool (no app can exceed the pool on its own) and their sum is reported, not enforced
+ * (see docs/storage.md#pooled-quota-per-organisation). Nextcloud's group and user quotas share
+ * the pool between the members.
  *
  * Every bucket is `protect`ed and `retainOnDelete`: removing the tenant from config fails the
  * update on them instead of deleting data; the deliberate procedure is in docs/restore.md.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as minio from "@pulumi/minio";
+import { ORGANISATION_BUCKET_SUFFIX, organisationBucketPrefix } from "../config/apps";
 import { ANNOTATIONS, LABELS, bucketName } from "../conventions";
 import { S3_CREDENTIALS_FILE_KEY, type TenantStorageArgs, type TenantStorageOutputs } from "./contracts";
 import { OffsiteCopy } from "./offsiteCopy";
@@ -36,6 +41,7 @@ export const PRIMARY_NONCURRENT_RULE_ID = "expire-noncurrent-versions";
 
 export class TenantStorage extends pulumi.ComponentResource implements TenantStorageOutputs {
   public readonly buckets: Record<string, pulumi.Output<string>>;
+  public readonly prefixes: Record<string, string>;
   public readonly credentialsSecretName: pulumi.Output<string>;
   /** The Secret with the organisation's Helsinki credentials (k8up, and its PostgreSQL cluster in the lean layout). */
   public readonly backupSecretName: string;
@@ -51,11 +57,15 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
     const { slug, context } = args;
     const suffixes = [...new Set(args.bucketSuffixes)];
     const settings = settingsOf(context);
-    const names = suffixes.map((s) => bucketName(slug, s));
+    const organisation = (args.layout ?? "per-app") === "organisation";
+    // Per-app: a bucket per suffix, its keys at the root. Organisation: one bucket, a prefix per suffix.
+    const placed = suffixes.map((suffix) =>
+      organisation ? { suffix, bucket: bucketName(slug, ORGANISATION_BUCKET_SUFFIX), prefix: organisationBucketPrefix(suffix) } : { suffix, bucket: bucketName(slug, suffix), prefix: "" },
+    );
+    const names = [...new Set(placed.map((p) => p.bucket))];
     const primaryResources: pulumi.Resource[] = [];
-    this.buckets = {};
-    suffixes.forEach((suffix, i) => {
-      const b = names[i];
+    const created = new Map<string, pulumi.Output<string>>();
+    for (const b of names) {
       const bucket = new minio.S3Bucket(
         b,
         { bucket: b, acl: "private", quota: args.quotaBytes, forceDestroy: false },
@@ -74,8 +84,9 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
         },
         { parent: this, provider: context.primaryMinio, retainOnDelete: true },
       );
-      const readable = ANONYMOUS_READ_PREFIXES[suffix];
-      if (readable) {
+      // The prefixes browsers read without credentials: those of the suffixes kept in this bucket.
+      const readable = placed.filter((p) => p.bucket === b && ANONYMOUS_READ_PREFIXES[p.suffix]).map((p) => `${p.prefix}${ANONYMOUS_READ_PREFIXES[p.suffix]}`);
+      if (readable.length) {
         // Not stateful: the policy is re-applied from here (the Helsinki twin has none: replication copies objects, not policies).
         new minio.S3BucketPolicy(
           `${b}-anonymous-read`,
@@ -84,8 +95,10 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
         );
       }
       primaryResources.push(bucket, versioning);
-      this.buckets[suffix] = bucket.bucket;
-    });
+      created.set(b, bucket.bucket);
+    }
+    this.buckets = Object.fromEntries(placed.map((p) => [p.suffix, created.get(p.bucket)!]));
+    this.prefixes = Object.fromEntries(placed.map((p) => [p.suffix, p.prefix]));
 
     if (names.length > 0) {
       const store = args.credentialsStore;
@@ -136,6 +149,6 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
     );
     this.backupSecretName = volumes.secretName;
     this.backupCredentials = volumes.credentials;
-    this.registerOutputs({ buckets: this.buckets, credentialsSecretName: this.credentialsSecretName });
+    this.registerOutputs({ buckets: this.buckets, prefixes: this.prefixes, credentialsSecretName: this.credentialsSecretName });
   }
 }

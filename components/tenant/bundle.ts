@@ -14,7 +14,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { APPS, defaultBoundSecrets, type AppName, type BoundSecrets, type DataLayout, type KubernetesObjects, type Tenant } from "../config";
+import { APPS, defaultBoundSecrets, type AppName, type BoundSecrets, type DataLayout, type KubernetesObjects, type BucketLayout, type Tenant } from "../config";
 import type { TenantEnvironment } from "./environment";
 import { ANNOTATIONS, LABELS, tenantNamespace } from "../conventions";
 import { gbToBytes } from "../units";
@@ -78,6 +78,11 @@ export interface BundleArgs {
    * instance's: each object its own resource).
    */
   kubernetesObjects?: KubernetesObjects;
+  /**
+   * Where its apps keep their files (components/config/schema.ts BUCKET_LAYOUTS). Default
+   * `per-app` (the shared instance's: a bucket per app).
+   */
+  buckets?: BucketLayout;
   storage: StorageContext;
   identity: IdentityContext;
   /**
@@ -219,6 +224,7 @@ export function deployBundle(owner: pulumi.ComponentResource, a: BundleArgs): Bu
       slug,
       namespace: ns,
       bucketSuffixes: suffixes,
+      layout: a.buckets ?? "per-app",
       quotaBytes: gbToBytes(a.poolGB),
       context: a.storage,
       ...(layout === "per-app" ? {} : { postgresBackupPath: organisationBackupPath(slug) }),

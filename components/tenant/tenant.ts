@@ -112,6 +112,7 @@ export class Tenant extends pulumi.ComponentResource implements TenantOutputs {
       dataLayout: t.dataLayout,
       boundSecrets: t.boundSecrets,
       kubernetesObjects: t.kubernetesObjects,
+      buckets: t.buckets,
       storage: args.storage,
       identity: id,
       realm,

@@ -5,9 +5,10 @@
  * language for identity policies). Calls into another tenant's buckets must be denied.
  */
 import { anonymousPrincipal, runSimulation } from "@cloud-copilot/iam-simulate";
-import { APPS } from "../../../components/config/apps";
+import { parse as parseYaml } from "yaml";
+import { BUCKET_SUFFIXES, ORGANISATION_BUCKET_SUFFIX } from "../../../components/config/apps";
 import { ANNOTATIONS } from "../../../components/conventions";
-import { ANONYMOUS_CALLS, ANONYMOUS_REFUSED, BUCKET_CONSUMER, S3_ACTION, S3_CALLS, type S3CallSpec, type S3Consumer } from "../../../components/storage/s3-calls";
+import { ANONYMOUS_CALLS, ANONYMOUS_REFUSED, BUCKET_CONSUMER, KEY_ROOTS, S3_ACTION, S3_CALLS, type S3CallSpec, type S3Consumer } from "../../../components/storage/s3-calls";
 import { STORAGE_NAMESPACE as MINIO_NAMESPACE } from "../../../components/storage/settings";
 import { indexByUrn } from "../normalise";
 import type { KObject, MinioUser, TwinCheck, TwinEstate, TwinFinding } from "../model";
@@ -129,12 +130,23 @@ const usersByParent = new WeakMap<TwinEstate, Map<string, MinioUser>>();
 
 const secretIn = (e: TwinEstate, ns: string, name: string) => e.byRef.get(`Secret/${ns}/${name}`);
 
-const SUFFIXES = [...new Set(Object.values(APPS).flatMap((a) => a.buckets))].sort((a, b) => b.length - a.length);
+const SUFFIXES = [...BUCKET_SUFFIXES].sort((a, b) => b.length - a.length);
 /** The bundle a bucket `<slug>-<suffix>` belongs to. */
 const bundleOf = (bucket: string): string | null => {
   const s = SUFFIXES.find((x) => bucket.endsWith(`-${x}`));
   return s ? bucket.slice(0, -(s.length + 1)) : null;
 };
+
+/** The Secret Synapse's boto3 reads its S3 keys from (the chart's extraEnv, extraVolumes and extraVolumeMounts). */
+function synapseCredentialsSecret(syn: Record<string, any>): string | undefined {
+  const env = (syn.extraEnv ?? []) as any[];
+  const byRef = env.find((x) => x.name === "AWS_ACCESS_KEY_ID")?.valueFrom?.secretKeyRef?.name;
+  if (byRef) return byRef;
+  const file = env.find((x) => x.name === "AWS_SHARED_CREDENTIALS_FILE")?.value;
+  if (typeof file !== "string") return undefined;
+  const mount = ((syn.extraVolumeMounts ?? []) as any[]).find((m) => typeof m.mountPath === "string" && file.startsWith(`${m.mountPath.replace(/\/$/, "")}/`));
+  return ((syn.extraVolumes ?? []) as any[]).find((v) => v.name === mount?.name)?.secret?.secretName;
+}
 
 const usesCache = new WeakMap<TwinEstate, { uses: S3Use[]; unresolved: TwinFinding[] }>();
 /** Every S3 use of the estate, discovered from the objects and the catalogue. */
@@ -174,27 +186,44 @@ function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
   }
   // Apps, from what they are configured with: the bucket and the credentials Secret they reference.
   const seen = new Set<string>();
-  const app = (consumer: S3Consumer, by: string, ns: string, bucketName: string | undefined, secretName: string | undefined) => {
+  const app = (consumer: S3Consumer, by: string, ns: string, bucketName: string | undefined, secretName: string | undefined, prefix = "") => {
     if (!bucketName || !secretName) return;
-    seen.add(`${ns}/${bucketName}`);
-    add({ consumer, by, bucket: bucketName, prefix: "", tenant: ns }, userOfSecret(e, secretIn(e, ns, secretName), "primary"), `Secret ${ns}/${secretName}`);
+    seen.add(`${ns}/${bucketName}/${consumer}`);
+    add({ consumer, by, bucket: bucketName, prefix, tenant: ns }, userOfSecret(e, secretIn(e, ns, secretName), "primary"), `Secret ${ns}/${secretName}`);
   };
   for (const r of e.releases) {
     const rel = `Release/${r.namespace}/${r.name}`;
     if (r.chart === "nextcloud") {
+      // Nextcloud's keys are `<objectPrefix><file id>`, objectPrefix `urn:oid:` unless the chart's `prefix` replaces it (S3_CALLS name them from `urn:oid:`).
       const s3 = r.values.nextcloud?.objectStore?.s3;
-      if (s3?.enabled) app("nextcloud", rel, r.namespace, s3.bucket, s3.existingSecret);
+      if (s3?.enabled) app("nextcloud", rel, r.namespace, s3.bucket, s3.existingSecret, String(s3.prefix ?? "").replace(/urn:oid:$/, ""));
     }
     if (/matrix-stack$/.test(r.chart)) {
-      // synapse-s3-storage-provider: the bucket in the Synapse config, the keys in AWS_ACCESS_KEY_ID's secretKeyRef.
-      const text = JSON.stringify(r.values);
-      const bucketName = /bucket: ([a-z0-9][a-z0-9.-]*)/.exec(text)?.[1];
-      const secretName = /"name":"AWS_ACCESS_KEY_ID","valueFrom":\{"secretKeyRef":\{"key":"[^"]*","name":"([^"]+)"/.exec(text)?.[1];
-      app("synapse", rel, r.namespace, bucketName, secretName);
+      // synapse-s3-storage-provider: its bucket and prefix in the Synapse config the chart merges
+      // (`synapse.additional.*.config`), its credentials boto3's: the shared credentials file
+      // (AWS_SHARED_CREDENTIALS_FILE) of the Secret volume mounted there, or AWS_ACCESS_KEY_ID's secretKeyRef.
+      const syn = r.values.synapse ?? {};
+      for (const part of Object.values((syn.additional ?? {}) as Record<string, { config?: string }>)) {
+        let cfg: any;
+        try {
+          cfg = typeof part?.config === "string" ? parseYaml(part.config) : undefined;
+        } catch {
+          continue;
+        }
+        for (const p of (cfg?.media_storage_providers ?? []) as any[]) {
+          if (!/S3StorageProviderBackend$/.test(String(p?.module)) || !p.config?.bucket) continue;
+          const prefix = String(p.config.prefix ?? "");
+          app("synapse", rel, r.namespace, String(p.config.bucket), synapseCredentialsSecret(syn), prefix && !prefix.endsWith("/") ? `${prefix}/` : prefix);
+        }
+      }
     }
   }
   for (const w of e.workloads) {
     const env = ((w.spec.containers ?? []) as any[]).flatMap((c) => c.env ?? []) as any[];
+    // A stateless Nextcloud's own Deployment: the same settings as the chart's, as its environment.
+    const ncBucket = env.find((x) => x.name === "OBJECTSTORE_S3_BUCKET")?.value;
+    if (ncBucket && !seen.has(`${w.namespace}/${ncBucket}/nextcloud`))
+      app("nextcloud", w.id, w.namespace, ncBucket, env.find((x) => x.name === "OBJECTSTORE_S3_KEY")?.valueFrom?.secretKeyRef?.name, String(env.find((x) => x.name === "OBJECTSTORE_S3_OBJECT_PREFIX")?.value ?? "").replace(/urn:oid:$/, ""));
     const bucketName = env.find((x) => x.name === "CMD_S3_BUCKET")?.value;
     const secretName = env.find((x) => x.name === "CMD_MINIO_ACCESS_KEY")?.valueFrom?.secretKeyRef?.name;
     if (bucketName) app("hedgedoc", w.id, w.namespace, bucketName, secretName);
@@ -203,9 +232,9 @@ function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
   for (const secret of (e.byKind.get("Secret") ?? []).filter((x) => x.name === "s3-credentials" && x.origin === "program")) {
     const ns = secret.namespace!;
     const user = userOfSecret(e, secret, "primary");
-    for (const b of e.buckets.filter((x) => x.server === "primary" && x.name.startsWith(`${ns}-`) && !seen.has(`${ns}/${x.name}`))) {
+    for (const b of e.buckets.filter((x) => x.server === "primary" && x.name.startsWith(`${ns}-`))) {
       const consumer = BUCKET_CONSUMER[b.name.slice(ns.length + 1)];
-      if (consumer) add({ consumer, by: `${consumer} of ${ns} (bucket ${b.name})`, bucket: b.name, prefix: "", tenant: ns }, user, `Secret ${ns}/s3-credentials`);
+      if (consumer && !seen.has(`${ns}/${b.name}/${consumer}`)) add({ consumer, by: `${consumer} of ${ns} (bucket ${b.name})`, bucket: b.name, prefix: "", tenant: ns }, user, `Secret ${ns}/s3-credentials`);
     }
   }
   // Server-side replication into Helsinki: the target user replicates every bucket Helsinki mirrors.
@@ -276,6 +305,38 @@ const crossTenant: TwinCheck = {
           const d = await decider.decide(u.user, call, o.bucket, `${o.prefix}x`, [u.tenant!, o.tenant!]);
           if (d === "Allowed")
             out.push({ check: this.name, level: "error", objects: [`MinIO user ${u.user.server}/${u.user.name}`, o.by], message: `${u.tenant}'s user may ${call} in ${o.tenant}'s ${o.bucket}/${o.prefix}: another tenant's data is reachable` });
+        }
+    }
+    return out;
+  },
+};
+
+const disjoint: TwinCheck = {
+  name: "s3-prefixes-disjoint",
+  family: "s3",
+  models: "keys in a shared bucket: each consumer writes under its prefix and key root (Nextcloud's objectPrefix, Synapse's prefix, HedgeDoc's uploads/); two whose key spaces nest write, list, expire and restore each other's objects",
+  async run(e) {
+    const out: TwinFinding[] = [];
+    const byBucket = new Map<string, Array<{ use: S3Use; space: string }>>();
+    for (const u of s3Uses(e).uses) {
+      if (u.consumer === "replication") continue;
+      const k = `${u.user.server}/${u.bucket}`;
+      if (!byBucket.has(k)) byBucket.set(k, []);
+      byBucket.get(k)!.push({ use: u, space: `${u.prefix}${KEY_ROOTS[u.consumer]}` });
+    }
+    for (const [bucket, uses] of byBucket) {
+      uses.sort((a, b) => (a.space < b.space ? -1 : a.space > b.space ? 1 : 0));
+      // Sorted, the spaces nested in one follow it contiguously (every key between them shares its prefix).
+      for (let i = 0; i < uses.length; i++)
+        for (let j = i + 1; j < uses.length && uses[j].space.startsWith(uses[i].space); j++) {
+          const [a, b] = [uses[i], uses[j]];
+          if (a.use.by === b.use.by) continue;
+          out.push({
+            check: this.name,
+            level: "error",
+            objects: [a.use.by, b.use.by],
+            message: `${a.use.consumer} and ${b.use.consumer} write the same keys of ${bucket} ("${a.space}…" holds "${b.space}…"): one's deletions, lifecycle and restores reach the other's objects; give each its own prefix`,
+          });
         }
     }
     return out;
@@ -377,9 +438,10 @@ const anonymous: TwinCheck = {
     for (const [k, { server, bucket }] of places) {
       const policy = policyOf.get(k);
       if (!policy) continue; // no bucket policy: MinIO refuses every unsigned request
-      // A catalogue bucket browsers read (HedgeDoc's, even while its app is decommissioned) may serve those calls; no other may.
+      // A catalogue bucket browsers read (HedgeDoc's, even while its app is decommissioned) may serve
+      // those calls, and so may an organisation's one bucket (HedgeDoc's keys at its root); no other may.
       const suffix = SUFFIXES.find((x) => bucket.endsWith(`-${x}`));
-      const consumer = suffix ? BUCKET_CONSUMER[suffix] : undefined;
+      const consumer = suffix === ORGANISATION_BUCKET_SUFFIX ? "hedgedoc" : suffix ? BUCKET_CONSUMER[suffix] : undefined;
       const readable = server === "primary" && consumer && ANONYMOUS_CALLS[consumer] ? [] : Object.values(ANONYMOUS_CALLS).flat();
       for (const c of [...ANONYMOUS_REFUSED, ...readable]) {
         const d = await decider.decide(policy.document, c.call, bucket, c.key);
@@ -391,4 +453,4 @@ const anonymous: TwinCheck = {
   },
 };
 
-export const S3_CHECKS: TwinCheck[] = [permissions, crossTenant, anonymous];
+export const S3_CHECKS: TwinCheck[] = [permissions, crossTenant, disjoint, anonymous];
