@@ -10,6 +10,7 @@ import { K0sCluster } from "../components/k0s";
 import { PLATFORM_OUTPUT, platformContract } from "../components/layers/contract";
 import { Platform } from "../components/platform";
 import { StoragePlatform } from "../components/storage";
+import { PLATFORM_REPLICATION_SCOPE } from "../components/storage/offsiteReplication";
 import { SharedServices } from "../components/shared";
 import { Tenant } from "../components/tenant";
 import { tenantEnvironment } from "../components/tenant/environment";
@@ -40,6 +41,8 @@ export function platformProgram(estate: Estate, opts: PlatformProgramOptions) {
         .filter((t) => t.plan === "dedicated")
         .map((t) => new Tenant(t.slug, { tenant: t, env, storage: storage.context, identity: shared.identity, ingress }, { dependsOn: [storage] }))
     : [];
+  // Every bucket of this stack's organisations (the shared instance's, and the others' in the one-stack layout): one CronJob.
+  storage.context.replication.register(PLATFORM_REPLICATION_SCOPE, storage.context, { dependsOn: [storage] });
   const bundles = { ...shared.sharedTenantOutputs(), ...Object.fromEntries(tenants.map((t) => [t.slug, { urls: t.urls, dnsRecords: t.dnsRecords }])) };
   const here = opts.withTenants ? estate.tenants : estate.tenants.filter((t) => t.plan !== "dedicated");
   return {

@@ -210,7 +210,7 @@ describe("Helsinki buckets and users of the estate (prod)", () => {
     const reaches = (bucket: string) => arns.some((a) => glob(a).test(`arn:aws:s3:::${bucket}`) || glob(a).test(`arn:aws:s3:::${bucket}/x`));
     for (const b of ["acme-k8up", "liiibre-postgres", "liiibre-k0s"]) expect(reaches(b), b).toBe(false);
     for (const s of new Set(APP_NAMES.flatMap((a) => APPS[a].buckets))) expect(reaches(`acme-${s}`), s).toBe(true);
-    // Its keys and the primary's root keys reach the replication Jobs through one Secret in the minio namespace.
+    // Its keys and the primary's root keys reach the replication CronJobs through one Secret in the minio namespace.
     const secret = one("kubernetes:core/v1:Secret", nameIs("replication-credentials"));
     expect((secret.inputs as any).metadata.namespace).toBe("minio");
     const keys = Object.keys((secretAwareInputs(secret).stringData as { value: object }).value).sort();
@@ -242,13 +242,15 @@ describe("every tenant of the real program (prod)", () => {
   const namespaces = ofType(rs, "kubernetes:core/v1:Namespace").map((n) => (n.inputs as any).metadata);
   const tenantNamespaces = namespaces.filter((m) => m.annotations?.["liiibre.org/users"] !== undefined);
 
-  it("gives every primary bucket the pool declared on its namespace (users × GB × 1024³), a twin, and a replication Job", () => {
+  it("gives every primary bucket the pool declared on its namespace (users × GB × 1024³), a twin, and a replication CronJob naming it", () => {
     const buckets = ofType(rs, "minio:index/s3Bucket:S3Bucket").filter(on(primaryServer));
     expect(buckets.length).toBeGreaterThan(0);
-    const jobs = ofType(rs, "kubernetes:batch/v1:Job").filter((j) => (j.inputs as any).metadata.namespace === "minio");
+    // The stack's replication CronJobs (one per stack: prod's platform and its shards, planned as one here).
+    const jobs = ofType(rs, "kubernetes:batch/v1:CronJob").filter((j) => (j.inputs as any).metadata.namespace === "minio");
+    expect(jobs.length).toBeGreaterThan(0);
     const replicated = new Map<string, string>(); // bucket → target host
     for (const j of jobs) {
-      const env = Object.fromEntries(((j.inputs as any).spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>).map((e) => [e.name, e.value]));
+      const env = Object.fromEntries(((j.inputs as any).spec.jobTemplate.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>).map((e) => [e.name, e.value]));
       for (const b of String(env.BUCKETS).split(" ")) replicated.set(b, String(env.TARGET_HOST));
     }
     for (const b of buckets) {

@@ -67,9 +67,12 @@ beforeAll(async () => {
 describe("pairs of estates", () => {
   it("adding an organisation only creates, and tells it the DNS records to add", () => {
     const x = d.addOrg;
-    expect(x.changeSummary).toMatchObject({ create: expect.any(Number), update: 0, replace: 0, delete: 0, dangerous: 0 });
+    // One update besides: the stack's replication CronJob, whose BUCKETS gains the new bucket.
+    expect(x.changeSummary).toMatchObject({ create: expect.any(Number), update: 1, replace: 0, delete: 0, dangerous: 0 });
     expect(x.changeSummary.create).toBeGreaterThan(20);
-    expect(x.changes.every((c) => c.action === "create" && c.tenant === "nouvelle-coop")).toBe(true);
+    const [update] = x.changes.filter((c) => c.action === "update");
+    expect([update.type, update.name, update.properties.map((p) => p.path)]).toEqual(["kubernetes:batch/v1:CronJob", "offsite-replication-cronjob", [expect.stringMatching(/BUCKETS|env/)]]);
+    expect(x.changes.filter((c) => c !== update).every((c) => c.action === "create" && c.tenant === "nouvelle-coop")).toBe(true);
     expect(x.consequences.tenants.added).toEqual(["nouvelle-coop"]);
     const dns = x.consequences.dns.find((t) => t.tenant === "nouvelle-coop")!;
     expect(dns.remove).toEqual([]);
@@ -79,7 +82,9 @@ describe("pairs of estates", () => {
 
   it("removing an organisation deletes, is flagged, and says its data is retained", () => {
     const x = d.removeOrg;
-    expect(actions(x.changes)).toEqual(["delete"]);
+    // And the stack's replication CronJob, whose BUCKETS loses the organisation's bucket.
+    expect(actions(x.changes)).toEqual(["delete", "update"]);
+    expect(x.changes.filter((c) => c.action === "update").map((c) => c.type)).toEqual(["kubernetes:batch/v1:CronJob"]);
     const buckets = of(x, "minio:index/s3Bucket:S3Bucket");
     expect(buckets.length).toBeGreaterThan(0);
     for (const b of buckets) {

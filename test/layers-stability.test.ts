@@ -53,14 +53,20 @@ describe("one stack and sharded layouts", () => {
     expect(split.stacks.reduce((n, s) => n + s.resourceCount, 0)).toBe(split.resources.length);
   });
 
-  it("holds the same resources under the same URNs but the stack part, plus each shard's four providers", () => {
+  it("holds the same resources under the same URNs but the stack part, plus each shard's four providers and its replication CronJob", () => {
     const one = new Set(single.resources.map((r) => unstacked(r.urn)));
     const two = split.resources.map((r) => unstacked(r.urn));
     const extra = two.filter((u) => !one.has(u));
     const shards = split.stacks.filter((s) => s.layer === "shard").length;
     expect(extra.length).toBe(4 * shards);
     expect(new Set(extra.map((u) => u.split("::").pop()))).toEqual(new Set(Object.values(SHARD_RESOURCES).filter((n) => n !== "platform")));
-    expect(two.filter((u) => one.has(u)).length).toBe(one.size);
+    // Each stack has its own replication CronJob (and component), under the one stack's name: twice
+    // the one stack's, once per shard, and nothing else repeated.
+    const seen = new Map<string, number>();
+    for (const u of two.filter((x) => one.has(x))) seen.set(u, (seen.get(u) ?? 0) + 1);
+    const repeated = [...seen].filter(([, n]) => n > 1);
+    expect(repeated.map(([u, n]) => [u.split("::").pop(), n]).sort()).toEqual([["offsite-replication", shards + 1], ["offsite-replication-cronjob", shards + 1]]);
+    expect(seen.size).toBe(one.size);
     // Each tenant resource sits in the stack its tenant was placed in.
     for (const r of split.resources) if (r.tenant) expect(split.stacks.find((s) => s.name === r.stack)!.tenants).toContain(r.tenant);
   });

@@ -132,10 +132,10 @@ describe("limits as rules", () => {
     const raw = prodRaw();
     delete raw.sharding;
     raw.tenants = Array.from({ length: 700 }, (_, i) => ({ slug: `co-${i}`, name: `Co ${i}`, domain: `co-${i}.example.org`, plan: i % 2 ? "shared" : "dedicated", users: i % 2 ? 5 : 80 }));
-    // Base 603 + 350 × 4 = 2,003 (the evaluated 700-organisation platform stack had 2,004 when the base was 605).
+    // Base 604 + 350 × 4 = 2,004 (the evaluated 700-organisation platform stack had 2,004 when the base was 605).
     const p = configProblems(raw);
     expect(p).toHaveLength(1);
-    expect(p[0]).toMatch(/^liiibre:sharding\.maxResourcesPerStack: the platform stack would hold about 2003 resources \(350 organisations\), above the limit of 2000: the shared instance's organisations \(about 4 resources each\) stay in the platform stack and no shard can take them/);
+    expect(p[0]).toMatch(/^liiibre:sharding\.maxResourcesPerStack: the platform stack would hold about 2004 resources \(350 organisations\), above the limit of 2000: the shared instance's organisations \(about 4 resources each\) stay in the platform stack and no shard can take them/);
     // The shard advice would be wrong here: tenants[].shard on a shared organisation is refused.
     expect(p[0]).not.toMatch(/tenants\[\]\.shard/);
   });

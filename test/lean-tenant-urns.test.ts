@@ -30,6 +30,7 @@ const REMOVED: Array<{ type: string; names: RegExp; why: string }> = [
   { type: "keycloak:openid/userAttributeProtocolMapper:UserAttributeProtocolMapper", names: /-oidc-nextcloud-groups$/, why: "realm client scope" },
   { type: "kubernetes:monitoring.coreos.com/v1:PrometheusRule", names: /-pool-alert$/, why: "the estate's one pool rule (components/ops/alert-rules.ts)" },
   { type: "keycloak:authentication/executionConfig:ExecutionConfig", names: /-members-10-config$/, why: "the deny step shows Keycloak's translated message (components/shared/membership.ts)" },
+  { type: "kubernetes:batch/v1:Job", names: /-replication$/, why: "the stack's one replication CronJob (components/storage/offsiteReplication.ts)" },
 ];
 /** What replaces them. */
 const ADDED: Array<{ type: string; names: RegExp }> = [
@@ -63,8 +64,8 @@ describe("URNs of a dedicated organisation across the lean-tenant changes", () =
     expect(lost.filter((u) => !matches(REMOVED, u))).toEqual([]);
     // Every rule removed something (a rule that matches nothing is a stale rule).
     for (const r of REMOVED) expect(lost.some((u) => r.type === typeOf(u) && r.names.test(nameOf(u))), `${r.type} ${r.names}`).toBe(true);
-    // 11 NetworkPolicies (13 less default-deny and allow-k8up, kept), 7 passwords, 3 Secrets, 4 Gateways, 7 mappers, the pool rule, the deny step's config.
-    expect(lost.length).toBe(11 + 7 + 3 + 4 + 3 + 3 + 1 + 1 + 1);
+    // 11 NetworkPolicies (13 less default-deny and allow-k8up, kept), 7 passwords, 3 Secrets, 4 Gateways, 7 mappers, the pool rule, the deny step's config, the replication Job.
+    expect(lost.length).toBe(11 + 7 + 3 + 4 + 3 + 3 + 1 + 1 + 1 + 1);
     const added = [...now].filter((u) => !BEFORE.includes(u));
     expect(added.filter((u) => !matches(ADDED, u))).toEqual([]);
     // The last term: Collabora's budget and its proxy's 8 objects (component, ConfigMap, 4 Services, StatefulSet, budget).

@@ -92,8 +92,10 @@ describe("dev's demo with its organisation bucket", () => {
     expect(buckets.filter(offsite).map((b) => inputs(b).bucket)).toEqual(["demo-apps"]);
     expect(ofType(organisation.plan, "minio:index/s3BucketVersioning:S3BucketVersioning").map((v) => inputs(v).bucket).sort()).toEqual(["demo-apps", "demo-apps"]);
     expect(ofType(organisation.plan, "minio:index/ilmPolicy:IlmPolicy").map((v) => inputs(v).bucket).sort()).toEqual(["demo-apps", "demo-apps"]);
-    const job = ofType(organisation.plan, "kubernetes:batch/v1:Job").find((j) => inputs(j).metadata.name === "replicate-demo")!;
-    expect(inputs(job).spec.template.spec.containers[0].env.find((e: any) => e.name === "BUCKETS").value).toBe("demo-apps");
+    // The stack's replication CronJob names it (and the shared instance's buckets), not the per-app ones.
+    const job = organisation.plan.resources.find((j) => j.type === "kubernetes:batch/v1:CronJob" && inputs(j).metadata.name === "replicate-platform")!;
+    const replicated = String(inputs(job).spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === "BUCKETS").value).split(" ");
+    expect(replicated.filter((b) => b.startsWith("demo-"))).toEqual(["demo-apps"]);
   });
 
   it("is 12 resources fewer than per-app buckets: for 3 apps storing files, 2 buckets, 2 versionings and 2 lifecycles fewer, in Falkenstein and in Helsinki", () => {

@@ -7,6 +7,7 @@ import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
 import type { Estate } from "../components/config";
 import type { StorageContext } from "../components/storage/contracts";
+import { ReplicationSet } from "../components/storage/offsiteReplication";
 import { S3_REGION, settingsFromEstate } from "../components/storage/settings";
 import type { RecordedResource } from "../scripts/harness";
 
@@ -19,6 +20,7 @@ export function testContext(estate: Estate): StorageContext {
     backup: { host: estate.backup.s3Domain, url: `https://${estate.backup.s3Domain}`, region: S3_REGION },
     settings: settingsFromEstate(estate),
     repositoryKey: pulumi.secret("MOCKSECRET-repository-key"),
+    replication: new ReplicationSet(),
   };
 }
 

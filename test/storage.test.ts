@@ -6,18 +6,19 @@
  * The program under test builds each tenant's storage the way the tenant bundle does
  * (components/tenant/bundle.ts): bucket suffixes from the app catalogue, quota = the pool.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
-import { Job } from "kubernetes-models/batch/v1";
+import { CronJob } from "kubernetes-models/batch/v1";
 import { Secret } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { APPS } from "../components/config/apps";
 import type { Estate } from "../components/config";
 import type { StorageContext } from "../components/storage/contracts";
-import { REPLICATE_FLAGS, REPLICATION_SCRIPT, replicationJobName } from "../components/storage/offsiteCopy";
+import { REPLICATE_FLAGS, REPLICATION_SCRIPT } from "../components/storage/offsiteCopy";
+import { REPLICATION_SCHEDULE, replicationCronJobName } from "../components/storage/offsiteReplication";
 import { MINIO_INTERNAL_URL } from "../components/storage/primaryObjectStore";
 import { PostgresCluster } from "../components/storage/postgres";
 import { REPLICATION_SECRET, STORAGE_NAMESPACE } from "../components/storage/settings";
@@ -36,6 +37,7 @@ const ILM = "minio:index/ilmPolicy:IlmPolicy";
 const POLICY = "minio:index/iamPolicy:IamPolicy";
 const IAM_USER = "minio:index/iamUser:IamUser";
 const JOB = "kubernetes:batch/v1:Job";
+const CRONJOB = "kubernetes:batch/v1:CronJob";
 const SECRET = "kubernetes:core/v1:Secret";
 const SCHEDULE = "kubernetes:k8up.io/v1:Schedule";
 const PG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
@@ -57,6 +59,8 @@ function storageProgram(estate: Estate) {
       new PostgresCluster(`${t.slug}-nextcloud-pg`, { namespace: t.slug, database: "nextcloud", owner: "nextcloud", storageGB: 10, backupPath: `${t.slug}/nextcloud`, context });
     }
   }
+  // As each program does after its organisations: the stack's one replication CronJob.
+  context.replication.register("test", context);
   return {};
 }
 
@@ -64,8 +68,9 @@ const isOffsite = (rs: RecordedResource[], r: RecordedResource) => ancestors(rs,
 const providerName = (rs: RecordedResource[], r: RecordedResource) => providerOf(rs, r)?.name;
 const primaryBuckets = (rs: RecordedResource[]) => ofType(rs, BUCKET).filter((r) => providerName(rs, r) === "test-primary-minio");
 const backupBuckets = (rs: RecordedResource[]) => ofType(rs, BUCKET).filter((r) => providerName(rs, r) === "test-backup-minio");
+const podOf = (job: RecordedResource) => ((job.inputs as any).spec.jobTemplate ?? { spec: (job.inputs as any).spec }).spec.template.spec;
 const envOf = (job: RecordedResource) => {
-  const c = (job.inputs as any).spec.template.spec.containers[0];
+  const c = podOf(job).containers[0];
   return Object.fromEntries((c.env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [e.name, e.value ?? e.valueFrom]));
 };
 
@@ -234,32 +239,44 @@ describe("per-tenant storage (dev stack)", async () => {
     }
   });
 
-  it("replicates every primary bucket to Helsinki with a pinned, valid Job", () => {
-    for (const slug of slugs) {
-      const job = ofType(rs, JOB).find((j) => (j.inputs as any).metadata.name === replicationJobName(slug))!;
-      expect(job).toBeDefined();
-      expect((job.inputs as any).metadata.namespace).toBe(STORAGE_NAMESPACE);
-      expect(() => new Job(job.inputs as any).validate()).not.toThrow();
-      const env = envOf(job);
-      expect(String(env.BUCKETS).split(" ").sort()).toEqual(bucketsOf(slug).sort());
-      expect(env.TARGET_HOST).toBe(ev.estate.backup.s3Domain);
-      // In-cluster: the public host serves the admin API to the admin CIDRs only.
-      expect(`${env.PRIMARY_SCHEME}://${env.PRIMARY_HOST}`).toBe(MINIO_INTERNAL_URL);
-      expect(env.REPLICATE).toBe(REPLICATE_FLAGS);
-      expect(env.REPLICATE).not.toMatch(/(^|,)delete(,|$)/); // versioned deletes stay in Falkenstein
-      for (const k of ["PRIMARY_ACCESS_KEY", "PRIMARY_SECRET_KEY", "TARGET_ACCESS_KEY", "TARGET_SECRET_KEY"]) {
-        expect(env[k]).toEqual({ secretKeyRef: { name: REPLICATION_SECRET, key: k } });
-      }
-      const c = (job.inputs as any).spec.template.spec.containers[0];
-      expect(c.image).toBe(`${IMAGES.mc.repository}:${IMAGES.mc.tag}`);
-      expect(IMAGES.mc.tag).toMatch(/^RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
-      expect(job.deleteBeforeReplace).toBe(true);
-      // It waits for the buckets and twins (and their versioning) it configures.
-      const deps = new Set(job.dependsOn.map((u) => rs.find((r) => r.urn === u)?.type));
-      expect(deps).toContain(BUCKET);
-      expect(deps).toContain(VERSIONING);
-      expect(deps).toContain(ILM);
+  it("replicates every primary bucket to Helsinki with the stack's one pinned, valid CronJob", () => {
+    // One per stack, whatever the number of organisations: the buckets of all of them, sorted.
+    const jobs = ofType(rs, CRONJOB);
+    expect(jobs.map((j) => (j.inputs as any).metadata.name)).toEqual([replicationCronJobName("test")]);
+    expect(ofType(rs, JOB)).toEqual([]);
+    const [job] = jobs;
+    expect((job.inputs as any).metadata.namespace).toBe(STORAGE_NAMESPACE);
+    expect(() => new CronJob(job.inputs as any).validate()).not.toThrow();
+    const spec = (job.inputs as any).spec;
+    expect(spec.schedule).toBe(REPLICATION_SCHEDULE);
+    expect(spec.concurrencyPolicy).toBe("Forbid");
+    const env = envOf(job);
+    const all = slugs.flatMap(bucketsOf);
+    expect(String(env.BUCKETS).split(" ")).toEqual([...all].sort());
+    expect(env.TARGET_HOST).toBe(ev.estate.backup.s3Domain);
+    // In-cluster: the public host serves the admin API to the admin CIDRs only.
+    expect(`${env.PRIMARY_SCHEME}://${env.PRIMARY_HOST}`).toBe(MINIO_INTERNAL_URL);
+    expect(env.REPLICATE).toBe(REPLICATE_FLAGS);
+    expect(env.REPLICATE).not.toMatch(/(^|,)delete(,|$)/); // versioned deletes stay in Falkenstein
+    for (const k of ["PRIMARY_ACCESS_KEY", "PRIMARY_SECRET_KEY", "TARGET_ACCESS_KEY", "TARGET_SECRET_KEY"]) {
+      expect(env[k]).toEqual({ secretKeyRef: { name: REPLICATION_SECRET, key: k } });
     }
+    const c = podOf(job).containers[0];
+    expect(c.image).toBe(`${IMAGES.mc.repository}:${IMAGES.mc.tag}`);
+    expect(IMAGES.mc.tag).toMatch(/^RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    // It waits for every bucket and twin (and their versioning and lifecycle) it configures.
+    const deps = job.dependsOn.map((u) => rs.find((r) => r.urn === u)!);
+    for (const b of all) {
+      expect(deps.some((d) => d.type === BUCKET && d.inputs.bucket === b && providerName(rs, d) === "test-primary-minio"), b).toBe(true);
+      expect(deps.filter((d) => d.type === VERSIONING && d.inputs.bucket === b).length, b).toBe(2);
+      expect(deps.some((d) => d.type === ILM && d.inputs.bucket === b && providerName(rs, d) === "test-backup-minio"), b).toBe(true);
+    }
+  });
+
+  it("the CronJob's spec depends on which buckets the stack holds, not on the order of its organisations", async () => {
+    const reversed = await evaluate({ config: { ...devConfig(), tenants: [...(devConfig().tenants as unknown[])].reverse() }, stack: "dev", program: storageProgram });
+    const spec = (r: RecordedResource[]) => ofType(r, CRONJOB)[0].inputs;
+    expect(spec(reversed.resources)).toEqual(spec(rs));
   });
 
   it("gives every tenant namespace a k8up Schedule backing up to Helsinki with the offer's retention", () => {
@@ -343,12 +360,15 @@ describe("per-tenant storage (dev stack)", async () => {
 });
 
 describe("a tenant whose apps store no files", () => {
-  it("gets no bucket, no S3 user, no replication Job, but still its k8up Schedule", async () => {
+  it("gets no bucket, no S3 user, nothing to replicate, but still its k8up Schedule", async () => {
     const ev = await evaluate({
       config: devConfig(),
       stack: "dev",
       program: (estate) => {
-        const ts = new TenantStorage("video-storage", { slug: "video", namespace: "video", bucketSuffixes: [], quotaBytes: gbToBytes(100), context: testContext(estate) });
+        const context = testContext(estate);
+        const ts = new TenantStorage("video-storage", { slug: "video", namespace: "video", bucketSuffixes: [], quotaBytes: gbToBytes(100), context });
+        // A stack with no bucket to replicate has no CronJob.
+        context.replication.register("test", context);
         return { secretName: ts.credentialsSecretName };
       },
     });
@@ -356,6 +376,7 @@ describe("a tenant whose apps store no files", () => {
     const rs = ev.resources;
     expect(primaryBuckets(rs)).toEqual([]);
     expect(ofType(rs, JOB)).toEqual([]);
+    expect(ofType(rs, CRONJOB)).toEqual([]);
     expect(ofType(rs, IAM_USER).map((u) => u.inputs.name)).toEqual(["video-k8up"]);
     expect(ofType(rs, SCHEDULE).map((x) => (x.inputs as any).metadata.namespace)).toEqual(["video"]);
   });
@@ -496,11 +517,17 @@ esac
     expect(r.calls().filter((c) => c.startsWith("replicate add"))).toHaveLength(2);
   });
 
-  it("fails the Job when mc fails (set -e)", () => {
+  it("a bucket mc fails on does not stop the others; the run fails naming it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mc-"));
-    fs.writeFileSync(path.join(dir, "mc"), "#!/bin/sh\ncase \"$1 $2\" in \"replicate add\") exit 3;; \"replicate export\") exit 1;; esac\n", { mode: 0o755 });
-    const env = { PATH: `${dir}:/usr/bin:/bin`, PRIMARY_SCHEME: "https", PRIMARY_HOST: "u", PRIMARY_ACCESS_KEY: "a", PRIMARY_SECRET_KEY: "b", TARGET_SCHEME: "https", TARGET_HOST: "h", TARGET_ACCESS_KEY: "c", TARGET_SECRET_KEY: "d", BUCKETS: "b1", REPLICATE: REPLICATE_FLAGS };
-    expect(() => execFileSync("/bin/sh", ["-c", REPLICATION_SCRIPT], { env, stdio: "pipe" })).toThrow();
+    const log = path.join(dir, "calls");
+    // `replicate add` fails for b1 only (e.g. its twin is missing); no bucket has a rule yet.
+    fs.writeFileSync(path.join(dir, "mc"), `#!/bin/sh\ncase "$1 $2" in "replicate add") echo "$3" >> ${log}; [ "$3" != primary/b1 ];; "replicate export") exit 1;; esac\n`, { mode: 0o755 });
+    const env = { PATH: `${dir}:/usr/bin:/bin`, PRIMARY_SCHEME: "https", PRIMARY_HOST: "u", PRIMARY_ACCESS_KEY: "a", PRIMARY_SECRET_KEY: "b", TARGET_SCHEME: "https", TARGET_HOST: "h", TARGET_ACCESS_KEY: "c", TARGET_SECRET_KEY: "d", BUCKETS: "b1 b2", REPLICATE: REPLICATE_FLAGS };
+    const r = spawnSync("/bin/sh", ["-c", REPLICATION_SCRIPT], { env, encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual(["primary/b1", "primary/b2"]);
+    expect(r.stderr).toMatch(/not replicated: b1$/m);
+    expect(r.stdout).toMatch(/^b2: replication to h added$/m);
   });
 });
 

@@ -35,7 +35,8 @@ import { stackLayout, type LayoutStack, type PlacementInput } from "./placement"
 // −1: the pool alert is no longer a PrometheusRule per organisation with buckets but the
 // estate's one rule (components/ops/alert-rules.ts poolRule).
 // −1: the members-only flow's deny step has no ExecutionConfig (Keycloak's translated message).
-export const TENANT_BASE_COST = 50;
+// −1: its replication Job: the stack's one CronJob replicates every bucket (SHARD_OVERHEAD, PLATFORM_BASE_COST).
+export const TENANT_BASE_COST = 49;
 /** Resources each app adds to a dedicated organisation. Apps not deployable yet cost nothing (config refuses them). */
 // Lean tenants (docs/scaling.md), from the counts before: the app's Gateway joins the bundle's
 // (−1 for onlyoffice, collabora, matrix, hedgedoc, jitsi-dedicated); its OIDC client's mappers
@@ -204,9 +205,13 @@ export const SHARED_MEMBER_COST = 4;
 // −34: the admins groups of prod's 34 shared organisations, now in SHARED_MEMBER_COST.
 // −2: the deny steps of the shared instance's and the shared Jitsi's members-only flows lost
 // their ExecutionConfig (Keycloak's translated message).
-export const PLATFORM_BASE_COST = 603;
-/** A shard's own resources: the StackReference and the four providers rebuilt from the contract. */
-export const SHARD_OVERHEAD = 5;
+// +1: the stack's replication CronJob and its component (2) instead of the shared instance's Job.
+export const PLATFORM_BASE_COST = 604;
+/**
+ * A shard's own resources: the StackReference, the four providers rebuilt from the contract, and
+ * its replication CronJob with its component (components/storage/offsiteReplication.ts).
+ */
+export const SHARD_OVERHEAD = 7;
 
 export interface CostTenant {
   plan: "shared" | "dedicated";

@@ -9,6 +9,7 @@ import type * as minio from "@pulumi/minio";
 import type { BundleSecrets } from "../kit/bundleSecrets";
 import type { BundleObjects } from "../kit/bundleObjects";
 import type { BucketLayout } from "../config/schema";
+import type { ReplicationSet } from "./offsiteReplication";
 
 /** An S3 service as clients see it. */
 export interface S3Endpoint {
@@ -44,6 +45,12 @@ export interface StorageContext {
    * per-tenant random value that a removed-and-re-added tenant would not get back.
    */
   repositoryKey: pulumi.Input<string>;
+  /**
+   * The stack's buckets to replicate into Helsinki (components/storage/offsiteReplication.ts):
+   * every OffsiteCopy adds its own, and the program registers the stack's one CronJob after its
+   * organisations.
+   */
+  replication: ReplicationSet;
 }
 
 import type { ScheduleWindows } from "../ops/schedules";

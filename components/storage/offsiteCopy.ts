@@ -4,10 +4,9 @@
  * server-side bucket replication from the primary to the twin.
  *
  * Mechanism (docs/storage.md#off-site-copies-bucket-replication): `@pulumi/minio` has no replication resource,
- * so a Kubernetes Job (pinned `mc` image) runs `mc replicate add` for each bucket that has no
- * rule towards Helsinki yet. It is idempotent (a bucket already replicated is skipped) and the
- * Job is replaced (delete, then create) whenever its spec changes: a new bucket, another
- * endpoint, another mc release.
+ * so the stack's one CronJob (pinned `mc` image, offsiteReplication.ts) runs `mc replicate add`
+ * for each bucket that has no rule towards Helsinki yet, every REPLICATION_SCHEDULE: the buckets
+ * are added to the stack's ReplicationSet here (StorageContext.replication).
  *
  * What is replicated: new and existing objects and delete markers, NOT versioned deletes
  * (the permanent removal of a version): deleting a file in Falkenstein leaves its versions in
@@ -18,13 +17,9 @@
  * versions beyond the pool and must never refuse a replica).
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
 import * as minio from "@pulumi/minio";
-import { LABELS } from "../conventions";
-import { IMAGES } from "../versions";
 import type { StorageContext } from "./contracts";
-import { REPLICATION_SECRET, STORAGE_NAMESPACE, settingsOf } from "./settings";
-import { MINIO_INTERNAL_URL } from "./primaryObjectStore";
+import { settingsOf } from "./settings";
 
 export interface OffsiteCopyArgs {
   slug: string;
@@ -40,13 +35,12 @@ export const NONCURRENT_RULE_ID = "keep-noncurrent-versions";
 /** What a replication rule replicates (mc replicate add --replicate). */
 export const REPLICATE_FLAGS = "delete-marker,existing-objects";
 
-/** Name of the replication Job of a tenant (in STORAGE_NAMESPACE). */
-export const replicationJobName = (slug: string): string => `replicate-${slug}`;
-
 /**
- * The Job's shell script (POSIX sh, no other tool than mc: the mc image is minimal): for each
- * bucket, add a replication rule towards the twin unless one already targets it
- * (`mc replicate export` lists the rules; their destination ARN ends with the remote bucket name).
+ * The replication CronJob's shell script (components/storage/offsiteReplication.ts; POSIX sh, no
+ * other tool than mc: the mc image is minimal): for each bucket, add a replication rule towards
+ * the twin unless one already targets it (`mc replicate export` lists the rules; their
+ * destination ARN ends with the remote bucket name). A bucket that fails does not stop the
+ * others (one run covers a whole stack); the run then fails, naming every bucket left out.
  *
  * No credential on a command line (any process lister on the node would see it): both aliases
  * come from `MC_HOST_<alias>` environment variables set by the shell's `export` builtin, and
@@ -57,16 +51,25 @@ export const replicationJobName = (slug: string): string => `replicate-${slug}`;
 export const REPLICATION_SCRIPT = `set -eu
 export MC_HOST_primary="$PRIMARY_SCHEME://$PRIMARY_ACCESS_KEY:$PRIMARY_SECRET_KEY@$PRIMARY_HOST"
 export MC_HOST_helsinki="$TARGET_SCHEME://$TARGET_ACCESS_KEY:$TARGET_SECRET_KEY@$TARGET_HOST"
+failed=""
 for b in $BUCKETS; do
   rules=$(mc replicate export "primary/$b" 2>/dev/null || true)
   case "$rules" in
     *"arn:minio:replication:"*":$b\\""*)
       echo "$b: already replicated to $TARGET_HOST" ;;
     *)
-      mc replicate add "primary/$b" --remote-bucket "helsinki/$b" --replicate "$REPLICATE" --priority 1
-      echo "$b: replication to $TARGET_HOST added" ;;
+      if mc replicate add "primary/$b" --remote-bucket "helsinki/$b" --replicate "$REPLICATE" --priority 1; then
+        echo "$b: replication to $TARGET_HOST added"
+      else
+        echo "$b: replication to $TARGET_HOST FAILED" >&2
+        failed="$failed $b"
+      fi ;;
   esac
 done
+if [ -n "$failed" ]; then
+  echo "not replicated:$failed" >&2
+  exit 1
+fi
 `;
 
 /** Where mc looks for extra CA certificates (`$MC_CONFIG_DIR/certs/CAs`). */
@@ -78,7 +81,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
 
   constructor(name: string, args: OffsiteCopyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liiibre:storage:OffsiteCopy", name, {}, opts);
-    const { slug, context } = args;
+    const { context } = args;
     const settings = settingsOf(context);
     const twinsReady: pulumi.Resource[] = [];
     this.buckets = args.buckets.map((b) => {
@@ -104,65 +107,8 @@ export class OffsiteCopy extends pulumi.ComponentResource {
       return twin.bucket;
     });
 
-    const backup = new URL(context.backup.url);
-    const primary = new URL(MINIO_INTERNAL_URL);
-    const env = (name: string, value: pulumi.Input<string>) => ({ name, value });
-    const fromSecret = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: REPLICATION_SECRET, key } } });
-    const labels = { [LABELS.tenant]: slug, "app.kubernetes.io/name": "minio-replication" };
-    new k8s.batch.v1.Job(
-      `${slug}-replication`,
-      {
-        metadata: { name: replicationJobName(slug), namespace: STORAGE_NAMESPACE, labels },
-        spec: {
-          backoffLimit: 6,
-          template: {
-            metadata: { labels },
-            spec: {
-              restartPolicy: "OnFailure",
-              securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
-              containers: [
-                {
-                  name: "mc",
-                  image: `${IMAGES.mc.repository}:${IMAGES.mc.tag}`,
-                  command: ["/bin/sh", "-c", REPLICATION_SCRIPT],
-                  env: [
-                    env("MC_CONFIG_DIR", MC_CONFIG_DIR),
-                    env("PRIMARY_SCHEME", primary.protocol.replace(":", "")),
-                    env("PRIMARY_HOST", primary.host),
-                    fromSecret("PRIMARY_ACCESS_KEY", "PRIMARY_ACCESS_KEY"),
-                    fromSecret("PRIMARY_SECRET_KEY", "PRIMARY_SECRET_KEY"),
-                    env("TARGET_SCHEME", backup.protocol.replace(":", "")),
-                    env("TARGET_HOST", backup.host),
-                    fromSecret("TARGET_ACCESS_KEY", "TARGET_ACCESS_KEY"),
-                    fromSecret("TARGET_SECRET_KEY", "TARGET_SECRET_KEY"),
-                    env("BUCKETS", args.buckets.join(" ")),
-                    env("REPLICATE", REPLICATE_FLAGS),
-                  ],
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                  resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                  volumeMounts: [
-                    { name: "tmp", mountPath: "/tmp" },
-                    // The operator's certificate of the in-cluster endpoint is signed by the cluster CA.
-                    { name: "cluster-ca", mountPath: `${MC_CONFIG_DIR}/certs/CAs`, readOnly: true },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "tmp", emptyDir: {} },
-                { name: "cluster-ca", configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "cluster-ca.crt" }] } },
-              ],
-            },
-          },
-        },
-      },
-      {
-        parent: this,
-        provider: context.k8s,
-        dependsOn: [...args.primaryResources, ...twinsReady],
-        // A Job's template is immutable: a changed spec replaces the Job, under the same name.
-        deleteBeforeReplace: true,
-      },
-    );
+    // Replicated by the stack's one CronJob (offsiteReplication.ts), once the buckets and twins exist.
+    context.replication.add(args.buckets, [...args.primaryResources, ...twinsReady]);
     this.registerOutputs({ buckets: this.buckets });
   }
 }

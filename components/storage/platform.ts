@@ -12,6 +12,7 @@ import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { BUCKET_SUFFIXES } from "../config/apps";
+import { ReplicationSet } from "./offsiteReplication";
 import type { Estate } from "../config";
 import type { S3Endpoint, StorageContext } from "./contracts";
 import { BackupServer } from "./backupServer";
@@ -192,6 +193,7 @@ export class StoragePlatform extends pulumi.ComponentResource {
       ...storageEndpoints(estate),
       settings,
       repositoryKey: pulumi.secret(repositoryKey.result),
+      replication: new ReplicationSet(),
     };
     this.registerOutputs({ backupServerIpv4: this.backupServerIpv4 });
   }
