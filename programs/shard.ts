@@ -17,7 +17,7 @@ import { PLATFORM_OUTPUT, contractOutputs, platformFacts } from "../components/l
 import { shardOf } from "../components/layers/placement";
 import type { IdentityContext } from "../components/shared/identity";
 import type { StorageContext } from "../components/storage/contracts";
-import { ReplicationSet } from "../components/storage/offsiteReplication";
+import { ReplicationSet, shardReplicationScope } from "../components/storage/offsiteReplication";
 import { Tenant } from "../components/tenant";
 import { tenantEnvironment } from "../components/tenant/environment";
 import { tenantsOutput } from "./outputs";
@@ -83,7 +83,7 @@ export function shardProgram(estate: Estate, opts: ShardProgramOptions) {
   const mine = estate.tenants.filter((t) => t.plan === "dedicated" && shardOf(t, estate.sharding.shards) === opts.shard);
   const tenants = mine.map((t) => new Tenant(t.slug, { tenant: t, env, storage, identity, ingress: c.ingress }));
   // The shard's buckets: one replication CronJob, named after the shard (all stacks share the namespace).
-  storage.replication.register(opts.shard, storage);
+  storage.replication.register(shardReplicationScope(opts.shard), storage);
   return {
     tenants: tenantsOutput(mine, Object.fromEntries(tenants.map((t) => [t.slug, { urls: t.urls, dnsRecords: t.dnsRecords }]))),
   };

@@ -33,6 +33,8 @@ import { withoutKeep } from "./helpers/objects";
 const demoIn = (mode?: string) => {
   const c = devConfig();
   const demo = c.tenants.find((t: any) => t.slug === "demo");
+  // As a new organisation: lean's default buckets (dev's config pins its live demo to per-app).
+  delete demo.buckets;
   if (mode) demo.kubernetesObjects = mode;
   return c;
 };

@@ -234,7 +234,7 @@ describe("what --diff shows when an organisation's layout is switched", () => {
     // default, the organisation bucket, is a move of its files of its own.
     const lean = await devPlan((c) => Object.assign(demo(c), { dataLayout: "lean", buckets: "per-app" }));
     toLean = diffPlans(migrating, lean);
-    toLeanBuckets = diffPlans(lean, await devPlan((c) => (demo(c).dataLayout = "lean")));
+    toLeanBuckets = diffPlans(lean, await devPlan((c) => Object.assign(demo(c), { dataLayout: "lean", buckets: "organisation" })));
   }, 240_000);
 
   it("per-app → migrating only creates (the lean cluster beside the per-app ones) and updates the Helsinki user's policy: nothing dangerous", () => {
@@ -254,7 +254,7 @@ describe("what --diff shows when an organisation's layout is switched", () => {
     expect(toLean.changes.filter((c) => c.action === "delete" && c.type === "minio:index/s3Bucket:S3Bucket")).toEqual([]);
   });
 
-  it("then dropping `buckets: per-app` (lean's default, the organisation bucket) deletes the per-app buckets: each a danger line, never silent", () => {
+  it("then `buckets: organisation` (lean's default) deletes the per-app buckets: each a danger line, never silent", () => {
     const gone = toLeanBuckets.dangerous.filter((d) => /minio:index\/s3Bucket:S3Bucket/.test(d.what)).map((d) => d.what).sort();
     // In Falkenstein and their Helsinki twins; the k8up repository stays.
     expect(gone).toEqual(["demo-hedgedoc", "demo-hedgedoc-offsite", "demo-matrix-media", "demo-matrix-media-offsite", "demo-nextcloud", "demo-nextcloud-offsite"].map((n) => `delete minio:index/s3Bucket:S3Bucket ${n}`));

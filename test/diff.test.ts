@@ -101,7 +101,7 @@ describe("pairs of estates", () => {
   it("growing an organisation's users updates its bucket quota in place (minio: quota is not ForceNew)", () => {
     const x = d.growUsers;
     expect(x.changeSummary.replace + x.changeSummary.delete + x.changeSummary.create).toBe(0);
-    const nc = of(x, "minio:index/s3Bucket:S3Bucket").find((c) => c.name === "demo-apps")!;
+    const nc = of(x, "minio:index/s3Bucket:S3Bucket").find((c) => c.name === "demo-nextcloud")!;
     expect(nc.action).toBe("update");
     // 12 → 40 accounts × 10 GB, in bytes (1 GB = 1024³ bytes, components/units.ts).
     expect(nc.properties.find((p) => p.path === "quota")).toMatchObject({ old: 120 * 1024 ** 3, new: 400 * 1024 ** 3 });

@@ -17,7 +17,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { configProblems, parseEstate } from "../components/estate";
-import { ORGANISATION_BUCKET_SUFFIX, organisationBucketPrefix } from "../components/config/apps";
+import { APPS, BUCKET_SUFFIXES, ORGANISATION_BUCKET_SUFFIX, organisationBucketPrefix } from "../components/config/apps";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { BYTES_PER_GB } from "../components/units";
 import { bucketPolicyProblems } from "../policies/no-public-buckets";
 import { evaluate, readStackConfig, stackConfigFile } from "../scripts/harness";
@@ -56,12 +57,22 @@ describe("the buckets key", () => {
     expect(organisationBucketPrefix("matrix-media")).toBe("matrix-media/");
     expect(organisationBucketPrefix("hedgedoc")).toBe("");
   });
+  it("no app's bucket suffix is, or ends like, the organisation bucket's: `<slug>-apps` is never an app's bucket", () => {
+    // The pool alert, the replication target's policy (`*-apps`) and no-public-buckets read `-apps` as the organisation bucket.
+    for (const [app, spec] of Object.entries(APPS)) for (const b of spec.buckets) expect(b === ORGANISATION_BUCKET_SUFFIX || b.endsWith(`-${ORGANISATION_BUCKET_SUFFIX}`), `${app}: ${b}`).toBe(false);
+    expect(BUCKET_SUFFIXES).toContain(ORGANISATION_BUCKET_SUFFIX);
+  });
 });
 
-/** dev evaluated with `demo` in a bucket layout (its lean default: organisation). */
-async function dev(buckets?: "per-app" | "organisation", extraTenants: Array<Record<string, unknown>> = []): Promise<{ plan: Plan; estate: Estate }> {
+/**
+ * dev evaluated with `demo` in a bucket layout: `organisation` (lean's default, as a new
+ * organisation gets it) unless told; dev's config keeps its live `demo` on per-app buckets.
+ */
+async function dev(buckets: "per-app" | "organisation" | undefined = "organisation", extraTenants: Array<Record<string, unknown>> = []): Promise<{ plan: Plan; estate: Estate }> {
   const config = readStackConfig(stackConfigFile("dev")) as { tenants: Array<Record<string, unknown>> };
-  if (buckets) config.tenants.find((t) => t.slug === "demo")!.buckets = buckets;
+  const demo = config.tenants.find((t) => t.slug === "demo")!;
+  if (buckets) demo.buckets = buckets;
+  else delete demo.buckets;
   config.tenants.push(...extraTenants);
   const evaluation = await evaluate({ config, stack: "dev" });
   return { plan: buildPlan(evaluation, []), estate: evaluation.estate };
@@ -81,6 +92,12 @@ const objectOf = (plan: Plan, kind: string, name: string) => withBundledObjects(
 const release = (plan: Plan, name: string) => plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === name)!;
 
 describe("dev's demo with its organisation bucket", () => {
+  it("is what lean's default gives an organisation that does not say (dev's config pins its live demo to per-app)", async () => {
+    const byDefault = await dev(undefined);
+    expect(byDefault.plan.resources.map((r) => r.urn)).toEqual(organisation.plan.resources.map((r) => r.urn));
+    expect((readStackConfig(stackConfigFile("dev")) as { tenants: Array<Record<string, unknown>> }).tenants.find((t) => t.slug === "demo")!.buckets).toBe("per-app");
+  }, 60_000);
+
   it("MinIO gets one primary bucket holding the whole pool as its hard quota, versioned and with its lifecycle, and one Helsinki twin", () => {
     const demo = organisation.estate.tenants.find((t) => t.slug === "demo")!;
     const buckets = ofType(organisation.plan, "minio:index/s3Bucket:S3Bucket");
@@ -108,8 +125,9 @@ describe("dev's demo with its organisation bucket", () => {
   it("each app is told the bucket and its prefix: Nextcloud's objectPrefix, Synapse's storage provider prefix, HedgeDoc's bucket", () => {
     const nc = inputs(release(organisation.plan, "demo-nextcloud-release")).values.nextcloud.objectStore.s3;
     expect(nc).toMatchObject({ bucket: "demo-apps", prefix: "nextcloud/urn:oid:" });
-    const synapse = inputs(release(organisation.plan, "demo-matrix-release")).values.synapse.additional["10-liiibre.yaml"].config as string;
-    expect(synapse).toMatch(/bucket: demo-apps\n\s+region_name: .*\n\s+endpoint_url: .*\n\s+prefix: matrix-media\//);
+    const synapse = parseYaml(inputs(release(organisation.plan, "demo-matrix-release")).values.synapse.additional["10-liiibre.yaml"].config as string);
+    // The provider's keys are `prefix + path`: `matrix-media/local_content/…`.
+    expect(synapse.media_storage_providers).toMatchObject([{ module: "s3_storage_provider.S3StorageProviderBackend", config: { bucket: "demo-apps", prefix: "matrix-media/" } }]);
     const hedgedoc = inputs(objectOf(organisation.plan, "Deployment", "hedgedoc")!).spec.template.spec.containers[0].env;
     expect(hedgedoc.find((e: any) => e.name === "CMD_S3_BUCKET").value).toBe("demo-apps");
     // Per-app: no prefix anywhere (Nextcloud's keys `urn:oid:<id>` at the root, as before).
@@ -151,10 +169,13 @@ describe("dev's demo with its organisation bucket", () => {
   });
 
   it("the twin finds each app's use of the bucket at its prefix, every call allowed; another organisation's user is refused", async () => {
-    const other = await dev(undefined, [org("alpha")]);
+    // alpha: a new lean organisation, its buckets by default.
+    const other = await dev("organisation", [org("alpha")]);
     const e = normalise(twinInput(other.estate, other.plan));
     const uses = s3Uses(e).uses.filter((u) => u.tenant === "demo" && u.user.server === "primary" && u.consumer !== "replication");
     expect(uses.map((u) => `${u.consumer} ${u.bucket}/${u.prefix}`).sort()).toEqual(["hedgedoc demo-apps/", "nextcloud demo-apps/nextcloud/", "synapse demo-apps/matrix-media/"]);
+    // Nothing configured for a bucket goes untraced.
+    expect(s3Uses(e).unresolved).toEqual([]);
     const report = await runTwin(twinInput(other.estate, other.plan));
     expect(report.findings.filter((f) => f.check.startsWith("s3-"))).toEqual([]);
     const alpha = s3Uses(e).uses.find((u) => u.tenant === "alpha" && u.consumer === "nextcloud")!;
@@ -169,10 +190,18 @@ describe("dev's demo with its organisation bucket", () => {
     expect((await runTwin(e())).findings.filter((f) => f.check === "s3-prefixes-disjoint")).toEqual([]);
     const mutated = structuredClone(organisation.plan);
     const values = inputs(release(mutated, "demo-matrix-release")).values.synapse.additional["10-liiibre.yaml"];
-    values.config = String(values.config).replace(/\n\s+prefix: matrix-media\//, "");
+    const cfg = parseYaml(String(values.config));
+    delete cfg.media_storage_providers[0].config.prefix;
+    values.config = stringifyYaml(cfg);
     const found = (await runTwin(twinInput(organisation.estate, mutated))).findings.filter((f) => f.check === "s3-prefixes-disjoint");
     // At the root, Synapse's keys hold both other apps' (Nextcloud's `nextcloud/urn:oid:…`, HedgeDoc's `uploads/…`).
     expect(found.map((f) => f.message.replace(/ \(.*/, "")).sort()).toEqual(["synapse and hedgedoc write the same keys of primary/demo-apps", "synapse and nextcloud write the same keys of primary/demo-apps"]);
+    // Synapse whose credentials file the twin cannot follow is reported, not skipped.
+    const untraced = structuredClone(organisation.plan);
+    const syn = inputs(release(untraced, "demo-matrix-release")).values.synapse;
+    syn.extraVolumes = syn.extraVolumes.filter((v: any) => v.name !== "s3-credentials");
+    const lost = (await runTwin(twinInput(organisation.estate, untraced))).findings.filter((f) => f.check === "s3-permissions");
+    expect(lost.map((f) => f.message)).toEqual([expect.stringMatching(/^synapse is configured for bucket demo-apps but names no credentials Secret/)]);
     // Nextcloud without its prefix: `urn:oid:<id>` at the root, beside `uploads/` and `matrix-media/`: no key in common.
     const ncOnly = structuredClone(organisation.plan);
     delete inputs(release(ncOnly, "demo-nextcloud-release")).values.nextcloud.objectStore.s3.prefix;

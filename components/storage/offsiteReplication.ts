@@ -12,12 +12,11 @@
  *   next run (their existing objects too: REPLICATE_FLAGS has `existing-objects`).
  * - BUCKETS is sorted: the CronJob's spec depends on which buckets the stack holds, never on the
  *   order of its organisations; adding one updates it in place (a CronJob's spec is mutable).
- * - Its Kubernetes name carries the stack's scope (`platform`, or the shard's name): every stack
+ * - Its Kubernetes name carries the stack's scope (`platform`, or `shard-<name>`): every stack
  *   puts its CronJob in the same namespace.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { LABELS } from "../conventions";
 import { IMAGES } from "../versions";
 import type { StorageContext } from "./contracts";
 import { MC_CONFIG_DIR, REPLICATE_FLAGS, REPLICATION_SCRIPT } from "./offsiteCopy";
@@ -26,9 +25,16 @@ import { REPLICATION_SECRET, STORAGE_NAMESPACE } from "./settings";
 
 /** How often the replication CronJob checks every bucket of its stack (cron, UTC). */
 export const REPLICATION_SCHEDULE = "*/15 * * * *";
-/** The scope of the platform stack's (or the one stack's) CronJob; a shard's is its name. */
+/** The scope of the platform stack's (or the one stack's) CronJob. */
 export const PLATFORM_REPLICATION_SCOPE = "platform";
-/** Name of a stack's replication CronJob (in STORAGE_NAMESPACE): `platform`, or a shard's name. */
+/** A shard stack's scope: `shard-<name>` (a shard may be named `platform`: the two never share a name). */
+export const shardReplicationScope = (shard: string): string => `shard-${shard}`;
+/**
+ * Longest a run may take (seconds): a hung `mc` call would otherwise hold every later run back
+ * (`concurrencyPolicy: Forbid`). A stack of 2,000 resources has some 300 buckets: two mc calls each.
+ */
+export const REPLICATION_DEADLINE_SECONDS = 3000;
+/** Name of a stack's replication CronJob (in STORAGE_NAMESPACE): `replicate-platform`, `replicate-shard-<name>`. */
 export const replicationCronJobName = (scope: string): string => `replicate-${scope}`;
 
 /** The buckets of a stack's organisations, gathered for its one replication CronJob. */
@@ -53,7 +59,7 @@ export class ReplicationSet {
 }
 
 export interface OffsiteReplicationArgs {
-  /** `platform`, or the shard's name: the CronJob's name is `replicate-<scope>`. */
+  /** `platform`, or `shard-<name>`: the CronJob's name is `replicate-<scope>`. */
   scope: string;
   /** Every primary bucket of the stack (each has its Helsinki twin). */
   buckets: string[];
@@ -70,7 +76,7 @@ export class OffsiteReplication extends pulumi.ComponentResource {
     const primary = new URL(MINIO_INTERNAL_URL);
     const env = (name: string, value: pulumi.Input<string>) => ({ name, value });
     const fromSecret = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: REPLICATION_SECRET, key } } });
-    const labels = { [LABELS.layer]: "platform", "app.kubernetes.io/name": "minio-replication" };
+    const labels = { "app.kubernetes.io/name": "minio-replication", "app.kubernetes.io/instance": args.scope };
     new k8s.batch.v1.CronJob(
       `${name}-cronjob`,
       {
@@ -87,6 +93,7 @@ export class OffsiteReplication extends pulumi.ComponentResource {
             metadata: { labels },
             spec: {
               backoffLimit: 2,
+              activeDeadlineSeconds: REPLICATION_DEADLINE_SECONDS,
               template: {
                 metadata: { labels },
                 spec: {

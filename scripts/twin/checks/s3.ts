@@ -24,7 +24,7 @@ export interface S3Use {
   by: string;
   user: MinioUser;
   bucket: string;
-  /** Consumer's prefix inside the bucket ("" or ending with "/"). */
+  /** Consumer's prefix inside the bucket (its keys begin with it: "", or usually ending with "/"). */
   prefix: string;
   tenant: string | null;
 }
@@ -187,7 +187,12 @@ function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
   // Apps, from what they are configured with: the bucket and the credentials Secret they reference.
   const seen = new Set<string>();
   const app = (consumer: S3Consumer, by: string, ns: string, bucketName: string | undefined, secretName: string | undefined, prefix = "") => {
-    if (!bucketName || !secretName) return;
+    if (!bucketName) return;
+    if (!secretName) {
+      // Configured for a bucket with credentials the twin cannot trace: never skipped silently.
+      unresolved.push({ check: "s3-permissions", level: "error", objects: [by], message: `${consumer} is configured for bucket ${bucketName} but names no credentials Secret the twin can follow: its calls cannot be checked (and MinIO refuses unsigned ones)` });
+      return;
+    }
     seen.add(`${ns}/${bucketName}/${consumer}`);
     add({ consumer, by, bucket: bucketName, prefix, tenant: ns }, userOfSecret(e, secretIn(e, ns, secretName), "primary"), `Secret ${ns}/${secretName}`);
   };
@@ -207,13 +212,14 @@ function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
         let cfg: any;
         try {
           cfg = typeof part?.config === "string" ? parseYaml(part.config) : undefined;
-        } catch {
+        } catch (err) {
+          unresolved.push({ check: "s3-permissions", level: "error", objects: [rel], message: `a Synapse config part is not YAML (${String(err).slice(0, 120)}): Synapse does not start, and its S3 use cannot be checked` });
           continue;
         }
         for (const p of (cfg?.media_storage_providers ?? []) as any[]) {
           if (!/S3StorageProviderBackend$/.test(String(p?.module)) || !p.config?.bucket) continue;
-          const prefix = String(p.config.prefix ?? "");
-          app("synapse", rel, r.namespace, String(p.config.bucket), synapseCredentialsSecret(syn), prefix && !prefix.endsWith("/") ? `${prefix}/` : prefix);
+          // The provider's keys are `prefix + path` verbatim (s3_storage_provider.py): no separator added.
+          app("synapse", rel, r.namespace, String(p.config.bucket), synapseCredentialsSecret(syn), String(p.config.prefix ?? ""));
         }
       }
     }
