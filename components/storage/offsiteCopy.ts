@@ -22,10 +22,9 @@ import type { StorageContext } from "./contracts";
 import { settingsOf } from "./settings";
 
 export interface OffsiteCopyArgs {
-  slug: string;
   /** Primary bucket names (their twins get the same names in Helsinki). */
   buckets: string[];
-  /** The primary buckets and their versioning (replication needs it): the Job waits for them. */
+  /** The primary buckets and their versioning (replication needs it): the stack's replication CronJob waits for them. */
   primaryResources: pulumi.Resource[];
   context: StorageContext;
 }

@@ -131,7 +131,7 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
       } else {
         this.credentialsSecretName = user.secretName;
       }
-      new OffsiteCopy(`${slug}-offsite`, { slug, buckets: names, primaryResources, context }, { parent: this });
+      new OffsiteCopy(`${slug}-offsite`, { buckets: names, primaryResources, context }, { parent: this });
     } else {
       this.credentialsSecretName = pulumi.output("");
     }
