@@ -3,13 +3,13 @@
  * nodes, database recovery generations (`storageRules`), and bucket names (`bucketRules`).
  * Assembled by components/estate.ts.
  */
-import { APPS, ORGANISATION_BUCKET_SUFFIX, type AppName } from "../config/apps";
+import { APPS, type AppName } from "../config/apps";
 import { describe, keyPath, type ConfigProblem } from "../config/errors";
 import type { Rule } from "../config/rules";
 import { DEFAULT_DATA_LAYOUT, defaultBucketLayout, type BucketLayout } from "../config/schema";
-import { LABELS, bucketName } from "../conventions";
+import { LABELS } from "../conventions";
 import { liveSlots } from "../hetzner/nodes";
-import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, k8upBucketName } from "./settings";
+import { K0S_BACKUP_BUCKET, POSTGRES_BACKUP_BUCKET, bucketPlacement, k8upBucketName } from "./settings";
 
 /**
  * Storage: the primary MinIO puts one server per storage node (required anti-affinity), so
@@ -75,11 +75,8 @@ export const bucketRules: Rule = (e) => {
       else owner.set(n, who);
     }
   };
-  const bucketsOf = (slug: string, apps: AppName[], layout: BucketLayout) => {
-    const suffixes = [...new Set(apps.flatMap((a) => APPS[a].buckets))];
-    const primary = layout === "organisation" ? (suffixes.length ? [ORGANISATION_BUCKET_SUFFIX] : []) : suffixes;
-    return primary.map((s) => bucketName(slug, s)).concat(k8upBucketName(slug));
-  };
+  const bucketsOf = (slug: string, apps: AppName[], layout: BucketLayout) =>
+    [...new Set(bucketPlacement(slug, apps.flatMap((a) => APPS[a].buckets), layout).map((p) => p.bucket))].concat(k8upBucketName(slug));
   const si = e.sharedServices.sharedInstance;
   claim(bucketsOf(si.slug, si.apps, "per-app"), `the shared instance (${si.slug})`, ["sharedServices", "sharedInstance", "slug"]);
   e.tenants.forEach((t, i) => {

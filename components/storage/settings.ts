@@ -2,8 +2,9 @@
  * Names and defaults of the storage layer, shared by its components and its tests.
  */
 import { createHmac } from "node:crypto";
-import type { Estate } from "../config";
-import { NAMESPACES } from "../conventions";
+import type { BucketLayout, Estate } from "../config";
+import { ORGANISATION_BUCKET_SUFFIX, organisationBucketPrefix } from "../config/apps";
+import { NAMESPACES, bucketName } from "../conventions";
 import type { StorageContext, StorageSettings } from "./contracts";
 import { DEFAULT_WINDOWS } from "../ops/schedules";
 
@@ -50,6 +51,18 @@ export const S3_KEY_PURPOSES = { primary: "s3/primary", backup: "s3/backup" } as
 
 /** Helsinki bucket of a tenant's k8up (restic) repository. */
 export const k8upBucketName = (slug: string): string => `${slug}-k8up`;
+
+/**
+ * Where each bucket suffix of an organisation (APPS[app].buckets) keeps its files: its bucket and
+ * the prefix of its keys there. `per-app`: a bucket `<slug>-<suffix>` each, keys at the root;
+ * `organisation`: the one bucket `<slug>-apps`, a prefix per suffix (organisationBucketPrefix).
+ * The one home of that mapping: TenantStorage creates these buckets, the config's bucket rules claim them.
+ */
+export function bucketPlacement(slug: string, suffixes: readonly string[], layout: BucketLayout): Array<{ suffix: string; bucket: string; prefix: string }> {
+  return [...new Set(suffixes)].map((suffix) =>
+    layout === "organisation" ? { suffix, bucket: bucketName(slug, ORGANISATION_BUCKET_SUFFIX), prefix: organisationBucketPrefix(suffix) } : { suffix, bucket: bucketName(slug, suffix), prefix: "" },
+  );
+}
 
 /** The schema's defaults (components/config/schema.ts), for contexts built without settings. */
 export const DEFAULT_STORAGE_SETTINGS: StorageSettings = {

@@ -25,13 +25,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as minio from "@pulumi/minio";
-import { ORGANISATION_BUCKET_SUFFIX, organisationBucketPrefix } from "../config/apps";
-import { ANNOTATIONS, LABELS, bucketName } from "../conventions";
+import { ANNOTATIONS, LABELS } from "../conventions";
 import { S3_CREDENTIALS_FILE_KEY, type TenantStorageArgs, type TenantStorageOutputs } from "./contracts";
 import { OffsiteCopy } from "./offsiteCopy";
 import { S3User, sharedCredentialsFile } from "./s3User";
 import { ANONYMOUS_READ_PREFIXES, anonymousReadPolicy } from "./anonymousRead";
-import { bucketsReadWritePolicy, settingsOf } from "./settings";
+import { bucketPlacement, bucketsReadWritePolicy, settingsOf } from "./settings";
 import { VolumeBackup } from "./volumeBackup";
 
 /** Name of the Secret (tenant namespace) with the tenant's primary S3 credentials. */
@@ -55,13 +54,9 @@ export class TenantStorage extends pulumi.ComponentResource implements TenantSto
     }
     super("liiibre:storage:TenantStorage", name, {}, opts);
     const { slug, context } = args;
-    const suffixes = [...new Set(args.bucketSuffixes)];
     const settings = settingsOf(context);
-    const organisation = (args.layout ?? "per-app") === "organisation";
     // Per-app: a bucket per suffix, its keys at the root. Organisation: one bucket, a prefix per suffix.
-    const placed = suffixes.map((suffix) =>
-      organisation ? { suffix, bucket: bucketName(slug, ORGANISATION_BUCKET_SUFFIX), prefix: organisationBucketPrefix(suffix) } : { suffix, bucket: bucketName(slug, suffix), prefix: "" },
-    );
+    const placed = bucketPlacement(slug, args.bucketSuffixes, args.layout ?? "per-app");
     const names = [...new Set(placed.map((p) => p.bucket))];
     const primaryResources: pulumi.Resource[] = [];
     const created = new Map<string, pulumi.Output<string>>();

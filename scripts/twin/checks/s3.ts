@@ -137,6 +137,9 @@ const bundleOf = (bucket: string): string | null => {
   return s ? bucket.slice(0, -(s.length + 1)) : null;
 };
 
+/** Nextcloud's prefix in its bucket from its objectPrefix (nextcloudObjectPrefix's inverse; S3_CALLS name its keys from `urn:oid:`). */
+const nextcloudPrefixOf = (objectPrefix: unknown): string => String(objectPrefix ?? "").replace(/urn:oid:$/, "");
+
 /** The Secret Synapse's boto3 reads its S3 keys from (the chart's extraEnv, extraVolumes and extraVolumeMounts). */
 function synapseCredentialsSecret(syn: Record<string, any>): string | undefined {
   const env = (syn.extraEnv ?? []) as any[];
@@ -201,7 +204,7 @@ function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
     if (r.chart === "nextcloud") {
       // Nextcloud's keys are `<objectPrefix><file id>`, objectPrefix `urn:oid:` unless the chart's `prefix` replaces it (S3_CALLS name them from `urn:oid:`).
       const s3 = r.values.nextcloud?.objectStore?.s3;
-      if (s3?.enabled) app("nextcloud", rel, r.namespace, s3.bucket, s3.existingSecret, String(s3.prefix ?? "").replace(/urn:oid:$/, ""));
+      if (s3?.enabled) app("nextcloud", rel, r.namespace, s3.bucket, s3.existingSecret, nextcloudPrefixOf(s3.prefix));
     }
     if (/matrix-stack$/.test(r.chart)) {
       // synapse-s3-storage-provider: its bucket and prefix in the Synapse config the chart merges
@@ -229,7 +232,7 @@ function findUses(e: TwinEstate): { uses: S3Use[]; unresolved: TwinFinding[] } {
     // A stateless Nextcloud's own Deployment: the same settings as the chart's, as its environment.
     const ncBucket = env.find((x) => x.name === "OBJECTSTORE_S3_BUCKET")?.value;
     if (ncBucket && !seen.has(`${w.namespace}/${ncBucket}/nextcloud`))
-      app("nextcloud", w.id, w.namespace, ncBucket, env.find((x) => x.name === "OBJECTSTORE_S3_KEY")?.valueFrom?.secretKeyRef?.name, String(env.find((x) => x.name === "OBJECTSTORE_S3_OBJECT_PREFIX")?.value ?? "").replace(/urn:oid:$/, ""));
+      app("nextcloud", w.id, w.namespace, ncBucket, env.find((x) => x.name === "OBJECTSTORE_S3_KEY")?.valueFrom?.secretKeyRef?.name, nextcloudPrefixOf(env.find((x) => x.name === "OBJECTSTORE_S3_OBJECT_PREFIX")?.value));
     const bucketName = env.find((x) => x.name === "CMD_S3_BUCKET")?.value;
     const secretName = env.find((x) => x.name === "CMD_MINIO_ACCESS_KEY")?.valueFrom?.secretKeyRef?.name;
     if (bucketName) app("hedgedoc", w.id, w.namespace, bucketName, secretName);
